@@ -1,0 +1,1 @@
+"""ordersight: the order and sales back office for online sellers."""

@@ -1,0 +1,66 @@
+"""Admin for API keys: creating one shows its token once; revoking keeps the row for audit."""
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+
+from ordersight.accounts.models import ApiKey, ApiScope
+from ordersight.accounts.services import create_api_key
+
+
+class ApiKeyCreateForm(forms.ModelForm):
+    scope_choices = forms.MultipleChoiceField(
+        choices=ApiScope.choices,
+        widget=forms.CheckboxSelectMultiple,
+        initial=["read"],
+        label="Scopes",
+    )
+
+    class Meta:
+        model = ApiKey
+        fields = ["name"]
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    list_display = ["name", "prefix", "scopes", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["revoked_at"]
+    search_fields = ["name", "prefix"]
+    actions = ["revoke"]
+
+    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        if obj is None:
+            kwargs["form"] = ApiKeyCreateForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            return []
+        return ["prefix", "scopes", "created_by", "created_at", "last_used_at", "revoked_at"]
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            return ["name", "scope_choices"]
+        return ["name", *self.get_readonly_fields(request, obj)]
+
+    def save_model(self, request: HttpRequest, obj: ApiKey, form: Any, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        key, token = create_api_key(
+            name=form.cleaned_data["name"],
+            scopes=form.cleaned_data["scope_choices"],
+            created_by=request.user,
+        )
+        obj.pk = key.pk
+        obj.refresh_from_db()
+        messages.warning(request, f"Token for {key.name} (shown once, copy it now): {token}")
+
+    @admin.action(description="Revoke selected keys")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
+        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        messages.success(request, f"Revoked {count} key(s).")

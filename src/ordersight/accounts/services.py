@@ -1,0 +1,81 @@
+"""Writes for accounts: API keys (create, authenticate, revoke)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.utils import timezone
+
+from ordersight.accounts.models import ApiKey, ApiScope
+from ordersight.core.errors import Invalid, NotFound
+
+TOKEN_PREFIX = "os"
+# Writing last_used_at on every request would turn each read into a write.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def parse_scopes(scopes: Iterable[str] | str) -> list[str]:
+    if isinstance(scopes, str):
+        scopes = scopes.split(",")
+    cleaned = sorted({s.strip() for s in scopes if s.strip()})
+    unknown = [s for s in cleaned if s not in ApiScope.values]
+    if unknown or not cleaned:
+        allowed = ", ".join(ApiScope.values)
+        raise Invalid(
+            f"Scopes must be some of: {allowed}.",
+            fields={"scopes": f"unknown scope(s): {', '.join(unknown)}" if unknown else "empty"},
+        )
+    if ApiScope.WRITE in cleaned and ApiScope.READ not in cleaned:
+        cleaned = sorted([*cleaned, ApiScope.READ])  # a key that may write may also read
+    return cleaned
+
+
+def create_api_key(
+    *, name: str, scopes: Iterable[str] | str, created_by: AbstractBaseUser | None = None
+) -> tuple[ApiKey, str]:
+    """Create a key and return it with its token; the token is not stored and never shown again."""
+    name = name.strip()
+    if not name:
+        raise Invalid("An API key needs a name.", fields={"name": "required"})
+    scope_list = parse_scopes(scopes)
+    prefix = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    key = ApiKey.objects.create(
+        name=name, prefix=prefix, key_hash=_hash(secret), scopes=scope_list, created_by=created_by
+    )
+    return key, f"{TOKEN_PREFIX}_{prefix}_{secret}"
+
+
+def authenticate_api_key(token: str) -> ApiKey | None:
+    """The active key for a bearer token, or None; records when the key was last used."""
+    parts = token.split("_", 2)
+    if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
+        return None
+    _, prefix, secret = parts
+    key = ApiKey.objects.filter(prefix=prefix, revoked_at__isnull=True).first()
+    if key is None or not hmac.compare_digest(key.key_hash, _hash(secret)):
+        return None
+    now = timezone.now()
+    if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        key.last_used_at = now
+    return key
+
+
+def revoke_api_key(*, prefix: str) -> ApiKey:
+    key = ApiKey.objects.filter(prefix=prefix).first()
+    if key is None:
+        raise NotFound(f"No API key with prefix {prefix}.", fields={"prefix": "not found"})
+    if key.revoked_at is None:
+        key.revoked_at = timezone.now()
+        key.save(update_fields=["revoked_at"])
+    return key

@@ -1,0 +1,26 @@
+"""The HTTP API: one NinjaAPI at /api, each app's router under /api/v1, docs at /api/docs."""
+
+from ninja import NinjaAPI
+
+from ordersight.catalog.api import router as catalog_router
+from ordersight.core.api_errors import install_error_handlers
+from ordersight.customers.api import router as customers_router
+from ordersight.orders.api import router as orders_router
+from ordersight.payments.api import router as payments_router
+
+api = NinjaAPI(
+    title="ordersight API",
+    version="1",
+    description=(
+        "Orders, customers and catalog. Authenticate with `Authorization: Bearer <API key>` "
+        "(read or write scope) or a signed-in session. Send `Idempotency-Key` on POSTs to "
+        "make retries safe. Money is a string in the currency's minor units."
+    ),
+    docs_url="/docs",
+    urls_namespace="api",
+)
+install_error_handlers(api)
+api.add_router("/v1", orders_router)
+api.add_router("/v1", customers_router)
+api.add_router("/v1", catalog_router)
+api.add_router("/v1", payments_router)

@@ -1,0 +1,227 @@
+"""Catalog API: categories, offers and variants (SKUs)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema, Status
+from pydantic import Field
+
+from ordersight.accounts.auth import READ, WRITE, request_actor
+from ordersight.catalog import selectors, services
+from ordersight.catalog.filters import OfferFilterSet, VariantFilterSet
+from ordersight.catalog.models import Category, Offer, Variant
+from ordersight.core.filtering import query_schema, reject_unknown_params
+from ordersight.core.keyset import paginate
+from ordersight.core.money import format_money
+from ordersight.core.schemas import ErrorOut, PageOut, StrictIn
+
+router = Router(tags=["catalog"])
+OfferListQuery = query_schema(OfferFilterSet, "OfferListQuery")
+VariantListQuery = query_schema(VariantFilterSet, "VariantListQuery")
+ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+KEYSET = {"cursor", "limit"}
+
+
+class CategoryIn(StrictIn):
+    name: str = Field(..., max_length=200)
+    number: int | None = Field(None, gt=0, description="Assigned when omitted")
+
+
+class CategoryUpdateIn(StrictIn):
+    name: str = Field(..., max_length=200)
+
+
+class CategoryOut(Schema):
+    number: int
+    name: str
+
+
+class VariantIn(StrictIn):
+    sku: str = Field(..., min_length=1, max_length=100)
+    name: str = ""
+    unit_price: Decimal | None = Field(None, description="Overrides the offer's price")
+    external_ids: dict[str, str] = {}
+
+
+class VariantUpdateIn(StrictIn):
+    name: str | None = None
+    unit_price: Decimal | None = None
+    is_active: bool | None = None
+    external_ids: dict[str, str] | None = None
+
+
+class OfferIn(StrictIn):
+    name: str = Field(..., max_length=200)
+    category_number: int
+    currency: str
+    unit_price: Decimal
+    number: int | None = Field(None, gt=0, description="Assigned when omitted")
+    allow_quantity: bool = False
+    allow_partial_payments: bool = False
+    variants: list[VariantIn] = []
+    external_ids: dict[str, str] = {}
+
+
+class OfferUpdateIn(StrictIn):
+    name: str | None = None
+    category_number: int | None = None
+    unit_price: Decimal | None = None
+    allow_quantity: bool | None = None
+    allow_partial_payments: bool | None = None
+    is_active: bool | None = None
+    external_ids: dict[str, str] | None = None
+
+
+class VariantOut(Schema):
+    sku: str
+    name: str
+    offer_number: int
+    unit_price: str
+    is_active: bool
+    external_ids: dict[str, str]
+
+
+class OfferOut(Schema):
+    number: int
+    name: str
+    category_number: int
+    currency: str
+    unit_price: str
+    allow_quantity: bool
+    allow_partial_payments: bool
+    is_active: bool
+    external_ids: dict[str, str]
+    variants: list[VariantOut]
+
+
+def category_out(category: Category) -> dict[str, Any]:
+    return {"number": category.number, "name": category.name}
+
+
+def variant_out(variant: Variant, offer: Offer | None = None) -> dict[str, Any]:
+    offer = offer or variant.offer
+    return {
+        "sku": variant.sku,
+        "name": variant.name,
+        "offer_number": offer.number,
+        "unit_price": format_money(
+            variant.unit_price if variant.unit_price is not None else offer.unit_price,
+            offer.currency,
+        ),
+        "is_active": variant.is_active,
+        "external_ids": {e.source: e.external_id for e in variant.external_ids.all()},
+    }
+
+
+def offer_out(offer: Offer) -> dict[str, Any]:
+    return {
+        "number": offer.number,
+        "name": offer.name,
+        "category_number": offer.category.number,
+        "currency": offer.currency,
+        "unit_price": format_money(offer.unit_price, offer.currency),
+        "allow_quantity": offer.allow_quantity,
+        "allow_partial_payments": offer.allow_partial_payments,
+        "is_active": offer.is_active,
+        "external_ids": {e.source: e.external_id for e in offer.external_ids.all()},
+        "variants": [variant_out(v, offer) for v in offer.variants.all()],
+    }
+
+
+@router.post("/categories", response={201: CategoryOut, **ERRORS}, auth=WRITE)
+def create_category(request: HttpRequest, payload: CategoryIn):
+    actor = request_actor(request, "catalog.add_category")
+    return Status(201, category_out(services.create_category(**payload.model_dump(), actor=actor)))
+
+
+@router.get("/categories", response={200: list[CategoryOut], **ERRORS}, auth=READ)
+def list_categories(request: HttpRequest):
+    request_actor(request, "catalog.view_category")
+    return [category_out(c) for c in selectors.list_categories()]
+
+
+@router.get("/categories/{int:number}", response={200: CategoryOut, **ERRORS}, auth=READ)
+def get_category(request: HttpRequest, number: int):
+    request_actor(request, "catalog.view_category")
+    return category_out(selectors.get_category(number=number))
+
+
+@router.patch("/categories/{int:number}", response={200: CategoryOut, **ERRORS}, auth=WRITE)
+def update_category(request: HttpRequest, number: int, payload: CategoryUpdateIn):
+    actor = request_actor(request, "catalog.change_category")
+    category = services.update_category(
+        category=selectors.get_category(number=number), changes=payload.model_dump(), actor=actor
+    )
+    return category_out(category)
+
+
+@router.post("/offers", response={201: OfferOut, **ERRORS}, auth=WRITE)
+def create_offer(request: HttpRequest, payload: OfferIn):
+    actor = request_actor(request, "catalog.add_offer")
+    data = payload.model_dump()
+    offer = services.create_offer(**data, actor=actor)
+    return Status(201, offer_out(selectors.get_offer(number=offer.number)))
+
+
+@router.get("/offers", response={200: PageOut[OfferOut], **ERRORS}, auth=READ)
+def list_offers(request: HttpRequest, params: Query[OfferListQuery]):
+    request_actor(request, "catalog.view_offer")
+    reject_unknown_params(OfferFilterSet, request.GET, extra=KEYSET)
+    page = paginate(
+        selectors.list_offers(filters=request.GET),
+        ordering=("number", "id"),
+        cursor=params.cursor,
+        limit=params.limit,
+    )
+    return {"items": [offer_out(o) for o in page.items], "next_cursor": page.next_cursor}
+
+
+@router.get("/offers/{int:number}", response={200: OfferOut, **ERRORS}, auth=READ)
+def get_offer(request: HttpRequest, number: int):
+    request_actor(request, "catalog.view_offer")
+    return offer_out(selectors.get_offer(number=number))
+
+
+@router.patch("/offers/{int:number}", response={200: OfferOut, **ERRORS}, auth=WRITE)
+def update_offer(request: HttpRequest, number: int, payload: OfferUpdateIn):
+    actor = request_actor(request, "catalog.change_offer")
+    services.update_offer(
+        offer=selectors.get_offer(number=number),
+        changes=payload.model_dump(exclude_unset=True),
+        actor=actor,
+    )
+    return offer_out(selectors.get_offer(number=number))
+
+
+@router.post("/offers/{int:number}/variants", response={201: VariantOut, **ERRORS}, auth=WRITE)
+def add_variant(request: HttpRequest, number: int, payload: VariantIn):
+    actor = request_actor(request, "catalog.change_offer")
+    offer = selectors.get_offer(number=number)
+    variant = services.add_variant(offer=offer, data=payload.model_dump(), actor=actor)
+    return Status(201, variant_out(variant, offer))
+
+
+@router.get("/variants", response={200: PageOut[VariantOut], **ERRORS}, auth=READ)
+def list_variants(request: HttpRequest, params: Query[VariantListQuery]):
+    """Look up variants by SKU, offer number, or an external variant or product id."""
+    request_actor(request, "catalog.view_variant")
+    reject_unknown_params(VariantFilterSet, request.GET, extra=KEYSET)
+    page = paginate(
+        selectors.list_variants(filters=request.GET),
+        ordering=("sku", "id"),
+        cursor=params.cursor,
+        limit=params.limit,
+    )
+    return {"items": [variant_out(v) for v in page.items], "next_cursor": page.next_cursor}
+
+
+@router.patch("/variants/{sku}", response={200: VariantOut, **ERRORS}, auth=WRITE)
+def update_variant(request: HttpRequest, sku: str, payload: VariantUpdateIn):
+    actor = request_actor(request, "catalog.change_variant")
+    variant = services.update_variant(
+        sku=sku, changes=payload.model_dump(exclude_unset=True), actor=actor
+    )
+    return variant_out(variant)

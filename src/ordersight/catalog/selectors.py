@@ -1,0 +1,51 @@
+"""Reads for the catalog."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.db.models import QuerySet
+
+from ordersight.catalog.filters import OfferFilterSet, VariantFilterSet
+from ordersight.catalog.models import Category, Offer, Variant
+from ordersight.core.errors import NotFound
+from ordersight.core.filtering import apply_filterset
+
+
+def list_categories() -> QuerySet[Category]:
+    return Category.objects.all()
+
+
+def get_category(*, number: int) -> Category:
+    category = Category.objects.filter(number=number).first()
+    if category is None:
+        raise NotFound(f"No category {number}.", fields={"number": "not found"})
+    return category
+
+
+def _offers() -> QuerySet[Offer]:
+    return Offer.objects.select_related("category").prefetch_related(
+        "external_ids", "variants__external_ids"
+    )
+
+
+def list_offers(*, filters: Mapping[str, Any]) -> QuerySet[Offer]:
+    return apply_filterset(OfferFilterSet, filters, _offers())
+
+
+def get_offer(*, number: int, field: str = "number") -> Offer:
+    offer = _offers().filter(number=number).first()
+    if offer is None:
+        raise NotFound(f"No offer {number}.", fields={field: "not found"})
+    return offer
+
+
+def list_variants(*, filters: Mapping[str, Any]) -> QuerySet[Variant]:
+    qs = Variant.objects.select_related("offer__category").prefetch_related("external_ids")
+    return apply_filterset(VariantFilterSet, filters, qs)
+
+
+def variants_by_sku(skus: set[str]) -> dict[str, Variant]:
+    """The variants for these SKUs with their offers, in one query."""
+    return {
+        v.sku: v for v in Variant.objects.select_related("offer__category").filter(sku__in=skus)
+    }

@@ -1,0 +1,43 @@
+"""Who did something: a signed-in user, an API key, or the system itself."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+    from ordersight.accounts.models import ApiKey
+
+
+@dataclass(frozen=True)
+class Actor:
+    user: AbstractBaseUser | None = None
+    api_key: ApiKey | None = None
+
+    @classmethod
+    def system(cls) -> Actor:
+        return cls()
+
+    @property
+    def kind(self) -> str:
+        if self.user is not None:
+            return "user"
+        if self.api_key is not None:
+            return "api_key"
+        return "system"
+
+    @property
+    def label(self) -> str:
+        if self.user is not None:
+            return self.user.get_username()
+        if self.api_key is not None:
+            return f"API key {self.api_key.name}"
+        return "system"
+
+    def has_perm(self, perm: str) -> bool:
+        """Users need the Django permission; API keys are checked by scope at the API edge."""
+        if self.user is not None:
+            return self.user.has_perm(perm)
+        return True

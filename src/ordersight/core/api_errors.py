@@ -1,0 +1,96 @@
+"""One translation of every API failure into {"error": {"code", "message", "fields"}}."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from ordersight.core.errors import DomainError, error_body
+
+logger = logging.getLogger(__name__)
+
+# The first parts of a pydantic location say where the value came from, not what it is.
+_ORIGINS = {"body", "query", "path", "header", "cookie", "form", "file"}
+
+
+def field_name(loc: Sequence[Any], param_names: frozenset[str] = frozenset()) -> str:
+    parts = list(loc)
+    if parts and parts[0] in _ORIGINS:
+        parts = parts[1:]
+    if parts and parts[0] in param_names:
+        parts = parts[1:]
+    name = ""
+    for part in parts:
+        if isinstance(part, int):
+            name += f"[{part}]"
+        else:
+            name += f".{part}" if name else str(part)
+    return name or "body"
+
+
+def validation_fields(errors: Sequence[dict[str, Any]]) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for error in errors:
+        name = field_name(error.get("loc", ()), frozenset({"payload"}))
+        message = str(error.get("msg", "invalid"))
+        fields[name] = f"{fields[name]}; {message}" if name in fields else message
+    return fields
+
+
+def install_error_handlers(api: NinjaAPI) -> None:
+    def respond(request: HttpRequest, status: int, body: dict) -> HttpResponse:
+        return api.create_response(request, body, status=status)
+
+    @api.exception_handler(DomainError)
+    def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+        return respond(request, exc.status_code, exc.as_dict())
+
+    @api.exception_handler(ValidationError)
+    def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+        fields = validation_fields(exc.errors)
+        return respond(
+            request,
+            422,
+            error_body("invalid", f"Invalid input: {', '.join(sorted(fields))}.", fields),
+        )
+
+    @api.exception_handler(AuthenticationError)
+    def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+        return respond(
+            request,
+            401,
+            error_body(
+                "unauthenticated",
+                "Send 'Authorization: Bearer <API key>' or sign in.",
+                {"Authorization": "missing or invalid credentials"},
+            ),
+        )
+
+    @api.exception_handler(RequestDataTooBig)
+    def too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+        return respond(
+            request,
+            413,
+            error_body("too_large", "The request body is too large.", {"body": "too large"}),
+        )
+
+    @api.exception_handler(HttpError)
+    def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        if exc.status_code == 400:  # ninja's parser could not read the body as JSON
+            return respond(
+                request,
+                400,
+                error_body("malformed", "The request body is not valid JSON.", {"body": str(exc)}),
+            )
+        return respond(request, exc.status_code, error_body("http_error", str(exc)))
+
+    @api.exception_handler(Exception)
+    def unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+        logger.exception("unhandled API error on %s %s", request.method, request.path)
+        return respond(request, 500, error_body("server_error", "Something went wrong."))

@@ -1,0 +1,74 @@
+"""Running a FilterSet for any caller (UI, API, export) and turning its errors into `Invalid`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import django_filters
+from django.db.models import QuerySet
+from django.http import QueryDict
+from pydantic import BaseModel, Field, create_model
+
+from ordersight.core.errors import Invalid
+
+# Query parameters that steer the list itself rather than choosing rows.
+LIST_PARAMS = frozenset({"cursor", "limit", "sort"})
+
+
+def _as_querydict(filters: Mapping[str, Any]) -> QueryDict:
+    if isinstance(filters, QueryDict):
+        return filters
+    data = QueryDict(mutable=True)
+    for key, value in filters.items():
+        if isinstance(value, list | tuple):
+            data.setlist(key, [str(v) for v in value])
+        elif value is not None:
+            data[key] = str(value)
+    return data
+
+
+def reject_unknown_params(
+    filterset_class: type[django_filters.FilterSet],
+    params: Iterable[str],
+    extra: Iterable[str] = LIST_PARAMS,
+) -> None:
+    known = set(filterset_class.base_filters) | set(extra)
+    unknown = sorted(set(params) - known)
+    if unknown:
+        raise Invalid(
+            f"Unknown filter: {', '.join(unknown)}.",
+            fields={name: "unknown filter" for name in unknown},
+        )
+
+
+def apply_filterset(
+    filterset_class: type[django_filters.FilterSet],
+    filters: Mapping[str, Any],
+    queryset: QuerySet,
+) -> QuerySet:
+    """Filter `queryset`; bad values raise `Invalid` naming each offending filter."""
+    filterset = filterset_class(_as_querydict(filters), queryset=queryset)
+    if not filterset.is_valid():
+        fields = {name: " ".join(str(m) for m in msgs) for name, msgs in filterset.errors.items()}
+        raise Invalid(f"Invalid filter: {', '.join(sorted(fields))}.", fields=fields)
+    return filterset.qs
+
+
+def query_schema(
+    filterset_class: type[django_filters.FilterSet], name: str, *, keyset: bool = True
+) -> type[BaseModel]:
+    """A pydantic model of the FilterSet's parameters, so OpenAPI documents every filter.
+
+    Only the documentation comes from here: values are validated by the FilterSet itself.
+    """
+    fields: dict[str, Any] = {}
+    if keyset:
+        fields["cursor"] = (str | None, Field(default=None, description="next_cursor of a page"))
+        fields["limit"] = (int | None, Field(default=None, description="1 to 500, default 50"))
+        fields["sort"] = (str | None, Field(default=None, description="e.g. -created_at"))
+    for filter_name, flt in filterset_class.base_filters.items():
+        many = isinstance(flt, django_filters.MultipleChoiceFilter)
+        annotation = list[str] | None if many else str | None
+        fields[filter_name] = (annotation, Field(default=None, description=str(flt.label or "")))
+    return create_model(name, **fields)

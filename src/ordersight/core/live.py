@@ -1,0 +1,109 @@
+"""Live updates: services publish after commit; SSE streams deliver to open pages.
+
+On SQLite one process serves everything, so an in-process bus is enough. On PostgreSQL
+several processes (web servers, the worker) write, so messages travel by NOTIFY, which
+PostgreSQL delivers only when the writing transaction commits; each web process LISTENs
+and hands what arrives to its own subscribers.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.db import connection, transaction
+
+logger = logging.getLogger(__name__)
+
+Listener = Callable[[str, dict[str, Any]], None]
+PG_CHANNEL = "ordersight_live"
+
+_listeners: list[Listener] = []
+_lock = threading.Lock()
+_pg_thread: threading.Thread | None = None
+
+
+def subscribe(listener: Listener) -> Callable[[], None]:
+    """Register a listener for every message; returns the function that unsubscribes it."""
+    with _lock:
+        _listeners.append(listener)
+
+    def unsubscribe() -> None:
+        with _lock:
+            if listener in _listeners:
+                _listeners.remove(listener)
+
+    return unsubscribe
+
+
+def publish(channel: str, message: dict[str, Any]) -> None:
+    """Deliver to this process's subscribers now."""
+    with _lock:
+        listeners = list(_listeners)
+    for listener in listeners:
+        try:
+            listener(channel, message)
+        except Exception:  # one broken page must not stop the others
+            logger.exception("live listener failed")
+
+
+def publish_after_commit(channel: str, message: dict[str, Any]) -> None:
+    """Publish once the surrounding transaction commits, so nobody sees a rolled-back change."""
+    if connection.vendor == "postgresql":
+        payload = json.dumps({"channel": channel, "message": message}, default=str)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_notify(%s, %s)", [PG_CHANNEL, payload])
+    else:
+        transaction.on_commit(lambda: publish(channel, message))
+
+
+_stop = threading.Event()
+
+
+def _listen(params: dict[str, Any]) -> None:
+    import psycopg
+
+    while not _stop.is_set():
+        try:
+            with psycopg.connect(**params, autocommit=True) as conn:
+                conn.execute(f"LISTEN {PG_CHANNEL}")
+                while not _stop.is_set():
+                    # Wake up every second to notice a stop request.
+                    for notify in conn.notifies(timeout=1.0):
+                        data = json.loads(notify.payload)
+                        publish(data["channel"], data["message"])
+        except Exception:
+            logger.exception("live listener lost its PostgreSQL connection; reconnecting")
+            time.sleep(1)
+
+
+def start_listening() -> None:
+    """On PostgreSQL, start (once per process) the thread that turns NOTIFY into messages."""
+    global _pg_thread
+    if connection.vendor != "postgresql":
+        return
+    with _lock:
+        if _pg_thread is not None and _pg_thread.is_alive():
+            return
+        params = connection.get_connection_params()
+        params.pop("cursor_factory", None)
+        params.pop("context", None)
+        params.pop("prepare_threshold", None)
+        _stop.clear()
+        _pg_thread = threading.Thread(
+            target=_listen, args=(params,), daemon=True, name="ordersight-live-listener"
+        )
+        _pg_thread.start()
+
+
+def stop_listening() -> None:
+    """Stop the NOTIFY listener and close its connection (tests, shutdown)."""
+    global _pg_thread
+    _stop.set()
+    if _pg_thread is not None:
+        _pg_thread.join(timeout=5)
+        _pg_thread = None

@@ -1,0 +1,119 @@
+"""`ordersight demo`: migrate, load demo data, print the login, run web server and worker."""
+
+from __future__ import annotations
+
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+
+from ordersight.accounts.roles import OWNER
+from ordersight.demo import ORDER_COUNT, load_demo_data
+
+OWNER_USERNAME = "owner"
+
+
+def ensure_owner() -> tuple[str, str]:
+    """The demo owner's login; the password is made once and kept in the data directory."""
+    login_file = settings.DATA_DIR / "demo-login.txt"
+    User = get_user_model()
+    user = User.objects.filter(username=OWNER_USERNAME).first()
+    password = login_file.read_text().strip() if login_file.exists() else ""
+    if user is None or not password or not user.check_password(password):
+        password = secrets.token_urlsafe(12)
+        if user is None:
+            user = User.objects.create_superuser(OWNER_USERNAME, "owner@example.com", password)
+        else:
+            user.set_password(password)
+            user.save()
+        login_file.write_text(password + "\n")
+        login_file.chmod(0o600)
+    user.groups.add(Group.objects.get(name=OWNER))
+    return OWNER_USERNAME, password
+
+
+class Command(BaseCommand):
+    help = "Prepare the embedded demo and run the web server and the worker until Ctrl-C."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", default="8000")
+        parser.add_argument("--no-serve", action="store_true", help="prepare only")
+        parser.add_argument(
+            "--orders",
+            type=int,
+            default=ORDER_COUNT,
+            help="how many demo orders to load (first run only)",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        call_command("migrate", interactive=False, verbosity=0)
+        call_command("collectstatic", interactive=False, verbosity=0)
+        summary = load_demo_data(order_count=options["orders"])
+        self.stdout.write(
+            "Demo data already loaded."
+            if summary.skipped
+            else f"Loaded demo data: {summary.created} orders."
+        )
+        username, password = ensure_owner()
+        base = f"http://{options['host']}:{options['port']}"
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"\nordersight is ready at {base}\n"
+                f"  sign in:  {base}/admin/  user {username}  password {password}\n"
+                f"  API docs: {base}/api/docs\n"
+            )
+        )
+        if options["no_serve"]:
+            return
+        self._serve(options["host"], options["port"])
+
+    def _serve(self, host: str, port: str) -> None:
+        processes = [
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "ordersight.asgi:application",
+                    "--host",
+                    host,
+                    "--port",
+                    port,
+                    "--log-level",
+                    "warning",
+                ]
+            ),
+            subprocess.Popen([sys.executable, "-m", "ordersight", "run_huey"]),
+        ]
+        self.stdout.write("Web server and worker running; Ctrl-C stops both.")
+
+        def stop(*_: Any) -> None:
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGTERM, stop)
+        try:
+            while all(p.poll() is None for p in processes):
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            for process in processes:
+                if process.poll() is None:
+                    process.terminate()
+            for process in processes:
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+        failed = [p.args[2] for p in processes if p.returncode not in (0, None, -15)]
+        if failed:
+            self.stderr.write(f"stopped: {', '.join(map(str, failed))} exited with an error")

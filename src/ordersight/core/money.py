@@ -1,0 +1,215 @@
+"""Money: ISO 4217 currencies, their minor units, and the one rounding rule (half-even)."""
+
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+
+# Active ISO 4217 codes with their minor units. Most use 2; the exceptions are listed apart
+# so the table stays readable.
+_ZERO_DECIMALS = {
+    "BIF",
+    "CLP",
+    "DJF",
+    "GNF",
+    "ISK",
+    "JPY",
+    "KMF",
+    "KRW",
+    "PYG",
+    "RWF",
+    "UGX",
+    "UYI",
+    "VND",
+    "VUV",
+    "XAF",
+    "XOF",
+    "XPF",
+}
+_THREE_DECIMALS = {"BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"}
+_FOUR_DECIMALS = {"CLF", "UYW"}
+_TWO_DECIMALS = {
+    "AED",
+    "AFN",
+    "ALL",
+    "AMD",
+    "ANG",
+    "AOA",
+    "ARS",
+    "AUD",
+    "AWG",
+    "AZN",
+    "BAM",
+    "BBD",
+    "BDT",
+    "BGN",
+    "BMD",
+    "BND",
+    "BOB",
+    "BOV",
+    "BRL",
+    "BSD",
+    "BTN",
+    "BWP",
+    "BYN",
+    "BZD",
+    "CAD",
+    "CDF",
+    "CHE",
+    "CHF",
+    "CHW",
+    "CNY",
+    "COP",
+    "COU",
+    "CRC",
+    "CUP",
+    "CVE",
+    "CZK",
+    "DKK",
+    "DOP",
+    "DZD",
+    "EGP",
+    "ERN",
+    "ETB",
+    "EUR",
+    "FJD",
+    "FKP",
+    "GBP",
+    "GEL",
+    "GHS",
+    "GIP",
+    "GMD",
+    "GTQ",
+    "GYD",
+    "HKD",
+    "HNL",
+    "HTG",
+    "HUF",
+    "IDR",
+    "ILS",
+    "INR",
+    "IRR",
+    "JMD",
+    "KES",
+    "KGS",
+    "KHR",
+    "KPW",
+    "KYD",
+    "KZT",
+    "LAK",
+    "LBP",
+    "LKR",
+    "LRD",
+    "LSL",
+    "MAD",
+    "MDL",
+    "MGA",
+    "MKD",
+    "MMK",
+    "MNT",
+    "MOP",
+    "MRU",
+    "MUR",
+    "MVR",
+    "MWK",
+    "MXN",
+    "MXV",
+    "MYR",
+    "MZN",
+    "NAD",
+    "NGN",
+    "NIO",
+    "NOK",
+    "NPR",
+    "NZD",
+    "PAB",
+    "PEN",
+    "PGK",
+    "PHP",
+    "PKR",
+    "PLN",
+    "QAR",
+    "RON",
+    "RSD",
+    "RUB",
+    "SAR",
+    "SBD",
+    "SCR",
+    "SDG",
+    "SEK",
+    "SGD",
+    "SHP",
+    "SLE",
+    "SOS",
+    "SRD",
+    "SSP",
+    "STN",
+    "SVC",
+    "SYP",
+    "SZL",
+    "THB",
+    "TJS",
+    "TMT",
+    "TOP",
+    "TRY",
+    "TTD",
+    "TWD",
+    "TZS",
+    "UAH",
+    "USD",
+    "USN",
+    "UYU",
+    "UZS",
+    "VED",
+    "VES",
+    "WST",
+    "XCD",
+    "XCG",
+    "YER",
+    "ZAR",
+    "ZMW",
+    "ZWG",
+}
+
+MINOR_UNITS: dict[str, int] = {
+    **{code: 0 for code in _ZERO_DECIMALS},
+    **{code: 2 for code in _TWO_DECIMALS},
+    **{code: 3 for code in _THREE_DECIMALS},
+    **{code: 4 for code in _FOUR_DECIMALS},
+}
+CURRENCY_CODES: frozenset[str] = frozenset(MINOR_UNITS)
+ZERO = Decimal("0")
+
+
+class UnknownCurrency(ValueError):
+    pass
+
+
+def is_currency(code: str) -> bool:
+    return code in MINOR_UNITS
+
+
+def minor_units(currency: str) -> int:
+    try:
+        return MINOR_UNITS[currency]
+    except KeyError:
+        raise UnknownCurrency(f"{currency!r} is not an ISO 4217 currency code") from None
+
+
+def quantum(currency: str) -> Decimal:
+    return Decimal(1).scaleb(-minor_units(currency))
+
+
+def round_money(amount: Decimal, currency: str) -> Decimal:
+    """Round to the currency's minor unit, half-even: the only rounding ordersight does."""
+    return Decimal(amount).quantize(quantum(currency), rounding=ROUND_HALF_EVEN)
+
+
+def fits_currency(amount: Decimal, currency: str) -> bool:
+    """True when the amount has no more decimal places than the currency's minor unit."""
+    try:
+        return amount == amount.quantize(quantum(currency))
+    except InvalidOperation:
+        return False
+
+
+def format_money(amount: Decimal, currency: str) -> str:
+    """The JSON and CSV form of an amount: a string with exactly the currency's decimals."""
+    return str(round_money(amount, currency))

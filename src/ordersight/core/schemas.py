@@ -1,0 +1,31 @@
+"""Schema pieces shared by every API router."""
+
+from __future__ import annotations
+
+from typing import Generic, TypeVar
+
+from ninja import Schema
+from pydantic import ConfigDict
+
+T = TypeVar("T")
+
+
+class StrictIn(Schema):
+    """Input schemas refuse unknown fields, so a misspelt field is an error, not a no-op."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class PageOut(Schema, Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+
+class ErrorDetail(Schema):
+    code: str
+    message: str
+    fields: dict[str, str]
+
+
+class ErrorOut(Schema):
+    error: ErrorDetail

@@ -1,0 +1,161 @@
+"""Customers API: create, get, list and update."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema, Status
+from pydantic import Field
+
+from ordersight.accounts.auth import READ, WRITE, request_actor
+from ordersight.catalog.selectors import get_offer
+from ordersight.core.errors import Invalid
+from ordersight.core.filtering import query_schema, reject_unknown_params
+from ordersight.core.keyset import paginate
+from ordersight.core.schemas import ErrorOut, PageOut, StrictIn
+from ordersight.customers import selectors, services
+from ordersight.customers.filters import CustomerFilterSet
+from ordersight.customers.models import Customer
+from ordersight.orders import attribution
+
+router = Router(tags=["customers"])
+CustomerListQuery = query_schema(CustomerFilterSet, "CustomerListQuery")
+ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+
+class CustomerIn(StrictIn):
+    name: str = Field(..., max_length=200)
+    email: str = ""
+    phone: str = Field("", max_length=40)
+    tags: list[str] = []
+    metadata: Any = None
+    external_ids: dict[str, str] = Field({}, description='{"shopify": "7001"}')
+
+
+class CustomerUpdateIn(StrictIn):
+    name: str | None = Field(None, max_length=200)
+    email: str | None = None
+    phone: str | None = Field(None, max_length=40)
+    tags: list[str] | None = None
+    metadata: Any = None
+    external_ids: dict[str, str] | None = None
+
+
+class CustomerOut(Schema):
+    id: int
+    name: str
+    email: str
+    phone: str
+    tags: list[str]
+    metadata: dict[str, Any]
+    external_ids: dict[str, str]
+    created_at: datetime
+    updated_at: datetime
+
+
+def customer_out(customer: Customer) -> dict[str, Any]:
+    return {
+        "id": customer.pk,
+        "name": customer.name,
+        "email": customer.email,
+        "phone": customer.phone,
+        "tags": sorted(t.name for t in customer.tags.all()),
+        "metadata": customer.metadata,
+        "external_ids": {e.source: e.external_id for e in customer.external_ids.all()},
+        "created_at": customer.created_at,
+        "updated_at": customer.updated_at,
+    }
+
+
+@router.post("/customers", response={201: CustomerOut, **ERRORS}, auth=WRITE)
+def create_customer(request: HttpRequest, payload: CustomerIn):
+    actor = request_actor(request, "customers.add_customer")
+    customer = services.create_customer(**payload.model_dump(), actor=actor)
+    return Status(201, customer_out(selectors.get_customer(customer_id=customer.pk)))
+
+
+@router.get("/customers", response={200: PageOut[CustomerOut], **ERRORS}, auth=READ)
+def list_customers(request: HttpRequest, params: Query[CustomerListQuery]):
+    request_actor(request, "customers.view_customer")
+    reject_unknown_params(CustomerFilterSet, request.GET, extra={"cursor", "limit"})
+    page = paginate(
+        selectors.list_customers(filters=request.GET),
+        ordering=("-id",),
+        cursor=params.cursor,
+        limit=params.limit,
+    )
+    return {"items": [customer_out(c) for c in page.items], "next_cursor": page.next_cursor}
+
+
+@router.get("/customers/{int:customer_id}", response={200: CustomerOut, **ERRORS}, auth=READ)
+def get_customer(request: HttpRequest, customer_id: int):
+    request_actor(request, "customers.view_customer")
+    return customer_out(selectors.get_customer(customer_id=customer_id))
+
+
+@router.patch("/customers/{int:customer_id}", response={200: CustomerOut, **ERRORS}, auth=WRITE)
+def update_customer(request: HttpRequest, customer_id: int, payload: CustomerUpdateIn):
+    actor = request_actor(request, "customers.change_customer")
+    customer = selectors.get_customer(customer_id=customer_id)
+    services.update_customer(
+        customer=customer, changes=payload.model_dump(exclude_unset=True), actor=actor
+    )
+    return customer_out(selectors.get_customer(customer_id=customer_id))
+
+
+class SalesPlanIn(StrictIn):
+    offer_number: int
+    manager_id: int | None = Field(None, description="Defaults to the signed-in user")
+    note: str = Field("", max_length=500)
+
+
+class SalesPlanOut(Schema):
+    id: int
+    offer_number: int
+    offer_name: str
+    manager: str
+    note: str
+    recorded_at: datetime
+
+
+def sales_plan_out(entry: Any) -> dict[str, Any]:
+    return {
+        "id": entry.pk,
+        "offer_number": entry.offer.number,
+        "offer_name": entry.offer.name,
+        "manager": entry.manager.get_username(),
+        "note": entry.note,
+        "recorded_at": entry.recorded_at,
+    }
+
+
+@router.get(
+    "/customers/{int:customer_id}/sales-plan",
+    response={200: list[SalesPlanOut], **ERRORS},
+    auth=READ,
+)
+def list_sales_plan(request: HttpRequest, customer_id: int):
+    request_actor(request, "orders.view_salesplanentry")
+    customer = selectors.get_customer(customer_id=customer_id)
+    return [sales_plan_out(e) for e in selectors.list_sales_plan(customer=customer)]
+
+
+@router.post(
+    "/customers/{int:customer_id}/sales-plan", response={201: SalesPlanOut, **ERRORS}, auth=WRITE
+)
+def record_sales_plan(request: HttpRequest, customer_id: int, payload: SalesPlanIn):
+    """Record that the customer paid for an offer through a sales manager."""
+    actor = request_actor(request, "orders.add_salesplanentry")
+    manager = attribution.manager_by_id(payload.manager_id) if payload.manager_id else actor.user
+    if manager is None:
+        raise Invalid("Name the sales manager.", fields={"manager_id": "required"})
+    entry = attribution.record_sales_plan_entry(
+        customer=selectors.get_customer(customer_id=customer_id),
+        offer=get_offer(number=payload.offer_number, field="offer_number"),
+        manager=manager,
+        note=payload.note,
+        actor=actor,
+    )
+    return Status(201, sales_plan_out(entry))

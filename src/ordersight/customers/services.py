@@ -1,0 +1,114 @@
+"""Writes for customers: create and update, with tags and external ids."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from ordersight.core.actors import Actor
+from ordersight.core.errors import Conflict, Invalid
+from ordersight.core.validation import clean_email, clean_metadata
+from ordersight.customers.models import Customer, CustomerExternalId, Tag
+
+TAG_MAX = 64
+
+
+def _clean_tags(tags: Iterable[str]) -> list[str]:
+    cleaned = []
+    for i, raw in enumerate(tags):
+        tag = str(raw).strip().lower()
+        if not tag or len(tag) > TAG_MAX:
+            raise Invalid(
+                "Tags must be 1 to 64 characters.", fields={f"tags[{i}]": "1 to 64 characters"}
+            )
+        cleaned.append(tag)
+    return sorted(set(cleaned))
+
+
+def _clean_name(name: str | None) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise Invalid("A customer needs a name.", fields={"name": "required"})
+    if len(name) > 200:
+        raise Invalid("The name is too long.", fields={"name": "at most 200 characters"})
+    return name
+
+
+def _set_tags(customer: Customer, tags: list[str]) -> None:
+    existing = {t.name: t for t in Tag.objects.filter(name__in=tags)}
+    missing = [Tag(name=name) for name in tags if name not in existing]
+    Tag.objects.bulk_create(missing, ignore_conflicts=True)
+    customer.tags.set(Tag.objects.filter(name__in=tags))
+
+
+def _add_external_ids(customer: Customer, external_ids: Mapping[str, str]) -> None:
+    for source, external_id in external_ids.items():
+        taken = (
+            CustomerExternalId.objects.filter(source=source, external_id=external_id)
+            .exclude(customer=customer)
+            .exists()
+        )
+        if taken:
+            raise Conflict(
+                f"External id {source}:{external_id} already belongs to another customer.",
+                fields={f"external_ids.{source}": "already used by another customer"},
+            )
+        CustomerExternalId.objects.update_or_create(
+            customer=customer, source=source, defaults={"external_id": str(external_id)}
+        )
+
+
+@transaction.atomic
+def create_customer(
+    *,
+    name: str,
+    email: str = "",
+    phone: str = "",
+    tags: Iterable[str] = (),
+    metadata: Mapping[str, Any] | None = None,
+    external_ids: Mapping[str, str] | None = None,
+    actor: Actor,
+) -> Customer:
+    customer = Customer.objects.create(
+        name=_clean_name(name),
+        email=clean_email(email),
+        phone=(phone or "").strip(),
+        metadata=clean_metadata(metadata),
+    )
+    _set_tags(customer, _clean_tags(tags))
+    try:
+        with transaction.atomic():
+            _add_external_ids(customer, external_ids or {})
+    except IntegrityError:
+        raise Conflict(
+            "An external id is already in use.", fields={"external_ids": "taken"}
+        ) from None
+    return customer
+
+
+@transaction.atomic
+def update_customer(*, customer: Customer, changes: Mapping[str, Any], actor: Actor) -> Customer:
+    """Apply the given fields only; fields left out keep their values."""
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    fields = []
+    if "name" in changes:
+        customer.name = _clean_name(changes["name"])
+        fields.append("name")
+    if "email" in changes:
+        customer.email = clean_email(changes["email"])
+        fields.append("email")
+    if "phone" in changes:
+        customer.phone = (changes["phone"] or "").strip()
+        fields.append("phone")
+    if "metadata" in changes:
+        customer.metadata = clean_metadata(changes["metadata"])
+        fields.append("metadata")
+    if fields:
+        customer.save(update_fields=[*fields, "updated_at"])
+    if "tags" in changes:
+        _set_tags(customer, _clean_tags(changes["tags"] or []))
+    if changes.get("external_ids"):
+        _add_external_ids(customer, changes["external_ids"])
+    return customer

@@ -1,0 +1,86 @@
+"""Staff pages for customers: the list and the customer card with its sales plan."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from ordersight.accounts.selectors import list_sales_managers
+from ordersight.catalog.models import Offer
+from ordersight.core.errors import DomainError
+from ordersight.core.keyset import paginate
+from ordersight.customers import selectors
+from ordersight.orders import attribution
+from ordersight.orders.selectors import list_orders
+from ordersight.payments.selectors import list_invoices
+from ordersight.web.access import actor_of, check_perm, require_perm
+from ordersight.web.lists import PAGE_SIZE
+
+CARD_ROWS = 100
+
+
+@require_perm("customers.view_customer")
+def customers(request: HttpRequest) -> HttpResponse:
+    filters = {k: v for k, v in request.GET.items() if k in ("q", "tag") and v}
+    page = paginate(
+        selectors.list_customers(filters=filters),
+        ordering=("-id",),
+        cursor=request.GET.get("cursor") or None,
+        limit=PAGE_SIZE,
+    )
+    return render(request, "customers/customers.html", {"section": "customers", "page": page})
+
+
+@require_perm("customers.view_customer")
+def customer_card(request: HttpRequest, customer_id: int) -> HttpResponse:
+    customer = selectors.get_customer(customer_id=customer_id)
+    context = {
+        "section": "customers",
+        "customer": customer,
+        "orders": list_orders(filters={"customer": customer.pk}).order_by("-created_at")[
+            :CARD_ROWS
+        ],
+        "invoices": list_invoices(filters={"customer": customer.pk}).order_by("-created_at")[
+            :CARD_ROWS
+        ],
+        "sales_plan": selectors.list_sales_plan(customer=customer),
+        "offers": Offer.objects.filter(is_active=True).order_by("number"),
+        "managers": list(list_sales_managers()),
+    }
+    return render(request, "customers/customer_card.html", context)
+
+
+@require_perm("orders.add_salesplanentry")
+@require_POST
+def add_sales_plan_entry(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """A sales manager records that the customer paid for an offer (through them)."""
+    customer = selectors.get_customer(customer_id=customer_id)
+    back = reverse("web:customer", kwargs={"customer_id": customer_id}) + "#sales-plan"
+    manager = request.user
+    chosen = request.POST.get("manager", "")
+    try:
+        if chosen and chosen != str(request.user.pk):
+            check_perm(request, attribution.PERMISSION)  # naming someone else
+            manager = attribution.manager_by_id(int(chosen))
+        offer = Offer.objects.filter(number=request.POST.get("offer") or 0).first()
+        if offer is None:
+            messages.error(request, "Choose the offer the customer paid for.")
+            return redirect(back)
+        attribution.record_sales_plan_entry(
+            customer=customer,
+            offer=offer,
+            manager=manager,
+            note=request.POST.get("note", ""),
+            actor=actor_of(request),
+        )
+    except (ValueError, DomainError) as exc:
+        messages.error(request, getattr(exc, "message", "Choose a manager."))
+        return redirect(back)
+    messages.success(
+        request,
+        f"Recorded: {customer.name} paid for {offer.name} through {manager.get_username()}.",
+    )
+    return redirect(back)

@@ -1,0 +1,387 @@
+"""Deterministic demo data: a catalog, customers, managers, payment systems, 2,100 orders.
+
+Everything goes through the same services as the API, so the demo shows real behaviour
+(numbers, totals, events). Loading twice changes nothing: orders are upserted by their
+external ids and the other tables are looked up before they are created.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.utils import timezone
+
+from ordersight.accounts.roles import SALES_MANAGER, ensure_roles
+from ordersight.catalog.models import Category, Offer
+from ordersight.catalog.services import create_category, create_offer
+from ordersight.core.actors import Actor
+from ordersight.core.money import round_money
+from ordersight.customers.models import Customer
+from ordersight.customers.services import create_customer
+from ordersight.orders.models import Order, OrderEvent
+from ordersight.orders.services import (
+    LineInput,
+    OrderInput,
+    fulfil_order,
+    transition_order,
+    upsert_orders,
+)
+from ordersight.payments import services as payment_services
+from ordersight.payments.models import FeeRule, Invoice, PaymentSystem, Provider, Refund
+
+SEED = 20261123
+ORDER_COUNT = 2100
+DAYS = 120
+CURRENCIES = ("EUR", "USD", "GBP")
+CATEGORIES = ("Apparel", "Courses", "Coffee", "Software", "Workshops")
+OFFER_NAMES = {
+    "Apparel": ("Organic tee", "Hoodie", "Cap", "Socks (3 pairs)"),
+    "Courses": ("Django from zero", "SQL for analysts", "Pricing strategy", "Copywriting"),
+    "Coffee": ("Espresso beans 1 kg", "Filter roast 500 g", "Decaf 250 g", "Sampler box"),
+    "Software": ("Team plan", "Pro licence", "Add-on: reports", "Priority support"),
+    "Workshops": ("Sales bootcamp", "Onboarding day", "Leadership retreat", "Q&A session"),
+}
+MANAGERS = (
+    ("mia", "Mia", "Kovacs"),
+    ("leo", "Leo", "Brandt"),
+    ("ana", "Ana", "Silva"),
+    ("tom", "Tom", "Okafor"),
+)
+FIRST = (
+    "Olivia",
+    "Noah",
+    "Emma",
+    "Liam",
+    "Ava",
+    "Lucas",
+    "Mila",
+    "Elias",
+    "Zoe",
+    "Jonas",
+    "Nora",
+    "Felix",
+    "Ida",
+    "Hugo",
+    "Lea",
+)
+LAST = ("Nowak", "Meyer", "Rossi", "Dubois", "Smith", "Jansen", "Novak", "Garcia")
+SOURCES = (("storefront", 45), ("api", 20), ("shopify", 25), ("manual", 10))
+TYPES = (("standard", 80), ("draft", 10), ("quote", 10))
+STATUSES = (("completed", 62), ("open", 14), ("draft", 7), ("declined", 8), ("cancelled", 9))
+
+
+@dataclass
+class DemoSummary:
+    created: int
+    skipped: bool
+
+
+def _pick(rng: random.Random, weighted: tuple[tuple[str, int], ...]) -> str:
+    values, weights = zip(*weighted, strict=True)
+    return rng.choices(values, weights=weights)[0]
+
+
+def _catalog(rng: random.Random, actor: Actor) -> list[Offer]:
+    for i, name in enumerate(CATEGORIES, start=1):
+        if not Category.objects.filter(number=i * 10).exists():
+            create_category(name=name, number=i * 10, actor=actor)
+    offers = []
+    number = 100
+    for c, category in enumerate(CATEGORIES, start=1):
+        for name in OFFER_NAMES[category]:
+            number += 1
+            # Draw from the generator whether or not the row exists, so that a partly
+            # loaded demo continues with exactly the same values.
+            price = Decimal(rng.choice([9, 19, 29, 49, 99, 149, 299, 490])) + Decimal("0.90")
+            offer = Offer.objects.filter(number=number).first()
+            if offer is None:
+                currency = CURRENCIES[number % 3]
+                sizes = ("S", "M", "L") if category == "Apparel" else ("",)
+                offer = create_offer(
+                    name=name,
+                    category_number=c * 10,
+                    currency=currency,
+                    unit_price=price,
+                    number=number,
+                    allow_quantity=category in ("Apparel", "Coffee", "Software"),
+                    allow_partial_payments=category in ("Courses", "Workshops"),
+                    variants=[{"sku": f"{number}-{s or 'STD'}", "name": s} for s in sizes],
+                    external_ids={"shopify": f"gid-p-{number}"},
+                    actor=actor,
+                )
+            offers.append(offer)
+    return offers
+
+
+def _customers(rng: random.Random, actor: Actor) -> list[Customer]:
+    customers = []
+    for i in range(60):
+        email = f"customer{i + 1:02d}@example.com"
+        name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+        phone = f"+48 600 {i:03d} {rng.randint(100, 999)}"
+        segment = rng.choice(["retail", "wholesale", "education"])
+        customer = Customer.objects.filter(email=email).first()
+        if customer is None:
+            tags = ["b2b"] if i % 4 == 0 else []
+            if i % 7 == 0:
+                tags.append("vip")
+            customer = create_customer(
+                name=name,
+                email=email,
+                phone=phone,
+                tags=tags,
+                metadata={"segment": segment},
+                external_ids={"shopify": f"c-{5000 + i}"},
+                actor=actor,
+            )
+        customers.append(customer)
+    return customers
+
+
+def _managers() -> list:
+    User = get_user_model()
+    group = Group.objects.get(name=SALES_MANAGER)
+    managers = []
+    for username, first, last in MANAGERS:
+        user, created = User.objects.get_or_create(
+            username=username,
+            defaults={"first_name": first, "last_name": last, "email": f"{username}@example.com"},
+        )
+        if created:
+            user.set_unusable_password()
+            user.save()
+        user.groups.add(group)
+        managers.append(user)
+    return managers
+
+
+def _orders(
+    rng: random.Random,
+    now: datetime,
+    offers: list[Offer],
+    customers: list[Customer],
+    managers: list,
+    order_count: int,
+) -> tuple[list[OrderInput], dict[str, str]]:
+    inputs = []
+    targets: dict[str, str] = {}
+    for i in range(order_count):
+        offer = rng.choice(offers)
+        variant = rng.choice(list(offer.variants.all()))
+        quantity = rng.choice([1, 1, 1, 2, 3]) if offer.allow_quantity else 1
+        lines = [LineInput(sku=variant.sku, quantity=quantity)]
+        same_currency = [o for o in offers if o.currency == offer.currency and o.allow_quantity]
+        if rng.random() < 0.25 and same_currency:
+            extra = rng.choice(same_currency)
+            lines.append(LineInput(sku=extra.variants.first().sku, quantity=1))
+        source = _pick(rng, SOURCES)
+        customer = rng.choice(customers)
+        status = _pick(rng, STATUSES)
+        order_type = _pick(rng, TYPES)
+        if order_type == "draft":
+            status = "draft"
+        targets[f"demo-{i + 1:05d}"] = status
+        inputs.append(
+            OrderInput(
+                lines=lines,
+                customer_id=customer.pk,
+                source=source,
+                order_type=order_type,
+                status="draft" if status == "draft" else "open",
+                external_id=f"demo-{i + 1:05d}",
+                created_at=now - timedelta(minutes=rng.randint(0, DAYS * 24 * 60)),
+                metadata={
+                    "channel": rng.choice(["web", "mobile_app", "phone"]),
+                    "locale": rng.choice(["en-gb", "de-de", "pl-pl"]),
+                },
+                sales_manager_id=rng.choice(managers).pk if rng.random() < 0.4 else None,
+            )
+        )
+    return inputs, targets
+
+
+def _payment_systems() -> dict[str, PaymentSystem]:
+    systems = {}
+    specs = [
+        (
+            "acme",
+            "Acme Payments EU",
+            Provider.TEST,
+            True,
+            {"EUR": ("2.90", "0.25"), "GBP": ("2.50", "0.20"), "USD": ("3.50", "0.30")},
+        ),
+        (
+            "northwind",
+            "Northwind Cards",
+            Provider.TEST,
+            False,
+            {"EUR": ("1.90", "0.20"), "GBP": ("1.90", "0.20"), "USD": ("2.20", "0.30")},
+        ),
+        ("bank", "Bank transfer", Provider.MANUAL, False, {}),
+        ("invoice", "Pay by invoice", Provider.MANUAL, False, {}),
+    ]
+    for code, name, provider, one_click, fees in specs:
+        system, _ = PaymentSystem.objects.get_or_create(
+            code=code,
+            defaults={
+                "name": name,
+                "provider": provider,
+                "supports_one_click": one_click,
+                "webhook_secret": f"whsec_demo_{code}",
+            },
+        )
+        for currency, (percent, fixed) in fees.items():
+            FeeRule.objects.get_or_create(
+                payment_system=system,
+                currency=currency,
+                defaults={"percent": Decimal(percent), "fixed": Decimal(fixed)},
+            )
+        systems[code] = system
+    return systems
+
+
+def _pay(
+    order: Order, invoice: Invoice, rng: random.Random, systems: dict, actor: Actor
+) -> Invoice:
+    if rng.random() < 0.15:
+        return payment_services.record_manual_payment(
+            order=order,
+            payment_system=systems["bank"],
+            invoice=invoice,
+            buyer_comment=rng.choice(
+                ["Transfer ref " + str(order.number), "Paid by company card", ""]
+            ),
+            actor=actor,
+        )
+    token = "tok_one_click" if rng.random() < 0.3 else "tok_success"
+    system = (
+        systems["acme"] if token == "tok_one_click" or rng.random() < 0.6 else systems["northwind"]
+    )
+    if rng.random() < 0.1:  # a failed first attempt, then a retry that goes through
+        payment_services.charge_invoice(
+            invoice=invoice, payment_system=system, card_token="tok_insufficient_funds", actor=actor
+        )
+        invoice = payment_services.retry_invoice(invoice=invoice, actor=actor)
+    return payment_services.charge_invoice(
+        invoice=invoice, payment_system=system, card_token=token, actor=actor
+    )
+
+
+def _money_trail(
+    order: Order, target: str, rng: random.Random, systems: dict, actor: Actor
+) -> None:
+    """Drive one order through invoices, payments and refunds to its demo status."""
+    partial = all(line.offer and line.offer.allow_partial_payments for line in order.lines.all())
+    if target == "draft":
+        payment_services.issue_invoices(order=order, actor=actor)
+        return
+    if target == "open":
+        if rng.random() < 0.5:
+            (invoice,) = payment_services.issue_invoices(order=order, actor=actor)
+            if rng.random() < 0.3:
+                payment_services.charge_invoice(
+                    invoice=invoice,
+                    payment_system=systems["acme"],
+                    card_token="tok_insufficient_funds",
+                    actor=actor,
+                )
+        return
+    if target == "declined":
+        (invoice,) = payment_services.issue_invoices(order=order, actor=actor)
+        payment_services.charge_invoice(
+            invoice=invoice,
+            payment_system=systems["northwind"],
+            card_token=rng.choice(["tok_insufficient_funds", "tok_hard_decline"]),
+            actor=actor,
+        )
+        payment_services.decline_order(order=order, actor=actor, reason="payment failed")
+        return
+    if target == "cancelled":
+        transition_order(order=order, to="cancelled", actor=actor, reason="customer withdrew")
+        return
+    # completed: paid in full, or in installments, some confirmed before the last one
+    installments = rng.choice([2, 3]) if partial and rng.random() < 0.6 else 1
+    invoices = payment_services.issue_invoices(order=order, installments=installments, actor=actor)
+    paid = []
+    stop_early = installments > 1 and rng.random() < 0.35
+    for invoice in invoices[: 1 if stop_early else None]:
+        paid.append(_pay(order, invoice, rng, systems, actor))
+    if stop_early:
+        payment_services.confirm_order(order=order, actor=actor)
+    roll = rng.random()
+    if roll < 0.04:
+        for invoice in paid:
+            invoice.refresh_from_db()
+            payment_services.refund_invoice(
+                invoice=invoice, amount=invoice.refundable, reason="returned", actor=actor
+            )
+    elif roll < 0.12:
+        invoice = paid[0]
+        invoice.refresh_from_db()
+        share = round_money(
+            invoice.amount * Decimal(rng.choice(["0.1", "0.25", "0.5"])), invoice.currency
+        )
+        if share > 0:
+            payment_services.refund_invoice(
+                invoice=invoice, amount=share, reason="partial refund: damaged item", actor=actor
+            )
+
+
+def _align_times(numbers: list[int]) -> None:
+    """Services stamp 'now'; demo history is spread over months, so move each order's
+    invoices, refunds and activity to just after the order was placed."""
+    for order in Order.objects.filter(number__in=numbers).only("pk", "created_at"):
+        base = order.created_at
+        Invoice.objects.filter(order=order).update(
+            created_at=base + timedelta(minutes=1), status_at=None
+        )
+        Invoice.objects.filter(order=order, attempted_at__isnull=False).update(
+            attempted_at=base + timedelta(minutes=2)
+        )
+        Invoice.objects.filter(order=order, paid_at__isnull=False).update(
+            paid_at=base + timedelta(minutes=3)
+        )
+        Refund.objects.filter(order=order).update(created_at=base + timedelta(days=2))
+        OrderEvent.objects.filter(order=order).update(created_at=base)
+
+
+def load_demo_data(*, now: datetime | None = None, order_count: int = ORDER_COUNT) -> DemoSummary:
+    """Load the demo data set once; later calls find it and return skipped=True."""
+    if Order.objects.filter(external_id="demo-00001").exists():
+        return DemoSummary(created=0, skipped=True)
+    rng = random.Random(SEED)
+    now = now or timezone.now()
+    actor = Actor.system()
+    ensure_roles()
+    with transaction.atomic():
+        offers = _catalog(rng, actor)
+        customers = _customers(rng, actor)
+        managers = _managers()
+        systems = _payment_systems()
+    inputs, targets = _orders(rng, now, offers, customers, managers, order_count)
+    created = 0
+    for start in range(0, len(inputs), 500):
+        results = upsert_orders(items=inputs[start : start + 500], actor=actor)
+        errors = [r for r in results if r.result == "error"]
+        if errors:
+            raise RuntimeError(f"demo order rejected: {errors[0]}")
+        created += sum(r.result == "created" for r in results)
+        with transaction.atomic():
+            batch = (
+                Order.objects.filter(number__in=[r.number for r in results])
+                .order_by("number")
+                .prefetch_related("lines__offer")
+            )
+            for order in batch:
+                _money_trail(order, targets[order.external_id], rng, systems, actor)
+            _align_times([r.number for r in results])
+    fulfilled = Order.objects.filter(status="completed").order_by("number")
+    for order in fulfilled[: len(fulfilled) // 2]:
+        fulfil_order(order=order, actor=actor)
+    return DemoSummary(created=created, skipped=False)

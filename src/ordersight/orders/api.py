@@ -1,0 +1,185 @@
+"""Orders API: create, read, list, update, transitions, activity, bulk ingest, CSV export."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, StreamingHttpResponse
+from ninja import Body, Query, Router, Status
+from pydantic import Field
+from pydantic import ValidationError as PydanticValidationError
+
+from ordersight.accounts.auth import READ, WRITE, request_actor
+from ordersight.core.api_errors import validation_fields
+from ordersight.core.csv_stream import csv_response
+from ordersight.core.errors import Invalid
+from ordersight.core.filtering import query_schema, reject_unknown_params
+from ordersight.core.keyset import paginate
+from ordersight.core.schemas import ErrorOut, PageOut, StrictIn
+from ordersight.orders import attribution, selectors, services
+from ordersight.orders.filters import OrderFilterSet
+from ordersight.orders.models import OrderStatus
+from ordersight.orders.schemas import (
+    BulkIn,
+    BulkOut,
+    EventOut,
+    OrderIn,
+    OrderOut,
+    OrderUpdateIn,
+    TransitionIn,
+    bulk_out,
+    event_out,
+    order_out,
+)
+from ordersight.payments import services as payment_services
+
+router = Router(tags=["orders"])
+OrderListQuery = query_schema(OrderFilterSet, "OrderListQuery")
+ERRORS = {
+    400: ErrorOut,
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    409: ErrorOut,
+    413: ErrorOut,
+    422: ErrorOut,
+}
+
+
+@router.post("/orders", response={201: OrderOut, **ERRORS}, auth=WRITE)
+def create_order(request: HttpRequest, payload: OrderIn):
+    actor = request_actor(request, "orders.add_order")
+    order = services.create_order(data=payload.to_input(), actor=actor)
+    return Status(201, order_out(selectors.get_order(number=order.number)))
+
+
+@router.get("/orders", response={200: PageOut[OrderOut], **ERRORS}, auth=READ)
+def list_orders(request: HttpRequest, params: Query[OrderListQuery]):
+    request_actor(request, "orders.view_order")
+    reject_unknown_params(OrderFilterSet, request.GET)
+    queryset, ordering = selectors.sort_orders(
+        selectors.list_orders(filters=request.GET), params.sort
+    )
+    page = paginate(queryset, ordering=ordering, cursor=params.cursor, limit=params.limit)
+    return {"items": [order_out(o) for o in page.items], "next_cursor": page.next_cursor}
+
+
+@router.get("/orders/export.csv", response={200: None, **ERRORS}, auth=READ)
+def export_orders(request: HttpRequest, params: Query[OrderListQuery]) -> StreamingHttpResponse:
+    """The filtered orders as CSV, streamed; cells that would start a formula are neutralised."""
+    request_actor(request, "orders.view_order")
+    reject_unknown_params(OrderFilterSet, request.GET)
+    rows = selectors.order_export_rows(selectors.list_orders(filters=request.GET))
+    return csv_response(request, rows, selectors.ORDER_EXPORT_COLUMNS, "orders.csv")
+
+
+@router.post("/orders/bulk", response={200: BulkOut, **ERRORS}, auth=WRITE)
+def bulk_ingest(request: HttpRequest, payload: BulkIn):
+    """Create or update up to 1,000 orders by (source, external_id); a result per item."""
+    actor = request_actor(request, "orders.add_order")
+    items: list[services.OrderInput | Invalid] = []
+    for raw in payload.orders:
+        try:
+            items.append(OrderIn.model_validate(raw).to_input())
+        except PydanticValidationError as exc:
+            fields = validation_fields(exc.errors())
+            items.append(Invalid(f"Invalid input: {', '.join(sorted(fields))}.", fields=fields))
+    return bulk_out(services.upsert_orders(items=items, actor=actor))
+
+
+@router.get("/orders/{int:number}", response={200: OrderOut, **ERRORS}, auth=READ)
+def get_order(request: HttpRequest, number: int):
+    request_actor(request, "orders.view_order")
+    return order_out(selectors.get_order(number=number))
+
+
+@router.patch("/orders/{int:number}", response={200: OrderOut, **ERRORS}, auth=WRITE)
+def update_order(request: HttpRequest, number: int, payload: OrderUpdateIn):
+    actor = request_actor(request, "orders.change_order")
+    changes = payload.model_dump(exclude_unset=True)
+    services.update_order(order=selectors.get_order(number=number), changes=changes, actor=actor)
+    return order_out(selectors.get_order(number=number))
+
+
+def _transition(request: HttpRequest, number: int, to: str, reason: str) -> dict:
+    actor = request_actor(request, "orders.change_order")
+    order = selectors.get_order(number=number)
+    services.transition_order(order=order, to=to, actor=actor, reason=reason)
+    return order_out(selectors.get_order(number=number))
+
+
+@router.post("/orders/{int:number}/complete", response={200: OrderOut, **ERRORS}, auth=WRITE)
+def complete_order(request: HttpRequest, number: int, payload: TransitionIn = Body(None)):
+    return _transition(request, number, OrderStatus.COMPLETED, payload.reason if payload else "")
+
+
+@router.post("/orders/{int:number}/decline", response={200: OrderOut, **ERRORS}, auth=WRITE)
+def decline_order(request: HttpRequest, number: int, payload: TransitionIn = Body(None)):
+    """Decline the order; its pending invoices fail. Declining an order that has captured
+    partial payments needs the permission to confirm or decline partial payments."""
+    actor = request_actor(request, "orders.change_order")
+    order = selectors.get_order(number=number)
+    if payment_services.has_captured_payments(order):
+        request_actor(request, "payments.confirm_partial_payments")
+    payment_services.decline_order(
+        order=order, actor=actor, reason=payload.reason if payload else ""
+    )
+    return order_out(selectors.get_order(number=number))
+
+
+@router.post("/orders/{int:number}/confirm", response={200: OrderOut, **ERRORS}, auth=WRITE)
+def confirm_order(request: HttpRequest, number: int):
+    """Mark an order with partial payments as completed (a sale)."""
+    actor = request_actor(request, "payments.confirm_partial_payments")
+    payment_services.confirm_order(order=selectors.get_order(number=number), actor=actor)
+    return order_out(selectors.get_order(number=number))
+
+
+@router.post("/orders/{int:number}/cancel", response={200: OrderOut, **ERRORS}, auth=WRITE)
+def cancel_order(request: HttpRequest, number: int, payload: TransitionIn = Body(None)):
+    return _transition(request, number, OrderStatus.CANCELLED, payload.reason if payload else "")
+
+
+@router.post("/orders/{int:number}/fulfil", response={200: OrderOut, **ERRORS}, auth=WRITE)
+def fulfil_order(request: HttpRequest, number: int):
+    actor = request_actor(request, "orders.change_order")
+    services.fulfil_order(order=selectors.get_order(number=number), actor=actor)
+    return order_out(selectors.get_order(number=number))
+
+
+@router.get("/orders/{int:number}/events", response={200: list[EventOut], **ERRORS}, auth=READ)
+def order_events(request: HttpRequest, number: int):
+    """The order's activity, oldest first."""
+    request_actor(request, "orders.view_order")
+    order = selectors.get_order(number=number)
+    return [event_out(e) for e in selectors.list_order_events(order=order)]
+
+
+class AttributionIn(StrictIn):
+    manager_id: int | None = Field(None, description="The user who made the sale; null = system")
+
+
+@router.post(
+    "/orders/{int:number}/sales-attribution", response={200: OrderOut, **ERRORS}, auth=WRITE
+)
+def assign_sales_manager(request: HttpRequest, number: int, payload: AttributionIn):
+    """ "Add user": name who made the sale; it shows red until confirmed."""
+    actor = request_actor(request, attribution.PERMISSION)
+    attribution.assign_sales_manager(
+        order=selectors.get_order(number=number),
+        manager=attribution.manager_by_id(payload.manager_id),
+        actor=actor,
+    )
+    return order_out(selectors.get_order(number=number))
+
+
+@router.post(
+    "/orders/{int:number}/sales-attribution/confirm", response={200: OrderOut, **ERRORS}, auth=WRITE
+)
+def confirm_sales_attribution(request: HttpRequest, number: int, payload: AttributionIn):
+    """ "Check": confirm the sale was made by this manager (or by the system when null)."""
+    actor = request_actor(request, attribution.PERMISSION)
+    attribution.confirm_sales_attribution(
+        order=selectors.get_order(number=number),
+        manager=attribution.manager_by_id(payload.manager_id),
+        actor=actor,
+    )
+    return order_out(selectors.get_order(number=number))

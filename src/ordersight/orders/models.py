@@ -1,0 +1,229 @@
+"""Orders, their lines and their activity events."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from ordersight.customers.models import Customer
+
+
+class OrderStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    OPEN = "open", "Open"
+    COMPLETED = "completed", "Completed"
+    DECLINED = "declined", "Declined"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class PaymentStatus(models.TextChoices):
+    UNPAID = "unpaid", "Unpaid"
+    PARTIALLY_PAID = "partially_paid", "Partially paid"
+    PAID = "paid", "Paid"
+    OVERPAID = "overpaid", "Overpaid"
+
+
+class RefundStatus(models.TextChoices):
+    NONE = "none", "None"
+    PARTIAL = "partial", "Partial"
+    FULL = "full", "Full"
+
+
+class FulfillmentStatus(models.TextChoices):
+    UNFULFILLED = "unfulfilled", "Unfulfilled"
+    FULFILLED = "fulfilled", "Fulfilled"
+
+
+class OrderSource(models.TextChoices):
+    STOREFRONT = "storefront", "Storefront"
+    API = "api", "API"
+    MANUAL = "manual", "Manual"
+    SHOPIFY = "shopify", "Shopify"
+    FEED = "feed", "Feed"
+    SUBSCRIPTION = "subscription", "Recurring order"
+
+
+class OrderType(models.TextChoices):
+    STANDARD = "standard", "Standard"
+    DRAFT = "draft", "Draft"
+    QUOTE = "quote", "Quote"
+    SAMPLE = "sample", "Sample"
+    WHOLESALE = "wholesale", "Wholesale"
+    RECURRING = "recurring", "Recurring"
+
+
+class Order(models.Model):
+    number = models.PositiveBigIntegerField(unique=True)
+    # NULL, not "", for orders with no outside id, so the unique index ignores them.
+    external_id = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
+    source = models.CharField(max_length=20, choices=OrderSource.choices, default=OrderSource.API)
+    order_type = models.CharField(
+        max_length=20, choices=OrderType.choices, default=OrderType.STANDARD
+    )
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
+    )
+    currency = models.CharField(max_length=3)
+    subtotal = models.DecimalField(max_digits=18, decimal_places=4)
+    discount_total = models.DecimalField(max_digits=18, decimal_places=4, default=0)
+    total = models.DecimalField(max_digits=18, decimal_places=4)
+    status = models.CharField(max_length=20, choices=OrderStatus.choices, default=OrderStatus.OPEN)
+    payment_status = models.CharField(
+        max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.UNPAID
+    )
+    refund_status = models.CharField(
+        max_length=20, choices=RefundStatus.choices, default=RefundStatus.NONE
+    )
+    fulfillment_status = models.CharField(
+        max_length=20, choices=FulfillmentStatus.choices, default=FulfillmentStatus.UNFULFILLED
+    )
+    metadata = models.JSONField(default=dict, blank=True)
+    notes = models.TextField(blank=True)
+    # Sales attribution: who made the sale (null = the system) and whether a person with
+    # `orders.manage_sales_attribution` confirmed it.
+    sales_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="managed_orders",
+    )
+    sales_confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="confirmed_orders",
+    )
+    sales_confirmed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        permissions = [
+            ("manage_sales_attribution", "Can manage auto sales and generated sales"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_id"],
+                condition=Q(external_id__isnull=False),
+                name="order_source_external_id_unique",
+            ),
+            models.CheckConstraint(condition=Q(total__gte=0), name="order_total_not_negative"),
+            models.CheckConstraint(
+                condition=Q(discount_total__gte=0), name="order_discount_not_negative"
+            ),
+        ]
+        indexes = [
+            # The default list: newest first, keyset-paginated on (created_at, id).
+            models.Index(fields=["-created_at", "-id"], name="order_created_idx"),
+            models.Index(fields=["status", "-created_at", "-id"], name="order_status_created_idx"),
+            models.Index(fields=["customer", "-created_at"], name="order_customer_created_idx"),
+            models.Index(fields=["sales_manager", "-created_at"], name="order_manager_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Order {self.number}"
+
+
+class OrderLine(models.Model):
+    """What was bought, snapshotted at order time so later catalog changes do not alter it."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveSmallIntegerField()
+    offer = models.ForeignKey(
+        "catalog.Offer", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    variant = models.ForeignKey(
+        "catalog.Variant", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    sku = models.CharField(max_length=100, blank=True)
+    name = models.CharField(max_length=300)
+    offer_number = models.PositiveIntegerField(null=True, blank=True, db_index=True)
+    category_number = models.PositiveIntegerField(null=True, blank=True, db_index=True)
+    unit_price = models.DecimalField(max_digits=18, decimal_places=4)
+    quantity = models.PositiveIntegerField()
+    discount = models.DecimalField(max_digits=18, decimal_places=4, default=0)
+    total = models.DecimalField(max_digits=18, decimal_places=4)
+
+    class Meta:
+        ordering = ["order", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "position"], name="order_line_position_unique"
+            ),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="line_quantity_positive"),
+            models.CheckConstraint(condition=Q(unit_price__gte=0), name="line_price_not_negative"),
+            models.CheckConstraint(condition=Q(discount__gte=0), name="line_discount_not_negative"),
+            models.CheckConstraint(condition=Q(total__gte=0), name="line_total_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.name}"
+
+
+class OrderEventKind(models.TextChoices):
+    CREATED = "created", "Order created"
+    IMPORTED = "imported", "Order imported"
+    UPDATED = "updated", "Order updated"
+    STATUS_CHANGED = "status_changed", "Status changed"
+    FULFILLED = "fulfilled", "Order fulfilled"
+    LINES_REPLACED = "lines_replaced", "Items changed"
+    SALES_ATTRIBUTION_CHANGED = "sales_attribution_changed", "Sales manager changed"
+    SALES_ATTRIBUTION_CONFIRMED = "sales_attribution_confirmed", "Sale confirmed"
+    INVOICE_ISSUED = "invoice_issued", "Invoice issued"
+    PAYMENT_SUCCEEDED = "payment_succeeded", "Payment succeeded"
+    PAYMENT_FAILED = "payment_failed", "Payment failed"
+    REFUNDED = "refunded", "Refund made"
+    PAYMENT_STATUS_CHANGED = "payment_status_changed", "Payment status changed"
+
+
+class ActorType(models.TextChoices):
+    USER = "user", "User"
+    API_KEY = "api_key", "API key"
+    SYSTEM = "system", "System"
+
+
+class OrderEvent(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=40, choices=OrderEventKind.choices)
+    actor_type = models.CharField(max_length=10, choices=ActorType.choices)
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_api_key = models.ForeignKey(
+        "accounts.ApiKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField(max_length=150)
+    payload = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["order", "created_at", "id"], name="order_event_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.order_id})"
+
+
+class SalesPlanEntry(models.Model):
+    """A sales manager's note on a customer card that the customer paid for an offer.
+
+    It proposes the manager as the sale's attribution on that customer's orders of the
+    offer; a person with `manage_sales_attribution` confirms it.
+    """
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="sales_plan")
+    offer = models.ForeignKey("catalog.Offer", on_delete=models.PROTECT, related_name="+")
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sales_plan_entries"
+    )
+    note = models.CharField(max_length=500, blank=True)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-recorded_at", "-id"]
+        verbose_name_plural = "sales plan entries"
+        indexes = [models.Index(fields=["customer", "offer"], name="sales_plan_customer_offer")]
+
+    def __str__(self) -> str:
+        return f"{self.customer} paid for {self.offer} (via {self.manager})"

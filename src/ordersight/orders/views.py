@@ -1,0 +1,370 @@
+"""Staff pages for orders: All Orders, the order detail, new order, actions, export.
+
+Thin, like the API: each view reads through the selectors and writes through the services.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from ordersight.accounts.selectors import list_sales_managers
+from ordersight.catalog.models import Category, Offer, Variant
+from ordersight.core.csv_stream import csv_response
+from ordersight.core.errors import DomainError, Invalid
+from ordersight.core.money import CURRENCY_CODES
+from ordersight.customers.models import Customer
+from ordersight.orders import attribution, selectors, services
+from ordersight.orders.models import (
+    FulfillmentStatus,
+    Order,
+    OrderSource,
+    OrderStatus,
+    OrderType,
+    PaymentStatus,
+    RefundStatus,
+)
+from ordersight.payments import services as payment_services
+from ordersight.payments.models import PaymentSystem
+from ordersight.web.access import actor_of, check_perm, require_perm
+from ordersight.web.lists import PRESETS, list_page, selector_filters
+
+
+def _managers() -> list[Any]:
+    return list(list_sales_managers())
+
+
+def _filter_choices() -> dict[str, Any]:
+    return {
+        "statuses": OrderStatus.choices,
+        "payment_statuses": PaymentStatus.choices,
+        "refund_statuses": RefundStatus.choices,
+        "fulfillment_statuses": FulfillmentStatus.choices,
+        "sources": OrderSource.choices,
+        "order_types": OrderType.choices,
+        "currencies": sorted(
+            set(Offer.objects.values_list("currency", flat=True)) | {"EUR", "USD", "GBP"}
+        ),
+        "offers": Offer.objects.order_by("number").only("number", "name"),
+        "categories": Category.objects.order_by("number"),
+        "managers": _managers(),
+        "presets": PRESETS,
+    }
+
+
+@require_perm("orders.view_order")
+def all_orders(request: HttpRequest) -> HttpResponse:
+    page = list_page(request, lambda f: selectors.list_orders(filters=f), selectors.sort_orders)
+    context = {
+        "section": "orders",
+        "tab": "all",
+        "page": page,
+        "default_sort": "-created_at",
+        "export_query": selector_filters(request.GET).urlencode(),
+        "managers": _managers(),
+        **_filter_choices(),
+    }
+    if request.htmx and request.GET.get("partial") == "rows":
+        return render(request, "orders/_order_rows.html", context)
+    return render(request, "orders/all_orders.html", context)
+
+
+@require_perm("orders.view_order")
+def recurring_orders(request: HttpRequest) -> HttpResponse:
+    return render(request, "orders/recurring.html", {"section": "orders", "tab": "recurring"})
+
+
+@require_perm("orders.view_order")
+def export_orders(request: HttpRequest) -> StreamingHttpResponse | HttpResponse:
+    try:
+        queryset = selectors.list_orders(filters=selector_filters(request.GET))
+    except Invalid as exc:
+        return HttpResponse(f"Invalid filter: {exc.fields}", status=422)
+    rows = selectors.order_export_rows(queryset)
+    return csv_response(request, rows, selectors.ORDER_EXPORT_COLUMNS, "orders.csv")
+
+
+@require_perm("orders.view_order")
+def order_invoices(request: HttpRequest, number: int) -> HttpResponse:
+    """The invoices of one order, shown inline under its row in All Orders."""
+    order = selectors.get_order(number=number)
+    return render(
+        request, "orders/_invoices.html", {"order": order, "invoices": order.invoices.all()}
+    )
+
+
+def _detail_context(request: HttpRequest, order: Order) -> dict[str, Any]:
+    allowed = services.TRANSITIONS[order.status]
+    return {
+        "section": "orders",
+        "order": order,
+        "invoices": order.invoices.all(),
+        "events": selectors.list_order_events(order=order),
+        "can_complete": OrderStatus.COMPLETED in allowed,
+        "can_decline": OrderStatus.DECLINED in allowed,
+        "can_cancel": OrderStatus.CANCELLED in allowed,
+        "can_fulfil": (
+            order.fulfillment_status == FulfillmentStatus.UNFULFILLED
+            and order.status in services.FULFILLABLE
+        ),
+        "can_confirm": (
+            order.payment_status == PaymentStatus.PARTIALLY_PAID
+            and order.status in (OrderStatus.OPEN, OrderStatus.DRAFT)
+        ),
+        "managers": _managers(),
+        "manual_systems": PaymentSystem.objects.filter(provider="manual", is_active=True),
+        "metadata_text": json.dumps(order.metadata, indent=2, ensure_ascii=False, sort_keys=True),
+    }
+
+
+@require_perm("orders.view_order")
+def order_detail(request: HttpRequest, number: int) -> HttpResponse:
+    order = selectors.get_order(number=number)
+    return render(request, "orders/order_detail.html", _detail_context(request, order))
+
+
+@require_perm("orders.view_order")
+def order_live_part(request: HttpRequest, number: int, part: str) -> HttpResponse:
+    """Parts of the detail page that refresh when the order changes (summary, activity)."""
+    order = selectors.get_order(number=number)
+    template = {
+        "summary": "orders/_summary.html",
+        "activity": "orders/_activity.html",
+        "money": "orders/_money.html",
+    }.get(part)
+    if template is None:
+        return HttpResponse(status=404)
+    return render(request, template, _detail_context(request, order))
+
+
+ACTIONS = {
+    "complete": ("orders.change_order", "completed"),
+    "decline": ("orders.change_order", "declined"),
+    "cancel": ("orders.change_order", "cancelled"),
+    "fulfil": ("orders.change_order", "fulfilled"),
+    "confirm": ("payments.confirm_partial_payments", "confirmed as completed"),
+}
+
+
+@login_required
+@require_POST
+def order_action(request: HttpRequest, number: int, action: str) -> HttpResponse:
+    if action not in ACTIONS:
+        return HttpResponse(status=404)
+    perm, done = ACTIONS[action]
+    check_perm(request, perm)
+    order = selectors.get_order(number=number)
+    actor = actor_of(request)
+    reason = request.POST.get("reason", "")[:500]
+    try:
+        if action == "fulfil":
+            services.fulfil_order(order=order, actor=actor)
+        elif action == "confirm":
+            payment_services.confirm_order(order=order, actor=actor)
+        elif action == "decline":
+            if payment_services.has_captured_payments(order):
+                check_perm(request, "payments.confirm_partial_payments")
+            payment_services.decline_order(order=order, actor=actor, reason=reason)
+        else:
+            services.transition_order(
+                order=order, to=ACTIONS[action][1], actor=actor, reason=reason
+            )
+        messages.success(request, f"Order {number} {done}.")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect(back_to(request, order_url(number)))
+
+
+@require_perm("orders.change_order")
+@require_POST
+def order_metadata(request: HttpRequest, number: int) -> HttpResponse:
+    order = selectors.get_order(number=number)
+    text = request.POST.get("metadata", "")
+    error = None
+    try:
+        value = json.loads(text) if text.strip() else {}
+        services.update_order(order=order, changes={"metadata": value}, actor=actor_of(request))
+    except json.JSONDecodeError as exc:
+        error = f"Not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})."
+    except Invalid as exc:
+        error = exc.fields.get("metadata") or exc.message
+    if error is None:
+        messages.success(request, "Metadata saved.")
+        return redirect(f"{order_url(number)}#metadata")
+    context = _detail_context(request, order)
+    context.update({"metadata_text": text, "metadata_error": error, "open_tab": "metadata"})
+    return render(request, "orders/order_detail.html", context, status=422)
+
+
+def order_url(number: int) -> str:
+    return reverse("web:order", kwargs={"number": number})
+
+
+def back_to(request: HttpRequest, default: str) -> str:
+    """Where a POST returns to: the page it came from (on this site), or `default`."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return default
+
+
+@require_perm(attribution.PERMISSION)
+@require_POST
+def order_attribution(request: HttpRequest, number: int) -> HttpResponse:
+    """Check (confirm) or Add user (name) the sales manager of an order."""
+    order = selectors.get_order(number=number)
+    choice = request.POST.get("manager", "system")
+    try:
+        manager = None if choice == "system" else attribution.manager_by_id(int(choice))
+        if request.POST.get("mode") == "confirm":
+            attribution.confirm_sales_attribution(
+                order=order, manager=manager, actor=actor_of(request)
+            )
+            messages.success(
+                request,
+                f"Sale {number} confirmed as made by "
+                f"{manager.get_username() if manager else 'the system'}.",
+            )
+        else:
+            attribution.assign_sales_manager(order=order, manager=manager, actor=actor_of(request))
+            messages.success(
+                request,
+                f"Order {number} now names {manager.get_username() if manager else 'the system'}.",
+            )
+    except (ValueError, DomainError) as exc:
+        messages.error(request, getattr(exc, "message", "Choose a manager or the system."))
+    return redirect(back_to(request, order_url(number)))
+
+
+def _parse_decimal(raw: str, field: str, errors: dict[str, str]) -> Decimal | None:
+    raw = raw.strip().replace(",", ".")
+    if not raw:
+        return None
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        errors[field] = "not a number"
+        return None
+    if not value.is_finite():
+        errors[field] = "not a number"
+        return None
+    return value
+
+
+def _parse_new_order(
+    post: Any,
+) -> tuple[services.OrderInput | None, dict[str, str], list[dict[str, str]], list[int]]:
+    """Read the new-order form: the input, field errors, the lines as typed, and for each
+    line sent to the service the form row it came from (blank rows are skipped)."""
+    errors: dict[str, str] = {}
+    rows = list(
+        zip(
+            post.getlist("line_sku"),
+            post.getlist("line_name"),
+            post.getlist("line_unit_price"),
+            post.getlist("line_quantity"),
+            post.getlist("line_discount"),
+            strict=False,
+        )
+    )
+    typed = [
+        {"sku": s, "name": n, "unit_price": p, "quantity": q, "discount": d}
+        for s, n, p, q, d in rows
+    ]
+    lines = []
+    for i, row in enumerate(typed):
+        if not any(v.strip() for k, v in row.items() if k != "quantity"):
+            continue  # an untouched blank row
+        quantity_raw = row["quantity"].strip() or "1"
+        try:
+            quantity = int(quantity_raw)
+        except ValueError:
+            errors[f"lines[{i}].quantity"] = "a whole number"
+            quantity = 0
+        lines.append(
+            (
+                i,
+                services.LineInput(
+                    sku=row["sku"].strip() or None,
+                    name=row["name"].strip() or None,
+                    unit_price=_parse_decimal(row["unit_price"], f"lines[{i}].unit_price", errors),
+                    quantity=quantity,
+                    discount=_parse_decimal(row["discount"], f"lines[{i}].discount", errors)
+                    or Decimal(0),
+                ),
+            )
+        )
+    metadata: Any = {}
+    if post.get("metadata", "").strip():
+        try:
+            metadata = json.loads(post["metadata"])
+        except json.JSONDecodeError as exc:
+            errors["metadata"] = f"not valid JSON ({exc.msg})"
+    customer_raw = post.get("customer_id", "").strip()
+    rows = [i for i, _ in lines]
+    if errors:
+        return None, errors, typed, rows
+    data = services.OrderInput(
+        lines=[line for _, line in lines],
+        currency=post.get("currency") or None,
+        customer_id=int(customer_raw) if customer_raw.isdigit() else None,
+        source=OrderSource.MANUAL,
+        order_type=post.get("order_type") or OrderType.STANDARD,
+        status=post.get("status") or OrderStatus.OPEN,
+        metadata=metadata,
+        notes=post.get("notes", ""),
+    )
+    return data, errors, typed, rows
+
+
+def _rename_line_errors(fields: dict[str, str], rows: list[int]) -> dict[str, str]:
+    """Service errors number lines among the filled rows; name them by form row instead."""
+    renamed = {}
+    for key, message in fields.items():
+        if key.startswith("lines[") and "]" in key:
+            index = int(key[6 : key.index("]")])
+            key = f"lines[{rows[index] if index < len(rows) else index}]{key[key.index(']') + 1 :]}"
+        renamed[key] = message
+    return renamed
+
+
+@require_perm("orders.add_order")
+def new_order(request: HttpRequest) -> HttpResponse:
+    context: dict[str, Any] = {
+        "section": "orders",
+        "customers": Customer.objects.order_by("name")[:500],
+        "variants": Variant.objects.select_related("offer").filter(
+            is_active=True, offer__is_active=True
+        ),
+        "currencies": sorted(CURRENCY_CODES),
+        "order_types": OrderType.choices,
+        "errors": {},
+        "form": request.POST if request.method == "POST" else {},
+        "lines": [
+            {"sku": "", "name": "", "unit_price": "", "quantity": "1", "discount": ""}
+            for _ in range(3)
+        ],
+    }
+    if request.method != "POST":
+        return render(request, "orders/new_order.html", context)
+    data, errors, typed, rows = _parse_new_order(request.POST)
+    context["lines"] = typed or context["lines"]
+    if data is not None:
+        try:
+            order = services.create_order(data=data, actor=actor_of(request))
+        except Invalid as exc:
+            errors = _rename_line_errors(exc.fields, rows)
+        else:
+            messages.success(request, f"Order {order.number} created.")
+            return redirect("web:order", number=order.number)
+    context["errors"] = errors
+    return render(request, "orders/new_order.html", context, status=422)

@@ -1,0 +1,181 @@
+"""Payments API: the Payments list and export, invoices, charges, manual payments, refunds,
+confirm, and the signed provider webhook."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, StreamingHttpResponse
+from ninja import Query, Router, Schema, Status
+
+from ordersight.accounts.auth import READ, WRITE, request_actor
+from ordersight.core.csv_stream import csv_response
+from ordersight.core.filtering import query_schema, reject_unknown_params
+from ordersight.core.keyset import paginate
+from ordersight.core.schemas import ErrorOut, PageOut
+from ordersight.orders.selectors import get_order
+from ordersight.payments import selectors, services, webhooks
+from ordersight.payments.filters import InvoiceFilterSet
+from ordersight.payments.models import PaymentSystem
+from ordersight.payments.schemas import (
+    ChargeIn,
+    InvoiceOut,
+    IssueInvoicesIn,
+    ManualPaymentIn,
+    RefundIn,
+    RefundOut,
+    invoice_out,
+    refund_out,
+)
+
+router = Router(tags=["payments"])
+InvoiceListQuery = query_schema(InvoiceFilterSet, "InvoiceListQuery")
+ERRORS = {
+    400: ErrorOut,
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    409: ErrorOut,
+    422: ErrorOut,
+    503: ErrorOut,
+}
+
+
+class PaymentSystemOut(Schema):
+    code: str
+    name: str
+    provider: str
+    supports_one_click: bool
+    is_active: bool
+
+
+class WebhookOut(Schema):
+    event_id: str
+    status: str
+    duplicate: bool
+
+
+@router.get("/payment-systems", response={200: list[PaymentSystemOut], **ERRORS}, auth=READ)
+def list_payment_systems(request: HttpRequest):
+    request_actor(request, "payments.view_paymentsystem")
+    return list(PaymentSystem.objects.all())
+
+
+@router.get("/payments", response={200: PageOut[InvoiceOut], **ERRORS}, auth=READ)
+def list_payments(request: HttpRequest, params: Query[InvoiceListQuery]):
+    """Every invoice (payment attempt), newest first, with the same filters as the export."""
+    request_actor(request, "payments.view_invoice")
+    reject_unknown_params(InvoiceFilterSet, request.GET)
+    page = paginate(
+        selectors.list_invoices(filters=request.GET),
+        ordering=selectors.invoice_ordering(params.sort),
+        cursor=params.cursor,
+        limit=params.limit,
+    )
+    return {"items": [invoice_out(i) for i in page.items], "next_cursor": page.next_cursor}
+
+
+@router.get("/payments/export.csv", response={200: None, **ERRORS}, auth=READ)
+def export_payments(request: HttpRequest, params: Query[InvoiceListQuery]) -> StreamingHttpResponse:
+    request_actor(request, "payments.view_invoice")
+    reject_unknown_params(InvoiceFilterSet, request.GET)
+    rows = selectors.payment_export_rows(selectors.list_invoices(filters=request.GET))
+    return csv_response(request, rows, selectors.PAYMENT_EXPORT_COLUMNS, "payments.csv")
+
+
+@router.get("/invoices/{int:number}", response={200: InvoiceOut, **ERRORS}, auth=READ)
+def get_invoice(request: HttpRequest, number: int):
+    request_actor(request, "payments.view_invoice")
+    return invoice_out(selectors.get_invoice(number=number))
+
+
+@router.post(
+    "/orders/{int:number}/invoices", response={201: list[InvoiceOut], **ERRORS}, auth=WRITE
+)
+def issue_invoices(request: HttpRequest, number: int, payload: IssueInvoicesIn):
+    """Invoice the order's balance: one invoice, N installments, or the given amounts."""
+    actor = request_actor(request, "payments.add_invoice")
+    invoices = services.issue_invoices(
+        order=get_order(number=number),
+        installments=payload.installments,
+        amounts=payload.amounts,
+        actor=actor,
+    )
+    return Status(201, [invoice_out(selectors.get_invoice(number=i.number)) for i in invoices])
+
+
+@router.post(
+    "/orders/{int:number}/payments/manual", response={201: InvoiceOut, **ERRORS}, auth=WRITE
+)
+def record_manual_payment(request: HttpRequest, number: int, payload: ManualPaymentIn):
+    """Record money received by bank transfer or another manual method, with the buyer's note."""
+    actor = request_actor(request, "payments.add_invoice")
+    invoice = None
+    if payload.invoice is not None:
+        invoice = selectors.get_invoice(number=payload.invoice)
+    paid = services.record_manual_payment(
+        order=get_order(number=number),
+        payment_system=selectors.get_payment_system(code=payload.payment_system),
+        amount=payload.amount,
+        currency=payload.currency,
+        invoice=invoice,
+        buyer_comment=payload.buyer_comment,
+        actor=actor,
+    )
+    return Status(201, invoice_out(selectors.get_invoice(number=paid.number)))
+
+
+@router.post("/invoices/{int:number}/charge", response={200: InvoiceOut, **ERRORS}, auth=WRITE)
+def charge_invoice(request: HttpRequest, number: int, payload: ChargeIn):
+    """Charge a pending invoice through a card gateway; a decline is a failed invoice (200)."""
+    actor = request_actor(request, "payments.change_invoice")
+    services.charge_invoice(
+        invoice=selectors.get_invoice(number=number),
+        payment_system=selectors.get_payment_system(code=payload.payment_system),
+        card_token=payload.card_token,
+        one_click=payload.one_click,
+        actor=actor,
+    )
+    return invoice_out(selectors.get_invoice(number=number))
+
+
+@router.post("/invoices/{int:number}/retry", response={201: InvoiceOut, **ERRORS}, auth=WRITE)
+def retry_invoice(request: HttpRequest, number: int):
+    """A new attempt (new invoice) for a failed one; the failed attempt stays on record."""
+    actor = request_actor(request, "payments.add_invoice")
+    new = services.retry_invoice(invoice=selectors.get_invoice(number=number), actor=actor)
+    return Status(201, invoice_out(selectors.get_invoice(number=new.number)))
+
+
+@router.post("/invoices/{int:number}/refunds", response={201: RefundOut, **ERRORS}, auth=WRITE)
+def refund_invoice(request: HttpRequest, number: int, payload: RefundIn):
+    """Refund part or all of a captured invoice; send an Idempotency-Key to retry safely."""
+    actor = request_actor(request, "payments.add_refund")
+    refund = services.refund_invoice(
+        invoice=selectors.get_invoice(number=number),
+        amount=payload.amount,
+        reason=payload.reason,
+        actor=actor,
+    )
+    return Status(201, refund_out(refund))
+
+
+@router.post("/payments/webhooks/{code}", response={200: WebhookOut, **ERRORS}, auth=None)
+def provider_webhook(request: HttpRequest, code: str):
+    """Events from a payment provider, signed with the payment system's webhook secret."""
+    try:
+        event, new = webhooks.handle_webhook(
+            system_code=code,
+            body=request.body,
+            signature=request.headers.get(webhooks.SIGNATURE_HEADER, ""),
+        )
+    except webhooks.SignatureError as exc:
+        return Status(
+            401,
+            {
+                "error": {
+                    "code": "bad_signature",
+                    "message": str(exc),
+                    "fields": {webhooks.SIGNATURE_HEADER: str(exc)},
+                }
+            },
+        )
+    return {"event_id": event.event_id, "status": event.status, "duplicate": not new}

@@ -1,0 +1,124 @@
+"""API shapes for invoices, refunds and payment actions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from ninja import Schema
+from pydantic import Field
+
+from ordersight.core.money import format_money
+from ordersight.core.schemas import StrictIn
+from ordersight.payments.models import Invoice, Refund
+
+
+class IssueInvoicesIn(StrictIn):
+    installments: int | None = Field(None, description="Split the balance into N invoices")
+    amounts: list[Decimal] | None = Field(None, description="Or give each invoice's amount")
+
+
+class ManualPaymentIn(StrictIn):
+    payment_system: str = Field(..., description="Code of a manual payment system")
+    amount: Decimal | None = Field(None, description="Defaults to the invoice or the balance")
+    currency: str | None = None
+    invoice: int | None = Field(None, description="The pending invoice this settles")
+    buyer_comment: str = Field("", max_length=2000)
+
+
+class ChargeIn(StrictIn):
+    payment_system: str
+    card_token: str = Field(..., min_length=1, max_length=200)
+    one_click: bool = False
+
+
+class RefundIn(StrictIn):
+    amount: Decimal
+    reason: str = Field("", max_length=500)
+
+
+class RefundOut(Schema):
+    id: int
+    invoice_number: int
+    amount: str
+    currency: str
+    reason: str
+    transaction_id: str
+    actor: str
+    created_at: datetime
+
+
+class InvoiceOut(Schema):
+    number: int
+    order_number: int
+    installment: int
+    status: str
+    amount: str
+    currency: str
+    fee: str
+    funds_credited: str
+    refunded: str
+    refundable: str
+    payment_percent: str
+    payment_system: str | None
+    payment_system_code: str | None
+    paid_in_one_click: bool
+    buyer_comment: str
+    transaction_id: str
+    failure_code: str
+    failure_message: str
+    created_at: datetime
+    attempted_at: datetime | None
+    paid_at: datetime | None
+    refunds: list[RefundOut]
+
+
+def refund_out(refund: Refund) -> dict[str, Any]:
+    return {
+        "id": refund.pk,
+        "invoice_number": refund.invoice.number,
+        "amount": format_money(refund.amount, refund.currency),
+        "currency": refund.currency,
+        "reason": refund.reason,
+        "transaction_id": refund.transaction_id,
+        "actor": refund.actor_label,
+        "created_at": refund.created_at,
+    }
+
+
+def payment_percent(invoice: Invoice) -> str:
+    """This invoice's share of the order total, in percent with two decimals."""
+    total = invoice.order.total
+    if not total:
+        return "0.00"
+    return str((invoice.amount * 100 / total).quantize(Decimal("0.01")))
+
+
+def invoice_out(invoice: Invoice) -> dict[str, Any]:
+    c = invoice.currency
+    system = invoice.payment_system
+    return {
+        "number": invoice.number,
+        "order_number": invoice.order.number,
+        "installment": invoice.installment,
+        "status": invoice.status,
+        "amount": format_money(invoice.amount, c),
+        "currency": c,
+        "fee": format_money(invoice.fee, c),
+        "funds_credited": format_money(invoice.funds_credited, c),
+        "refunded": format_money(invoice.refunded_amount, c),
+        "refundable": format_money(invoice.refundable, c),
+        "payment_percent": payment_percent(invoice),
+        "payment_system": system.name if system else None,
+        "payment_system_code": system.code if system else None,
+        "paid_in_one_click": invoice.paid_in_one_click,
+        "buyer_comment": invoice.buyer_comment,
+        "transaction_id": invoice.transaction_id,
+        "failure_code": invoice.failure_code,
+        "failure_message": invoice.failure_message,
+        "created_at": invoice.created_at,
+        "attempted_at": invoice.attempted_at,
+        "paid_at": invoice.paid_at,
+        "refunds": [refund_out(r) for r in invoice.refunds.all()],
+    }

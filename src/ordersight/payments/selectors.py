@@ -1,0 +1,128 @@
+"""Reads for payments: the invoice list behind the Payments tab, its API and its export."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.db.models import Q, QuerySet, Sum
+
+from ordersight.core.csv_stream import IsoTimestamp, money_text, neutralised, yes_no
+from ordersight.core.errors import Invalid, NotFound
+from ordersight.core.filtering import apply_filterset
+from ordersight.payments.filters import InvoiceFilterSet
+from ordersight.payments.models import Invoice, PaymentSystem
+
+SORTABLE = ("created_at", "number", "amount")
+
+
+def invoice_ordering(sort: str | None) -> tuple[str, str]:
+    sort = sort or "-created_at"
+    if sort.lstrip("-") not in SORTABLE:
+        allowed = ", ".join(f"{s}, -{s}" for s in SORTABLE)
+        raise Invalid(f"Cannot sort by {sort!r}.", fields={"sort": f"one of {allowed}"})
+    return (sort, "-id" if sort.startswith("-") else "id")
+
+
+def list_invoices(*, filters: Mapping[str, Any]) -> QuerySet[Invoice]:
+    qs = Invoice.objects.select_related("order", "payment_system", "order__customer")
+    return apply_filterset(InvoiceFilterSet, filters, qs.prefetch_related("refunds"))
+
+
+def payment_totals(queryset: QuerySet[Invoice]) -> dict[str, dict[str, Any]]:
+    """Captured, refunded, net, fees and funds credited per currency, never across currencies."""
+    captured = Q(status__in=("succeeded", "refunded"))
+    rows = (
+        queryset.order_by()
+        .values("currency")
+        .annotate(
+            captured=Sum("amount", filter=captured),
+            refunded=Sum("refunded_amount", filter=captured),
+            fees=Sum("fee", filter=captured),
+            funds_credited=Sum("funds_credited", filter=captured),
+        )
+    )
+    totals = {}
+    for row in rows:
+        captured_sum = row["captured"] or 0
+        refunded_sum = row["refunded"] or 0
+        totals[row["currency"]] = {
+            "captured": captured_sum,
+            "refunded": refunded_sum,
+            "net": captured_sum - refunded_sum,
+            "fees": row["fees"] or 0,
+            "funds_credited": row["funds_credited"] or 0,
+        }
+    return totals
+
+
+def get_invoice(*, number: int) -> Invoice:
+    invoice = list_invoices(filters={}).filter(number=number).first()
+    if invoice is None:
+        raise NotFound(f"No invoice {number}.", fields={"number": "not found"})
+    return invoice
+
+
+def get_payment_system(*, code: str, field: str = "payment_system") -> PaymentSystem:
+    system = PaymentSystem.objects.filter(code=code).first()
+    if system is None:
+        raise Invalid(f"No payment system {code!r}.", fields={field: "unknown payment system"})
+    return system
+
+
+PAYMENT_EXPORT_COLUMNS = (
+    "invoice_number",
+    "order_number",
+    "installment",
+    "created_at",
+    "attempted_at",
+    "status",
+    "amount",
+    "currency",
+    "fee",
+    "funds_credited",
+    "refunded",
+    "payment_system",
+    "one_click",
+    "customer_name",
+    "buyer_comment",
+    "failure_code",
+)
+
+
+def payment_export_rows(queryset: QuerySet[Invoice]) -> QuerySet:
+    return (
+        queryset.select_related(None)
+        .prefetch_related(None)
+        .order_by("-created_at", "-id")
+        .annotate(
+            x_created=IsoTimestamp("created_at"),
+            x_attempted=IsoTimestamp("attempted_at"),
+            x_amount=money_text("amount"),
+            x_fee=money_text("fee"),
+            x_credited=money_text("funds_credited"),
+            x_refunded=money_text("refunded_amount"),
+            x_system=neutralised("payment_system__name"),
+            x_customer=neutralised("order__customer__name"),
+            x_comment=neutralised("buyer_comment"),
+            x_one_click=yes_no("paid_in_one_click"),
+        )
+        .values_list(
+            "number",
+            "order__number",
+            "installment",
+            "x_created",
+            "x_attempted",
+            "status",
+            "x_amount",
+            "currency",
+            "x_fee",
+            "x_credited",
+            "x_refunded",
+            "x_system",
+            "x_one_click",
+            "x_customer",
+            "x_comment",
+            "failure_code",
+        )
+    )

@@ -1,0 +1,46 @@
+// ordersight staff app: row expansion, date presets, extra order lines, live indicator.
+document.addEventListener("click", (event) => {
+  const row = event.target.closest("tr[data-invoices-url]");
+  if (!row || event.target.closest("a, button, form, details, input, select")) return;
+  const detail = document.getElementById(row.dataset.detailRow);
+  if (!detail) return;
+  if (!detail.classList.contains("d-none")) {
+    detail.classList.add("d-none");
+    return;
+  }
+  detail.classList.remove("d-none");
+  htmx.ajax("GET", row.dataset.invoicesUrl, { target: "#" + detail.id + " td", swap: "innerHTML" });
+});
+
+document.addEventListener("change", (event) => {
+  if (event.target.name !== "preset") return;
+  const custom = document.querySelectorAll("[data-custom-range]");
+  custom.forEach((el) => el.classList.toggle("d-none", event.target.value !== "custom"));
+});
+
+document.addEventListener("click", (event) => {
+  const add = event.target.closest("[data-add-line]");
+  if (!add) return;
+  const body = document.querySelector(add.dataset.addLine);
+  const template = document.getElementById("line-template");
+  body.appendChild(template.content.cloneNode(true));
+});
+
+document.addEventListener("htmx:sseOpen", () => {
+  document.querySelectorAll(".live-dot").forEach((dot) => dot.classList.add("on"));
+});
+document.addEventListener("htmx:sseError", () => {
+  document.querySelectorAll(".live-dot").forEach((dot) => dot.classList.remove("on"));
+});
+
+// Tabs follow the URL hash, so a tab can be linked and survives a reload.
+document.addEventListener("DOMContentLoaded", () => {
+  const hash = window.location.hash;
+  if (hash) {
+    const tab = document.querySelector(`[data-bs-toggle="tab"][data-bs-target="${hash}"]`);
+    if (tab) bootstrap.Tab.getOrCreateInstance(tab).show();
+  }
+  document.querySelectorAll('[data-bs-toggle="tab"]').forEach((tab) => {
+    tab.addEventListener("shown.bs.tab", () => history.replaceState(null, "", tab.dataset.bsTarget));
+  });
+});

@@ -1,0 +1,113 @@
+"""Template helpers for the staff app: money, badges, sortable headers, query strings."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import template
+from django.http import QueryDict
+from django.utils.html import format_html
+
+from ordersight.core.money import format_money
+from ordersight.orders.schemas import order_badge
+
+register = template.Library()
+
+BADGE_STYLES = {
+    "Open": "primary",
+    "Completed": "success",
+    "Declined": "danger",
+    "Refund": "warning",
+    "Cancelled": "secondary",
+    "Draft": "info",
+    "Fulfilled": "dark",
+    "pending": "secondary",
+    "succeeded": "success",
+    "failed": "danger",
+    "refunded": "warning",
+}
+
+
+@register.filter
+def money(amount: Decimal | None, currency: str) -> str:
+    return "" if amount is None else format_money(amount, currency)
+
+
+@register.filter
+def badge(order: Any) -> str:
+    word = order_badge(order)
+    return format_html(
+        '<span class="badge text-bg-{}" data-badge="{}">{}</span>',
+        BADGE_STYLES.get(word, "secondary"),
+        word,
+        word,
+    )
+
+
+@register.filter
+def status_badge(status: str) -> str:
+    return format_html(
+        '<span class="badge text-bg-{}">{}</span>',
+        BADGE_STYLES.get(status, "secondary"),
+        status.replace("_", " "),
+    )
+
+
+@register.filter
+def role_names(user: Any) -> str:
+    if user.is_superuser:
+        return "Owner"
+    return ", ".join(g.name for g in user.groups.all())
+
+
+@register.simple_tag(takes_context=True)
+def query(context: Any, **changes: Any) -> str:
+    """The current query string with some parameters changed (None removes them)."""
+    params: QueryDict = context["request"].GET.copy()
+    for key, value in changes.items():
+        if value is None or value == "":
+            params.pop(key, None)
+        else:
+            params[key] = value
+    encoded = params.urlencode()
+    return f"?{encoded}" if encoded else "?"
+
+
+@register.simple_tag(takes_context=True)
+def sort_header(context: Any, key: str, label: str) -> str:
+    """A column header that sorts by `key`, flipping direction when already sorted by it."""
+    current = context["request"].GET.get("sort") or context.get("default_sort", "")
+    if current == key:
+        target, arrow = f"-{key}", "▲"
+    elif current == f"-{key}":
+        target, arrow = key, "▼"
+    else:
+        target, arrow = f"-{key}", ""
+    href = query(context, sort=target, cursor=None)
+    return format_html(
+        '<a class="sort-link" href="{}" data-sort="{}">{} <span class="arrow">{}</span></a>',
+        href,
+        key,
+        label,
+        arrow,
+    )
+
+
+@register.filter
+def pretty_json(value: Any) -> str:
+    import json
+
+    return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True)
+
+
+@register.filter
+def get_item(mapping: dict, key: str) -> Any:
+    return mapping.get(key, "") if mapping else ""
+
+
+@register.filter
+def payment_percent(invoice: Any) -> str:
+    from ordersight.payments.schemas import payment_percent as percent
+
+    return percent(invoice)

@@ -1,0 +1,48 @@
+"""Staff app URLs: every page a person uses, under one namespace."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from ordersight.customers import views as customer_views
+from ordersight.orders import views as order_views
+from ordersight.payments import views as payment_views
+from ordersight.web import views
+
+app_name = "web"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "password/",
+        auth_views.PasswordChangeView.as_view(success_url="/password/done/"),
+        name="password_change",
+    ),
+    path(
+        "password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"
+    ),
+    path("live/", views.live_events, name="live"),
+    path("orders/", order_views.all_orders, name="orders"),
+    path("orders/new/", order_views.new_order, name="new_order"),
+    path("orders/recurring/", order_views.recurring_orders, name="recurring"),
+    path("orders/export.csv", order_views.export_orders, name="orders_export"),
+    path("orders/<int:number>/", order_views.order_detail, name="order"),
+    path("orders/<int:number>/invoices/", order_views.order_invoices, name="order_invoices"),
+    path("orders/<int:number>/part/<str:part>/", order_views.order_live_part, name="order_part"),
+    path("orders/<int:number>/metadata/", order_views.order_metadata, name="order_metadata"),
+    path(
+        "orders/<int:number>/attribution/", order_views.order_attribution, name="order_attribution"
+    ),
+    path("orders/<int:number>/<str:action>/", order_views.order_action, name="order_action"),
+    path("payments/", payment_views.payments, name="payments"),
+    path("payments/export.csv", payment_views.export_payments, name="payments_export"),
+    path("invoices/<int:number>/refund/", payment_views.refund, name="invoice_refund"),
+    path("customers/", customer_views.customers, name="customers"),
+    path("customers/<int:customer_id>/", customer_views.customer_card, name="customer"),
+    path(
+        "customers/<int:customer_id>/sales-plan/",
+        customer_views.add_sales_plan_entry,
+        name="customer_sales_plan",
+    ),
+]

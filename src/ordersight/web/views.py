@@ -1,0 +1,85 @@
+"""Staff app pages that belong to no single app: home, 403, password change, live events."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, StreamingHttpResponse
+from django.shortcuts import redirect
+from django.template.loader import render_to_string
+
+from ordersight.core import live
+
+KEEPALIVE_SECONDS = 15
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    return redirect("web:orders")
+
+
+def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """The 403 page: says what permission is missing rather than just 'forbidden'."""
+    reason = (
+        str(exception)
+        if exception and str(exception)
+        else ("Your role does not allow this page or action.")
+    )
+    html = render_to_string("web/403.html", {"reason": reason}, request=request)
+    return HttpResponseForbidden(html)
+
+
+def _wanted(message: dict[str, Any], order: str | None, customer: str | None) -> bool:
+    if order and str(message.get("order")) != order and int(order) not in message.get("orders", []):
+        return False
+    return not (customer and str(message.get("customer")) != customer)
+
+
+async def live_events(request: HttpRequest) -> HttpResponse:
+    """Server-Sent Events: one `orders` event per change, for the signed-in staff.
+
+    `?order=N` limits the stream to one order (its detail page).
+    """
+    user = await request.auser()
+    if not user.is_authenticated:
+        return HttpResponse(status=401)
+    order = request.GET.get("order")
+    if order is not None and not order.isdigit():
+        return HttpResponse("order must be a number", status=400)
+    customer = request.GET.get("customer")
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue(maxsize=1000)
+
+    def listener(channel: str, message: dict[str, Any]) -> None:
+        loop.call_soon_threadsafe(_offer, queue, (channel, message))
+
+    live.start_listening()
+    unsubscribe = live.subscribe(listener)
+
+    async def stream() -> AsyncIterator[str]:
+        try:
+            yield "retry: 2000\n\n"
+            while True:
+                try:
+                    channel, message = await asyncio.wait_for(queue.get(), KEEPALIVE_SECONDS)
+                except TimeoutError:
+                    yield ": keepalive\n\n"
+                    continue
+                if _wanted(message, order, customer):
+                    yield f"event: {channel}\ndata: {json.dumps(message, default=str)}\n\n"
+        finally:
+            unsubscribe()
+
+    response = StreamingHttpResponse(stream(), content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"
+    return response
+
+
+def _offer(queue: asyncio.Queue, item: Any) -> None:
+    if not queue.full():  # a stalled page misses updates rather than growing without bound
+        queue.put_nowait(item)

@@ -1,0 +1,105 @@
+"""Catalog API: categories, offers with variants (SKUs) and external ids."""
+
+from __future__ import annotations
+
+import pytest
+
+from ordersight.catalog.models import Offer, Variant
+
+
+@pytest.fixture
+def category(api):
+    return api.post("categories", {"name": "Courses", "number": 7}).json()
+
+
+def _offer(api, **body):
+    body = {
+        "name": "Course",
+        "category_number": 7,
+        "currency": "USD",
+        "unit_price": "99.00",
+        **body,
+    }
+    return api.post("offers", body)
+
+
+def test_create_offer_with_variants_and_external_ids(api, category):
+    r = _offer(
+        api,
+        variants=[
+            {"sku": "C-1", "external_ids": {"shopify": "v1"}},
+            {"sku": "C-2", "unit_price": "49.50"},
+        ],
+        external_ids={"shopify": "p1"},
+        allow_quantity=True,
+    )
+    assert r.status_code == 201, r.content
+    body = r.json()
+    assert body["number"] >= 1000 and body["category_number"] == 7
+    assert [(v["sku"], v["unit_price"]) for v in body["variants"]] == [
+        ("C-1", "99.00"),
+        ("C-2", "49.50"),
+    ]
+    assert body["external_ids"] == {"shopify": "p1"}
+
+
+def test_lookup_variant_by_sku_or_external_ids(api, category):
+    _offer(
+        api,
+        variants=[{"sku": "C-1", "external_ids": {"shopify": "v1"}}],
+        external_ids={"shopify": "p1"},
+    )
+
+    def skus(**params):
+        return [v["sku"] for v in api.get("variants", **params).json()["items"]]
+
+    assert skus(sku="c-1") == ["C-1"]
+    assert skus(external_id="v1") == ["C-1"]
+    assert skus(external_id="p1") == ["C-1"]
+
+
+def test_categories_and_offer_updates(api, category):
+    assert api.get("categories").json() == [{"number": 7, "name": "Courses"}]
+    assert api.patch("categories/7", {"name": "Classes"}).json()["name"] == "Classes"
+    number = _offer(api).json()["number"]
+    r = api.patch(f"offers/{number}", {"unit_price": "120.00", "allow_partial_payments": True})
+    assert (r.json()["unit_price"], r.json()["allow_partial_payments"]) == ("120.00", True)
+    assert api.get("offers", q="cour").json()["items"][0]["number"] == number
+
+
+def test_add_and_update_variant(api, category):
+    number = _offer(api).json()["number"]
+    assert api.post(f"offers/{number}/variants", {"sku": "C-9"}).status_code == 201
+    r = api.patch("variants/C-9", {"unit_price": "10.00", "is_active": False})
+    assert (r.json()["unit_price"], r.json()["is_active"]) == ("10.00", False)
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "field"),
+    [
+        ({"currency": "ABC"}, 422, "currency"),
+        ({"unit_price": "-1"}, 422, "unit_price"),
+        ({"unit_price": "1.001"}, 422, "unit_price"),
+        ({"category_number": 99}, 422, "category_number"),
+        ({"unit_price": "abc"}, 422, "unit_price"),
+        ({"variants": [{"sku": "D"}, {"sku": "D"}]}, 409, "variants[1].sku"),
+    ],
+)
+def test_bad_offer_is_refused_whole(api, category, body, status, field):
+    r = _offer(api, **body)
+    assert r.status_code == status, r.content
+    assert field in r.json()["error"]["fields"]
+    assert Offer.objects.count() == 0 and Variant.objects.count() == 0
+
+
+def test_duplicate_numbers_conflict(api, category):
+    assert api.post("categories", {"name": "Again", "number": 7}).status_code == 409
+    _offer(api, number=5)
+    assert _offer(api, number=5).status_code == 409
+
+
+def test_inactive_sku_cannot_be_ordered(api, category):
+    _offer(api, variants=[{"sku": "C-1"}])
+    api.patch("variants/C-1", {"is_active": False})
+    r = api.post("orders", {"lines": [{"sku": "C-1"}]})
+    assert r.status_code == 422 and "lines[0].sku" in r.json()["error"]["fields"]

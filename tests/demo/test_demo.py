@@ -1,0 +1,161 @@
+"""The demo: deterministic data loaded once, an owner login, and a server plus worker."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.db.models import Count
+
+from ordersight.catalog.models import Category, Offer
+from ordersight.customers.models import Customer
+from ordersight.demo import load_demo_data
+from ordersight.orders.models import Order, OrderEvent
+from ordersight.payments.models import Invoice, Refund, WebhookEvent
+
+
+@pytest.mark.django_db
+def test_demo_data_has_the_promised_shape_and_loads_once():
+    first = load_demo_data()
+    assert first.created >= 2000
+    assert Order.objects.count() >= 2000
+    assert set(Order.objects.values_list("currency", flat=True)) == {"EUR", "USD", "GBP"}
+    assert Customer.objects.count() == 60
+    assert Offer.objects.count() == 20 and Category.objects.count() == 5
+    assert (
+        Order.objects.filter(sales_manager__isnull=False).values("sales_manager").distinct().count()
+        == 4
+    )
+    assert {"storefront", "api", "shopify", "manual"} <= set(
+        Order.objects.values_list("source", flat=True)
+    )
+    assert {"standard", "draft", "quote"} <= set(Order.objects.values_list("order_type", flat=True))
+    spread = Order.objects.order_by("created_at").values_list("created_at", flat=True)
+    assert (spread.last() - spread.first()).days >= 100
+    statuses = dict(Order.objects.values_list("status").annotate(n=Count("id")))
+    assert {"completed", "open", "draft", "declined", "cancelled"} <= set(statuses)
+    # The money trail: partial payments, failed attempts, one-click payments and refunds
+    # across several payment systems.
+    assert Order.objects.filter(status="completed", payment_status="partially_paid").exists()
+    assert Invoice.objects.filter(installment__gt=1, status="succeeded").exists()
+    assert Invoice.objects.filter(status="failed").count() > 100
+    assert Invoice.objects.filter(paid_in_one_click=True).exists()
+    assert Refund.objects.count() > 50 and Order.objects.filter(refund_status="full").exists()
+    systems = Invoice.objects.filter(status="succeeded").values("payment_system").distinct()
+    assert systems.count() >= 3
+    assert Invoice.objects.exclude(buyer_comment="").exists()
+
+    counts = (Order.objects.count(), OrderEvent.objects.count(), Customer.objects.count())
+    again = load_demo_data()
+    assert again.skipped and again.created == 0
+    assert (Order.objects.count(), OrderEvent.objects.count(), Customer.objects.count()) == counts
+
+
+def _demo_snapshot() -> list[tuple]:
+    return list(
+        Order.objects.order_by("external_id").values_list(
+            "external_id", "total", "status", "payment_status", "refund_status"
+        )
+    )
+
+
+@pytest.mark.django_db
+def test_demo_is_deterministic():
+    load_demo_data(order_count=150)
+    snapshot = _demo_snapshot()
+    WebhookEvent.objects.all().delete()
+    Refund.objects.all().delete()
+    Invoice.objects.all().delete()
+    Order.objects.all().delete()
+    load_demo_data(order_count=150)
+    assert _demo_snapshot() == snapshot
+
+
+@pytest.mark.django_db
+def test_demo_command_prints_a_working_owner_login(settings, tmp_path, client):
+    settings.DATA_DIR = tmp_path
+    out = StringIO()
+    call_command("demo", "--no-serve", "--orders", "20", stdout=out)
+    text = out.getvalue()
+    password = text.split("password", 1)[1].split()[0]
+    assert client.login(username="owner", password=password)
+    # Running again prints the same login and loads nothing more.
+    out2 = StringIO()
+    call_command("demo", "--no-serve", "--orders", "20", stdout=out2)
+    assert "Demo data already loaded." in out2.getvalue()
+    assert f"password {password}" in out2.getvalue()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get(url: str) -> int:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return response.status
+
+
+def test_demo_serves_api_docs_and_admin_until_interrupted(tmp_path: Path):
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env["ORDERSIGHT_DATA_DIR"] = str(tmp_path)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ordersight", "demo", "--port", str(port), "--orders", "300"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                assert _get(f"{base}/api/docs") == 200
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
+        assert _get(f"{base}/admin/login/") == 200
+        assert _get(f"{base}/static/ninja/swagger-ui-bundle.js") == 200
+        # The CSV export streams through the ASGI server chunk by chunk.
+        token = (
+            subprocess.run(
+                [sys.executable, "-m", "ordersight", "apikey", "create", "--name", "t"],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
+        request = urllib.request.Request(
+            f"{base}/api/v1/orders/export.csv", headers={"Authorization": f"Bearer {token}"}
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            rows = response.read().decode().splitlines()
+        assert len(rows) == 1 + 300
+        worker = subprocess.run(
+            ["pgrep", "-f", "-s", str(process.pid), "run_huey"], capture_output=True, text=True
+        )
+        assert worker.stdout.strip(), "the Huey worker is not running"
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=30)
+    assert "password" in output
+    left = subprocess.run(["pgrep", "-s", str(process.pid)], capture_output=True, text=True)
+    assert not left.stdout.strip(), "Ctrl-C left a process running"

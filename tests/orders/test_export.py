@@ -1,0 +1,90 @@
+"""CSV export of orders: same filters as the list, streamed, formulas neutralised."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from ordersight.orders.selectors import ORDER_EXPORT_COLUMNS
+from tests import factories
+
+
+def _csv(response) -> list[dict[str, str]]:
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"].startswith("text/csv")
+    text = b"".join(response.streaming_content).decode()
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_export_has_every_column_and_money_in_minor_units(api, catalog, customer):
+    api.post(
+        "orders",
+        {
+            "customer_id": customer.pk,
+            "metadata": {"k": "v"},
+            "lines": [{"sku": "TEE-M", "quantity": 2}, {"sku": "TEE-L"}],
+        },
+    )
+    api.post("orders", {"currency": "JPY", "lines": [{"name": "Tea", "unit_price": "4500"}]})
+    rows = _csv(api.get("orders/export.csv"))
+    assert list(rows[0]) == list(ORDER_EXPORT_COLUMNS)
+    jpy, eur = rows
+    assert (jpy["currency"], jpy["total"]) == ("JPY", "4500")
+    assert (eur["subtotal"], eur["total"], eur["line_count"]) == ("61.30", "61.30", "2")
+    assert (eur["first_sku"], eur["offer_number"], eur["category_number"]) == ("TEE-M", "101", "10")
+    assert eur["customer_email"] == "ada@example.com"
+    assert eur["created_at"].endswith("Z") and "T" in eur["created_at"]
+    assert '"k"' in eur["metadata"]
+
+
+def test_export_uses_the_list_filters(api, catalog):
+    keep = factories.OrderFactory(status="completed")
+    factories.OrderFactory(status="open")
+    rows = _csv(api.get("orders/export.csv", status="completed"))
+    assert [int(r["number"]) for r in rows] == [keep.number]
+
+
+def test_cells_that_start_a_formula_are_neutralised(api, catalog):
+    evil = factories.CustomerFactory(name='=HYPERLINK("http://x")', email="@a.b")
+    factories.OrderFactory(customer=evil, notes="+1+1", external_id="-2")
+    factories.OrderFactory(notes="plain")
+    rows = _csv(api.get("orders/export.csv"))
+    by_notes = {r["notes"]: r for r in rows}
+    row = by_notes["'+1+1"]
+    assert row["customer_name"].startswith("'=")
+    assert row["customer_email"] == "'@a.b"
+    assert row["external_id"] == "'-2"
+    assert "plain" in by_notes
+
+
+def test_formula_in_a_line_name_is_neutralised(api, db):
+    api.post("orders", {"currency": "EUR", "lines": [{"name": "=cmd|x", "unit_price": "1.00"}]})
+    assert _csv(api.get("orders/export.csv"))[0]["first_item"] == "'=cmd|x"
+
+
+def test_export_streams_in_chunks(api, db):
+    for _ in range(60):
+        factories.OrderFactory(notes="n" * 2000)
+    response = api.get("orders/export.csv")
+    chunks = list(response.streaming_content)
+    assert len(chunks) > 2  # header, then bounded chunks rather than one body in memory
+    assert max(len(c) for c in chunks) < 200_000
+
+
+def test_viewer_session_can_export(client, roles, db):
+    viewer = factories.UserFactory(username="vera")
+    viewer.groups.add(roles["Viewer"])
+    client.force_login(viewer)
+    factories.OrderFactory()
+    assert len(_csv(client.get("/api/v1/orders/export.csv"))) == 1
+
+
+def test_export_sql_survives_query_logging(api, catalog):
+    # Query logging (DEBUG, debug toolbars) re-formats the SQL with its parameters.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    api.post("orders", {"lines": [{"sku": "TEE-M"}]})
+    with CaptureQueriesContext(connection):
+        rows = _csv(api.get("orders/export.csv"))
+    assert rows[0]["total"] == "19.90" and rows[0]["created_at"].endswith("Z")
