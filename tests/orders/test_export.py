@@ -5,6 +5,10 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
+
+from ordersight.core.csv_stream import neutralised
+from ordersight.orders.models import Order
 from ordersight.orders.selectors import ORDER_EXPORT_COLUMNS
 from tests import factories
 
@@ -88,3 +92,23 @@ def test_export_sql_survives_query_logging(api, catalog):
     with CaptureQueriesContext(connection):
         rows = _csv(api.get("orders/export.csv"))
     assert rows[0]["total"] == "19.90" and rows[0]["created_at"].endswith("Z")
+
+
+@pytest.mark.parametrize(
+    ("notes", "cell"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+1", "'+1"),
+        ("-1", "'-1"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("a=b", "a=b"),
+        ("it's fine", "it's fine"),
+        ("", ""),
+    ],
+)
+def test_neutralisation_of_each_formula_prefix(db, notes, cell):
+    order = factories.OrderFactory(notes=notes)
+    safe = Order.objects.annotate(safe=neutralised("notes")).get(pk=order.pk).safe
+    assert safe == cell

@@ -16,7 +16,7 @@ from asgiref.sync import sync_to_async
 from django.core.handlers.asgi import ASGIRequest
 from django.db import connections
 from django.db.models import Case, CharField, Expression, F, Func, Q, QuerySet, Value, When
-from django.db.models.functions import Cast, Concat
+from django.db.models.functions import Cast
 from django.http import HttpRequest, StreamingHttpResponse
 
 from ordersight.core.money import MINOR_UNITS
@@ -26,16 +26,39 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 CHUNK_BYTES = 64 * 1024
 
 
-def neutralised(field: str) -> Case:
-    """The text of `field`, with a leading apostrophe when it would start a formula."""
-    starts_like_formula = Q()
-    for prefix in FORMULA_PREFIXES:
-        starts_like_formula |= Q(**{f"{field}__startswith": prefix})
-    return Case(
-        When(starts_like_formula, then=Concat(Value("'"), F(field), output_field=CharField())),
-        default=F(field),
-        output_field=CharField(),
-    )
+class Neutralised(Func):
+    """The text, with a leading apostrophe when it would start a formula.
+
+    On PostgreSQL the argument appears once: when it is a subquery (an order's first line,
+    say) a CASE over each prefix would run that subquery once per prefix and row.
+    """
+
+    output_field = CharField()
+
+    def as_sqlite(self, compiler, connection, **extra):
+        starts = ", ".join(f"char({ord(p)})" for p in FORMULA_PREFIXES)
+        return self.as_sql(
+            compiler,
+            connection,
+            template=(
+                f"CASE WHEN substr(%(expressions)s, 1, 1) IN ({starts}) "
+                "THEN '''' || %(expressions)s ELSE %(expressions)s END"
+            ),
+        )
+
+    def as_postgresql(self, compiler, connection, **extra):
+        pattern = "".join(f"\\x{ord(p):02x}" for p in FORMULA_PREFIXES)
+        return self.as_sql(
+            compiler,
+            connection,
+            # Escapes like \x3d belong to PostgreSQL's regular expressions, not to the literal.
+            template=f"regexp_replace(%(expressions)s, '^([{pattern}])', '''\\1')",
+        )
+
+
+def neutralised(field: str) -> Neutralised:
+    """The text of `field` (a column or an annotation), safe to open in a spreadsheet."""
+    return Neutralised(F(field))
 
 
 class IsoTimestamp(Func):

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ordersight.core.actors import Actor
+from ordersight.core.bulk import insert_many
 from ordersight.core.live import publish_after_commit
 from ordersight.orders.models import ActorType, Order, OrderEvent, OrderEventKind
 
@@ -38,9 +39,9 @@ def record_event(order: Order, kind: OrderEventKind, actor: Actor, **payload: An
 def record_events(
     entries: Iterable[tuple[Order, OrderEventKind, dict[str, Any]]], actor: Actor
 ) -> list[OrderEvent]:
-    """Record many events in one INSERT (bulk ingest)."""
+    """Record many events at once (bulk ingest): one COPY or INSERT."""
     events = [_event(order, kind, actor, payload) for order, kind, payload in entries]
-    OrderEvent.objects.bulk_create(events, batch_size=500)
+    insert_many(OrderEvent, events, batch_size=500)
     if events:
         # One message for the batch: open pages refresh once, not once per order.
         publish_after_commit(

@@ -12,6 +12,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from ordersight.core.filtering import AnyOfFilter
 from ordersight.core.money import CURRENCY_CODES
 from ordersight.orders.models import (
     FulfillmentStatus,
@@ -113,10 +114,10 @@ def _choices(enum: type) -> list[tuple[str, str]]:
 
 
 class OrderFilterSet(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=_choices(OrderStatus))
-    payment_status = django_filters.MultipleChoiceFilter(choices=_choices(PaymentStatus))
-    refund_status = django_filters.MultipleChoiceFilter(choices=_choices(RefundStatus))
-    fulfillment_status = django_filters.MultipleChoiceFilter(choices=_choices(FulfillmentStatus))
+    status = AnyOfFilter(choices=_choices(OrderStatus))
+    payment_status = AnyOfFilter(choices=_choices(PaymentStatus))
+    refund_status = AnyOfFilter(choices=_choices(RefundStatus))
+    fulfillment_status = AnyOfFilter(choices=_choices(FulfillmentStatus))
     created_after = DateOrDateTimeFilter(
         field_name="created_at", lookup_expr="gte", label="Created at or after"
     )
@@ -124,9 +125,9 @@ class OrderFilterSet(django_filters.FilterSet):
         field_name="created_at", lookup_expr="lt", label="Created before"
     )
     customer = django_filters.NumberFilter(field_name="customer_id", label="Customer id")
-    source = django_filters.MultipleChoiceFilter(choices=_choices(OrderSource))
-    order_type = django_filters.MultipleChoiceFilter(choices=_choices(OrderType))
-    currency = django_filters.MultipleChoiceFilter(choices=[(c, c) for c in sorted(CURRENCY_CODES)])
+    source = AnyOfFilter(choices=_choices(OrderSource))
+    order_type = AnyOfFilter(choices=_choices(OrderType))
+    currency = AnyOfFilter(choices=[(c, c) for c in sorted(CURRENCY_CODES)])
     offer = django_filters.NumberFilter(method="with_offer", label="Has a line of offer number")
     category = django_filters.NumberFilter(
         method="with_category", label="Has a line in category number"

@@ -19,6 +19,7 @@ from django.utils import timezone
 from ordersight.catalog.models import Variant
 from ordersight.catalog.selectors import variants_by_sku
 from ordersight.core.actors import Actor
+from ordersight.core.bulk import insert_many
 from ordersight.core.errors import Conflict, Invalid
 from ordersight.core.money import ZERO, is_currency, round_money
 from ordersight.core.sequences import reserve_numbers
@@ -312,13 +313,13 @@ def _save_new(prepared: Sequence[_Prepared]) -> list[Order]:
     for number, item in zip(numbers, prepared, strict=True):
         item.order.number = number
         orders.append(item.order)
-    Order.objects.bulk_create(orders, batch_size=500)
+    insert_many(Order, orders, batch_size=500)
     lines = []
     for item in prepared:
         for line in item.lines:
             line.order = item.order
             lines.append(line)
-    OrderLine.objects.bulk_create(lines, batch_size=1000)
+    insert_many(OrderLine, lines)
     return orders
 
 

@@ -3,15 +3,16 @@
 import django_filters
 from django.db.models import QuerySet
 
+from ordersight.core.filtering import AnyOfFilter
 from ordersight.core.money import CURRENCY_CODES
 from ordersight.orders.filters import DateOrDateTimeFilter
 from ordersight.payments.models import Invoice, InvoiceStatus
 
 
 class InvoiceFilterSet(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=InvoiceStatus.choices)
+    status = AnyOfFilter(choices=InvoiceStatus.choices)
     payment_system = django_filters.CharFilter(method="by_system", label="Payment system code")
-    currency = django_filters.MultipleChoiceFilter(choices=[(c, c) for c in sorted(CURRENCY_CODES)])
+    currency = AnyOfFilter(choices=[(c, c) for c in sorted(CURRENCY_CODES)])
     created_after = DateOrDateTimeFilter(
         field_name="created_at", lookup_expr="gte", label="Created at or after"
     )

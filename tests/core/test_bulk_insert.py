@@ -1,0 +1,85 @@
+"""insert_many writes what bulk_create writes: on PostgreSQL through COPY, elsewhere by INSERT."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+from ordersight.core.bulk import insert_many
+from ordersight.orders.models import Order, OrderLine
+from tests import factories
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _order(number: int, **extra) -> Order:
+    return Order(
+        number=number,
+        external_id=f"ext-{number}",
+        source="feed",
+        currency="EUR",
+        subtotal=Decimal("12.3456"),
+        total=Decimal("12.3456"),
+        metadata={"campaign": "winter", "nested": {"n": [1, "=x"]}},
+        notes='tab\there, quote " and backslash \\ and a newline\nin notes',
+        created_at=datetime(2026, 11, 1, 9, 30, tzinfo=UTC),
+        **extra,
+    )
+
+
+def test_rows_ids_and_children_round_trip():
+    customer = factories.CustomerFactory()
+    orders = [_order(n, customer=customer) for n in (5001, 5002, 5003)]
+    insert_many(Order, orders)
+    assert all(o.pk for o in orders) and len({o.pk for o in orders}) == 3
+    assert not orders[0]._state.adding
+
+    lines = [
+        OrderLine(
+            order=o,
+            position=1,
+            name="Tee",
+            unit_price=Decimal("6.1728"),
+            quantity=2,
+            total=Decimal("12.3456"),
+        )
+        for o in orders
+    ]
+    insert_many(OrderLine, lines)
+
+    stored = Order.objects.get(number=5002)
+    assert stored.pk == orders[1].pk
+    assert stored.customer_id == customer.pk
+    assert stored.total == Decimal("12.3456")
+    assert stored.metadata == {"campaign": "winter", "nested": {"n": [1, "=x"]}}
+    assert stored.notes == orders[1].notes
+    assert stored.created_at == datetime(2026, 11, 1, 9, 30, tzinfo=UTC)
+    assert stored.updated_at is not None  # auto_now is filled as by save()
+    assert stored.payment_status == "unpaid"  # field defaults apply
+    assert list(stored.lines.values_list("quantity", "unit_price")) == [(2, Decimal("6.1728"))]
+    # The sequence moved past the ids drawn, so the ORM's next insert does not collide.
+    later = factories.OrderFactory()
+    assert later.pk > max(o.pk for o in orders)
+
+
+def test_a_duplicate_raises_and_leaves_nothing():
+    insert_many(Order, [_order(6001)])
+    with pytest.raises(IntegrityError), transaction.atomic():
+        insert_many(Order, [_order(6002), _order(6001)])
+    assert list(Order.objects.values_list("number", flat=True)) == [6001]
+
+
+def test_postgres_uses_copy(django_assert_max_num_queries):
+    # Two round trips on PostgreSQL (draw ids, COPY) for any number of rows.
+    orders = [_order(7000 + n) for n in range(300)]
+    if connection.vendor == "postgresql":
+        with django_assert_max_num_queries(1) as captured:
+            insert_many(Order, orders)
+        # COPY does not pass through Django's query log; only the id draw does.
+        assert "nextval" in captured.captured_queries[0]["sql"]
+    else:
+        insert_many(Order, orders, batch_size=100)
+    assert Order.objects.count() == 300
