@@ -135,7 +135,8 @@ def _raw_rows(count: int, first_number: int, catalog: dict, rng: random.Random) 
 ORDER_COLUMNS = (
     "id, number, external_id, source, order_type, customer_id, currency, subtotal, "
     "discount_total, total, status, payment_status, refund_status, fulfillment_status, "
-    "metadata, notes, created_at, updated_at"
+    "metadata, notes, created_at, updated_at, line_count, lead_item, lead_sku, "
+    "lead_offer_number, lead_category_number, lead_unit_price, lead_quantity"
 )
 LINE_COLUMNS = (
     "order_id, position, offer_id, variant_id, sku, name, offer_number, category_number, "
@@ -153,13 +154,15 @@ def copy_orders(conn: psycopg.Connection, rows: list) -> None:
         )
         ids = [r[0] for r in cur.fetchall()]
         with cur.copy(f"COPY orders_order ({ORDER_COLUMNS}) FROM STDIN") as copy:
-            for oid, (number, ext, source, cust, cur_, sub, status, created, _) in zip(
+            for oid, (number, ext, source, cust, cur_, sub, status, created, lines) in zip(
                 ids, rows, strict=True
             ):
                 fixed = ("unpaid", "none", "unfulfilled", "{}", "", created, created)
-                copy.write_row(
-                    (oid, number, ext, source, "standard", cust, cur_, sub, 0, sub, status, *fixed)
-                )
+                _, v, qty, _ = lines[0]
+                o = v.offer
+                lead = (o.name, v.sku, o.number, o.category.number, o.unit_price, qty)
+                head = (oid, number, ext, source, "standard", cust, cur_, sub, 0, sub, status)
+                copy.write_row((*head, *fixed, len(lines), *lead))
         with cur.copy(f"COPY orders_orderline ({LINE_COLUMNS}) FROM STDIN") as copy:
             for oid, row in zip(ids, rows, strict=True):
                 for position, v, qty, total in row[8]:

@@ -70,6 +70,11 @@ class OrderFactory(factory.django.DjangoModelFactory):
     subtotal = Decimal("10.00")
     total = Decimal("10.00")
     created_at = factory.LazyFunction(timezone.now)
+    # The summary of the one line made below, as the order services would write it.
+    line_count = 1
+    lead_item = "Item"
+    lead_unit_price = factory.SelfAttribute("subtotal")
+    lead_quantity = 1
 
     @factory.post_generation
     def line(self, create, extracted, **kwargs):

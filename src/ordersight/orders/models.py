@@ -78,6 +78,16 @@ class Order(models.Model):
     )
     metadata = models.JSONField(default=dict, blank=True)
     notes = models.TextField(blank=True)
+    # A copy of what the lines say, written by the services with the lines: the list's
+    # offer columns, their sorts and the CSV export read it instead of running a subquery
+    # on the lines for every order (see BENCHMARKS.md). The lead line is position 1.
+    line_count = models.PositiveIntegerField(default=0)
+    lead_item = models.CharField(max_length=300, blank=True)
+    lead_sku = models.CharField(max_length=100, blank=True)
+    lead_offer_number = models.PositiveIntegerField(null=True, blank=True)
+    lead_category_number = models.PositiveIntegerField(null=True, blank=True)
+    lead_unit_price = models.DecimalField(max_digits=18, decimal_places=4, null=True, blank=True)
+    lead_quantity = models.PositiveIntegerField(null=True, blank=True)
     # Sales attribution: who made the sale (null = the system) and whether a person with
     # `orders.manage_sales_attribution` confirmed it.
     sales_manager = models.ForeignKey(

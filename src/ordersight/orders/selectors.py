@@ -7,12 +7,9 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import (
-    Count,
     DecimalField,
-    OuterRef,
     Prefetch,
     QuerySet,
-    Subquery,
     Value,
 )
 from django.db.models.functions import Coalesce
@@ -31,27 +28,23 @@ SORTABLE_FIELDS = {
     "total": "total",
     "price": "subtotal",
     "status": "status",
+    "offer": "lead_item",
 }
 DEFAULT_SORT = "-created_at"
 
 
-def _first_line(field: str) -> Subquery:
-    first = OrderLine.objects.filter(order=OuterRef("pk")).order_by("position").values(field)[:1]
-    return Subquery(first)
-
-
 def _sort_annotations() -> dict[str, Any]:
+    # The lead line's columns are null on free lines; sorting needs a non-null key.
     return {
         "customer": Coalesce("customer__name", Value("")),
-        "offer": Coalesce(_first_line("name"), Value("")),
-        "category": Coalesce(_first_line("category_number"), Value(0)),
-        "offer_number": Coalesce(_first_line("offer_number"), Value(0)),
+        "category": Coalesce("lead_category_number", Value(0)),
+        "offer_number": Coalesce("lead_offer_number", Value(0)),
         "unit_price": Coalesce(
-            _first_line("unit_price"),
+            "lead_unit_price",
             Value(Decimal(0)),
             output_field=DecimalField(max_digits=18, decimal_places=4),
         ),
-        "quantity": Coalesce(_first_line("quantity"), Value(0)),
+        "quantity": Coalesce("lead_quantity", Value(0)),
         "sales_manager": Coalesce("sales_manager__username", Value("")),
     }
 
@@ -133,12 +126,6 @@ ORDER_EXPORT_COLUMNS = (
 
 def order_export_rows(queryset: QuerySet[Order]) -> QuerySet:
     """The filtered orders as text cells, in ORDER_EXPORT_COLUMNS order, formulas neutralised."""
-    line_count = (
-        OrderLine.objects.filter(order=OuterRef("pk"))
-        .values("order")
-        .annotate(n=Count("*"))
-        .values("n")
-    )
     return (
         queryset.select_related(None)
         .prefetch_related(None)
@@ -151,19 +138,12 @@ def order_export_rows(queryset: QuerySet[Order]) -> QuerySet:
             x_subtotal=money_text("subtotal"),
             x_discount=money_text("discount_total"),
             x_total=money_text("total"),
-            x_line_count=Coalesce(Subquery(line_count), 0),
-            x_first_item=_first_line("name"),
-            x_first_sku=_first_line("sku"),
-            x_offer=_first_line("offer_number"),
-            x_category=_first_line("category_number"),
+            x_first_item=neutralised("lead_item"),
+            x_first_sku=neutralised("lead_sku"),
             x_manager=neutralised("sales_manager__username"),
             x_confirmed=IsoTimestamp("sales_confirmed_at"),
             x_notes=neutralised("notes"),
             x_metadata=as_text("metadata"),
-        )
-        .annotate(
-            x_first_item_safe=neutralised("x_first_item"),
-            x_first_sku_safe=neutralised("x_first_sku"),
         )
         .values_list(
             "number",
@@ -182,11 +162,11 @@ def order_export_rows(queryset: QuerySet[Order]) -> QuerySet:
             "x_subtotal",
             "x_discount",
             "x_total",
-            "x_line_count",
-            "x_first_item_safe",
-            "x_first_sku_safe",
-            "x_offer",
-            "x_category",
+            "line_count",
+            "x_first_item",
+            "x_first_sku",
+            "lead_offer_number",
+            "lead_category_number",
             "x_manager",
             "x_confirmed",
             "x_notes",

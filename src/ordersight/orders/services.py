@@ -304,7 +304,31 @@ def _prepare(data: OrderInput, lookups: _Lookups) -> _Prepared:
         sales_manager=manager,
         created_at=data.created_at or timezone.now(),
     )
+    _summarise_lines(order, built)
     return _Prepared(order=order, lines=built)
+
+
+LINE_SUMMARY_FIELDS = (
+    "line_count",
+    "lead_item",
+    "lead_sku",
+    "lead_offer_number",
+    "lead_category_number",
+    "lead_unit_price",
+    "lead_quantity",
+)
+
+
+def _summarise_lines(order: Order, lines: Sequence[OrderLine]) -> None:
+    """Copy what the list and the export show of the lines onto the order itself."""
+    lead = min(lines, key=lambda line: line.position) if lines else None
+    order.line_count = len(lines)
+    order.lead_item = lead.name if lead else ""
+    order.lead_sku = lead.sku if lead else ""
+    order.lead_offer_number = lead.offer_number if lead else None
+    order.lead_category_number = lead.category_number if lead else None
+    order.lead_unit_price = lead.unit_price if lead else None
+    order.lead_quantity = lead.quantity if lead else None
 
 
 def _save_new(prepared: Sequence[_Prepared]) -> list[Order]:
@@ -395,7 +419,8 @@ def _apply_ingested(existing: Order, new: _Prepared, actor: Actor) -> bool:
         for line in new.lines:
             line.order = existing
         OrderLine.objects.bulk_create(new.lines)
-        existing.currency = incoming.currency
+        for name in ("currency", *LINE_SUMMARY_FIELDS):
+            setattr(existing, name, getattr(incoming, name))
         existing.subtotal = incoming.subtotal
         existing.discount_total = incoming.discount_total
         existing.total = incoming.total
