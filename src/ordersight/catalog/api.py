@@ -16,12 +16,12 @@ from ordersight.catalog.models import Category, Offer, Variant
 from ordersight.core.filtering import query_schema, reject_unknown_params
 from ordersight.core.keyset import paginate
 from ordersight.core.money import format_money
-from ordersight.core.schemas import ErrorOut, PageOut, StrictIn
+from ordersight.core.schemas import PageOut, StrictIn, error_responses
 
 router = Router(tags=["catalog"])
 OfferListQuery = query_schema(OfferFilterSet, "OfferListQuery")
 VariantListQuery = query_schema(VariantFilterSet, "VariantListQuery")
-ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+ERRORS = error_responses(401, 403, 404, 409, 422)
 KEYSET = {"cursor", "limit"}
 
 

@@ -29,3 +29,8 @@ class ErrorDetail(Schema):
 
 class ErrorOut(Schema):
     error: ErrorDetail
+
+
+def error_responses(*status_codes: int) -> dict[int, type[ErrorOut]]:
+    """The `response=` entries documenting that an endpoint answers these codes with errors."""
+    return dict.fromkeys(status_codes, ErrorOut)

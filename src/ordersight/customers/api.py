@@ -14,7 +14,7 @@ from ordersight.catalog.selectors import get_offer
 from ordersight.core.errors import Invalid
 from ordersight.core.filtering import query_schema, reject_unknown_params
 from ordersight.core.keyset import paginate
-from ordersight.core.schemas import ErrorOut, PageOut, StrictIn
+from ordersight.core.schemas import PageOut, StrictIn, error_responses
 from ordersight.customers import selectors, services
 from ordersight.customers.filters import CustomerFilterSet
 from ordersight.customers.models import Customer
@@ -22,7 +22,7 @@ from ordersight.orders import attribution
 
 router = Router(tags=["customers"])
 CustomerListQuery = query_schema(CustomerFilterSet, "CustomerListQuery")
-ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+ERRORS = error_responses(401, 403, 404, 409, 422)
 
 
 class CustomerIn(StrictIn):

@@ -13,7 +13,7 @@ from ordersight.core.csv_stream import csv_response
 from ordersight.core.errors import Invalid
 from ordersight.core.filtering import query_schema, reject_unknown_params
 from ordersight.core.keyset import paginate
-from ordersight.core.schemas import ErrorOut, PageOut, StrictIn
+from ordersight.core.schemas import PageOut, StrictIn, error_responses
 from ordersight.orders import attribution, selectors, services
 from ordersight.orders.filters import OrderFilterSet
 from ordersight.orders.models import OrderStatus
@@ -33,15 +33,7 @@ from ordersight.payments import services as payment_services
 
 router = Router(tags=["orders"])
 OrderListQuery = query_schema(OrderFilterSet, "OrderListQuery")
-ERRORS = {
-    400: ErrorOut,
-    401: ErrorOut,
-    403: ErrorOut,
-    404: ErrorOut,
-    409: ErrorOut,
-    413: ErrorOut,
-    422: ErrorOut,
-}
+ERRORS = error_responses(400, 401, 403, 404, 409, 413, 422)
 
 
 @router.post("/orders", response={201: OrderOut, **ERRORS}, auth=WRITE)

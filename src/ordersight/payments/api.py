@@ -10,7 +10,7 @@ from ordersight.accounts.auth import READ, WRITE, request_actor
 from ordersight.core.csv_stream import csv_response
 from ordersight.core.filtering import query_schema, reject_unknown_params
 from ordersight.core.keyset import paginate
-from ordersight.core.schemas import ErrorOut, PageOut
+from ordersight.core.schemas import PageOut, error_responses
 from ordersight.orders.selectors import get_order
 from ordersight.payments import selectors, services, webhooks
 from ordersight.payments.filters import InvoiceFilterSet
@@ -28,15 +28,7 @@ from ordersight.payments.schemas import (
 
 router = Router(tags=["payments"])
 InvoiceListQuery = query_schema(InvoiceFilterSet, "InvoiceListQuery")
-ERRORS = {
-    400: ErrorOut,
-    401: ErrorOut,
-    403: ErrorOut,
-    404: ErrorOut,
-    409: ErrorOut,
-    422: ErrorOut,
-    503: ErrorOut,
-}
+ERRORS = error_responses(400, 401, 403, 404, 409, 422, 503)
 
 
 class PaymentSystemOut(Schema):
