@@ -83,3 +83,23 @@ def test_postgres_uses_copy(django_assert_max_num_queries):
     else:
         insert_many(Order, orders, batch_size=100)
     assert Order.objects.count() == 300
+
+
+def test_child_assigned_before_its_parent_was_saved_takes_the_parent_id():
+    order = _order(8001)
+    lines = [
+        OrderLine(order=order, position=p, name="x", unit_price=1, quantity=1, total=1)
+        for p in (1, 2)
+    ]
+    insert_many(Order, [order, _order(8002)])
+    insert_many(OrderLine, lines)
+    assert OrderLine.objects.filter(order=order).count() == 2
+
+
+def test_unsaved_parent_is_refused():
+    lines = [
+        OrderLine(order=_order(n), position=1, name="x", unit_price=1, quantity=1, total=1)
+        for n in (8101, 8102)
+    ]
+    with pytest.raises(ValueError, match="unsaved related object"):
+        insert_many(OrderLine, lines)

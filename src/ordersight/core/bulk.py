@@ -80,6 +80,9 @@ def _copy(model: type[Model], objs: Sequence[Model], using: str) -> None:
     meta = model._meta
     fields = [f for f in meta.concrete_fields if not f.generated]
     for obj, pk in zip(objs, _reserve_ids(model, len(objs), using), strict=True):
+        # As bulk_create does: refuse unsaved parents, and take a parent's id even when
+        # it was assigned before the parent was saved.
+        obj._prepare_related_fields_for_save(operation_name="insert_many")
         obj.pk = pk
     quote = connection.ops.quote_name
     columns = ", ".join(quote(f.column) for f in fields)
