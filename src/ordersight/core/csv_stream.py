@@ -29,8 +29,9 @@ CHUNK_BYTES = 64 * 1024
 class Neutralised(Func):
     """The text, with a leading apostrophe when it would start a formula.
 
-    On PostgreSQL the argument appears once: when it is a subquery (an order's first line,
-    say) a CASE over each prefix would run that subquery once per prefix and row.
+    On PostgreSQL the argument appears once in the SQL: a CASE over each prefix repeats it,
+    and when the argument is itself an expression (a subquery, say) the database evaluates
+    it again for every prefix and row.
     """
 
     output_field = CharField()
