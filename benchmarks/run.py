@@ -212,8 +212,9 @@ def bench_ingest(catalog: dict, batches: int) -> list[Result]:
 
     from ordersight.core import bulk
     from ordersight.core.actors import Actor
+    from ordersight.orders.ingest import upsert_orders
     from ordersight.orders.models import Order
-    from ordersight.orders.services import LineInput, OrderInput, upsert_orders
+    from ordersight.orders.pricing import LineInput, OrderInput
 
     actor = Actor.system()
     rng = random.Random(11)

@@ -24,14 +24,10 @@ from ordersight.core.actors import Actor
 from ordersight.core.money import round_money
 from ordersight.customers.models import Customer
 from ordersight.customers.services import create_customer
+from ordersight.orders.ingest import upsert_orders
 from ordersight.orders.models import Order, OrderEvent
-from ordersight.orders.services import (
-    LineInput,
-    OrderInput,
-    fulfil_order,
-    transition_order,
-    upsert_orders,
-)
+from ordersight.orders.pricing import LineInput, OrderInput
+from ordersight.orders.services import confirm_order, fulfil_order, transition_order
 from ordersight.payments import services as payment_services
 from ordersight.payments.models import FeeRule, Invoice, PaymentSystem, Provider, Refund
 
@@ -300,7 +296,7 @@ def _money_trail(
             card_token=rng.choice(["tok_insufficient_funds", "tok_hard_decline"]),
             actor=actor,
         )
-        payment_services.decline_order(order=order, actor=actor, reason="payment failed")
+        transition_order(order=order, to="declined", actor=actor, reason="payment failed")
         return
     if target == "cancelled":
         transition_order(order=order, to="cancelled", actor=actor, reason="customer withdrew")
@@ -313,7 +309,7 @@ def _money_trail(
     for invoice in invoices[: 1 if stop_early else None]:
         paid.append(_pay(order, invoice, rng, systems, actor))
     if stop_early:
-        payment_services.confirm_order(order=order, actor=actor)
+        confirm_order(order=order, actor=actor)
     roll = rng.random()
     if roll < 0.04:
         for invoice in paid:

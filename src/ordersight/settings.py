@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "ordersight.orders",
     "ordersight.payments",
     "ordersight.web",
+    "ordersight",
 ]
 
 MIDDLEWARE = [

@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.db import connection
 
 from ordersight.orders.models import Order
-from ordersight.orders.services import LINE_SUMMARY_FIELDS
+from ordersight.orders.pricing import LINE_SUMMARY_FIELDS
 
 backfill = importlib.import_module("ordersight.orders.migrations.0004_order_line_summary")
 

@@ -10,7 +10,8 @@ from django.db import connection
 
 from ordersight.core.actors import Actor
 from ordersight.core.errors import Invalid
-from ordersight.orders.services import LineInput, OrderInput, create_order
+from ordersight.orders.pricing import LineInput, OrderInput
+from ordersight.orders.services import create_order
 from ordersight.payments import services
 from ordersight.payments.models import Invoice, Refund
 from tests.conftest import ApiClient

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from ordersight.core.actors import Actor
 from ordersight.core.errors import Conflict, Invalid, Unavailable
 from ordersight.orders.models import Order
-from ordersight.orders.services import LineInput, OrderInput, create_order
+from ordersight.orders.pricing import LineInput, OrderInput
+from ordersight.orders.services import create_order
 from ordersight.payments import services
 from ordersight.payments.models import Invoice, Refund
 from ordersight.payments.selectors import payment_totals

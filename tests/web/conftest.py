@@ -6,7 +6,8 @@ import pytest
 from django.test import Client
 
 from ordersight.core.actors import Actor
-from ordersight.orders.services import LineInput, OrderInput, create_order
+from ordersight.orders.pricing import LineInput, OrderInput
+from ordersight.orders.services import create_order
 from ordersight.payments import services as payments
 from ordersight.payments.models import PaymentSystem
 from tests import factories

@@ -204,7 +204,8 @@ def test_list_queries_do_not_grow_with_rows(
     admin_web, catalog, card, django_assert_max_num_queries
 ):
     from ordersight.core.actors import Actor
-    from ordersight.orders.services import LineInput, OrderInput, create_order
+    from ordersight.orders.pricing import LineInput, OrderInput
+    from ordersight.orders.services import create_order
     from ordersight.payments import services as payments
 
     def make(n):

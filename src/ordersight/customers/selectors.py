@@ -9,7 +9,6 @@ from ordersight.core.errors import NotFound
 from ordersight.core.filtering import apply_filterset
 from ordersight.customers.filters import CustomerFilterSet
 from ordersight.customers.models import Customer
-from ordersight.orders.models import SalesPlanEntry
 
 
 def list_customers(*, filters: Mapping[str, Any]) -> QuerySet[Customer]:
@@ -24,7 +23,3 @@ def get_customer(*, customer_id: int) -> Customer:
     if customer is None:
         raise NotFound(f"No customer {customer_id}.", fields={"customer_id": "not found"})
     return customer
-
-
-def list_sales_plan(*, customer: Customer) -> QuerySet[SalesPlanEntry]:
-    return SalesPlanEntry.objects.filter(customer=customer).select_related("offer", "manager")

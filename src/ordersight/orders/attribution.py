@@ -1,46 +1,100 @@
 """Sales attribution: who made each sale, proposed from sales plans and confirmed by a person.
 
 Unconfirmed names show red, confirmed ones green; reports by sales manager count only
-confirmed attributions.
+confirmed attributions. Every rule about who may name or confirm a manager lives here, so
+the API, the pages and the bulk ingest refuse the same things.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from ordersight.accounts.selectors import list_sales_managers
 from ordersight.catalog.models import Offer
 from ordersight.core.actors import Actor
-from ordersight.core.errors import Conflict, Invalid
+from ordersight.core.errors import Conflict, Forbidden, Invalid
 from ordersight.customers.models import Customer
 from ordersight.orders.events import record_event
 from ordersight.orders.models import Order, OrderEventKind, OrderLine, OrderStatus, SalesPlanEntry
 
+if TYPE_CHECKING:
+    from ordersight.orders.pricing import PreparedOrder
+
 PERMISSION = "orders.manage_sales_attribution"
+ATTRIBUTION_FIELDS = ["sales_manager", "sales_confirmed_by", "sales_confirmed_at", "updated_at"]
 
 
 def _user_label(user: Any) -> str:
     return user.get_username() if user is not None else "system"
 
 
-def manager_by_id(manager_id: int | None, *, field: str = "manager_id") -> Any:
+def sales_manager_by_id(manager_id: int | None, *, field: str = "manager_id") -> Any:
+    """The active Sales manager with this id (None = the system); anyone else is refused."""
     if manager_id is None:
         return None
-    user = get_user_model().objects.filter(pk=manager_id, is_active=True).first()
+    user = list_sales_managers().filter(pk=manager_id).first()
     if user is None:
-        raise Invalid(f"No active user {manager_id}.", fields={field: "unknown user"})
+        raise Invalid(
+            f"User {manager_id} is not an active sales manager.",
+            fields={field: "not an active sales manager"},
+        )
     return user
+
+
+def check_may_attribute(actor: Actor) -> None:
+    """Naming or confirming who made a sale needs the attribution permission."""
+    if not actor.has_perm(PERMISSION):
+        raise Forbidden(
+            f"Your role lacks the permission {PERMISSION} needed to change who made a sale.",
+            fields={"permission": PERMISSION},
+        )
+
+
+def check_may_name(actor: Actor, prepared: PreparedOrder) -> None:
+    """A new order may name its author's own sale; naming anyone else needs the permission."""
+    manager = prepared.order.sales_manager
+    if prepared.names_manager and (actor.user is None or manager.pk != actor.user.pk):
+        check_may_attribute(actor)
+
+
+def set_unconfirmed(order: Order, manager: Any) -> None:
+    """A changed attribution starts over: red until someone with the permission checks it."""
+    order.sales_manager = manager
+    order.sales_confirmed_by = None
+    order.sales_confirmed_at = None
+
+
+def record_attribution_changed(order: Order, actor: Actor, **payload: Any) -> None:
+    record_event(
+        order,
+        OrderEventKind.SALES_ATTRIBUTION_CHANGED,
+        actor,
+        manager=_user_label(order.sales_manager),
+        **payload,
+    )
 
 
 @transaction.atomic
 def record_sales_plan_entry(
-    *, customer: Customer, offer: Offer, manager: Any, note: str = "", actor: Actor
+    *, customer: Customer, offer: Offer, manager_id: int | None, note: str = "", actor: Actor
 ) -> SalesPlanEntry:
     """Note that the customer paid for the offer through `manager`; propose the attribution
-    on the customer's orders of that offer that nobody has attributed or confirmed yet."""
+    on the customer's orders of that offer that nobody has attributed or confirmed yet.
+
+    A sales manager records their own sales; naming someone else needs the attribution
+    permission, and only an active sales manager can be named. `manager_id` None means
+    the actor themself.
+    """
+    own_id = actor.user.pk if actor.user is not None else None
+    manager_id = own_id if manager_id is None else manager_id
+    if manager_id is None:
+        raise Invalid("Name the sales manager.", fields={"manager_id": "required"})
+    if manager_id != own_id:
+        check_may_attribute(actor)
+    manager = sales_manager_by_id(manager_id)
     entry = SalesPlanEntry.objects.create(
         customer=customer, offer=offer, manager=manager, note=(note or "")[:500]
     )
@@ -55,52 +109,32 @@ def record_sales_plan_entry(
     for order in orders:
         order.sales_manager = manager
         order.save(update_fields=["sales_manager", "updated_at"])
-        record_event(
-            order,
-            OrderEventKind.SALES_ATTRIBUTION_CHANGED,
-            actor,
-            manager=_user_label(manager),
-            proposed_by="sales plan",
-        )
+        record_attribution_changed(order, actor, proposed_by="sales plan")
     return entry
 
 
-def proposed_manager(customer_id: int | None, offer_ids: set[int]) -> Any:
-    """The manager a sales plan names for this customer and any of these offers, if any."""
-    if customer_id is None or not offer_ids:
-        return None
-    entry = (
-        SalesPlanEntry.objects.select_related("manager")
-        .filter(customer_id=customer_id, offer_id__in=offer_ids)
-        .first()
-    )
-    return entry.manager if entry else None
-
-
 @transaction.atomic
-def assign_sales_manager(*, order: Order, manager: Any, actor: Actor) -> Order:
+def assign_sales_manager(*, order: Order, manager_id: int | None, actor: Actor) -> Order:
     """ "Add user": name who made the sale (None for the system); it awaits confirmation."""
+    check_may_attribute(actor)
+    manager = sales_manager_by_id(manager_id)
     order = Order.objects.select_for_update().get(pk=order.pk)
     if (
         order.sales_manager_id == (manager.pk if manager else None)
         and order.sales_confirmed_at is None
     ):
         return order
-    order.sales_manager = manager
-    order.sales_confirmed_by = None
-    order.sales_confirmed_at = None
-    order.save(
-        update_fields=["sales_manager", "sales_confirmed_by", "sales_confirmed_at", "updated_at"]
-    )
-    record_event(
-        order, OrderEventKind.SALES_ATTRIBUTION_CHANGED, actor, manager=_user_label(manager)
-    )
+    set_unconfirmed(order, manager)
+    order.save(update_fields=ATTRIBUTION_FIELDS)
+    record_attribution_changed(order, actor)
     return order
 
 
 @transaction.atomic
-def confirm_sales_attribution(*, order: Order, manager: Any, actor: Actor) -> Order:
-    """ "Check": confirm who made a sale, a manager or the system."""
+def confirm_sales_attribution(*, order: Order, manager_id: int | None, actor: Actor) -> Order:
+    """ "Check": confirm who made a sale, a manager (by id) or the system (None)."""
+    check_may_attribute(actor)
+    manager = sales_manager_by_id(manager_id)
     order = Order.objects.select_for_update().get(pk=order.pk)
     if order.status != OrderStatus.COMPLETED:
         raise Conflict(
@@ -111,18 +145,8 @@ def confirm_sales_attribution(*, order: Order, manager: Any, actor: Actor) -> Or
     order.sales_manager = manager
     order.sales_confirmed_by = actor.user
     order.sales_confirmed_at = timezone.now()
-    order.save(
-        update_fields=["sales_manager", "sales_confirmed_by", "sales_confirmed_at", "updated_at"]
-    )
+    order.save(update_fields=ATTRIBUTION_FIELDS)
     record_event(
         order, OrderEventKind.SALES_ATTRIBUTION_CONFIRMED, actor, manager=_user_label(manager)
     )
     return order
-
-
-def sales_plan_offer_ids(order: Order) -> set[int]:
-    return set(
-        OrderLine.objects.filter(order=order, offer__isnull=False).values_list(
-            "offer_id", flat=True
-        )
-    )

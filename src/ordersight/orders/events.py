@@ -1,4 +1,8 @@
-"""OrderEvent rows: one `record_event` for every change, with who made it."""
+"""OrderEvent rows: one `record_event` for every change, with who made it.
+
+Recording an event is also how the rest of the project hears of it: events that mark a
+lifecycle moment run the handlers declared in `ordersight/lifecycle.py`.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from typing import Any
 from ordersight.core.actors import Actor
 from ordersight.core.bulk import insert_many
 from ordersight.core.live import publish_after_commit
+from ordersight.orders.lifecycle import dispatch
 from ordersight.orders.models import ActorType, Order, OrderEvent, OrderEventKind
 
 
@@ -33,6 +38,7 @@ def record_event(order: Order, kind: OrderEventKind, actor: Actor, **payload: An
     event = _event(order, kind, actor, payload)
     event.save()
     _announce(order, kind)
+    dispatch(order, event, actor)
     return event
 
 
@@ -42,6 +48,8 @@ def record_events(
     """Record many events at once (bulk ingest): one COPY or INSERT."""
     events = [_event(order, kind, actor, payload) for order, kind, payload in entries]
     insert_many(OrderEvent, events, batch_size=500)
+    for event in events:
+        dispatch(event.order, event, actor)
     if events:
         # One message for the batch: open pages refresh once, not once per order.
         publish_after_commit(

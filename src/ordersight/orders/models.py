@@ -134,6 +134,40 @@ class Order(models.Model):
     def __str__(self) -> str:
         return f"Order {self.number}"
 
+    # Derived values: defined here once, read by the API, the pages and the services alike.
+
+    @property
+    def badge(self) -> str:
+        """The one status word a person sees, computed from the four status fields."""
+        if self.status == OrderStatus.CANCELLED:
+            return "Cancelled"
+        if self.status == OrderStatus.DECLINED:
+            return "Declined"
+        if self.status == OrderStatus.DRAFT:
+            return "Draft"
+        if self.status == OrderStatus.COMPLETED:
+            return "Refund" if self.refund_status == RefundStatus.FULL else "Completed"
+        return "Fulfilled" if self.fulfillment_status == FulfillmentStatus.FULFILLED else "Open"
+
+    @property
+    def is_paid_in_full(self) -> bool:
+        return self.payment_status in (PaymentStatus.PAID, PaymentStatus.OVERPAID)
+
+    @property
+    def has_captured_money(self) -> bool:
+        """True once any money was captured, even if all of it was refunded since."""
+        return (
+            self.payment_status != PaymentStatus.UNPAID or self.refund_status != RefundStatus.NONE
+        )
+
+    @property
+    def can_be_confirmed(self) -> bool:
+        """Confirm = complete an order that is partially paid, draft (pay by invoice) or open."""
+        return self.payment_status == PaymentStatus.PARTIALLY_PAID and self.status in (
+            OrderStatus.DRAFT,
+            OrderStatus.OPEN,
+        )
+
 
 class OrderLine(models.Model):
     """What was bought, snapshotted at order time so later catalog changes do not alter it."""

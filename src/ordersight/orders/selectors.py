@@ -17,8 +17,9 @@ from django.db.models.functions import Coalesce
 from ordersight.core.csv_stream import IsoTimestamp, as_text, money_text, neutralised
 from ordersight.core.errors import Invalid, NotFound
 from ordersight.core.filtering import apply_filterset
+from ordersight.customers.models import Customer
 from ordersight.orders.filters import OrderFilterSet
-from ordersight.orders.models import Order, OrderEvent, OrderLine
+from ordersight.orders.models import Order, OrderEvent, OrderLine, SalesPlanEntry
 
 # Sortable columns of the order list. Model fields sort as they are; the others sort by a
 # non-null annotation, so keyset pagination (with the id as tiebreak) stays exact.
@@ -89,6 +90,11 @@ def get_order(*, number: int) -> Order:
     if order is None:
         raise NotFound(f"No order {number}.", fields={"number": "not found"})
     return order
+
+
+def list_sales_plan(*, customer: Customer) -> QuerySet[SalesPlanEntry]:
+    """The customer's sales plan: which offers they paid for through which manager."""
+    return SalesPlanEntry.objects.filter(customer=customer).select_related("offer", "manager")
 
 
 def list_order_events(*, order: Order) -> QuerySet[OrderEvent]:

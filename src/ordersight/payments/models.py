@@ -1,5 +1,7 @@
 """Payment systems and their fees, invoices (payment attempts), refunds, provider webhooks."""
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -65,6 +67,10 @@ class InvoiceStatus(models.TextChoices):
     REFUNDED = "refunded", "Refunded"
 
 
+# Invoices whose money was taken (a refunded one took it first).
+CAPTURED = (InvoiceStatus.SUCCEEDED, InvoiceStatus.REFUNDED)
+
+
 class Invoice(models.Model):
     """One payment attempt on an order; an order with partial payments has several."""
 
@@ -119,10 +125,19 @@ class Invoice(models.Model):
         return f"Invoice {self.number}"
 
     @property
-    def refundable(self):
-        if self.status not in (InvoiceStatus.SUCCEEDED, InvoiceStatus.REFUNDED):
-            return 0
+    def refundable(self) -> Decimal:
+        """What is left to refund of the money this invoice captured."""
+        if self.status not in CAPTURED:
+            return Decimal(0)
         return self.amount - self.refunded_amount
+
+    @property
+    def payment_percent(self) -> Decimal:
+        """This invoice's share of the order total, in percent with two decimals."""
+        total = self.order.total
+        if not total:
+            return Decimal("0.00")
+        return (self.amount * 100 / total).quantize(Decimal("0.01"))
 
 
 class Refund(models.Model):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Q, QuerySet, Sum
@@ -10,8 +11,10 @@ from django.db.models import Q, QuerySet, Sum
 from ordersight.core.csv_stream import IsoTimestamp, money_text, neutralised, yes_no
 from ordersight.core.errors import Invalid, NotFound
 from ordersight.core.filtering import apply_filterset
+from ordersight.core.money import ZERO
+from ordersight.orders.models import Order
 from ordersight.payments.filters import InvoiceFilterSet
-from ordersight.payments.models import Invoice, PaymentSystem
+from ordersight.payments.models import CAPTURED, Invoice, InvoiceStatus, PaymentSystem
 
 SORTABLE = ("created_at", "number", "amount")
 
@@ -27,6 +30,23 @@ def invoice_ordering(sort: str | None) -> tuple[str, str]:
 def list_invoices(*, filters: Mapping[str, Any]) -> QuerySet[Invoice]:
     qs = Invoice.objects.select_related("order", "payment_system", "order__customer")
     return apply_filterset(InvoiceFilterSet, filters, qs.prefetch_related("refunds"))
+
+
+def order_money(*, order: Order) -> dict[str, Decimal]:
+    """Captured, refunded, net and invoiced amounts of an order, in its one currency."""
+    sums = Invoice.objects.filter(order=order).aggregate(
+        captured=Sum("amount", filter=Q(status__in=CAPTURED)),
+        refunded=Sum("refunded_amount", filter=Q(status__in=CAPTURED)),
+        invoiced=Sum("amount", filter=Q(status__in=(InvoiceStatus.PENDING, *CAPTURED))),
+    )
+    captured = sums["captured"] or ZERO
+    refunded = sums["refunded"] or ZERO
+    return {
+        "captured": captured,
+        "refunded": refunded,
+        "net": captured - refunded,
+        "invoiced": sums["invoiced"] or ZERO,
+    }
 
 
 def payment_totals(queryset: QuerySet[Invoice]) -> dict[str, dict[str, Any]]:
@@ -63,9 +83,19 @@ def get_invoice(*, number: int) -> Invoice:
     return invoice
 
 
-def get_payment_system(*, code: str, field: str = "payment_system") -> PaymentSystem:
-    system = PaymentSystem.objects.filter(code=code).first()
+def list_payment_systems() -> QuerySet[PaymentSystem]:
+    return PaymentSystem.objects.prefetch_related("fee_rules").order_by("name")
+
+
+def get_payment_system(
+    *, code: str, field: str = "payment_system", missing: bool = False
+) -> PaymentSystem:
+    """The payment system with this code. Named in a body it is an invalid field; named in
+    the URL (`missing=True`) it is a 404."""
+    system = list_payment_systems().filter(code=code).first()
     if system is None:
+        if missing:
+            raise NotFound(f"No payment system {code!r}.", fields={"code": "not found"})
         raise Invalid(f"No payment system {code!r}.", fields={field: "unknown payment system"})
     return system
 

@@ -22,6 +22,7 @@ from ordersight.core.api_errors import validation_fields
 from ordersight.core.errors import Invalid, NotFound
 from ordersight.payments import services
 from ordersight.payments.models import (
+    CAPTURED,
     Invoice,
     PaymentSystem,
     WebhookEvent,
@@ -93,7 +94,7 @@ def _apply(event: ProviderEvent, system: PaymentSystem, invoice: Invoice) -> str
     actor = Actor.system()
     data = event.data
     if event.type == "refund.succeeded":
-        if invoice.status not in services.CAPTURED:
+        if invoice.status not in CAPTURED:
             return WebhookEventStatus.DEFERRED  # applied once the payment itself arrives
         services.record_provider_refund(
             invoice=invoice, amount=data.amount, transaction_id=data.refund_id, actor=actor
@@ -115,7 +116,7 @@ def _apply(event: ProviderEvent, system: PaymentSystem, invoice: Invoice) -> str
 
 def _apply_deferred(invoice: Invoice) -> None:
     invoice.refresh_from_db()
-    if invoice.status not in services.CAPTURED:
+    if invoice.status not in CAPTURED:
         return
     waiting = (
         WebhookEvent.objects.select_for_update()

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, TypeVar
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
 from ordersight.core.actors import Actor
+from ordersight.core.errors import DomainError, Forbidden
+
+T = TypeVar("T")
 
 
 def permission_label(perm: str) -> str:
@@ -34,6 +38,8 @@ def require_perm(perm: str) -> Callable:
             check_perm(request, perm)
             return view(request, *args, **kwargs)
 
+        # Read by the test that pairs every page's permission check with its API twin.
+        wrapped.required_permission = perm  # type: ignore[attr-defined]
         return wrapped
 
     return decorator
@@ -41,3 +47,15 @@ def require_perm(perm: str) -> Callable:
 
 def actor_of(request: HttpRequest) -> Actor:
     return Actor(user=request.user)
+
+
+def run_service(request: HttpRequest, call: Callable[[], T], *, failed: str = "") -> T | None:
+    """Run a service for a page. A refusal by the service is the same 403 page the
+    decorators give; any other broken rule becomes an error message and None."""
+    try:
+        return call()
+    except Forbidden as exc:
+        raise PermissionDenied(exc.message) from None
+    except DomainError as exc:
+        messages.error(request, f"{failed}{exc.message}")
+        return None

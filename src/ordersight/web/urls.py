@@ -3,9 +3,9 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from ordersight.customers import views as customer_views
-from ordersight.orders import views as order_views
-from ordersight.payments import views as payment_views
+from ordersight.web import customers as customer_views
+from ordersight.web import orders as order_views
+from ordersight.web import payments as payment_views
 from ordersight.web import views
 
 app_name = "web"

@@ -9,8 +9,10 @@ from django import template
 from django.http import QueryDict
 from django.utils.html import format_html
 
+from ordersight.core.actors import Actor
 from ordersight.core.money import format_money
-from ordersight.orders.schemas import order_badge
+from ordersight.orders.models import OrderStatus
+from ordersight.orders.transitions import allowed_transitions, can_confirm
 
 register = template.Library()
 
@@ -36,13 +38,24 @@ def money(amount: Decimal | None, currency: str) -> str:
 
 @register.filter
 def badge(order: Any) -> str:
-    word = order_badge(order)
+    word = order.badge
     return format_html(
         '<span class="badge text-bg-{}" data-badge="{}">{}</span>',
         BADGE_STYLES.get(word, "secondary"),
         word,
         word,
     )
+
+
+@register.filter
+def may_confirm(order: Any, user: Any) -> bool:
+    """Whether this user is offered Confirm on this order (the service's own rule)."""
+    return can_confirm(order, Actor(user=user))
+
+
+@register.filter
+def may_decline(order: Any, user: Any) -> bool:
+    return OrderStatus.DECLINED in allowed_transitions(order, Actor(user=user))
 
 
 @register.filter
@@ -104,10 +117,3 @@ def pretty_json(value: Any) -> str:
 @register.filter
 def get_item(mapping: dict, key: str) -> Any:
     return mapping.get(key, "") if mapping else ""
-
-
-@register.filter
-def payment_percent(invoice: Any) -> str:
-    from ordersight.payments.schemas import payment_percent as percent
-
-    return percent(invoice)

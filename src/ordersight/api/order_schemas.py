@@ -9,11 +9,12 @@ from typing import Any
 from ninja import Schema
 from pydantic import Field
 
+from ordersight.api.payment_schemas import InvoiceOut, RefundOut, invoice_out
 from ordersight.core.money import format_money
 from ordersight.core.schemas import StrictIn
+from ordersight.orders.ingest import ItemResult
 from ordersight.orders.models import Order, OrderEvent
-from ordersight.orders.services import ItemResult, LineInput, OrderInput
-from ordersight.payments.schemas import InvoiceOut, RefundOut, invoice_out
+from ordersight.orders.pricing import LineInput, OrderInput
 
 
 class LineIn(StrictIn):
@@ -145,19 +146,6 @@ def _user(user: Any) -> dict[str, Any] | None:
     return {"id": user.pk, "username": user.get_username(), "name": user.get_full_name()}
 
 
-def order_badge(order: Order) -> str:
-    """The one status word a person sees, computed from the four status fields."""
-    if order.status == "cancelled":
-        return "Cancelled"
-    if order.status == "declined":
-        return "Declined"
-    if order.status == "draft":
-        return "Draft"
-    if order.status == "completed":
-        return "Refund" if order.refund_status == "full" else "Completed"
-    return "Fulfilled" if order.fulfillment_status == "fulfilled" else "Open"
-
-
 def order_out(order: Order) -> dict[str, Any]:
     c = order.currency
     customer = order.customer
@@ -173,7 +161,7 @@ def order_out(order: Order) -> dict[str, Any]:
         "payment_status": order.payment_status,
         "refund_status": order.refund_status,
         "fulfillment_status": order.fulfillment_status,
-        "badge": order_badge(order),
+        "badge": order.badge,
         "currency": c,
         "subtotal": format_money(order.subtotal, c),
         "discount_total": format_money(order.discount_total, c),

@@ -8,16 +8,7 @@ from pydantic import Field
 from pydantic import ValidationError as PydanticValidationError
 
 from ordersight.accounts.auth import READ, WRITE, request_actor
-from ordersight.core.api_errors import validation_fields
-from ordersight.core.csv_stream import csv_response
-from ordersight.core.errors import Invalid
-from ordersight.core.filtering import query_schema, reject_unknown_params
-from ordersight.core.keyset import paginate
-from ordersight.core.schemas import PageOut, StrictIn, error_responses
-from ordersight.orders import attribution, selectors, services
-from ordersight.orders.filters import OrderFilterSet
-from ordersight.orders.models import OrderStatus
-from ordersight.orders.schemas import (
+from ordersight.api.order_schemas import (
     BulkIn,
     BulkOut,
     EventOut,
@@ -29,7 +20,16 @@ from ordersight.orders.schemas import (
     event_out,
     order_out,
 )
-from ordersight.payments import services as payment_services
+from ordersight.core.api_errors import validation_fields
+from ordersight.core.csv_stream import csv_response
+from ordersight.core.errors import Invalid
+from ordersight.core.filtering import query_schema, reject_unknown_params
+from ordersight.core.keyset import paginate
+from ordersight.core.schemas import PageOut, StrictIn, error_responses
+from ordersight.orders import attribution, ingest, selectors, services
+from ordersight.orders.filters import OrderFilterSet
+from ordersight.orders.models import OrderStatus
+from ordersight.orders.pricing import OrderInput
 
 router = Router(tags=["orders"])
 OrderListQuery = query_schema(OrderFilterSet, "OrderListQuery")
@@ -67,14 +67,14 @@ def export_orders(request: HttpRequest, params: Query[OrderListQuery]) -> Stream
 def bulk_ingest(request: HttpRequest, payload: BulkIn):
     """Create or update up to 1,000 orders by (source, external_id); a result per item."""
     actor = request_actor(request, "orders.add_order")
-    items: list[services.OrderInput | Invalid] = []
+    items: list[OrderInput | Invalid] = []
     for raw in payload.orders:
         try:
             items.append(OrderIn.model_validate(raw).to_input())
         except PydanticValidationError as exc:
             fields = validation_fields(exc.errors())
             items.append(Invalid(f"Invalid input: {', '.join(sorted(fields))}.", fields=fields))
-    return bulk_out(services.upsert_orders(items=items, actor=actor))
+    return bulk_out(ingest.upsert_orders(items=items, actor=actor))
 
 
 @router.get("/orders/{int:number}", response={200: OrderOut, **ERRORS}, auth=READ)
@@ -100,28 +100,23 @@ def _transition(request: HttpRequest, number: int, to: str, reason: str) -> dict
 
 @router.post("/orders/{int:number}/complete", response={200: OrderOut, **ERRORS}, auth=WRITE)
 def complete_order(request: HttpRequest, number: int, payload: TransitionIn = Body(None)):
+    """Complete the order (a sale). One not paid in full needs the permission to confirm
+    partial payments, exactly as Confirm does."""
     return _transition(request, number, OrderStatus.COMPLETED, payload.reason if payload else "")
 
 
 @router.post("/orders/{int:number}/decline", response={200: OrderOut, **ERRORS}, auth=WRITE)
 def decline_order(request: HttpRequest, number: int, payload: TransitionIn = Body(None)):
-    """Decline the order; its pending invoices fail. Declining an order that has captured
-    partial payments needs the permission to confirm or decline partial payments."""
-    actor = request_actor(request, "orders.change_order")
-    order = selectors.get_order(number=number)
-    if payment_services.has_captured_payments(order):
-        request_actor(request, "payments.confirm_partial_payments")
-    payment_services.decline_order(
-        order=order, actor=actor, reason=payload.reason if payload else ""
-    )
-    return order_out(selectors.get_order(number=number))
+    """Decline the order; its pending invoices fail. Declining an order that took money
+    needs the permission to confirm or decline partial payments."""
+    return _transition(request, number, OrderStatus.DECLINED, payload.reason if payload else "")
 
 
 @router.post("/orders/{int:number}/confirm", response={200: OrderOut, **ERRORS}, auth=WRITE)
 def confirm_order(request: HttpRequest, number: int):
     """Mark an order with partial payments as completed (a sale)."""
-    actor = request_actor(request, "payments.confirm_partial_payments")
-    payment_services.confirm_order(order=selectors.get_order(number=number), actor=actor)
+    actor = request_actor(request, "orders.change_order")
+    services.confirm_order(order=selectors.get_order(number=number), actor=actor)
     return order_out(selectors.get_order(number=number))
 
 
@@ -157,7 +152,7 @@ def assign_sales_manager(request: HttpRequest, number: int, payload: Attribution
     actor = request_actor(request, attribution.PERMISSION)
     attribution.assign_sales_manager(
         order=selectors.get_order(number=number),
-        manager=attribution.manager_by_id(payload.manager_id),
+        manager_id=payload.manager_id,
         actor=actor,
     )
     return order_out(selectors.get_order(number=number))
@@ -171,7 +166,7 @@ def confirm_sales_attribution(request: HttpRequest, number: int, payload: Attrib
     actor = request_actor(request, attribution.PERMISSION)
     attribution.confirm_sales_attribution(
         order=selectors.get_order(number=number),
-        manager=attribution.manager_by_id(payload.manager_id),
+        manager_id=payload.manager_id,
         actor=actor,
     )
     return order_out(selectors.get_order(number=number))

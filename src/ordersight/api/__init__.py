@@ -2,11 +2,12 @@
 
 from ninja import NinjaAPI
 
-from ordersight.catalog.api import router as catalog_router
+from ordersight.api.catalog import router as catalog_router
+from ordersight.api.customers import router as customers_router
+from ordersight.api.orders import router as orders_router
+from ordersight.api.payment_systems import router as payment_systems_router
+from ordersight.api.payments import router as payments_router
 from ordersight.core.api_errors import install_error_handlers
-from ordersight.customers.api import router as customers_router
-from ordersight.orders.api import router as orders_router
-from ordersight.payments.api import router as payments_router
 
 api = NinjaAPI(
     title="ordersight API",
@@ -24,3 +25,4 @@ api.add_router("/v1", orders_router)
 api.add_router("/v1", customers_router)
 api.add_router("/v1", catalog_router)
 api.add_router("/v1", payments_router)
+api.add_router("/v1", payment_systems_router)

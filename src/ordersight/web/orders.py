@@ -6,11 +6,12 @@ Thin, like the API: each view reads through the selectors and writes through the
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,7 +21,7 @@ from django.views.decorators.http import require_POST
 from ordersight.accounts.selectors import list_sales_managers
 from ordersight.catalog.models import Category, Offer, Variant
 from ordersight.core.csv_stream import csv_response
-from ordersight.core.errors import DomainError, Invalid
+from ordersight.core.errors import Invalid
 from ordersight.core.money import CURRENCY_CODES
 from ordersight.customers.models import Customer
 from ordersight.orders import attribution, selectors, services
@@ -33,9 +34,10 @@ from ordersight.orders.models import (
     PaymentStatus,
     RefundStatus,
 )
-from ordersight.payments import services as payment_services
+from ordersight.orders.pricing import LineInput, OrderInput
+from ordersight.orders.transitions import FULFILLABLE, allowed_transitions, can_confirm
 from ordersight.payments.models import PaymentSystem
-from ordersight.web.access import actor_of, check_perm, require_perm
+from ordersight.web.access import actor_of, require_perm, run_service
 from ordersight.web.lists import PRESETS, list_page, selector_filters
 
 
@@ -103,7 +105,8 @@ def order_invoices(request: HttpRequest, number: int) -> HttpResponse:
 
 
 def _detail_context(request: HttpRequest, order: Order) -> dict[str, Any]:
-    allowed = services.TRANSITIONS[order.status]
+    actor = actor_of(request)
+    allowed = allowed_transitions(order, actor)
     return {
         "section": "orders",
         "order": order,
@@ -114,12 +117,9 @@ def _detail_context(request: HttpRequest, order: Order) -> dict[str, Any]:
         "can_cancel": OrderStatus.CANCELLED in allowed,
         "can_fulfil": (
             order.fulfillment_status == FulfillmentStatus.UNFULFILLED
-            and order.status in services.FULFILLABLE
+            and order.status in FULFILLABLE
         ),
-        "can_confirm": (
-            order.payment_status == PaymentStatus.PARTIALLY_PAID
-            and order.status in (OrderStatus.OPEN, OrderStatus.DRAFT)
-        ),
+        "can_confirm": can_confirm(order, actor),
         "managers": _managers(),
         "manual_systems": PaymentSystem.objects.filter(provider="manual", is_active=True),
         "metadata_text": json.dumps(order.metadata, indent=2, ensure_ascii=False, sort_keys=True),
@@ -146,41 +146,28 @@ def order_live_part(request: HttpRequest, number: int, part: str) -> HttpRespons
     return render(request, template, _detail_context(request, order))
 
 
-ACTIONS = {
-    "complete": ("orders.change_order", "completed"),
-    "decline": ("orders.change_order", "declined"),
-    "cancel": ("orders.change_order", "cancelled"),
-    "fulfil": ("orders.change_order", "fulfilled"),
-    "confirm": ("payments.confirm_partial_payments", "confirmed as completed"),
+# Each row action: the service call and the words of its success message. The page only
+# checks the coarse permission; the services refuse what depends on the order itself.
+ACTIONS: dict[str, tuple[Callable[..., Order], str]] = {
+    "complete": (partial(services.transition_order, to=OrderStatus.COMPLETED), "completed"),
+    "decline": (partial(services.transition_order, to=OrderStatus.DECLINED), "declined"),
+    "cancel": (partial(services.transition_order, to=OrderStatus.CANCELLED), "cancelled"),
+    "fulfil": (services.fulfil_order, "fulfilled"),
+    "confirm": (services.confirm_order, "confirmed as completed"),
 }
+TAKES_REASON = ("decline", "cancel")
 
 
-@login_required
+@require_perm("orders.change_order")
 @require_POST
 def order_action(request: HttpRequest, number: int, action: str) -> HttpResponse:
     if action not in ACTIONS:
         return HttpResponse(status=404)
-    perm, done = ACTIONS[action]
-    check_perm(request, perm)
+    service, done = ACTIONS[action]
     order = selectors.get_order(number=number)
-    actor = actor_of(request)
-    reason = request.POST.get("reason", "")[:500]
-    try:
-        if action == "fulfil":
-            services.fulfil_order(order=order, actor=actor)
-        elif action == "confirm":
-            payment_services.confirm_order(order=order, actor=actor)
-        elif action == "decline":
-            if payment_services.has_captured_payments(order):
-                check_perm(request, "payments.confirm_partial_payments")
-            payment_services.decline_order(order=order, actor=actor, reason=reason)
-        else:
-            services.transition_order(
-                order=order, to=ACTIONS[action][1], actor=actor, reason=reason
-            )
+    extra = {"reason": request.POST.get("reason", "")[:500]} if action in TAKES_REASON else {}
+    if run_service(request, lambda: service(order=order, actor=actor_of(request), **extra)):
         messages.success(request, f"Order {number} {done}.")
-    except DomainError as exc:
-        messages.error(request, exc.message)
     return redirect(back_to(request, order_url(number)))
 
 
@@ -223,25 +210,20 @@ def order_attribution(request: HttpRequest, number: int) -> HttpResponse:
     """Check (confirm) or Add user (name) the sales manager of an order."""
     order = selectors.get_order(number=number)
     choice = request.POST.get("manager", "system")
-    try:
-        manager = None if choice == "system" else attribution.manager_by_id(int(choice))
-        if request.POST.get("mode") == "confirm":
-            attribution.confirm_sales_attribution(
-                order=order, manager=manager, actor=actor_of(request)
-            )
-            messages.success(
-                request,
-                f"Sale {number} confirmed as made by "
-                f"{manager.get_username() if manager else 'the system'}.",
-            )
-        else:
-            attribution.assign_sales_manager(order=order, manager=manager, actor=actor_of(request))
-            messages.success(
-                request,
-                f"Order {number} now names {manager.get_username() if manager else 'the system'}.",
-            )
-    except (ValueError, DomainError) as exc:
-        messages.error(request, getattr(exc, "message", "Choose a manager or the system."))
+    manager_id = None if choice == "system" else int(choice) if choice.isdigit() else -1
+    confirm = request.POST.get("mode") == "confirm"
+    service = attribution.confirm_sales_attribution if confirm else attribution.assign_sales_manager
+    done = run_service(
+        request, lambda: service(order=order, manager_id=manager_id, actor=actor_of(request))
+    )
+    if done is not None:
+        who = done.sales_manager.get_username() if done.sales_manager else "the system"
+        messages.success(
+            request,
+            f"Sale {number} confirmed as made by {who}."
+            if confirm
+            else f"Order {number} now names {who}.",
+        )
     return redirect(back_to(request, order_url(number)))
 
 
@@ -262,7 +244,7 @@ def _parse_decimal(raw: str, field: str, errors: dict[str, str]) -> Decimal | No
 
 def _parse_new_order(
     post: Any,
-) -> tuple[services.OrderInput | None, dict[str, str], list[dict[str, str]], list[int]]:
+) -> tuple[OrderInput | None, dict[str, str], list[dict[str, str]], list[int]]:
     """Read the new-order form: the input, field errors, the lines as typed, and for each
     line sent to the service the form row it came from (blank rows are skipped)."""
     errors: dict[str, str] = {}
@@ -293,7 +275,7 @@ def _parse_new_order(
         lines.append(
             (
                 i,
-                services.LineInput(
+                LineInput(
                     sku=row["sku"].strip() or None,
                     name=row["name"].strip() or None,
                     unit_price=_parse_decimal(row["unit_price"], f"lines[{i}].unit_price", errors),
@@ -313,7 +295,7 @@ def _parse_new_order(
     rows = [i for i, _ in lines]
     if errors:
         return None, errors, typed, rows
-    data = services.OrderInput(
+    data = OrderInput(
         lines=[line for _, line in lines],
         currency=post.get("currency") or None,
         customer_id=int(customer_raw) if customer_raw.isdigit() else None,

@@ -87,14 +87,6 @@ def refund_out(refund: Refund) -> dict[str, Any]:
     }
 
 
-def payment_percent(invoice: Invoice) -> str:
-    """This invoice's share of the order total, in percent with two decimals."""
-    total = invoice.order.total
-    if not total:
-        return "0.00"
-    return str((invoice.amount * 100 / total).quantize(Decimal("0.01")))
-
-
 def invoice_out(invoice: Invoice) -> dict[str, Any]:
     c = invoice.currency
     system = invoice.payment_system
@@ -109,7 +101,7 @@ def invoice_out(invoice: Invoice) -> dict[str, Any]:
         "funds_credited": format_money(invoice.funds_credited, c),
         "refunded": format_money(invoice.refunded_amount, c),
         "refundable": format_money(invoice.refundable, c),
-        "payment_percent": payment_percent(invoice),
+        "payment_percent": str(invoice.payment_percent),
         "payment_system": system.name if system else None,
         "payment_system_code": system.code if system else None,
         "paid_in_one_click": invoice.paid_in_one_click,

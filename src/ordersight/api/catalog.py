@@ -107,10 +107,7 @@ def variant_out(variant: Variant, offer: Offer | None = None) -> dict[str, Any]:
         "sku": variant.sku,
         "name": variant.name,
         "offer_number": offer.number,
-        "unit_price": format_money(
-            variant.unit_price if variant.unit_price is not None else offer.unit_price,
-            offer.currency,
-        ),
+        "unit_price": format_money(variant.price, offer.currency),
         "is_active": variant.is_active,
         "external_ids": {e.source: e.external_id for e in variant.external_ids.all()},
     }

@@ -7,15 +7,7 @@ from django.http import HttpRequest, StreamingHttpResponse
 from ninja import Query, Router, Schema, Status
 
 from ordersight.accounts.auth import READ, WRITE, request_actor
-from ordersight.core.csv_stream import csv_response
-from ordersight.core.filtering import query_schema, reject_unknown_params
-from ordersight.core.keyset import paginate
-from ordersight.core.schemas import PageOut, error_responses
-from ordersight.orders.selectors import get_order
-from ordersight.payments import selectors, services, webhooks
-from ordersight.payments.filters import InvoiceFilterSet
-from ordersight.payments.models import PaymentSystem
-from ordersight.payments.schemas import (
+from ordersight.api.payment_schemas import (
     ChargeIn,
     InvoiceOut,
     IssueInvoicesIn,
@@ -25,30 +17,23 @@ from ordersight.payments.schemas import (
     invoice_out,
     refund_out,
 )
+from ordersight.core.csv_stream import csv_response
+from ordersight.core.filtering import query_schema, reject_unknown_params
+from ordersight.core.keyset import paginate
+from ordersight.core.schemas import PageOut, error_responses
+from ordersight.orders.selectors import get_order
+from ordersight.payments import selectors, services, webhooks
+from ordersight.payments.filters import InvoiceFilterSet
 
 router = Router(tags=["payments"])
 InvoiceListQuery = query_schema(InvoiceFilterSet, "InvoiceListQuery")
 ERRORS = error_responses(400, 401, 403, 404, 409, 422, 503)
 
 
-class PaymentSystemOut(Schema):
-    code: str
-    name: str
-    provider: str
-    supports_one_click: bool
-    is_active: bool
-
-
 class WebhookOut(Schema):
     event_id: str
     status: str
     duplicate: bool
-
-
-@router.get("/payment-systems", response={200: list[PaymentSystemOut], **ERRORS}, auth=READ)
-def list_payment_systems(request: HttpRequest):
-    request_actor(request, "payments.view_paymentsystem")
-    return list(PaymentSystem.objects.all())
 
 
 @router.get("/payments", response={200: PageOut[InvoiceOut], **ERRORS}, auth=READ)

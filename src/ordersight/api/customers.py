@@ -11,7 +11,6 @@ from pydantic import Field
 
 from ordersight.accounts.auth import READ, WRITE, request_actor
 from ordersight.catalog.selectors import get_offer
-from ordersight.core.errors import Invalid
 from ordersight.core.filtering import query_schema, reject_unknown_params
 from ordersight.core.keyset import paginate
 from ordersight.core.schemas import PageOut, StrictIn, error_responses
@@ -19,6 +18,7 @@ from ordersight.customers import selectors, services
 from ordersight.customers.filters import CustomerFilterSet
 from ordersight.customers.models import Customer
 from ordersight.orders import attribution
+from ordersight.orders import selectors as order_selectors
 
 router = Router(tags=["customers"])
 CustomerListQuery = query_schema(CustomerFilterSet, "CustomerListQuery")
@@ -139,7 +139,7 @@ def sales_plan_out(entry: Any) -> dict[str, Any]:
 def list_sales_plan(request: HttpRequest, customer_id: int):
     request_actor(request, "orders.view_salesplanentry")
     customer = selectors.get_customer(customer_id=customer_id)
-    return [sales_plan_out(e) for e in selectors.list_sales_plan(customer=customer)]
+    return [sales_plan_out(e) for e in order_selectors.list_sales_plan(customer=customer)]
 
 
 @router.post(
@@ -148,13 +148,10 @@ def list_sales_plan(request: HttpRequest, customer_id: int):
 def record_sales_plan(request: HttpRequest, customer_id: int, payload: SalesPlanIn):
     """Record that the customer paid for an offer through a sales manager."""
     actor = request_actor(request, "orders.add_salesplanentry")
-    manager = attribution.manager_by_id(payload.manager_id) if payload.manager_id else actor.user
-    if manager is None:
-        raise Invalid("Name the sales manager.", fields={"manager_id": "required"})
     entry = attribution.record_sales_plan_entry(
         customer=selectors.get_customer(customer_id=customer_id),
         offer=get_offer(number=payload.offer_number, field="offer_number"),
-        manager=manager,
+        manager_id=payload.manager_id,
         note=payload.note,
         actor=actor,
     )

@@ -10,13 +10,12 @@ from django.views.decorators.http import require_POST
 
 from ordersight.accounts.selectors import list_sales_managers
 from ordersight.catalog.models import Offer
-from ordersight.core.errors import DomainError
 from ordersight.core.keyset import paginate
 from ordersight.customers import selectors
 from ordersight.orders import attribution
-from ordersight.orders.selectors import list_orders
+from ordersight.orders.selectors import list_orders, list_sales_plan
 from ordersight.payments.selectors import list_invoices
-from ordersight.web.access import actor_of, check_perm, require_perm
+from ordersight.web.access import actor_of, require_perm, run_service
 from ordersight.web.lists import PAGE_SIZE
 
 CARD_ROWS = 100
@@ -46,7 +45,7 @@ def customer_card(request: HttpRequest, customer_id: int) -> HttpResponse:
         "invoices": list_invoices(filters={"customer": customer.pk}).order_by("-created_at")[
             :CARD_ROWS
         ],
-        "sales_plan": selectors.list_sales_plan(customer=customer),
+        "sales_plan": list_sales_plan(customer=customer),
         "offers": Offer.objects.filter(is_active=True).order_by("number"),
         "managers": list(list_sales_managers()),
     }
@@ -59,28 +58,25 @@ def add_sales_plan_entry(request: HttpRequest, customer_id: int) -> HttpResponse
     """A sales manager records that the customer paid for an offer (through them)."""
     customer = selectors.get_customer(customer_id=customer_id)
     back = reverse("web:customer", kwargs={"customer_id": customer_id}) + "#sales-plan"
-    manager = request.user
     chosen = request.POST.get("manager", "")
-    try:
-        if chosen and chosen != str(request.user.pk):
-            check_perm(request, attribution.PERMISSION)  # naming someone else
-            manager = attribution.manager_by_id(int(chosen))
-        offer = Offer.objects.filter(number=request.POST.get("offer") or 0).first()
-        if offer is None:
-            messages.error(request, "Choose the offer the customer paid for.")
-            return redirect(back)
-        attribution.record_sales_plan_entry(
+    offer = Offer.objects.filter(number=request.POST.get("offer") or 0).first()
+    if offer is None:
+        messages.error(request, "Choose the offer the customer paid for.")
+        return redirect(back)
+    entry = run_service(
+        request,
+        lambda: attribution.record_sales_plan_entry(
             customer=customer,
             offer=offer,
-            manager=manager,
+            manager_id=int(chosen) if chosen.isdigit() else None,
             note=request.POST.get("note", ""),
             actor=actor_of(request),
-        )
-    except (ValueError, DomainError) as exc:
-        messages.error(request, getattr(exc, "message", "Choose a manager."))
-        return redirect(back)
-    messages.success(
-        request,
-        f"Recorded: {customer.name} paid for {offer.name} through {manager.get_username()}.",
+        ),
     )
+    if entry is not None:
+        messages.success(
+            request,
+            f"Recorded: {customer.name} paid for {offer.name} "
+            f"through {entry.manager.get_username()}.",
+        )
     return redirect(back)

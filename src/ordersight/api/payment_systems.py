@@ -1,0 +1,133 @@
+"""Payment systems API: merchant accounts and their fee rules, so a fresh install can take
+card and manual payments through the API alone. The webhook secret is write-only."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Router, Schema, Status
+from pydantic import Field
+
+from ordersight.accounts.auth import READ, WRITE, request_actor
+from ordersight.core.money import format_money
+from ordersight.core.schemas import StrictIn, error_responses
+from ordersight.payments import selectors, services
+from ordersight.payments.models import PaymentSystem
+
+router = Router(tags=["payment systems"])
+ERRORS = error_responses(401, 403, 404, 409, 422)
+
+
+class FeeRuleOut(Schema):
+    currency: str
+    percent: str
+    fixed: str
+
+
+class PaymentSystemOut(Schema):
+    code: str
+    name: str
+    provider: str
+    supports_one_click: bool
+    is_active: bool
+    has_webhook_secret: bool = Field(..., description="The secret itself is never shown")
+    webhook_url: str
+    fee_rules: list[FeeRuleOut]
+
+
+class PaymentSystemIn(StrictIn):
+    code: str = Field(..., description="Lowercase slug; names the system in its webhook URL")
+    name: str = Field(..., description="Merchant account name, shown on invoices")
+    provider: str = Field(..., description="test (card gateway) or manual")
+    supports_one_click: bool = False
+    webhook_secret: str = Field("", description="Shared secret that signs provider webhooks")
+    is_active: bool = True
+
+
+class PaymentSystemUpdateIn(StrictIn):
+    name: str | None = None
+    supports_one_click: bool | None = None
+    webhook_secret: str | None = None
+    is_active: bool | None = None
+
+
+class FeeRuleIn(StrictIn):
+    percent: Decimal = Field(Decimal(0), description="Percent of the amount, 0 to under 100")
+    fixed: Decimal = Field(Decimal(0), description="A fixed part in the currency")
+
+
+def payment_system_out(system: PaymentSystem) -> dict[str, Any]:
+    return {
+        "code": system.code,
+        "name": system.name,
+        "provider": system.provider,
+        "supports_one_click": system.supports_one_click,
+        "is_active": system.is_active,
+        "has_webhook_secret": bool(system.webhook_secret),
+        "webhook_url": f"/api/v1/payments/webhooks/{system.code}",
+        "fee_rules": [
+            {
+                "currency": rule.currency,
+                "percent": str(rule.percent.normalize()),
+                "fixed": format_money(rule.fixed, rule.currency),
+            }
+            for rule in system.fee_rules.all()
+        ],
+    }
+
+
+@router.get("/payment-systems", response={200: list[PaymentSystemOut], **ERRORS}, auth=READ)
+def list_payment_systems(request: HttpRequest):
+    request_actor(request, "payments.view_paymentsystem")
+    return [payment_system_out(s) for s in selectors.list_payment_systems()]
+
+
+@router.post("/payment-systems", response={201: PaymentSystemOut, **ERRORS}, auth=WRITE)
+def create_payment_system(request: HttpRequest, payload: PaymentSystemIn):
+    request_actor(request, "payments.add_paymentsystem")
+    system = services.create_payment_system(**payload.model_dump())
+    return Status(201, payment_system_out(selectors.get_payment_system(code=system.code)))
+
+
+@router.get("/payment-systems/{code}", response={200: PaymentSystemOut, **ERRORS}, auth=READ)
+def get_payment_system(request: HttpRequest, code: str):
+    request_actor(request, "payments.view_paymentsystem")
+    return payment_system_out(selectors.get_payment_system(code=code, missing=True))
+
+
+@router.patch("/payment-systems/{code}", response={200: PaymentSystemOut, **ERRORS}, auth=WRITE)
+def update_payment_system(request: HttpRequest, code: str, payload: PaymentSystemUpdateIn):
+    request_actor(request, "payments.change_paymentsystem")
+    system = selectors.get_payment_system(code=code, missing=True)
+    changes = {k: v for k, v in payload.model_dump(exclude_unset=True).items() if v is not None}
+    services.update_payment_system(system=system, changes=changes)
+    return payment_system_out(selectors.get_payment_system(code=code))
+
+
+@router.put(
+    "/payment-systems/{code}/fee-rules/{currency}",
+    response={200: PaymentSystemOut, **ERRORS},
+    auth=WRITE,
+)
+def set_fee_rule(request: HttpRequest, code: str, currency: str, payload: FeeRuleIn):
+    """What the provider keeps of each payment in this currency: percent + fixed."""
+    request_actor(request, "payments.change_paymentsystem")
+    system = selectors.get_payment_system(code=code, missing=True)
+    services.set_fee_rule(
+        system=system, currency=currency, percent=payload.percent, fixed=payload.fixed
+    )
+    return payment_system_out(selectors.get_payment_system(code=code))
+
+
+@router.delete(
+    "/payment-systems/{code}/fee-rules/{currency}",
+    response={200: PaymentSystemOut, **ERRORS},
+    auth=WRITE,
+)
+def remove_fee_rule(request: HttpRequest, code: str, currency: str):
+    request_actor(request, "payments.change_paymentsystem")
+    system = selectors.get_payment_system(code=code, missing=True)
+    services.remove_fee_rule(system=system, currency=currency)
+    return payment_system_out(selectors.get_payment_system(code=code))

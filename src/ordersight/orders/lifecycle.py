@@ -1,0 +1,93 @@
+"""The order lifecycle: the moments other apps react to, and how their handlers run.
+
+An app above orders (payments, reports, billing, campaigns, promotions, sync) never gets
+imported by orders. Instead, the project declares in one plain list, `ordersight/lifecycle.py`,
+which handler reacts to which moment, and installs that list when Django starts. Each time a
+service records an order event that marks a moment, `record_event` calls the moment's
+handlers right away, in the service's transaction: if a handler fails, the whole change
+rolls back, so an order and everything derived from it never disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+
+from ordersight.core.actors import Actor
+from ordersight.orders.models import Order, OrderEvent, OrderEventKind, OrderStatus
+
+
+class Moment(StrEnum):
+    CREATED = "created"  # created one by one or imported in bulk
+    LINES_REPLACED = "lines_replaced"
+    COMPLETED = "completed"  # became a sale
+    DECLINED = "declined"
+    CANCELLED = "cancelled"
+    REFUNDED = "refunded"  # some money was given back
+
+
+@dataclass(frozen=True)
+class OrderChange:
+    """What a handler is told: the order (locked by the service), the event, who did it."""
+
+    moment: Moment
+    order: Order
+    event: OrderEvent
+    actor: Actor
+
+
+Handler = Callable[[OrderChange], None]
+
+_BY_KIND = {
+    OrderEventKind.CREATED: Moment.CREATED,
+    OrderEventKind.IMPORTED: Moment.CREATED,
+    OrderEventKind.LINES_REPLACED: Moment.LINES_REPLACED,
+    OrderEventKind.REFUNDED: Moment.REFUNDED,
+}
+_BY_STATUS = {
+    OrderStatus.COMPLETED: Moment.COMPLETED,
+    OrderStatus.DECLINED: Moment.DECLINED,
+    OrderStatus.CANCELLED: Moment.CANCELLED,
+}
+
+_installed: dict[Moment, tuple[Handler, ...]] | None = None
+
+
+def moment_of(kind: str, payload: Mapping[str, Any]) -> Moment | None:
+    """The lifecycle moment an event marks, if any."""
+    if kind == OrderEventKind.STATUS_CHANGED:
+        return _BY_STATUS.get(payload.get("to"))
+    return _BY_KIND.get(kind)
+
+
+def install(handlers: Mapping[Moment, Sequence[Handler]]) -> None:
+    """Set the handlers of every moment (the project does this once, at start-up)."""
+    global _installed
+    _installed = {moment: tuple(handlers.get(moment, ())) for moment in Moment}
+
+
+def installed_handlers() -> dict[Moment, tuple[Handler, ...]]:
+    if _installed is None:
+        # Running without the handlers would silently skip payments and every app above
+        # orders; refuse instead.
+        raise ImproperlyConfigured(
+            "The order lifecycle handlers are not installed: add 'ordersight' to INSTALLED_APPS."
+        )
+    return _installed
+
+
+def dispatch(order: Order, event: OrderEvent, actor: Actor) -> None:
+    """Run the handlers of the moment `event` marks, in the caller's transaction."""
+    moment = moment_of(event.kind, event.payload)
+    if moment is None:
+        return
+    handlers = installed_handlers()[moment]
+    if not handlers:
+        return
+    change = OrderChange(moment=moment, order=order, event=event, actor=actor)
+    for handler in handlers:
+        handler(change)

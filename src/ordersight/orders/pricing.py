@@ -1,0 +1,334 @@
+"""From what a caller sends to unsaved order rows: validation, catalog prices and totals.
+
+One path for every way an order arrives (API, bulk ingest, the new-order page, store sync):
+`prepare_order` checks the input in full, naming each bad field, and prices the lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.utils import timezone
+
+from ordersight.accounts.selectors import list_sales_managers
+from ordersight.catalog.models import Variant
+from ordersight.catalog.selectors import variants_by_sku
+from ordersight.core.errors import Invalid
+from ordersight.core.money import ZERO, is_currency, round_money
+from ordersight.core.validation import amount_error, clean_metadata
+from ordersight.customers.models import Customer, CustomerExternalId
+from ordersight.orders.models import (
+    Order,
+    OrderLine,
+    OrderSource,
+    OrderStatus,
+    OrderType,
+    SalesPlanEntry,
+)
+
+# The choices as tuples, once: an enum's `.values` builds a new list on every call, which
+# showed up in bulk ingest profiles.
+SOURCES = tuple(OrderSource.values)
+ORDER_TYPES = tuple(OrderType.values)
+STATUSES = tuple(OrderStatus.values)
+MAX_LINES = 500
+NOTES_MAX = 10_000
+LINE_SUMMARY_FIELDS = (
+    "line_count",
+    "lead_item",
+    "lead_sku",
+    "lead_offer_number",
+    "lead_category_number",
+    "lead_unit_price",
+    "lead_quantity",
+)
+
+
+@dataclass(frozen=True)
+class LineInput:
+    sku: str | None = None
+    name: str | None = None
+    unit_price: Decimal | None = None
+    quantity: int = 1
+    discount: Decimal = ZERO
+
+
+@dataclass
+class OrderInput:
+    lines: Sequence[LineInput]
+    currency: str | None = None
+    customer_id: int | None = None
+    customer_external_id: str | None = None
+    source: str = OrderSource.API
+    order_type: str = OrderType.STANDARD
+    status: str = OrderStatus.OPEN
+    external_id: str | None = None
+    metadata: Mapping[str, Any] | None = None
+    notes: str = ""
+    created_at: datetime | None = None
+    sales_manager_id: int | None = None
+    # Totals the client computed; when given they must match ours.
+    subtotal: Decimal | None = None
+    discount_total: Decimal | None = None
+    total: Decimal | None = None
+
+
+@dataclass
+class PreparedOrder:
+    order: Order
+    lines: list[OrderLine]
+    # True when the input named the sales manager (rather than a sales plan proposing one).
+    names_manager: bool = False
+
+
+@dataclass
+class Lookups:
+    """Everything an order refers to, loaded once for a whole batch."""
+
+    variants: dict[str, Variant]
+    customers: dict[int, Customer]
+    customers_by_external: dict[tuple[str, str], Customer]
+    managers: dict[int, Any]
+    # (customer id, offer id) → the manager a sales plan names for that purchase
+    sales_plans: dict[tuple[int, int], Any] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, inputs: Sequence[OrderInput]) -> Lookups:
+        skus = {line.sku for data in inputs for line in data.lines if line.sku}
+        ids = {data.customer_id for data in inputs if data.customer_id is not None}
+        externals = {
+            (data.source, data.customer_external_id) for data in inputs if data.customer_external_id
+        }
+        by_external: dict[tuple[str, str], Customer] = {}
+        if externals:
+            rows = CustomerExternalId.objects.select_related("customer").filter(
+                source__in={s for s, _ in externals},
+                external_id__in={e for _, e in externals},
+            )
+            by_external = {(r.source, r.external_id): r.customer for r in rows}
+        manager_ids = {d.sales_manager_id for d in inputs if d.sales_manager_id is not None}
+        customer_ids = ids | {c.pk for c in by_external.values()}
+        plans: dict[tuple[int, int], Any] = {}
+        if customer_ids:
+            entries = (
+                SalesPlanEntry.objects.select_related("manager")
+                .filter(customer_id__in=customer_ids)
+                .order_by("recorded_at", "id")
+            )
+            plans = {(e.customer_id, e.offer_id): e.manager for e in entries}  # newest wins
+        return cls(
+            variants=variants_by_sku(skus) if skus else {},
+            customers=Customer.objects.in_bulk(ids) if ids else {},
+            customers_by_external=by_external,
+            managers=list_sales_managers().in_bulk(manager_ids) if manager_ids else {},
+            sales_plans=plans,
+        )
+
+
+def _catalog_line(
+    line: LineInput, where: str, lookups: Lookups, errors: dict[str, str]
+) -> tuple[OrderLine, str | None] | None:
+    variant = lookups.variants.get(line.sku or "")
+    if variant is None:
+        errors[f"{where}.sku"] = f"unknown SKU {line.sku!r}"
+        return None
+    offer = variant.offer
+    if not (variant.is_active and offer.is_active):
+        errors[f"{where}.sku"] = f"SKU {line.sku!r} is not on sale"
+        return None
+    if line.quantity > 1 and not offer.allow_quantity:
+        errors[f"{where}.quantity"] = f"offer {offer.number} is sold one unit at a time"
+        return None
+    if line.unit_price is not None and line.unit_price != variant.price:
+        errors[f"{where}.unit_price"] = (
+            f"the catalog price of {line.sku} is {round_money(variant.price, offer.currency)}"
+        )
+        return None
+    built = OrderLine(
+        offer=offer,
+        variant=variant,
+        sku=variant.sku,
+        name=variant.display_name[:300],
+        offer_number=offer.number,
+        category_number=offer.category.number,
+        unit_price=variant.price,
+        quantity=line.quantity,
+    )
+    return built, offer.currency
+
+
+def _price_line(
+    line: LineInput, index: int, lookups: Lookups, errors: dict[str, str]
+) -> tuple[OrderLine, str | None] | None:
+    """Build one line from a SKU (price from the catalog) or a free line; None on error."""
+    where = f"lines[{index}]"
+    if line.quantity is None or line.quantity <= 0:
+        errors[f"{where}.quantity"] = "must be greater than zero"
+        return None
+    if line.sku:
+        return _catalog_line(line, where, lookups, errors)
+    name = (line.name or "").strip()
+    if not name:
+        errors[f"{where}.name"] = "a line needs a sku, or a name and a unit_price"
+        return None
+    if line.unit_price is None:
+        errors[f"{where}.unit_price"] = "required for a line without a sku"
+        return None
+    built = OrderLine(sku="", name=name[:300], unit_price=line.unit_price, quantity=line.quantity)
+    return built, None
+
+
+def _check_fields(data: OrderInput, errors: dict[str, str]) -> tuple[str | None, dict[str, Any]]:
+    """The order's own fields; returns its currency (if given) and its clean metadata."""
+    for name, allowed in (("source", SOURCES), ("order_type", ORDER_TYPES), ("status", STATUSES)):
+        if getattr(data, name) not in allowed:
+            errors[name] = f"must be one of {', '.join(allowed)}"
+    currency = (data.currency or "").upper() or None
+    if currency is not None and not is_currency(currency):
+        errors["currency"] = f"unknown currency {data.currency!r}"
+        currency = None
+    metadata: dict[str, Any] = {}
+    try:
+        metadata = clean_metadata(data.metadata)
+    except Invalid as exc:
+        errors.update(exc.fields)
+    if len(data.notes or "") > NOTES_MAX:
+        errors["notes"] = f"at most {NOTES_MAX} characters"
+    if data.external_id is not None and not (0 < len(data.external_id) <= 255):
+        errors["external_id"] = "1 to 255 characters"
+    return currency, metadata
+
+
+def _find_parties(
+    data: OrderInput, lookups: Lookups, errors: dict[str, str]
+) -> tuple[Customer | None, Any]:
+    """The customer and the named sales manager."""
+    customer = None
+    if data.customer_id is not None:
+        customer = lookups.customers.get(data.customer_id)
+        if customer is None:
+            errors["customer_id"] = f"no customer {data.customer_id}"
+    elif data.customer_external_id:
+        customer = lookups.customers_by_external.get((data.source, data.customer_external_id))
+        if customer is None:
+            errors["customer_external_id"] = (
+                f"no customer with {data.source} id {data.customer_external_id!r}"
+            )
+    manager = None
+    if data.sales_manager_id is not None:
+        manager = lookups.managers.get(data.sales_manager_id)
+        if manager is None:
+            errors["sales_manager_id"] = (
+                f"user {data.sales_manager_id} is not an active sales manager"
+            )
+    return customer, manager
+
+
+def _build_lines(
+    data: OrderInput, currency: str | None, lookups: Lookups, errors: dict[str, str]
+) -> tuple[list[OrderLine], str | None]:
+    """Price every line; an order has one currency, taken from its SKUs when not given."""
+    if not data.lines:
+        errors["lines"] = "an order needs at least one line"
+    elif len(data.lines) > MAX_LINES:
+        errors["lines"] = f"at most {MAX_LINES} lines"
+    built: list[OrderLine] = []
+    for i, line in enumerate(data.lines[:MAX_LINES]):
+        priced = _price_line(line, i, lookups, errors)
+        if priced is None:
+            continue
+        order_line, line_currency = priced
+        if line_currency is not None:
+            if currency is None and "currency" not in errors:
+                currency = line_currency
+            elif currency is not None and line_currency != currency:
+                errors[f"lines[{i}].sku"] = (
+                    f"priced in {line_currency}, but the order is in {currency}; "
+                    "an order has one currency"
+                )
+                continue
+        order_line.position = i + 1
+        order_line.discount = line.discount
+        built.append(order_line)
+    if currency is None and "currency" not in errors:
+        errors["currency"] = "required when no line comes from the catalog"
+    return built, currency
+
+
+def _totals(
+    data: OrderInput, lines: list[OrderLine], currency: str, errors: dict[str, str]
+) -> tuple[Decimal, Decimal]:
+    """Line totals, subtotal and discount; a client's own totals must agree with ours."""
+    subtotal = discount_total = ZERO
+    for line in lines:
+        i = line.position - 1
+        for name, amount in (("unit_price", line.unit_price), ("discount", line.discount)):
+            problem = amount_error(amount, currency)
+            if problem:
+                errors[f"lines[{i}].{name}"] = problem
+        gross = line.unit_price * line.quantity
+        if line.discount > gross:
+            errors[f"lines[{i}].discount"] = "cannot exceed unit_price × quantity"
+        line.total = gross - line.discount
+        subtotal += gross
+        discount_total += line.discount
+    for name, ours in (
+        ("subtotal", subtotal),
+        ("discount_total", discount_total),
+        ("total", subtotal - discount_total),
+    ):
+        theirs = getattr(data, name)
+        if theirs is not None and theirs != ours and not errors:
+            errors[name] = f"does not match the lines: expected {round_money(ours, currency)}"
+    return subtotal, discount_total
+
+
+def prepare_order(data: OrderInput, lookups: Lookups) -> PreparedOrder:
+    """Validate one order in full and build its unsaved rows; raises Invalid naming fields."""
+    errors: dict[str, str] = {}
+    currency, metadata = _check_fields(data, errors)
+    customer, manager = _find_parties(data, lookups, errors)
+    lines, currency = _build_lines(data, currency, lookups, errors)
+    subtotal = discount_total = ZERO
+    if currency is not None:
+        subtotal, discount_total = _totals(data, lines, currency, errors)
+    if errors:
+        raise Invalid("The order is not valid.", fields=errors)
+    names_manager = manager is not None
+    if manager is None and customer is not None:
+        # A sales plan entry for this customer and offer proposes who made the sale.
+        for line in lines:
+            manager = lookups.sales_plans.get((customer.pk, line.offer_id)) or manager
+    order = Order(
+        external_id=data.external_id,
+        source=data.source,
+        order_type=data.order_type,
+        customer=customer,
+        currency=currency,
+        subtotal=subtotal,
+        discount_total=discount_total,
+        total=subtotal - discount_total,
+        status=data.status,
+        metadata=metadata,
+        notes=data.notes or "",
+        sales_manager=manager,
+        created_at=data.created_at or timezone.now(),
+    )
+    summarise_lines(order, lines)
+    return PreparedOrder(order=order, lines=lines, names_manager=names_manager)
+
+
+def summarise_lines(order: Order, lines: Sequence[OrderLine]) -> None:
+    """Copy what the list and the export show of the lines onto the order itself."""
+    lead = min(lines, key=lambda line: line.position) if lines else None
+    order.line_count = len(lines)
+    order.lead_item = lead.name if lead else ""
+    order.lead_sku = lead.sku if lead else ""
+    order.lead_offer_number = lead.offer_number if lead else None
+    order.lead_category_number = lead.category_number if lead else None
+    order.lead_unit_price = lead.unit_price if lead else None
+    order.lead_quantity = lead.quantity if lead else None

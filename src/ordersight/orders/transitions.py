@@ -1,0 +1,78 @@
+"""Which status may follow which, and who may make a move: the rules every path obeys.
+
+`transition_order`, the bulk ingest and the pages' buttons all ask `check_transition` (or
+`allowed_transitions`), so the API, the UI and a store feed can never disagree.
+"""
+
+from __future__ import annotations
+
+from ordersight.core.actors import Actor
+from ordersight.core.errors import Conflict, Forbidden
+from ordersight.orders.models import Order, OrderStatus
+
+S = OrderStatus
+TRANSITIONS: dict[str, frozenset[str]] = {
+    S.DRAFT: frozenset({S.OPEN, S.COMPLETED, S.DECLINED, S.CANCELLED}),
+    S.OPEN: frozenset({S.COMPLETED, S.DECLINED, S.CANCELLED}),
+    S.COMPLETED: frozenset({S.CANCELLED}),
+    # A declined payment can be retried, which reopens the order.
+    S.DECLINED: frozenset({S.OPEN, S.CANCELLED}),
+    S.CANCELLED: frozenset(),
+}
+# Orders created one by one start here; bulk ingest from stores may carry any status.
+CREATE_STATUSES = frozenset({S.DRAFT, S.OPEN})
+FULFILLABLE = frozenset({S.DRAFT, S.OPEN, S.COMPLETED})
+# Lines may change only while nothing has been settled on the order.
+LINES_EDITABLE = frozenset({S.DRAFT, S.OPEN})
+# Completing an order that is not paid in full (Confirm), or declining one that took money,
+# is a judgement about money: it needs this permission, whichever path asks.
+CONFIRM_PARTIAL_PAYMENTS = "payments.confirm_partial_payments"
+
+
+def transition_conflict(order: Order, to: str) -> Conflict:
+    allowed = ", ".join(sorted(TRANSITIONS[order.status])) or "nothing"
+    return Conflict(
+        f"Order {order.number} is {order.status}; it cannot become {to} "
+        f"(from {order.status} it can become: {allowed}).",
+        fields={"status": order.status},
+    )
+
+
+def permission_for(order: Order, to: str) -> str | None:
+    """The permission a move needs beyond changing orders, given the order's money."""
+    if to == S.COMPLETED and not order.is_paid_in_full:
+        return CONFIRM_PARTIAL_PAYMENTS
+    if to == S.DECLINED and order.has_captured_money:
+        return CONFIRM_PARTIAL_PAYMENTS
+    return None
+
+
+def check_transition(order: Order, to: str, actor: Actor) -> None:
+    """Raise Conflict for a move the table forbids, Forbidden for one the actor may not make."""
+    if to not in TRANSITIONS[order.status]:
+        raise transition_conflict(order, to)
+    perm = permission_for(order, to)
+    if perm is not None and not actor.has_perm(perm):
+        what = (
+            "complete an order not paid in full"
+            if to == S.COMPLETED
+            else ("decline an order that took payments")
+        )
+        raise Forbidden(
+            f"Your role lacks the permission {perm} needed to {what}.",
+            fields={"permission": perm},
+        )
+
+
+def allowed_transitions(order: Order, actor: Actor) -> frozenset[str]:
+    """The statuses this actor can move the order to now (what the pages offer)."""
+    return frozenset(
+        to
+        for to in TRANSITIONS[order.status]
+        if (perm := permission_for(order, to)) is None or actor.has_perm(perm)
+    )
+
+
+def can_confirm(order: Order, actor: Actor) -> bool:
+    """Whether to offer Confirm: partially paid, still draft or open, and the actor may."""
+    return order.can_be_confirmed and S.COMPLETED in allowed_transitions(order, actor)

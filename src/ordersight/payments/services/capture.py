@@ -1,0 +1,285 @@
+"""Money coming in: card charges through a gateway, manual payments, providers' results."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from ordersight.core.actors import Actor
+from ordersight.core.errors import Conflict, Invalid, Unavailable
+from ordersight.core.money import ZERO, format_money, round_money
+from ordersight.orders.events import record_event
+from ordersight.orders.models import Order, OrderEventKind
+from ordersight.orders.services import lock_order
+from ordersight.payments.gateways import GatewayUnavailable, gateway_for
+from ordersight.payments.models import CAPTURED, FeeRule, Invoice, InvoiceStatus, PaymentSystem
+from ordersight.payments.selectors import order_money
+from ordersight.payments.services.invoicing import new_invoices
+from ordersight.payments.services.settlement import (
+    check_amount,
+    lock_invoice,
+    recompute_order_payments,
+    refuse_payment_on_closed_order,
+)
+
+
+def compute_fee(payment_system: PaymentSystem, amount: Decimal, currency: str) -> Decimal:
+    """The provider's fee: percent of the amount plus a fixed part, never more than the amount."""
+    rule = FeeRule.objects.filter(payment_system=payment_system, currency=currency).first()
+    if rule is None:
+        return ZERO
+    fee = round_money(amount * rule.percent / 100 + rule.fixed, currency)
+    return min(fee, amount)
+
+
+def apply_success(
+    order: Order,
+    invoice: Invoice,
+    *,
+    payment_system: PaymentSystem,
+    paid_in_one_click: bool,
+    transaction_id: str,
+    at: datetime,
+    actor: Actor,
+) -> None:
+    invoice.status = InvoiceStatus.SUCCEEDED
+    invoice.payment_system = payment_system
+    invoice.fee = compute_fee(payment_system, invoice.amount, invoice.currency)
+    invoice.funds_credited = invoice.amount - invoice.fee
+    invoice.paid_in_one_click = paid_in_one_click and payment_system.supports_one_click
+    invoice.transaction_id = transaction_id or invoice.transaction_id
+    invoice.failure_code = invoice.failure_message = ""
+    invoice.attempted_at = invoice.attempted_at or at
+    invoice.paid_at = invoice.status_at = at
+    invoice.save()
+    record_event(
+        order,
+        OrderEventKind.PAYMENT_SUCCEEDED,
+        actor,
+        invoice=invoice.number,
+        amount=format_money(invoice.amount, invoice.currency),
+        payment_system=payment_system.name,
+        one_click=invoice.paid_in_one_click,
+    )
+
+
+def apply_failure(
+    order: Order,
+    invoice: Invoice,
+    *,
+    payment_system: PaymentSystem | None,
+    code: str,
+    message: str,
+    at: datetime,
+    actor: Actor,
+) -> None:
+    invoice.status = InvoiceStatus.FAILED
+    invoice.payment_system = payment_system or invoice.payment_system
+    invoice.failure_code = code[:50]
+    invoice.failure_message = message[:500]
+    invoice.attempted_at = invoice.status_at = at
+    invoice.save()
+    record_event(
+        order,
+        OrderEventKind.PAYMENT_FAILED,
+        actor,
+        invoice=invoice.number,
+        code=invoice.failure_code,
+        message=invoice.failure_message,
+    )
+
+
+@transaction.atomic
+def record_manual_payment(
+    *,
+    order: Order,
+    payment_system: PaymentSystem,
+    amount: Decimal | None = None,
+    currency: str | None = None,
+    invoice: Invoice | None = None,
+    buyer_comment: str = "",
+    actor: Actor,
+) -> Invoice:
+    """A person records money received outside a gateway (bank transfer, pay by invoice)."""
+    order = lock_order(order)
+    refuse_payment_on_closed_order(order)
+    if not payment_system.is_manual:
+        raise Invalid(
+            f"{payment_system.name} is not a manual payment method.",
+            fields={"payment_system": "not a manual payment method"},
+        )
+    if currency is not None and currency.upper() != order.currency:
+        raise Invalid(
+            f"Order {order.number} is in {order.currency}, not {currency}.",
+            fields={"currency": f"must be {order.currency}"},
+        )
+    if invoice is not None:
+        invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        if invoice.order_id != order.pk:
+            raise Invalid(
+                "The invoice belongs to another order.", fields={"invoice": "other order"}
+            )
+        if invoice.status != InvoiceStatus.PENDING:
+            raise Conflict(
+                f"Invoice {invoice.number} is {invoice.status}.", fields={"invoice": invoice.status}
+            )
+        if amount is not None and amount != invoice.amount:
+            raise Invalid(
+                "A manual payment settles the whole invoice.",
+                fields={"amount": f"must be {format_money(invoice.amount, order.currency)}"},
+            )
+    else:
+        if amount is None:
+            amount = order.total - order_money(order=order)["invoiced"]
+            if amount <= 0:
+                raise Invalid(
+                    "Nothing is left to pay; give an amount.", fields={"amount": "required"}
+                )
+        check_amount(amount, order.currency)
+        pending = order.invoices.filter(status=InvoiceStatus.PENDING, amount=amount)
+        invoice = pending.select_for_update().order_by("installment").first()
+        if invoice is None:
+            first = (
+                order.invoices.order_by("-installment")
+                .values_list("installment", flat=True)
+                .first()
+                or 0
+            ) + 1
+            (invoice,) = new_invoices(order, [amount], first)
+    invoice.buyer_comment = (buyer_comment or "")[:2000]
+    apply_success(
+        order,
+        invoice,
+        payment_system=payment_system,
+        paid_in_one_click=False,
+        transaction_id="",
+        at=timezone.now(),
+        actor=actor,
+    )
+    recompute_order_payments(order=order, actor=actor)
+    return invoice
+
+
+@transaction.atomic
+def charge_invoice(
+    *,
+    invoice: Invoice,
+    payment_system: PaymentSystem,
+    card_token: str,
+    one_click: bool = False,
+    actor: Actor,
+) -> Invoice:
+    """Charge a pending invoice through the payment system's gateway.
+
+    The row lock is held across the gateway call, and the call's idempotency key is the
+    invoice number, so neither a second worker nor a retry can charge the invoice twice.
+    """
+    order, invoice = lock_invoice(invoice)
+    refuse_payment_on_closed_order(order)
+    if invoice.status != InvoiceStatus.PENDING:
+        hint = " Retry it to make a new attempt." if invoice.status == InvoiceStatus.FAILED else ""
+        raise Conflict(
+            f"Invoice {invoice.number} is {invoice.status}.{hint}",
+            fields={"invoice": invoice.status},
+        )
+    gateway = gateway_for(payment_system.provider)
+    if gateway is None or not payment_system.is_active:
+        raise Invalid(
+            f"{payment_system.name} cannot charge cards.",
+            fields={"payment_system": "not a card gateway"},
+        )
+    if one_click and not payment_system.supports_one_click:
+        raise Invalid(
+            f"{payment_system.name} has no one-click payments.",
+            fields={"one_click": "not supported by this payment system"},
+        )
+    now = timezone.now()
+    try:
+        result = gateway.charge(
+            amount=invoice.amount,
+            currency=invoice.currency,
+            token=card_token,
+            idempotency_key=f"invoice-{invoice.number}",
+            one_click=one_click,
+        )
+    except GatewayUnavailable as exc:
+        invoice.attempted_at = now
+        invoice.payment_system = payment_system
+        invoice.save(update_fields=["attempted_at", "payment_system"])
+        raise Unavailable(
+            f"{payment_system.name} is unavailable: {exc}. The invoice is still "
+            "pending; try again.",
+            fields={"payment_system": "unavailable"},
+        ) from None
+    if result.succeeded:
+        apply_success(
+            order,
+            invoice,
+            payment_system=payment_system,
+            paid_in_one_click=result.one_click,
+            transaction_id=result.transaction_id,
+            at=now,
+            actor=actor,
+        )
+    else:
+        apply_failure(
+            order,
+            invoice,
+            payment_system=payment_system,
+            code=result.failure_code,
+            message=result.failure_message,
+            at=now,
+            actor=actor,
+        )
+    recompute_order_payments(order=order, actor=actor)
+    return invoice
+
+
+@transaction.atomic
+def record_gateway_result(
+    *,
+    invoice: Invoice,
+    succeeded: bool,
+    payment_system: PaymentSystem,
+    occurred_at: datetime,
+    paid_in_one_click: bool = False,
+    transaction_id: str = "",
+    failure_code: str = "",
+    failure_message: str = "",
+    actor: Actor,
+) -> bool:
+    """Apply a provider's word on an invoice; False when it is older than what we know.
+
+    Captured money is never un-captured by a failure report, and an event older than the
+    one that set the current status changes nothing, so events may arrive in any order.
+    """
+    order, invoice = lock_invoice(invoice)
+    if invoice.status in CAPTURED:
+        return False
+    if invoice.status_at is not None and occurred_at <= invoice.status_at:
+        return False
+    if succeeded:
+        apply_success(
+            order,
+            invoice,
+            payment_system=payment_system,
+            paid_in_one_click=paid_in_one_click,
+            transaction_id=transaction_id,
+            at=occurred_at,
+            actor=actor,
+        )
+    else:
+        apply_failure(
+            order,
+            invoice,
+            payment_system=payment_system,
+            code=failure_code or "failed",
+            message=failure_message,
+            at=occurred_at,
+            actor=actor,
+        )
+    recompute_order_payments(order=order, actor=actor)
+    return True

@@ -1,0 +1,152 @@
+"""Issuing invoices: one for the balance, a plan of installments, and retries of failures."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+from django.db import transaction
+
+from ordersight.core.actors import Actor
+from ordersight.core.errors import Conflict, Invalid
+from ordersight.core.money import format_money, quantum
+from ordersight.core.sequences import reserve_numbers
+from ordersight.orders.events import record_event
+from ordersight.orders.models import Order, OrderEventKind
+from ordersight.orders.services import lock_order
+from ordersight.payments.models import Invoice, InvoiceStatus
+from ordersight.payments.selectors import order_money
+from ordersight.payments.services.settlement import (
+    OPEN_FOR_PAYMENT,
+    check_amount,
+    lock_invoice,
+    refuse_payment_on_closed_order,
+)
+
+INVOICE_NUMBER_START = 5001
+MAX_INSTALLMENTS = 24
+
+
+def _allows_partial_payments(order: Order) -> bool:
+    lines = list(order.lines.select_related("offer"))
+    return bool(lines) and all(line.offer and line.offer.allow_partial_payments for line in lines)
+
+
+def _split(total: Decimal, parts: int, currency: str) -> list[Decimal]:
+    """Equal installments in minor units; the remainder goes to the first one."""
+    unit = quantum(currency)
+    units = int(total / unit)
+    base, remainder = divmod(units, parts)
+    amounts = [Decimal(base) * unit for _ in range(parts)]
+    amounts[0] += Decimal(remainder) * unit
+    return amounts
+
+
+def new_invoices(
+    order: Order, amounts: Sequence[Decimal], first_installment: int, **fields: object
+) -> list[Invoice]:
+    numbers = reserve_numbers("invoice", len(amounts), start=INVOICE_NUMBER_START)
+    invoices = [
+        Invoice(
+            number=number,
+            order=order,
+            installment=first_installment + i,
+            amount=amount,
+            currency=order.currency,
+            **fields,
+        )
+        for i, (number, amount) in enumerate(zip(numbers, amounts, strict=True))
+    ]
+    Invoice.objects.bulk_create(invoices)
+    return invoices
+
+
+@transaction.atomic
+def issue_invoices(
+    *,
+    order: Order,
+    installments: int | None = None,
+    amounts: Sequence[Decimal] | None = None,
+    actor: Actor,
+) -> list[Invoice]:
+    """Invoice what is not yet invoiced: one invoice, or a plan when the offer allows it."""
+    order = lock_order(order)
+    if order.status not in OPEN_FOR_PAYMENT:
+        raise Conflict(
+            f"Order {order.number} is {order.status}; it cannot be invoiced.",
+            fields={"status": order.status},
+        )
+    if installments is not None and amounts is not None:
+        raise Invalid(
+            "Give installments or amounts, not both.",
+            fields={"installments": "give installments or amounts, not both"},
+        )
+    outstanding = order.total - order_money(order=order)["invoiced"]
+    if outstanding <= 0:
+        raise Conflict(
+            f"Order {order.number} is fully invoiced.", fields={"order": "nothing left to invoice"}
+        )
+    if amounts is not None:
+        plan = list(amounts)
+        if not plan:
+            raise Invalid("Give at least one amount.", fields={"amounts": "empty"})
+        for i, amount in enumerate(plan):
+            check_amount(amount, order.currency, f"amounts[{i}]")
+        if sum(plan) != outstanding:
+            raise Invalid(
+                f"The amounts add up to {format_money(sum(plan), order.currency)}; "
+                f"{format_money(outstanding, order.currency)} is left to invoice.",
+                fields={"amounts": f"must add up to {format_money(outstanding, order.currency)}"},
+            )
+    else:
+        count = installments or 1
+        if not 1 <= count <= MAX_INSTALLMENTS:
+            raise Invalid(
+                f"Installments must be 1 to {MAX_INSTALLMENTS}.",
+                fields={"installments": f"1 to {MAX_INSTALLMENTS}"},
+            )
+        if count > outstanding / quantum(order.currency):
+            raise Invalid(
+                "More installments than minor units to split.",
+                fields={"installments": "too many for the amount"},
+            )
+        plan = _split(outstanding, count, order.currency)
+    if len(plan) > 1 and not _allows_partial_payments(order):
+        raise Conflict(
+            f"Order {order.number} has an offer without partial payments; it takes one invoice.",
+            fields={"installments": "partial payments are not allowed for this order"},
+        )
+    first = (
+        order.invoices.order_by("-installment").values_list("installment", flat=True).first() or 0
+    ) + 1
+    invoices = new_invoices(order, plan, first)
+    record_event(
+        order,
+        OrderEventKind.INVOICE_ISSUED,
+        actor,
+        invoices=[i.number for i in invoices],
+        amounts=[format_money(i.amount, order.currency) for i in invoices],
+    )
+    return invoices
+
+
+@transaction.atomic
+def retry_invoice(*, invoice: Invoice, actor: Actor) -> Invoice:
+    """A failed attempt stays on record; the retry is a new invoice for the same installment."""
+    order, invoice = lock_invoice(invoice)
+    refuse_payment_on_closed_order(order)
+    if invoice.status != InvoiceStatus.FAILED:
+        raise Conflict(
+            f"Invoice {invoice.number} is {invoice.status}; only a failed one is retried.",
+            fields={"invoice": invoice.status},
+        )
+    (new,) = new_invoices(order, [invoice.amount], invoice.installment)
+    record_event(
+        order,
+        OrderEventKind.INVOICE_ISSUED,
+        actor,
+        invoices=[new.number],
+        retry_of=invoice.number,
+        amounts=[format_money(new.amount, order.currency)],
+    )
+    return new
