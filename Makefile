@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # The install stamp changes with pyproject.toml, so a changed dependency list reinstalls.
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install browser demo test lint format bench clean
+.PHONY: install browser demo test test-quick lint format bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,9 +29,14 @@ demo: install
 test: install browser
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# A quick local run: everything but the slow tests (demo data, browser).
+test-quick: install
+	$(BIN)/pytest -m "not slow" $(PYTEST_ARGS)
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 format: install
 	$(BIN)/ruff check --fix .

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import VIEWER_PASSWORD, sign_in
+
+pytestmark = pytest.mark.slow
 
 
 def test_sign_in(page, server):

@@ -22,6 +22,8 @@ from ordersight.demo import load_demo_data
 from ordersight.orders.models import Order, OrderEvent
 from ordersight.payments.models import Invoice, Refund, WebhookEvent
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.django_db
 def test_demo_data_has_the_promised_shape_and_loads_once():

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
 
-    from ordersight.accounts.models import ApiKey
+
+class ApiKeyLike(Protocol):
+    """What an actor needs of an API key (the model lives in accounts, above core)."""
+
+    pk: int
+    name: str
 
 
 @dataclass(frozen=True)
 class Actor:
     user: AbstractBaseUser | None = None
-    api_key: ApiKey | None = None
+    api_key: ApiKeyLike | None = None
 
     @classmethod
     def system(cls) -> Actor:
