@@ -287,7 +287,7 @@ def bench_lists(total: int) -> list[Result]:
 
     def page(filters: dict, cursor: str | None = None) -> Callable[[], object]:
         def go() -> object:
-            qs, ordering = selectors.sort_orders(selectors.list_orders(filters=filters), None)
+            qs, ordering = selectors.ORDER_LIST.sort(selectors.list_orders(filters=filters), None)
             p = paginate(qs, ordering=ordering, cursor=cursor, limit=50)
             return [(o.number, len(o.lines.all()), o.customer) for o in p.items]
 
@@ -357,7 +357,7 @@ def bench_export(total: int) -> list[Result]:
     from ordersight.orders import selectors
 
     def ours() -> int:
-        rows = selectors.order_export_rows(selectors.list_orders(filters={}))
+        rows = selectors.ORDER_LIST.export({}, None)
         return sum(len(c) for c in csv_chunks(rows, selectors.ORDER_EXPORT_COLUMNS))
 
     def baseline() -> int:

@@ -114,5 +114,5 @@ def test_list_sorts_by_the_lead_line(api, catalog):
 
     assert skus("quantity")[-1] == "TEE-M"
     assert skus("-unit_price")[0] == "COURSE-1"
-    assert skus("category")[-1] == "COURSE-1"
-    assert skus("offer") == ["COURSE-1", "TEE-L", "TEE-M"]  # by name, then by id
+    assert skus("category_number")[-1] == "COURSE-1"
+    assert skus("item") == ["COURSE-1", "TEE-L", "TEE-M"]  # by name, then by id

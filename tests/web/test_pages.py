@@ -145,13 +145,13 @@ def test_bad_filter_values_are_shown_not_crashed(admin_web, db):
     [
         "number",
         "-created_at",
-        "customer",
-        "-customer",
+        "customer_name",
+        "-customer_name",
         "status",
-        "offer",
-        "category",
+        "item",
+        "category_number",
         "offer_number",
-        "price",
+        "subtotal",
         "-unit_price",
         "quantity",
         "sales_manager",
@@ -180,7 +180,7 @@ def test_price_sort_orders_by_value(admin_web, db):
 
     cheap = factories.OrderFactory(subtotal=Decimal("5.00"), total=Decimal("5.00"))
     dear = factories.OrderFactory(subtotal=Decimal("500.00"), total=Decimal("500.00"))
-    items = admin_web.get("/orders/?sort=-price").context["page"].items
+    items = admin_web.get("/orders/?sort=-subtotal").context["page"].items
     assert [o.number for o in items] == [dear.number, cheap.number]
 
 
@@ -224,9 +224,9 @@ def test_list_queries_do_not_grow_with_rows(
         return len(ctx.captured_queries)
 
     make(3)
-    small = (count("/orders/"), count("/payments/"), count("/orders/?sort=offer"))
+    small = (count("/orders/"), count("/payments/"), count("/orders/?sort=item"))
     make(30)
-    large = (count("/orders/"), count("/payments/"), count("/orders/?sort=offer"))
+    large = (count("/orders/"), count("/payments/"), count("/orders/?sort=item"))
     assert small == large
 
 

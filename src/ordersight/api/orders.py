@@ -21,7 +21,6 @@ from ordersight.api.order_schemas import (
     order_out,
 )
 from ordersight.core.api_errors import validation_fields
-from ordersight.core.csv_stream import csv_response
 from ordersight.core.errors import Invalid
 from ordersight.core.filtering import query_schema, reject_unknown_params
 from ordersight.core.keyset import paginate
@@ -47,7 +46,7 @@ def create_order(request: HttpRequest, payload: OrderIn):
 def list_orders(request: HttpRequest, params: Query[OrderListQuery]):
     request_actor(request, "orders.view_order")
     reject_unknown_params(OrderFilterSet, request.GET)
-    queryset, ordering = selectors.sort_orders(
+    queryset, ordering = selectors.ORDER_LIST.sort(
         selectors.list_orders(filters=request.GET), params.sort
     )
     page = paginate(queryset, ordering=ordering, cursor=params.cursor, limit=params.limit)
@@ -59,8 +58,7 @@ def export_orders(request: HttpRequest, params: Query[OrderListQuery]) -> Stream
     """The filtered orders as CSV, streamed; cells that would start a formula are neutralised."""
     request_actor(request, "orders.view_order")
     reject_unknown_params(OrderFilterSet, request.GET)
-    rows = selectors.order_export_rows(selectors.list_orders(filters=request.GET))
-    return csv_response(request, rows, selectors.ORDER_EXPORT_COLUMNS, "orders.csv")
+    return selectors.ORDER_LIST.csv(request, request.GET, params.sort)
 
 
 @router.post("/orders/bulk", response={200: BulkOut, **ERRORS}, auth=WRITE)

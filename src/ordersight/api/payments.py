@@ -17,7 +17,6 @@ from ordersight.api.payment_schemas import (
     invoice_out,
     refund_out,
 )
-from ordersight.core.csv_stream import csv_response
 from ordersight.core.filtering import query_schema, reject_unknown_params
 from ordersight.core.keyset import paginate
 from ordersight.core.schemas import PageOut, error_responses
@@ -41,12 +40,10 @@ def list_payments(request: HttpRequest, params: Query[InvoiceListQuery]):
     """Every invoice (payment attempt), newest first, with the same filters as the export."""
     request_actor(request, "payments.view_invoice")
     reject_unknown_params(InvoiceFilterSet, request.GET)
-    page = paginate(
-        selectors.list_invoices(filters=request.GET),
-        ordering=selectors.invoice_ordering(params.sort),
-        cursor=params.cursor,
-        limit=params.limit,
+    queryset, ordering = selectors.INVOICE_LIST.sort(
+        selectors.list_invoices(filters=request.GET), params.sort
     )
+    page = paginate(queryset, ordering=ordering, cursor=params.cursor, limit=params.limit)
     return {"items": [invoice_out(i) for i in page.items], "next_cursor": page.next_cursor}
 
 
@@ -54,8 +51,7 @@ def list_payments(request: HttpRequest, params: Query[InvoiceListQuery]):
 def export_payments(request: HttpRequest, params: Query[InvoiceListQuery]) -> StreamingHttpResponse:
     request_actor(request, "payments.view_invoice")
     reject_unknown_params(InvoiceFilterSet, request.GET)
-    rows = selectors.payment_export_rows(selectors.list_invoices(filters=request.GET))
-    return csv_response(request, rows, selectors.PAYMENT_EXPORT_COLUMNS, "payments.csv")
+    return selectors.INVOICE_LIST.csv(request, request.GET, params.sort)
 
 
 @router.get("/invoices/{int:number}", response={200: InvoiceOut, **ERRORS}, auth=READ)

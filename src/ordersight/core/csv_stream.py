@@ -57,9 +57,9 @@ class Neutralised(Func):
         )
 
 
-def neutralised(field: str) -> Neutralised:
-    """The text of `field` (a column or an annotation), safe to open in a spreadsheet."""
-    return Neutralised(F(field))
+def neutralised(field: str | Expression) -> Neutralised:
+    """The text of `field` (a column, an annotation or an expression), safe in a spreadsheet."""
+    return Neutralised(F(field) if isinstance(field, str) else field)
 
 
 class IsoTimestamp(Func):

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime, time
 from typing import Any
 
 import django_filters
+from django import forms
 from django.db.models import QuerySet
 from django.http import QueryDict
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
 from pydantic import BaseModel, Field, create_model
 
 from ordersight.core.errors import Invalid
@@ -83,5 +87,31 @@ def query_schema(
     for filter_name, flt in filterset_class.base_filters.items():
         many = isinstance(flt, django_filters.MultipleChoiceFilter)
         annotation = list[str] | None if many else str | None
-        fields[filter_name] = (annotation, Field(default=None, description=str(flt.label or "")))
+        description = str(flt.extra.get("help_text") or flt.label or "")
+        fields[filter_name] = (annotation, Field(default=None, description=description))
     return create_model(name, **fields)
+
+
+class DateOrDateTimeField(forms.Field):
+    """Accepts 2026-11-01 (start of that day, in the site's time zone) or a full ISO time."""
+
+    def to_python(self, value: str | None) -> datetime | None:
+        if value in (None, ""):
+            return None
+        value = value.strip()
+        try:
+            moment = parse_datetime(value)
+            if moment is None:
+                day = parse_date(value)
+                if day is None:
+                    raise ValueError
+                moment = datetime.combine(day, time.min)
+        except ValueError:
+            raise forms.ValidationError("use a date (2026-11-01) or an ISO 8601 time") from None
+        if timezone.is_naive(moment):
+            moment = timezone.make_aware(moment)
+        return moment
+
+
+class DateOrDateTimeFilter(django_filters.Filter):
+    field_class = DateOrDateTimeField

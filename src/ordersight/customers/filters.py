@@ -3,6 +3,7 @@
 import django_filters
 from django.db.models import Q, QuerySet
 
+from ordersight.core.filtering import DateOrDateTimeFilter
 from ordersight.customers.models import Customer
 
 
@@ -14,8 +15,12 @@ class CustomerFilterSet(django_filters.FilterSet):
     source = django_filters.CharFilter(
         field_name="external_ids__source", distinct=True, label="Has an external id from source"
     )
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = DateOrDateTimeFilter(
+        field_name="created_at", lookup_expr="gte", label="Created at or after"
+    )
+    created_before = DateOrDateTimeFilter(
+        field_name="created_at", lookup_expr="lt", label="Created before"
+    )
 
     class Meta:
         model = Customer

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, time
 
 import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 
-from ordersight.core.filtering import AnyOfFilter
+from ordersight.core.filtering import AnyOfFilter, DateOrDateTimeFilter
 from ordersight.core.money import CURRENCY_CODES
 from ordersight.orders.models import (
     FulfillmentStatus,
@@ -28,31 +25,6 @@ from ordersight.orders.models import (
 _METADATA_KEY = re.compile(
     r"^[A-Za-z0-9_][A-Za-z0-9_\-]{0,63}(\.[A-Za-z0-9_][A-Za-z0-9_\-]{0,63})*$"
 )
-
-
-class DateOrDateTimeField(forms.Field):
-    """Accepts 2026-11-01 (start of that day, in the site's time zone) or a full ISO time."""
-
-    def to_python(self, value: str | None) -> datetime | None:
-        if value in (None, ""):
-            return None
-        value = value.strip()
-        try:
-            moment = parse_datetime(value)
-            if moment is None:
-                day = parse_date(value)
-                if day is None:
-                    raise ValueError
-                moment = datetime.combine(day, time.min)
-        except ValueError:
-            raise forms.ValidationError("use a date (2026-11-01) or an ISO 8601 time") from None
-        if timezone.is_naive(moment):
-            moment = timezone.make_aware(moment)
-        return moment
-
-
-class DateOrDateTimeFilter(django_filters.Filter):
-    field_class = DateOrDateTimeField
 
 
 class MetadataField(forms.Field):
@@ -114,10 +86,10 @@ def _choices(enum: type) -> list[tuple[str, str]]:
 
 
 class OrderFilterSet(django_filters.FilterSet):
-    status = AnyOfFilter(choices=_choices(OrderStatus))
-    payment_status = AnyOfFilter(choices=_choices(PaymentStatus))
-    refund_status = AnyOfFilter(choices=_choices(RefundStatus))
-    fulfillment_status = AnyOfFilter(choices=_choices(FulfillmentStatus))
+    status = AnyOfFilter(choices=_choices(OrderStatus), label="Status")
+    payment_status = AnyOfFilter(choices=_choices(PaymentStatus), label="Order payment type")
+    refund_status = AnyOfFilter(choices=_choices(RefundStatus), label="Refund")
+    fulfillment_status = AnyOfFilter(choices=_choices(FulfillmentStatus), label="Fulfilment")
     created_after = DateOrDateTimeFilter(
         field_name="created_at", lookup_expr="gte", label="Created at or after"
     )
@@ -125,17 +97,23 @@ class OrderFilterSet(django_filters.FilterSet):
         field_name="created_at", lookup_expr="lt", label="Created before"
     )
     customer = django_filters.NumberFilter(field_name="customer_id", label="Customer id")
-    source = AnyOfFilter(choices=_choices(OrderSource))
-    order_type = AnyOfFilter(choices=_choices(OrderType))
-    currency = AnyOfFilter(choices=[(c, c) for c in sorted(CURRENCY_CODES)])
-    offer = django_filters.NumberFilter(method="with_offer", label="Has a line of offer number")
-    category = django_filters.NumberFilter(
-        method="with_category", label="Has a line in category number"
+    source = AnyOfFilter(choices=_choices(OrderSource), label="Source")
+    order_type = AnyOfFilter(choices=_choices(OrderType), label="Order type")
+    currency = AnyOfFilter(choices=[(c, c) for c in sorted(CURRENCY_CODES)], label="Currency")
+    offer = django_filters.NumberFilter(
+        method="with_offer", label="Offer", help_text="Has a line of this offer number"
     )
-    sales_manager = SalesManagerFilter(label="Sales manager user id, or 'system'")
-    metadata = MetadataFilter(label="Metadata key=value")
+    category = django_filters.NumberFilter(
+        method="with_category", label="Category", help_text="Has a line in this category number"
+    )
+    sales_manager = SalesManagerFilter(
+        label="Sales manager", help_text="A user id, or 'system' for sales without a manager"
+    )
+    metadata = MetadataFilter(label="Metadata (key=value)")
     external_id = django_filters.CharFilter(field_name="external_id", label="External id")
-    q = django_filters.CharFilter(method="search", label="Number, customer name or email")
+    q = django_filters.CharFilter(
+        method="search", label="Search", help_text="Order number, customer name or email"
+    )
 
     class Meta:
         model = Order

@@ -3,9 +3,8 @@
 import django_filters
 from django.db.models import QuerySet
 
-from ordersight.core.filtering import AnyOfFilter
+from ordersight.core.filtering import AnyOfFilter, DateOrDateTimeFilter
 from ordersight.core.money import CURRENCY_CODES
-from ordersight.orders.filters import DateOrDateTimeFilter
 from ordersight.payments.models import Invoice, InvoiceStatus
 
 

@@ -10,26 +10,51 @@ from django.db.models import Q, QuerySet, Sum
 
 from ordersight.core.csv_stream import IsoTimestamp, money_text, neutralised, yes_no
 from ordersight.core.errors import Invalid, NotFound
-from ordersight.core.filtering import apply_filterset
+from ordersight.core.lists import ListSpec
 from ordersight.core.money import ZERO
 from ordersight.orders.models import Order
 from ordersight.payments.filters import InvoiceFilterSet
 from ordersight.payments.models import CAPTURED, Invoice, InvoiceStatus, PaymentSystem
 
-SORTABLE = ("created_at", "number", "amount")
+
+def _base() -> QuerySet[Invoice]:
+    return Invoice.objects.select_related(
+        "order", "payment_system", "order__customer"
+    ).prefetch_related("refunds")
 
 
-def invoice_ordering(sort: str | None) -> tuple[str, str]:
-    sort = sort or "-created_at"
-    if sort.lstrip("-") not in SORTABLE:
-        allowed = ", ".join(f"{s}, -{s}" for s in SORTABLE)
-        raise Invalid(f"Cannot sort by {sort!r}.", fields={"sort": f"one of {allowed}"})
-    return (sort, "-id" if sort.startswith("-") else "id")
+# The Payments tab lists invoices (payment attempts); one name per column everywhere.
+INVOICE_LIST = ListSpec(
+    name="payments",
+    filterset=InvoiceFilterSet,
+    base=_base,
+    sorts={"created_at": "created_at", "invoice_number": "number", "amount": "amount"},
+    default_sort="-created_at",
+    columns=(
+        ("invoice_number", "number"),
+        ("order_number", "order__number"),
+        ("installment", "installment"),
+        ("created_at", IsoTimestamp("created_at")),
+        ("attempted_at", IsoTimestamp("attempted_at")),
+        ("status", "status"),
+        ("amount", money_text("amount")),
+        ("currency", "currency"),
+        ("fee", money_text("fee")),
+        ("funds_credited", money_text("funds_credited")),
+        ("refunded", money_text("refunded_amount")),
+        ("payment_system", neutralised("payment_system__name")),
+        ("one_click", yes_no("paid_in_one_click")),
+        ("customer_name", neutralised("order__customer__name")),
+        ("buyer_comment", neutralised("buyer_comment")),
+        ("failure_code", "failure_code"),
+    ),
+    filename="payments.csv",
+)
 
 
 def list_invoices(*, filters: Mapping[str, Any]) -> QuerySet[Invoice]:
-    qs = Invoice.objects.select_related("order", "payment_system", "order__customer")
-    return apply_filterset(InvoiceFilterSet, filters, qs.prefetch_related("refunds"))
+    """The invoices matching `filters`: behind the Payments tab, `GET /payments`, the export."""
+    return INVOICE_LIST.rows(filters)
 
 
 def order_money(*, order: Order) -> dict[str, Decimal]:
@@ -98,61 +123,3 @@ def get_payment_system(
             raise NotFound(f"No payment system {code!r}.", fields={"code": "not found"})
         raise Invalid(f"No payment system {code!r}.", fields={field: "unknown payment system"})
     return system
-
-
-PAYMENT_EXPORT_COLUMNS = (
-    "invoice_number",
-    "order_number",
-    "installment",
-    "created_at",
-    "attempted_at",
-    "status",
-    "amount",
-    "currency",
-    "fee",
-    "funds_credited",
-    "refunded",
-    "payment_system",
-    "one_click",
-    "customer_name",
-    "buyer_comment",
-    "failure_code",
-)
-
-
-def payment_export_rows(queryset: QuerySet[Invoice]) -> QuerySet:
-    return (
-        queryset.select_related(None)
-        .prefetch_related(None)
-        .order_by("-created_at", "-id")
-        .annotate(
-            x_created=IsoTimestamp("created_at"),
-            x_attempted=IsoTimestamp("attempted_at"),
-            x_amount=money_text("amount"),
-            x_fee=money_text("fee"),
-            x_credited=money_text("funds_credited"),
-            x_refunded=money_text("refunded_amount"),
-            x_system=neutralised("payment_system__name"),
-            x_customer=neutralised("order__customer__name"),
-            x_comment=neutralised("buyer_comment"),
-            x_one_click=yes_no("paid_in_one_click"),
-        )
-        .values_list(
-            "number",
-            "order__number",
-            "installment",
-            "x_created",
-            "x_attempted",
-            "status",
-            "x_amount",
-            "currency",
-            "x_fee",
-            "x_credited",
-            "x_refunded",
-            "x_system",
-            "x_one_click",
-            "x_customer",
-            "x_comment",
-            "failure_code",
-        )
-    )

@@ -10,27 +10,34 @@ from django.views.decorators.http import require_POST
 
 from ordersight.accounts.selectors import list_sales_managers
 from ordersight.catalog.models import Offer
-from ordersight.core.keyset import paginate
 from ordersight.customers import selectors
+from ordersight.customers.filters import CustomerFilterSet
 from ordersight.orders import attribution
 from ordersight.orders.selectors import list_orders, list_sales_plan
 from ordersight.payments.selectors import list_invoices
 from ordersight.web.access import actor_of, require_perm, run_service
-from ordersight.web.lists import PAGE_SIZE
+from ordersight.web.filter_panel import panel_fields
+from ordersight.web.lists import PRESETS, export_response, list_page, selector_filters
 
 CARD_ROWS = 100
 
 
 @require_perm("customers.view_customer")
 def customers(request: HttpRequest) -> HttpResponse:
-    filters = {k: v for k, v in request.GET.items() if k in ("q", "tag") and v}
-    page = paginate(
-        selectors.list_customers(filters=filters),
-        ordering=("-id",),
-        cursor=request.GET.get("cursor") or None,
-        limit=PAGE_SIZE,
-    )
-    return render(request, "customers/customers.html", {"section": "customers", "page": page})
+    context = {
+        "section": "customers",
+        "page": list_page(request, selectors.CUSTOMER_LIST),
+        "default_sort": selectors.CUSTOMER_LIST.default_sort,
+        "presets": PRESETS,
+        "panel": panel_fields(CustomerFilterSet, request.GET),
+        "export_query": selector_filters(request.GET).urlencode(),
+    }
+    return render(request, "customers/customers.html", context)
+
+
+@require_perm("customers.view_customer")
+def export_customers(request: HttpRequest) -> HttpResponse:
+    return export_response(request, selectors.CUSTOMER_LIST)
 
 
 @require_perm("customers.view_customer")

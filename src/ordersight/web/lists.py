@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.http import HttpRequest, QueryDict
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.utils import timezone
 
 from ordersight.core.errors import Invalid
 from ordersight.core.keyset import paginate
+from ordersight.core.lists import ListSpec
 
 PRESETS = [
     ("", "Any time"),
@@ -72,11 +73,12 @@ class ListPage:
     errors: dict[str, str]
 
 
-def list_page(request: HttpRequest, queryset_for: Any, ordering_for: Any) -> ListPage:
-    """Run the selector for the page's filters and return one keyset page (or the errors)."""
+def list_page(request: HttpRequest, spec: ListSpec) -> ListPage:
+    """Run the list's selector for the page's filters and return one keyset page (or the
+    errors, shown beside the filters)."""
     try:
-        queryset, ordering = ordering_for(
-            queryset_for(selector_filters(request.GET)), request.GET.get("sort")
+        queryset, ordering = spec.sort(
+            spec.rows(selector_filters(request.GET)), request.GET.get("sort")
         )
         page = paginate(
             queryset, ordering=ordering, cursor=request.GET.get("cursor") or None, limit=PAGE_SIZE
@@ -84,3 +86,17 @@ def list_page(request: HttpRequest, queryset_for: Any, ordering_for: Any) -> Lis
     except Invalid as exc:
         return ListPage(items=[], next_cursor=None, errors=exc.fields)
     return ListPage(items=page.items, next_cursor=page.next_cursor, errors={})
+
+
+def export_response(request: HttpRequest, spec: ListSpec) -> HttpResponse:
+    """The page's export: exactly what the page filters, in the page's sort."""
+    try:
+        return spec.csv(request, selector_filters(request.GET), request.GET.get("sort"))
+    except Invalid as exc:
+        # Plain text, never HTML: the values come from the query string.
+        lines = [f"{name}: {message}" for name, message in sorted(exc.fields.items())]
+        return HttpResponse(
+            "\n".join(["Invalid filter.", *lines]),
+            status=422,
+            content_type="text/plain; charset=utf-8",
+        )

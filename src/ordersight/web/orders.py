@@ -12,7 +12,7 @@ from functools import partial
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -20,52 +20,48 @@ from django.views.decorators.http import require_POST
 
 from ordersight.accounts.selectors import list_sales_managers
 from ordersight.catalog.models import Category, Offer, Variant
-from ordersight.core.csv_stream import csv_response
 from ordersight.core.errors import Invalid
 from ordersight.core.money import CURRENCY_CODES
 from ordersight.customers.models import Customer
 from ordersight.orders import attribution, selectors, services
+from ordersight.orders.filters import OrderFilterSet
 from ordersight.orders.models import (
     FulfillmentStatus,
     Order,
     OrderSource,
     OrderStatus,
     OrderType,
-    PaymentStatus,
-    RefundStatus,
 )
 from ordersight.orders.pricing import LineInput, OrderInput
 from ordersight.orders.transitions import FULFILLABLE, allowed_transitions, can_confirm
 from ordersight.payments.models import PaymentSystem
 from ordersight.web.access import actor_of, require_perm, run_service
-from ordersight.web.lists import PRESETS, list_page, selector_filters
+from ordersight.web.filter_panel import panel_fields
+from ordersight.web.lists import PRESETS, export_response, list_page, selector_filters
 
 
 def _managers() -> list[Any]:
     return list(list_sales_managers())
 
 
-def _filter_choices() -> dict[str, Any]:
+def _filter_options() -> dict[str, list[tuple[str, str]]]:
+    """Options of the filters whose values live in the database."""
+    currencies = set(Offer.objects.values_list("currency", flat=True)) | {"EUR", "USD", "GBP"}
+    offers = Offer.objects.order_by("number").only("number", "name")
     return {
-        "statuses": OrderStatus.choices,
-        "payment_statuses": PaymentStatus.choices,
-        "refund_statuses": RefundStatus.choices,
-        "fulfillment_statuses": FulfillmentStatus.choices,
-        "sources": OrderSource.choices,
-        "order_types": OrderType.choices,
-        "currencies": sorted(
-            set(Offer.objects.values_list("currency", flat=True)) | {"EUR", "USD", "GBP"}
-        ),
-        "offers": Offer.objects.order_by("number").only("number", "name"),
-        "categories": Category.objects.order_by("number"),
-        "managers": _managers(),
-        "presets": PRESETS,
+        "currency": [(c, c) for c in sorted(currencies)],
+        "offer": [(str(o.number), f"{o.number} · {o.name}") for o in offers],
+        "category": [
+            (str(c.number), f"{c.number} · {c.name}") for c in Category.objects.order_by("number")
+        ],
+        "sales_manager": [("system", "System")]
+        + [(str(m.pk), m.get_username()) for m in _managers()],
     }
 
 
 @require_perm("orders.view_order")
 def all_orders(request: HttpRequest) -> HttpResponse:
-    page = list_page(request, lambda f: selectors.list_orders(filters=f), selectors.sort_orders)
+    page = list_page(request, selectors.ORDER_LIST)
     context = {
         "section": "orders",
         "tab": "all",
@@ -73,7 +69,8 @@ def all_orders(request: HttpRequest) -> HttpResponse:
         "default_sort": "-created_at",
         "export_query": selector_filters(request.GET).urlencode(),
         "managers": _managers(),
-        **_filter_choices(),
+        "presets": PRESETS,
+        "panel": panel_fields(OrderFilterSet, request.GET, _filter_options()),
     }
     if request.htmx and request.GET.get("partial") == "rows":
         return render(request, "orders/_order_rows.html", context)
@@ -86,13 +83,8 @@ def recurring_orders(request: HttpRequest) -> HttpResponse:
 
 
 @require_perm("orders.view_order")
-def export_orders(request: HttpRequest) -> StreamingHttpResponse | HttpResponse:
-    try:
-        queryset = selectors.list_orders(filters=selector_filters(request.GET))
-    except Invalid as exc:
-        return HttpResponse(f"Invalid filter: {exc.fields}", status=422)
-    rows = selectors.order_export_rows(queryset)
-    return csv_response(request, rows, selectors.ORDER_EXPORT_COLUMNS, "orders.csv")
+def export_orders(request: HttpRequest) -> HttpResponse:
+    return export_response(request, selectors.ORDER_LIST)
 
 
 @require_perm("orders.view_order")

@@ -3,29 +3,33 @@
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from ordersight.core.csv_stream import csv_response
 from ordersight.core.errors import DomainError, Invalid
 from ordersight.payments import selectors, services
-from ordersight.payments.models import FeeRule, InvoiceStatus, PaymentSystem
+from ordersight.payments.filters import InvoiceFilterSet
+from ordersight.payments.models import FeeRule, PaymentSystem
 from ordersight.web.access import actor_of, require_perm
-from ordersight.web.lists import PRESETS, list_page, selector_filters
+from ordersight.web.filter_panel import panel_fields
+from ordersight.web.lists import PRESETS, export_response, list_page, selector_filters
 
 
-def _sorted(queryset: Any, sort: str | None) -> tuple[Any, tuple[str, str]]:
-    return queryset, selectors.invoice_ordering(sort)
+def _filter_options() -> dict[str, list[tuple[str, str]]]:
+    currencies = set(FeeRule.objects.values_list("currency", flat=True)) | {"EUR", "GBP", "USD"}
+    return {
+        "currency": [(c, c) for c in sorted(currencies)],
+        "payment_system": [(s.code, s.name) for s in PaymentSystem.objects.order_by("name")],
+    }
 
 
 @require_perm("payments.view_invoice")
 def payments(request: HttpRequest) -> HttpResponse:
-    page = list_page(request, lambda f: selectors.list_invoices(filters=f), _sorted)
+    page = list_page(request, selectors.INVOICE_LIST)
     return render(
         request,
         "payments/payments.html",
@@ -34,29 +38,16 @@ def payments(request: HttpRequest) -> HttpResponse:
             "tab": "payments",
             "page": page,
             "default_sort": "-created_at",
-            "statuses": InvoiceStatus.choices,
-            "systems": PaymentSystem.objects.all(),
-            "currencies": sorted(
-                set(FeeRule.objects.values_list("currency", flat=True)) | {"EUR", "GBP", "USD"}
-            ),
             "presets": PRESETS,
+            "panel": panel_fields(InvoiceFilterSet, request.GET, _filter_options()),
             "export_query": selector_filters(request.GET).urlencode(),
         },
     )
 
 
 @require_perm("payments.view_invoice")
-def export_payments(request: HttpRequest) -> StreamingHttpResponse | HttpResponse:
-    try:
-        queryset = selectors.list_invoices(filters=selector_filters(request.GET))
-    except Invalid as exc:
-        return HttpResponse(f"Invalid filter: {exc.fields}", status=422)
-    return csv_response(
-        request,
-        selectors.payment_export_rows(queryset),
-        selectors.PAYMENT_EXPORT_COLUMNS,
-        "payments.csv",
-    )
+def export_payments(request: HttpRequest) -> HttpResponse:
+    return export_response(request, selectors.INVOICE_LIST)
 
 
 @require_perm("payments.add_refund")

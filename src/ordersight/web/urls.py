@@ -39,6 +39,7 @@ urlpatterns = [
     path("payments/export.csv", payment_views.export_payments, name="payments_export"),
     path("invoices/<int:number>/refund/", payment_views.refund, name="invoice_refund"),
     path("customers/", customer_views.customers, name="customers"),
+    path("customers/export.csv", customer_views.export_customers, name="customers_export"),
     path("customers/<int:customer_id>/", customer_views.customer_card, name="customer"),
     path(
         "customers/<int:customer_id>/sales-plan/",

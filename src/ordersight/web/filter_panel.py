@@ -1,0 +1,59 @@
+"""The filter panel of a staff list, rendered from the list's own FilterSet.
+
+Every filter the API takes appears on the page with the same name, so a filtered page is a
+link the API understands too. Filters whose values come from the database (offers, managers,
+payment systems) get their options from the view.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import django_filters
+from django.http import QueryDict
+
+# The date range is chosen with the presets; these two show for a custom range.
+RANGE_FILTERS = ("created_after", "created_before")
+
+
+@dataclass
+class PanelField:
+    name: str
+    label: str
+    kind: str  # select, text or date
+    value: str
+    options: Sequence[tuple[str, str]] = field(default_factory=list)
+
+
+def _kind_and_options(
+    flt: django_filters.Filter, given: Sequence[tuple[str, str]] | None
+) -> tuple[str, Sequence[tuple[str, str]]]:
+    if given is not None:
+        return "select", given
+    if isinstance(flt, django_filters.BooleanFilter):
+        return "select", [("true", "Yes"), ("false", "No")]
+    choices = flt.extra.get("choices")
+    if choices:
+        return "select", [(str(v), str(label)) for v, label in choices]
+    return "text", []
+
+
+def panel_fields(
+    filterset: type[django_filters.FilterSet],
+    params: QueryDict,
+    options: Mapping[str, Sequence[tuple[str, str]]] | None = None,
+) -> list[PanelField]:
+    """One field per filter of `filterset`, search first, with the values in `params`."""
+    options = options or {}
+    fields = []
+    names = sorted(filterset.base_filters, key=lambda name: name != "q")
+    for name in names:
+        flt = filterset.base_filters[name]
+        label = str(flt.label or name.replace("_", " ").capitalize())
+        if name in RANGE_FILTERS:
+            kind, choices = "date", []
+        else:
+            kind, choices = _kind_and_options(flt, options.get(name))
+        fields.append(PanelField(name, label, kind, params.get(name, ""), choices))
+    return fields

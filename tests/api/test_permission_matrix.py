@@ -1,0 +1,148 @@
+"""The permission matrix: every API operation, the permission it needs, and proof of refusal.
+
+A new endpoint fails `test_every_api_operation_has_a_row` until it gets its row here, so no
+endpoint reaches production without a declared permission. Each row is then called by a
+signed-in user with no role, who must get 403 naming exactly that permission.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from ordersight.api import api as ninja_api
+from ordersight.payments.models import PaymentSystem
+from tests import factories
+
+ORDER = {"lines": [{"sku": "X"}]}
+# (method, path) → (permission, a body that passes the schema so the permission is reached)
+MATRIX: dict[tuple[str, str], tuple[str | None, dict | None]] = {
+    ("POST", "/api/v1/orders"): ("orders.add_order", ORDER),
+    ("GET", "/api/v1/orders"): ("orders.view_order", None),
+    ("GET", "/api/v1/orders/export.csv"): ("orders.view_order", None),
+    ("POST", "/api/v1/orders/bulk"): ("orders.add_order", {"orders": []}),
+    ("GET", "/api/v1/orders/{number}"): ("orders.view_order", None),
+    ("PATCH", "/api/v1/orders/{number}"): ("orders.change_order", {}),
+    ("POST", "/api/v1/orders/{number}/complete"): ("orders.change_order", {}),
+    ("POST", "/api/v1/orders/{number}/decline"): ("orders.change_order", {}),
+    ("POST", "/api/v1/orders/{number}/confirm"): ("orders.change_order", None),
+    ("POST", "/api/v1/orders/{number}/cancel"): ("orders.change_order", {}),
+    ("POST", "/api/v1/orders/{number}/fulfil"): ("orders.change_order", None),
+    ("GET", "/api/v1/orders/{number}/events"): ("orders.view_order", None),
+    ("POST", "/api/v1/orders/{number}/sales-attribution"): (
+        "orders.manage_sales_attribution",
+        {"manager_id": None},
+    ),
+    ("POST", "/api/v1/orders/{number}/sales-attribution/confirm"): (
+        "orders.manage_sales_attribution",
+        {"manager_id": None},
+    ),
+    ("POST", "/api/v1/customers"): ("customers.add_customer", {"name": "A"}),
+    ("GET", "/api/v1/customers"): ("customers.view_customer", None),
+    ("GET", "/api/v1/customers/export.csv"): ("customers.view_customer", None),
+    ("GET", "/api/v1/customers/{customer_id}"): ("customers.view_customer", None),
+    ("PATCH", "/api/v1/customers/{customer_id}"): ("customers.change_customer", {}),
+    ("GET", "/api/v1/customers/{customer_id}/sales-plan"): ("orders.view_salesplanentry", None),
+    ("POST", "/api/v1/customers/{customer_id}/sales-plan"): (
+        "orders.add_salesplanentry",
+        {"offer_number": 1},
+    ),
+    ("POST", "/api/v1/categories"): ("catalog.add_category", {"name": "A"}),
+    ("GET", "/api/v1/categories"): ("catalog.view_category", None),
+    ("GET", "/api/v1/categories/{number}"): ("catalog.view_category", None),
+    ("PATCH", "/api/v1/categories/{number}"): ("catalog.change_category", {"name": "A"}),
+    ("POST", "/api/v1/offers"): (
+        "catalog.add_offer",
+        {"name": "A", "category_number": 1, "currency": "EUR", "unit_price": "1"},
+    ),
+    ("GET", "/api/v1/offers"): ("catalog.view_offer", None),
+    ("GET", "/api/v1/offers/{number}"): ("catalog.view_offer", None),
+    ("PATCH", "/api/v1/offers/{number}"): ("catalog.change_offer", {}),
+    ("POST", "/api/v1/offers/{number}/variants"): ("catalog.change_offer", {"sku": "A"}),
+    ("GET", "/api/v1/variants"): ("catalog.view_variant", None),
+    ("PATCH", "/api/v1/variants/{sku}"): ("catalog.change_variant", {}),
+    ("GET", "/api/v1/payment-systems"): ("payments.view_paymentsystem", None),
+    ("POST", "/api/v1/payment-systems"): (
+        "payments.add_paymentsystem",
+        {"code": "a", "name": "A", "provider": "test"},
+    ),
+    ("GET", "/api/v1/payment-systems/{code}"): ("payments.view_paymentsystem", None),
+    ("PATCH", "/api/v1/payment-systems/{code}"): ("payments.change_paymentsystem", {}),
+    ("PUT", "/api/v1/payment-systems/{code}/fee-rules/{currency}"): (
+        "payments.change_paymentsystem",
+        {},
+    ),
+    ("DELETE", "/api/v1/payment-systems/{code}/fee-rules/{currency}"): (
+        "payments.change_paymentsystem",
+        None,
+    ),
+    ("GET", "/api/v1/payments"): ("payments.view_invoice", None),
+    ("GET", "/api/v1/payments/export.csv"): ("payments.view_invoice", None),
+    ("GET", "/api/v1/invoices/{number}"): ("payments.view_invoice", None),
+    ("POST", "/api/v1/orders/{number}/invoices"): ("payments.add_invoice", {}),
+    ("POST", "/api/v1/orders/{number}/payments/manual"): (
+        "payments.add_invoice",
+        {"payment_system": "bank"},
+    ),
+    ("POST", "/api/v1/invoices/{number}/charge"): (
+        "payments.change_invoice",
+        {"payment_system": "card", "card_token": "tok_success"},
+    ),
+    ("POST", "/api/v1/invoices/{number}/retry"): ("payments.add_invoice", None),
+    ("POST", "/api/v1/invoices/{number}/refunds"): ("payments.add_refund", {"amount": "1"}),
+    # Providers authenticate by the signature of the body, not by a role.
+    ("POST", "/api/v1/payments/webhooks/{code}"): (None, {}),
+}
+PATH_VALUES = {
+    "{number}": "1",
+    "{customer_id}": "1",
+    "{sku}": "X",
+    "{code}": "card",
+    "{currency}": "EUR",
+}
+
+
+def _operations() -> set[tuple[str, str]]:
+    schema = ninja_api.get_openapi_schema()
+    return {(method.upper(), path) for path, ops in schema["paths"].items() for method in ops}
+
+
+def _url(path: str) -> str:
+    for placeholder, value in PATH_VALUES.items():
+        path = path.replace(placeholder, value)
+    return path
+
+
+def test_every_api_operation_has_a_row():
+    operations = _operations()
+    assert operations - set(MATRIX) == set(), "add the new endpoints to MATRIX"
+    assert set(MATRIX) - operations == set(), "MATRIX names endpoints that no longer exist"
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(MATRIX), ids=lambda v: str(v))
+def test_a_user_without_the_permission_is_refused_naming_it(db, method, path):
+    perm, body = MATRIX[(method, path)]
+    if perm is None:
+        PaymentSystem.objects.create(
+            code="card", name="Cards", provider="test", webhook_secret="whsec_0123456789abcdef"
+        )
+    client = Client()
+    client.force_login(factories.UserFactory())
+    kwargs = {"content_type": "application/json"} if body is not None else {}
+    data = body if body is not None else None
+    response = getattr(client, method.lower())(_url(path), data=data, **kwargs)
+    if perm is None:
+        assert response.status_code == 401, response.content  # not signed by the provider
+        return
+    assert response.status_code == 403, response.content
+    assert response.json()["error"]["fields"] == {"permission": perm}
+
+
+def test_the_permissions_in_the_matrix_exist(db):
+    from django.contrib.auth.models import Permission
+
+    names = {
+        f"{p.content_type.app_label}.{p.codename}"
+        for p in Permission.objects.select_related("content_type")
+    }
+    assert {perm for perm, _ in MATRIX.values() if perm} <= names

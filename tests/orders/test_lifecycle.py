@@ -1,0 +1,96 @@
+"""The declared order lifecycle: which events mark which moment, and how handlers run."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
+
+from ordersight import lifecycle as declared
+from ordersight.core.actors import Actor
+from ordersight.orders import lifecycle
+from ordersight.orders.lifecycle import Moment, OrderChange
+from ordersight.orders.models import Order
+from ordersight.orders.pricing import LineInput, OrderInput
+from ordersight.orders.services import create_order, transition_order
+
+SYSTEM = Actor.system()
+
+
+@pytest.fixture
+def heard():
+    """Install a recording handler beside the declared ones, for one test."""
+    changes: list[OrderChange] = []
+    handlers = {m: (*declared.HANDLERS.get(m, ()), changes.append) for m in Moment}
+    lifecycle.install(handlers)
+    yield changes
+    lifecycle.install(declared.HANDLERS)
+
+
+def test_the_declared_list_names_every_moment():
+    assert set(declared.HANDLERS) == set(Moment)
+    assert lifecycle.installed_handlers() == {m: declared.HANDLERS[m] for m in Moment}
+
+
+@pytest.mark.parametrize(
+    ("kind", "payload", "moment"),
+    [
+        ("created", {}, Moment.CREATED),
+        ("imported", {}, Moment.CREATED),
+        ("lines_replaced", {}, Moment.LINES_REPLACED),
+        ("refunded", {}, Moment.REFUNDED),
+        ("status_changed", {"to": "completed"}, Moment.COMPLETED),
+        ("status_changed", {"to": "declined"}, Moment.DECLINED),
+        ("status_changed", {"to": "cancelled"}, Moment.CANCELLED),
+        ("status_changed", {"to": "open"}, None),
+        ("updated", {}, None),
+        ("fulfilled", {}, None),
+    ],
+)
+def test_events_mark_moments(kind, payload, moment):
+    assert lifecycle.moment_of(kind, payload) == moment
+
+
+def test_handlers_hear_each_moment_with_the_order_and_actor(heard, catalog):
+    order = create_order(data=OrderInput(lines=[LineInput(sku="TEE-M")]), actor=SYSTEM)
+    transition_order(order=order, to="cancelled", actor=SYSTEM, reason="test")
+    assert [(c.moment, c.order.number, c.actor) for c in heard] == [
+        (Moment.CREATED, order.number, SYSTEM),
+        (Moment.CANCELLED, order.number, SYSTEM),
+    ]
+    assert heard[1].event.payload["reason"] == "test"
+
+
+def test_a_failing_handler_rolls_the_whole_change_back(catalog):
+    def refuse(change: OrderChange) -> None:
+        raise RuntimeError("downstream failed")
+
+    order = create_order(data=OrderInput(lines=[LineInput(sku="TEE-M")]), actor=SYSTEM)
+    lifecycle.install({**declared.HANDLERS, Moment.CANCELLED: (refuse,)})
+    try:
+        with pytest.raises(RuntimeError), transaction.atomic():
+            transition_order(order=order, to="cancelled", actor=SYSTEM)
+    finally:
+        lifecycle.install(declared.HANDLERS)
+    order.refresh_from_db()
+    assert order.status == "open"
+    assert not order.events.filter(kind="status_changed").exists()
+
+
+def test_recording_without_installed_handlers_is_refused(catalog, monkeypatch):
+    monkeypatch.setattr(lifecycle, "_installed", None)
+    with pytest.raises(ImproperlyConfigured, match="INSTALLED_APPS"):
+        create_order(data=OrderInput(lines=[LineInput(sku="TEE-M")]), actor=SYSTEM)
+    assert not Order.objects.exists()
+
+
+def test_bulk_imports_are_heard_once_per_order(heard, catalog):
+    from ordersight.orders.ingest import upsert_orders
+
+    items = [
+        OrderInput(source="shopify", external_id=f"s-{i}", lines=[LineInput(sku="TEE-M")])
+        for i in range(3)
+    ]
+    upsert_orders(items=items, actor=SYSTEM)
+    assert [c.moment for c in heard] == [Moment.CREATED] * 3
+    assert sorted(c.order.external_id for c in heard) == ["s-0", "s-1", "s-2"]

@@ -1,0 +1,161 @@
+"""Every permission check a page makes has an API twin: same actor, same refusal.
+
+`require_perm` marks each page with the permission it checks; every marked page must be
+listed in PAGE_TWINS with the API call that does the same thing. Rules that depend on the
+order (complete without full payment, decline with money taken, naming another manager) are
+checked by the services, so the pages and the API refuse them alike: OBJECT_TWINS.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, get_resolver
+
+from ordersight.core.actors import Actor
+from ordersight.orders.pricing import LineInput, OrderInput
+from ordersight.orders.services import create_order
+from ordersight.payments import services as payments
+from ordersight.payments.models import PaymentSystem
+from tests import factories
+
+# page URL name → (page method, API method, API path, API body)
+PAGE_TWINS: dict[str, tuple[str, str, str, dict | None]] = {
+    "orders": ("get", "get", "orders", None),
+    "new_order": ("post", "post", "orders", {"lines": [{"sku": "TEE-M"}]}),
+    "recurring": ("get", "get", "orders", None),
+    "orders_export": ("get", "get", "orders/export.csv", None),
+    "order": ("get", "get", "orders/{n}", None),
+    "order_invoices": ("get", "get", "orders/{n}", None),
+    "order_part": ("get", "get", "orders/{n}/events", None),
+    "order_metadata": ("post", "patch", "orders/{n}", {"metadata": {}}),
+    "order_attribution": ("post", "post", "orders/{n}/sales-attribution", {"manager_id": None}),
+    "order_action": ("post", "post", "orders/{n}/cancel", {}),
+    "payments": ("get", "get", "payments", None),
+    "payments_export": ("get", "get", "payments/export.csv", None),
+    "invoice_refund": ("post", "post", "invoices/{i}/refunds", {"amount": "1.00"}),
+    "customers": ("get", "get", "customers", None),
+    "customers_export": ("get", "get", "customers/export.csv", None),
+    "customer": ("get", "get", "customers/{c}", None),
+    "customer_sales_plan": ("post", "post", "customers/{c}/sales-plan", {"offer_number": 101}),
+}
+PAGE_ARGS = {
+    "number": "{n}",
+    "customer_id": "{c}",
+    "part": "summary",
+    "action": "cancel",
+}
+
+
+def _marked_pages() -> dict[str, tuple[str, str]]:
+    """URL name → (route, permission) of every page that checks a permission."""
+    pages = {}
+    for pattern in get_resolver("ordersight.web.urls").url_patterns:
+        assert isinstance(pattern, URLPattern)
+        perm = getattr(pattern.callback, "required_permission", None)
+        if perm:
+            pages[pattern.name] = (str(pattern.pattern), perm)
+    return pages
+
+
+def _signed_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def world(catalog, customer):
+    """An order with a paid invoice, so every page and API call reaches its permission."""
+    card = PaymentSystem.objects.create(code="card", name="Cards", provider="test")
+    system = Actor.system()
+    order = create_order(
+        data=OrderInput(customer_id=customer.pk, lines=[LineInput(sku="TEE-M")]), actor=system
+    )
+    (invoice,) = payments.issue_invoices(order=order, actor=system)
+    payments.charge_invoice(
+        invoice=invoice, payment_system=card, card_token="tok_success", actor=system
+    )
+    return {"{n}": str(order.number), "{c}": str(customer.pk), "{i}": str(invoice.number)}
+
+
+def _fill(text: str, world: dict[str, str]) -> str:
+    for key, value in world.items():
+        text = text.replace(key, value)
+    return text
+
+
+def test_every_page_that_checks_a_permission_has_an_api_twin():
+    pages = _marked_pages()
+    assert set(pages) - set(PAGE_TWINS) == set(), "add the page's API twin to PAGE_TWINS"
+    assert set(PAGE_TWINS) - set(pages) == set()
+
+
+@pytest.mark.parametrize("name", sorted(PAGE_TWINS))
+def test_the_page_and_its_api_twin_refuse_the_same_user_for_the_same_permission(name, world):
+    route, perm = _marked_pages()[name]
+    page_method, api_method, api_path, body = PAGE_TWINS[name]
+    nobody = _signed_in(factories.UserFactory(username="nobody"))
+    url = "/" + route
+    for arg, value in PAGE_ARGS.items():
+        url = url.replace(f"<int:{arg}>", value).replace(f"<str:{arg}>", value)
+    page = getattr(nobody, page_method)(_fill(url, world))
+    assert page.status_code == 403, (name, page.status_code)
+    assert perm in page.content.decode()
+    kwargs = {"content_type": "application/json"} if body is not None else {}
+    api = getattr(nobody, api_method)(f"/api/v1/{_fill(api_path, world)}", data=body, **kwargs)
+    assert api.status_code == 403, (name, api.content)
+    assert api.json()["error"]["fields"] == {"permission": perm}
+
+
+@pytest.fixture
+def partly_paid(catalog):
+    card = PaymentSystem.objects.create(code="card2", name="Cards 2", provider="test")
+    system = Actor.system()
+    order = create_order(data=OrderInput(lines=[LineInput(sku="COURSE-1")]), actor=system)
+    first, _ = payments.issue_invoices(
+        order=order, amounts=[Decimal("100.00"), Decimal("200.00")], actor=system
+    )
+    payments.charge_invoice(
+        invoice=first, payment_system=card, card_token="tok_success", actor=system
+    )
+    return order
+
+
+# (page path, page form, API path, API body, the permission both name)
+OBJECT_TWINS = [
+    ("/orders/{n}/complete/", {}, "orders/{n}/complete", {}, "payments.confirm_partial_payments"),
+    ("/orders/{n}/confirm/", {}, "orders/{n}/confirm", None, "payments.confirm_partial_payments"),
+    ("/orders/{n}/decline/", {}, "orders/{n}/decline", {}, "payments.confirm_partial_payments"),
+    (
+        "/customers/{c}/sales-plan/",
+        {"offer": 201, "manager": "{other}"},
+        "customers/{c}/sales-plan",
+        {"offer_number": 201, "manager_id": "{other}"},
+        "orders.manage_sales_attribution",
+    ),
+]
+
+
+@pytest.mark.parametrize(("page_path", "form", "api_path", "body", "perm"), OBJECT_TWINS)
+def test_rules_on_the_order_refuse_a_sales_manager_alike_on_pages_and_api(
+    roles, customer, partly_paid, page_path, form, api_path, body, perm
+):
+    mia = factories.UserFactory(username="mia")
+    mia.groups.add(roles["Sales manager"])
+    other = factories.UserFactory(username="max")
+    other.groups.add(roles["Sales manager"])
+    world = {"{n}": str(partly_paid.number), "{c}": str(customer.pk)}
+    client = _signed_in(mia)
+    form = {k: other.pk if v == "{other}" else v for k, v in form.items()}
+    page = client.post(_fill(page_path, world), form)
+    assert page.status_code == 403
+    assert perm in page.content.decode()
+    body = {k: other.pk if v == "{other}" else v for k, v in (body or {}).items()}
+    api = client.post(
+        f"/api/v1/{_fill(api_path, world)}", data=body, content_type="application/json"
+    )
+    assert api.status_code == 403, api.content
+    assert api.json()["error"]["fields"] == {"permission": perm}
