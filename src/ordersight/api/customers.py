@@ -10,9 +10,9 @@ from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from ordersight.accounts.auth import READ, WRITE, request_actor
+from ordersight.api.lists import list_export, list_page
 from ordersight.catalog.selectors import get_offer
-from ordersight.core.filtering import query_schema, reject_unknown_params
-from ordersight.core.keyset import paginate
+from ordersight.core.filtering import query_schema
 from ordersight.core.schemas import PageOut, StrictIn, error_responses
 from ordersight.customers import selectors, services
 from ordersight.customers.filters import CustomerFilterSet
@@ -79,12 +79,7 @@ def create_customer(request: HttpRequest, payload: CustomerIn):
 @router.get("/customers", response={200: PageOut[CustomerOut], **ERRORS}, auth=READ)
 def list_customers(request: HttpRequest, params: Query[CustomerListQuery]):
     request_actor(request, "customers.view_customer")
-    reject_unknown_params(CustomerFilterSet, request.GET)
-    queryset, ordering = selectors.CUSTOMER_LIST.sort(
-        selectors.list_customers(filters=request.GET), params.sort
-    )
-    page = paginate(queryset, ordering=ordering, cursor=params.cursor, limit=params.limit)
-    return {"items": [customer_out(c) for c in page.items], "next_cursor": page.next_cursor}
+    return list_page(request, selectors.CUSTOMER_LIST, params, customer_out)
 
 
 @router.get("/customers/export.csv", response={200: None, **ERRORS}, auth=READ)
@@ -93,8 +88,7 @@ def export_customers(
 ) -> StreamingHttpResponse:
     """The filtered customers as CSV, streamed, in the list's sort."""
     request_actor(request, "customers.view_customer")
-    reject_unknown_params(CustomerFilterSet, request.GET)
-    return selectors.CUSTOMER_LIST.csv(request, request.GET, params.sort)
+    return list_export(request, selectors.CUSTOMER_LIST, params)
 
 
 @router.get("/customers/{int:customer_id}", response={200: CustomerOut, **ERRORS}, auth=READ)

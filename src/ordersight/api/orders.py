@@ -8,6 +8,7 @@ from pydantic import Field
 from pydantic import ValidationError as PydanticValidationError
 
 from ordersight.accounts.auth import READ, WRITE, request_actor
+from ordersight.api.lists import list_export, list_page
 from ordersight.api.order_schemas import (
     BulkIn,
     BulkOut,
@@ -22,8 +23,7 @@ from ordersight.api.order_schemas import (
 )
 from ordersight.core.api_errors import validation_fields
 from ordersight.core.errors import Invalid
-from ordersight.core.filtering import query_schema, reject_unknown_params
-from ordersight.core.keyset import paginate
+from ordersight.core.filtering import query_schema
 from ordersight.core.schemas import PageOut, StrictIn, error_responses
 from ordersight.orders import attribution, ingest, selectors, services
 from ordersight.orders.filters import OrderFilterSet
@@ -45,20 +45,14 @@ def create_order(request: HttpRequest, payload: OrderIn):
 @router.get("/orders", response={200: PageOut[OrderOut], **ERRORS}, auth=READ)
 def list_orders(request: HttpRequest, params: Query[OrderListQuery]):
     request_actor(request, "orders.view_order")
-    reject_unknown_params(OrderFilterSet, request.GET)
-    queryset, ordering = selectors.ORDER_LIST.sort(
-        selectors.list_orders(filters=request.GET), params.sort
-    )
-    page = paginate(queryset, ordering=ordering, cursor=params.cursor, limit=params.limit)
-    return {"items": [order_out(o) for o in page.items], "next_cursor": page.next_cursor}
+    return list_page(request, selectors.ORDER_LIST, params, order_out)
 
 
 @router.get("/orders/export.csv", response={200: None, **ERRORS}, auth=READ)
 def export_orders(request: HttpRequest, params: Query[OrderListQuery]) -> StreamingHttpResponse:
     """The filtered orders as CSV, streamed; cells that would start a formula are neutralised."""
     request_actor(request, "orders.view_order")
-    reject_unknown_params(OrderFilterSet, request.GET)
-    return selectors.ORDER_LIST.csv(request, request.GET, params.sort)
+    return list_export(request, selectors.ORDER_LIST, params)
 
 
 @router.post("/orders/bulk", response={200: BulkOut, **ERRORS}, auth=WRITE)

@@ -7,6 +7,7 @@ from django.http import HttpRequest, StreamingHttpResponse
 from ninja import Query, Router, Schema, Status
 
 from ordersight.accounts.auth import READ, WRITE, request_actor
+from ordersight.api.lists import list_export, list_page
 from ordersight.api.payment_schemas import (
     ChargeIn,
     InvoiceOut,
@@ -17,8 +18,7 @@ from ordersight.api.payment_schemas import (
     invoice_out,
     refund_out,
 )
-from ordersight.core.filtering import query_schema, reject_unknown_params
-from ordersight.core.keyset import paginate
+from ordersight.core.filtering import query_schema
 from ordersight.core.schemas import PageOut, error_responses
 from ordersight.orders.selectors import get_order
 from ordersight.payments import selectors, services, webhooks
@@ -39,19 +39,13 @@ class WebhookOut(Schema):
 def list_payments(request: HttpRequest, params: Query[InvoiceListQuery]):
     """Every invoice (payment attempt), newest first, with the same filters as the export."""
     request_actor(request, "payments.view_invoice")
-    reject_unknown_params(InvoiceFilterSet, request.GET)
-    queryset, ordering = selectors.INVOICE_LIST.sort(
-        selectors.list_invoices(filters=request.GET), params.sort
-    )
-    page = paginate(queryset, ordering=ordering, cursor=params.cursor, limit=params.limit)
-    return {"items": [invoice_out(i) for i in page.items], "next_cursor": page.next_cursor}
+    return list_page(request, selectors.INVOICE_LIST, params, invoice_out)
 
 
 @router.get("/payments/export.csv", response={200: None, **ERRORS}, auth=READ)
 def export_payments(request: HttpRequest, params: Query[InvoiceListQuery]) -> StreamingHttpResponse:
     request_actor(request, "payments.view_invoice")
-    reject_unknown_params(InvoiceFilterSet, request.GET)
-    return selectors.INVOICE_LIST.csv(request, request.GET, params.sort)
+    return list_export(request, selectors.INVOICE_LIST, params)
 
 
 @router.get("/invoices/{int:number}", response={200: InvoiceOut, **ERRORS}, auth=READ)

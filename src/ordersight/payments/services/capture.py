@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -17,7 +18,7 @@ from ordersight.orders.services import lock_order
 from ordersight.payments.gateways import GatewayUnavailable, gateway_for
 from ordersight.payments.models import CAPTURED, FeeRule, Invoice, InvoiceStatus, PaymentSystem
 from ordersight.payments.selectors import order_money
-from ordersight.payments.services.invoicing import new_invoices
+from ordersight.payments.services.invoicing import new_invoices, next_installment
 from ordersight.payments.services.settlement import (
     check_amount,
     lock_invoice,
@@ -92,6 +93,76 @@ def apply_failure(
     )
 
 
+@dataclass(frozen=True)
+class GatewayOutcome:
+    """What a payment provider said about one attempt, by its answer or its webhook."""
+
+    succeeded: bool
+    payment_system: PaymentSystem
+    at: datetime
+    one_click: bool = False
+    transaction_id: str = ""
+    failure_code: str = ""
+    failure_message: str = ""
+
+
+def _settle(order: Order, invoice: Invoice, outcome: GatewayOutcome, actor: Actor) -> None:
+    """Record the outcome on the invoice, then derive the order's payment state again."""
+    if outcome.succeeded:
+        apply_success(
+            order,
+            invoice,
+            payment_system=outcome.payment_system,
+            paid_in_one_click=outcome.one_click,
+            transaction_id=outcome.transaction_id,
+            at=outcome.at,
+            actor=actor,
+        )
+    else:
+        apply_failure(
+            order,
+            invoice,
+            payment_system=outcome.payment_system,
+            code=outcome.failure_code,
+            message=outcome.failure_message,
+            at=outcome.at,
+            actor=actor,
+        )
+    recompute_order_payments(order=order, actor=actor)
+
+
+def _invoice_to_settle(order: Order, amount: Decimal | None, invoice: Invoice | None) -> Invoice:
+    """The invoice a manual payment settles: the one named, a pending one of that amount,
+    or a new one (for the balance when no amount is given)."""
+    if invoice is not None:
+        invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        if invoice.order_id != order.pk:
+            raise Invalid(
+                "The invoice belongs to another order.", fields={"invoice": "other order"}
+            )
+        if invoice.status != InvoiceStatus.PENDING:
+            raise Conflict(
+                f"Invoice {invoice.number} is {invoice.status}.", fields={"invoice": invoice.status}
+            )
+        if amount is not None and amount != invoice.amount:
+            raise Invalid(
+                "A manual payment settles the whole invoice.",
+                fields={"amount": f"must be {format_money(invoice.amount, order.currency)}"},
+            )
+        return invoice
+    if amount is None:
+        amount = order.total - order_money(order=order)["invoiced"]
+        if amount <= 0:
+            raise Invalid("Nothing is left to pay; give an amount.", fields={"amount": "required"})
+    check_amount(amount, order.currency)
+    pending = order.invoices.filter(status=InvoiceStatus.PENDING, amount=amount)
+    found = pending.select_for_update().order_by("installment").first()
+    if found is not None:
+        return found
+    (new,) = new_invoices(order, [amount], next_installment(order))
+    return new
+
+
 @transaction.atomic
 def record_manual_payment(
     *,
@@ -116,50 +187,10 @@ def record_manual_payment(
             f"Order {order.number} is in {order.currency}, not {currency}.",
             fields={"currency": f"must be {order.currency}"},
         )
-    if invoice is not None:
-        invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
-        if invoice.order_id != order.pk:
-            raise Invalid(
-                "The invoice belongs to another order.", fields={"invoice": "other order"}
-            )
-        if invoice.status != InvoiceStatus.PENDING:
-            raise Conflict(
-                f"Invoice {invoice.number} is {invoice.status}.", fields={"invoice": invoice.status}
-            )
-        if amount is not None and amount != invoice.amount:
-            raise Invalid(
-                "A manual payment settles the whole invoice.",
-                fields={"amount": f"must be {format_money(invoice.amount, order.currency)}"},
-            )
-    else:
-        if amount is None:
-            amount = order.total - order_money(order=order)["invoiced"]
-            if amount <= 0:
-                raise Invalid(
-                    "Nothing is left to pay; give an amount.", fields={"amount": "required"}
-                )
-        check_amount(amount, order.currency)
-        pending = order.invoices.filter(status=InvoiceStatus.PENDING, amount=amount)
-        invoice = pending.select_for_update().order_by("installment").first()
-        if invoice is None:
-            first = (
-                order.invoices.order_by("-installment")
-                .values_list("installment", flat=True)
-                .first()
-                or 0
-            ) + 1
-            (invoice,) = new_invoices(order, [amount], first)
+    invoice = _invoice_to_settle(order, amount, invoice)
     invoice.buyer_comment = (buyer_comment or "")[:2000]
-    apply_success(
-        order,
-        invoice,
-        payment_system=payment_system,
-        paid_in_one_click=False,
-        transaction_id="",
-        at=timezone.now(),
-        actor=actor,
-    )
-    recompute_order_payments(order=order, actor=actor)
+    outcome = GatewayOutcome(succeeded=True, payment_system=payment_system, at=timezone.now())
+    _settle(order, invoice, outcome, actor)
     return invoice
 
 
@@ -214,27 +245,20 @@ def charge_invoice(
             "pending; try again.",
             fields={"payment_system": "unavailable"},
         ) from None
-    if result.succeeded:
-        apply_success(
-            order,
-            invoice,
+    _settle(
+        order,
+        invoice,
+        GatewayOutcome(
+            succeeded=result.succeeded,
             payment_system=payment_system,
-            paid_in_one_click=result.one_click,
+            at=now,
+            one_click=result.one_click,
             transaction_id=result.transaction_id,
-            at=now,
-            actor=actor,
-        )
-    else:
-        apply_failure(
-            order,
-            invoice,
-            payment_system=payment_system,
-            code=result.failure_code,
-            message=result.failure_message,
-            at=now,
-            actor=actor,
-        )
-    recompute_order_payments(order=order, actor=actor)
+            failure_code=result.failure_code,
+            failure_message=result.failure_message,
+        ),
+        actor,
+    )
     return invoice
 
 
@@ -261,25 +285,14 @@ def record_gateway_result(
         return False
     if invoice.status_at is not None and occurred_at <= invoice.status_at:
         return False
-    if succeeded:
-        apply_success(
-            order,
-            invoice,
-            payment_system=payment_system,
-            paid_in_one_click=paid_in_one_click,
-            transaction_id=transaction_id,
-            at=occurred_at,
-            actor=actor,
-        )
-    else:
-        apply_failure(
-            order,
-            invoice,
-            payment_system=payment_system,
-            code=failure_code or "failed",
-            message=failure_message,
-            at=occurred_at,
-            actor=actor,
-        )
-    recompute_order_payments(order=order, actor=actor)
+    outcome = GatewayOutcome(
+        succeeded=succeeded,
+        payment_system=payment_system,
+        at=occurred_at,
+        one_click=paid_in_one_click,
+        transaction_id=transaction_id,
+        failure_code=failure_code or "failed",
+        failure_message=failure_message,
+    )
+    _settle(order, invoice, outcome, actor)
     return True

@@ -42,6 +42,11 @@ def _split(total: Decimal, parts: int, currency: str) -> list[Decimal]:
     return amounts
 
 
+def next_installment(order: Order) -> int:
+    last = order.invoices.order_by("-installment").values_list("installment", flat=True).first()
+    return (last or 0) + 1
+
+
 def new_invoices(
     order: Order, amounts: Sequence[Decimal], first_installment: int, **fields: object
 ) -> list[Invoice]:
@@ -116,10 +121,7 @@ def issue_invoices(
             f"Order {order.number} has an offer without partial payments; it takes one invoice.",
             fields={"installments": "partial payments are not allowed for this order"},
         )
-    first = (
-        order.invoices.order_by("-installment").values_list("installment", flat=True).first() or 0
-    ) + 1
-    invoices = new_invoices(order, plan, first)
+    invoices = new_invoices(order, plan, next_installment(order))
     record_event(
         order,
         OrderEventKind.INVOICE_ISSUED,
