@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.http import HttpRequest, StreamingHttpResponse
 from ninja import Body, Query, Router, Status
 from pydantic import Field
@@ -136,18 +139,20 @@ class AttributionIn(StrictIn):
     manager_id: int | None = Field(None, description="The user who made the sale; null = system")
 
 
+def _attribute(
+    request: HttpRequest, number: int, payload: AttributionIn, service: Callable[..., Any]
+) -> dict[str, Any]:
+    actor = request_actor(request, attribution.PERMISSION)
+    service(order=selectors.get_order(number=number), manager_id=payload.manager_id, actor=actor)
+    return order_out(selectors.get_order(number=number))
+
+
 @router.post(
     "/orders/{int:number}/sales-attribution", response={200: OrderOut, **ERRORS}, auth=WRITE
 )
 def assign_sales_manager(request: HttpRequest, number: int, payload: AttributionIn):
     """ "Add user": name who made the sale; it shows red until confirmed."""
-    actor = request_actor(request, attribution.PERMISSION)
-    attribution.assign_sales_manager(
-        order=selectors.get_order(number=number),
-        manager_id=payload.manager_id,
-        actor=actor,
-    )
-    return order_out(selectors.get_order(number=number))
+    return _attribute(request, number, payload, attribution.assign_sales_manager)
 
 
 @router.post(
@@ -155,10 +160,4 @@ def assign_sales_manager(request: HttpRequest, number: int, payload: Attribution
 )
 def confirm_sales_attribution(request: HttpRequest, number: int, payload: AttributionIn):
     """ "Check": confirm the sale was made by this manager (or by the system when null)."""
-    actor = request_actor(request, attribution.PERMISSION)
-    attribution.confirm_sales_attribution(
-        order=selectors.get_order(number=number),
-        manager_id=payload.manager_id,
-        actor=actor,
-    )
-    return order_out(selectors.get_order(number=number))
+    return _attribute(request, number, payload, attribution.confirm_sales_attribution)
