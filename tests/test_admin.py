@@ -27,3 +27,18 @@ def test_order_admin_shows_lines_and_events(admin_client, api, catalog):
     page = admin_client.get(f"/admin/orders/order/{Order.objects.get(number=number).pk}/change/")
     assert page.status_code == 200
     assert "TEE-M" in page.content.decode() and "created" in page.content.decode()
+
+
+def test_the_admin_revoke_action_revokes_through_the_service(admin_client, db):
+    from ordersight.accounts.models import ApiKey
+    from ordersight.accounts.services import authenticate_api_key, create_api_key
+
+    key, token = create_api_key(name="shop", scopes="read")
+    page = admin_client.post(
+        "/admin/accounts/apikey/",
+        {"action": "revoke", "_selected_action": [key.pk]},
+        follow=True,
+    )
+    assert "Revoked 1 key(s)." in page.content.decode()
+    assert ApiKey.objects.get(pk=key.pk).revoked_at is not None
+    assert authenticate_api_key(token) is None

@@ -385,3 +385,15 @@ def test_forbidden_page_for_a_page_the_role_lacks(db, roles):
     r = client.get("/orders/")
     assert r.status_code == 403
     assert "Can view order" in r.content.decode()
+
+
+@pytest.mark.parametrize("amount", ["", "ten", "NaN", "1e999999"])
+def test_a_refund_amount_that_is_not_a_number_is_named_and_nothing_is_refunded(
+    admin_web, paid_order, amount
+):
+    invoice = paid_order.invoices.get()
+    page = admin_web.post(
+        f"/invoices/{invoice.number}/refund/", {"amount": amount, "confirmed": "yes"}, follow=True
+    )
+    assert "Refund not made" in page.content.decode()
+    assert Refund.objects.count() == 0

@@ -6,10 +6,9 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils import timezone
 
 from ordersight.accounts.models import ApiKey, ApiScope
-from ordersight.accounts.services import create_api_key
+from ordersight.accounts.services import create_api_key, revoke_api_key
 
 
 class ApiKeyCreateForm(forms.ModelForm):
@@ -62,5 +61,8 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     @admin.action(description="Revoke selected keys")
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
-        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
-        messages.success(request, f"Revoked {count} key(s).")
+        # Through the service, like the shell command, so revoking means one thing.
+        prefixes = list(queryset.filter(revoked_at__isnull=True).values_list("prefix", flat=True))
+        for prefix in prefixes:
+            revoke_api_key(prefix=prefix)
+        messages.success(request, f"Revoked {len(prefixes)} key(s).")

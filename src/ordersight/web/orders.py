@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
 from functools import partial
 from typing import Any
 
@@ -28,15 +27,14 @@ from ordersight.orders.filters import OrderFilterSet
 from ordersight.orders.models import (
     FulfillmentStatus,
     Order,
-    OrderSource,
     OrderStatus,
     OrderType,
 )
-from ordersight.orders.pricing import LineInput, OrderInput
 from ordersight.orders.transitions import FULFILLABLE, allowed_transitions, can_confirm
 from ordersight.payments.models import PaymentSystem
 from ordersight.web.access import actor_of, require_perm, run_service
 from ordersight.web.filter_panel import panel_fields
+from ordersight.web.forms import parse_new_order, rename_line_errors
 from ordersight.web.lists import PRESETS, export_response, list_page, selector_filters
 
 
@@ -219,98 +217,6 @@ def order_attribution(request: HttpRequest, number: int) -> HttpResponse:
     return redirect(back_to(request, order_url(number)))
 
 
-def _parse_decimal(raw: str, field: str, errors: dict[str, str]) -> Decimal | None:
-    raw = raw.strip().replace(",", ".")
-    if not raw:
-        return None
-    try:
-        value = Decimal(raw)
-    except InvalidOperation:
-        errors[field] = "not a number"
-        return None
-    if not value.is_finite():
-        errors[field] = "not a number"
-        return None
-    return value
-
-
-def _parse_new_order(
-    post: Any,
-) -> tuple[OrderInput | None, dict[str, str], list[dict[str, str]], list[int]]:
-    """Read the new-order form: the input, field errors, the lines as typed, and for each
-    line sent to the service the form row it came from (blank rows are skipped)."""
-    errors: dict[str, str] = {}
-    rows = list(
-        zip(
-            post.getlist("line_sku"),
-            post.getlist("line_name"),
-            post.getlist("line_unit_price"),
-            post.getlist("line_quantity"),
-            post.getlist("line_discount"),
-            strict=False,
-        )
-    )
-    typed = [
-        {"sku": s, "name": n, "unit_price": p, "quantity": q, "discount": d}
-        for s, n, p, q, d in rows
-    ]
-    lines = []
-    for i, row in enumerate(typed):
-        if not any(v.strip() for k, v in row.items() if k != "quantity"):
-            continue  # an untouched blank row
-        quantity_raw = row["quantity"].strip() or "1"
-        try:
-            quantity = int(quantity_raw)
-        except ValueError:
-            errors[f"lines[{i}].quantity"] = "a whole number"
-            quantity = 0
-        lines.append(
-            (
-                i,
-                LineInput(
-                    sku=row["sku"].strip() or None,
-                    name=row["name"].strip() or None,
-                    unit_price=_parse_decimal(row["unit_price"], f"lines[{i}].unit_price", errors),
-                    quantity=quantity,
-                    discount=_parse_decimal(row["discount"], f"lines[{i}].discount", errors)
-                    or Decimal(0),
-                ),
-            )
-        )
-    metadata: Any = {}
-    if post.get("metadata", "").strip():
-        try:
-            metadata = json.loads(post["metadata"])
-        except json.JSONDecodeError as exc:
-            errors["metadata"] = f"not valid JSON ({exc.msg})"
-    customer_raw = post.get("customer_id", "").strip()
-    rows = [i for i, _ in lines]
-    if errors:
-        return None, errors, typed, rows
-    data = OrderInput(
-        lines=[line for _, line in lines],
-        currency=post.get("currency") or None,
-        customer_id=int(customer_raw) if customer_raw.isdigit() else None,
-        source=OrderSource.MANUAL,
-        order_type=post.get("order_type") or OrderType.STANDARD,
-        status=post.get("status") or OrderStatus.OPEN,
-        metadata=metadata,
-        notes=post.get("notes", ""),
-    )
-    return data, errors, typed, rows
-
-
-def _rename_line_errors(fields: dict[str, str], rows: list[int]) -> dict[str, str]:
-    """Service errors number lines among the filled rows; name them by form row instead."""
-    renamed = {}
-    for key, message in fields.items():
-        if key.startswith("lines[") and "]" in key:
-            index = int(key[6 : key.index("]")])
-            key = f"lines[{rows[index] if index < len(rows) else index}]{key[key.index(']') + 1 :]}"
-        renamed[key] = message
-    return renamed
-
-
 @require_perm("orders.add_order")
 def new_order(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {
@@ -330,13 +236,13 @@ def new_order(request: HttpRequest) -> HttpResponse:
     }
     if request.method != "POST":
         return render(request, "orders/new_order.html", context)
-    data, errors, typed, rows = _parse_new_order(request.POST)
+    data, errors, typed, rows = parse_new_order(request.POST)
     context["lines"] = typed or context["lines"]
     if data is not None:
         try:
             order = services.create_order(data=data, actor=actor_of(request))
         except Invalid as exc:
-            errors = _rename_line_errors(exc.fields, rows)
+            errors = rename_line_errors(exc.fields, rows)
         else:
             messages.success(request, f"Order {order.number} created.")
             return redirect("web:order", number=order.number)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -16,6 +14,7 @@ from ordersight.payments.filters import InvoiceFilterSet
 from ordersight.payments.models import FeeRule, PaymentSystem
 from ordersight.web.access import actor_of, require_perm
 from ordersight.web.filter_panel import panel_fields
+from ordersight.web.forms import parse_decimal
 from ordersight.web.lists import PRESETS, export_response, list_page, selector_filters
 
 
@@ -56,15 +55,14 @@ def refund(request: HttpRequest, number: int) -> HttpResponse:
     """Refund in two steps: the first POST shows what will happen, the second does it."""
     invoice = selectors.get_invoice(number=number)
     back = reverse("web:order", kwargs={"number": invoice.order.number}) + "#payments"
-    raw = request.POST.get("amount", "").strip().replace(",", ".")
     reason = request.POST.get("reason", "")[:500]
     try:
-        try:
-            amount = Decimal(raw)
-        except InvalidOperation:
+        errors: dict[str, str] = {}
+        amount = parse_decimal(request.POST.get("amount", ""), "amount", errors)
+        if amount is None:
             raise Invalid(
-                "The amount is not a number.", fields={"amount": "not a number"}
-            ) from None
+                "Give the amount to refund as a number.", fields=errors or {"amount": "required"}
+            )
         services.check_refundable(invoice, amount)
         if request.POST.get("confirmed") != "yes":
             return render(

@@ -15,7 +15,7 @@ from ordersight.core.money import ZERO, format_money, round_money
 from ordersight.orders.events import record_event
 from ordersight.orders.models import Order, OrderEventKind
 from ordersight.orders.services import lock_order
-from ordersight.payments.gateways import GatewayUnavailable, gateway_for
+from ordersight.payments.gateways import Gateway, GatewayUnavailable, gateway_for
 from ordersight.payments.models import CAPTURED, FeeRule, Invoice, InvoiceStatus, PaymentSystem
 from ordersight.payments.selectors import order_money
 from ordersight.payments.services.invoicing import new_invoices, next_installment
@@ -194,21 +194,10 @@ def record_manual_payment(
     return invoice
 
 
-@transaction.atomic
-def charge_invoice(
-    *,
-    invoice: Invoice,
-    payment_system: PaymentSystem,
-    card_token: str,
-    one_click: bool = False,
-    actor: Actor,
-) -> Invoice:
-    """Charge a pending invoice through the payment system's gateway.
-
-    The row lock is held across the gateway call, and the call's idempotency key is the
-    invoice number, so neither a second worker nor a retry can charge the invoice twice.
-    """
-    order, invoice = lock_invoice(invoice)
+def _gateway_to_charge(
+    order: Order, invoice: Invoice, payment_system: PaymentSystem, one_click: bool
+) -> Gateway:
+    """The gateway that may charge this invoice now; raises naming what stands in the way."""
     refuse_payment_on_closed_order(order)
     if invoice.status != InvoiceStatus.PENDING:
         hint = " Retry it to make a new attempt." if invoice.status == InvoiceStatus.FAILED else ""
@@ -227,6 +216,25 @@ def charge_invoice(
             f"{payment_system.name} has no one-click payments.",
             fields={"one_click": "not supported by this payment system"},
         )
+    return gateway
+
+
+@transaction.atomic
+def charge_invoice(
+    *,
+    invoice: Invoice,
+    payment_system: PaymentSystem,
+    card_token: str,
+    one_click: bool = False,
+    actor: Actor,
+) -> Invoice:
+    """Charge a pending invoice through the payment system's gateway.
+
+    The row lock is held across the gateway call, and the call's idempotency key is the
+    invoice number, so neither a second worker nor a retry can charge the invoice twice.
+    """
+    order, invoice = lock_invoice(invoice)
+    gateway = _gateway_to_charge(order, invoice, payment_system, one_click)
     now = timezone.now()
     try:
         result = gateway.charge(

@@ -66,31 +66,13 @@ def new_invoices(
     return invoices
 
 
-@transaction.atomic
-def issue_invoices(
-    *,
+def _plan(
     order: Order,
-    installments: int | None = None,
-    amounts: Sequence[Decimal] | None = None,
-    actor: Actor,
-) -> list[Invoice]:
-    """Invoice what is not yet invoiced: one invoice, or a plan when the offer allows it."""
-    order = lock_order(order)
-    if order.status not in OPEN_FOR_PAYMENT:
-        raise Conflict(
-            f"Order {order.number} is {order.status}; it cannot be invoiced.",
-            fields={"status": order.status},
-        )
-    if installments is not None and amounts is not None:
-        raise Invalid(
-            "Give installments or amounts, not both.",
-            fields={"installments": "give installments or amounts, not both"},
-        )
-    outstanding = order.total - order_money(order=order)["invoiced"]
-    if outstanding <= 0:
-        raise Conflict(
-            f"Order {order.number} is fully invoiced.", fields={"order": "nothing left to invoice"}
-        )
+    outstanding: Decimal,
+    installments: int | None,
+    amounts: Sequence[Decimal] | None,
+) -> list[Decimal]:
+    """The invoice amounts: as given (adding up to what is outstanding), or N equal parts."""
     if amounts is not None:
         plan = list(amounts)
         if not plan:
@@ -116,6 +98,35 @@ def issue_invoices(
                 fields={"installments": "too many for the amount"},
             )
         plan = _split(outstanding, count, order.currency)
+    return plan
+
+
+@transaction.atomic
+def issue_invoices(
+    *,
+    order: Order,
+    installments: int | None = None,
+    amounts: Sequence[Decimal] | None = None,
+    actor: Actor,
+) -> list[Invoice]:
+    """Invoice what is not yet invoiced: one invoice, or a plan when the offer allows it."""
+    order = lock_order(order)
+    if order.status not in OPEN_FOR_PAYMENT:
+        raise Conflict(
+            f"Order {order.number} is {order.status}; it cannot be invoiced.",
+            fields={"status": order.status},
+        )
+    if installments is not None and amounts is not None:
+        raise Invalid(
+            "Give installments or amounts, not both.",
+            fields={"installments": "give installments or amounts, not both"},
+        )
+    outstanding = order.total - order_money(order=order)["invoiced"]
+    if outstanding <= 0:
+        raise Conflict(
+            f"Order {order.number} is fully invoiced.", fields={"order": "nothing left to invoice"}
+        )
+    plan = _plan(order, outstanding, installments, amounts)
     if len(plan) > 1 and not _allows_partial_payments(order):
         raise Conflict(
             f"Order {order.number} has an offer without partial payments; it takes one invoice.",
