@@ -388,3 +388,31 @@ def test_an_unpaid_or_paid_order_cannot_be_confirmed(admin, catalog, card):
     r = _api(admin, f"orders/{unpaid.number}/confirm")
     assert r.status_code == 409
     assert b"Confirm partial payments" not in admin.get(f"/orders/{unpaid.number}/").content
+
+
+def test_a_sales_manager_cannot_import_a_new_order_as_already_completed(manager, catalog):
+    r = _api(
+        manager,
+        "orders/bulk",
+        {
+            "orders": [
+                {
+                    "source": "storefront",
+                    "external_id": "new-1",
+                    "lines": [{"sku": "TEE-M"}],
+                    "status": "completed",
+                },
+                {
+                    "source": "storefront",
+                    "external_id": "new-2",
+                    "lines": [{"sku": "TEE-M"}],
+                    "status": "cancelled",
+                },
+            ]
+        },
+    )
+    first, second = r.json()["results"]
+    assert first["result"] == "error"
+    assert first["fields"] == {"permission": "payments.confirm_partial_payments"}
+    assert second["result"] == "created"
+    assert not Order.objects.filter(external_id="new-1").exists()

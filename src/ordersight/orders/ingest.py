@@ -28,7 +28,7 @@ from ordersight.orders.pricing import (
     prepare_order,
 )
 from ordersight.orders.services import created_payload, save_new_orders, transition_order
-from ordersight.orders.transitions import LINES_EDITABLE
+from ordersight.orders.transitions import LINES_EDITABLE, check_may_reach
 
 
 @dataclass
@@ -165,6 +165,7 @@ def _upsert(items: Sequence[OrderInput | Invalid], actor: Actor) -> list[ItemRes
                 result.number = existing[key].number
             else:
                 attribution.check_may_name(actor, prepared)
+                check_may_reach(prepared.order, prepared.order.status, actor)
                 to_create.append((result, prepared))
         except (Invalid, Conflict, Forbidden) as exc:
             result.message, result.fields = exc.message, exc.fields

@@ -51,6 +51,12 @@ def check_transition(order: Order, to: str, actor: Actor) -> None:
     """Raise Conflict for a move the table forbids, Forbidden for one the actor may not make."""
     if to not in TRANSITIONS[order.status]:
         raise transition_conflict(order, to)
+    check_may_reach(order, to, actor)
+
+
+def check_may_reach(order: Order, to: str, actor: Actor) -> None:
+    """Forbidden unless the actor may put the order in status `to` given its money; also
+    asked of an imported order that arrives already completed or declined."""
     perm = permission_for(order, to)
     if perm is not None and not actor.has_perm(perm):
         what = (
