@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import factory
 from django.contrib.auth import get_user_model
+from django.test import Client
 from django.utils import timezone
 
 from ordersight.catalog.models import Category, Offer, Variant
@@ -87,3 +88,17 @@ class OrderFactory(factory.django.DjangoModelFactory):
                 quantity=1,
                 total=self.subtotal,
             )
+
+
+def signed_in(roles: dict, role: str | None, username: str) -> Client:
+    """A test client signed in as a new user with `role` ("Owner" is the superuser)."""
+    user = UserFactory(username=username)
+    if role == "Owner":
+        user.is_superuser = True
+        user.save()
+    elif role:
+        user.groups.add(roles[role])
+    client = Client()
+    client.force_login(user)
+    client.user = user
+    return client

@@ -6,6 +6,7 @@ Each one failed before the order lifecycle and the rules moved into the services
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import partial
 
 import pytest
 from django.test import Client
@@ -22,19 +23,6 @@ from tests import factories
 SYSTEM = Actor.system()
 
 
-def _session(roles, role: str | None, username: str) -> Client:
-    user = factories.UserFactory(username=username)
-    if role == "Owner":
-        user.is_superuser = True
-        user.save()
-    elif role:
-        user.groups.add(roles[role])
-    client = Client()
-    client.force_login(user)
-    client.user = user
-    return client
-
-
 def _api(client: Client, path: str, body=None, method: str = "post"):
     return getattr(client, method)(
         f"/api/v1/{path}", data=body if body is not None else {}, content_type="application/json"
@@ -48,17 +36,27 @@ def card(db) -> PaymentSystem:
 
 @pytest.fixture
 def admin(roles) -> Client:
-    return _session(roles, "Admin", "alice")
+    return factories.signed_in(roles, "Admin", "alice")
 
 
 @pytest.fixture
 def manager(roles) -> Client:
-    return _session(roles, "Sales manager", "mia")
+    return factories.signed_in(roles, "Sales manager", "mia")
 
 
 @pytest.fixture
 def other_manager(roles) -> Client:
-    return _session(roles, "Sales manager", "max")
+    return factories.signed_in(roles, "Sales manager", "max")
+
+
+def _resend(post, customer=None, external_id: str = "web-1", **fields) -> dict:
+    """Send one order through `POST /orders/bulk` (by an API key or a session); its result."""
+    item = {"source": "storefront", "external_id": external_id, "lines": [{"sku": "COURSE-1"}]}
+    if customer is not None:
+        item["customer_id"] = customer.pk
+    r = post("orders/bulk", {"orders": [item | fields]})
+    assert r.status_code == 200, r.content
+    return r.json()["results"][0]
 
 
 def _course_ingested(external_id: str = "web-1", **extra) -> OrderInput:
@@ -92,22 +90,13 @@ def partly_paid(catalog, customer, card) -> Order:
 
 
 def test_bulk_reingest_with_a_lower_total_makes_the_order_overpaid_and_completed(api, partly_paid):
-    r = api.post(
-        "orders/bulk",
-        {
-            "orders": [
-                {
-                    "source": "storefront",
-                    "external_id": "web-1",
-                    "customer_id": partly_paid.customer_id,
-                    "currency": "USD",
-                    "lines": [{"name": "Course, discounted", "unit_price": "100.00"}],
-                }
-            ]
-        },
+    item = _resend(
+        api.post,
+        partly_paid.customer,
+        currency="USD",
+        lines=[{"name": "Course, discounted", "unit_price": "100.00"}],
     )
-    assert r.status_code == 200, r.content
-    assert r.json()["results"][0]["result"] == "updated", r.json()
+    assert item["result"] == "updated", item
     order = api.get(f"orders/{partly_paid.number}").json()
     assert order["total"] == "100.00"
     assert (order["payment_status"], order["status"]) == ("overpaid", "completed")
@@ -162,23 +151,7 @@ def test_a_sales_manager_cannot_reattribute_an_order_through_bulk_ingest(
         manager, f"orders/{order.number}/sales-attribution/confirm", {"manager_id": None}
     )
     assert refused.status_code == 403
-    r = _api(
-        manager,
-        "orders/bulk",
-        {
-            "orders": [
-                {
-                    "source": "storefront",
-                    "external_id": "web-1",
-                    "customer_id": customer.pk,
-                    "lines": [{"sku": "COURSE-1"}],
-                    "sales_manager_id": other_manager.user.pk,
-                }
-            ]
-        },
-    )
-    assert r.status_code == 200
-    item = r.json()["results"][0]
+    item = _resend(partial(_api, manager), customer, sales_manager_id=other_manager.user.pk)
     assert item["result"] == "error"
     assert item["fields"] == {"permission": "orders.manage_sales_attribution"}
     order.refresh_from_db()
@@ -190,22 +163,8 @@ def test_reattribution_through_bulk_ingest_clears_the_confirmation(
     admin, manager, other_manager, catalog, customer, card, api
 ):
     order = _completed_confirmed(admin, catalog, customer, card, manager.user)
-    r = api.post(
-        "orders/bulk",
-        {
-            "orders": [
-                {
-                    "source": "storefront",
-                    "external_id": "web-1",
-                    "customer_id": customer.pk,
-                    "lines": [{"sku": "COURSE-1"}],
-                    "status": "completed",
-                    "sales_manager_id": other_manager.user.pk,
-                }
-            ]
-        },
-    )
-    assert r.json()["results"][0]["result"] == "updated", r.json()
+    item = _resend(api.post, customer, status="completed", sales_manager_id=other_manager.user.pk)
+    assert item["result"] == "updated", item
     order.refresh_from_db()
     assert order.sales_manager == other_manager.user
     assert order.sales_confirmed_by is None and order.sales_confirmed_at is None
@@ -215,22 +174,8 @@ def test_bulk_ingest_that_names_nobody_keeps_the_confirmed_attribution(
     admin, manager, catalog, customer, card, api
 ):
     order = _completed_confirmed(admin, catalog, customer, card, manager.user)
-    r = api.post(
-        "orders/bulk",
-        {
-            "orders": [
-                {
-                    "source": "storefront",
-                    "external_id": "web-1",
-                    "customer_id": customer.pk,
-                    "lines": [{"sku": "COURSE-1"}],
-                    "status": "completed",
-                    "notes": "gift",
-                }
-            ]
-        },
-    )
-    assert r.json()["results"][0]["result"] == "updated", r.json()
+    item = _resend(api.post, customer, status="completed", notes="gift")
+    assert item["result"] == "updated", item
     order.refresh_from_db()
     assert order.sales_manager == manager.user and order.sales_confirmed_at is not None
 
@@ -239,22 +184,7 @@ def test_a_sales_manager_cannot_complete_an_unpaid_order_through_bulk_ingest(
     manager, catalog, customer
 ):
     (result,) = upsert_orders(items=[_course_ingested(customer_id=customer.pk)], actor=SYSTEM)
-    r = _api(
-        manager,
-        "orders/bulk",
-        {
-            "orders": [
-                {
-                    "source": "storefront",
-                    "external_id": "web-1",
-                    "customer_id": customer.pk,
-                    "lines": [{"sku": "COURSE-1"}],
-                    "status": "completed",
-                }
-            ]
-        },
-    )
-    item = r.json()["results"][0]
+    item = _resend(partial(_api, manager), customer, status="completed")
     assert item["result"] == "error"
     assert item["fields"] == {"permission": "payments.confirm_partial_payments"}
     assert Order.objects.get(number=result.number).status == "open"
@@ -264,21 +194,7 @@ def test_bulk_ingest_status_changes_follow_the_transition_table(api, catalog, cu
     upsert_orders(
         items=[_course_ingested(customer_id=customer.pk, status="cancelled")], actor=SYSTEM
     )
-    r = api.post(
-        "orders/bulk",
-        {
-            "orders": [
-                {
-                    "source": "storefront",
-                    "external_id": "web-1",
-                    "lines": [{"sku": "COURSE-1"}],
-                    "customer_id": customer.pk,
-                    "status": "open",
-                }
-            ]
-        },
-    )
-    item = r.json()["results"][0]
+    item = _resend(api.post, customer, status="open")
     assert item["result"] == "error" and "cannot become open" in item["message"]
 
 
@@ -327,7 +243,7 @@ def test_declining_an_order_that_took_money_needs_the_permission(manager, admin,
 def test_a_sales_manager_cannot_name_someone_else_in_a_sales_plan(
     roles, manager, catalog, customer, named_role
 ):
-    named = _session(roles, named_role, "named").user
+    named = factories.signed_in(roles, named_role, "named").user
     api = _api(
         manager,
         f"customers/{customer.pk}/sales-plan",
@@ -347,7 +263,7 @@ def test_a_sales_manager_cannot_name_someone_else_in_a_sales_plan(
 def test_only_a_sales_manager_can_be_named_even_by_an_admin(
     roles, admin, catalog, customer, named_role
 ):
-    named = _session(roles, named_role, "named").user
+    named = factories.signed_in(roles, named_role, "named").user
     api = _api(
         admin, f"customers/{customer.pk}/sales-plan", {"offer_number": 201, "manager_id": named.pk}
     )

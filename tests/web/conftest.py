@@ -13,28 +13,19 @@ from ordersight.payments.models import PaymentSystem
 from tests import factories
 
 
-def _client_for(roles, role: str, username: str) -> Client:
-    user = factories.UserFactory(username=username)
-    user.groups.add(roles[role])
-    client = Client()
-    client.force_login(user)
-    client.user = user
-    return client
-
-
 @pytest.fixture
 def admin_web(roles) -> Client:
-    return _client_for(roles, "Admin", "alice")
+    return factories.signed_in(roles, "Admin", "alice")
 
 
 @pytest.fixture
 def viewer_web(roles) -> Client:
-    return _client_for(roles, "Viewer", "vera")
+    return factories.signed_in(roles, "Viewer", "vera")
 
 
 @pytest.fixture
 def manager_web(roles) -> Client:
-    return _client_for(roles, "Sales manager", "mia")
+    return factories.signed_in(roles, "Sales manager", "mia")
 
 
 @pytest.fixture
