@@ -31,16 +31,19 @@ class RefundResult:
     transaction_id: str
 
 
+@dataclass(frozen=True)
+class ChargeRequest:
+    """One charge: the same idempotency key always gets the same answer."""
+
+    amount: Decimal
+    currency: str
+    token: str
+    idempotency_key: str
+    one_click: bool = False
+
+
 class Gateway(Protocol):
-    def charge(
-        self,
-        *,
-        amount: Decimal,
-        currency: str,
-        token: str,
-        idempotency_key: str,
-        one_click: bool = False,
-    ) -> ChargeResult: ...
+    def charge(self, request: ChargeRequest) -> ChargeResult: ...
 
     def refund(
         self, *, transaction_id: str, amount: Decimal, currency: str, idempotency_key: str
@@ -73,15 +76,8 @@ class TestGateway:
     def _id(prefix: str, key: str) -> str:
         return f"{prefix}_{hashlib.sha256(key.encode()).hexdigest()[:20]}"
 
-    def charge(
-        self,
-        *,
-        amount: Decimal,
-        currency: str,
-        token: str,
-        idempotency_key: str,
-        one_click: bool = False,
-    ) -> ChargeResult:
+    def charge(self, request: ChargeRequest) -> ChargeResult:
+        token, idempotency_key = request.token, request.idempotency_key
         with self._lock:
             if idempotency_key in self._results:
                 return self._results[idempotency_key]  # type: ignore[return-value]
@@ -103,7 +99,7 @@ class TestGateway:
             result = ChargeResult(
                 True,
                 transaction_id=self._id("ch", idempotency_key),
-                one_click=one_click or token == "tok_one_click",
+                one_click=request.one_click or token == "tok_one_click",
             )
         else:
             result = ChargeResult(

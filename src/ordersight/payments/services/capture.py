@@ -15,7 +15,12 @@ from ordersight.core.money import ZERO, format_money, round_money
 from ordersight.orders.events import record_event
 from ordersight.orders.models import Order, OrderEventKind
 from ordersight.orders.services import lock_order
-from ordersight.payments.gateways import Gateway, GatewayUnavailable, gateway_for
+from ordersight.payments.gateways import (
+    ChargeRequest,
+    Gateway,
+    GatewayUnavailable,
+    gateway_for,
+)
 from ordersight.payments.models import CAPTURED, FeeRule, Invoice, InvoiceStatus, PaymentSystem
 from ordersight.payments.selectors import order_money
 from ordersight.payments.services.invoicing import new_invoices, next_installment
@@ -238,11 +243,13 @@ def charge_invoice(
     now = timezone.now()
     try:
         result = gateway.charge(
-            amount=invoice.amount,
-            currency=invoice.currency,
-            token=card_token,
-            idempotency_key=f"invoice-{invoice.number}",
-            one_click=one_click,
+            ChargeRequest(
+                amount=invoice.amount,
+                currency=invoice.currency,
+                token=card_token,
+                idempotency_key=f"invoice-{invoice.number}",
+                one_click=one_click,
+            )
         )
     except GatewayUnavailable as exc:
         invoice.attempted_at = now
