@@ -95,10 +95,20 @@ _SQLITE_OPTIONS = {
 }
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
+# Connections per process to PostgreSQL: a bounded pool shared by every request thread.
+# Persistent per-thread connections (CONN_MAX_AGE) grew without bound under ASGI, where each
+# thread that touched the database kept its own; the pool caps them and queues the rest.
+DB_POOL_MIN = int(os.environ.get("DB_POOL_MIN", 1))
+DB_POOL_MAX = int(os.environ.get("DB_POOL_MAX", 8))
+DB_POOL_TIMEOUT = float(os.environ.get("DB_POOL_TIMEOUT", 30))
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
     if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         DATABASES["default"]["OPTIONS"] = dict(_SQLITE_OPTIONS)
+    else:
+        DATABASES["default"]["OPTIONS"] = {
+            "pool": {"min_size": DB_POOL_MIN, "max_size": DB_POOL_MAX, "timeout": DB_POOL_TIMEOUT}
+        }
 else:
     DATABASES = {
         "default": {
@@ -142,13 +152,17 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
-WHITENOISE_USE_FINDERS = DEBUG
+# Static files are served by WhiteNoise in every mode: collected by `ordersight serve`, and
+# found in the installed packages when nothing was collected, so no manual step can leave
+# the staff app unstyled.
+WHITENOISE_USE_FINDERS = True
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/orders/"
 LOGOUT_REDIRECT_URL = "/login/"
 
 # Bulk ingest takes up to 1,000 orders in one body; anything past this is refused with 413.
-DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("MAX_REQUEST_BYTES", 8 * 1024 * 1024))
+MAX_REQUEST_BYTES = int(os.environ.get("MAX_REQUEST_BYTES", 8 * 1024 * 1024))
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
 
 IDEMPOTENCY_TTL_HOURS = 24
 
@@ -160,5 +174,21 @@ LOGGING = {
 }
 
 if not DEBUG:
+    # Production: HTTPS only. Behind a TLS-terminating proxy, set
+    # SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO so Django knows the request was HTTPS
+    # (the proxy must overwrite that header); see README, "Run in production".
     SESSION_COOKIE_SECURE = _env_bool("SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = _env_bool("SECURE_COOKIES", True)
+    SECURE_SSL_REDIRECT = _env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", 31_536_000))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = _env_bool("SECURE_HSTS_PRELOAD", False)
+    if not SECURE_HSTS_PRELOAD:
+        # Preloading is a promise to browser vendors that the whole domain stays on HTTPS
+        # for good; that is the operator's decision, not a default.
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
+    _proxy_header = os.environ.get("SECURE_PROXY_SSL_HEADER", "")
+    if _proxy_header:
+        SECURE_PROXY_SSL_HEADER = (_proxy_header, "https")
+    # Health checks from the proxy or the orchestrator come over plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]

@@ -91,9 +91,9 @@ def _drop_postgres_database(name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    data_dir = tmp_path_factory.mktemp("browser-server")
+def _prepare(data_dir: Path) -> dict[str, str]:
+    """Demo data, the owner and a viewer in a fresh data directory (and PostgreSQL database
+    on PostgreSQL runs); the environment a server for it runs with."""
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     env.update(
         {
@@ -105,6 +105,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     db_url, db_name = _postgres_database(env)
     if db_url:
         env["DATABASE_URL"] = db_url
+        env["TEST_DB_NAME"] = db_name or ""
     run = [sys.executable, "-m", "ordersight"]
     subprocess.run(
         [*run, "demo", "--no-serve", "--orders", "80"],
@@ -121,45 +122,89 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         text=True,
         timeout=120,
     ).stdout
-    token = next(line[6:] for line in out.splitlines() if line.startswith("TOKEN="))
-    port = _free_port()
+    env["TEST_TOKEN"] = next(line[6:] for line in out.splitlines() if line.startswith("TOKEN="))
+    return env
+
+
+def _run_server(
+    data_dir: Path, env: dict[str, str], command: list[str], url: str
+) -> Iterator[Server]:
+    """Start `command`, wait until it answers, yield it, and stop it (and its database)."""
     log = open(data_dir / "server.log", "w")  # noqa: SIM115 - kept open while it runs
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "ordersight.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 90
     while True:
         try:
             with urllib.request.urlopen(f"{url}/login/", timeout=2):
                 break
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
+                process.terminate()
                 raise RuntimeError((data_dir / "server.log").read_text()) from None
             time.sleep(0.3)
     password = (data_dir / "demo-login.txt").read_text().strip()
     try:
-        yield Server(url=url, owner_password=password, token=token)
+        yield Server(url=url, owner_password=password, token=env["TEST_TOKEN"])
     finally:
         process.terminate()
-        process.wait(timeout=15)
+        process.wait(timeout=30)
         log.close()
-        if db_name:
-            _drop_postgres_database(db_name)
+        if env.get("TEST_DB_NAME"):
+            _drop_postgres_database(env["TEST_DB_NAME"])
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The app as the demo runs it: uvicorn with DEBUG on."""
+    data_dir = tmp_path_factory.mktemp("browser-server")
+    env = _prepare(data_dir)
+    port = _free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "ordersight.asgi:application",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+    ]
+    yield from _run_server(data_dir, env, command, f"http://127.0.0.1:{port}")
+
+
+@pytest.fixture(scope="session")
+def production_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The app through the production path: `ordersight serve` with DEBUG off, two web
+    workers and the Huey consumer. Plain HTTP on 127.0.0.1, so the HTTPS redirect and
+    secure cookies are turned off the way an operator behind a local proxy would."""
+    data_dir = tmp_path_factory.mktemp("production-server")
+    env = _prepare(data_dir)
+    env.update(
+        {
+            "DEBUG": "0",
+            "SECRET_KEY": uuid.uuid4().hex * 2,
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "SECURE_SSL_REDIRECT": "0",
+            "SECURE_COOKIES": "0",
+            "SECURE_HSTS_SECONDS": "0",
+        }
+    )
+    port = _free_port()
+    # Several web workers need PostgreSQL (live updates cross processes by NOTIFY).
+    workers = "2" if "DATABASE_URL" in env else "1"
+    command = [
+        sys.executable,
+        "-m",
+        "ordersight",
+        "serve",
+        "--port",
+        str(port),
+        "--workers",
+        workers,
+    ]
+    yield from _run_server(data_dir, env, command, f"http://127.0.0.1:{port}")
 
 
 @pytest.fixture(scope="session")

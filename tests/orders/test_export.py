@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from ordersight.core.csv_stream import neutralised
+from ordersight.core.csv_stream import needs_neutralising, neutralised
 from ordersight.orders.models import Order
 from ordersight.orders.selectors import ORDER_EXPORT_COLUMNS
 from tests import factories
@@ -94,21 +94,53 @@ def test_export_sql_survives_query_logging(api, catalog):
     assert rows[0]["total"] == "19.90" and rows[0]["created_at"].endswith("Z")
 
 
-@pytest.mark.parametrize(
-    ("notes", "cell"),
-    [
-        ("=1+1", "'=1+1"),
-        ("+1", "'+1"),
-        ("-1", "'-1"),
-        ("@SUM(A1)", "'@SUM(A1)"),
-        ("\tx", "'\tx"),
-        ("\rx", "'\rx"),
-        ("a=b", "a=b"),
-        ("it's fine", "it's fine"),
-        ("", ""),
-    ],
-)
-def test_neutralisation_of_each_formula_prefix(db, notes, cell):
+HOSTILE = [
+    "=1+1",
+    "+1",
+    "-1",
+    "@SUM(A1)",
+    "\tx",
+    "\rx",
+    " =cmd|' /C calc'!A0",
+    '\n=HYPERLINK("http://x")',
+    "\u00a0=1+1",
+    "\u3000+1",
+    "\uff1d1+1",
+    "\uff20SUM(A1)",
+    "  \t @x",
+]
+HARMLESS = ["a=b", "it's fine", "", "   ", "1-2", "x\r=1"]
+
+
+@pytest.mark.parametrize("notes", HOSTILE + HARMLESS)
+def test_neutralisation_by_the_first_non_blank_character(db, notes):
     order = factories.OrderFactory(notes=notes)
     safe = Order.objects.annotate(safe=neutralised("notes")).get(pk=order.pk).safe
-    assert safe == cell
+    expected = "'" + notes if needs_neutralising(notes) else notes
+    assert safe == expected
+    assert needs_neutralising(notes) == (notes in HOSTILE)
+
+
+def test_hostile_cells_stay_in_their_row_and_column(api, db):
+    cells = [*HOSTILE, "line one\rline two", 'quote " inside', "comma, inside"]
+    for i, notes in enumerate(cells):
+        factories.OrderFactory(notes=notes, external_id=f"x{i}")
+    body = b"".join(api.get("orders/export.csv").streaming_content).decode()
+    rows = list(csv.reader(io.StringIO(body, newline="")))
+    header, data = rows[0], rows[1:]
+    assert len(data) == len(cells)
+    notes_at = header.index("notes")
+    exported = {row[header.index("external_id")]: row[notes_at] for row in data}
+    for i, notes in enumerate(cells):
+        cell = exported[f"x{i}"]
+        assert cell == ("'" + notes if needs_neutralising(notes) else notes)
+        assert not needs_neutralising(cell)
+        assert all(len(row) == len(header) for row in data)
+
+
+def test_every_field_is_quoted_so_a_bare_cr_cannot_split_a_row(api, db):
+    factories.OrderFactory(notes="a\rb")
+    body = b"".join(api.get("orders/export.csv").streaming_content).decode()
+    lines = body.split("\n")
+    assert lines[0].startswith('"number","created_at"')
+    assert lines[1].startswith('"') and '"a\rb"' in lines[1]

@@ -328,9 +328,9 @@ def test_payments_list_filters_and_export(api, card, bank, tee_order, course_ord
 
     export = api.get("payments/export.csv", status="succeeded")
     text = b"".join(export.streaming_content).decode().splitlines()
-    assert text[0].startswith("invoice_number,order_number")
+    assert text[0].startswith('"invoice_number","order_number"')
     assert len(text) == 3
-    assert any(",yes," in line for line in text[1:])
+    assert any(',"yes",' in line for line in text[1:])
 
 
 def test_payments_filter_by_customer_and_date_range(api, card, catalog, customer):

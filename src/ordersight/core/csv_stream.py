@@ -21,13 +21,33 @@ from django.http import HttpRequest, StreamingHttpResponse
 
 from ordersight.core.money import MINOR_UNITS
 
-# Cells starting with these are read as formulas by spreadsheet programs.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# Spreadsheet programs read a cell as a formula when its first non-blank character is one of
+# these (the fullwidth forms too, which some of them fold to ASCII). A cell that starts with
+# a tab or a carriage return is treated as hostile as well.
+FORMULA_STARTS = ("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+BLANKS = (" ", "\t", "\r", "\n", "\u00a0", "\u3000", "\u2007", "\u202f")
+ALWAYS = ("\t", "\r")
 CHUNK_BYTES = 64 * 1024
 
 
+def needs_neutralising(text: str) -> bool:
+    """The rule the SQL below applies, in Python (tests hold the two to each other)."""
+    if text[:1] in ALWAYS:
+        return True
+    return text.lstrip("".join(BLANKS))[:1] in FORMULA_STARTS
+
+
+def _sqlite_chars(chars: tuple[str, ...]) -> str:
+    return " || ".join(f"char({ord(c)})" for c in chars)
+
+
+def _regex_class(chars: tuple[str, ...]) -> str:
+    # Escapes like \u003d belong to PostgreSQL's regular expressions, not to the literal.
+    return "".join(f"\\u{ord(c):04x}" for c in chars)
+
+
 class Neutralised(Func):
-    """The text, with a leading apostrophe when it would start a formula.
+    """The text, with a leading apostrophe when a spreadsheet would read it as a formula.
 
     On PostgreSQL the argument appears once in the SQL: a CASE over each prefix repeats it,
     and when the argument is itself an expression (a subquery, say) the database evaluates
@@ -37,23 +57,24 @@ class Neutralised(Func):
     output_field = CharField()
 
     def as_sqlite(self, compiler, connection, **extra):
-        starts = ", ".join(f"char({ord(p)})" for p in FORMULA_PREFIXES)
+        starts = ", ".join(f"char({ord(c)})" for c in FORMULA_STARTS)
+        always = ", ".join(f"char({ord(c)})" for c in ALWAYS)
+        first = f"substr(ltrim(%(expressions)s, {_sqlite_chars(BLANKS)}), 1, 1)"
+        hostile = f"substr(%(expressions)s, 1, 1) IN ({always}) OR {first} IN ({starts})"
         return self.as_sql(
             compiler,
             connection,
-            template=(
-                f"CASE WHEN substr(%(expressions)s, 1, 1) IN ({starts}) "
-                "THEN '''' || %(expressions)s ELSE %(expressions)s END"
-            ),
+            template=(f"CASE WHEN {hostile} THEN '''' || %(expressions)s ELSE %(expressions)s END"),
         )
 
     def as_postgresql(self, compiler, connection, **extra):
-        pattern = "".join(f"\\x{ord(p):02x}" for p in FORMULA_PREFIXES)
+        pattern = (
+            f"^([{_regex_class(ALWAYS)}]|[{_regex_class(BLANKS)}]*[{_regex_class(FORMULA_STARTS)}])"
+        )
         return self.as_sql(
             compiler,
             connection,
-            # Escapes like \x3d belong to PostgreSQL's regular expressions, not to the literal.
-            template=f"regexp_replace(%(expressions)s, '^([{pattern}])', '''\\1')",
+            template=f"regexp_replace(%(expressions)s, '{pattern}', '''\\1')",
         )
 
 
@@ -137,7 +158,9 @@ def _rows_via_copy(queryset: QuerySet, using: str) -> Iterator[bytes]:
     connection = connections[using]
     with connection.cursor() as cursor:
         raw = cursor.cursor  # the psycopg cursor under Django's wrapper
-        with raw.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params) as copy:
+        # Every field quoted, so a bare CR or LF inside a cell can never end the row.
+        copy_sql = f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, FORCE_QUOTE *)"
+        with raw.copy(copy_sql, params) as copy:
             buffer = bytearray()
             for data in copy:
                 buffer += data
@@ -150,7 +173,7 @@ def _rows_via_copy(queryset: QuerySet, using: str) -> Iterator[bytes]:
 
 def _rows_via_iterator(queryset: QuerySet) -> Iterator[bytes]:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
     for row in queryset.iterator(chunk_size=2000):
         writer.writerow(row)
         if out.tell() >= CHUNK_BYTES:
@@ -164,7 +187,7 @@ def _rows_via_iterator(queryset: QuerySet) -> Iterator[bytes]:
 def csv_chunks(queryset: QuerySet, header: Sequence[str]) -> Iterator[bytes]:
     """The header line, then the rows of a `values_list` queryset, as CSV bytes in chunks."""
     out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerow(header)
+    csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL).writerow(header)
     yield out.getvalue().encode()
     using = queryset.db
     if connections[using].vendor == "postgresql":

@@ -46,7 +46,7 @@ INVOICE_LIST = ListSpec(
         ("one_click", yes_no("paid_in_one_click")),
         ("customer_name", neutralised("order__customer__name")),
         ("buyer_comment", neutralised("buyer_comment")),
-        ("failure_code", "failure_code"),
+        ("failure_code", neutralised("failure_code")),
     ),
     filename="payments.csv",
 )

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
+from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
@@ -20,6 +21,13 @@ KEEPALIVE_SECONDS = 15
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     return redirect("web:orders")
+
+
+def healthz(request: HttpRequest) -> HttpResponse:
+    """For the proxy or orchestrator: 200 when the database answers."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return HttpResponse("ok", content_type="text/plain")
 
 
 def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -47,6 +55,9 @@ async def live_events(request: HttpRequest) -> HttpResponse:
     user = await request.auser()
     if not user.is_authenticated:
         return HttpResponse(status=401)
+    # The stream carries order numbers and statuses: only for those who may view orders.
+    if not await user.ahas_perm("orders.view_order"):
+        return HttpResponse("Your role may not view orders.", status=403)
     order = request.GET.get("order")
     if order is not None and not order.isdigit():
         return HttpResponse("order must be a number", status=400)

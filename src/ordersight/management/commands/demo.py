@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import signal
-import subprocess
-import sys
-import time
 from typing import Any
 
 from django.conf import settings
@@ -17,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from ordersight.accounts.roles import OWNER
 from ordersight.demo import ORDER_COUNT, load_demo_data
+from ordersight.management.processes import supervise, uvicorn_command, worker_command
 
 OWNER_USERNAME = "owner"
 
@@ -77,43 +74,6 @@ class Command(BaseCommand):
         self._serve(options["host"], options["port"])
 
     def _serve(self, host: str, port: str) -> None:
-        processes = [
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "uvicorn",
-                    "ordersight.asgi:application",
-                    "--host",
-                    host,
-                    "--port",
-                    port,
-                    "--log-level",
-                    "warning",
-                ]
-            ),
-            subprocess.Popen([sys.executable, "-m", "ordersight", "run_huey"]),
-        ]
         self.stdout.write("Web server and worker running; Ctrl-C stops both.")
-
-        def stop(*_: Any) -> None:
-            raise KeyboardInterrupt
-
-        signal.signal(signal.SIGTERM, stop)
-        try:
-            while all(p.poll() is None for p in processes):
-                time.sleep(0.5)
-        except KeyboardInterrupt:
-            pass
-        finally:
-            for process in processes:
-                if process.poll() is None:
-                    process.terminate()
-            for process in processes:
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-        failed = [p.args[2] for p in processes if p.returncode not in (0, None, -15)]
-        if failed:
-            self.stderr.write(f"stopped: {', '.join(map(str, failed))} exited with an error")
+        commands = [uvicorn_command(host, port, ["--log-level", "warning"]), worker_command()]
+        supervise(commands, self.stderr)

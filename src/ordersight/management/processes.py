@@ -1,0 +1,60 @@
+"""Run the web server and the Huey worker side by side until Ctrl-C or SIGTERM."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+
+def uvicorn_command(host: str, port: str, extra: Sequence[str] = ()) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "ordersight.asgi:application",
+        "--host",
+        host,
+        "--port",
+        port,
+        *extra,
+    ]
+
+
+def worker_command() -> list[str]:
+    return [sys.executable, "-m", "ordersight", "run_huey"]
+
+
+def supervise(commands: Sequence[Sequence[str]], out: TextIO) -> int:
+    """Start every command; when one exits or we are told to stop, stop them all.
+
+    Returns 0 when stopped on request, 1 when a process exited by itself with an error.
+    """
+    processes = [subprocess.Popen(list(command)) for command in commands]
+
+    def stop(*_: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        while all(p.poll() is None for p in processes):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+    failed = [" ".join(p.args[2:4]) for p in processes if p.returncode not in (0, None, -15)]
+    if failed:
+        out.write(f"stopped: {', '.join(failed)} exited with an error\n")
+        return 1
+    return 0
