@@ -40,3 +40,41 @@ def test_the_production_server_sends_no_debug_pages(production_server):
         assert "URLconf" not in body and "Traceback" not in body
     else:
         pytest.fail("an unknown page answered 200")
+
+
+def test_no_page_breaks_the_content_security_policy(page, production_server):
+    server = production_server
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    sign_in(page, server)
+    number = page.locator("tr.order-row").first.get_attribute("data-number")
+    customer = server.api("GET", f"orders/{number}")["customer"]
+    paths = [
+        "/orders/",
+        f"/orders/{number}/",
+        "/orders/new/",
+        "/payments/",
+        "/customers/",
+        "/api/docs",
+        "/admin/",
+    ]
+    if customer:
+        paths.append(f"/customers/{customer['id']}/")
+    for path in paths:
+        page.goto(f"{server.url}{path}")
+        page.wait_for_load_state("networkidle")
+    assert violations == []
+    # The decline and cancel buttons still ask first, without inline handlers.
+    page.goto(f"{server.url}/orders/?status=open")
+    asked: list[str] = []
+    page.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    first_open = page.locator("tr.order-row").first.get_attribute("data-number")
+    page.goto(f"{server.url}/orders/{first_open}/")
+    page.get_by_role("button", name="Cancel order").click()
+    assert asked and "Cancel order" in asked[0]
+    assert server.api("GET", f"orders/{first_open}")["status"] == "open"

@@ -50,6 +50,7 @@ def test_open_an_order_and_switch_tabs(page, server):
     page.locator("tr.order-row a").first.click()
     expect(page.get_by_test_id("order-badge")).to_be_visible()
     expect(page.get_by_test_id("items")).to_be_visible()
+    page.wait_for_load_state("load")  # the tabs work once Bootstrap's deferred script ran
     page.get_by_role("tab", name="Metadata").click()
     expect(page.get_by_test_id("metadata-text")).to_be_visible()
     expect(page).to_have_url(re.compile(r"#metadata$"))

@@ -12,6 +12,13 @@ document.addEventListener("click", (event) => {
   htmx.ajax("GET", row.dataset.invoicesUrl, { target: "#" + detail.id + " td", swap: "innerHTML" });
 });
 
+// Forms that ask before they submit say what they ask in data-confirm (no inline handlers:
+// the Content-Security-Policy forbids them).
+document.addEventListener("submit", (event) => {
+  const question = event.target.dataset ? event.target.dataset.confirm : undefined;
+  if (question && !window.confirm(question)) event.preventDefault();
+});
+
 document.addEventListener("change", (event) => {
   if (event.target.name !== "preset") return;
   const custom = document.querySelectorAll("[data-custom-range]");
