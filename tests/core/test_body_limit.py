@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 from ordersight.core.body_limit import BodyLimit
 
@@ -50,7 +51,10 @@ def _run(headers: list[tuple[bytes, bytes]], chunks: list[bytes]):
         "path": "/api/v1/payments/webhooks/x",
         "headers": headers,
     }
-    asyncio.run(BodyLimit(app, LIMIT)(scope, receive, send))
+    # On a thread of its own: the browser tests' Playwright keeps an event loop running in
+    # the main thread for the whole session.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, BodyLimit(app, LIMIT)(scope, receive, send)).result()
     return app, pulled, sent
 
 

@@ -16,7 +16,7 @@ from ordersight.catalog.models import Category, Offer, Variant
 from ordersight.core.filtering import query_schema, reject_unknown_params
 from ordersight.core.keyset import paginate
 from ordersight.core.money import format_money
-from ordersight.core.schemas import PageOut, StrictIn, error_responses
+from ordersight.core.schemas import Number, PageOut, StrictIn, error_responses
 
 router = Router(tags=["catalog"])
 OfferListQuery = query_schema(OfferFilterSet, "OfferListQuery")
@@ -27,7 +27,7 @@ KEYSET = {"cursor", "limit"}
 
 class CategoryIn(StrictIn):
     name: str = Field(..., max_length=200)
-    number: int | None = Field(None, gt=0, description="Assigned when omitted")
+    number: Number | None = Field(None, description="Assigned when omitted")
 
 
 class CategoryUpdateIn(StrictIn):
@@ -55,10 +55,10 @@ class VariantUpdateIn(StrictIn):
 
 class OfferIn(StrictIn):
     name: str = Field(..., max_length=200)
-    category_number: int
+    category_number: Number
     currency: str
     unit_price: Decimal
-    number: int | None = Field(None, gt=0, description="Assigned when omitted")
+    number: Number | None = Field(None, description="Assigned when omitted")
     allow_quantity: bool = False
     allow_partial_payments: bool = False
     variants: list[VariantIn] = []
@@ -67,7 +67,7 @@ class OfferIn(StrictIn):
 
 class OfferUpdateIn(StrictIn):
     name: str | None = None
-    category_number: int | None = None
+    category_number: Number | None = None
     unit_price: Decimal | None = None
     allow_quantity: bool | None = None
     allow_partial_payments: bool | None = None

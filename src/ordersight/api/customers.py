@@ -13,7 +13,7 @@ from ordersight.accounts.auth import READ, WRITE, request_actor
 from ordersight.api.lists import list_export, list_page
 from ordersight.catalog.selectors import get_offer
 from ordersight.core.filtering import query_schema
-from ordersight.core.schemas import PageOut, StrictIn, error_responses
+from ordersight.core.schemas import Id, Number, PageOut, StrictIn, error_responses
 from ordersight.customers import selectors, services
 from ordersight.customers.filters import CustomerFilterSet
 from ordersight.customers.models import Customer
@@ -108,8 +108,8 @@ def update_customer(request: HttpRequest, customer_id: int, payload: CustomerUpd
 
 
 class SalesPlanIn(StrictIn):
-    offer_number: int
-    manager_id: int | None = Field(None, description="Defaults to the signed-in user")
+    offer_number: Number
+    manager_id: Id | None = Field(None, description="Defaults to the signed-in user")
     note: str = Field("", max_length=500)
 
 

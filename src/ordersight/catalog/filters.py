@@ -4,14 +4,16 @@ import django_filters
 from django.db.models import Q, QuerySet
 
 from ordersight.catalog.models import Offer, Variant
+from ordersight.core.filtering import IdFilter
 from ordersight.core.money import CURRENCY_CODES
+from ordersight.core.validation import MAX_NUMBER
 
 _CURRENCIES = [(c, c) for c in sorted(CURRENCY_CODES)]
 
 
 class OfferFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Name contains")
-    category = django_filters.NumberFilter(field_name="category__number", label="Category number")
+    category = IdFilter(field_name="category__number", label="Category number", limit=MAX_NUMBER)
     currency = django_filters.ChoiceFilter(choices=_CURRENCIES)
     is_active = django_filters.BooleanFilter()
     external_id = django_filters.CharFilter(
@@ -28,7 +30,7 @@ class OfferFilterSet(django_filters.FilterSet):
 
 class VariantFilterSet(django_filters.FilterSet):
     sku = django_filters.CharFilter(field_name="sku", lookup_expr="iexact")
-    offer = django_filters.NumberFilter(field_name="offer__number", label="Offer number")
+    offer = IdFilter(field_name="offer__number", label="Offer number", limit=MAX_NUMBER)
     external_id = django_filters.CharFilter(
         method="with_external_id", label="External variant or product id"
     )

@@ -9,6 +9,7 @@ from ordersight.catalog.filters import OfferFilterSet, VariantFilterSet
 from ordersight.catalog.models import Category, Offer, Variant
 from ordersight.core.errors import NotFound
 from ordersight.core.filtering import apply_filterset
+from ordersight.core.validation import MAX_NUMBER, is_id
 
 
 def list_categories() -> QuerySet[Category]:
@@ -16,7 +17,9 @@ def list_categories() -> QuerySet[Category]:
 
 
 def get_category(*, number: int) -> Category:
-    category = Category.objects.filter(number=number).first()
+    category = (
+        Category.objects.filter(number=number).first() if is_id(number, limit=MAX_NUMBER) else None
+    )
     if category is None:
         raise NotFound(f"No category {number}.", fields={"number": "not found"})
     return category
@@ -33,7 +36,7 @@ def list_offers(*, filters: Mapping[str, Any]) -> QuerySet[Offer]:
 
 
 def get_offer(*, number: int, field: str = "number") -> Offer:
-    offer = _offers().filter(number=number).first()
+    offer = _offers().filter(number=number).first() if is_id(number, limit=MAX_NUMBER) else None
     if offer is None:
         raise NotFound(f"No offer {number}.", fields={field: "not found"})
     return offer

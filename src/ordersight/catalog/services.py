@@ -11,7 +11,7 @@ from django.db import transaction
 from ordersight.catalog.models import Category, Offer, OfferExternalId, Variant, VariantExternalId
 from ordersight.core.actors import Actor
 from ordersight.core.errors import Conflict, Invalid, NotFound
-from ordersight.core.sequences import next_number
+from ordersight.core.sequences import next_free_number
 from ordersight.core.validation import amount_error, clean_currency
 
 
@@ -71,7 +71,10 @@ def _set_external_ids(
 def create_category(*, name: str, number: int | None = None, actor: Actor) -> Category:
     _check_number_free(Category, number)
     return Category.objects.create(
-        number=number or next_number("category", start=100),
+        number=number
+        or next_free_number(
+            "category", lambda n: Category.objects.filter(number=n).exists(), start=100
+        ),
         name=_clean_text(name, "name"),
     )
 
@@ -124,7 +127,8 @@ def create_offer(
     currency = clean_currency(currency)
     _check_number_free(Offer, number)
     offer = Offer.objects.create(
-        number=number or next_number("offer", start=1000),
+        number=number
+        or next_free_number("offer", lambda n: Offer.objects.filter(number=n).exists(), start=1000),
         name=_clean_text(name, "name"),
         category=_category(category_number),
         currency=currency,

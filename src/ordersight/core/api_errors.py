@@ -80,6 +80,14 @@ def install_error_handlers(api: NinjaAPI) -> None:
             error_body("too_large", "The request body is too large.", {"body": "too large"}),
         )
 
+    @api.exception_handler(RecursionError)
+    def too_deep(request: HttpRequest, exc: RecursionError) -> HttpResponse:
+        return respond(
+            request,
+            400,
+            error_body("malformed", "The JSON nests too deeply.", {"body": "nested too deeply"}),
+        )
+
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         if exc.status_code == 400:  # ninja's parser could not read the body as JSON

@@ -15,6 +15,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from pydantic import BaseModel, Field, create_model
 
 from ordersight.core.errors import Invalid
+from ordersight.core.validation import MAX_ID
 
 # Query parameters that steer the list itself rather than choosing rows.
 LIST_PARAMS = frozenset({"cursor", "limit", "sort"})
@@ -115,3 +116,15 @@ class DateOrDateTimeField(forms.Field):
 
 class DateOrDateTimeFilter(django_filters.Filter):
     field_class = DateOrDateTimeField
+
+
+class IdFilter(django_filters.NumberFilter):
+    """A row id or number: a whole number from 1 to what the column holds, or the filter
+    is refused by name (a huge number would otherwise overflow in the database)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args: Any, limit: int = MAX_ID, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", limit)
+        super().__init__(*args, **kwargs)

@@ -21,6 +21,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Model, Q, QuerySet
 
 from ordersight.core.errors import Invalid
+from ordersight.core.validation import MAX_AMOUNT, MAX_ID
 
 T = TypeVar("T", bound=Model)
 
@@ -73,10 +74,24 @@ def decode_cursor(cursor: str, ordering: Sequence[str], queryset: QuerySet) -> l
     for name, value in zip(ordering, values, strict=True):
         field = _field(queryset, name.lstrip("-"))
         try:
-            decoded.append(field.to_python(value))
-        except (ValidationError, TypeError, ValueError):
+            python = field.to_python(value)
+        except (ValidationError, TypeError, ValueError, ArithmeticError):
             raise bad from None
+        if not _storable(python):
+            raise bad
+        decoded.append(python)
     return decoded
+
+
+def _storable(value: Any) -> bool:
+    """A value the database can compare with: never null, no overflowing or NaN numbers."""
+    if value is None:
+        return False
+    if isinstance(value, Decimal):
+        return value.is_finite() and abs(value) < MAX_AMOUNT * 1000
+    if isinstance(value, int) and not isinstance(value, bool):
+        return abs(value) <= MAX_ID
+    return True
 
 
 def _after(ordering: Sequence[str], values: Sequence[Any]) -> Q:

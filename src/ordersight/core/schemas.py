@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import Annotated, Generic, TypeVar
 
 from ninja import Schema
-from pydantic import ConfigDict
+from pydantic import ConfigDict, Field
+
+from ordersight.core.validation import MAX_ID, MAX_NUMBER
 
 T = TypeVar("T")
+# Whole numbers that name rows: refused by name when the column could not hold them.
+Id = Annotated[int, Field(gt=0, le=MAX_ID)]
+Number = Annotated[int, Field(gt=0, le=MAX_NUMBER)]
 
 
 class StrictIn(Schema):

@@ -13,6 +13,34 @@ from ordersight.core.errors import Invalid
 from ordersight.core.money import fits_currency, is_currency, minor_units
 
 METADATA_MAX_BYTES = 16 * 1024
+METADATA_MAX_DEPTH = 32
+# Row ids and order/invoice numbers are 64-bit; offer/category numbers and quantities 32-bit.
+MAX_ID = 2**63 - 1
+MAX_NUMBER = 2**31 - 1
+# Amounts stay below 10^11 so that, with four decimal places, every amount fits in the
+# 15 significant digits SQLite keeps exactly (it stores decimals as floating point); the
+# columns themselves would hold up to 10^14.
+MAX_AMOUNT = Decimal(10) ** 11
+
+
+def is_id(value: object, *, limit: int = MAX_ID) -> bool:
+    """True for an int that can name a row (1 up to the column's largest value)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= limit
+
+
+def _depth(value: Any, limit: int) -> int:
+    """How deeply `value` nests, counting no further than `limit` + 1 (no recursion, so
+    a hostile document cannot exhaust the stack)."""
+    depth, level = 0, [value]
+    while level and depth <= limit:
+        depth += 1
+        children = (child for item in level for child in _children(item))
+        level = [child for child in children if isinstance(child, dict | list)]
+    return depth
+
+
+def _children(item: dict | list) -> Any:
+    return item.values() if isinstance(item, dict) else item
 
 
 def clean_metadata(value: Any, *, field: str = "metadata") -> dict[str, Any]:
@@ -21,6 +49,11 @@ def clean_metadata(value: Any, *, field: str = "metadata") -> dict[str, Any]:
         return {}
     if not isinstance(value, dict):
         raise Invalid("Metadata must be a JSON object.", fields={field: "must be a JSON object"})
+    if _depth(value, METADATA_MAX_DEPTH) > METADATA_MAX_DEPTH:
+        raise Invalid(
+            f"Metadata nests more than {METADATA_MAX_DEPTH} levels deep.",
+            fields={field: f"at most {METADATA_MAX_DEPTH} levels of nesting"},
+        )
     size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
     if size > METADATA_MAX_BYTES:
         raise Invalid(
@@ -48,8 +81,8 @@ def amount_error(amount: Decimal, currency: str, *, allow_zero: bool = True) -> 
         return "must be greater than zero" if not allow_zero else "must not be negative"
     if not fits_currency(amount, currency):
         return f"{currency} allows at most {minor_units(currency)} decimal places"
-    if amount >= Decimal("1e14"):
-        return "is too large"
+    if amount >= MAX_AMOUNT:
+        return f"must be less than {MAX_AMOUNT:,.0f}"
     return None
 
 

@@ -8,6 +8,7 @@ from django.db.models import CharField, Func, QuerySet
 from ordersight.core.csv_stream import IsoTimestamp, as_text, neutralised
 from ordersight.core.errors import NotFound
 from ordersight.core.lists import ListSpec
+from ordersight.core.validation import is_id
 from ordersight.customers.filters import CustomerFilterSet
 from ordersight.customers.models import Customer
 
@@ -60,9 +61,8 @@ def list_customers(*, filters: Mapping[str, Any]) -> QuerySet[Customer]:
 
 
 def get_customer(*, customer_id: int) -> Customer:
-    customer = (
-        Customer.objects.prefetch_related("tags", "external_ids").filter(pk=customer_id).first()
-    )
+    customers = Customer.objects.prefetch_related("tags", "external_ids")
+    customer = customers.filter(pk=customer_id).first() if is_id(customer_id) else None
     if customer is None:
         raise NotFound(f"No customer {customer_id}.", fields={"customer_id": "not found"})
     return customer

@@ -16,6 +16,7 @@ from ordersight.accounts.selectors import list_sales_managers
 from ordersight.catalog.models import Offer
 from ordersight.core.actors import Actor
 from ordersight.core.errors import Conflict, Forbidden, Invalid
+from ordersight.core.validation import is_id
 from ordersight.customers.models import Customer
 from ordersight.orders.events import record_event
 from ordersight.orders.models import Order, OrderEventKind, OrderLine, OrderStatus, SalesPlanEntry
@@ -35,7 +36,7 @@ def sales_manager_by_id(manager_id: int | None, *, field: str = "manager_id") ->
     """The active Sales manager with this id (None = the system); anyone else is refused."""
     if manager_id is None:
         return None
-    user = list_sales_managers().filter(pk=manager_id).first()
+    user = list_sales_managers().filter(pk=manager_id).first() if is_id(manager_id) else None
     if user is None:
         raise Invalid(
             f"User {manager_id} is not an active sales manager.",

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 
 import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from ordersight.core.filtering import AnyOfFilter, DateOrDateTimeFilter
+from ordersight.core.filtering import AnyOfFilter, DateOrDateTimeFilter, IdFilter
 from ordersight.core.money import CURRENCY_CODES
+from ordersight.core.validation import MAX_ID, MAX_NUMBER
 from ordersight.orders.models import (
     FulfillmentStatus,
     Order,
@@ -53,7 +55,8 @@ class MetadataFilter(django_filters.Filter):
             literal = json.loads(expected)
         except ValueError:
             literal = None
-        if isinstance(literal, bool | int | float) and not isinstance(literal, str):
+        finite = not isinstance(literal, float) or math.isfinite(literal)
+        if isinstance(literal, bool | int | float) and finite and abs(literal) <= MAX_ID:
             match |= Q(**{path: literal})
         return qs.filter(match)
 
@@ -96,15 +99,21 @@ class OrderFilterSet(django_filters.FilterSet):
     created_before = DateOrDateTimeFilter(
         field_name="created_at", lookup_expr="lt", label="Created before"
     )
-    customer = django_filters.NumberFilter(field_name="customer_id", label="Customer id")
+    customer = IdFilter(field_name="customer_id", label="Customer id")
     source = AnyOfFilter(choices=_choices(OrderSource), label="Source")
     order_type = AnyOfFilter(choices=_choices(OrderType), label="Order type")
     currency = AnyOfFilter(choices=[(c, c) for c in sorted(CURRENCY_CODES)], label="Currency")
-    offer = django_filters.NumberFilter(
-        method="with_offer", label="Offer", help_text="Has a line of this offer number"
+    offer = IdFilter(
+        limit=MAX_NUMBER,
+        method="with_offer",
+        label="Offer",
+        help_text="Has a line of this offer number",
     )
-    category = django_filters.NumberFilter(
-        method="with_category", label="Category", help_text="Has a line in this category number"
+    category = IdFilter(
+        limit=MAX_NUMBER,
+        method="with_category",
+        label="Category",
+        help_text="Has a line in this category number",
     )
     sales_manager = SalesManagerFilter(
         label="Sales manager", help_text="A user id, or 'system' for sales without a manager"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -19,7 +19,7 @@ from ordersight.catalog.models import Variant
 from ordersight.catalog.selectors import variants_by_sku
 from ordersight.core.errors import Invalid
 from ordersight.core.money import ZERO, is_currency, round_money
-from ordersight.core.validation import amount_error, clean_metadata
+from ordersight.core.validation import MAX_AMOUNT, amount_error, clean_metadata, is_id
 from ordersight.customers.models import Customer, CustomerExternalId
 from ordersight.orders.models import (
     Order,
@@ -36,6 +36,11 @@ SOURCES = tuple(OrderSource.values)
 ORDER_TYPES = tuple(OrderType.values)
 STATUSES = tuple(OrderStatus.values)
 MAX_LINES = 500
+MAX_QUANTITY = 1_000_000
+# Times an order may carry: anything else is a typo or an attack, and dates near the end of
+# the calendar overflow when shown in a time zone east or west of UTC.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 NOTES_MAX = 10_000
 LINE_SUMMARY_FIELDS = (
     "line_count",
@@ -99,7 +104,7 @@ class Lookups:
     @classmethod
     def load(cls, inputs: Sequence[OrderInput]) -> Lookups:
         skus = {line.sku for data in inputs for line in data.lines if line.sku}
-        ids = {data.customer_id for data in inputs if data.customer_id is not None}
+        ids = {data.customer_id for data in inputs if is_id(data.customer_id)}
         externals = {
             (data.source, data.customer_external_id) for data in inputs if data.customer_external_id
         }
@@ -110,7 +115,7 @@ class Lookups:
                 external_id__in={e for _, e in externals},
             )
             by_external = {(r.source, r.external_id): r.customer for r in rows}
-        manager_ids = {d.sales_manager_id for d in inputs if d.sales_manager_id is not None}
+        manager_ids = {d.sales_manager_id for d in inputs if is_id(d.sales_manager_id)}
         customer_ids = ids | {c.pk for c in by_external.values()}
         plans: dict[tuple[int, int], Any] = {}
         if customer_ids:
@@ -169,6 +174,9 @@ def _price_line(
     if line.quantity is None or line.quantity <= 0:
         errors[f"{where}.quantity"] = "must be greater than zero"
         return None
+    if line.quantity > MAX_QUANTITY:
+        errors[f"{where}.quantity"] = f"at most {MAX_QUANTITY:,}"
+        return None
     if line.sku:
         return _catalog_line(line, where, lookups, errors)
     name = (line.name or "").strip()
@@ -180,6 +188,11 @@ def _price_line(
         return None
     built = OrderLine(sku="", name=name[:300], unit_price=line.unit_price, quantity=line.quantity)
     return built, None
+
+
+def _aware(moment: datetime) -> datetime:
+    """A time without a zone is read as UTC, as the API documents."""
+    return moment if timezone.is_aware(moment) else moment.replace(tzinfo=UTC)
 
 
 def _check_fields(data: OrderInput, errors: dict[str, str]) -> tuple[str | None, dict[str, Any]]:
@@ -200,6 +213,8 @@ def _check_fields(data: OrderInput, errors: dict[str, str]) -> tuple[str | None,
         errors["notes"] = f"at most {NOTES_MAX} characters"
     if data.external_id is not None and not (0 < len(data.external_id) <= 255):
         errors["external_id"] = "1 to 255 characters"
+    if data.created_at is not None and not (EARLIEST <= _aware(data.created_at) < LATEST):
+        errors["created_at"] = f"between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d}"
     return currency, metadata
 
 
@@ -273,9 +288,13 @@ def _totals(
         gross = line.unit_price * line.quantity
         if line.discount > gross:
             errors[f"lines[{i}].discount"] = "cannot exceed unit_price × quantity"
+        if gross >= MAX_AMOUNT:
+            errors[f"lines[{i}].quantity"] = f"the line comes to {MAX_AMOUNT:,.0f} or more"
         line.total = gross - line.discount
         subtotal += gross
         discount_total += line.discount
+    if subtotal >= MAX_AMOUNT and not errors:
+        errors["lines"] = f"the order comes to {MAX_AMOUNT:,.0f} or more"
     for name, ours in (
         ("subtotal", subtotal),
         ("discount_total", discount_total),
@@ -316,7 +335,7 @@ def prepare_order(data: OrderInput, lookups: Lookups) -> PreparedOrder:
         metadata=metadata,
         notes=data.notes or "",
         sales_manager=manager,
-        created_at=data.created_at or timezone.now(),
+        created_at=_aware(data.created_at) if data.created_at else timezone.now(),
     )
     summarise_lines(order, lines)
     return PreparedOrder(order=order, lines=lines, names_manager=names_manager)

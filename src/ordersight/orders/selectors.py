@@ -17,6 +17,7 @@ from django.db.models.functions import Coalesce
 from ordersight.core.csv_stream import IsoTimestamp, as_text, money_text, neutralised
 from ordersight.core.errors import NotFound
 from ordersight.core.lists import ListSpec
+from ordersight.core.validation import is_id
 from ordersight.customers.models import Customer
 from ordersight.orders.filters import OrderFilterSet
 from ordersight.orders.models import Order, OrderEvent, OrderLine, SalesPlanEntry
@@ -102,7 +103,7 @@ def list_orders(*, filters: Mapping[str, Any]) -> QuerySet[Order]:
 
 
 def get_order(*, number: int) -> Order:
-    order = list_orders(filters={}).filter(number=number).first()
+    order = list_orders(filters={}).filter(number=number).first() if is_id(number) else None
     if order is None:
         raise NotFound(f"No order {number}.", fields={"number": "not found"})
     return order

@@ -3,7 +3,7 @@
 import django_filters
 from django.db.models import QuerySet
 
-from ordersight.core.filtering import AnyOfFilter, DateOrDateTimeFilter
+from ordersight.core.filtering import AnyOfFilter, DateOrDateTimeFilter, IdFilter
 from ordersight.core.money import CURRENCY_CODES
 from ordersight.payments.models import Invoice, InvoiceStatus
 
@@ -21,8 +21,8 @@ class InvoiceFilterSet(django_filters.FilterSet):
     one_click = django_filters.BooleanFilter(
         field_name="paid_in_one_click", label="Paid in one click"
     )
-    order = django_filters.NumberFilter(field_name="order__number", label="Order number")
-    customer = django_filters.NumberFilter(field_name="order__customer_id", label="Customer id")
+    order = IdFilter(field_name="order__number", label="Order number")
+    customer = IdFilter(field_name="order__customer_id", label="Customer id")
     partial = django_filters.BooleanFilter(
         method="by_partial", label="Belongs to an order with several invoices"
     )

@@ -172,6 +172,7 @@ class WebhookEventStatus(models.TextChoices):
     APPLIED = "applied", "Applied"
     STALE = "stale", "Older than the state it would change"
     DEFERRED = "deferred", "Waiting for an earlier event"
+    REJECTED = "rejected", "Breaks a rule (see the reason); nothing was applied"
 
 
 class WebhookEvent(models.Model):
@@ -189,6 +190,8 @@ class WebhookEvent(models.Model):
         Invoice, null=True, blank=True, on_delete=models.SET_NULL, related_name="webhook_events"
     )
     received_at = models.DateTimeField(auto_now_add=True)
+    # Why a deferred event could not be applied when its turn came.
+    reason = models.CharField(max_length=500, blank=True)
 
     class Meta:
         constraints = [

@@ -12,6 +12,7 @@ from ordersight.core.csv_stream import IsoTimestamp, money_text, neutralised, ye
 from ordersight.core.errors import Invalid, NotFound
 from ordersight.core.lists import ListSpec
 from ordersight.core.money import ZERO
+from ordersight.core.validation import is_id
 from ordersight.orders.models import Order
 from ordersight.payments.filters import InvoiceFilterSet
 from ordersight.payments.models import CAPTURED, Invoice, InvoiceStatus, PaymentSystem
@@ -102,7 +103,7 @@ def payment_totals(queryset: QuerySet[Invoice]) -> dict[str, dict[str, Any]]:
 
 
 def get_invoice(*, number: int) -> Invoice:
-    invoice = list_invoices(filters={}).filter(number=number).first()
+    invoice = list_invoices(filters={}).filter(number=number).first() if is_id(number) else None
     if invoice is None:
         raise NotFound(f"No invoice {number}.", fields={"number": "not found"})
     return invoice

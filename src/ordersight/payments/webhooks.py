@@ -19,7 +19,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from ordersight.core.actors import Actor
 from ordersight.core.api_errors import validation_fields
-from ordersight.core.errors import Invalid, NotFound
+from ordersight.core.errors import DomainError, Invalid, NotFound
 from ordersight.payments import services
 from ordersight.payments.models import (
     CAPTURED,
@@ -125,14 +125,22 @@ def _apply_deferred(invoice: Invoice) -> None:
     )
     for stored in waiting:
         event = ProviderEvent.model_validate(stored.payload)
-        services.record_provider_refund(
-            invoice=invoice,
-            amount=event.data.amount,
-            transaction_id=event.data.refund_id,
-            actor=Actor.system(),
-        )
-        stored.status = WebhookEventStatus.APPLIED
-        stored.save(update_fields=["status"])
+        try:
+            with transaction.atomic():
+                services.record_provider_refund(
+                    invoice=invoice,
+                    amount=event.data.amount,
+                    transaction_id=event.data.refund_id,
+                    actor=Actor.system(),
+                )
+        except DomainError as exc:
+            # A refund that breaks a rule must not hold back the payment that released it
+            # (nor any event after it): it is set aside with its reason for a person to see.
+            stored.status = WebhookEventStatus.REJECTED
+            stored.reason = exc.message[:500]
+        else:
+            stored.status = WebhookEventStatus.APPLIED
+        stored.save(update_fields=["status", "reason"])
 
 
 @transaction.atomic
@@ -159,7 +167,9 @@ def handle_webhook(*, system_code: str, body: bytes, signature: str) -> tuple[We
             f"Invoice {invoice.number} is for {invoice.amount}.",
             fields={"data.amount": "does not match the invoice"},
         )
-    status = _apply(event, system, invoice)
+    # Claim the event id before applying anything: a second delivery running at the same
+    # time waits on the unique index here and then finds the first one's row, so the event
+    # is applied once. The claim is a savepoint, so losing it leaves this transaction usable.
     try:
         with transaction.atomic():
             stored = WebhookEvent.objects.create(
@@ -168,13 +178,13 @@ def handle_webhook(*, system_code: str, body: bytes, signature: str) -> tuple[We
                 event_type=event.type,
                 occurred_at=event.created,
                 payload=event.model_dump(mode="json"),
-                status=status,
+                status=WebhookEventStatus.APPLIED,
                 invoice=invoice,
             )
     except IntegrityError:
-        # The same event was delivered twice at once; the other delivery applied it.
-        transaction.set_rollback(True)
         return WebhookEvent.objects.get(payment_system=system, event_id=event.id), False
+    stored.status = _apply(event, system, invoice)
+    stored.save(update_fields=["status"])
     if event.type == "payment.succeeded":
         _apply_deferred(invoice)
     return stored, True

@@ -85,6 +85,8 @@ def parse_new_order(
             metadata = json.loads(post["metadata"])
         except json.JSONDecodeError as exc:
             errors["metadata"] = f"not valid JSON ({exc.msg})"
+        except RecursionError:
+            errors["metadata"] = "the JSON nests too deeply"
     customer_raw = post.get("customer_id", "").strip()
     rows = [i for i, _ in lines]
     if errors:

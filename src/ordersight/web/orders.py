@@ -172,6 +172,8 @@ def order_metadata(request: HttpRequest, number: int) -> HttpResponse:
         services.update_order(order=order, changes={"metadata": value}, actor=actor_of(request))
     except json.JSONDecodeError as exc:
         error = f"Not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})."
+    except RecursionError:
+        error = "The JSON nests too deeply."
     except Invalid as exc:
         error = exc.fields.get("metadata") or exc.message
     if error is None:

@@ -136,6 +136,19 @@ def _settle(order: Order, invoice: Invoice, outcome: GatewayOutcome, actor: Acto
     recompute_order_payments(order=order, actor=actor)
 
 
+def _refuse_more_than_due(order: Order, amount: Decimal) -> None:
+    """A manual payment settles what is still due, never more: recording the same bank
+    transfer twice, or one larger than the order, is refused instead of overpaying."""
+    due = order.total - order_money(order=order)["net"]
+    if amount > due:
+        left = format_money(max(due, Decimal(0)), order.currency)
+        raise Conflict(
+            f"Order {order.number} has {left} {order.currency} left to pay; a manual payment "
+            f"of {format_money(amount, order.currency)} would pay it more than once.",
+            fields={"amount": f"at most {left}"},
+        )
+
+
 def _invoice_to_settle(order: Order, amount: Decimal | None, invoice: Invoice | None) -> Invoice:
     """The invoice a manual payment settles: the one named, a pending one of that amount,
     or a new one (for the balance when no amount is given)."""
@@ -193,6 +206,7 @@ def record_manual_payment(
             fields={"currency": f"must be {order.currency}"},
         )
     invoice = _invoice_to_settle(order, amount, invoice)
+    _refuse_more_than_due(order, invoice.amount)
     invoice.buyer_comment = (buyer_comment or "")[:2000]
     outcome = GatewayOutcome(succeeded=True, payment_system=payment_system, at=timezone.now())
     _settle(order, invoice, outcome, actor)
