@@ -32,7 +32,16 @@ class ApiKeyBearer(HttpBearer):
 
 
 class SessionUser(SessionAuth):
-    """The signed-in UI user; CSRF is checked on writes as for any form."""
+    """The signed-in UI user; CSRF is checked on writes as for any form.
+
+    A request without a session cookie is simply not signed in: it gets the 401 (with the
+    error shape), not a CSRF failure that would hide what is missing.
+    """
+
+    def _get_key(self, request: HttpRequest) -> str | None:
+        if self.param_name not in request.COOKIES:
+            return None
+        return super()._get_key(request)
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         user = super().authenticate(request, key)
@@ -52,5 +61,6 @@ def request_actor(request: HttpRequest, perm: str) -> Actor:
     """
     actor: Actor = request.actor
     if not actor.has_perm(perm):
-        raise Forbidden(f"Your role lacks the permission {perm}.", fields={"permission": perm})
+        who = "This API key" if actor.api_key is not None else "Your role"
+        raise Forbidden(f"{who} lacks the permission {perm}.", fields={"permission": perm})
     return actor

@@ -8,7 +8,7 @@ import secrets
 from collections.abc import Iterable
 from datetime import timedelta
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, Permission
 from django.utils import timezone
 
 from ordersight.accounts.models import ApiKey, ApiScope
@@ -39,18 +39,50 @@ def parse_scopes(scopes: Iterable[str] | str) -> list[str]:
     return cleaned
 
 
+def parse_permissions(permissions: Iterable[str] | str) -> list[str]:
+    """Permission names as the roles use them; each must exist."""
+    if isinstance(permissions, str):
+        permissions = permissions.split(",")
+    wanted = sorted({p.strip() for p in permissions if p.strip()})
+    known = {
+        f"{app}.{codename}"
+        for app, codename in Permission.objects.values_list("content_type__app_label", "codename")
+    }
+    unknown = [p for p in wanted if p not in known]
+    if unknown:
+        raise Invalid(
+            f"Unknown permission(s): {', '.join(unknown)}.",
+            fields={"permissions": f"unknown: {', '.join(unknown)}"},
+        )
+    return wanted
+
+
 def create_api_key(
-    *, name: str, scopes: Iterable[str] | str, created_by: AbstractBaseUser | None = None
+    *,
+    name: str,
+    scopes: Iterable[str] | str,
+    permissions: Iterable[str] | str = (),
+    created_by: AbstractBaseUser | None = None,
 ) -> tuple[ApiKey, str]:
-    """Create a key and return it with its token; the token is not stored and never shown again."""
+    """Create a key and return it with its token; the token is not stored and never shown again.
+
+    With `permissions` the key is restricted to them (a storefront key that may create
+    orders but not refund); without, it may do all that its scopes allow.
+    """
     name = name.strip()
     if not name:
         raise Invalid("An API key needs a name.", fields={"name": "required"})
     scope_list = parse_scopes(scopes)
+    permission_list = parse_permissions(permissions)
     prefix = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     key = ApiKey.objects.create(
-        name=name, prefix=prefix, key_hash=_hash(secret), scopes=scope_list, created_by=created_by
+        name=name,
+        prefix=prefix,
+        key_hash=_hash(secret),
+        scopes=scope_list,
+        permissions=permission_list,
+        created_by=created_by,
     )
     return key, f"{TOKEN_PREFIX}_{prefix}_{secret}"
 

@@ -15,6 +15,8 @@ class ApiKeyLike(Protocol):
     pk: int
     name: str
 
+    def has_perm(self, perm: str) -> bool: ...
+
 
 @dataclass(frozen=True)
 class Actor:
@@ -42,7 +44,10 @@ class Actor:
         return "system"
 
     def has_perm(self, perm: str) -> bool:
-        """Users need the Django permission; API keys are checked by scope at the API edge."""
+        """Users need the Django permission, API keys theirs (see ApiKey.has_perm); the
+        system itself may do anything."""
         if self.user is not None:
             return self.user.has_perm(perm)
+        if self.api_key is not None:
+            return self.api_key.has_perm(perm)
         return True

@@ -18,6 +18,12 @@ class Command(BaseCommand):
         create = sub.add_parser("create", help="create a key and print its token once")
         create.add_argument("--name", required=True)
         create.add_argument("--scopes", default="read", help="comma-separated: read,write")
+        create.add_argument(
+            "--permissions",
+            default="",
+            help="restrict the key to these comma-separated permissions, e.g. "
+            "orders.add_order,orders.view_order",
+        )
         create.add_argument("--user", help="username recorded as the key's creator")
         sub.add_parser("list", help="list keys (never their tokens)")
         revoke = sub.add_parser("revoke", help="revoke a key by its prefix")
@@ -35,8 +41,16 @@ class Command(BaseCommand):
             user = get_user_model().objects.filter(username=options["user"]).first()
             if user is None:
                 raise CommandError(f"no user named {options['user']}")
-        key, token = create_api_key(name=options["name"], scopes=options["scopes"], created_by=user)
-        self.stdout.write(f"Created API key {key.name!r} with scopes {','.join(key.scopes)}.")
+        key, token = create_api_key(
+            name=options["name"],
+            scopes=options["scopes"],
+            permissions=options["permissions"],
+            created_by=user,
+        )
+        limited = f", restricted to {','.join(key.permissions)}" if key.permissions else ""
+        self.stdout.write(
+            f"Created API key {key.name!r} with scopes {','.join(key.scopes)}{limited}."
+        )
         self.stdout.write("Token (shown once, store it now):")
         self.stdout.write(token)
 
