@@ -148,6 +148,17 @@ def _fast_password_hashing(settings) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _no_rate_limits_unless_asked(settings) -> None:
+    # Tests make hundreds of API calls a minute from one address; the rate-limit tests set
+    # their own limits. The cache is cleared so counts never leak between tests.
+    from django.core.cache import cache
+
+    settings.API_RATE_LIMIT_PER_KEY = 0
+    settings.API_RATE_LIMIT_PER_ADDRESS = 0
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_test_gateway() -> None:
     # Invoice numbers restart in every test database; the gateway must not recall old ones.
     from ordersight.payments.gateways import gateway_for

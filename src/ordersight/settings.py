@@ -1,6 +1,7 @@
 """Django settings, read from the environment with safe defaults for the embedded demo."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -46,6 +47,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "bootstrap",
     "csp",
+    "axes",
     "ordersight.core",
     "ordersight.accounts",
     "ordersight.customers",
@@ -60,6 +62,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "ordersight.core.nul_bytes.RefuseNulCharacters",
+    "ordersight.core.rate_limit.ApiRateLimit",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -69,6 +72,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
     "ordersight.web.middleware.DomainErrorPages",
+    # Last, as django-axes asks: it turns a locked-out sign-in into its 429 page.
+    "axes.middleware.AxesMiddleware",
     "ordersight.core.idempotency.IdempotencyMiddleware",
 ]
 
@@ -125,6 +130,11 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# The cache holds rate-limit counts: shared through Redis when there is one.
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
 _HUEY_IMMEDIATE = _env_bool("HUEY_IMMEDIATE", False)
 if REDIS_URL:
     HUEY = {
@@ -177,6 +187,22 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     }
 }
+
+# Sign-in lockout (django-axes): after AXES_FAILURE_LIMIT failed attempts for one username
+# from one address, that pair is refused (429) for the cool-off time.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", 5))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", 15)))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
+
+# API requests a minute, per API key and per client address (0 turns a limit off).
+API_RATE_LIMIT_PER_KEY = int(os.environ.get("API_RATE_LIMIT_PER_KEY", 600))
+API_RATE_LIMIT_PER_ADDRESS = int(os.environ.get("API_RATE_LIMIT_PER_ADDRESS", 120))
 
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/orders/"

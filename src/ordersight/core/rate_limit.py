@@ -1,0 +1,70 @@
+"""API rate limits per key and per client address: 429 with Retry-After.
+
+Fixed one-minute windows counted in the cache (Redis when REDIS_URL is set, so every web
+process shares the count; in-process memory otherwise, which is right for the single
+SQLite process). Written here rather than with django-ratelimit because the limit must run
+before authentication for every /api/ route, and answer in the API's error shape with the
+seconds until the window ends; the counting itself is the cache's atomic incr.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from ordersight.core.errors import error_body
+
+WINDOW_SECONDS = 60
+
+
+def _who(request: HttpRequest) -> tuple[str, int]:
+    """The bucket a request counts against, and that bucket's limit per window."""
+    auth = request.headers.get("Authorization", "")
+    if auth.startswith("Bearer ") and auth[7:].strip():
+        # By key prefix when the token looks like ours, else by a hash of the whole token,
+        # so made-up tokens cannot dodge the count.
+        token = auth[7:].strip()
+        parts = token.split("_", 2)
+        name = parts[1] if len(parts) == 3 else hashlib.sha256(token.encode()).hexdigest()[:16]
+        return f"key:{name}", settings.API_RATE_LIMIT_PER_KEY
+    return f"addr:{request.META.get('REMOTE_ADDR', '')}", settings.API_RATE_LIMIT_PER_ADDRESS
+
+
+def _count(bucket: str, window: int) -> int:
+    key = f"ratelimit:{bucket}:{window}"
+    cache.add(key, 0, timeout=WINDOW_SECONDS * 2)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=WINDOW_SECONDS * 2)
+        return 1
+
+
+class ApiRateLimit:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.path.startswith("/api/v1/"):
+            return self.get_response(request)
+        now = time.time()
+        window = int(now // WINDOW_SECONDS)
+        bucket, limit = _who(request)
+        if limit and _count(bucket, window) > limit:
+            retry_after = max(1, int((window + 1) * WINDOW_SECONDS - now))
+            what = "this API key" if bucket.startswith("key:") else "your address"
+            body = error_body(
+                "rate_limited",
+                f"Too many requests from {what}: at most {limit} a minute. "
+                f"Try again in {retry_after} s.",
+                {"Authorization" if bucket.startswith("key:") else "client": "rate limited"},
+            )
+            response = JsonResponse(body, status=429)
+            response["Retry-After"] = str(retry_after)
+            return response
+        return self.get_response(request)
