@@ -159,3 +159,70 @@ def test_rules_on_the_order_refuse_a_sales_manager_alike_on_pages_and_api(
     )
     assert api.status_code == 403, api.content
     assert api.json()["error"]["fields"] == {"permission": perm}
+
+
+# -- Every page × every role ----------------------------------------------------------------
+# Pages without a permission of their own: who may open them.
+OPEN_PAGES = {
+    "login": "anyone",
+    "logout": "anyone",
+    "healthz": "anyone",
+    "home": "signed in",
+    "password_change": "signed in",
+    "password_change_done": "signed in",
+    "live": "signed in",  # and orders.view_order, checked inside the stream view
+}
+ROLES = ["anonymous", "Viewer", "Sales manager", "Admin", "Owner"]
+
+
+def test_every_page_is_declared():
+    names = {p.name for p in get_resolver("ordersight.web.urls").url_patterns}
+    declared = set(PAGE_TWINS) | set(OPEN_PAGES)
+    assert names - declared == set(), "declare the new page in PAGE_TWINS or OPEN_PAGES"
+
+
+def _role_client(role: str, roles) -> tuple[Client, object]:
+    client = Client()
+    if role == "anonymous":
+        return client, None
+    user = factories.UserFactory(username=role.replace(" ", "_").lower())
+    if role == "Owner":
+        user.is_superuser = True
+        user.save()
+    else:
+        user.groups.add(roles[role])
+    client.force_login(user)
+    return client, user
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", sorted(PAGE_TWINS))
+def test_each_role_is_allowed_or_refused_each_page(roles, world, name, role):
+    route, perm = _marked_pages()[name]
+    page_method = PAGE_TWINS[name][0]
+    url = "/" + route
+    for arg, value in PAGE_ARGS.items():
+        url = url.replace(f"<int:{arg}>", value).replace(f"<str:{arg}>", value)
+    client, user = _role_client(role, roles)
+    response = getattr(client, page_method)(_fill(url, world))
+    if user is None:
+        assert response.status_code == 302 and "/login/" in response["Location"]
+    elif user.has_perm(perm):
+        assert response.status_code != 403, (name, role)
+    else:
+        assert response.status_code == 403, (name, role)
+        assert perm in response.content.decode()
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", sorted(OPEN_PAGES))
+def test_open_pages_ask_only_for_a_sign_in(roles, name, role):
+    from django.urls import reverse
+
+    url = reverse(f"web:{name}")
+    client, user = _role_client(role, roles)
+    response = client.get(url) if name != "logout" else client.post(url)
+    if OPEN_PAGES[name] == "signed in" and user is None:
+        assert response.status_code in (302, 401), (name, response.status_code)
+    else:
+        assert response.status_code not in (401, 403), (name, role, response.status_code)
