@@ -21,7 +21,7 @@ from ordersight.core.schemas import Number, PageOut, StrictIn, error_responses
 router = Router(tags=["catalog"])
 OfferListQuery = query_schema(OfferFilterSet, "OfferListQuery")
 VariantListQuery = query_schema(VariantFilterSet, "VariantListQuery")
-ERRORS = error_responses(401, 403, 404, 409, 422)
+ERRORS = error_responses()
 KEYSET = {"cursor", "limit"}
 
 

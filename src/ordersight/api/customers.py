@@ -22,7 +22,7 @@ from ordersight.orders import selectors as order_selectors
 
 router = Router(tags=["customers"])
 CustomerListQuery = query_schema(CustomerFilterSet, "CustomerListQuery")
-ERRORS = error_responses(401, 403, 404, 409, 422)
+ERRORS = error_responses()
 
 
 class CustomerIn(StrictIn):

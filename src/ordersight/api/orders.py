@@ -35,7 +35,7 @@ from ordersight.orders.pricing import OrderInput
 
 router = Router(tags=["orders"])
 OrderListQuery = query_schema(OrderFilterSet, "OrderListQuery")
-ERRORS = error_responses(400, 401, 403, 404, 409, 413, 422)
+ERRORS = error_responses()
 
 
 @router.post("/orders", response={201: OrderOut, **ERRORS}, auth=WRITE)

@@ -17,7 +17,7 @@ from ordersight.payments import selectors, services
 from ordersight.payments.models import PaymentSystem
 
 router = Router(tags=["payment systems"])
-ERRORS = error_responses(401, 403, 404, 409, 422)
+ERRORS = error_responses()
 
 
 class FeeRuleOut(Schema):

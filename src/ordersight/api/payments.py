@@ -26,7 +26,7 @@ from ordersight.payments.filters import InvoiceFilterSet
 
 router = Router(tags=["payments"])
 InvoiceListQuery = query_schema(InvoiceFilterSet, "InvoiceListQuery")
-ERRORS = error_responses(400, 401, 403, 404, 409, 422, 503)
+ERRORS = error_responses(503)
 
 
 class WebhookOut(Schema):

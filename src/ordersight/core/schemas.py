@@ -36,6 +36,12 @@ class ErrorOut(Schema):
     error: ErrorDetail
 
 
-def error_responses(*status_codes: int) -> dict[int, type[ErrorOut]]:
-    """The `response=` entries documenting that an endpoint answers these codes with errors."""
-    return dict.fromkeys(status_codes, ErrorOut)
+# What any endpoint may answer, whatever it does: a body that is not JSON (400), no or bad
+# credentials (401), a refusal (403), an unknown object (404), a state that forbids it (409),
+# a body over the size limit (413), invalid input (422), too many requests (429).
+STANDARD_ERRORS = (400, 401, 403, 404, 409, 413, 422, 429)
+
+
+def error_responses(*extra_codes: int) -> dict[int, type[ErrorOut]]:
+    """The `response=` entries documenting the standard error answers (and `extra_codes`)."""
+    return dict.fromkeys(sorted({*STANDARD_ERRORS, *extra_codes}), ErrorOut)
