@@ -178,14 +178,8 @@ def _caller(principal: str, roles) -> tuple[Client, dict[str, str], object]:
         permissions = STOREFRONT_PERMISSIONS if principal == "storefront key" else ""
         key, token = create_api_key(name=principal, scopes=scopes, permissions=permissions)
         return client, {"Authorization": f"Bearer {token}"}, key
-    user = factories.UserFactory(username=principal.replace(" ", "_").lower())
-    if principal == "Owner":
-        user.is_superuser = True
-        user.save()
-    else:
-        user.groups.add(roles[principal])
-    client.force_login(user)
-    return client, {}, user
+    client = factories.signed_in(roles, principal, principal.replace(" ", "_").lower())
+    return client, {}, client.user
 
 
 @pytest.mark.parametrize("principal", PRINCIPALS)

@@ -185,14 +185,8 @@ def _role_client(role: str, roles) -> tuple[Client, object]:
     client = Client()
     if role == "anonymous":
         return client, None
-    user = factories.UserFactory(username=role.replace(" ", "_").lower())
-    if role == "Owner":
-        user.is_superuser = True
-        user.save()
-    else:
-        user.groups.add(roles[role])
-    client.force_login(user)
-    return client, user
+    client = factories.signed_in(roles, role, role.replace(" ", "_").lower())
+    return client, client.user
 
 
 @pytest.mark.parametrize("role", ROLES)
