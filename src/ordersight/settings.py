@@ -72,9 +72,9 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
     "ordersight.web.middleware.DomainErrorPages",
+    "ordersight.core.idempotency.IdempotencyMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into its 429 page.
     "axes.middleware.AxesMiddleware",
-    "ordersight.core.idempotency.IdempotencyMiddleware",
 ]
 
 ROOT_URLCONF = "ordersight.urls"
