@@ -62,7 +62,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "ordersight.core.nul_bytes.RefuseNulCharacters",
-    "ordersight.core.rate_limit.ApiRateLimit",
+    "ordersight.accounts.rate_limit.ApiRateLimit",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

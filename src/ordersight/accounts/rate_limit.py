@@ -9,7 +9,6 @@ seconds until the window ends; the counting itself is the cache's atomic incr.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable
 
@@ -17,21 +16,24 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from ordersight.accounts.models import ApiKey
 from ordersight.core.errors import error_body
 
 WINDOW_SECONDS = 60
 
 
 def _who(request: HttpRequest) -> tuple[str, int]:
-    """The bucket a request counts against, and that bucket's limit per window."""
+    """The bucket a request counts against, and that bucket's limit per window.
+
+    Only a token naming an active key counts against that key; anything else (no token, a
+    made-up one) counts against the client's address, so rotating fake tokens cannot
+    escape the address limit.
+    """
     auth = request.headers.get("Authorization", "")
-    if auth.startswith("Bearer ") and auth[7:].strip():
-        # By key prefix when the token looks like ours, else by a hash of the whole token,
-        # so made-up tokens cannot dodge the count.
-        token = auth[7:].strip()
-        parts = token.split("_", 2)
-        name = parts[1] if len(parts) == 3 else hashlib.sha256(token.encode()).hexdigest()[:16]
-        return f"key:{name}", settings.API_RATE_LIMIT_PER_KEY
+    token = auth[7:].strip() if auth.startswith("Bearer ") else ""
+    parts = token.split("_", 2)
+    if len(parts) == 3 and ApiKey.objects.filter(prefix=parts[1], revoked_at=None).exists():
+        return f"key:{parts[1]}", settings.API_RATE_LIMIT_PER_KEY
     return f"addr:{request.META.get('REMOTE_ADDR', '')}", settings.API_RATE_LIMIT_PER_ADDRESS
 
 
@@ -50,7 +52,8 @@ class ApiRateLimit:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not request.path.startswith("/api/v1/"):
+        limits_on = settings.API_RATE_LIMIT_PER_KEY or settings.API_RATE_LIMIT_PER_ADDRESS
+        if not limits_on or not request.path.startswith("/api/v1/"):
             return self.get_response(request)
         now = time.time()
         window = int(now // WINDOW_SECONDS)
