@@ -42,3 +42,22 @@ def test_the_admin_revoke_action_revokes_through_the_service(admin_client, db):
     assert "Revoked 1 key(s)." in page.content.decode()
     assert ApiKey.objects.get(pk=key.pk).revoked_at is not None
     assert authenticate_api_key(token) is None
+
+
+def test_the_admin_creates_a_restricted_key(admin_client, db):
+    from ordersight.accounts.models import ApiKey
+
+    page = admin_client.post(
+        "/admin/accounts/apikey/add/",
+        {
+            "name": "storefront",
+            "scope_choices": ["read", "write"],
+            "permission_choices": ["orders.add_order", "orders.view_order"],
+        },
+        follow=True,
+    )
+    assert page.status_code == 200
+    key = ApiKey.objects.get(name="storefront")
+    assert key.permissions == ["orders.add_order", "orders.view_order"]
+    assert "shown once" in page.content.decode()
+    assert key.has_perm("orders.add_order") and not key.has_perm("payments.add_refund")

@@ -199,6 +199,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES"
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
+AXES_VERBOSE = False  # its start-up banner would clutter every command's output
 
 # API requests a minute, per API key and per client address (0 turns a limit off).
 API_RATE_LIMIT_PER_KEY = int(os.environ.get("API_RATE_LIMIT_PER_KEY", 600))

@@ -4,11 +4,19 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth.models import Permission
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from ordersight.accounts.models import ApiKey, ApiScope
+from ordersight.accounts.roles import OUR_APPS
 from ordersight.accounts.services import create_api_key, revoke_api_key
+
+
+def _permission_choices() -> list[tuple[str, str]]:
+    permissions = Permission.objects.filter(content_type__app_label__in=OUR_APPS)
+    rows = permissions.select_related("content_type").order_by("content_type__app_label", "name")
+    return [(f"{p.content_type.app_label}.{p.codename}", p.name) for p in rows]
 
 
 class ApiKeyCreateForm(forms.ModelForm):
@@ -18,6 +26,13 @@ class ApiKeyCreateForm(forms.ModelForm):
         initial=["read"],
         label="Scopes",
     )
+    permission_choices = forms.MultipleChoiceField(
+        choices=_permission_choices,
+        widget=forms.SelectMultiple(attrs={"size": 12}),
+        required=False,
+        label="Restrict to permissions",
+        help_text="Leave empty for everything the scopes allow.",
+    )
 
     class Meta:
         model = ApiKey
@@ -26,7 +41,15 @@ class ApiKeyCreateForm(forms.ModelForm):
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
-    list_display = ["name", "prefix", "scopes", "created_at", "last_used_at", "revoked_at"]
+    list_display = [
+        "name",
+        "prefix",
+        "scopes",
+        "permissions",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    ]
     list_filter = ["revoked_at"]
     search_fields = ["name", "prefix"]
     actions = ["revoke"]
@@ -39,11 +62,19 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
             return []
-        return ["prefix", "scopes", "created_by", "created_at", "last_used_at", "revoked_at"]
+        return [
+            "prefix",
+            "scopes",
+            "permissions",
+            "created_by",
+            "created_at",
+            "last_used_at",
+            "revoked_at",
+        ]
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
-            return ["name", "scope_choices"]
+            return ["name", "scope_choices", "permission_choices"]
         return ["name", *self.get_readonly_fields(request, obj)]
 
     def save_model(self, request: HttpRequest, obj: ApiKey, form: Any, change: bool) -> None:
@@ -53,6 +84,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
         key, token = create_api_key(
             name=form.cleaned_data["name"],
             scopes=form.cleaned_data["scope_choices"],
+            permissions=form.cleaned_data["permission_choices"],
             created_by=request.user,
         )
         obj.pk = key.pk
