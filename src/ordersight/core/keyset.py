@@ -21,7 +21,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Model, Q, QuerySet
 
 from ordersight.core.errors import Invalid
-from ordersight.core.validation import MAX_AMOUNT, MAX_ID
+from ordersight.core.validation import COLUMN_AMOUNT_LIMIT, MAX_ID
 
 T = TypeVar("T", bound=Model)
 
@@ -88,7 +88,7 @@ def _storable(value: Any) -> bool:
     if value is None:
         return False
     if isinstance(value, Decimal):
-        return value.is_finite() and abs(value) < MAX_AMOUNT * 1000
+        return value.is_finite() and abs(value) < COLUMN_AMOUNT_LIMIT
     if isinstance(value, int) and not isinstance(value, bool):
         return abs(value) <= MAX_ID
     return True

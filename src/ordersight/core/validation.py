@@ -21,6 +21,8 @@ MAX_NUMBER = 2**31 - 1
 # 15 significant digits SQLite keeps exactly (it stores decimals as floating point); the
 # columns themselves would hold up to 10^14.
 MAX_AMOUNT = Decimal(10) ** 11
+# What the money columns (18 digits, 4 of them decimal) can hold at all.
+COLUMN_AMOUNT_LIMIT = Decimal(10) ** 14
 
 
 def is_id(value: object, *, limit: int = MAX_ID) -> bool:

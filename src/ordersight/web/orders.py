@@ -42,7 +42,7 @@ def _managers() -> list[Any]:
     return list(list_sales_managers())
 
 
-def _filter_options() -> dict[str, list[tuple[str, str]]]:
+def _filter_options(managers: list[Any]) -> dict[str, list[tuple[str, str]]]:
     """Options of the filters whose values live in the database."""
     currencies = set(Offer.objects.values_list("currency", flat=True)) | {"EUR", "USD", "GBP"}
     offers = Offer.objects.order_by("number").only("number", "name")
@@ -52,23 +52,23 @@ def _filter_options() -> dict[str, list[tuple[str, str]]]:
         "category": [
             (str(c.number), f"{c.number} · {c.name}") for c in Category.objects.order_by("number")
         ],
-        "sales_manager": [("system", "System")]
-        + [(str(m.pk), m.get_username()) for m in _managers()],
+        "sales_manager": [("system", "System")] + [(str(m.pk), m.get_username()) for m in managers],
     }
 
 
 @require_perm("orders.view_order")
 def all_orders(request: HttpRequest) -> HttpResponse:
     page = list_page(request, selectors.ORDER_LIST)
+    managers = _managers()  # the row actions and the filter panel list the same people
     context = {
         "section": "orders",
         "tab": "all",
         "page": page,
         "default_sort": "-created_at",
         "export_query": selector_filters(request.GET).urlencode(),
-        "managers": _managers(),
+        "managers": managers,
         "presets": PRESETS,
-        "panel": panel_fields(OrderFilterSet, request.GET, _filter_options()),
+        "panel": panel_fields(OrderFilterSet, request.GET, _filter_options(managers)),
     }
     if request.htmx and request.GET.get("partial") == "rows":
         return render(request, "orders/_order_rows.html", context)
