@@ -6,12 +6,16 @@ Handlers run in order, in the transaction of the service that recorded the event
 
 from ordersight.orders.lifecycle import Handler, Moment
 from ordersight.payments import handlers as payments
+from ordersight.reports.handlers import recount_sales
 
 HANDLERS: dict[Moment, tuple[Handler, ...]] = {
-    Moment.CREATED: (),
-    Moment.LINES_REPLACED: (payments.recompute_after_lines_replaced,),
-    Moment.COMPLETED: (),
-    Moment.DECLINED: (payments.fail_pending_invoices,),
-    Moment.CANCELLED: (),
-    Moment.REFUNDED: (),
+    Moment.CREATED: (recount_sales,),
+    # Payments first: a new total can change the paid state the figures read.
+    Moment.LINES_REPLACED: (payments.recompute_after_lines_replaced, recount_sales),
+    Moment.COMPLETED: (recount_sales,),
+    Moment.DECLINED: (payments.fail_pending_invoices, recount_sales),
+    Moment.CANCELLED: (recount_sales,),
+    Moment.REFUNDED: (recount_sales,),
+    Moment.PAYMENT_SETTLED: (recount_sales,),
+    Moment.DETAILS_CHANGED: (recount_sales,),
 }

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "ordersight.catalog",
     "ordersight.orders",
     "ordersight.payments",
+    "ordersight.reports",
     "ordersight.web",
     "ordersight",
 ]

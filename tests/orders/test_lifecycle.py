@@ -43,7 +43,12 @@ def test_the_declared_list_names_every_moment():
         ("status_changed", {"to": "declined"}, Moment.DECLINED),
         ("status_changed", {"to": "cancelled"}, Moment.CANCELLED),
         ("status_changed", {"to": "open"}, None),
-        ("updated", {}, None),
+        ("updated", {}, Moment.DETAILS_CHANGED),
+        ("sales_attribution_changed", {}, Moment.DETAILS_CHANGED),
+        ("sales_attribution_confirmed", {}, Moment.DETAILS_CHANGED),
+        ("payment_succeeded", {}, Moment.PAYMENT_SETTLED),
+        ("payment_failed", {}, Moment.PAYMENT_SETTLED),
+        ("payment_status_changed", {}, None),
         ("fulfilled", {}, None),
     ],
 )

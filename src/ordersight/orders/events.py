@@ -12,7 +12,7 @@ from typing import Any
 from ordersight.core.actors import Actor
 from ordersight.core.bulk import insert_many
 from ordersight.core.live import publish_after_commit
-from ordersight.orders.lifecycle import dispatch
+from ordersight.orders.lifecycle import dispatch, dispatch_many
 from ordersight.orders.models import ActorType, Order, OrderEvent, OrderEventKind
 
 
@@ -48,8 +48,7 @@ def record_events(
     """Record many events at once (bulk ingest): one COPY or INSERT."""
     events = [_event(order, kind, actor, payload) for order, kind, payload in entries]
     insert_many(OrderEvent, events, batch_size=500)
-    for event in events:
-        dispatch(event.order, event, actor)
+    dispatch_many([(event.order, event) for event in events], actor)
     if events:
         # One message for the batch: open pages refresh once, not once per order.
         publish_after_commit(

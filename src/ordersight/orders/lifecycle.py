@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -28,6 +28,8 @@ class Moment(StrEnum):
     DECLINED = "declined"
     CANCELLED = "cancelled"
     REFUNDED = "refunded"  # some money was given back
+    PAYMENT_SETTLED = "payment_settled"  # an invoice's payment succeeded or failed
+    DETAILS_CHANGED = "details_changed"  # type, customer, metadata or sales attribution
 
 
 @dataclass(frozen=True)
@@ -42,11 +44,25 @@ class OrderChange:
 
 Handler = Callable[[OrderChange], None]
 
+
+class BatchHandler(Protocol):
+    """A handler that can also take a whole batch at once (bulk ingest) with `many`."""
+
+    def __call__(self, change: OrderChange) -> None: ...
+
+    def many(self, changes: Sequence[OrderChange]) -> None: ...
+
+
 _BY_KIND = {
     OrderEventKind.CREATED: Moment.CREATED,
     OrderEventKind.IMPORTED: Moment.CREATED,
     OrderEventKind.LINES_REPLACED: Moment.LINES_REPLACED,
     OrderEventKind.REFUNDED: Moment.REFUNDED,
+    OrderEventKind.PAYMENT_SUCCEEDED: Moment.PAYMENT_SETTLED,
+    OrderEventKind.PAYMENT_FAILED: Moment.PAYMENT_SETTLED,
+    OrderEventKind.UPDATED: Moment.DETAILS_CHANGED,
+    OrderEventKind.SALES_ATTRIBUTION_CHANGED: Moment.DETAILS_CHANGED,
+    OrderEventKind.SALES_ATTRIBUTION_CONFIRMED: Moment.DETAILS_CHANGED,
 }
 _BY_STATUS = {
     OrderStatus.COMPLETED: Moment.COMPLETED,
@@ -91,3 +107,25 @@ def dispatch(order: Order, event: OrderEvent, actor: Actor) -> None:
     change = OrderChange(moment=moment, order=order, event=event, actor=actor)
     for handler in handlers:
         handler(change)
+
+
+def dispatch_many(events: Sequence[tuple[Order, OrderEvent]], actor: Actor) -> None:
+    """Run the handlers for a batch of events; a handler with `many` gets them in one call.
+
+    Within a moment the handlers run in their declared order, as `dispatch` runs them.
+    """
+    by_moment: dict[Moment, list[OrderChange]] = {}
+    for order, event in events:
+        moment = moment_of(event.kind, event.payload)
+        if moment is not None:
+            change = OrderChange(moment=moment, order=order, event=event, actor=actor)
+            by_moment.setdefault(moment, []).append(change)
+    installed = installed_handlers()
+    for moment, changes in by_moment.items():
+        for handler in installed[moment]:
+            many = getattr(handler, "many", None)
+            if many is not None:
+                many(changes)
+            else:
+                for change in changes:
+                    handler(change)

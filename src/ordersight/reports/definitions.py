@@ -1,0 +1,284 @@
+"""What the sales figures mean: the one definition every page, API answer and export uses.
+
+- A sale is a completed order. It counts on the day it was placed (`created_at`) in the
+  account's time zone (the `TIME_ZONE` setting; after changing it, run
+  `ordersight reports rebuild`).
+- gross = the order total; refunds = what was refunded on its invoices; net = gross − refunds;
+  fees and funds credited = those of its invoices that took money (succeeded, or refunded
+  since); units = the quantities of its lines; average = net ÷ orders.
+- Money is per currency and is never summed across currencies.
+- By offer and by category the figures are per line: an order with lines in two categories
+  counts once in each, with that category's units and line totals as gross; its refunds, fees
+  and funds credited are shared out in proportion to the line totals.
+- By payment system the money is what each system's invoices captured, refunded and kept; an
+  order completed without a captured payment (pay by invoice, confirmed by hand) shows under
+  `none` with its total as gross.
+- By sales manager only confirmed attributions count unless unconfirmed ones are asked for;
+  `system` is a sale without a manager.
+- A new customer is one whose first sale ever is among the counted orders; a returning
+  customer has counted orders and bought before the period.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, fields
+from datetime import date, datetime
+from decimal import ROUND_DOWN, Decimal
+from enum import StrEnum
+from typing import Any
+
+from django.conf import settings
+
+from ordersight.orders.models import Order, OrderStatus
+
+COUNTED_STATUS = OrderStatus.COMPLETED
+PRECISION = Decimal("0.0001")  # what the money columns store
+NONE_KEY = "none"
+SYSTEM_KEY = "system"
+
+
+class Dimension(StrEnum):
+    TOTAL = "total"
+    PAYMENT_SYSTEM = "payment_system"
+    OFFER = "offer"
+    CATEGORY = "category"
+    SALES_MANAGER = "sales_manager"
+    CUSTOMER = "customer"
+
+
+class GroupBy(StrEnum):
+    CURRENCY = "currency"
+    PAYMENT_SYSTEM = "payment_system"
+    OFFER = "offer"
+    CATEGORY = "category"
+    SALES_MANAGER = "sales_manager"
+    SOURCE = "source"
+    ORDER_TYPE = "order_type"
+    CUSTOMER = "customer"
+    DAY = "day"
+    MONTH = "month"
+
+
+# Which rollup rows each breakdown reads: its own dimension, or the totals grouped by a
+# column every row carries.
+DIMENSION_OF: dict[GroupBy, Dimension] = {
+    GroupBy.CURRENCY: Dimension.TOTAL,
+    GroupBy.PAYMENT_SYSTEM: Dimension.PAYMENT_SYSTEM,
+    GroupBy.OFFER: Dimension.OFFER,
+    GroupBy.CATEGORY: Dimension.CATEGORY,
+    GroupBy.SALES_MANAGER: Dimension.SALES_MANAGER,
+    GroupBy.SOURCE: Dimension.TOTAL,
+    GroupBy.ORDER_TYPE: Dimension.TOTAL,
+    GroupBy.CUSTOMER: Dimension.CUSTOMER,
+    GroupBy.DAY: Dimension.TOTAL,
+    GroupBy.MONTH: Dimension.TOTAL,
+}
+
+
+@dataclass
+class Measures:
+    orders: int = 0
+    units: int = 0
+    gross: Decimal = Decimal(0)
+    refunds: Decimal = Decimal(0)
+    fees: Decimal = Decimal(0)
+    funds_credited: Decimal = Decimal(0)
+    new_customers: int = 0
+
+    def add(self, other: Measures, sign: int = 1) -> None:
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + sign * getattr(other, f.name))
+
+    def is_zero(self) -> bool:
+        return not any(getattr(self, f.name) for f in fields(self))
+
+    @property
+    def net(self) -> Decimal:
+        return self.gross - self.refunds
+
+    @property
+    def average(self) -> Decimal | None:
+        return self.net / self.orders if self.orders else None
+
+
+MEASURE_NAMES = tuple(f.name for f in fields(Measures))
+MONEY_MEASURES = ("gross", "refunds", "fees", "funds_credited")
+
+
+@dataclass(frozen=True, order=True)
+class RowKey:
+    """Where an order's figures go: the day row; the month row is derived from it."""
+
+    day: date
+    currency: str
+    source: str
+    order_type: str
+    dimension: str
+    key: str
+    confirmed: bool = False
+
+
+def report_zone() -> zoneinfo.ZoneInfo:
+    return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
+
+def local_day(moment: datetime) -> date:
+    """The account's calendar day of a moment."""
+    return moment.astimezone(report_zone()).date()
+
+
+def allocate(amount: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
+    """Share `amount` in proportion to `weights`, to the stored precision, summing exactly.
+
+    Every part is rounded down and the cents left over go to the largest weights first,
+    so the parts add up to `amount` whatever the rounding.
+    """
+    if not weights:
+        return []
+    total_weight = sum(weights)
+    if not total_weight:
+        weights = [Decimal(1)] * len(weights)
+        total_weight = Decimal(len(weights))
+    parts = [(amount * w / total_weight).quantize(PRECISION, ROUND_DOWN) for w in weights]
+    left = amount - sum(parts)
+    order = sorted(range(len(weights)), key=lambda i: (-weights[i], i))
+    step = PRECISION if left >= 0 else -PRECISION
+    i = 0
+    while left != 0:
+        parts[order[i % len(order)]] += step
+        left -= step
+        i += 1
+    return parts
+
+
+@dataclass(frozen=True)
+class LineFacts:
+    offer_number: int | None
+    category_number: int | None
+    quantity: int
+    total: Decimal
+
+
+@dataclass(frozen=True)
+class InvoiceFacts:
+    """The money of an invoice that took money (succeeded, or refunded since)."""
+
+    payment_system_id: int | None
+    amount: Decimal
+    refunded: Decimal
+    fee: Decimal
+    funds_credited: Decimal
+
+
+def _key_of(value: Any) -> str:
+    return NONE_KEY if value is None else str(value)
+
+
+def contribution(
+    order: Order,
+    lines: Iterable[LineFacts],
+    invoices: Iterable[InvoiceFacts],
+    *,
+    first_sale: bool,
+) -> dict[RowKey, Measures]:
+    """The day rows one order adds to the rollups; nothing unless it is a sale."""
+    if order.status != COUNTED_STATUS:
+        return {}
+    lines = list(lines)
+    invoices = list(invoices)
+    day = local_day(order.created_at)
+
+    def key(dimension: Dimension, value: str = "", confirmed: bool = False) -> RowKey:
+        return RowKey(
+            day, order.currency, order.source, order.order_type, dimension, value, confirmed
+        )
+
+    units = sum(line.quantity for line in lines)
+    refunds = sum((i.refunded for i in invoices), Decimal(0))
+    fees = sum((i.fee for i in invoices), Decimal(0))
+    funds = sum((i.funds_credited for i in invoices), Decimal(0))
+    whole = Measures(1, units, order.total, refunds, fees, funds)
+    rows: dict[RowKey, Measures] = {
+        key(Dimension.TOTAL): Measures(**{**vars(whole), "new_customers": int(first_sale)}),
+        key(Dimension.CUSTOMER, _key_of(order.customer_id)): Measures(**vars(whole)),
+        key(
+            Dimension.SALES_MANAGER,
+            SYSTEM_KEY if order.sales_manager_id is None else str(order.sales_manager_id),
+            confirmed=order.sales_confirmed_at is not None,
+        ): Measures(**vars(whole)),
+    }
+
+    by_system: dict[str, Measures] = {}
+    for invoice in invoices:
+        m = by_system.setdefault(_key_of(invoice.payment_system_id), Measures(1, units))
+        m.gross += invoice.amount
+        m.refunds += invoice.refunded
+        m.fees += invoice.fee
+        m.funds_credited += invoice.funds_credited
+    if not by_system:
+        by_system[NONE_KEY] = Measures(1, units, order.total)
+    for system, m in by_system.items():
+        rows[key(Dimension.PAYMENT_SYSTEM, system)] = m
+
+    for dimension, attr in (
+        (Dimension.OFFER, "offer_number"),
+        (Dimension.CATEGORY, "category_number"),
+    ):
+        groups: dict[str, list[LineFacts]] = {}
+        for line in lines:
+            groups.setdefault(_key_of(getattr(line, attr)), []).append(line)
+        if not groups:
+            continue
+        names = sorted(groups)
+        weights = [sum((ln.total for ln in groups[n]), Decimal(0)) for n in names]
+        shares = {
+            measure: allocate(getattr(whole, measure), weights)
+            for measure in ("refunds", "fees", "funds_credited")
+        }
+        for i, name in enumerate(names):
+            rows[key(dimension, name)] = Measures(
+                orders=1,
+                units=sum(ln.quantity for ln in groups[name]),
+                gross=weights[i],
+                refunds=shares["refunds"][i],
+                fees=shares["fees"][i],
+                funds_credited=shares["funds_credited"][i],
+            )
+    return rows
+
+
+def rows_to_json(rows: dict[RowKey, Measures]) -> list[list[Any]]:
+    """A contribution as stored on `ReportedOrder` (decimals as text, exact)."""
+    out = []
+    for k, m in sorted(rows.items()):
+        out.append(
+            [
+                k.day.isoformat(),
+                k.currency,
+                k.source,
+                k.order_type,
+                k.dimension,
+                k.key,
+                k.confirmed,
+                *(str(getattr(m, name)) for name in MEASURE_NAMES),
+            ]
+        )
+    return out
+
+
+def rows_from_json(data: Iterable[Sequence[Any]]) -> dict[RowKey, Measures]:
+    rows = {}
+    for item in data:
+        day, currency, source, order_type, dimension, key, confirmed, *values = item
+        measures = Measures(
+            **{
+                name: (Decimal(v) if name in MONEY_MEASURES else int(v))
+                for name, v in zip(MEASURE_NAMES, values, strict=True)
+            }
+        )
+        rows[
+            RowKey(date.fromisoformat(day), currency, source, order_type, dimension, key, confirmed)
+        ] = measures
+    return rows

@@ -1,0 +1,78 @@
+"""Sales rollups: the figures of completed orders summed per period, currency and dimension.
+
+The services keep them current in the transaction of each order change (see `services`);
+`ordersight reports rebuild` recomputes them from the raw rows. Reports read only these.
+"""
+
+from django.db import models
+from django.db.models import Q
+
+from ordersight.orders.models import Order
+
+
+class Grain(models.TextChoices):
+    DAY = "d", "Day"
+    MONTH = "m", "Month"  # `period` is the first day of the month
+
+
+class SalesRollup(models.Model):
+    grain = models.CharField(max_length=1, choices=Grain.choices)
+    period = models.DateField()
+    currency = models.CharField(max_length=3)
+    source = models.CharField(max_length=40)
+    order_type = models.CharField(max_length=40)
+    # What the row is broken down by (`definitions.Dimension`) and the value it is for:
+    # "" for the total, else an id or number as text, or "none" / "system".
+    dimension = models.CharField(max_length=20)
+    key = models.CharField(max_length=40)
+    # Sales manager rows only: whether the attribution was confirmed.
+    confirmed = models.BooleanField(default=False)
+    orders = models.IntegerField(default=0)
+    units = models.BigIntegerField(default=0)
+    gross = models.DecimalField(max_digits=22, decimal_places=4, default=0)
+    refunds = models.DecimalField(max_digits=22, decimal_places=4, default=0)
+    fees = models.DecimalField(max_digits=22, decimal_places=4, default=0)
+    funds_credited = models.DecimalField(max_digits=22, decimal_places=4, default=0)
+    new_customers = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "dimension",
+                    "grain",
+                    "period",
+                    "currency",
+                    "source",
+                    "order_type",
+                    "key",
+                    "confirmed",
+                ],
+                name="sales_rollup_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dimension}={self.key} {self.period} {self.currency}"
+
+
+class ReportedOrder(models.Model):
+    """What one order last added to the rollups, so a change subtracts exactly that."""
+
+    order = models.OneToOneField(
+        Order, primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    customer_id = models.BigIntegerField(null=True, blank=True)
+    # True while this order is its customer's first sale (it counts the customer as new).
+    first_sale = models.BooleanField(default=False)
+    rows = models.JSONField(default=list)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["customer_id"], condition=Q(first_sale=True), name="reported_first_sale"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Reported {self.order_id}"

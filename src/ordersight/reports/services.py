@@ -1,0 +1,275 @@
+"""Keeping the sales rollups equal to the raw rows.
+
+After any change to an order, `recount_orders` computes what the order adds to the rollups
+now (`definitions.contribution`), subtracts what it added before (kept on `ReportedOrder`)
+and writes the difference, in the same transaction as the change. `rebuild_rollups` starts
+over from the raw rows (imported history, a changed time zone).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Collection, Iterable, Iterator
+
+from django.db import connection, transaction
+from django.db.models import OuterRef, Subquery
+
+from ordersight.core.bulk import insert_many
+from ordersight.customers.models import Customer
+from ordersight.orders.models import Order, OrderLine
+from ordersight.payments.models import CAPTURED, Invoice
+from ordersight.reports.definitions import (
+    COUNTED_STATUS,
+    MEASURE_NAMES,
+    InvoiceFacts,
+    LineFacts,
+    Measures,
+    RowKey,
+    contribution,
+    rows_from_json,
+    rows_to_json,
+)
+from ordersight.reports.models import Grain, ReportedOrder, SalesRollup
+
+# How many orders one pass of the rebuild reads and writes at a time.
+REBUILD_BATCH = 5000
+
+
+def _first_sales(customer_ids: Collection[int]) -> dict[int, int]:
+    """Each customer's first sale (order id): the earliest completed order, ties by id."""
+    if not customer_ids:
+        return {}
+    first = (
+        Order.objects.filter(customer=OuterRef("pk"), status=COUNTED_STATUS)
+        .order_by("created_at", "id")
+        .values("id")[:1]
+    )
+    found = (
+        Customer.objects.filter(pk__in=customer_ids)
+        .annotate(first=Subquery(first))
+        .values_list("pk", "first")
+    )
+    return {pk: first for pk, first in found if first is not None}
+
+
+def _facts(
+    order_ids: Collection[int],
+) -> tuple[dict[int, list[LineFacts]], dict[int, list[InvoiceFacts]]]:
+    lines: dict[int, list[LineFacts]] = defaultdict(list)
+    for row in OrderLine.objects.filter(order_id__in=order_ids).values_list(
+        "order_id", "offer_number", "category_number", "quantity", "total"
+    ):
+        lines[row[0]].append(LineFacts(*row[1:]))
+    invoices: dict[int, list[InvoiceFacts]] = defaultdict(list)
+    captured = Invoice.objects.filter(order_id__in=order_ids, status__in=CAPTURED)
+    for row in captured.values_list(
+        "order_id", "payment_system_id", "amount", "refunded_amount", "fee", "funds_credited"
+    ):
+        invoices[row[0]].append(InvoiceFacts(*row[1:]))
+    return lines, invoices
+
+
+def _month_key(key: RowKey) -> tuple:
+    return (Grain.MONTH, key.day.replace(day=1), *_rest(key))
+
+
+def _rest(key: RowKey) -> tuple:
+    return (key.currency, key.source, key.order_type, key.dimension, key.key, key.confirmed)
+
+
+def _with_months(deltas: dict[RowKey, Measures]) -> dict[tuple, Measures]:
+    """Day rows plus the month rows they roll into."""
+    out: dict[tuple, Measures] = {}
+    for key, measures in deltas.items():
+        out[(Grain.DAY, key.day, *_rest(key))] = measures
+        month = out.setdefault(_month_key(key), Measures())
+        month.add(measures)
+    return {k: m for k, m in out.items() if not m.is_zero()}
+
+
+_KEY_COLUMNS = (
+    "grain",
+    "period",
+    "currency",
+    "source",
+    "order_type",
+    "dimension",
+    "key",
+    "confirmed",
+)
+
+
+def add_to_rollups(deltas: dict[RowKey, Measures]) -> None:
+    """Add (or subtract) figures to the rollup rows, creating rows as needed.
+
+    One `INSERT … ON CONFLICT DO UPDATE` adding to the stored values, which PostgreSQL and
+    SQLite both run atomically per row; rows go in key order so two writers touching the
+    same rows lock them in the same order and cannot deadlock. Django's `bulk_create` can
+    only overwrite on conflict, not add, hence the hand-written statement.
+    """
+    rows = sorted(_with_months(deltas).items(), key=lambda item: item[0])
+    if not rows:
+        return
+    table = connection.ops.quote_name(SalesRollup._meta.db_table)
+    q = connection.ops.quote_name
+    columns = (*_KEY_COLUMNS, *MEASURE_NAMES)
+    placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    conflict = ", ".join(q(c) for c in SalesRollup._meta.constraints[0].fields)
+    updates = ", ".join(f"{q(m)} = {table}.{q(m)} + excluded.{q(m)}" for m in MEASURE_NAMES)
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), 500):
+            chunk = rows[start : start + 500]
+            params: list = []
+            for key, measures in chunk:
+                params.extend(key)
+                params.extend(getattr(measures, name) for name in MEASURE_NAMES)
+            cursor.execute(
+                f"INSERT INTO {table} ({', '.join(q(c) for c in columns)}) "
+                f"VALUES {', '.join([placeholders] * len(chunk))} "
+                f"ON CONFLICT ({conflict}) DO UPDATE SET {updates}",
+                params,
+            )
+
+
+def _is_sale(order: Order | None) -> bool:
+    return order is not None and order.status == COUNTED_STATUS
+
+
+def recount_orders(order_ids: Iterable[int]) -> None:
+    """Bring the rollups in line with these orders as they are now (in the caller's
+    transaction). Also recounts the customers' first sales that move as a result."""
+    ids = set(order_ids)
+    if not ids:
+        return
+    snapshots = {r.pk: r for r in ReportedOrder.objects.filter(pk__in=ids)}
+    orders = {o.pk: o for o in Order.objects.filter(pk__in=ids)}
+    # An order that is no sale and never was one moves no figure (most new orders).
+    ids = {pk for pk in ids if pk in snapshots or _is_sale(orders.get(pk))}
+    if not ids:
+        return
+    orders = {pk: o for pk, o in orders.items() if pk in ids}
+    customers = {o.customer_id for o in orders.values() if o.customer_id}
+    customers |= {s.customer_id for s in snapshots.values() if s.customer_id}
+    first = _first_sales(customers)
+    # A customer's first sale can move to or from an order not in this batch.
+    extra = set(first.values())
+    extra |= set(
+        ReportedOrder.objects.filter(customer_id__in=customers, first_sale=True).values_list(
+            "pk", flat=True
+        )
+    )
+    extra -= ids
+    if extra:
+        snapshots.update({r.pk: r for r in ReportedOrder.objects.filter(pk__in=extra)})
+        orders.update({o.pk: o for o in Order.objects.filter(pk__in=extra)})
+    first_sale_ids = set(first.values())
+    lines, invoices = _facts(orders.keys())
+
+    deltas: dict[RowKey, Measures] = defaultdict(Measures)
+    to_save: list[ReportedOrder] = []
+    to_delete: list[int] = []
+    for pk in ids | extra:
+        order = orders.get(pk)
+        now = (
+            contribution(order, lines[pk], invoices[pk], first_sale=pk in first_sale_ids)
+            if order is not None
+            else {}
+        )
+        old = snapshots.get(pk)
+        before = rows_from_json(old.rows) if old is not None else {}
+        if now == before:
+            continue
+        for key, measures in before.items():
+            deltas[key].add(measures, -1)
+        for key, measures in now.items():
+            deltas[key].add(measures)
+        if now:
+            to_save.append(
+                ReportedOrder(
+                    order_id=pk,
+                    customer_id=order.customer_id,
+                    first_sale=pk in first_sale_ids,
+                    rows=rows_to_json(now),
+                )
+            )
+        elif old is not None:
+            to_delete.append(pk)
+    add_to_rollups(deltas)
+    if to_delete:
+        ReportedOrder.objects.filter(pk__in=to_delete).delete()
+    if to_save:
+        ReportedOrder.objects.bulk_create(
+            to_save,
+            update_conflicts=True,
+            unique_fields=["order"],
+            update_fields=["customer_id", "first_sale", "rows"],
+        )
+
+
+def _batches(ids: list[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+@transaction.atomic
+def rebuild_rollups(*, progress: Callable[[int, int], None] | None = None) -> int:
+    """Throw the rollups away and compute them again from the raw rows; returns the number
+    of sales counted. Runs in one transaction: readers see the old figures until it ends."""
+    SalesRollup.objects.all().delete()
+    ReportedOrder.objects.all().delete()
+    sale_ids = list(
+        Order.objects.filter(status=COUNTED_STATUS)
+        .order_by("created_at", "id")
+        .values_list("pk", flat=True)
+    )
+    first_sale_ids: set[int] = set()
+    seen: set[int] = set()
+    for customer_id, pk in (
+        Order.objects.filter(status=COUNTED_STATUS, customer__isnull=False)
+        .order_by("customer_id", "created_at", "id")
+        .values_list("customer_id", "pk")
+    ):
+        if customer_id not in seen:
+            seen.add(customer_id)
+            first_sale_ids.add(pk)
+    totals: dict[RowKey, Measures] = defaultdict(Measures)
+    snapshots: list[ReportedOrder] = []
+    for done, batch in enumerate(_batches(sale_ids, REBUILD_BATCH)):
+        orders = Order.objects.filter(pk__in=batch)
+        lines, invoices = _facts(batch)
+        for order in orders:
+            rows = contribution(
+                order, lines[order.pk], invoices[order.pk], first_sale=order.pk in first_sale_ids
+            )
+            for key, measures in rows.items():
+                totals[key].add(measures)
+            snapshots.append(
+                ReportedOrder(
+                    order_id=order.pk,
+                    customer_id=order.customer_id,
+                    first_sale=order.pk in first_sale_ids,
+                    rows=rows_to_json(rows),
+                )
+            )
+        _insert_snapshots(snapshots)
+        snapshots = []
+        if progress is not None:
+            progress(min((done + 1) * REBUILD_BATCH, len(sale_ids)), len(sale_ids))
+    _insert_rollups(totals)
+    return len(sale_ids)
+
+
+def _insert_snapshots(snapshots: list[ReportedOrder]) -> None:
+    # Not COPY: the primary key is the order's, with no sequence to draw ids from.
+    ReportedOrder.objects.bulk_create(snapshots, batch_size=1000)
+
+
+def _insert_rollups(totals: dict[RowKey, Measures]) -> None:
+    rows = [
+        SalesRollup(
+            **dict(zip(_KEY_COLUMNS, key, strict=True)),
+            **{name: getattr(m, name) for name in MEASURE_NAMES},
+        )
+        for key, m in sorted(_with_months(totals).items(), key=lambda item: item[0])
+    ]
+    insert_many(SalesRollup, rows, batch_size=2000)
