@@ -24,7 +24,6 @@ from ordersight.orders.ingest import upsert_orders
 from ordersight.orders.models import Order
 from ordersight.orders.pricing import LineInput, OrderInput
 from ordersight.orders.services import create_order, transition_order, update_order
-from ordersight.payments.models import Invoice
 from ordersight.payments.services import record_manual_payment, refund_invoice
 from ordersight.reports.models import SalesRollup
 from ordersight.reports.services import rebuild_rollups
@@ -67,7 +66,7 @@ act = st.tuples(
 )
 
 
-def _apply(step, shop, people, orders):  # noqa: C901 - one branch per operation
+def _apply(step, shop, people, orders):
     if step[0] == "create":
         _, lines, customer, source, order_type, days, usd = step
         if usd:
