@@ -90,6 +90,9 @@ MATRIX: dict[tuple[str, str], tuple[str | None, dict | None]] = {
     ),
     ("POST", "/api/v1/invoices/{number}/retry"): ("payments.add_invoice", None),
     ("POST", "/api/v1/invoices/{number}/refunds"): ("payments.add_refund", {"amount": "1"}),
+    ("GET", "/api/v1/reports/sales"): ("reports.view_sales_report", None),
+    ("GET", "/api/v1/reports/sales.csv"): ("reports.view_sales_report", None),
+    ("GET", "/api/v1/reports/performance"): ("reports.view_sales_report", None),
     # Providers authenticate by the signature of the body, not by a role.
     ("POST", "/api/v1/payments/webhooks/{code}"): (None, {}),
 }

@@ -5,14 +5,20 @@ from __future__ import annotations
 
 import zoneinfo
 from collections import defaultdict
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.conf import settings
 
+from ordersight.core.actors import Actor
+from ordersight.orders.attribution import assign_sales_manager, confirm_sales_attribution
 from ordersight.orders.models import Order
+from ordersight.orders.pricing import LineInput, OrderInput
+from ordersight.orders.services import confirm_order, create_order, transition_order
 from ordersight.payments.models import FeeRule, Invoice, PaymentSystem, Refund
+from ordersight.payments.services import record_manual_payment, refund_invoice
 from ordersight.reports.models import SalesRollup
 from tests import factories
 
@@ -131,3 +137,78 @@ def stored_figures(grain: str = "d", *, line_dimensions_money: bool = False) -> 
             key = (r.period, r.currency, r.source, r.order_type, r.dimension, r.key, r.confirmed)
             out[key] = figures
     return out
+
+
+SYSTEM = Actor.system()
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def _order(lines, customer, when, **kwargs) -> Order:
+    return create_order(
+        data=OrderInput(
+            lines=lines,
+            customer_id=customer.pk if customer else None,
+            created_at=at(when),
+            **kwargs,
+        ),
+        actor=SYSTEM,
+    )
+
+
+def _complete(order: Order) -> Order:
+    order.refresh_from_db()
+    if order.status != "completed":
+        transition_order(order=order, to="completed", actor=SYSTEM)
+    order.refresh_from_db()
+    return order
+
+
+@pytest.fixture
+def march(shop, roles):
+    mia = factories.UserFactory(username="mia", first_name="Mia", last_name="Rossi")
+    max_ = factories.UserFactory(username="max", first_name="Max", last_name="Weber")
+    for user in (mia, max_):
+        user.groups.add(roles["Sales manager"])
+    ada = factories.CustomerFactory(name="Ada")
+    bea = factories.CustomerFactory(name="Bea")
+    ada.external_ids.create(source="shopify", external_id="ADA-1")
+
+    o5 = _order([LineInput(sku="TEE-M")], bea, "2026-02-20T12:00:00")
+    record_manual_payment(order=o5, payment_system=shop["cash"], actor=SYSTEM)
+    _complete(o5)
+
+    o1 = _order(
+        [LineInput(sku="TEE-M", quantity=2), LineInput(sku="WORKSHOP")],
+        ada,
+        "2026-03-03T10:00:00",
+    )
+    invoice = record_manual_payment(order=o1, payment_system=shop["bank"], actor=SYSTEM)
+    _complete(o1)
+    refund_invoice(invoice=invoice, amount=Decimal("10.00"), actor=SYSTEM)
+    confirm_sales_attribution(order=o1, manager_id=mia.pk, actor=SYSTEM)
+
+    o2 = _order([LineInput(sku="COURSE-1")], ada, "2026-03-10T09:00:00")
+    record_manual_payment(
+        order=o2, payment_system=shop["bank"], amount=Decimal("100.00"), actor=SYSTEM
+    )
+    confirm_order(order=o2, actor=SYSTEM)
+    assign_sales_manager(order=o2, manager_id=max_.pk, actor=SYSTEM)
+
+    o3 = _order(
+        [LineInput(sku="TEE-L")],
+        bea,
+        "2026-03-15T23:30:00",
+        source="storefront",
+        order_type="quote",
+    )
+    record_manual_payment(order=o3, payment_system=shop["cash"], actor=SYSTEM)
+    _complete(o3)
+
+    o4 = _order([LineInput(sku="TEE-M")], bea, "2026-03-20T08:00:00")
+    _complete(o4)
+    transition_order(order=o4, to="cancelled", actor=SYSTEM)
+    _order([LineInput(sku="TEE-M")], None, "2026-03-25T08:00:00")  # O6, open
+    return {"o1": o1, "o2": o2, "o3": o3, "o5": o5, "mia": mia, "max": max_, "ada": ada, "bea": bea}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from datetime import datetime
 
 import django_filters
 from django import forms
@@ -118,6 +119,28 @@ class OrderFilterSet(django_filters.FilterSet):
     sales_manager = SalesManagerFilter(
         label="Sales manager", help_text="A user id, or 'system' for sales without a manager"
     )
+    sales_confirmed = django_filters.BooleanFilter(
+        field_name="sales_confirmed_at",
+        lookup_expr="isnull",
+        exclude=True,
+        label="Sale confirmed",
+        help_text="true: the sales attribution was confirmed; false: it awaits confirmation",
+    )
+    payment_system = django_filters.CharFilter(
+        method="paid_through",
+        label="Payment system",
+        help_text="Took money through this payment system (its code)",
+    )
+    first_sale = django_filters.BooleanFilter(
+        method="customer_first_sale",
+        label="Customer's first sale",
+        help_text="true: the customer's first completed order (a new customer)",
+    )
+    customer_bought_before = DateOrDateTimeFilter(
+        method="customer_bought_before_filter",
+        label="Customer bought before",
+        help_text="The customer has a completed order placed before this time (returning)",
+    )
     metadata = MetadataFilter(label="Metadata (key=value)")
     external_id = django_filters.CharFilter(field_name="external_id", label="External id")
     q = django_filters.CharFilter(
@@ -135,6 +158,37 @@ class OrderFilterSet(django_filters.FilterSet):
     def with_category(self, queryset: QuerySet, name: str, value: int) -> QuerySet:
         lines = OrderLine.objects.filter(order=OuterRef("pk"), category_number=value)
         return queryset.filter(Exists(lines))
+
+    def paid_through(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        # Invoices live in payments, above orders: reached through the reverse relation.
+        captured = Q(invoices__payment_system__code=value.strip()) & Q(
+            invoices__status__in=("succeeded", "refunded")
+        )
+        return queryset.filter(Exists(Order.objects.filter(captured, pk=OuterRef("pk"))))
+
+    def customer_first_sale(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+        if value is None:
+            return queryset
+        # An earlier sale of the same customer (placed before, or at the same time with a
+        # lower id): the same order as the reports' definition of a first sale.
+        earlier = Order.objects.filter(
+            customer=OuterRef("customer"), status=OrderStatus.COMPLETED
+        ).filter(
+            Q(created_at__lt=OuterRef("created_at"))
+            | Q(created_at=OuterRef("created_at"), pk__lt=OuterRef("pk"))
+        )
+        first = Q(status=OrderStatus.COMPLETED, customer__isnull=False) & ~Exists(earlier)
+        return queryset.filter(first if value else ~first)
+
+    def customer_bought_before_filter(
+        self, queryset: QuerySet, name: str, value: datetime | None
+    ) -> QuerySet:
+        if value is None:
+            return queryset
+        earlier = Order.objects.filter(
+            customer=OuterRef("customer"), status=OrderStatus.COMPLETED, created_at__lt=value
+        )
+        return queryset.filter(Exists(earlier))
 
     def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         value = value.strip()

@@ -141,7 +141,8 @@ def allocate(amount: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
     if not total_weight:
         weights = [Decimal(1)] * len(weights)
         total_weight = Decimal(len(weights))
-    parts = [(amount * w / total_weight).quantize(PRECISION, ROUND_DOWN) for w in weights]
+    # `+ 0` turns a negative zero into zero.
+    parts = [(amount * w / total_weight).quantize(PRECISION, ROUND_DOWN) + 0 for w in weights]
     left = amount - sum(parts)
     order = sorted(range(len(weights)), key=lambda i: (-weights[i], i))
     step = PRECISION if left >= 0 else -PRECISION

@@ -36,6 +36,9 @@ class SalesRollup(models.Model):
     new_customers = models.IntegerField(default=0)
 
     class Meta:
+        # Rollups are written by the services only; people get the one permission to read.
+        default_permissions = ()
+        permissions = [("view_sales_report", "Can view sales reports")]
         constraints = [
             models.UniqueConstraint(
                 fields=[
@@ -68,6 +71,7 @@ class ReportedOrder(models.Model):
     rows = models.JSONField(default=list)
 
     class Meta:
+        default_permissions = ()
         indexes = [
             models.Index(
                 fields=["customer_id"], condition=Q(first_sale=True), name="reported_first_sale"

@@ -1,0 +1,194 @@
+"""Reports API: the detailed sales report (JSON and CSV) and the dashboard's comparison.
+
+Parameters are read by `reports.params` (the pages use the same reader): a `range` preset or
+`from`/`to` (YYYY-MM-DD, `to` included), `currency`, `order_type`, `source`,
+`include_unconfirmed`; the breakdown takes `group_by`, `sort` (any column, `-` for
+descending), `limit`, `compare=true` for the previous period beside each row, and the CSV
+`columns`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, StreamingHttpResponse
+from ninja import Field, Query, Router, Schema
+
+from ordersight.accounts.auth import READ, request_actor
+from ordersight.core.schemas import error_responses
+from ordersight.reports import selectors
+from ordersight.reports.definitions import GroupBy
+from ordersight.reports.exports import (
+    breakdown_csv,
+    change_out,
+    figures_out,
+    row_out,
+    totals_out,
+)
+from ordersight.reports.params import read_report_params
+
+router = Router(tags=["reports"])
+ERRORS = error_responses()
+PERMISSION = "reports.view_sales_report"
+
+
+class FiguresOut(Schema):
+    orders: int
+    units: int
+    gross: str
+    refunds: str
+    net: str
+    fees: str | None = None
+    funds_credited: str | None = None
+    average: str | None = Field(None, description="net ÷ orders; null without orders")
+
+
+class ReportRowOut(FiguresOut):
+    key: str = Field(..., description="The dimension's natural key (see the docs)")
+    label: str
+    currency: str
+    confirmed: FiguresOut | None = None
+    unconfirmed: FiguresOut | None = None
+    previous: FiguresOut | None = None
+    change: dict[str, str | None] | None = None
+
+
+class ReportTotalOut(FiguresOut):
+    currency: str
+    previous: FiguresOut | None = None
+    change: dict[str, str | None] | None = None
+
+
+class SalesReportOut(Schema):
+    group_by: str
+    from_: str = Field(..., alias="from")
+    to: str
+    rows: list[ReportRowOut]
+    totals: list[ReportTotalOut]
+
+
+class PerformanceCurrencyOut(Schema):
+    currency: str
+    current: FiguresOut
+    previous: FiguresOut
+    change: dict[str, str | None]
+
+
+class CustomerCountOut(Schema):
+    current: int
+    previous: int
+    change: str | None
+
+
+class PerformanceOut(Schema):
+    from_: str = Field(..., alias="from")
+    to: str
+    previous_from: str
+    previous_to: str
+    currencies: list[PerformanceCurrencyOut]
+    new_customers: CustomerCountOut
+    returning_customers: CustomerCountOut
+
+
+class ReportQuery(Schema):
+    """Documents the parameters; `reports.params` validates them (the pages share it)."""
+
+    group_by: str | None = Field(None, description="currency, payment_system, offer, ...")
+    range: str | None = Field(
+        None, description="today, 7d, 30d, 90d, this_month, last_month, this_year"
+    )
+    from_: str | None = Field(None, alias="from", description="YYYY-MM-DD, included")
+    to: str | None = Field(None, description="YYYY-MM-DD, included")
+    currency: str | None = None
+    order_type: str | None = None
+    source: str | None = None
+    include_unconfirmed: bool | None = Field(
+        None, description="sales manager rows: count unconfirmed attributions too"
+    )
+    sort: str | None = Field(None, description="a column, - for descending")
+    limit: int | None = Field(None, description="1 to 100000 rows")
+    compare: bool | None = Field(None, description="the previous period beside each row")
+    columns: str | None = Field(None, description="CSV: comma-separated columns")
+
+
+def _breakdown(request: HttpRequest) -> tuple[selectors.Breakdown, dict[str, Any]]:
+    request_actor(request, PERMISSION)
+    params = read_report_params(request.GET, need_group=True)
+    breakdown = selectors.sales_breakdown(
+        GroupBy(params["group_by"]),
+        params["query"],
+        sort=params["sort"] or None,
+        limit=params["limit"],
+        with_previous=params["compare"],
+    )
+    return breakdown, params
+
+
+@router.get(
+    "/reports/sales",
+    response={200: SalesReportOut, **ERRORS},
+    auth=READ,
+    by_alias=True,
+)
+def sales_report(request: HttpRequest, params: Query[ReportQuery]) -> dict[str, Any]:
+    """Completed sales broken down by `group_by`: currency, payment_system, offer, category,
+    sales_manager, source, order_type, customer, day or month."""
+    breakdown, cleaned = _breakdown(request)
+    query = breakdown.query
+    return {
+        "group_by": breakdown.group_by.value,
+        "from": query.start.isoformat(),
+        "to": query.end.isoformat(),
+        "rows": [row_out(row, compare=cleaned["compare"]) for row in breakdown.rows],
+        "totals": totals_out(breakdown.totals, breakdown.previous_totals),
+    }
+
+
+@router.get("/reports/sales.csv", response={200: None, **ERRORS}, auth=READ)
+def sales_report_csv(request: HttpRequest, params: Query[ReportQuery]) -> StreamingHttpResponse:
+    """The same report as CSV with the chosen `columns`; per-currency totals at the end."""
+    breakdown, cleaned = _breakdown(request)
+    response = StreamingHttpResponse(
+        breakdown_csv(breakdown, cleaned["columns"]), content_type="text/csv; charset=utf-8"
+    )
+    query = breakdown.query
+    name = f"sales-by-{breakdown.group_by.value}-{query.start}-{query.end}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@router.get(
+    "/reports/performance", response={200: PerformanceOut, **ERRORS}, auth=READ, by_alias=True
+)
+def performance(request: HttpRequest, params: Query[ReportQuery]) -> dict[str, Any]:
+    """The dashboard's figures per currency for the period and the one of equal length
+    before it, with the change in percent (null when the previous figure is zero)."""
+    request_actor(request, PERMISSION)
+    result = selectors.sales_performance(read_report_params(request.GET)["query"])
+
+    def count(name: str) -> dict[str, Any]:
+        now, before = result.customers[name]
+        change = selectors.change_percent(now, before)
+        return {
+            "current": now,
+            "previous": before,
+            "change": None if change is None else str(change),
+        }
+
+    return {
+        "from": result.query.start.isoformat(),
+        "to": result.query.end.isoformat(),
+        "previous_from": result.previous_query.start.isoformat(),
+        "previous_to": result.previous_query.end.isoformat(),
+        "currencies": [
+            {
+                "currency": c.currency,
+                "current": figures_out(c.current, c.currency),
+                "previous": figures_out(c.previous, c.currency),
+                "change": change_out(c.current, c.previous),
+            }
+            for c in result.by_currency
+        ],
+        "new_customers": count("new"),
+        "returning_customers": count("returning"),
+    }

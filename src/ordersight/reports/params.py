@@ -1,0 +1,171 @@
+"""The report parameters, read the same way by the pages and the API: a range (a preset or
+`from`/`to`, both days included), the filters, the breakdown and its sort. Bad values are
+refused naming the parameter."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, timedelta
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+
+from ordersight.core.errors import Invalid
+from ordersight.core.money import CURRENCY_CODES
+from ordersight.orders.models import OrderSource, OrderType
+from ordersight.reports.definitions import GroupBy, report_zone
+from ordersight.reports.selectors import COLUMNS, SalesQuery, month_end, month_start
+
+PRESETS = {
+    "today": "Today",
+    "7d": "Last 7 days",
+    "30d": "Last 30 days",
+    "90d": "Last 90 days",
+    "this_month": "This month",
+    "last_month": "Last month",
+    "this_year": "This year",
+}
+DEFAULT_PRESET = "30d"
+MAX_DAYS = 3 * 366 + 1  # three years and a day: the longest range one report covers
+MAX_LIMIT = 100_000
+SORTABLE = ("key", "label", "currency", *COLUMNS)
+EXTRA_COLUMNS = (
+    "confirmed_orders",
+    "confirmed_net",
+    "unconfirmed_orders",
+    "unconfirmed_net",
+    "previous_orders",
+    "previous_net",
+    "change_net",
+)
+CSV_COLUMNS = ("key", "label", "currency", *COLUMNS)
+KNOWN = frozenset(
+    {
+        "range",
+        "from",
+        "to",
+        "currency",
+        "order_type",
+        "source",
+        "include_unconfirmed",
+        "group_by",
+        "sort",
+        "limit",
+        "compare",
+        "columns",
+    }
+)
+
+
+def today() -> date:
+    return timezone.now().astimezone(report_zone()).date()
+
+
+def preset_range(preset: str, *, on: date | None = None) -> tuple[date, date]:
+    """The days a preset covers, ending today (in the account's time zone)."""
+    day = on or today()
+    if preset == "today":
+        return day, day
+    if preset in ("7d", "30d", "90d"):
+        return day - timedelta(days=int(preset[:-1]) - 1), day
+    if preset == "this_month":
+        return month_start(day), day
+    if preset == "last_month":
+        last = month_start(day) - timedelta(days=1)
+        return month_start(last), month_end(last)
+    if preset == "this_year":
+        return day.replace(month=1, day=1), day
+    raise ValueError(preset)
+
+
+def _choices(enum: Any) -> list[tuple[str, str]]:
+    return [("", "All"), *enum.choices]
+
+
+class ReportForm(forms.Form):
+    range = forms.ChoiceField(choices=[("", "Custom"), *PRESETS.items()], required=False)
+    currency = forms.ChoiceField(
+        choices=[("", "All"), *((c, c) for c in sorted(CURRENCY_CODES))], required=False
+    )
+    order_type = forms.ChoiceField(choices=_choices(OrderType), required=False)
+    source = forms.ChoiceField(choices=_choices(OrderSource), required=False)
+    include_unconfirmed = forms.BooleanField(required=False)
+    group_by = forms.ChoiceField(choices=[(g.value, g.value) for g in GroupBy], required=False)
+    sort = forms.CharField(required=False, max_length=40)
+    limit = forms.IntegerField(required=False, min_value=1, max_value=MAX_LIMIT)
+    compare = forms.BooleanField(required=False)
+    columns = forms.CharField(required=False, max_length=1000)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # `from` is a Python keyword, so these two are added by name.
+        self.fields["from"] = forms.DateField(required=False, input_formats=["%Y-%m-%d"])
+        self.fields["to"] = forms.DateField(required=False, input_formats=["%Y-%m-%d"])
+
+    def clean_sort(self) -> str:
+        sort = self.cleaned_data["sort"].strip()
+        if sort and sort.lstrip("-") not in SORTABLE:
+            raise forms.ValidationError(f"sort by one of {', '.join(SORTABLE)}, - for descending")
+        return sort
+
+    def clean_columns(self) -> list[str]:
+        raw = self.cleaned_data["columns"].strip()
+        if not raw:
+            return list(CSV_COLUMNS)
+        columns = [c.strip() for c in raw.split(",") if c.strip()]
+        unknown = [c for c in columns if c not in CSV_COLUMNS + EXTRA_COLUMNS]
+        if unknown:
+            raise forms.ValidationError(
+                f"unknown column {', '.join(unknown)}; choose from "
+                f"{', '.join(CSV_COLUMNS + EXTRA_COLUMNS)}"
+            )
+        return list(dict.fromkeys(columns))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start, end, preset = data.get("from"), data.get("to"), data.get("range")
+        if "from" in self.errors or "to" in self.errors:
+            return data
+        if start is None and end is None:
+            start, end = preset_range(preset or DEFAULT_PRESET)
+        elif start is None or end is None:
+            missing = "from" if start is None else "to"
+            self.add_error(missing, "give both from and to (YYYY-MM-DD), or a range preset")
+            return data
+        elif end < start:
+            self.add_error("to", "must be on or after from")
+            return data
+        elif (end - start).days + 1 > MAX_DAYS:
+            self.add_error("to", f"a report covers at most {MAX_DAYS} days")
+            return data
+        data["query"] = SalesQuery(
+            start=start,
+            end=end,
+            currency=data.get("currency") or None,
+            order_type=data.get("order_type") or None,
+            source=data.get("source") or None,
+            include_unconfirmed=bool(data.get("include_unconfirmed")),
+        )
+        return data
+
+
+def read_report_params(params: Mapping[str, Any], *, need_group: bool = False) -> dict[str, Any]:
+    """The cleaned parameters (with `query`, a SalesQuery), or Invalid naming each bad one."""
+    unknown = sorted(set(params) - KNOWN)
+    if unknown:
+        raise Invalid(
+            f"Unknown parameter: {', '.join(unknown)}.",
+            fields={name: "unknown parameter" for name in unknown},
+        )
+    form = ReportForm(params)
+    if not form.is_valid():
+        fields = {name: "; ".join(str(e) for e in errs) for name, errs in form.errors.items()}
+        raise Invalid("The report parameters are not valid.", fields=fields)
+    data = form.cleaned_data
+    if need_group and not data.get("group_by"):
+        raise Invalid(
+            "Say what to break the sales down by.",
+            fields={"group_by": f"one of {', '.join(g.value for g in GroupBy)}"},
+        )
+    return data

@@ -1,0 +1,499 @@
+"""Reading the sales figures: breakdowns, the dashboard's periods, and where each figure
+comes from (the All Orders filter that lists exactly its orders).
+
+Everything reads the rollups (`models.SalesRollup`); a range is covered by month rows for
+its whole months and day rows for the days at either end, so a year is a few thousand rows
+whatever the number of orders.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, F, Q, QuerySet, Sum
+
+from ordersight.catalog.models import Category, Offer
+from ordersight.customers.models import Customer
+from ordersight.orders.models import OrderSource, OrderType
+from ordersight.payments.models import PaymentSystem
+from ordersight.reports.definitions import (
+    COUNTED_STATUS,
+    DIMENSION_OF,
+    NONE_KEY,
+    SYSTEM_KEY,
+    Dimension,
+    GroupBy,
+)
+from ordersight.reports.models import Grain, SalesRollup
+
+SUMMED = ("orders", "units", "gross", "refunds", "fees", "funds_credited", "new_customers")
+COLUMNS = ("orders", "units", "gross", "refunds", "net", "fees", "funds_credited", "average")
+# Breakdowns whose rows run along time or a short list sort by their key unless asked.
+KEY_ORDERED = {GroupBy.CURRENCY, GroupBy.DAY, GroupBy.MONTH, GroupBy.SOURCE, GroupBy.ORDER_TYPE}
+
+
+@dataclass(frozen=True)
+class SalesQuery:
+    """Which sales: placed from `start` to `end` (both included), optionally narrowed."""
+
+    start: date
+    end: date
+    currency: str | None = None
+    order_type: str | None = None
+    source: str | None = None
+    include_unconfirmed: bool = False
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def previous(self) -> SalesQuery:
+        """The period of equal length just before this one."""
+        end = self.start - timedelta(days=1)
+        return replace(self, start=end - timedelta(days=self.days - 1), end=end)
+
+
+@dataclass
+class Figures:
+    orders: int = 0
+    units: int = 0
+    gross: Decimal = Decimal(0)
+    refunds: Decimal = Decimal(0)
+    fees: Decimal = Decimal(0)
+    funds_credited: Decimal = Decimal(0)
+    new_customers: int = 0
+
+    @classmethod
+    def of(cls, row: Mapping[str, Any]) -> Figures:
+        return cls(**{name: row.get(name) or 0 for name in SUMMED})
+
+    def add(self, other: Figures) -> None:
+        for name in SUMMED:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    @property
+    def net(self) -> Decimal:
+        return self.gross - self.refunds
+
+    @property
+    def average(self) -> Decimal | None:
+        return self.net / self.orders if self.orders else None
+
+    def value(self, column: str) -> Any:
+        return getattr(self, column)
+
+
+@dataclass
+class BreakdownRow:
+    key: str
+    label: str
+    currency: str
+    figures: Figures
+    # Sales manager rows with unconfirmed attributions included: the two parts.
+    confirmed: Figures | None = None
+    unconfirmed: Figures | None = None
+    previous: Figures | None = None
+    # The raw key the rollups use (an id), for links.
+    ref: str = ""
+
+
+@dataclass
+class Breakdown:
+    group_by: GroupBy
+    query: SalesQuery
+    rows: list[BreakdownRow]
+    totals: dict[str, Figures] = field(default_factory=dict)
+    previous_totals: dict[str, Figures] | None = None
+
+
+def month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def month_end(day: date) -> date:
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+def periods(start: date, end: date) -> Q:
+    """The rollup rows that cover `start`..`end` once: whole months, then the odd days."""
+    first_full = start if start.day == 1 else month_end(start) + timedelta(days=1)
+    last_full = end if end == month_end(end) else month_start(end) - timedelta(days=1)
+    if first_full > last_full:
+        return Q(grain=Grain.DAY, period__gte=start, period__lte=end)
+    return (
+        Q(grain=Grain.MONTH, period__gte=first_full, period__lte=month_start(last_full))
+        | Q(grain=Grain.DAY, period__gte=start, period__lt=first_full)
+        | Q(grain=Grain.DAY, period__gt=last_full, period__lte=end)
+    )
+
+
+def _rollups(dimension: Dimension, query: SalesQuery, *, days_only: bool = False) -> QuerySet:
+    if days_only:
+        span = Q(grain=Grain.DAY, period__gte=query.start, period__lte=query.end)
+    else:
+        span = periods(query.start, query.end)
+    qs = SalesRollup.objects.filter(span, dimension=dimension)
+    if query.currency:
+        qs = qs.filter(currency=query.currency)
+    if query.order_type:
+        qs = qs.filter(order_type=query.order_type)
+    if query.source:
+        qs = qs.filter(source=query.source)
+    if dimension == Dimension.SALES_MANAGER and not query.include_unconfirmed:
+        qs = qs.filter(confirmed=True)
+    return qs
+
+
+def _summed(qs: QuerySet, *group: str) -> QuerySet:
+    return qs.values(*group).annotate(**{name: Sum(name) for name in SUMMED}).filter(orders__gt=0)
+
+
+def totals(query: SalesQuery) -> dict[str, Figures]:
+    """Per currency: the figures of every counted sale (refunds already subtracted in net)."""
+    rows = _summed(_rollups(Dimension.TOTAL, query), "currency").order_by("currency")
+    return {row["currency"]: Figures.of(row) for row in rows}
+
+
+_SQL_SORTS = {
+    "orders": F("orders"),
+    "units": F("units"),
+    "gross": F("gross"),
+    "refunds": F("refunds"),
+    "net": F("gross") - F("refunds"),
+    "fees": F("fees"),
+    "funds_credited": F("funds_credited"),
+}
+
+
+def _grouped(group_by: GroupBy, query: SalesQuery) -> list[tuple[str, str, bool, Figures]]:
+    """(rollup key, currency, confirmed, figures) per group, unsorted."""
+    dimension = DIMENSION_OF[group_by]
+    days_only = group_by == GroupBy.DAY
+    qs = _rollups(dimension, query, days_only=days_only)
+    if group_by in (GroupBy.DAY, GroupBy.MONTH):
+        merged: dict[tuple[str, str], Figures] = {}
+        for row in _summed(qs, "period", "currency"):
+            day = row["period"]
+            key = day.isoformat() if group_by == GroupBy.DAY else day.strftime("%Y-%m")
+            merged.setdefault((key, row["currency"]), Figures()).add(Figures.of(row))
+        return [(k, c, True, f) for (k, c), f in merged.items()]
+    column = {
+        GroupBy.CURRENCY: "currency",
+        GroupBy.SOURCE: "source",
+        GroupBy.ORDER_TYPE: "order_type",
+    }.get(group_by, "key")
+    group = [column, "currency"] if column != "currency" else ["currency"]
+    if group_by == GroupBy.SALES_MANAGER:
+        group.append("confirmed")
+    return [
+        (row[column], row["currency"], row.get("confirmed", False), Figures.of(row))
+        for row in _summed(qs, *group)
+    ]
+
+
+def sales_breakdown(
+    group_by: GroupBy,
+    query: SalesQuery,
+    *,
+    sort: str | None = None,
+    limit: int | None = None,
+    with_previous: bool = False,
+) -> Breakdown:
+    """The detailed report: one row per key and currency, sorted, with per-currency totals."""
+    rows = _rows(group_by, query)
+    descending = (sort or "").startswith("-")
+    column = (sort or "").lstrip("-")
+    if not column:
+        column, descending = ("key", False) if group_by in KEY_ORDERED else ("net", True)
+    rows.sort(key=lambda r: _sort_value(r, column, group_by), reverse=descending)
+    if limit is not None:
+        rows = rows[:limit]
+    result = Breakdown(group_by=group_by, query=query, rows=rows, totals=totals(query))
+    if with_previous:
+        previous = query.previous()
+        before = {(r.ref, r.currency): r.figures for r in _rows(group_by, previous)}
+        for row in rows:
+            row.previous = before.get((_shifted_ref(group_by, row.ref, query), row.currency))
+        result.previous_totals = totals(previous)
+    return result
+
+
+def _shifted_ref(group_by: GroupBy, ref: str, query: SalesQuery) -> str:
+    """For a day or month row, the matching row of the previous period (same position)."""
+    if group_by == GroupBy.DAY:
+        return (date.fromisoformat(ref) - timedelta(days=query.days)).isoformat()
+    if group_by == GroupBy.MONTH:
+        shift = query.previous().start
+        months = (query.start.year - shift.year) * 12 + query.start.month - shift.month
+        year, month = int(ref[:4]), int(ref[5:7]) - months
+        while month < 1:
+            year, month = year - 1, month + 12
+        return f"{year:04d}-{month:02d}"
+    return ref
+
+
+def _sort_value(row: BreakdownRow, column: str, group_by: GroupBy) -> Any:
+    if column == "key":
+        natural = int(row.key) if row.key.isdigit() else row.key
+        return (isinstance(natural, str), natural, row.currency)
+    if column == "label":
+        return (row.label.lower(), row.currency)
+    if column == "currency":
+        return (row.currency, row.key)
+    value = row.figures.value(column)
+    return (value is not None, value if value is not None else 0, row.currency, row.key)
+
+
+def _rows(group_by: GroupBy, query: SalesQuery) -> list[BreakdownRow]:
+    grouped = _grouped(group_by, query)
+    rows: dict[tuple[str, str], BreakdownRow] = {}
+    for ref, currency, confirmed, figures in grouped:
+        row = rows.setdefault(
+            (ref, currency),
+            BreakdownRow(key=ref, label=ref, currency=currency, figures=Figures(), ref=ref),
+        )
+        row.figures.add(figures)
+        if group_by == GroupBy.SALES_MANAGER and query.include_unconfirmed:
+            part = "confirmed" if confirmed else "unconfirmed"
+            if getattr(row, part) is None:
+                setattr(row, part, Figures())
+            getattr(row, part).add(figures)
+    out = list(rows.values())
+    if group_by == GroupBy.SALES_MANAGER and query.include_unconfirmed:
+        for row in out:
+            row.confirmed = row.confirmed or Figures()
+            row.unconfirmed = row.unconfirmed or Figures()
+    _label(group_by, out)
+    return out
+
+
+def _label(group_by: GroupBy, rows: list[BreakdownRow]) -> None:
+    """Turn the rollups' keys (ids) into the natural keys and names people know."""
+    refs = {r.ref for r in rows if r.ref not in (NONE_KEY, SYSTEM_KEY)}
+    names: dict[str, tuple[str, str]] = {}
+    if group_by == GroupBy.OFFER:
+        for number, name in Offer.objects.filter(number__in=_ints(refs)).values_list(
+            "number", "name"
+        ):
+            names[str(number)] = (str(number), name)
+        names[NONE_KEY] = (NONE_KEY, "Items without an offer")
+    elif group_by == GroupBy.CATEGORY:
+        for number, name in Category.objects.filter(number__in=_ints(refs)).values_list(
+            "number", "name"
+        ):
+            names[str(number)] = (str(number), name)
+        names[NONE_KEY] = (NONE_KEY, "Items without a category")
+    elif group_by == GroupBy.SALES_MANAGER:
+        users = get_user_model().objects.filter(pk__in=_ints(refs))
+        for user in users:
+            names[str(user.pk)] = (user.get_username(), user.get_full_name() or user.username)
+        names[SYSTEM_KEY] = (SYSTEM_KEY, "System (no manager)")
+    elif group_by == GroupBy.CUSTOMER:
+        for customer in Customer.objects.filter(pk__in=_ints(refs)).prefetch_related(
+            "external_ids"
+        ):
+            external = sorted(e.external_id for e in customer.external_ids.all())
+            names[str(customer.pk)] = (external[0] if external else str(customer.pk), customer.name)
+        names[NONE_KEY] = (NONE_KEY, "No customer")
+    elif group_by == GroupBy.PAYMENT_SYSTEM:
+        for pk, code, name in PaymentSystem.objects.filter(pk__in=_ints(refs)).values_list(
+            "pk", "code", "name"
+        ):
+            names[str(pk)] = (code, name)
+        names[NONE_KEY] = (NONE_KEY, "No payment captured")
+    elif group_by == GroupBy.SOURCE:
+        names = {v: (v, str(label)) for v, label in OrderSource.choices}
+    elif group_by == GroupBy.ORDER_TYPE:
+        names = {v: (v, str(label)) for v, label in OrderType.choices}
+    for row in rows:
+        row.key, row.label = names.get(row.ref, (row.ref, row.ref))
+
+
+def _ints(values: Iterable[str]) -> list[int]:
+    return [int(v) for v in values if v.isdigit()]
+
+
+# --- The dashboard ------------------------------------------------------------------------
+
+
+@dataclass
+class Comparison:
+    currency: str
+    current: Figures
+    previous: Figures
+
+
+@dataclass
+class Performance:
+    query: SalesQuery
+    previous_query: SalesQuery
+    by_currency: list[Comparison]
+    customers: dict[str, tuple[int, int]]  # "new"/"returning" -> (now, before)
+
+
+def change_percent(current: Decimal | int | None, previous: Decimal | int | None) -> Decimal | None:
+    """The change in percent, one decimal; None ("—") when there is nothing to compare to."""
+    if not previous or current is None:
+        return None
+    return ((Decimal(current) - Decimal(previous)) * 100 / abs(Decimal(previous))).quantize(
+        Decimal("0.1")
+    )
+
+
+def _returning(query: SalesQuery) -> int:
+    """Customers with a counted order in the period who had bought before it."""
+    rows = _rollups(Dimension.CUSTOMER, query).exclude(key=NONE_KEY)
+    buyers = rows.aggregate(n=Count("key", distinct=True))["n"]
+    new = _rollups(Dimension.TOTAL, query).aggregate(n=Sum("new_customers"))["n"] or 0
+    return buyers - new
+
+
+def sales_performance(query: SalesQuery) -> Performance:
+    previous = query.previous()
+    now, before = totals(query), totals(previous)
+    currencies = sorted(set(now) | set(before))
+    by_currency = [
+        Comparison(c, now.get(c, Figures()), before.get(c, Figures())) for c in currencies
+    ]
+    new_now = sum(f.new_customers for f in now.values())
+    new_before = sum(f.new_customers for f in before.values())
+    return Performance(
+        query=query,
+        previous_query=previous,
+        by_currency=by_currency,
+        customers={
+            "new": (new_now, new_before),
+            "returning": (_returning(query), _returning(previous)),
+        },
+    )
+
+
+@dataclass
+class SeriesPoint:
+    start: date
+    end: date
+    net: Decimal
+    orders: int
+
+
+def revenue_series(query: SalesQuery) -> dict[str, list[SeriesPoint]]:
+    """Net revenue per day (per week past 90 days) and currency, every bucket present."""
+    step = 1 if query.days <= 90 else 7
+    buckets = [
+        (
+            query.start + timedelta(days=i),
+            min(query.start + timedelta(days=i + step - 1), query.end),
+        )
+        for i in range(0, query.days, step)
+    ]
+    per_day: dict[tuple[date, str], Figures] = {}
+    for row in _summed(_rollups(Dimension.TOTAL, query, days_only=True), "period", "currency"):
+        per_day[(row["period"], row["currency"])] = Figures.of(row)
+    currencies = sorted({c for _, c in per_day})
+    series: dict[str, list[SeriesPoint]] = {}
+    for currency in currencies:
+        points = []
+        for first, last in buckets:
+            figures = Figures()
+            day = first
+            while day <= last:
+                if (day, currency) in per_day:
+                    figures.add(per_day[(day, currency)])
+                day += timedelta(days=1)
+            points.append(SeriesPoint(first, last, figures.net, figures.orders))
+        series[currency] = points
+    return series
+
+
+# --- Where a figure comes from ------------------------------------------------------------
+
+
+def orders_filter(
+    query: SalesQuery,
+    *,
+    group_by: GroupBy | None = None,
+    ref: str | None = None,
+    currency: str | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    confirmed: bool | None = None,
+) -> dict[str, str] | None:
+    """The All Orders filter listing exactly the orders behind a figure, or None when the
+    orders cannot be singled out by a filter (items without an offer or category)."""
+    start = start or query.start
+    end = end or query.end
+    params = {
+        "status": COUNTED_STATUS,
+        "created_after": start.isoformat(),
+        "created_before": (end + timedelta(days=1)).isoformat(),
+    }
+    for name in ("currency", "order_type", "source"):
+        value = getattr(query, name)
+        if value:
+            params[name] = value
+    if currency:
+        params["currency"] = currency
+    if group_by is None or ref is None:
+        return params
+    if group_by == GroupBy.DAY:
+        day = date.fromisoformat(ref)
+        params["created_after"], params["created_before"] = (
+            day.isoformat(),
+            (day + timedelta(days=1)).isoformat(),
+        )
+    elif group_by == GroupBy.MONTH:
+        first = date(int(ref[:4]), int(ref[5:7]), 1)
+        params["created_after"] = max(first, start).isoformat()
+        params["created_before"] = (min(month_end(first), end) + timedelta(days=1)).isoformat()
+    elif group_by in (GroupBy.SOURCE, GroupBy.ORDER_TYPE):
+        params[group_by.value] = ref
+    elif group_by in (GroupBy.OFFER, GroupBy.CATEGORY):
+        if ref == NONE_KEY:
+            return None
+        params[group_by.value] = ref
+    elif group_by == GroupBy.CUSTOMER:
+        if ref == NONE_KEY:
+            return None
+        params["customer"] = ref
+    elif group_by == GroupBy.SALES_MANAGER:
+        params["sales_manager"] = ref
+        if confirmed is not None:
+            params["sales_confirmed"] = "true" if confirmed else "false"
+        elif not query.include_unconfirmed:
+            params["sales_confirmed"] = "true"
+    elif group_by == GroupBy.PAYMENT_SYSTEM:
+        if ref == NONE_KEY:
+            return None
+        params["payment_system"] = ref  # the code
+    return params
+
+
+def row_filter(
+    breakdown: Breakdown, row: BreakdownRow, *, confirmed: bool | None = None
+) -> dict[str, str] | None:
+    """The All Orders filter behind one row of a breakdown (or a part of it)."""
+    # Payment systems are filtered by code (the row's key); the rest by the rollup's ref.
+    ref = row.key if breakdown.group_by == GroupBy.PAYMENT_SYSTEM else row.ref
+    return orders_filter(
+        breakdown.query,
+        group_by=breakdown.group_by,
+        ref=ref,
+        currency=row.currency,
+        confirmed=confirmed,
+    )
+
+
+def first_sale_filter(query: SalesQuery, *, new: bool) -> dict[str, str]:
+    """The orders behind "new customers" (their first sales) or "returning customers"."""
+    params = orders_filter(query) or {}
+    if new:
+        params["first_sale"] = "true"
+    else:
+        params["customer_bought_before"] = query.start.isoformat()
+    return params
