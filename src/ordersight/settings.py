@@ -166,12 +166,21 @@ TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 
+# Where a customer sees a quote on the storefront; {external_id} or {number} is filled in.
+# Empty: quotes in the sales history link nowhere.
+STOREFRONT_QUOTE_URL = os.environ.get("STOREFRONT_QUOTE_URL", "")
+
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 # Static files are served by WhiteNoise in every mode: collected by `ordersight serve`, and
 # found in the installed packages when nothing was collected, so no manual step can leave
 # the staff app unstyled.
 WHITENOISE_USE_FINDERS = True
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "ordersight.web.staticfiles.PlotlyFinder",
+]
 # Every page: scripts, styles and connections from this site only, no inline script or
 # style, never framed. A reflected value can then never run, even if it reached a page.
 CONTENT_SECURITY_POLICY = {

@@ -40,6 +40,9 @@ PAGE_TWINS: dict[str, tuple[str, str, str, dict | None]] = {
     "customers_export": ("get", "get", "customers/export.csv", None),
     "customer": ("get", "get", "customers/{c}", None),
     "customer_sales_plan": ("post", "post", "customers/{c}/sales-plan", {"offer_number": 101}),
+    "sales_report": ("get", "get", "reports/sales", None),
+    "sales_report_export": ("get", "get", "reports/sales.csv", None),
+    "sales_history": ("get", "get", "orders", None),
 }
 PAGE_ARGS = {
     "number": "{n}",
@@ -167,7 +170,7 @@ OPEN_PAGES = {
     "login": "anyone",
     "logout": "anyone",
     "healthz": "anyone",
-    "home": "signed in",
+    "home": "signed in",  # sales performance with reports.view_sales_report, else All Orders
     "password_change": "signed in",
     "password_change_done": "signed in",
     "live": "signed in",  # and orders.view_order, checked inside the stream view

@@ -6,6 +6,7 @@ from django.urls import path
 from ordersight.web import customers as customer_views
 from ordersight.web import orders as order_views
 from ordersight.web import payments as payment_views
+from ordersight.web import reports as report_views
 from ordersight.web import views
 
 app_name = "web"
@@ -24,6 +25,9 @@ urlpatterns = [
         "password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"
     ),
     path("live/", views.live_events, name="live"),
+    path("sales/report/", report_views.sales_report, name="sales_report"),
+    path("sales/report.csv", report_views.export_sales_report, name="sales_report_export"),
+    path("sales/history/", report_views.sales_history, name="sales_history"),
     path("orders/", order_views.all_orders, name="orders"),
     path("orders/new/", order_views.new_order, name="new_order"),
     path("orders/recurring/", order_views.recurring_orders, name="recurring"),

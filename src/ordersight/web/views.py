@@ -20,6 +20,11 @@ KEEPALIVE_SECONDS = 15
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
+    """Sales performance for those who may see it; everyone else starts at All Orders."""
+    if request.user.has_perm("reports.view_sales_report"):
+        from ordersight.web.reports import sales_performance
+
+        return sales_performance(request)
     return redirect("web:orders")
 
 

@@ -51,3 +51,35 @@ document.addEventListener("DOMContentLoaded", () => {
     tab.addEventListener("shown.bs.tab", () => history.replaceState(null, "", tab.dataset.bsTarget));
   });
 });
+
+// Sales pages: a preset range hides the From/To fields; "Custom range" shows them.
+document.addEventListener("change", (event) => {
+  if (!event.target.matches("[data-range-select]")) return;
+  const custom = event.target.value === "";
+  document.querySelectorAll("[data-report-custom]").forEach((el) => {
+    el.classList.toggle("d-none", !custom);
+    el.querySelectorAll("input").forEach((input) => (input.disabled = !custom));
+  });
+});
+
+// Charts: the figure (Plotly JSON) sits in a <script type="application/json"> beside its
+// div; a click on a point opens the orders behind it (the point's customdata).
+function drawCharts(root) {
+  if (typeof Plotly === "undefined") return;
+  root.querySelectorAll("[data-chart]").forEach((div) => {
+    const source = document.getElementById(div.dataset.chart);
+    if (!source) return;
+    const figure = JSON.parse(source.textContent);
+    Plotly.react(div, figure.data, figure.layout, { displaylogo: false, responsive: true });
+    if (!div.dataset.clickBound) {
+      div.dataset.clickBound = "1";
+      div.on("plotly_click", (data) => {
+        const url = data.points && data.points[0] && data.points[0].customdata;
+        if (url) window.location.href = url;
+      });
+    }
+    div.dataset.drawn = String(Number(div.dataset.drawn || 0) + 1);
+  });
+}
+window.addEventListener("load", () => drawCharts(document));
+document.addEventListener("htmx:afterSwap", (event) => drawCharts(event.target));

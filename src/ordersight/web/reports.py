@@ -1,0 +1,345 @@
+"""Staff pages for sales: the performance dashboard (home), the detailed report ("More
+details") with its CSV, and the sales history. Every figure links to All Orders filtered to
+the orders behind it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+
+from ordersight.core.errors import Invalid
+from ordersight.core.keyset import paginate
+from ordersight.orders import selectors as order_selectors
+from ordersight.orders.models import Order, OrderSource, OrderType
+from ordersight.reports import selectors
+from ordersight.reports.definitions import GroupBy
+from ordersight.reports.exports import breakdown_csv
+from ordersight.reports.params import (
+    CSV_COLUMNS,
+    EXTRA_COLUMNS,
+    PRESETS,
+    read_report_params,
+)
+from ordersight.web.access import require_perm
+from ordersight.web.lists import PAGE_SIZE
+
+PERMISSION = "reports.view_sales_report"
+GROUP_LABELS = {
+    GroupBy.CURRENCY: "Currency",
+    GroupBy.PAYMENT_SYSTEM: "Payment system",
+    GroupBy.OFFER: "Offer",
+    GroupBy.CATEGORY: "Offer category",
+    GroupBy.SALES_MANAGER: "Sales manager",
+    GroupBy.SOURCE: "Source",
+    GroupBy.ORDER_TYPE: "Order type",
+    GroupBy.CUSTOMER: "Customer",
+    GroupBy.DAY: "Day",
+    GroupBy.MONTH: "Month",
+}
+COLUMN_LABELS = {
+    "orders": "Orders",
+    "units": "Units",
+    "gross": "Gross",
+    "refunds": "Refunds",
+    "net": "Net",
+    "fees": "Fees",
+    "funds_credited": "Funds credited",
+    "average": "Average",
+}
+# Parameters of the page itself (live refresh, paging), not of the report.
+PAGE_PARAMS = ("partial", "cursor")
+FILTER_PARAMS = ("range", "from", "to", "currency", "order_type", "source", "include_unconfirmed")
+
+
+def orders_url(params: dict[str, str] | None) -> str | None:
+    if params is None:
+        return None
+    return reverse("web:orders") + "?" + urlencode(params)
+
+
+def _filters_only(params: QueryDict) -> QueryDict:
+    kept = QueryDict(mutable=True)
+    for name in FILTER_PARAMS:
+        if params.get(name):
+            kept[name] = params[name]
+    return kept
+
+
+def _read(request: HttpRequest, *, need_group: bool = False) -> tuple[dict[str, Any], dict]:
+    """The cleaned parameters, or the defaults with the errors to show beside the form."""
+    params = request.GET.copy()
+    for name in PAGE_PARAMS:
+        params.pop(name, None)
+    try:
+        return read_report_params(params, need_group=need_group), {}
+    except Invalid as exc:
+        return read_report_params(QueryDict(), need_group=False), exc.fields
+
+
+def _form_context(request: HttpRequest, params: dict[str, Any], errors: dict) -> dict[str, Any]:
+    query = params["query"]
+    preset = request.GET.get("range", "")
+    if not request.GET.get("from") and not preset:
+        preset = "30d"
+    return {
+        "query": query,
+        "previous": query.previous(),
+        "presets": PRESETS,
+        "preset": preset,
+        "order_types": OrderType.choices,
+        "sources": OrderSource.choices,
+        "currencies": sorted(set(Order.objects.values_list("currency", flat=True).distinct()[:50])),
+        "errors": errors,
+        "filters_query": _filters_only(request.GET).urlencode(),
+        # The breakdown's own choices survive a change of range or filters.
+        "keep": [
+            (name, request.GET[name])
+            for name in ("group_by", "sort", "compare", "include_unconfirmed")
+            if request.GET.get(name)
+        ],
+        "time_zone": settings.TIME_ZONE,
+    }
+
+
+@dataclass
+class Card:
+    label: str
+    current: Any
+    previous: Any
+    change: Any
+    url: str | None
+    previous_url: str | None
+    money: bool = True
+
+
+def _cards(result: selectors.Performance) -> list[tuple[str, list[Card]]]:
+    query = result.query
+    out = []
+    for c in result.by_currency:
+        url = orders_url(selectors.orders_filter(query, currency=c.currency))
+        before = orders_url(selectors.orders_filter(result.previous_query, currency=c.currency))
+        cards = []
+        for label, name, money in (
+            ("Sales", "orders", False),
+            ("Revenue (net)", "net", True),
+            ("Average order value", "average", True),
+            ("Refunds", "refunds", True),
+            ("Units", "units", False),
+        ):
+            now, then = c.current.value(name), c.previous.value(name)
+            change = selectors.change_percent(now, then)
+            cards.append(Card(label, now, then, change, url, before, money))
+        out.append((c.currency, cards))
+    return out
+
+
+def _chart(result: selectors.Performance) -> dict[str, Any]:
+    """The revenue chart as Plotly JSON: one line per currency, the previous period dotted
+    on the same days, each point carrying the link to its orders."""
+    import plotly.graph_objects as go
+
+    query, previous = result.query, result.previous_query
+    figure = go.Figure()
+    now, before = selectors.revenue_series(query), selectors.revenue_series(previous)
+    offset = timedelta(days=query.days)
+    for currency in sorted(set(now) | set(before)):
+        points = now.get(currency, [])
+        figure.add_trace(
+            go.Scatter(
+                name=f"{currency}",
+                x=[p.start.isoformat() for p in points],
+                y=[float(p.net) for p in points],
+                mode="lines+markers",
+                customdata=[
+                    orders_url(
+                        selectors.orders_filter(query, currency=currency, start=p.start, end=p.end)
+                    )
+                    for p in points
+                ],
+                hovertemplate="%{x}: %{y:,.2f} " + currency + "<extra></extra>",
+            )
+        )
+        earlier = before.get(currency, [])
+        if earlier:
+            figure.add_trace(
+                go.Scatter(
+                    name=f"{currency}, previous period",
+                    x=[(p.start + offset).isoformat() for p in earlier],
+                    y=[float(p.net) for p in earlier],
+                    mode="lines",
+                    line={"dash": "dot"},
+                    customdata=[
+                        orders_url(
+                            selectors.orders_filter(
+                                previous, currency=currency, start=p.start, end=p.end
+                            )
+                        )
+                        for p in earlier
+                    ],
+                    text=[p.start.isoformat() for p in earlier],
+                    hovertemplate="%{text}: %{y:,.2f} " + currency + "<extra></extra>",
+                )
+            )
+    step = "day" if query.days <= 90 else "week"
+    figure.update_layout(
+        margin={"l": 50, "r": 10, "t": 30, "b": 40},
+        height=320,
+        title={"text": f"Net revenue per {step}", "font": {"size": 14}},
+        legend={"orientation": "h", "y": -0.2},
+        hovermode="x unified",
+        xaxis={"type": "date"},
+    )
+    # Through JSON once: Plotly's encoder turns its own types into plain values.
+    return json.loads(figure.to_json())
+
+
+@require_perm(PERMISSION)
+def sales_performance(request: HttpRequest) -> HttpResponse:
+    params, errors = _read(request)
+    result = selectors.sales_performance(params["query"])
+    query = result.query
+    customers = {
+        name: {
+            "current": now,
+            "previous": then,
+            "change": selectors.change_percent(now, then),
+            "url": orders_url(selectors.first_sale_filter(query, new=name == "new")),
+        }
+        for name, (now, then) in result.customers.items()
+    }
+    context = {
+        "section": "sales",
+        **_form_context(request, params, errors),
+        "cards": _cards(result),
+        "customers": customers,
+        "chart": _chart(result),
+    }
+    if request.htmx and request.GET.get("partial") == "figures":
+        return render(request, "reports/_performance_figures.html", context)
+    return render(request, "reports/performance.html", context)
+
+
+def _breakdown_context(request: HttpRequest) -> dict[str, Any]:
+    params, errors = _read(request)
+    group_by = GroupBy(params.get("group_by") or GroupBy.CURRENCY)
+    breakdown = selectors.sales_breakdown(
+        group_by,
+        params["query"],
+        sort=params["sort"] or None,
+        limit=params["limit"] or 1000,
+        with_previous=params["compare"],
+    )
+    split = group_by == GroupBy.SALES_MANAGER and params["query"].include_unconfirmed
+    rows = [
+        {
+            "row": row,
+            "url": orders_url(selectors.row_filter(breakdown, row)),
+            "confirmed_url": split
+            and orders_url(selectors.row_filter(breakdown, row, confirmed=True)),
+            "unconfirmed_url": split
+            and orders_url(selectors.row_filter(breakdown, row, confirmed=False)),
+            "change": selectors.change_percent(
+                row.figures.net, row.previous.net if row.previous else None
+            ),
+        }
+        for row in breakdown.rows
+    ]
+    totals = [
+        {
+            "currency": currency,
+            "figures": figures,
+            "url": orders_url(selectors.orders_filter(params["query"], currency=currency)),
+            "previous": (breakdown.previous_totals or {}).get(currency),
+        }
+        for currency, figures in breakdown.totals.items()
+    ]
+    return {
+        "section": "sales",
+        **_form_context(request, params, errors),
+        "group_by": group_by,
+        "groups": GROUP_LABELS.items(),
+        "group_label": GROUP_LABELS[group_by],
+        "columns": COLUMN_LABELS.items(),
+        "csv_columns": [*CSV_COLUMNS, *EXTRA_COLUMNS],
+        "default_sort": "key" if group_by in selectors.KEY_ORDERED else "-net",
+        "compare": params["compare"],
+        "split": split,
+        "rows": rows,
+        "totals": totals,
+        "truncated": len(breakdown.rows) >= (params["limit"] or 1000),
+    }
+
+
+@require_perm(PERMISSION)
+def sales_report(request: HttpRequest) -> HttpResponse:
+    return render(request, "reports/detailed.html", _breakdown_context(request))
+
+
+@require_perm(PERMISSION)
+def export_sales_report(request: HttpRequest) -> HttpResponse:
+    params = request.GET.copy()
+    # The page's checkboxes send one `columns` per ticked box; the reader takes a list.
+    if len(params.getlist("columns")) > 1:
+        params["columns"] = ",".join(params.getlist("columns"))
+    try:
+        cleaned = read_report_params(params, need_group=True)
+    except Invalid as exc:
+        lines = [f"{name}: {message}" for name, message in sorted(exc.fields.items())]
+        return HttpResponse(
+            "\n".join(["Invalid report parameters.", *lines]),
+            status=422,
+            content_type="text/plain; charset=utf-8",
+        )
+    breakdown = selectors.sales_breakdown(
+        GroupBy(cleaned["group_by"]),
+        cleaned["query"],
+        sort=cleaned["sort"] or None,
+        limit=cleaned["limit"],
+        with_previous=True,
+    )
+    response = StreamingHttpResponse(
+        breakdown_csv(breakdown, cleaned["columns"]), content_type="text/csv; charset=utf-8"
+    )
+    query = breakdown.query
+    name = f"sales-by-{breakdown.group_by.value}-{query.start}-{query.end}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def quote_url(order: Order) -> str | None:
+    """Where the customer sees a quote on the storefront (STOREFRONT_QUOTE_URL pattern)."""
+    pattern = settings.STOREFRONT_QUOTE_URL
+    if not pattern or order.order_type != OrderType.QUOTE:
+        return None
+    if "{external_id}" in pattern and not order.external_id:
+        return None
+    return pattern.format(external_id=order.external_id or "", number=order.number)
+
+
+@require_perm("orders.view_order")
+def sales_history(request: HttpRequest) -> HttpResponse:
+    """Every completed order with its type and source, newest first."""
+    params, errors = _read(request)
+    query = params["query"]
+    filters = selectors.orders_filter(query) or {}
+    spec = order_selectors.ORDER_LIST
+    queryset, ordering = spec.sort(spec.rows(filters), request.GET.get("sort"))
+    page = paginate(
+        queryset, ordering=ordering, cursor=request.GET.get("cursor") or None, limit=PAGE_SIZE
+    )
+    context = {
+        "section": "sales",
+        **_form_context(request, params, errors),
+        "orders": [(order, quote_url(order)) for order in page.items],
+        "next_cursor": page.next_cursor,
+        "all_orders_url": orders_url(filters),
+    }
+    return render(request, "reports/history.html", context)

@@ -1,0 +1,121 @@
+"""The sales pages: the dashboard, the detailed report with its CSV, the sales history."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from urllib.parse import parse_qsl, urlparse
+
+import pytest
+
+from ordersight.reports.definitions import GroupBy
+from tests import factories
+
+MARCH = "from=2026-03-01&to=2026-03-31"
+
+
+@pytest.fixture
+def admin(roles):
+    return factories.signed_in(roles, "Admin", "ops")
+
+
+def test_home_is_the_dashboard_with_figures_linked_to_their_orders(admin, march):
+    response = admin.get(f"/?{MARCH}")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'data-testid="figures-EUR"' in html and 'data-testid="figures-USD"' in html
+    assert "101.30" in html and "409.0%" in html  # EUR net and its change on February
+    # The EUR sales figure links to exactly the EUR sales of March.
+    link = re.search(r'href="([^"]+)" data-testid="figure-EUR-1"', html).group(1)
+    params = dict(parse_qsl(urlparse(link.replace("&amp;", "&")).query))
+    assert params == {
+        "status": "completed",
+        "created_after": "2026-03-01",
+        "created_before": "2026-04-01",
+        "currency": "EUR",
+    }
+    listed = admin.get("/orders/", params)
+    assert listed.content.decode().count('data-badge="') == 2
+
+
+def test_the_chart_has_a_series_per_currency_and_the_previous_period(admin, march):
+    html = admin.get(f"/?{MARCH}").content.decode()
+    data = re.search(r'<script id="revenue-data" type="application/json">(.*?)</script>', html)
+    figure = json.loads(data.group(1))
+    names = [trace["name"] for trace in figure["data"]]
+    assert names == ["EUR", "EUR, previous period", "USD"]
+    eur = figure["data"][0]
+    assert len(eur["x"]) == 31  # one point per day, empty days included
+    day = eur["x"].index("2026-03-03")
+    assert eur["y"][day] == pytest.approx(79.80)
+    assert "created_after=2026-03-03" in eur["customdata"][day]
+
+
+def test_filters_narrow_the_dashboard(admin, march):
+    html = admin.get(f"/?{MARCH}&order_type=quote").content.decode()
+    assert 'data-testid="figures-USD"' not in html
+    assert "21.50" in html
+
+
+def test_bad_range_is_shown_beside_the_field_not_a_crash(admin, march):
+    response = admin.get("/?from=2026-03-31&to=2026-03-01")
+    assert response.status_code == 200
+    assert "must be on or after from" in response.content.decode()
+
+
+def test_live_refresh_returns_the_figures_alone(admin, march):
+    response = admin.get(f"/?{MARCH}&partial=figures", headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<nav" not in html and 'data-testid="figures-EUR"' in html
+
+
+@pytest.mark.parametrize("group_by", [g.value for g in GroupBy])
+def test_every_breakdown_renders_with_links_and_totals(admin, march, group_by):
+    response = admin.get(f"/sales/report/?{MARCH}&group_by={group_by}&compare=true")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'data-testid="total-EUR"' in html and 'data-testid="total-USD"' in html
+    assert 'data-testid="orders-link"' in html
+
+
+def test_sales_manager_split_links_to_each_part(admin, march):
+    html = admin.get(
+        f"/sales/report/?{MARCH}&group_by=sales_manager&include_unconfirmed=true"
+    ).content.decode()
+    assert "sales_confirmed=false" in html and "sales_confirmed=true" in html
+
+
+def test_page_export_takes_the_ticked_columns(admin, march):
+    response = admin.get(
+        f"/sales/report.csv?{MARCH}&group_by=offer&columns=label&columns=currency&columns=units"
+    )
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0] == ["label", "currency", "units"]
+    assert ["Tee", "EUR", "3"] in rows
+
+
+def test_page_export_refuses_bad_columns_in_plain_text(admin, march):
+    response = admin.get(f"/sales/report.csv?{MARCH}&group_by=offer&columns=<script>")
+    assert response.status_code == 422
+    assert response["Content-Type"].startswith("text/plain")
+
+
+def test_sales_history_lists_sales_with_type_source_and_quote_link(admin, march, settings):
+    settings.STOREFRONT_QUOTE_URL = "https://shop.example/account/quotes/{number}"
+    html = admin.get(f"/sales/history/?{MARCH}").content.decode()
+    for key in ("o1", "o2", "o3"):
+        assert f"#{march[key].number}" in html
+    assert f"#{march['o5'].number}" not in html  # February
+    assert "Quote" in html and "Storefront" in html
+    assert f"https://shop.example/account/quotes/{march['o3'].number}" in html
+    assert html.count('data-testid="quote-link"') == 1
+
+
+def test_without_the_permission_home_is_all_orders(roles, march):
+    client = factories.signed_in(roles, None, "nobody")
+    assert client.get("/").status_code == 302
+    assert client.get(f"/sales/report/?{MARCH}").status_code == 403
