@@ -181,13 +181,21 @@ STATICFILES_FINDERS = [
     "django.contrib.staticfiles.finders.AppDirectoriesFinder",
     "ordersight.web.staticfiles.PlotlyFinder",
 ]
+PLOTLY_STYLE_HASHES = [
+    "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='",
+    "'sha256-ji27qzEtxXZW+7dun6UwjHXJ18e6WAin1VvNtkzIE/o='",
+]
 # Every page: scripts, styles and connections from this site only, no inline script or
 # style, never framed. A reflected value can then never run, even if it reached a page.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF],
-        "style-src": [SELF],
+        # Two <style> elements plotly.js (as pinned) adds, allowed by their hashes: an empty one
+        # it fills through the CSSOM (which CSP does not govern), and its fixed map-chart
+        # stylesheet. No other inline style runs; the production browser test fails if
+        # an upgrade changes either.
+        "style-src": [SELF, *PLOTLY_STYLE_HASHES],
         "img-src": [SELF, "data:"],
         "font-src": [SELF, "data:"],
         "connect-src": [SELF],
@@ -216,7 +224,8 @@ API_RATE_LIMIT_PER_KEY = int(os.environ.get("API_RATE_LIMIT_PER_KEY", 600))
 API_RATE_LIMIT_PER_ADDRESS = int(os.environ.get("API_RATE_LIMIT_PER_ADDRESS", 120))
 
 LOGIN_URL = "/login/"
-LOGIN_REDIRECT_URL = "/orders/"
+# Home: sales performance for those who may see it, else All Orders.
+LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/login/"
 
 # Bulk ingest takes up to 1,000 orders in one body; anything past this is refused with 413.

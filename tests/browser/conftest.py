@@ -235,12 +235,21 @@ def page(browser, request: pytest.FixtureRequest):
     context.close()
 
 
-def sign_in(page, server: Server, username: str = "owner", password: str | None = None) -> None:
+def sign_in(
+    page,
+    server: Server,
+    username: str = "owner",
+    password: str | None = None,
+    then: str | None = "/orders/",
+) -> None:
+    """Sign in, then open `then` (All Orders by default; None stays on the landing page)."""
     page.goto(f"{server.url}/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", password or server.owner_password)
     page.click("button[type=submit]")
-    page.wait_for_url("**/orders/")
+    page.wait_for_url(lambda url: "/login/" not in url)
+    if then is not None:
+        page.goto(f"{server.url}{then}")
 
 
 @pytest.fixture(scope="session", autouse=True)

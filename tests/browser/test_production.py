@@ -55,6 +55,9 @@ def test_no_page_breaks_the_content_security_policy(page, production_server):
     number = page.locator("tr.order-row").first.get_attribute("data-number")
     customer = server.api("GET", f"orders/{number}")["customer"]
     paths = [
+        "/",
+        "/sales/report/?group_by=category&compare=true",
+        "/sales/history/",
         "/orders/",
         f"/orders/{number}/",
         "/orders/new/",

@@ -78,7 +78,6 @@ function drawCharts(root) {
         if (url) window.location.href = url;
       });
     }
-    div.dataset.drawn = String(Number(div.dataset.drawn || 0) + 1);
   });
 }
 window.addEventListener("load", () => drawCharts(document));
