@@ -28,7 +28,7 @@ def test_sign_in_and_out(roles):
     user.groups.add(roles["Viewer"])
     client = Client()
     r = client.post("/login/", {"username": "sam", "password": "correct horse battery"})
-    assert r.status_code == 302 and r["Location"] == "/orders/"
+    assert r.status_code == 302 and r["Location"] == "/"  # home: the sales dashboard
     assert "Orders and Sales" in _text(client.get("/orders/"))
     assert client.post("/logout/").status_code == 302
     assert client.get("/orders/").status_code == 302
