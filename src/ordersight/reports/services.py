@@ -150,6 +150,17 @@ def recount_orders(order_ids: Iterable[int]) -> None:
     orders = {pk: o for pk, o in orders.items() if pk in ids}
     customers = {o.customer_id for o in orders.values() if o.customer_id}
     customers |= {s.customer_id for s in snapshots.values() if s.customer_id}
+    if customers:
+        # One recount per customer at a time: two sales of one customer recorded at once
+        # must agree on which is the first, and never both rewrite a third order's row.
+        # Then read the rows again, as the lock holder before us may have changed them.
+        list(
+            Customer.objects.select_for_update()
+            .filter(pk__in=customers)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        snapshots = {r.pk: r for r in ReportedOrder.objects.filter(pk__in=ids)}
     first = _first_sales(customers)
     # A customer's first sale can move to or from an order not in this batch.
     extra = set(first.values())

@@ -1,0 +1,70 @@
+"""Concurrent writers on PostgreSQL: the rollups still equal the raw rows."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from ordersight.core.actors import Actor
+from ordersight.orders.pricing import LineInput, OrderInput
+from ordersight.orders.services import create_order, transition_order
+from ordersight.payments.services import record_manual_payment, refund_invoice
+from ordersight.reports.models import SalesRollup
+from tests import factories
+from tests.reports.conftest import raw_figures, stored_figures
+
+pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
+SYSTEM = Actor.system()
+
+
+def _run_together(work, items):
+    def run(item):
+        try:
+            return work(item)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=len(items)) as pool:
+        return list(pool.map(run, items))
+
+
+def test_two_first_sales_of_one_customer_at_once_count_one_new_customer(shop):
+    customer = factories.CustomerFactory()
+    orders = [
+        create_order(
+            data=OrderInput(lines=[LineInput(sku="TEE-M")], customer_id=customer.pk), actor=SYSTEM
+        )
+        for _ in range(2)
+    ]
+    _run_together(lambda o: transition_order(order=o, to="completed", actor=SYSTEM), orders)
+    total = SalesRollup.objects.filter(dimension="total", grain="d")
+    assert sum(r.new_customers for r in total) == 1
+    assert stored_figures() == raw_figures()
+
+
+def test_payments_refunds_and_completions_racing_keep_rollups_exact(shop):
+    customers = [factories.CustomerFactory() for _ in range(3)]
+    orders = [
+        create_order(
+            data=OrderInput(
+                lines=[LineInput(sku="WORKSHOP", quantity=2)], customer_id=customers[i % 3].pk
+            ),
+            actor=SYSTEM,
+        )
+        for i in range(12)
+    ]
+
+    def settle(order):
+        invoice = record_manual_payment(order=order, payment_system=shop["bank"], actor=SYSTEM)
+        order.refresh_from_db()
+        if order.status != "completed":
+            transition_order(order=order, to="completed", actor=SYSTEM)
+        refund_invoice(invoice=invoice, amount=Decimal("12.34"), actor=SYSTEM)
+
+    _run_together(settle, orders)
+    assert stored_figures() == raw_figures()
+    total = SalesRollup.objects.filter(dimension="total", grain="d")
+    assert sum(r.new_customers for r in total) == 3
