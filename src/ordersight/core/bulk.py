@@ -79,11 +79,14 @@ def _copy(model: type[Model], objs: Sequence[Model], using: str) -> None:
     connection = connections[using]
     meta = model._meta
     fields = [f for f in meta.concrete_fields if not f.generated]
-    for obj, pk in zip(objs, _reserve_ids(model, len(objs), using), strict=True):
+    # A primary key that is not generated (one-to-one with a parent) is already set.
+    ids = _reserve_ids(model, len(objs), using) if meta.auto_field else [None] * len(objs)
+    for obj, pk in zip(objs, ids, strict=True):
         # As bulk_create does: refuse unsaved parents, and take a parent's id even when
         # it was assigned before the parent was saved.
         obj._prepare_related_fields_for_save(operation_name="insert_many")
-        obj.pk = pk
+        if pk is not None:
+            obj.pk = pk
     quote = connection.ops.quote_name
     columns = ", ".join(quote(f.column) for f in fields)
     # The psycopg cursor under Django's wrapper raises psycopg's own errors; translate them

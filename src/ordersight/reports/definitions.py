@@ -154,15 +154,17 @@ def allocate(amount: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
     return parts
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class LineFacts:
+    """The lines of one offer (and category) on an order, summed."""
+
     offer_number: int | None
     category_number: int | None
     quantity: int
     total: Decimal
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class InvoiceFacts:
     """The money of an invoice that took money (succeeded, or refunded since)."""
 
@@ -173,53 +175,101 @@ class InvoiceFacts:
     funds_credited: Decimal
 
 
-def _key_of(value: Any) -> str:
-    return NONE_KEY if value is None else str(value)
+@dataclass(frozen=True)
+class Sale:
+    """Everything one sale's figures are computed from. The services keep it per order
+    (`ReportedOrder`), so a change subtracts exactly what the order added before."""
+
+    day: date
+    currency: str
+    source: str
+    order_type: str
+    customer_id: int | None
+    manager_id: int | None
+    confirmed: bool
+    first_sale: bool
+    total: Decimal
+    lines: tuple[LineFacts, ...]
+    invoices: tuple[InvoiceFacts, ...]
 
 
-def contribution(
+def sale_of(
     order: Order,
     lines: Iterable[LineFacts],
     invoices: Iterable[InvoiceFacts],
     *,
     first_sale: bool,
-) -> dict[RowKey, Measures]:
-    """The day rows one order adds to the rollups; nothing unless it is a sale."""
+) -> Sale | None:
+    """The sale an order is now, or None when it is not one."""
     if order.status != COUNTED_STATUS:
+        return None
+    grouped: dict[tuple[int | None, int | None], LineFacts] = {}
+    for line in lines:
+        key = (line.offer_number, line.category_number)
+        seen = grouped.get(key)
+        grouped[key] = (
+            line
+            if seen is None
+            else LineFacts(*key, seen.quantity + line.quantity, seen.total + line.total)
+        )
+    return Sale(
+        day=local_day(order.created_at),
+        currency=order.currency,
+        source=order.source,
+        order_type=order.order_type,
+        customer_id=order.customer_id,
+        manager_id=order.sales_manager_id,
+        confirmed=order.sales_confirmed_at is not None,
+        first_sale=first_sale,
+        total=order.total,
+        lines=tuple(sorted(grouped.values(), key=_line_order)),
+        invoices=tuple(sorted(invoices, key=_invoice_order)),
+    )
+
+
+def _line_order(line: LineFacts) -> tuple:
+    return (line.offer_number or 0, line.category_number or 0)
+
+
+def _invoice_order(invoice: InvoiceFacts) -> tuple:
+    return (invoice.payment_system_id or 0, invoice.amount, invoice.refunded)
+
+
+def _key_of(value: Any) -> str:
+    return NONE_KEY if value is None else str(value)
+
+
+def contribution(sale: Sale | None) -> dict[RowKey, Measures]:
+    """The day rows a sale adds to the rollups (none for an order that is no sale)."""
+    if sale is None:
         return {}
-    lines = list(lines)
-    invoices = list(invoices)
-    day = local_day(order.created_at)
 
     def key(dimension: Dimension, value: str = "", confirmed: bool = False) -> RowKey:
         return RowKey(
-            day, order.currency, order.source, order.order_type, dimension, value, confirmed
+            sale.day, sale.currency, sale.source, sale.order_type, dimension, value, confirmed
         )
 
-    units = sum(line.quantity for line in lines)
-    refunds = sum((i.refunded for i in invoices), Decimal(0))
-    fees = sum((i.fee for i in invoices), Decimal(0))
-    funds = sum((i.funds_credited for i in invoices), Decimal(0))
-    whole = Measures(1, units, order.total, refunds, fees, funds)
+    units = sum(line.quantity for line in sale.lines)
+    refunds = sum((i.refunded for i in sale.invoices), Decimal(0))
+    fees = sum((i.fee for i in sale.invoices), Decimal(0))
+    funds = sum((i.funds_credited for i in sale.invoices), Decimal(0))
+    whole = Measures(1, units, sale.total, refunds, fees, funds)
+    manager = SYSTEM_KEY if sale.manager_id is None else str(sale.manager_id)
     rows: dict[RowKey, Measures] = {
-        key(Dimension.TOTAL): Measures(**{**vars(whole), "new_customers": int(first_sale)}),
-        key(Dimension.CUSTOMER, _key_of(order.customer_id)): Measures(**vars(whole)),
-        key(
-            Dimension.SALES_MANAGER,
-            SYSTEM_KEY if order.sales_manager_id is None else str(order.sales_manager_id),
-            confirmed=order.sales_confirmed_at is not None,
-        ): Measures(**vars(whole)),
+        key(Dimension.TOTAL): Measures(**{**vars(whole), "new_customers": int(sale.first_sale)}),
+        key(Dimension.CUSTOMER, _key_of(sale.customer_id)): Measures(**vars(whole)),
+        key(Dimension.SALES_MANAGER, manager, confirmed=sale.confirmed): Measures(**vars(whole)),
     }
 
     by_system: dict[str, Measures] = {}
-    for invoice in invoices:
+    for invoice in sale.invoices:
         m = by_system.setdefault(_key_of(invoice.payment_system_id), Measures(1, units))
         m.gross += invoice.amount
         m.refunds += invoice.refunded
         m.fees += invoice.fee
         m.funds_credited += invoice.funds_credited
     if not by_system:
-        by_system[NONE_KEY] = Measures(1, units, order.total)
+        by_system[NONE_KEY] = Measures(1, units, sale.total)
     for system, m in by_system.items():
         rows[key(Dimension.PAYMENT_SYSTEM, system)] = m
 
@@ -228,7 +278,7 @@ def contribution(
         (Dimension.CATEGORY, "category_number"),
     ):
         groups: dict[str, list[LineFacts]] = {}
-        for line in lines:
+        for line in sale.lines:
             groups.setdefault(_key_of(getattr(line, attr)), []).append(line)
         if not groups:
             continue
@@ -250,36 +300,22 @@ def contribution(
     return rows
 
 
-def rows_to_json(rows: dict[RowKey, Measures]) -> list[list[Any]]:
-    """A contribution as stored on `ReportedOrder` (decimals as text, exact)."""
-    out = []
-    for k, m in sorted(rows.items()):
-        out.append(
-            [
-                k.day.isoformat(),
-                k.currency,
-                k.source,
-                k.order_type,
-                k.dimension,
-                k.key,
-                k.confirmed,
-                *(str(getattr(m, name)) for name in MEASURE_NAMES),
-            ]
-        )
-    return out
+def parts_to_json(sale: Sale) -> dict[str, list[list[Any]]]:
+    """A sale's lines and invoices as stored (decimals as text, exact)."""
+    return {
+        "lines": [
+            [ln.offer_number, ln.category_number, ln.quantity, str(ln.total)] for ln in sale.lines
+        ],
+        "invoices": [
+            [i.payment_system_id, str(i.amount), str(i.refunded), str(i.fee), str(i.funds_credited)]
+            for i in sale.invoices
+        ],
+    }
 
 
-def rows_from_json(data: Iterable[Sequence[Any]]) -> dict[RowKey, Measures]:
-    rows = {}
-    for item in data:
-        day, currency, source, order_type, dimension, key, confirmed, *values = item
-        measures = Measures(
-            **{
-                name: (Decimal(v) if name in MONEY_MEASURES else int(v))
-                for name, v in zip(MEASURE_NAMES, values, strict=True)
-            }
-        )
-        rows[
-            RowKey(date.fromisoformat(day), currency, source, order_type, dimension, key, confirmed)
-        ] = measures
-    return rows
+def parts_from_json(data: dict[str, Any]) -> tuple[tuple[LineFacts, ...], tuple[InvoiceFacts, ...]]:
+    lines = tuple(LineFacts(o, c, int(q), Decimal(t)) for o, c, q, t in data.get("lines", ()))
+    invoices = tuple(
+        InvoiceFacts(p, *(Decimal(v) for v in values)) for p, *values in data.get("invoices", ())
+    )
+    return lines, invoices

@@ -60,15 +60,24 @@ class SalesRollup(models.Model):
 
 
 class ReportedOrder(models.Model):
-    """What one order last added to the rollups, so a change subtracts exactly that."""
+    """One sale as the rollups last counted it (`definitions.Sale`), so that a change
+    subtracts exactly what the order added before. Only sales have a row."""
 
     order = models.OneToOneField(
         Order, primary_key=True, on_delete=models.CASCADE, related_name="+"
     )
+    day = models.DateField()
+    currency = models.CharField(max_length=3)
+    source = models.CharField(max_length=40)
+    order_type = models.CharField(max_length=40)
     customer_id = models.BigIntegerField(null=True, blank=True)
+    manager_id = models.BigIntegerField(null=True, blank=True)
+    confirmed = models.BooleanField(default=False)
     # True while this order is its customer's first sale (it counts the customer as new).
     first_sale = models.BooleanField(default=False)
-    rows = models.JSONField(default=list)
+    total = models.DecimalField(max_digits=18, decimal_places=4)
+    # Its lines summed per offer and category, and its captured invoices (compact lists).
+    parts = models.JSONField(default=dict)
 
     class Meta:
         default_permissions = ()

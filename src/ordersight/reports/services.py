@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator
+from decimal import Decimal
 
 from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery
@@ -25,9 +26,11 @@ from ordersight.reports.definitions import (
     LineFacts,
     Measures,
     RowKey,
+    Sale,
     contribution,
-    rows_from_json,
-    rows_to_json,
+    parts_from_json,
+    parts_to_json,
+    sale_of,
 )
 from ordersight.reports.models import Grain, ReportedOrder, SalesRollup
 
@@ -182,27 +185,20 @@ def recount_orders(order_ids: Iterable[int]) -> None:
     for pk in ids | extra:
         order = orders.get(pk)
         now = (
-            contribution(order, lines[pk], invoices[pk], first_sale=pk in first_sale_ids)
+            sale_of(order, lines[pk], invoices[pk], first_sale=pk in first_sale_ids)
             if order is not None
-            else {}
+            else None
         )
         old = snapshots.get(pk)
-        before = rows_from_json(old.rows) if old is not None else {}
+        before = _sale_from_row(old) if old is not None else None
         if now == before:
             continue
-        for key, measures in before.items():
+        for key, measures in contribution(before).items():
             deltas[key].add(measures, -1)
-        for key, measures in now.items():
+        for key, measures in contribution(now).items():
             deltas[key].add(measures)
-        if now:
-            to_save.append(
-                ReportedOrder(
-                    order_id=pk,
-                    customer_id=order.customer_id,
-                    first_sale=pk in first_sale_ids,
-                    rows=rows_to_json(now),
-                )
-            )
+        if now is not None:
+            to_save.append(_row_of(pk, now))
         elif old is not None:
             to_delete.append(pk)
     add_to_rollups(deltas)
@@ -213,8 +209,57 @@ def recount_orders(order_ids: Iterable[int]) -> None:
             to_save,
             update_conflicts=True,
             unique_fields=["order"],
-            update_fields=["customer_id", "first_sale", "rows"],
+            update_fields=[f for f in _ROW_FIELDS if f != "order_id"],
         )
+
+
+_ROW_FIELDS = (
+    "order_id",
+    "day",
+    "currency",
+    "source",
+    "order_type",
+    "customer_id",
+    "manager_id",
+    "confirmed",
+    "first_sale",
+    "total",
+    "parts",
+)
+
+
+def _row_of(order_id: int, sale: Sale) -> ReportedOrder:
+    return ReportedOrder(
+        order_id=order_id,
+        day=sale.day,
+        currency=sale.currency,
+        source=sale.source,
+        order_type=sale.order_type,
+        customer_id=sale.customer_id,
+        manager_id=sale.manager_id,
+        confirmed=sale.confirmed,
+        first_sale=sale.first_sale,
+        total=sale.total,
+        parts=parts_to_json(sale),
+    )
+
+
+def _sale_from_row(row: ReportedOrder) -> Sale:
+    lines, invoices = parts_from_json(row.parts)
+    return Sale(
+        day=row.day,
+        currency=row.currency,
+        source=row.source,
+        order_type=row.order_type,
+        customer_id=row.customer_id,
+        manager_id=row.manager_id,
+        confirmed=row.confirmed,
+        first_sale=row.first_sale,
+        # Through text: SQLite may hand the stored decimal back with other trailing zeros.
+        total=Decimal(row.total),
+        lines=lines,
+        invoices=invoices,
+    )
 
 
 def _batches(ids: list[int], size: int) -> Iterator[list[int]]:
@@ -249,19 +294,12 @@ def rebuild_rollups(*, progress: Callable[[int, int], None] | None = None) -> in
         orders = Order.objects.filter(pk__in=batch)
         lines, invoices = _facts(batch)
         for order in orders:
-            rows = contribution(
+            sale = sale_of(
                 order, lines[order.pk], invoices[order.pk], first_sale=order.pk in first_sale_ids
             )
-            for key, measures in rows.items():
+            for key, measures in contribution(sale).items():
                 totals[key].add(measures)
-            snapshots.append(
-                ReportedOrder(
-                    order_id=order.pk,
-                    customer_id=order.customer_id,
-                    first_sale=order.pk in first_sale_ids,
-                    rows=rows_to_json(rows),
-                )
-            )
+            snapshots.append(_row_of(order.pk, sale))
         _insert_snapshots(snapshots)
         snapshots = []
         if progress is not None:
@@ -271,8 +309,7 @@ def rebuild_rollups(*, progress: Callable[[int, int], None] | None = None) -> in
 
 
 def _insert_snapshots(snapshots: list[ReportedOrder]) -> None:
-    # Not COPY: the primary key is the order's, with no sequence to draw ids from.
-    ReportedOrder.objects.bulk_create(snapshots, batch_size=1000)
+    insert_many(ReportedOrder, snapshots)
 
 
 def _insert_rollups(totals: dict[RowKey, Measures]) -> None:
