@@ -30,7 +30,9 @@ class OrderIn(StrictIn):
     currency: str | None = Field(None, description="ISO 4217; taken from SKUs when omitted")
     customer_id: int | None = None
     customer_external_id: str | None = Field(
-        None, description="The customer's id in the order's source system"
+        None,
+        description="The customer's id in the order's source system, or in another source "
+        "when exactly one customer has it there",
     )
     source: str = "api"
     order_type: str = "standard"
@@ -40,6 +42,9 @@ class OrderIn(StrictIn):
     notes: str = ""
     created_at: datetime | None = None
     sales_manager_id: int | None = None
+    sales_manager: str | None = Field(
+        None, max_length=150, description="The sales manager's username (see GET /users)"
+    )
     subtotal: Decimal | None = Field(None, description="Optional check of our computed subtotal")
     discount_total: Decimal | None = None
     total: Decimal | None = Field(None, description="Optional check of our computed total")

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest, StreamingHttpResponse
-from ninja import Body, Query, Router, Status
+from ninja import Body, Query, Router, Schema, Status
 from pydantic import Field
 from pydantic import ValidationError as PydanticValidationError
 
@@ -28,9 +28,9 @@ from ordersight.core.api_errors import validation_fields
 from ordersight.core.errors import Invalid
 from ordersight.core.filtering import query_schema
 from ordersight.core.schemas import PageOut, StrictIn, error_responses
-from ordersight.orders import attribution, ingest, selectors, services
+from ordersight.orders import attribution, choices, ingest, selectors, services
 from ordersight.orders.filters import OrderFilterSet
-from ordersight.orders.models import OrderStatus
+from ordersight.orders.models import ChoiceKind, OrderStatus
 from ordersight.orders.pricing import OrderInput
 
 router = Router(tags=["orders"])
@@ -161,3 +161,45 @@ def assign_sales_manager(request: HttpRequest, number: int, payload: Attribution
 def confirm_sales_attribution(request: HttpRequest, number: int, payload: AttributionIn):
     """ "Check": confirm the sale was made by this manager (or by the system when null)."""
     return _attribute(request, number, payload, attribution.confirm_sales_attribution)
+
+
+# -- Sources and order types ----------------------------------------------------------------
+
+
+class OrderChoiceOut(Schema):
+    value: str
+    label: str
+    built_in: bool
+
+
+class OrderChoiceIn(StrictIn):
+    value: str = Field(..., description="1 to 20 lowercase letters, digits, - or _")
+    label: str = Field(..., description="What people see")
+
+
+def _choice_routes(path: str, kind: ChoiceKind, noun: str) -> None:
+    listing = choices.source_choices if kind == ChoiceKind.SOURCE else choices.order_type_choices
+
+    @router.get(path, response={200: list[OrderChoiceOut], **ERRORS}, auth=READ)
+    def list_choices(request: HttpRequest) -> list[dict[str, Any]]:
+        request_actor(request, "orders.view_order")
+        return [
+            {"value": v, "label": label, "built_in": choices.is_built_in(kind, v)}
+            for v, label in listing()
+        ]
+
+    list_choices.__doc__ = f"Every {noun} an order may have: the built-in ones and the account's."
+
+    @router.post(path, response={201: OrderChoiceOut, **ERRORS}, auth=WRITE)
+    def add_choice(request: HttpRequest, payload: OrderChoiceIn) -> Status:
+        actor = request_actor(request, "orders.add_orderchoice")
+        made = services.add_order_choice(
+            kind=kind, value=payload.value, label=payload.label, actor=actor
+        )
+        return Status(201, {"value": made.value, "label": made.label, "built_in": False})
+
+    add_choice.__doc__ = f"Add a {noun} of the account's own."
+
+
+_choice_routes("/order-sources", ChoiceKind.SOURCE, "source")
+_choice_routes("/order-types", ChoiceKind.ORDER_TYPE, "order type")

@@ -14,13 +14,12 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from ordersight.core.filtering import AnyOfFilter, DateOrDateTimeFilter, IdFilter
 from ordersight.core.money import CURRENCY_CODES
 from ordersight.core.validation import MAX_ID, MAX_NUMBER
+from ordersight.orders.choices import order_type_choices, source_choices
 from ordersight.orders.models import (
     FulfillmentStatus,
     Order,
     OrderLine,
-    OrderSource,
     OrderStatus,
-    OrderType,
     PaymentStatus,
     RefundStatus,
 )
@@ -101,8 +100,9 @@ class OrderFilterSet(django_filters.FilterSet):
         field_name="created_at", lookup_expr="lt", label="Created before"
     )
     customer = IdFilter(field_name="customer_id", label="Customer id")
-    source = AnyOfFilter(choices=_choices(OrderSource), label="Source")
-    order_type = AnyOfFilter(choices=_choices(OrderType), label="Order type")
+    # Callables: the account's own sources and order types count as soon as they are added.
+    source = AnyOfFilter(choices=source_choices, label="Source")
+    order_type = AnyOfFilter(choices=order_type_choices, label="Order type")
     currency = AnyOfFilter(choices=[(c, c) for c in sorted(CURRENCY_CODES)], label="Currency")
     offer = IdFilter(
         limit=MAX_NUMBER,

@@ -51,6 +51,30 @@ class OrderType(models.TextChoices):
     RECURRING = "recurring", "Recurring"
 
 
+class ChoiceKind(models.TextChoices):
+    SOURCE = "source", "Source"
+    ORDER_TYPE = "order_type", "Order type"
+
+
+class OrderChoice(models.Model):
+    """A source or order type an account added to the built-in ones (a marketplace, a
+    'pre-order' type); orders, filters and reports accept it like the built-in ones."""
+
+    kind = models.CharField(max_length=20, choices=ChoiceKind.choices)
+    value = models.SlugField(max_length=20)
+    label = models.CharField(max_length=100)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["kind", "label"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "value"], name="order_choice_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.label}"
+
+
 class Order(models.Model):
     number = models.PositiveBigIntegerField(unique=True)
     # NULL, not "", for orders with no outside id, so the unique index ignores them.

@@ -21,6 +21,7 @@ from ordersight.core.errors import Invalid
 from ordersight.core.money import ZERO, is_currency, round_money
 from ordersight.core.validation import MAX_AMOUNT, amount_error, clean_metadata, is_id
 from ordersight.customers.models import Customer, CustomerExternalId
+from ordersight.orders.choices import order_type_values, source_values
 from ordersight.orders.models import (
     Order,
     OrderLine,
@@ -32,8 +33,6 @@ from ordersight.orders.models import (
 
 # The choices as tuples, once: an enum's `.values` builds a new list on every call, which
 # showed up in bulk ingest profiles.
-SOURCES = tuple(OrderSource.values)
-ORDER_TYPES = tuple(OrderType.values)
 STATUSES = tuple(OrderStatus.values)
 MAX_LINES = 500
 MAX_QUANTITY = 1_000_000
@@ -76,6 +75,8 @@ class OrderInput:
     notes: str = ""
     created_at: datetime | None = None
     sales_manager_id: int | None = None
+    # Or the manager's username (what an integrator knows from GET /users).
+    sales_manager: str | None = None
     # Totals the client computed; when given they must match ours.
     subtotal: Decimal | None = None
     discount_total: Decimal | None = None
@@ -98,6 +99,11 @@ class Lookups:
     customers: dict[int, Customer]
     customers_by_external: dict[tuple[str, str], Customer]
     managers: dict[int, Any]
+    managers_by_username: dict[str, Any] = field(default_factory=dict)
+    # A customer's external id found under one other source only (None: under several).
+    customers_by_any_source: dict[str, Customer | None] = field(default_factory=dict)
+    sources: frozenset[str] = frozenset(OrderSource.values)
+    order_types: frozenset[str] = frozenset(OrderType.values)
     # (customer id, offer id) → the manager a sales plan names for that purchase
     sales_plans: dict[tuple[int, int], Any] = field(default_factory=dict)
 
@@ -115,8 +121,22 @@ class Lookups:
                 external_id__in={e for _, e in externals},
             )
             by_external = {(r.source, r.external_id): r.customer for r in rows}
+        missing = {e for s, e in externals if (s, e) not in by_external}
+        by_any_source: dict[str, Customer | None] = {}
+        if missing:
+            # Not under the order's own source: accepted from another source when exactly
+            # one customer has that id there (a store and its feed often share ids).
+            for row in CustomerExternalId.objects.select_related("customer").filter(
+                external_id__in=missing
+            ):
+                seen = by_any_source.get(row.external_id, row.customer)
+                by_any_source[row.external_id] = (
+                    row.customer if seen is not None and seen.pk == row.customer_id else None
+                )
         manager_ids = {d.sales_manager_id for d in inputs if is_id(d.sales_manager_id)}
+        usernames = {d.sales_manager for d in inputs if d.sales_manager}
         customer_ids = ids | {c.pk for c in by_external.values()}
+        customer_ids |= {c.pk for c in by_any_source.values() if c is not None}
         plans: dict[tuple[int, int], Any] = {}
         if customer_ids:
             entries = (
@@ -130,6 +150,14 @@ class Lookups:
             customers=Customer.objects.in_bulk(ids) if ids else {},
             customers_by_external=by_external,
             managers=list_sales_managers().in_bulk(manager_ids) if manager_ids else {},
+            managers_by_username=(
+                {m.get_username(): m for m in list_sales_managers().filter(username__in=usernames)}
+                if usernames
+                else {}
+            ),
+            customers_by_any_source=by_any_source,
+            sources=frozenset(source_values()),
+            order_types=frozenset(order_type_values()),
             sales_plans=plans,
         )
 
@@ -195,11 +223,17 @@ def _aware(moment: datetime) -> datetime:
     return moment if timezone.is_aware(moment) else moment.replace(tzinfo=UTC)
 
 
-def _check_fields(data: OrderInput, errors: dict[str, str]) -> tuple[str | None, dict[str, Any]]:
+def _check_fields(
+    data: OrderInput, lookups: Lookups, errors: dict[str, str]
+) -> tuple[str | None, dict[str, Any]]:
     """The order's own fields; returns its currency (if given) and its clean metadata."""
-    for name, allowed in (("source", SOURCES), ("order_type", ORDER_TYPES), ("status", STATUSES)):
+    for name, allowed in (
+        ("source", lookups.sources),
+        ("order_type", lookups.order_types),
+        ("status", STATUSES),
+    ):
         if getattr(data, name) not in allowed:
-            errors[name] = f"must be one of {', '.join(allowed)}"
+            errors[name] = f"must be one of {', '.join(sorted(allowed))}"
     currency = (data.currency or "").upper() or None
     if currency is not None and not is_currency(currency):
         errors["currency"] = f"unknown currency {data.currency!r}"
@@ -228,18 +262,29 @@ def _find_parties(
         if customer is None:
             errors["customer_id"] = f"no customer {data.customer_id}"
     elif data.customer_external_id:
-        customer = lookups.customers_by_external.get((data.source, data.customer_external_id))
-        if customer is None:
-            errors["customer_external_id"] = (
-                f"no customer with {data.source} id {data.customer_external_id!r}"
-            )
+        external = data.customer_external_id
+        customer = lookups.customers_by_external.get((data.source, external))
+        if customer is None and external in lookups.customers_by_any_source:
+            customer = lookups.customers_by_any_source[external]
+            if customer is None:
+                errors["customer_external_id"] = (
+                    f"{external!r} names customers of several sources; give customer_id"
+                )
+        elif customer is None:
+            errors["customer_external_id"] = f"no customer with external id {external!r}"
     manager = None
-    if data.sales_manager_id is not None:
+    if data.sales_manager_id is not None and data.sales_manager:
+        errors["sales_manager"] = "give sales_manager_id or sales_manager, not both"
+    elif data.sales_manager_id is not None:
         manager = lookups.managers.get(data.sales_manager_id)
         if manager is None:
             errors["sales_manager_id"] = (
                 f"user {data.sales_manager_id} is not an active sales manager"
             )
+    elif data.sales_manager:
+        manager = lookups.managers_by_username.get(data.sales_manager)
+        if manager is None:
+            errors["sales_manager"] = f"{data.sales_manager!r} is not an active sales manager"
     return customer, manager
 
 
@@ -309,7 +354,7 @@ def _totals(
 def prepare_order(data: OrderInput, lookups: Lookups) -> PreparedOrder:
     """Validate one order in full and build its unsaved rows; raises Invalid naming fields."""
     errors: dict[str, str] = {}
-    currency, metadata = _check_fields(data, errors)
+    currency, metadata = _check_fields(data, lookups, errors)
     customer, manager = _find_parties(data, lookups, errors)
     lines, currency = _build_lines(data, currency, lookups, errors)
     subtotal = discount_total = ZERO

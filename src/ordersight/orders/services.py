@@ -7,6 +7,7 @@ bulk ingest in `ingest.py`, sales attribution in `attribution.py`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -19,17 +20,19 @@ from ordersight.core.money import round_money
 from ordersight.core.sequences import reserve_numbers
 from ordersight.core.validation import clean_metadata
 from ordersight.orders import attribution
+from ordersight.orders.choices import is_built_in, order_type_values
 from ordersight.orders.events import record_event
 from ordersight.orders.models import (
+    ChoiceKind,
     FulfillmentStatus,
     Order,
+    OrderChoice,
     OrderEventKind,
     OrderLine,
     OrderStatus,
 )
 from ordersight.orders.pricing import (
     NOTES_MAX,
-    ORDER_TYPES,
     Lookups,
     OrderInput,
     PreparedOrder,
@@ -166,8 +169,9 @@ def _clean_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
             errors["notes"] = f"at most {NOTES_MAX} characters"
         updates["notes"] = notes
     if "order_type" in changes:
-        if changes["order_type"] not in ORDER_TYPES:
-            errors["order_type"] = f"must be one of {', '.join(ORDER_TYPES)}"
+        allowed = order_type_values()
+        if changes["order_type"] not in allowed:
+            errors["order_type"] = f"must be one of {', '.join(allowed)}"
         updates["order_type"] = changes["order_type"]
     if errors:
         raise Invalid("The changes are not valid.", fields=errors)
@@ -195,3 +199,30 @@ def update_order(*, order: Order, changes: Mapping[str, Any], actor: Actor) -> O
         order.save(update_fields=[*diff, "updated_at"])
         record_event(order, OrderEventKind.UPDATED, actor, changed=diff)
     return order
+
+
+CHOICE_VALUE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,19}$")
+
+
+@transaction.atomic
+def add_order_choice(*, kind: str, value: str, label: str, actor: Actor) -> OrderChoice:
+    """Add a source or an order type of the account's own."""
+    errors: dict[str, str] = {}
+    if kind not in ChoiceKind.values:
+        errors["kind"] = f"must be one of {', '.join(ChoiceKind.values)}"
+    value = (value or "").strip()
+    if not CHOICE_VALUE.match(value):
+        errors["value"] = (
+            "1 to 20 lowercase letters, digits, - or _, starting with a letter or digit"
+        )
+    label = (label or "").strip()
+    if not 0 < len(label) <= 100:
+        errors["label"] = "1 to 100 characters"
+    if errors:
+        raise Invalid("The choice is not valid.", fields=errors)
+    if (
+        is_built_in(ChoiceKind(kind), value)
+        or OrderChoice.objects.filter(kind=kind, value=value).exists()
+    ):
+        raise Conflict(f"{value!r} already exists.", fields={"value": "already exists"})
+    return OrderChoice.objects.create(kind=kind, value=value, label=label)

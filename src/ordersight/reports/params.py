@@ -4,7 +4,7 @@ refused naming the parameter."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 from typing import Any
 
@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from ordersight.core.errors import Invalid
 from ordersight.core.money import CURRENCY_CODES
-from ordersight.orders.models import OrderSource, OrderType
+from ordersight.orders.choices import order_type_choices, source_choices
 from ordersight.reports.definitions import GroupBy, report_zone
 from ordersight.reports.selectors import COLUMNS, SalesQuery, month_end, month_start
 
@@ -79,8 +79,8 @@ def preset_range(preset: str, *, on: date | None = None) -> tuple[date, date]:
     raise ValueError(preset)
 
 
-def _choices(enum: Any) -> list[tuple[str, str]]:
-    return [("", "All"), *enum.choices]
+def _with_all(choices: Callable[[], list[tuple[str, str]]]) -> Callable[[], list]:
+    return lambda: [("", "All"), *choices()]
 
 
 class ReportForm(forms.Form):
@@ -88,8 +88,8 @@ class ReportForm(forms.Form):
     currency = forms.ChoiceField(
         choices=[("", "All"), *((c, c) for c in sorted(CURRENCY_CODES))], required=False
     )
-    order_type = forms.ChoiceField(choices=_choices(OrderType), required=False)
-    source = forms.ChoiceField(choices=_choices(OrderSource), required=False)
+    order_type = forms.ChoiceField(choices=_with_all(order_type_choices), required=False)
+    source = forms.ChoiceField(choices=_with_all(source_choices), required=False)
     include_unconfirmed = forms.BooleanField(required=False)
     group_by = forms.ChoiceField(choices=[(g.value, g.value) for g in GroupBy], required=False)
     sort = forms.CharField(required=False, max_length=40)

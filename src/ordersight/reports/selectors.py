@@ -20,7 +20,7 @@ from django.db.models import Count, F, Q, QuerySet, Sum
 
 from ordersight.catalog.models import Category, Offer
 from ordersight.customers.models import Customer
-from ordersight.orders.models import OrderSource, OrderType
+from ordersight.orders.choices import order_type_choices, source_choices
 from ordersight.payments.models import PaymentSystem
 from ordersight.reports.definitions import (
     COUNTED_STATUS,
@@ -308,9 +308,9 @@ def _label(group_by: GroupBy, rows: list[BreakdownRow]) -> None:
             names[str(pk)] = (code, name)
         names[NONE_KEY] = (NONE_KEY, "No payment captured")
     elif group_by == GroupBy.SOURCE:
-        names = {v: (v, str(label)) for v, label in OrderSource.choices}
+        names = {v: (v, label) for v, label in source_choices()}
     elif group_by == GroupBy.ORDER_TYPE:
-        names = {v: (v, str(label)) for v, label in OrderType.choices}
+        names = {v: (v, label) for v, label in order_type_choices()}
     for row in rows:
         row.key, row.label = names.get(row.ref, (row.ref, row.ref))
 

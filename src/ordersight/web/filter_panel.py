@@ -34,6 +34,8 @@ def _kind_and_options(
     if isinstance(flt, django_filters.BooleanFilter):
         return "select", [("true", "Yes"), ("false", "No")]
     choices = flt.extra.get("choices")
+    if callable(choices):  # choices the account can extend, read now
+        choices = choices()
     if choices:
         return "select", [(str(v), str(label)) for v, label in choices]
     return "text", []

@@ -23,12 +23,12 @@ from ordersight.core.errors import Invalid
 from ordersight.core.money import CURRENCY_CODES
 from ordersight.customers.models import Customer
 from ordersight.orders import attribution, selectors, services
+from ordersight.orders.choices import order_type_choices
 from ordersight.orders.filters import OrderFilterSet
 from ordersight.orders.models import (
     FulfillmentStatus,
     Order,
     OrderStatus,
-    OrderType,
 )
 from ordersight.orders.transitions import FULFILLABLE, allowed_transitions, can_confirm
 from ordersight.payments.models import PaymentSystem
@@ -228,7 +228,7 @@ def new_order(request: HttpRequest) -> HttpResponse:
             is_active=True, offer__is_active=True
         ),
         "currencies": sorted(CURRENCY_CODES),
-        "order_types": OrderType.choices,
+        "order_types": order_type_choices(),
         "errors": {},
         "form": request.POST if request.method == "POST" else {},
         "lines": [

@@ -18,7 +18,8 @@ from django.urls import reverse
 from ordersight.core.errors import Invalid
 from ordersight.core.keyset import paginate
 from ordersight.orders import selectors as order_selectors
-from ordersight.orders.models import Order, OrderSource, OrderType
+from ordersight.orders.choices import order_type_choices, source_choices
+from ordersight.orders.models import Order, OrderType
 from ordersight.reports import selectors
 from ordersight.reports.definitions import GroupBy
 from ordersight.reports.exports import breakdown_csv
@@ -94,8 +95,8 @@ def _form_context(request: HttpRequest, params: dict[str, Any], errors: dict) ->
         "previous": query.previous(),
         "presets": PRESETS,
         "preset": preset,
-        "order_types": OrderType.choices,
-        "sources": OrderSource.choices,
+        "order_types": order_type_choices(),
+        "sources": source_choices(),
         "currencies": sorted(set(Order.objects.values_list("currency", flat=True).distinct()[:50])),
         "errors": errors,
         "filters_query": _filters_only(request.GET).urlencode(),

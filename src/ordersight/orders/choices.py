@@ -1,0 +1,34 @@
+"""The sources and order types an order may have: the built-in ones and those the account
+added (`OrderChoice`). Order input, filters, pages and reports all ask here."""
+
+from __future__ import annotations
+
+from ordersight.orders.models import ChoiceKind, OrderChoice, OrderSource, OrderType
+
+BUILT_IN = {ChoiceKind.SOURCE: OrderSource, ChoiceKind.ORDER_TYPE: OrderType}
+
+
+def _choices(kind: ChoiceKind) -> list[tuple[str, str]]:
+    built_in = [(value, str(label)) for value, label in BUILT_IN[kind].choices]
+    added = OrderChoice.objects.filter(kind=kind).order_by("label").values_list("value", "label")
+    return built_in + list(added)
+
+
+def source_choices() -> list[tuple[str, str]]:
+    return _choices(ChoiceKind.SOURCE)
+
+
+def order_type_choices() -> list[tuple[str, str]]:
+    return _choices(ChoiceKind.ORDER_TYPE)
+
+
+def source_values() -> list[str]:
+    return [value for value, _ in source_choices()]
+
+
+def order_type_values() -> list[str]:
+    return [value for value, _ in order_type_choices()]
+
+
+def is_built_in(kind: ChoiceKind, value: str) -> bool:
+    return value in BUILT_IN[kind].values
