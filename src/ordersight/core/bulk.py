@@ -10,7 +10,9 @@ IntegrityError a `bulk_create` would raise.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from django.db import connections, router
@@ -112,3 +114,46 @@ def insert_many(model: type[M], objs: Sequence[M], *, batch_size: int = 1000) ->
         _copy(model, objs, using)
         return objs
     return model.objects.using(using).bulk_create(objs, batch_size=batch_size)
+
+
+def _sqlite_value(value: Any) -> Any:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    if isinstance(value, date | Decimal):
+        return str(value)
+    return value
+
+
+def insert_rows(model: type[Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    """Insert plain rows (values in `columns` order) without building model instances: the
+    fastest way in for derived tables written by the thousand (the sales rollups). Columns
+    left out take the table's default (an id from its sequence). COPY on PostgreSQL."""
+    using = router.db_for_write(model)
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    names = ", ".join(quote(c) for c in columns)
+    count = 0
+    with connection.cursor() as cursor, connection.wrap_database_errors:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(
+                        [json.dumps(v) if isinstance(v, dict | list) else v for v in row]
+                    )
+                    count += 1
+            return count
+        sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(columns))})"
+        batch: list[list[Any]] = []
+        for row in rows:
+            batch.append([_sqlite_value(v) for v in row])
+            if len(batch) == 1000:
+                cursor.executemany(sql, batch)
+                count += len(batch)
+                batch = []
+        if batch:
+            cursor.executemany(sql, batch)
+            count += len(batch)
+    return count

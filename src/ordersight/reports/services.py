@@ -15,7 +15,7 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery
 
-from ordersight.core.bulk import insert_many
+from ordersight.core.bulk import insert_rows
 from ordersight.customers.models import Customer
 from ordersight.orders.models import Order, OrderLine
 from ordersight.payments.models import CAPTURED, Invoice
@@ -289,35 +289,58 @@ def rebuild_rollups(*, progress: Callable[[int, int], None] | None = None) -> in
             seen.add(customer_id)
             first_sale_ids.add(pk)
     totals: dict[RowKey, Measures] = defaultdict(Measures)
-    snapshots: list[ReportedOrder] = []
     for done, batch in enumerate(_batches(sale_ids, REBUILD_BATCH)):
-        orders = Order.objects.filter(pk__in=batch)
+        # Plain rows, not model instances: a rebuild reads every sale there is.
+        orders = Order.objects.filter(pk__in=batch).values_list(*_ORDER_FIELDS, named=True)
         lines, invoices = _facts(batch)
+        snapshots = []
         for order in orders:
             sale = sale_of(
                 order, lines[order.pk], invoices[order.pk], first_sale=order.pk in first_sale_ids
             )
             for key, measures in contribution(sale).items():
                 totals[key].add(measures)
-            snapshots.append(_row_of(order.pk, sale))
-        _insert_snapshots(snapshots)
-        snapshots = []
+            snapshots.append(_values_of(order.pk, sale))
+        insert_rows(ReportedOrder, _ROW_COLUMNS, snapshots)
         if progress is not None:
             progress(min((done + 1) * REBUILD_BATCH, len(sale_ids)), len(sale_ids))
-    _insert_rollups(totals)
+    rows = sorted(_with_months(totals).items(), key=lambda item: item[0])
+    insert_rows(
+        SalesRollup,
+        (*_KEY_COLUMNS, *MEASURE_NAMES),
+        ((*key, *measures.values()) for key, measures in rows),
+    )
     return len(sale_ids)
 
 
-def _insert_snapshots(snapshots: list[ReportedOrder]) -> None:
-    insert_many(ReportedOrder, snapshots)
+# What `definitions.sale_of` reads of an order.
+_ORDER_FIELDS = (
+    "pk",
+    "status",
+    "created_at",
+    "currency",
+    "source",
+    "order_type",
+    "customer_id",
+    "sales_manager_id",
+    "sales_confirmed_at",
+    "total",
+)
+_ROW_COLUMNS = tuple(ReportedOrder._meta.get_field(name).column for name in _ROW_FIELDS)
 
 
-def _insert_rollups(totals: dict[RowKey, Measures]) -> None:
-    rows = [
-        SalesRollup(
-            **dict(zip(_KEY_COLUMNS, key, strict=True)),
-            **{name: getattr(m, name) for name in MEASURE_NAMES},
-        )
-        for key, m in sorted(_with_months(totals).items(), key=lambda item: item[0])
-    ]
-    insert_many(SalesRollup, rows, batch_size=2000)
+def _values_of(order_id: int, sale: Sale) -> tuple:
+    """A sale as the values of `_ROW_FIELDS`, in order (no model instance)."""
+    return (
+        order_id,
+        sale.day,
+        sale.currency,
+        sale.source,
+        sale.order_type,
+        sale.customer_id,
+        sale.manager_id,
+        sale.confirmed,
+        sale.first_sale,
+        sale.total,
+        parts_to_json(sale),
+    )
