@@ -91,6 +91,8 @@ MATRIX: dict[tuple[str, str], tuple[str | None, dict | None]] = {
     ("POST", "/api/v1/invoices/{number}/retry"): ("payments.add_invoice", None),
     ("POST", "/api/v1/invoices/{number}/refunds"): ("payments.add_refund", {"amount": "1"}),
     ("GET", "/api/v1/users"): ("orders.view_order", None),
+    ("POST", "/api/v1/offers/bulk"): ("catalog.add_offer", {"offers": []}),
+    ("POST", "/api/v1/customers/bulk"): ("customers.add_customer", {"customers": []}),
     ("GET", "/api/v1/order-sources"): ("orders.view_order", None),
     ("POST", "/api/v1/order-sources"): ("orders.add_orderchoice", {"value": "a", "label": "A"}),
     ("GET", "/api/v1/order-types"): ("orders.view_order", None),

@@ -10,9 +10,11 @@ from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from ordersight.accounts.auth import READ, WRITE, request_actor
-from ordersight.catalog import selectors, services
+from ordersight.api.lists import BulkOut, bulk_out
+from ordersight.catalog import bulk, selectors, services
 from ordersight.catalog.filters import OfferFilterSet, VariantFilterSet
 from ordersight.catalog.models import Category, Offer, Variant
+from ordersight.core.errors import Forbidden
 from ordersight.core.filtering import query_schema, reject_unknown_params
 from ordersight.core.keyset import paginate
 from ordersight.core.money import format_money
@@ -153,6 +155,28 @@ def update_category(request: HttpRequest, number: int, payload: CategoryUpdateIn
         category=selectors.get_category(number=number), changes=payload.model_dump(), actor=actor
     )
     return category_out(category)
+
+
+class OfferBulkIn(StrictIn):
+    offers: list[dict[str, Any]] = Field(
+        ...,
+        max_length=1000,
+        description="At most 1,000 offers, each as POST /offers takes it (with `variants`); "
+        "found by `number`, else by a variant's `sku`",
+    )
+
+
+@router.post("/offers/bulk", response={200: BulkOut, **ERRORS}, auth=WRITE)
+def bulk_upsert_offers(request: HttpRequest, payload: OfferBulkIn) -> dict[str, Any]:
+    """Create or update up to 1,000 offers by offer number or variant SKU; a result per
+    item, a bad item reported without stopping the others."""
+    actor = request_actor(request, "catalog.add_offer")
+    if not actor.has_perm("catalog.change_offer"):
+        raise Forbidden(
+            "Bulk upsert also changes offers: it needs catalog.change_offer.",
+            fields={"permission": "catalog.change_offer"},
+        )
+    return bulk_out(bulk.upsert_offers(items=payload.offers, actor=actor))
 
 
 @router.post("/offers", response={201: OfferOut, **ERRORS}, auth=WRITE)

@@ -10,11 +10,12 @@ from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from ordersight.accounts.auth import READ, WRITE, request_actor
-from ordersight.api.lists import list_export, list_page
+from ordersight.api.lists import BulkOut, bulk_out, list_export, list_page
 from ordersight.catalog.selectors import get_offer
+from ordersight.core.errors import Forbidden
 from ordersight.core.filtering import query_schema
 from ordersight.core.schemas import Id, Number, PageOut, StrictIn, error_responses
-from ordersight.customers import selectors, services
+from ordersight.customers import bulk, selectors, services
 from ordersight.customers.filters import CustomerFilterSet
 from ordersight.customers.models import Customer
 from ordersight.orders import attribution
@@ -74,6 +75,28 @@ def create_customer(request: HttpRequest, payload: CustomerIn):
     actor = request_actor(request, "customers.add_customer")
     customer = services.create_customer(**payload.model_dump(), actor=actor)
     return Status(201, customer_out(selectors.get_customer(customer_id=customer.pk)))
+
+
+class CustomerBulkIn(StrictIn):
+    customers: list[dict[str, Any]] = Field(
+        ...,
+        max_length=1000,
+        description="At most 1,000: each with `source` (default api) and `external_id`, plus "
+        "any of name, email, phone, tags, metadata",
+    )
+
+
+@router.post("/customers/bulk", response={200: BulkOut, **ERRORS}, auth=WRITE)
+def bulk_upsert_customers(request: HttpRequest, payload: CustomerBulkIn) -> dict[str, Any]:
+    """Create or update up to 1,000 customers by (source, external_id); a result per item,
+    a bad item reported without stopping the others."""
+    actor = request_actor(request, "customers.add_customer")
+    if not actor.has_perm("customers.change_customer"):
+        raise Forbidden(
+            "Bulk upsert also changes customers: it needs customers.change_customer.",
+            fields={"permission": "customers.change_customer"},
+        )
+    return bulk_out(bulk.upsert_customers(items=payload.customers, actor=actor))
 
 
 @router.get("/customers", response={200: PageOut[CustomerOut], **ERRORS}, auth=READ)

@@ -6,7 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest, StreamingHttpResponse
+from ninja import Schema
 
+from ordersight.core.bulk import ItemResult
 from ordersight.core.filtering import reject_unknown_params
 from ordersight.core.keyset import paginate
 from ordersight.core.lists import ListSpec
@@ -26,3 +28,35 @@ def list_export(request: HttpRequest, spec: ListSpec, params: Any) -> StreamingH
     """The whole filtered list as CSV, streamed, in the list's sort."""
     reject_unknown_params(spec.filterset, request.GET)
     return spec.csv(request, request.GET, params.sort)
+
+
+class ItemResultOut(Schema):
+    index: int
+    result: str
+    number: int | None = None
+    id: int | None = None
+    external_id: str | None = None
+    message: str
+    fields: dict[str, str]
+
+
+class BulkOut(Schema):
+    created: int
+    updated: int
+    unchanged: int
+    errors: int
+    results: list[ItemResultOut]
+
+
+def bulk_out(results: list[ItemResult]) -> dict[str, Any]:
+    """A bulk request's answer: counts by outcome, then a result per item, in order."""
+    counts = {"created": 0, "updated": 0, "unchanged": 0, "error": 0}
+    for result in results:
+        counts[result.result] += 1
+    return {
+        "created": counts["created"],
+        "updated": counts["updated"],
+        "unchanged": counts["unchanged"],
+        "errors": counts["error"],
+        "results": [vars(r) for r in results],
+    }

@@ -12,7 +12,6 @@ from pydantic import Field
 from ordersight.api.payment_schemas import InvoiceOut, RefundOut, invoice_out
 from ordersight.core.money import format_money
 from ordersight.core.schemas import StrictIn
-from ordersight.orders.ingest import ItemResult
 from ordersight.orders.models import Order, OrderEvent
 from ordersight.orders.pricing import LineInput, OrderInput
 
@@ -128,23 +127,6 @@ class EventOut(Schema):
     created_at: datetime
 
 
-class ItemResultOut(Schema):
-    index: int
-    result: str
-    number: int | None
-    external_id: str | None
-    message: str
-    fields: dict[str, str]
-
-
-class BulkOut(Schema):
-    created: int
-    updated: int
-    unchanged: int
-    errors: int
-    results: list[ItemResultOut]
-
-
 def _user(user: Any) -> dict[str, Any] | None:
     if user is None:
         return None
@@ -208,17 +190,4 @@ def event_out(event: OrderEvent) -> dict[str, Any]:
         "actor": event.actor_label,
         "payload": event.payload,
         "created_at": event.created_at,
-    }
-
-
-def bulk_out(results: list[ItemResult]) -> dict[str, Any]:
-    counts = {"created": 0, "updated": 0, "unchanged": 0, "error": 0}
-    for result in results:
-        counts[result.result] += 1
-    return {
-        "created": counts["created"],
-        "updated": counts["updated"],
-        "unchanged": counts["unchanged"],
-        "errors": counts["error"],
-        "results": [vars(r) for r in results],
     }

@@ -11,16 +11,14 @@ from pydantic import Field
 from pydantic import ValidationError as PydanticValidationError
 
 from ordersight.accounts.auth import READ, WRITE, request_actor
-from ordersight.api.lists import list_export, list_page
+from ordersight.api.lists import BulkOut, bulk_out, list_export, list_page
 from ordersight.api.order_schemas import (
     BulkIn,
-    BulkOut,
     EventOut,
     OrderIn,
     OrderOut,
     OrderUpdateIn,
     TransitionIn,
-    bulk_out,
     event_out,
     order_out,
 )

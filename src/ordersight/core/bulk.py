@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -157,3 +158,16 @@ def insert_rows(model: type[Model], columns: Sequence[str], rows: Iterable[Seque
             cursor.executemany(sql, batch)
             count += len(batch)
     return count
+
+
+@dataclass
+class ItemResult:
+    """The outcome of one item of a bulk request (orders, offers, customers)."""
+
+    index: int
+    result: str = "error"  # created, updated, unchanged or error
+    number: int | None = None
+    external_id: str | None = None
+    message: str = ""
+    fields: dict[str, str] = field(default_factory=dict)
+    id: int | None = None

@@ -15,7 +15,7 @@ from ordersight.customers.models import Customer, CustomerExternalId, Tag
 TAG_MAX = 64
 
 
-def _clean_tags(tags: Iterable[str]) -> list[str]:
+def clean_tags(tags: Iterable[str]) -> list[str]:
     cleaned = []
     for i, raw in enumerate(tags):
         tag = str(raw).strip().lower()
@@ -27,7 +27,7 @@ def _clean_tags(tags: Iterable[str]) -> list[str]:
     return sorted(set(cleaned))
 
 
-def _clean_name(name: str | None) -> str:
+def clean_name(name: str | None) -> str:
     name = (name or "").strip()
     if not name:
         raise Invalid("A customer needs a name.", fields={"name": "required"})
@@ -72,12 +72,12 @@ def create_customer(
     actor: Actor,
 ) -> Customer:
     customer = Customer.objects.create(
-        name=_clean_name(name),
+        name=clean_name(name),
         email=clean_email(email),
         phone=(phone or "").strip(),
         metadata=clean_metadata(metadata),
     )
-    _set_tags(customer, _clean_tags(tags))
+    _set_tags(customer, clean_tags(tags))
     try:
         with transaction.atomic():
             _add_external_ids(customer, external_ids or {})
@@ -94,7 +94,7 @@ def update_customer(*, customer: Customer, changes: Mapping[str, Any], actor: Ac
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     fields = []
     if "name" in changes:
-        customer.name = _clean_name(changes["name"])
+        customer.name = clean_name(changes["name"])
         fields.append("name")
     if "email" in changes:
         customer.email = clean_email(changes["email"])
@@ -108,7 +108,7 @@ def update_customer(*, customer: Customer, changes: Mapping[str, Any], actor: Ac
     if fields:
         customer.save(update_fields=[*fields, "updated_at"])
     if "tags" in changes:
-        _set_tags(customer, _clean_tags(changes["tags"] or []))
+        _set_tags(customer, clean_tags(changes["tags"] or []))
     if changes.get("external_ids"):
         _add_external_ids(customer, changes["external_ids"])
     return customer

@@ -9,12 +9,12 @@ moment, so payments recompute the order's payment state as on any other path.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, transaction
 
 from ordersight.core.actors import Actor
+from ordersight.core.bulk import ItemResult
 from ordersight.core.errors import Conflict, Forbidden, Invalid
 from ordersight.core.money import round_money
 from ordersight.orders import attribution
@@ -29,16 +29,6 @@ from ordersight.orders.pricing import (
 )
 from ordersight.orders.services import created_payload, save_new_orders, transition_order
 from ordersight.orders.transitions import LINES_EDITABLE, check_may_reach
-
-
-@dataclass
-class ItemResult:
-    index: int
-    result: str  # created, updated, unchanged or error
-    number: int | None = None
-    external_id: str | None = None
-    message: str = ""
-    fields: dict[str, str] = field(default_factory=dict)
 
 
 def _lines_signature(lines: Sequence[OrderLine]) -> list[tuple]:
