@@ -118,9 +118,15 @@ def raw_figures() -> dict[tuple, dict[str, Any]]:
     return {k: {n: v for n, v in f.items() if v} for k, f in out.items()}
 
 
-def stored_figures(grain: str = "d", *, line_dimensions_money: bool = False) -> dict:
+def stored_figures(
+    grain: str = "d", *, line_dimensions_money: bool = False, summed: bool = False
+) -> dict:
+    """The stored rows' figures: those under their own source and order type, or (summed)
+    those under any source and order type, keyed without them."""
     out = {}
-    for r in SalesRollup.objects.filter(grain=grain):
+    rows = SalesRollup.objects.filter(grain=grain)
+    rows = rows.filter(source="*", order_type="*") if summed else rows.exclude(source="*")
+    for r in rows:
         figures = {
             "orders": r.orders,
             "units": r.units,
@@ -134,7 +140,18 @@ def stored_figures(grain: str = "d", *, line_dimensions_money: bool = False) -> 
             figures = {n: figures[n] for n in ("orders", "units", "gross")}
         figures = {n: v for n, v in figures.items() if v}
         if figures:
-            key = (r.period, r.currency, r.source, r.order_type, r.dimension, r.key, r.confirmed)
+            if summed:
+                key = (r.period, r.currency, r.dimension, r.key, r.confirmed)
+            else:
+                key = (
+                    r.period,
+                    r.currency,
+                    r.source,
+                    r.order_type,
+                    r.dimension,
+                    r.key,
+                    r.confirmed,
+                )
             out[key] = figures
     return out
 
@@ -212,3 +229,12 @@ def march(shop, roles):
     transition_order(order=o4, to="cancelled", actor=SYSTEM)
     _order([LineInput(sku="TEE-M")], None, "2026-03-25T08:00:00")  # O6, open
     return {"o1": o1, "o2": o2, "o3": o3, "o5": o5, "mia": mia, "max": max_, "ada": ada, "bea": bea}
+
+
+def summed_over_sources(figures: dict) -> dict:
+    """Exact rows' figures added up over source and order type (what ANY rows must hold)."""
+    out: dict = defaultdict(lambda: defaultdict(int))
+    for (period, currency, _s, _t, dimension, key, confirmed), values in figures.items():
+        for name, value in values.items():
+            out[(period, currency, dimension, key, confirmed)][name] += value
+    return {k: {n: v for n, v in f.items() if v} for k, f in out.items()}

@@ -28,7 +28,7 @@ from ordersight.payments.services import record_manual_payment, refund_invoice
 from ordersight.reports.models import SalesRollup
 from ordersight.reports.services import rebuild_rollups
 from tests import factories
-from tests.reports.conftest import raw_figures, stored_figures
+from tests.reports.conftest import raw_figures, stored_figures, summed_over_sources
 
 SYSTEM = Actor.system()
 SKUS = ["TEE-M", "TEE-L", "WORKSHOP"]  # EUR: two categories
@@ -169,6 +169,10 @@ def test_rollups_always_equal_the_raw_rows(shop, roles, steps):
                 pass  # a move the rules refuse changes nothing, figures included
         expected = raw_figures()
         assert stored_figures() == expected
+        for grain in ("d", "m"):
+            exact = stored_figures(grain, line_dimensions_money=True)
+            summed = stored_figures(grain, line_dimensions_money=True, summed=True)
+            assert summed == summed_over_sources(exact)
         _assert_months_sum_days()
         _assert_line_shares_sum_to_orders()
         incremental = sorted(_rows())

@@ -30,6 +30,7 @@ from ordersight.reports.params import read_report_params
 router = Router(tags=["reports"])
 ERRORS = error_responses()
 PERMISSION = "reports.view_sales_report"
+DEFAULT_LIMIT = 1000
 
 
 class FiguresOut(Schema):
@@ -106,19 +107,23 @@ class ReportQuery(Schema):
         None, description="sales manager rows: count unconfirmed attributions too"
     )
     sort: str | None = Field(None, description="a column, - for descending")
-    limit: int | None = Field(None, description="1 to 100000 rows")
+    limit: int | None = Field(
+        None, description="1 to 100000 rows; JSON answers default to 1000, the CSV has all"
+    )
     compare: bool | None = Field(None, description="the previous period beside each row")
     columns: str | None = Field(None, description="CSV: comma-separated columns")
 
 
-def _breakdown(request: HttpRequest) -> tuple[selectors.Breakdown, dict[str, Any]]:
+def _breakdown(
+    request: HttpRequest, *, csv: bool = False
+) -> tuple[selectors.Breakdown, dict[str, Any]]:
     request_actor(request, PERMISSION)
     params = read_report_params(request.GET, need_group=True)
     breakdown = selectors.sales_breakdown(
         GroupBy(params["group_by"]),
         params["query"],
         sort=params["sort"] or None,
-        limit=params["limit"],
+        limit=params["limit"] or (None if csv else DEFAULT_LIMIT),
         with_previous=params["compare"],
     )
     return breakdown, params
@@ -147,7 +152,7 @@ def sales_report(request: HttpRequest, params: Query[ReportQuery]) -> dict[str, 
 @router.get("/reports/sales.csv", response={200: None, **ERRORS}, auth=READ)
 def sales_report_csv(request: HttpRequest, params: Query[ReportQuery]) -> StreamingHttpResponse:
     """The same report as CSV with the chosen `columns`; per-currency totals at the end."""
-    breakdown, cleaned = _breakdown(request)
+    breakdown, cleaned = _breakdown(request, csv=True)
     response = StreamingHttpResponse(
         breakdown_csv(breakdown, cleaned["columns"]), content_type="text/csv; charset=utf-8"
     )

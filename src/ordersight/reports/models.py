@@ -15,10 +15,16 @@ class Grain(models.TextChoices):
     MONTH = "m", "Month"  # `period` is the first day of the month
 
 
+# The source and order type of the rows that sum every source and order type.
+ANY = "*"
+
+
 class SalesRollup(models.Model):
     grain = models.CharField(max_length=1, choices=Grain.choices)
     period = models.DateField()
     currency = models.CharField(max_length=3)
+    # Each sale counts twice: under its own source and order type (read when a report
+    # filters by them or breaks down by them) and under ANY, ANY (read otherwise).
     source = models.CharField(max_length=40)
     order_type = models.CharField(max_length=40)
     # What the row is broken down by (`definitions.Dimension`) and the value it is for:
@@ -85,6 +91,8 @@ class ReportedOrder(models.Model):
             models.Index(
                 fields=["customer_id"], condition=Q(first_sale=True), name="reported_first_sale"
             ),
+            # Customers who bought in a period: an index-only scan of the period's sales.
+            models.Index(fields=["day", "customer_id"], name="reported_day_customer"),
         ]
 
     def __str__(self) -> str:

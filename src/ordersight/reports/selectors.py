@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum
 
 from ordersight.catalog.models import Category, Offer
 from ordersight.customers.models import Customer
@@ -30,7 +30,7 @@ from ordersight.reports.definitions import (
     Dimension,
     GroupBy,
 )
-from ordersight.reports.models import Grain, SalesRollup
+from ordersight.reports.models import ANY, Grain, ReportedOrder, SalesRollup
 
 SUMMED = ("orders", "units", "gross", "refunds", "fees", "funds_credited", "new_customers")
 COLUMNS = ("orders", "units", "gross", "refunds", "net", "fees", "funds_credited", "average")
@@ -133,7 +133,11 @@ def periods(start: date, end: date) -> Q:
     )
 
 
-def _rollups(dimension: Dimension, query: SalesQuery, *, days_only: bool = False) -> QuerySet:
+def _rollups(
+    dimension: Dimension, query: SalesQuery, *, days_only: bool = False, exact: bool = False
+) -> QuerySet:
+    """The rollup rows that sum to the query's figures. Without a source or order type to
+    filter or break down by (`exact`), the rows summed over all of them; else the exact ones."""
     if days_only:
         span = Q(grain=Grain.DAY, period__gte=query.start, period__lte=query.end)
     else:
@@ -141,10 +145,14 @@ def _rollups(dimension: Dimension, query: SalesQuery, *, days_only: bool = False
     qs = SalesRollup.objects.filter(span, dimension=dimension)
     if query.currency:
         qs = qs.filter(currency=query.currency)
-    if query.order_type:
-        qs = qs.filter(order_type=query.order_type)
-    if query.source:
-        qs = qs.filter(source=query.source)
+    if exact or query.order_type or query.source:
+        qs = qs.exclude(source=ANY)
+        if query.order_type:
+            qs = qs.filter(order_type=query.order_type)
+        if query.source:
+            qs = qs.filter(source=query.source)
+    else:
+        qs = qs.filter(source=ANY, order_type=ANY)
     if dimension == Dimension.SALES_MANAGER and not query.include_unconfirmed:
         qs = qs.filter(confirmed=True)
     return qs
@@ -160,7 +168,9 @@ def totals(query: SalesQuery) -> dict[str, Figures]:
     return {row["currency"]: Figures.of(row) for row in rows}
 
 
-_SQL_SORTS = {
+# Sorts the database can do before the limit, so a year by customer reads one page of
+# rows. They name the sums `_summed` annotates (which take the columns' names).
+_SQL_ORDER = {
     "orders": F("orders"),
     "units": F("units"),
     "gross": F("gross"),
@@ -168,14 +178,34 @@ _SQL_SORTS = {
     "net": F("gross") - F("refunds"),
     "fees": F("fees"),
     "funds_credited": F("funds_credited"),
+    "average": ExpressionWrapper(
+        (F("gross") - F("refunds")) / F("orders"), output_field=DecimalField()
+    ),
 }
 
 
-def _grouped(group_by: GroupBy, query: SalesQuery) -> list[tuple[str, str, bool, Figures]]:
-    """(rollup key, currency, confirmed, figures) per group, unsorted."""
+@dataclass(frozen=True)
+class Top:
+    """Only the first `limit` groups by `column` (a measure)."""
+
+    column: str
+    descending: bool
+    limit: int
+
+
+def _grouped(
+    group_by: GroupBy,
+    query: SalesQuery,
+    *,
+    top: Top | None = None,
+    refs: set[str] | None = None,
+) -> list[tuple[str, str, bool, Figures]]:
+    """(rollup key, currency, confirmed, figures) per group: all of them, the `top` ones,
+    or those of the given `refs`."""
     dimension = DIMENSION_OF[group_by]
     days_only = group_by == GroupBy.DAY
-    qs = _rollups(dimension, query, days_only=days_only)
+    exact = group_by in (GroupBy.SOURCE, GroupBy.ORDER_TYPE)
+    qs = _rollups(dimension, query, days_only=days_only, exact=exact)
     if group_by in (GroupBy.DAY, GroupBy.MONTH):
         merged: dict[tuple[str, str], Figures] = {}
         for row in _summed(qs, "period", "currency"):
@@ -191,9 +221,16 @@ def _grouped(group_by: GroupBy, query: SalesQuery) -> list[tuple[str, str, bool,
     group = [column, "currency"] if column != "currency" else ["currency"]
     if group_by == GroupBy.SALES_MANAGER:
         group.append("confirmed")
+    if refs is not None:
+        qs = qs.filter(**{f"{column}__in": refs})
+    grouped = _summed(qs, *group)
+    if top is not None:
+        grouped = grouped.annotate(sort_value=_SQL_ORDER[top.column])
+        first = F("sort_value").desc() if top.descending else F("sort_value").asc()
+        grouped = grouped.order_by(first, "currency", column)[: top.limit]
     return [
         (row[column], row["currency"], row.get("confirmed", False), Figures.of(row))
-        for row in _summed(qs, *group)
+        for row in grouped
     ]
 
 
@@ -206,18 +243,33 @@ def sales_breakdown(
     with_previous: bool = False,
 ) -> Breakdown:
     """The detailed report: one row per key and currency, sorted, with per-currency totals."""
-    rows = _rows(group_by, query)
     descending = (sort or "").startswith("-")
     column = (sort or "").lstrip("-")
     if not column:
         column, descending = ("key", False) if group_by in KEY_ORDERED else ("net", True)
-    rows.sort(key=lambda r: _sort_value(r, column, group_by), reverse=descending)
+    split = group_by == GroupBy.SALES_MANAGER and query.include_unconfirmed
+    top = None
+    if (
+        limit is not None
+        and column in _SQL_ORDER
+        and group_by not in (GroupBy.DAY, GroupBy.MONTH)
+        and not split  # a manager's two parts are one row only after merging
+    ):
+        top = Top(column, descending, limit)
+    rows = _rows(group_by, query, top=top)
+    # Ties keep the order of (currency, rollup key) in either direction, as the database's
+    # ORDER BY … currency, key does for the top rows (sorts are stable, reversed ones too).
+    rows.sort(key=lambda r: (r.currency, r.ref))
+    rows.sort(key=lambda r: _sort_value(r, column), reverse=descending)
     if limit is not None:
         rows = rows[:limit]
     result = Breakdown(group_by=group_by, query=query, rows=rows, totals=totals(query))
     if with_previous:
         previous = query.previous()
-        before = {(r.ref, r.currency): r.figures for r in _rows(group_by, previous)}
+        # Only the rows shown (days and months shift, so those read the whole period).
+        timed = group_by in (GroupBy.DAY, GroupBy.MONTH)
+        refs = None if timed else {r.ref for r in rows}
+        before = {(r.ref, r.currency): r.figures for r in _rows(group_by, previous, refs=refs)}
         for row in rows:
             row.previous = before.get((_shifted_ref(group_by, row.ref, query), row.currency))
         result.previous_totals = totals(previous)
@@ -238,20 +290,22 @@ def _shifted_ref(group_by: GroupBy, ref: str, query: SalesQuery) -> str:
     return ref
 
 
-def _sort_value(row: BreakdownRow, column: str, group_by: GroupBy) -> Any:
+def _sort_value(row: BreakdownRow, column: str) -> Any:
     if column == "key":
         natural = int(row.key) if row.key.isdigit() else row.key
-        return (isinstance(natural, str), natural, row.currency)
+        return (isinstance(natural, str), natural)
     if column == "label":
-        return (row.label.lower(), row.currency)
+        return row.label.lower()
     if column == "currency":
-        return (row.currency, row.key)
+        return row.currency
     value = row.figures.value(column)
-    return (value is not None, value if value is not None else 0, row.currency, row.key)
+    return (value is not None, value if value is not None else 0)
 
 
-def _rows(group_by: GroupBy, query: SalesQuery) -> list[BreakdownRow]:
-    grouped = _grouped(group_by, query)
+def _rows(
+    group_by: GroupBy, query: SalesQuery, *, top: Top | None = None, refs: set[str] | None = None
+) -> list[BreakdownRow]:
+    grouped = _grouped(group_by, query, top=top, refs=refs)
     rows: dict[tuple[str, str], BreakdownRow] = {}
     for ref, currency, confirmed, figures in grouped:
         row = rows.setdefault(
@@ -346,12 +400,15 @@ def change_percent(current: Decimal | int | None, previous: Decimal | int | None
     )
 
 
-def _returning(query: SalesQuery) -> int:
-    """Customers with a counted order in the period who had bought before it."""
-    rows = _rollups(Dimension.CUSTOMER, query).exclude(key=NONE_KEY)
-    buyers = rows.aggregate(n=Count("key", distinct=True))["n"]
-    new = _rollups(Dimension.TOTAL, query).aggregate(n=Sum("new_customers"))["n"] or 0
-    return buyers - new
+def _buyers(query: SalesQuery) -> int:
+    """Customers with a counted order in the period (read from the kept sales)."""
+    sales = ReportedOrder.objects.filter(
+        day__gte=query.start, day__lte=query.end, customer_id__isnull=False
+    )
+    for name in ("currency", "source", "order_type"):
+        if getattr(query, name):
+            sales = sales.filter(**{name: getattr(query, name)})
+    return sales.aggregate(n=Count("customer_id", distinct=True))["n"]
 
 
 def sales_performance(query: SalesQuery) -> Performance:
@@ -363,13 +420,14 @@ def sales_performance(query: SalesQuery) -> Performance:
     ]
     new_now = sum(f.new_customers for f in now.values())
     new_before = sum(f.new_customers for f in before.values())
+    # Returning: bought in the period, and not for the first time.
     return Performance(
         query=query,
         previous_query=previous,
         by_currency=by_currency,
         customers={
             "new": (new_now, new_before),
-            "returning": (_returning(query), _returning(previous)),
+            "returning": (_buyers(query) - new_now, _buyers(previous) - new_before),
         },
     )
 

@@ -32,7 +32,7 @@ from ordersight.reports.definitions import (
     parts_to_json,
     sale_of,
 )
-from ordersight.reports.models import Grain, ReportedOrder, SalesRollup
+from ordersight.reports.models import ANY, Grain, ReportedOrder, SalesRollup
 
 # How many orders one pass of the rebuild reads and writes at a time.
 REBUILD_BATCH = 5000
@@ -72,21 +72,17 @@ def _facts(
     return lines, invoices
 
 
-def _month_key(key: RowKey) -> tuple:
-    return (Grain.MONTH, key.day.replace(day=1), *_rest(key))
-
-
-def _rest(key: RowKey) -> tuple:
-    return (key.currency, key.source, key.order_type, key.dimension, key.key, key.confirmed)
-
-
 def _with_months(deltas: dict[RowKey, Measures]) -> dict[tuple, Measures]:
-    """Day rows plus the month rows they roll into."""
+    """The stored rows a sale's day rows go to: per day and per month, each both under its
+    own source and order type and under ANY of them (what unfiltered reports read, so a
+    year by offer sums thousands of rows, not hundreds of thousands)."""
     out: dict[tuple, Measures] = {}
     for key, measures in deltas.items():
-        out[(Grain.DAY, key.day, *_rest(key))] = measures
-        month = out.setdefault(_month_key(key), Measures())
-        month.add(measures)
+        rest = (key.dimension, key.key, key.confirmed)
+        for grain, period in ((Grain.DAY, key.day), (Grain.MONTH, key.day.replace(day=1))):
+            for source, order_type in ((key.source, key.order_type), (ANY, ANY)):
+                row = (grain, period, key.currency, source, order_type, *rest)
+                out.setdefault(row, Measures()).add(measures)
     return {k: m for k, m in out.items() if not m.is_zero()}
 
 
