@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from typing import Any
 
@@ -16,6 +17,7 @@ from ordersight.demo import ORDER_COUNT, load_demo_data
 from ordersight.management.processes import supervise, uvicorn_command, worker_command
 
 OWNER_USERNAME = "owner"
+DEMO_QUOTE_URL = "https://shop.example/account/quotes/{external_id}"
 
 
 def ensure_owner() -> tuple[str, str]:
@@ -52,6 +54,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # The demo's quotes link to an example storefront (the web process inherits this).
+        os.environ.setdefault("STOREFRONT_QUOTE_URL", DEMO_QUOTE_URL)
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         summary = load_demo_data(order_count=options["orders"])
