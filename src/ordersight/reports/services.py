@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator
+from datetime import date
 from decimal import Decimal
 
 from django.db import connection, transaction
@@ -284,29 +285,57 @@ def rebuild_rollups(*, progress: Callable[[int, int], None] | None = None) -> in
         if customer_id not in seen:
             seen.add(customer_id)
             first_sale_ids.add(pk)
-    totals: dict[RowKey, Measures] = defaultdict(Measures)
+    days: dict[RowKey, Measures] = defaultdict(Measures)
+    months: dict[tuple, Measures] = defaultdict(Measures)
     for done, batch in enumerate(_batches(sale_ids, REBUILD_BATCH)):
         # Plain rows, not model instances: a rebuild reads every sale there is.
-        orders = Order.objects.filter(pk__in=batch).values_list(*_ORDER_FIELDS, named=True)
+        orders = (
+            Order.objects.filter(pk__in=batch)
+            .order_by("created_at", "id")
+            .values_list(*_ORDER_FIELDS, named=True)
+        )
         lines, invoices = _facts(batch)
         snapshots = []
+        last_day = None
         for order in orders:
             sale = sale_of(
                 order, lines[order.pk], invoices[order.pk], first_sale=order.pk in first_sale_ids
             )
             for key, measures in contribution(sale).items():
-                totals[key].add(measures)
+                days[key].add(measures)
             snapshots.append(_values_of(order.pk, sale))
+            last_day = sale.day
         insert_rows(ReportedOrder, _ROW_COLUMNS, snapshots)
+        # Sales come in time order: days and months behind the last one are complete, so
+        # they are written now and memory holds about a month, whatever the history.
+        if last_day is not None:
+            _flush(days, months, before=last_day)
         if progress is not None:
             progress(min((done + 1) * REBUILD_BATCH, len(sale_ids)), len(sale_ids))
-    rows = sorted(_with_months(totals).items(), key=lambda item: item[0])
+    _flush(days, months, before=None)
+    return len(sale_ids)
+
+
+def _flush(
+    days: dict[RowKey, Measures], months: dict[tuple, Measures], *, before: date | None
+) -> None:
+    """Write the day rows before `before` (all when None) and the months they complete."""
+    done = {k: days.pop(k) for k in [k for k in days if before is None or k.day < before]}
+    rows = []
+    for key, measures in _with_months(done).items():
+        if key[0] == Grain.DAY:
+            rows.append((key, measures))
+        else:
+            months[key].add(measures)
+    first_open = before.replace(day=1) if before is not None else None
+    for key in [k for k in months if first_open is None or k[1] < first_open]:
+        rows.append((key, months.pop(key)))
+    rows.sort(key=lambda item: item[0])
     insert_rows(
         SalesRollup,
         (*_KEY_COLUMNS, *MEASURE_NAMES),
-        ((*key, *measures.values()) for key, measures in rows),
+        ((*key, *measures.values()) for key, measures in rows if not measures.is_zero()),
     )
-    return len(sale_ids)
 
 
 # What `definitions.sale_of` reads of an order.
