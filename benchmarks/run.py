@@ -592,8 +592,7 @@ def bench_reports() -> list[Result]:
     previous = query.previous()
 
     def dashboard() -> object:
-        result = selectors.sales_performance(query)
-        return result, selectors.revenue_series(query), selectors.revenue_series(previous)
+        return selectors.sales_performance(query)
 
     lo, _ = bounds(previous.start, previous.end)
     cur_lo, hi = bounds(start, end)

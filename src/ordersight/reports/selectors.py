@@ -16,7 +16,17 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    Q,
+    QuerySet,
+    Sum,
+    When,
+)
 
 from ordersight.catalog.models import Category, Offer
 from ordersight.customers.models import Customer
@@ -384,11 +394,22 @@ class Comparison:
 
 
 @dataclass
+class SeriesPoint:
+    start: date
+    end: date
+    net: Decimal
+    orders: int
+
+
+@dataclass
 class Performance:
     query: SalesQuery
     previous_query: SalesQuery
     by_currency: list[Comparison]
     customers: dict[str, tuple[int, int]]  # "new"/"returning" -> (now, before)
+    # Net revenue per day (per week past 90 days) and currency, every bucket present.
+    series: dict[str, list[SeriesPoint]] = field(default_factory=dict)
+    previous_series: dict[str, list[SeriesPoint]] = field(default_factory=dict)
 
 
 def change_percent(current: Decimal | int | None, previous: Decimal | int | None) -> Decimal | None:
@@ -400,48 +421,24 @@ def change_percent(current: Decimal | int | None, previous: Decimal | int | None
     )
 
 
-def _buyers(query: SalesQuery) -> int:
-    """Customers with a counted order in the period (read from the kept sales)."""
+def _buyers(query: SalesQuery, previous: SalesQuery) -> tuple[int, int]:
+    """Customers with a counted order in each period, in one pass over the kept sales."""
     sales = ReportedOrder.objects.filter(
-        day__gte=query.start, day__lte=query.end, customer_id__isnull=False
+        day__gte=previous.start, day__lte=query.end, customer_id__isnull=False
     )
     for name in ("currency", "source", "order_type"):
         if getattr(query, name):
             sales = sales.filter(**{name: getattr(query, name)})
-    return sales.aggregate(n=Count("customer_id", distinct=True))["n"]
-
-
-def sales_performance(query: SalesQuery) -> Performance:
-    previous = query.previous()
-    now, before = totals(query), totals(previous)
-    currencies = sorted(set(now) | set(before))
-    by_currency = [
-        Comparison(c, now.get(c, Figures()), before.get(c, Figures())) for c in currencies
-    ]
-    new_now = sum(f.new_customers for f in now.values())
-    new_before = sum(f.new_customers for f in before.values())
-    # Returning: bought in the period, and not for the first time.
-    return Performance(
-        query=query,
-        previous_query=previous,
-        by_currency=by_currency,
-        customers={
-            "new": (new_now, new_before),
-            "returning": (_buyers(query) - new_now, _buyers(previous) - new_before),
-        },
+    counts = dict(
+        sales.annotate(now=Case(When(day__gte=query.start, then=True), default=False))
+        .values("now")
+        .annotate(n=Count("customer_id", distinct=True))
+        .values_list("now", "n")
     )
+    return counts.get(True, 0), counts.get(False, 0)
 
 
-@dataclass
-class SeriesPoint:
-    start: date
-    end: date
-    net: Decimal
-    orders: int
-
-
-def revenue_series(query: SalesQuery) -> dict[str, list[SeriesPoint]]:
-    """Net revenue per day (per week past 90 days) and currency, every bucket present."""
+def _series(query: SalesQuery, per_day: dict[tuple[date, str], Figures]) -> dict:
     step = 1 if query.days <= 90 else 7
     buckets = [
         (
@@ -450,10 +447,7 @@ def revenue_series(query: SalesQuery) -> dict[str, list[SeriesPoint]]:
         )
         for i in range(0, query.days, step)
     ]
-    per_day: dict[tuple[date, str], Figures] = {}
-    for row in _summed(_rollups(Dimension.TOTAL, query, days_only=True), "period", "currency"):
-        per_day[(row["period"], row["currency"])] = Figures.of(row)
-    currencies = sorted({c for _, c in per_day})
+    currencies = sorted({c for d, c in per_day if query.start <= d <= query.end})
     series: dict[str, list[SeriesPoint]] = {}
     for currency in currencies:
         points = []
@@ -467,6 +461,40 @@ def revenue_series(query: SalesQuery) -> dict[str, list[SeriesPoint]]:
             points.append(SeriesPoint(first, last, figures.net, figures.orders))
         series[currency] = points
     return series
+
+
+def sales_performance(query: SalesQuery) -> Performance:
+    """The dashboard: the period and the one of equal length before it, per currency, with
+    the customers and the daily series; two queries whatever the range."""
+    previous = query.previous()
+    both = replace(query, start=previous.start)
+    per_day: dict[tuple[date, str], Figures] = {}
+    for row in _summed(_rollups(Dimension.TOTAL, both, days_only=True), "period", "currency"):
+        per_day[(row["period"], row["currency"])] = Figures.of(row)
+    now: dict[str, Figures] = {}
+    before: dict[str, Figures] = {}
+    for (day, currency), figures in per_day.items():
+        side = now if day >= query.start else before
+        side.setdefault(currency, Figures()).add(figures)
+    currencies = sorted(set(now) | set(before))
+    by_currency = [
+        Comparison(c, now.get(c, Figures()), before.get(c, Figures())) for c in currencies
+    ]
+    new_now = sum(f.new_customers for f in now.values())
+    new_before = sum(f.new_customers for f in before.values())
+    buyers_now, buyers_before = _buyers(query, previous)
+    # Returning: bought in the period, and not for the first time.
+    return Performance(
+        query=query,
+        previous_query=previous,
+        by_currency=by_currency,
+        customers={
+            "new": (new_now, new_before),
+            "returning": (buyers_now - new_now, buyers_before - new_before),
+        },
+        series=_series(query, per_day),
+        previous_series=_series(previous, per_day),
+    )
 
 
 # --- Where a figure comes from ------------------------------------------------------------

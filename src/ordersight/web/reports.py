@@ -149,7 +149,7 @@ def _chart(result: selectors.Performance) -> dict[str, Any]:
 
     query, previous = result.query, result.previous_query
     figure = go.Figure()
-    now, before = selectors.revenue_series(query), selectors.revenue_series(previous)
+    now, before = result.series, result.previous_series
     offset = timedelta(days=query.days)
     for currency in sorted(set(now) | set(before)):
         points = now.get(currency, [])
