@@ -4,7 +4,7 @@ activity log and the status rules; the admin shows what happened."""
 from django.contrib import admin
 from django.http import HttpRequest
 
-from ordersight.orders.models import Order, OrderEvent, OrderLine
+from ordersight.orders.models import Order, OrderChoice, OrderEvent, OrderLine
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -61,6 +61,22 @@ class OrderAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(OrderChoice)
+class OrderChoiceAdmin(admin.ModelAdmin):
+    """The account's own sources and order types. They are added through the API (which
+    checks the value against the built-in ones); here a label can be renamed."""
+
+    list_display = ["kind", "value", "label", "created_at"]
+    list_filter = ["kind"]
+    readonly_fields = ["kind", "value"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
