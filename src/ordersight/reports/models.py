@@ -47,13 +47,15 @@ class SalesRollup(models.Model):
         permissions = [("view_sales_report", "Can view sales reports")]
         constraints = [
             models.UniqueConstraint(
+                # Also the index reports read by: the equalities first (what, summed over
+                # sources or not, day or month), then the period range.
                 fields=[
                     "dimension",
+                    "source",
+                    "order_type",
                     "grain",
                     "period",
                     "currency",
-                    "source",
-                    "order_type",
                     "key",
                     "confirmed",
                 ],
