@@ -14,58 +14,92 @@ def count_existing_sales(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('orders', '0005_order_choice'),
+        ("orders", "0005_order_choice"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ReportedOrder',
+            name="ReportedOrder",
             fields=[
-                ('order', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='+', serialize=False, to='orders.order')),
-                ('day', models.DateField()),
-                ('currency', models.CharField(max_length=3)),
-                ('source', models.CharField(max_length=40)),
-                ('order_type', models.CharField(max_length=40)),
-                ('customer_id', models.BigIntegerField(blank=True, null=True)),
-                ('manager_id', models.BigIntegerField(blank=True, null=True)),
-                ('confirmed', models.BooleanField(default=False)),
-                ('first_sale', models.BooleanField(default=False)),
-                ('total', models.DecimalField(decimal_places=4, max_digits=18)),
-                ('parts', models.JSONField(default=dict)),
+                (
+                    "order",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="+",
+                        serialize=False,
+                        to="orders.order",
+                    ),
+                ),
+                ("day", models.DateField()),
+                ("currency", models.CharField(max_length=3)),
+                ("source", models.CharField(max_length=40)),
+                ("order_type", models.CharField(max_length=40)),
+                ("customer_id", models.BigIntegerField(blank=True, null=True)),
+                ("manager_id", models.BigIntegerField(blank=True, null=True)),
+                ("confirmed", models.BooleanField(default=False)),
+                ("first_sale", models.BooleanField(default=False)),
+                ("total", models.DecimalField(decimal_places=4, max_digits=18)),
+                ("parts", models.JSONField(default=dict)),
             ],
             options={
-                'default_permissions': (),
-                'indexes': [models.Index(condition=models.Q(('first_sale', True)), fields=['customer_id'], name='reported_first_sale'), models.Index(fields=['day', 'customer_id'], name='reported_day_customer')],
+                "default_permissions": (),
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("first_sale", True)),
+                        fields=["customer_id"],
+                        name="reported_first_sale",
+                    ),
+                    models.Index(fields=["day", "customer_id"], name="reported_day_customer"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='SalesRollup',
+            name="SalesRollup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('grain', models.CharField(choices=[('d', 'Day'), ('m', 'Month')], max_length=1)),
-                ('period', models.DateField()),
-                ('currency', models.CharField(max_length=3)),
-                ('source', models.CharField(max_length=40)),
-                ('order_type', models.CharField(max_length=40)),
-                ('dimension', models.CharField(max_length=20)),
-                ('key', models.CharField(max_length=40)),
-                ('confirmed', models.BooleanField(default=False)),
-                ('orders', models.IntegerField(default=0)),
-                ('units', models.BigIntegerField(default=0)),
-                ('gross', models.DecimalField(decimal_places=4, default=0, max_digits=22)),
-                ('refunds', models.DecimalField(decimal_places=4, default=0, max_digits=22)),
-                ('fees', models.DecimalField(decimal_places=4, default=0, max_digits=22)),
-                ('funds_credited', models.DecimalField(decimal_places=4, default=0, max_digits=22)),
-                ('new_customers', models.IntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("grain", models.CharField(choices=[("d", "Day"), ("m", "Month")], max_length=1)),
+                ("period", models.DateField()),
+                ("currency", models.CharField(max_length=3)),
+                ("source", models.CharField(max_length=40)),
+                ("order_type", models.CharField(max_length=40)),
+                ("dimension", models.CharField(max_length=20)),
+                ("key", models.CharField(max_length=40)),
+                ("confirmed", models.BooleanField(default=False)),
+                ("orders", models.IntegerField(default=0)),
+                ("units", models.BigIntegerField(default=0)),
+                ("gross", models.DecimalField(decimal_places=4, default=0, max_digits=22)),
+                ("refunds", models.DecimalField(decimal_places=4, default=0, max_digits=22)),
+                ("fees", models.DecimalField(decimal_places=4, default=0, max_digits=22)),
+                ("funds_credited", models.DecimalField(decimal_places=4, default=0, max_digits=22)),
+                ("new_customers", models.IntegerField(default=0)),
             ],
             options={
-                'permissions': [('view_sales_report', 'Can view sales reports')],
-                'default_permissions': (),
-                'constraints': [models.UniqueConstraint(fields=('dimension', 'source', 'order_type', 'grain', 'period', 'currency', 'key', 'confirmed'), name='sales_rollup_unique')],
+                "permissions": [("view_sales_report", "Can view sales reports")],
+                "default_permissions": (),
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=(
+                            "dimension",
+                            "source",
+                            "order_type",
+                            "grain",
+                            "period",
+                            "currency",
+                            "key",
+                            "confirmed",
+                        ),
+                        name="sales_rollup_unique",
+                    )
+                ],
             },
         ),
         migrations.RunPython(count_existing_sales, migrations.RunPython.noop),
