@@ -388,7 +388,8 @@ def _api_client():
     from ordersight.accounts.services import create_api_key
 
     token = create_api_key(name="bench", scopes="read,write")[1]
-    return Client(headers={"Authorization": f"Bearer {token}"})
+    # As a client behind the production settings would call: an allowed host, over HTTPS.
+    return Client(headers={"Authorization": f"Bearer {token}"}, HTTP_HOST="127.0.0.1")
 
 
 def bench_catalog_and_customers(count: int) -> list[Result]:
@@ -423,7 +424,10 @@ def bench_catalog_and_customers(count: int) -> list[Result]:
         start = time.perf_counter()
         for first in range(0, len(items), 1000):
             response = client.post(
-                path, {key: items[first : first + 1000]}, content_type="application/json"
+                path,
+                {key: items[first : first + 1000]},
+                content_type="application/json",
+                secure=True,
             )
             body = response.json()
             assert response.status_code == 200 and body["errors"] == 0, body
