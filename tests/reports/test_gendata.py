@@ -79,3 +79,20 @@ def test_a_rebuild_in_many_small_batches_gives_the_same_rows(db, monkeypatch):
     services.rebuild_rollups()
     assert rows() == whole
     assert stored_figures() == raw_figures()
+
+
+def test_returning_customers_counted_two_ways_agree(db):
+    """The dashboard counts returning customers by prev_day; it must equal buyers less new
+    customers, counted with a DISTINCT, on any period."""
+    from datetime import date, timedelta
+
+    from ordersight.reports import selectors
+    from ordersight.reports.params import today
+
+    call_command("gendata", "--orders", "600", "--offers", "12", "--customers", "40")
+    end = today()
+    for days in (1, 7, 30, 90, 365):
+        query = selectors.SalesQuery(end - timedelta(days=days - 1), end)
+        new = sum(f.new_customers for f in selectors.totals(query).values())
+        assert selectors._returning(query, new) == selectors._buyers(query) - new, days
+    assert selectors._returning(selectors.SalesQuery(date(2000, 1, 1), end), 0) == 0

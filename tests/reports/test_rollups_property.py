@@ -175,9 +175,11 @@ def test_rollups_always_equal_the_raw_rows(shop, roles, steps):
             assert summed == summed_over_sources(exact)
         _assert_months_sum_days()
         _assert_line_shares_sum_to_orders()
+        _assert_previous_days()
         incremental = sorted(_rows())
         rebuild_rollups()
         assert sorted(_rows()) == incremental
+        _assert_previous_days()
         transaction.set_rollback(True)
 
 
@@ -238,3 +240,23 @@ def test_the_rebuild_command_recounts_from_raw_rows(march, capsys):
     call_command("reports", "rebuild")
     assert "Counted 4 sales" in capsys.readouterr().out
     assert stored_figures() == raw_figures()
+
+
+def _assert_previous_days():
+    """Each kept sale knows the day of its customer's sale before it (by day, then order)."""
+    from ordersight.reports.definitions import local_day
+    from ordersight.reports.models import ReportedOrder
+
+    sales = Order.objects.filter(status="completed", customer__isnull=False)
+    by_customer = defaultdict(list)
+    for order in sales:
+        by_customer[order.customer_id].append((local_day(order.created_at), order.pk))
+    expected = {}
+    for rows in by_customer.values():
+        rows.sort()
+        for i, (_, pk) in enumerate(rows):
+            expected[pk] = rows[i - 1][0] if i else None
+    stored = dict(
+        ReportedOrder.objects.filter(customer_id__isnull=False).values_list("order_id", "prev_day")
+    )
+    assert stored == expected

@@ -86,6 +86,10 @@ class ReportedOrder(models.Model):
     total = models.DecimalField(max_digits=18, decimal_places=4)
     # Its lines summed per offer and category, and its captured invoices (compact lists).
     parts = models.JSONField(default=dict)
+    # The day of the same customer's sale before this one (by day, then order): a period's
+    # returning customers are its sales whose prev_day is before the period, one per
+    # customer, so the dashboard counts them without a DISTINCT.
+    prev_day = models.DateField(null=True, blank=True)
 
     class Meta:
         default_permissions = ()
@@ -93,7 +97,8 @@ class ReportedOrder(models.Model):
             models.Index(
                 fields=["customer_id"], condition=Q(first_sale=True), name="reported_first_sale"
             ),
-            # Customers who bought in a period: an index-only scan of the period's sales.
+            # Customers who bought in a period (index-only scans of the period's sales).
+            models.Index(fields=["day", "prev_day"], name="reported_day_prev"),
             models.Index(fields=["day", "customer_id"], name="reported_day_customer"),
         ]
 

@@ -430,6 +430,21 @@ def _buyers(query: SalesQuery) -> int:
     return sales.values("customer_id").distinct().count()
 
 
+def _returning(query: SalesQuery, new: int) -> int:
+    """Customers who bought in the period and had bought before it.
+
+    Unfiltered, that is the period's sales whose customer's previous sale (`prev_day`)
+    came before it: exactly one per such customer, counted without a DISTINCT. A filter
+    (currency, source, type) asks about some sales only, so then: buyers among those sales
+    less the new customers among them.
+    """
+    if query.currency or query.source or query.order_type:
+        return _buyers(query) - new
+    return ReportedOrder.objects.filter(
+        day__gte=query.start, day__lte=query.end, prev_day__lt=query.start
+    ).count()
+
+
 def _series(query: SalesQuery, per_day: dict[tuple[date, str], Figures]) -> dict:
     step = 1 if query.days <= 90 else 7
     buckets = [
@@ -474,15 +489,13 @@ def sales_performance(query: SalesQuery) -> Performance:
     ]
     new_now = sum(f.new_customers for f in now.values())
     new_before = sum(f.new_customers for f in before.values())
-    buyers_now, buyers_before = _buyers(query), _buyers(previous)
-    # Returning: bought in the period, and not for the first time.
     return Performance(
         query=query,
         previous_query=previous,
         by_currency=by_currency,
         customers={
             "new": (new_now, new_before),
-            "returning": (buyers_now - new_now, buyers_before - new_before),
+            "returning": (_returning(query, new_now), _returning(previous, new_before)),
         },
         series=_series(query, per_day),
         previous_series=_series(previous, per_day),

@@ -208,6 +208,28 @@ def recount_orders(order_ids: Iterable[int]) -> None:
             unique_fields=["order"],
             update_fields=[f for f in _ROW_FIELDS if f != "order_id"],
         )
+    if to_save or to_delete:
+        _link_previous_sales(customers)
+
+
+def _link_previous_sales(customers: Collection[int]) -> None:
+    """Set each kept sale's `prev_day` (the day of the customer's sale before it) for these
+    customers, in one statement: a window over their sales, writing only what changed."""
+    if not customers:
+        return
+    table = connection.ops.quote_name(ReportedOrder._meta.db_table)
+    differs = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
+    marks = ", ".join(["%s"] * len(customers))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET prev_day = linked.prev FROM ("
+            "  SELECT order_id, LAG(day) OVER ("
+            "    PARTITION BY customer_id ORDER BY day, order_id) AS prev"
+            f"  FROM {table} WHERE customer_id IN ({marks})"
+            f") AS linked WHERE {table}.order_id = linked.order_id"
+            f" AND {table}.prev_day {differs} linked.prev",
+            sorted(customers),
+        )
 
 
 _ROW_FIELDS = (
@@ -287,6 +309,7 @@ def rebuild_rollups(*, progress: Callable[[int, int], None] | None = None) -> in
             first_sale_ids.add(pk)
     days: dict[RowKey, Measures] = defaultdict(Measures)
     months: dict[tuple, Measures] = defaultdict(Measures)
+    latest_day: dict[int, date] = {}  # each customer's last sale so far (prev_day)
     for done, batch in enumerate(_batches(sale_ids, REBUILD_BATCH)):
         # Plain rows, not model instances: a rebuild reads every sale there is.
         orders = (
@@ -303,9 +326,13 @@ def rebuild_rollups(*, progress: Callable[[int, int], None] | None = None) -> in
             )
             for key, measures in contribution(sale).items():
                 days[key].add(measures)
-            snapshots.append(_values_of(order.pk, sale))
+            previous = None
+            if sale.customer_id is not None:
+                previous = latest_day.get(sale.customer_id)
+                latest_day[sale.customer_id] = sale.day
+            snapshots.append((*_values_of(order.pk, sale), previous))
             last_day = sale.day
-        insert_rows(ReportedOrder, _ROW_COLUMNS, snapshots)
+        insert_rows(ReportedOrder, (*_ROW_COLUMNS, "prev_day"), snapshots)
         # Sales come in time order: days and months behind the last one are complete, so
         # they are written now and memory holds about a month, whatever the history.
         if last_day is not None:
