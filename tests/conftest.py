@@ -75,6 +75,9 @@ class ApiClient:
     def patch(self, path: str, body: Any = None, **kwargs: Any):
         return self.request("patch", path, body, **kwargs)
 
+    def put(self, path: str, body: Any = None, **kwargs: Any):
+        return self.request("put", path, body, **kwargs)
+
 
 @pytest.fixture
 def roles(db):

@@ -7,6 +7,7 @@ Handlers run in order, in the transaction of the service that recorded the event
 from ordersight.orders.lifecycle import Handler, Moment
 from ordersight.payments import handlers as payments
 from ordersight.reports.handlers import recount_sales
+from ordersight.subscriptions import handlers as billing
 
 HANDLERS: dict[Moment, tuple[Handler, ...]] = {
     Moment.CREATED: (recount_sales,),
@@ -14,8 +15,8 @@ HANDLERS: dict[Moment, tuple[Handler, ...]] = {
     Moment.LINES_REPLACED: (payments.recompute_after_lines_replaced, recount_sales),
     Moment.COMPLETED: (recount_sales,),
     Moment.DECLINED: (payments.fail_pending_invoices, recount_sales),
-    Moment.CANCELLED: (recount_sales,),
-    Moment.REFUNDED: (recount_sales,),
+    Moment.CANCELLED: (recount_sales, billing.stop_retrying_cancelled_child),
+    Moment.REFUNDED: (recount_sales, billing.note_child_refund),
     Moment.PAYMENT_SETTLED: (recount_sales,),
     Moment.DETAILS_CHANGED: (recount_sales,),
 }

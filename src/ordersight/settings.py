@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "ordersight.orders",
     "ordersight.payments",
     "ordersight.reports",
+    "ordersight.subscriptions",
     "ordersight.web",
     "ordersight",
 ]
@@ -169,6 +170,10 @@ USE_TZ = True
 # Where a customer sees a quote on the storefront; {external_id} or {number} is filled in.
 # Empty: quotes in the sales history link nowhere.
 STOREFRONT_QUOTE_URL = os.environ.get("STOREFRONT_QUOTE_URL", "")
+
+# Payment systems with the Stripe provider charge through this API with this secret key.
+STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "https://api.stripe.com")
+STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"

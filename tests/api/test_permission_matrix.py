@@ -100,6 +100,45 @@ MATRIX: dict[tuple[str, str], tuple[str | None, dict | None]] = {
     ("GET", "/api/v1/reports/sales"): ("reports.view_sales_report", None),
     ("GET", "/api/v1/reports/sales.csv"): ("reports.view_sales_report", None),
     ("GET", "/api/v1/reports/performance"): ("reports.view_sales_report", None),
+    ("POST", "/api/v1/recurring-orders"): (
+        "subscriptions.add_recurringorder",
+        {
+            "customer_id": 1,
+            "offer": 1,
+            "amount": "1",
+            "interval_count": 1,
+            "interval_unit": "month",
+            "payment_system": "card",
+            "payment_token": "tok_success",
+        },
+    ),
+    ("GET", "/api/v1/recurring-orders"): ("subscriptions.view_recurringorder", None),
+    ("GET", "/api/v1/recurring-orders/export.csv"): ("subscriptions.view_recurringorder", None),
+    ("GET", "/api/v1/recurring-orders/{number}"): ("subscriptions.view_recurringorder", None),
+    ("POST", "/api/v1/recurring-orders/{number}/pause"): (
+        "subscriptions.manage_recurring_status",
+        None,
+    ),
+    ("POST", "/api/v1/recurring-orders/{number}/activate"): (
+        "subscriptions.manage_recurring_status",
+        None,
+    ),
+    ("POST", "/api/v1/recurring-orders/{number}/complete"): (
+        "subscriptions.manage_recurring_status",
+        None,
+    ),
+    ("PUT", "/api/v1/recurring-orders/{number}/payment-method"): (
+        "subscriptions.manage_recurring_status",
+        {"payment_token": "tok_success"},
+    ),
+    ("GET", "/api/v1/recurring-settings"): (
+        "subscriptions.view_recurringpaymentsettings",
+        None,
+    ),
+    ("PUT", "/api/v1/recurring-settings"): (
+        "subscriptions.change_recurringpaymentsettings",
+        {"retry_intervals": ["1d", "3d"]},
+    ),
     # Providers authenticate by the signature of the body, not by a role.
     ("POST", "/api/v1/payments/webhooks/{code}"): (None, {}),
 }

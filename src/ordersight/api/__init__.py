@@ -9,6 +9,7 @@ from ordersight.api.orders import router as orders_router
 from ordersight.api.payment_systems import router as payment_systems_router
 from ordersight.api.payments import router as payments_router
 from ordersight.api.reports import router as reports_router
+from ordersight.api.subscriptions import router as subscriptions_router
 from ordersight.core.api_errors import install_error_handlers
 
 api = NinjaAPI(
@@ -29,4 +30,5 @@ api.add_router("/v1", catalog_router)
 api.add_router("/v1", payments_router)
 api.add_router("/v1", payment_systems_router)
 api.add_router("/v1", reports_router)
+api.add_router("/v1", subscriptions_router)
 api.add_router("/v1", accounts_router)

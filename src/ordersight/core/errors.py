@@ -42,6 +42,13 @@ class Unavailable(DomainError):
     code = "unavailable"
 
 
+class PaymentDeclined(DomainError):
+    """The payment provider declined the charge (the card, not the request, is at fault)."""
+
+    status_code = 402
+    code = "payment_declined"
+
+
 class Forbidden(DomainError):
     status_code = 403
     code = "forbidden"

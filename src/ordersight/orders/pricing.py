@@ -59,6 +59,9 @@ class LineInput:
     unit_price: Decimal | None = None
     quantity: int = 1
     discount: Decimal = ZERO
+    # A catalog line at a price agreed elsewhere (a recurring order's amount, in the order's
+    # currency) instead of the catalog's; set by services, never taken from a client.
+    agreed_price: bool = False
 
 
 @dataclass
@@ -176,7 +179,8 @@ def _catalog_line(
     if line.quantity > 1 and not offer.allow_quantity:
         errors[f"{where}.quantity"] = f"offer {offer.number} is sold one unit at a time"
         return None
-    if line.unit_price is not None and line.unit_price != variant.price:
+    agreed = line.agreed_price and line.unit_price is not None
+    if line.unit_price is not None and line.unit_price != variant.price and not agreed:
         errors[f"{where}.unit_price"] = (
             f"the catalog price of {line.sku} is {round_money(variant.price, offer.currency)}"
         )
@@ -188,10 +192,10 @@ def _catalog_line(
         name=variant.display_name[:300],
         offer_number=offer.number,
         category_number=offer.category.number,
-        unit_price=variant.price,
+        unit_price=line.unit_price if agreed else variant.price,
         quantity=line.quantity,
     )
-    return built, offer.currency
+    return built, None if agreed else offer.currency
 
 
 def _price_line(

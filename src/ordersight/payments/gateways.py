@@ -7,10 +7,17 @@ or refund twice. The built-in test gateway decides by card token, like providers
 from __future__ import annotations
 
 import hashlib
+import http.client
+import json
 import threading
+import urllib.parse
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
+
+from django.conf import settings
+
+from ordersight.core.money import minor_units
 
 
 class GatewayUnavailable(Exception):
@@ -120,11 +127,113 @@ class TestGateway:
         return result  # type: ignore[return-value]
 
 
+class StripeGateway:
+    """Stripe's PaymentIntents API: one confirmed, off-session intent per charge.
+
+    The idempotency key goes in the `Idempotency-Key` header, so the provider answers a
+    repeated request with the first answer instead of charging again. A declined card is a
+    402 with a `card_error`; 429, 5xx and network errors are `GatewayUnavailable` (ask again
+    later with the same key). Each thread keeps one connection open (keep-alive).
+    """
+
+    def __init__(self, base_url: str, secret_key: str, timeout: float = 30.0) -> None:
+        parts = urllib.parse.urlsplit(base_url)
+        self._https = parts.scheme == "https"
+        self._host = parts.netloc
+        self._prefix = parts.path.rstrip("/")
+        self._secret_key = secret_key
+        self._timeout = timeout
+        self._local = threading.local()
+
+    def _connection(self) -> http.client.HTTPConnection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            cls = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
+            conn = cls(self._host, timeout=self._timeout)
+            self._local.conn = conn
+        return conn
+
+    def _post(self, path: str, fields: dict[str, str], idempotency_key: str) -> tuple[int, dict]:
+        body = urllib.parse.urlencode(fields)
+        headers = {
+            "Authorization": f"Bearer {self._secret_key}",
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Idempotency-Key": idempotency_key,
+        }
+        conn = self._connection()
+        try:
+            conn.request("POST", self._prefix + path, body=body, headers=headers)
+            response = conn.getresponse()
+            status, raw = response.status, response.read()
+        except (OSError, http.client.HTTPException) as exc:
+            conn.close()
+            self._local.conn = None
+            raise GatewayUnavailable(f"no answer from the provider ({exc})") from None
+        # 409: a request with this key is still in progress; 401/403: our configuration.
+        if status == 429 or status >= 500 or status in (401, 403, 409):
+            raise GatewayUnavailable(f"the provider answered HTTP {status}")
+        try:
+            return status, json.loads(raw)
+        except ValueError:
+            raise GatewayUnavailable("the provider's answer is not JSON") from None
+
+    def charge(self, request: ChargeRequest) -> ChargeResult:
+        amount = int(request.amount.scaleb(minor_units(request.currency)))
+        status, body = self._post(
+            "/v1/payment_intents",
+            {
+                "amount": str(amount),
+                "currency": request.currency.lower(),
+                "payment_method": request.token,
+                "confirm": "true",
+                "off_session": "true",
+            },
+            request.idempotency_key,
+        )
+        if status == 200 and body.get("status") == "succeeded":
+            return ChargeResult(True, transaction_id=str(body.get("id", "")))
+        error = body.get("error") or {}
+        if status == 200:
+            # An intent that needs the customer (3-D Secure) cannot be collected off-session.
+            return ChargeResult(
+                False,
+                failure_code=str(body.get("status", "failed"))[:50],
+                failure_message="The payment needs the customer's action.",
+            )
+        return ChargeResult(
+            False,
+            failure_code=str(error.get("decline_code") or error.get("code") or "failed")[:50],
+            failure_message=str(error.get("message", f"HTTP {status}"))[:500],
+        )
+
+    def refund(
+        self, *, transaction_id: str, amount: Decimal, currency: str, idempotency_key: str
+    ) -> RefundResult:
+        status, body = self._post(
+            "/v1/refunds",
+            {
+                "payment_intent": transaction_id,
+                "amount": str(int(amount.scaleb(minor_units(currency)))),
+            },
+            idempotency_key,
+        )
+        if status != 200:
+            error = body.get("error") or {}
+            raise GatewayUnavailable(str(error.get("message", f"HTTP {status}")))
+        return RefundResult(str(body.get("id", "")))
+
+
 _test_gateway = TestGateway()
+_stripe_gateways: dict[tuple[str, str], StripeGateway] = {}
 
 
 def gateway_for(provider: str) -> Gateway | None:
     """The adapter for a provider; None for manual methods, where a person records payments."""
     if provider == "test":
         return _test_gateway
+    if provider == "stripe":
+        key = (settings.STRIPE_API_BASE, settings.STRIPE_SECRET_KEY)
+        if key not in _stripe_gateways:
+            _stripe_gateways[key] = StripeGateway(*key)
+        return _stripe_gateways[key]
     return None

@@ -11,6 +11,7 @@ from ordersight.orders.models import Order
 
 class Provider(models.TextChoices):
     TEST = "test", "Test gateway"
+    STRIPE = "stripe", "Stripe (PaymentIntents API)"
     MANUAL = "manual", "Manual (bank transfer, pay by invoice)"
 
 

@@ -1,0 +1,410 @@
+"""The billing engine: finds due recurring orders and charges them, exactly once.
+
+A pass has two steps, both safe to run in any number of workers at once:
+
+1. `open_due_attempts` claims due active recurring orders (`SELECT … FOR UPDATE SKIP
+   LOCKED` on PostgreSQL), writes one charge-attempt row each, unique per (recurring order,
+   cycle, attempt), and marks them Processing; it commits, so the pages show the charge in
+   flight.
+2. `run_next_attempt` claims one pending attempt the same way and, holding its row lock,
+   calls the gateway with the idempotency key derived from the row, then records the result
+   (child order, invoice, schedule) in the same transaction.
+
+A worker killed between the gateway call and the commit loses only its transaction: the
+attempt is still pending, its lock is released with the connection, and the next run asks
+the gateway again with the same key, so the provider answers with the charge it already
+made instead of making a second one. On SQLite, where every write transaction takes the
+database's write lock when it begins, the same steps are serialised instead of skipped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db import connection, transaction
+from django.db.models import F, QuerySet
+from django.utils import timezone
+
+from ordersight.core.actors import Actor
+from ordersight.core.errors import DomainError
+from ordersight.core.money import format_money
+from ordersight.orders.models import Order, OrderSource, OrderStatus, OrderType
+from ordersight.orders.pricing import LineInput, OrderInput
+from ordersight.orders.services import create_order, lock_order, transition_order
+from ordersight.payments.gateways import (
+    ChargeRequest,
+    ChargeResult,
+    GatewayUnavailable,
+    gateway_for,
+)
+from ordersight.payments.models import Invoice
+from ordersight.payments.services import issue_invoices, record_gateway_result, retry_invoice
+from ordersight.subscriptions.events import record_recurring_event
+from ordersight.subscriptions.models import (
+    AttemptStatus,
+    ChargeAttempt,
+    RecurringEventKind,
+    RecurringOrder,
+    RecurringStatus,
+)
+from ordersight.subscriptions.schedule import next_due_after
+from ordersight.subscriptions.services import RETRIES, retry_intervals
+
+CLAIM_BATCH = 200
+MAX_GATEWAY_BACKOFF = 3600
+
+
+@dataclass(frozen=True)
+class AttemptOutcome:
+    """What one attempt came to: charged, retry (scheduled), failed, unavailable, skipped."""
+
+    result: str
+    recurring_number: int
+    cycle: int
+    attempt: int
+    order_number: int | None = None
+    amount: str = ""
+    message: str = ""
+
+    def describe(self) -> str:
+        what = f"recurring order {self.recurring_number} payment {self.cycle}"
+        order = f" (order {self.order_number})" if self.order_number else ""
+        extra = f": {self.message}" if self.message else ""
+        return f"{self.result:<11} {what} attempt {self.attempt}{order} {self.amount}{extra}"
+
+
+@dataclass
+class PassReport:
+    outcomes: list[AttemptOutcome] = field(default_factory=list)
+
+    def count(self, result: str) -> int:
+        return sum(1 for o in self.outcomes if o.result == result)
+
+    def summary(self) -> str:
+        return ", ".join(
+            f"{self.count(r)} {r}" for r in ("charged", "retry", "failed", "unavailable")
+        )
+
+
+def _skip_locked(queryset: QuerySet) -> QuerySet:
+    """Rows other workers hold are skipped on PostgreSQL; SQLite serialises writers."""
+    if connection.features.has_select_for_update_skip_locked:
+        return queryset.select_for_update(skip_locked=True)
+    return queryset.select_for_update()
+
+
+def open_due_attempts(*, at: datetime, limit: int = CLAIM_BATCH) -> int:
+    """Claim up to `limit` due active recurring orders: an attempt row each, Processing."""
+    with transaction.atomic():
+        due = RecurringOrder.objects.filter(
+            status=RecurringStatus.ACTIVE, next_payment_at__lte=at
+        ).order_by("next_payment_at", "pk")
+        claimed = list(_skip_locked(due)[:limit])
+        if not claimed:
+            return 0
+        ChargeAttempt.objects.bulk_create(
+            [
+                ChargeAttempt(
+                    recurring_order=r,
+                    cycle=r.payments_made + 1,
+                    attempt=r.cycle_attempts + 1,
+                    amount=r.amount,
+                    currency=r.currency,
+                    due_at=r.next_payment_at,
+                    not_before=at,
+                    created_at=at,
+                )
+                for r in claimed
+            ]
+        )
+        RecurringOrder.objects.filter(pk__in=[r.pk for r in claimed]).update(
+            status=RecurringStatus.PROCESSING,
+            cycle_attempts=F("cycle_attempts") + 1,
+            updated_at=timezone.now(),
+        )
+        return len(claimed)
+
+
+def run_next_attempt(*, at: datetime) -> AttemptOutcome | None:
+    """Claim one pending attempt and run it; None when none is left to run now."""
+    with transaction.atomic():
+        pending = ChargeAttempt.objects.filter(
+            status=AttemptStatus.PENDING, not_before__lte=at
+        ).order_by("not_before", "pk")
+        attempt = _skip_locked(pending).first()
+        if attempt is None:
+            return None
+        return run_attempt(attempt=attempt, at=at, actor=Actor.system())
+
+
+def billing_pass(*, at: datetime | None = None, batch: int = CLAIM_BATCH) -> PassReport:
+    """One billing pass as of `at` (now by default): every due payment and retry."""
+    at = at or timezone.now()
+    report = PassReport()
+    while True:
+        opened = open_due_attempts(at=at, limit=batch)
+        while (outcome := run_next_attempt(at=at)) is not None:
+            report.outcomes.append(outcome)
+        if not opened:
+            return report
+
+
+def _cycle_order(attempt: ChargeAttempt) -> Order | None:
+    """The open child order an earlier attempt at this payment left (its retry goes there)."""
+    earlier = (
+        ChargeAttempt.objects.filter(
+            recurring_order_id=attempt.recurring_order_id,
+            cycle=attempt.cycle,
+            attempt__lt=attempt.attempt,
+            order__isnull=False,
+        )
+        .order_by("-attempt")
+        .first()
+    )
+    if earlier is None:
+        return None
+    order = lock_order(earlier.order)
+    return order if order.status == OrderStatus.OPEN else None
+
+
+def _new_child_order(recurring: RecurringOrder, attempt: ChargeAttempt, at: datetime) -> Order:
+    variant = recurring.offer.variants.filter(is_active=True).order_by("pk").first()
+    sku = variant.sku if variant else ""
+    return create_order(
+        data=OrderInput(
+            lines=[LineInput(sku=sku, unit_price=attempt.amount, agreed_price=True)],
+            currency=attempt.currency,
+            customer_id=recurring.customer_id,
+            source=OrderSource.SUBSCRIPTION,
+            order_type=OrderType.RECURRING,
+            created_at=at,
+            metadata={"recurring_order": recurring.number, "payment": attempt.cycle},
+        ),
+        actor=Actor.system(),
+    )
+
+
+def _attempt_invoice(recurring: RecurringOrder, attempt: ChargeAttempt, at: datetime) -> Invoice:
+    """The invoice this attempt pays: a new child order's, or a retry on the open one."""
+    if attempt.invoice_id is not None:
+        return attempt.invoice
+    order = _cycle_order(attempt)
+    if order is not None:
+        failed = order.invoices.order_by("-number").first()
+        invoice = retry_invoice(invoice=failed, actor=Actor.system())
+    else:
+        order = _new_child_order(recurring, attempt, at)
+        (invoice,) = issue_invoices(order=order, actor=Actor.system())
+    attempt.order, attempt.invoice = order, invoice
+    attempt.save(update_fields=["order", "invoice"])
+    return invoice
+
+
+def _outcome(result: str, recurring: RecurringOrder, attempt: ChargeAttempt, message: str = ""):
+    return AttemptOutcome(
+        result=result,
+        recurring_number=recurring.number,
+        cycle=attempt.cycle,
+        attempt=attempt.attempt,
+        order_number=attempt.order.number if attempt.order_id else None,
+        amount=f"{format_money(attempt.amount, attempt.currency)} {attempt.currency}",
+        message=message,
+    )
+
+
+@transaction.atomic
+def run_attempt(*, attempt: ChargeAttempt, at: datetime, actor: Actor) -> AttemptOutcome:
+    """Charge one attempt and record what the gateway said (see the module's docstring)."""
+    attempt = ChargeAttempt.objects.select_for_update().get(pk=attempt.pk)
+    recurring = RecurringOrder.objects.select_related("payment_system", "offer").get(
+        pk=attempt.recurring_order_id
+    )
+    if attempt.status != AttemptStatus.PENDING:
+        return _outcome("skipped", recurring, attempt, "already run")
+    try:
+        with transaction.atomic():
+            invoice = _attempt_invoice(recurring, attempt, at)
+    except DomainError as exc:
+        # The child order cannot be made (the offer left the catalog, the customer is gone):
+        # nothing was charged; the order fails so a person looks at it.
+        recurring = RecurringOrder.objects.select_for_update().get(pk=recurring.pk)
+        return _charge_failed(
+            recurring,
+            attempt,
+            ChargeResult(False, failure_code="order_invalid", failure_message=exc.message[:500]),
+            at,
+            actor,
+            final=True,
+        )
+    recurring = (
+        RecurringOrder.objects.select_for_update()
+        .select_related("payment_system", "offer")
+        .get(pk=recurring.pk)
+    )
+    gateway = gateway_for(recurring.payment_system.provider)
+    try:
+        if gateway is None:
+            raise GatewayUnavailable(f"{recurring.payment_system.name} cannot charge cards")
+        result = gateway.charge(
+            ChargeRequest(
+                amount=attempt.amount,
+                currency=attempt.currency,
+                token=recurring.payment_token,
+                idempotency_key=attempt.idempotency_key,
+            )
+        )
+    except GatewayUnavailable as exc:
+        return _gateway_unavailable(recurring, attempt, str(exc), at, actor)
+    record_gateway_result(
+        invoice=invoice,
+        succeeded=result.succeeded,
+        payment_system=recurring.payment_system,
+        occurred_at=at,
+        paid_in_one_click=result.one_click,
+        transaction_id=result.transaction_id,
+        failure_code=result.failure_code,
+        failure_message=result.failure_message,
+        actor=actor,
+    )
+    if result.succeeded:
+        return _charged(recurring, attempt, result, at, actor)
+    final = attempt.cycle == 1 or recurring.failed_attempts + 1 > RETRIES
+    return _charge_failed(recurring, attempt, result, at, actor, final=final)
+
+
+def _finish(attempt: ChargeAttempt, status: str, result: ChargeResult, at: datetime) -> None:
+    attempt.status = status
+    attempt.transaction_id = result.transaction_id
+    attempt.failure_code = result.failure_code[:50]
+    attempt.failure_message = result.failure_message[:500]
+    attempt.finished_at = at
+    attempt.save()
+
+
+def _charged(
+    recurring: RecurringOrder,
+    attempt: ChargeAttempt,
+    result: ChargeResult,
+    at: datetime,
+    actor: Actor,
+) -> AttemptOutcome:
+    _finish(attempt, AttemptStatus.SUCCEEDED, result, at)
+    recurring.payments_made += 1
+    recurring.failed_attempts = recurring.cycle_attempts = 0
+    if attempt.cycle == 1:
+        recurring.started_at = at
+        recurring.initial_order = attempt.order
+    done = (
+        recurring.total_payments is not None and recurring.payments_made >= recurring.total_payments
+    )
+    if done:
+        recurring.status = RecurringStatus.COMPLETED
+        recurring.next_payment_at = None
+        recurring.ended_at = at
+    else:
+        recurring.status = RecurringStatus.ACTIVE
+        recurring.next_payment_at = next_due_after(
+            recurring.started_at,
+            recurring.interval_unit,
+            recurring.interval_count,
+            recurring.payments_made,
+            at,
+        )
+    recurring.save()
+    record_recurring_event(
+        recurring,
+        RecurringEventKind.CHARGED,
+        actor,
+        at,
+        payment=attempt.cycle,
+        attempt=attempt.attempt,
+        order=attempt.order.number,
+        amount=format_money(attempt.amount, attempt.currency),
+        currency=attempt.currency,
+        transaction_id=result.transaction_id,
+    )
+    if done:
+        record_recurring_event(
+            recurring,
+            RecurringEventKind.COMPLETED,
+            actor,
+            at,
+            payments_made=recurring.payments_made,
+        )
+    return _outcome("charged", recurring, attempt)
+
+
+def _charge_failed(
+    recurring: RecurringOrder,
+    attempt: ChargeAttempt,
+    result: ChargeResult,
+    at: datetime,
+    actor: Actor,
+    *,
+    final: bool,
+) -> AttemptOutcome:
+    _finish(attempt, AttemptStatus.FAILED, result, at)
+    recurring.failed_attempts += 1
+    reason = result.failure_message or result.failure_code
+    payload = {
+        "payment": attempt.cycle,
+        "attempt": attempt.attempt,
+        "code": result.failure_code,
+        "message": result.failure_message,
+    }
+    if attempt.order_id is not None:
+        payload["order"] = attempt.order.number
+    record_recurring_event(recurring, RecurringEventKind.CHARGE_FAILED, actor, at, **payload)
+    if final:
+        recurring.status = RecurringStatus.FAILED
+        recurring.next_payment_at = None
+        recurring.needs_new_payment_method = result.failure_code != "order_invalid"
+        recurring.save()
+        if attempt.order_id is not None:
+            order = lock_order(attempt.order)
+            if order.status == OrderStatus.OPEN:
+                transition_order(
+                    order=order,
+                    to=OrderStatus.DECLINED,
+                    actor=actor,
+                    reason="recurring payment failed",
+                )
+        record_recurring_event(
+            recurring, RecurringEventKind.FAILED, actor, at, payment=attempt.cycle, reason=reason
+        )
+        return _outcome("failed", recurring, attempt, reason)
+    wait = retry_intervals()[recurring.failed_attempts - 1]
+    recurring.status = RecurringStatus.ACTIVE
+    recurring.next_payment_at = at + timedelta(seconds=wait)
+    recurring.save()
+    record_recurring_event(
+        recurring,
+        RecurringEventKind.RETRY_SCHEDULED,
+        actor,
+        at,
+        payment=attempt.cycle,
+        retry_at=recurring.next_payment_at.isoformat(),
+    )
+    return _outcome("retry", recurring, attempt, reason)
+
+
+def _gateway_unavailable(
+    recurring: RecurringOrder, attempt: ChargeAttempt, message: str, at: datetime, actor: Actor
+) -> AttemptOutcome:
+    """Nobody knows whether the provider charged: ask again later with the same key."""
+    attempt.gateway_errors += 1
+    wait = min(60 * 2 ** (attempt.gateway_errors - 1), MAX_GATEWAY_BACKOFF)
+    attempt.not_before = at + timedelta(seconds=wait)
+    attempt.failure_message = message[:500]
+    attempt.save(update_fields=["gateway_errors", "not_before", "failure_message"])
+    if attempt.gateway_errors == 1:
+        record_recurring_event(
+            recurring,
+            RecurringEventKind.GATEWAY_UNAVAILABLE,
+            actor,
+            at,
+            payment=attempt.cycle,
+            message=message[:500],
+        )
+    return _outcome("unavailable", recurring, attempt, message)
