@@ -30,6 +30,14 @@ from ordersight.orders.pricing import LineInput, OrderInput
 from ordersight.orders.services import confirm_order, fulfil_order, transition_order
 from ordersight.payments import services as payment_services
 from ordersight.payments.models import FeeRule, Invoice, PaymentSystem, Provider, Refund
+from ordersight.subscriptions.billing import billing_pass, run_attempt
+from ordersight.subscriptions.models import RecurringOrder, RecurringStatus
+from ordersight.subscriptions.services import (
+    complete_recurring_order,
+    create_recurring_order,
+    pause_recurring_order,
+    replace_payment_method,
+)
 
 SEED = 20261123
 ORDER_COUNT = 2100
@@ -380,4 +388,60 @@ def load_demo_data(*, now: datetime | None = None, order_count: int = ORDER_COUN
     fulfilled = Order.objects.filter(status="completed").order_by("number")
     for order in fulfilled[: len(fulfilled) // 2]:
         fulfil_order(order=order, actor=actor)
+    _recurring_orders(rng, now, offers, customers, systems["acme"], actor)
     return DemoSummary(created=created, skipped=False)
+
+
+def _recurring_orders(
+    rng: random.Random,
+    now: datetime,
+    offers: list[Offer],
+    customers: list[Customer],
+    card: PaymentSystem,
+    actor: Actor,
+) -> None:
+    """A dozen recurring orders started months ago and billed up to now by the engine
+    itself (its clock moved day by day), so the tab shows real schedules and outcomes."""
+    plans = [  # (unit, count, total payments or open-ended, token after the start, then)
+        ("month", 1, 12, "tok_success", ""),
+        ("month", 1, None, "tok_success", ""),
+        ("week", 2, 6, "tok_success", ""),
+        ("month", 1, 3, "tok_success", ""),
+        ("week", 1, None, "tok_success", "pause"),
+        ("month", 1, 6, "tok_insufficient_funds", ""),
+        ("day", 10, 20, "tok_success", ""),
+        ("month", 3, 4, "tok_success", ""),
+        ("week", 4, None, "tok_success", ""),
+        ("month", 1, 10, "tok_success", "complete"),
+    ]
+    start = now - timedelta(days=100)
+    for i, (unit, count, total, token, _then) in enumerate(plans):
+        offer = offers[i % len(offers)]
+        at = start + timedelta(days=i * 3, hours=rng.randint(8, 18))
+        recurring, attempt = create_recurring_order(
+            customer=customers[i % len(customers)],
+            offer=offer,
+            amount=offer.unit_price if offer.unit_price > 0 else Decimal("10.00"),
+            currency=offer.currency,
+            interval_count=count,
+            interval_unit=unit,
+            total_payments=total,
+            payment_system=card,
+            payment_token="tok_success",
+            actor=actor,
+            at=at,
+        )
+        run_attempt(attempt=attempt, at=at, actor=actor)
+        if token != "tok_success":
+            replace_payment_method(recurring=recurring, payment_token=token, actor=actor, at=at)
+    day = start
+    while day < now:
+        day += timedelta(days=1)
+        billing_pass(at=min(day, now))
+    for recurring, (*_, then) in zip(
+        RecurringOrder.objects.order_by("number"), plans, strict=False
+    ):
+        if then == "pause" and recurring.status == RecurringStatus.ACTIVE:
+            pause_recurring_order(recurring=recurring, actor=actor, at=now)
+        if then == "complete" and recurring.status == RecurringStatus.ACTIVE:
+            complete_recurring_order(recurring=recurring, actor=actor, at=now)

@@ -365,10 +365,6 @@ def test_payments_tab_filters(admin_web, paid_order, catalog):
     assert 'data-invoice="' not in _text(admin_web.get("/payments/?status=failed"))
 
 
-def test_recurring_tab_says_what_is_coming(admin_web):
-    assert 'data-testid="recurring-placeholder"' in _text(admin_web.get("/orders/recurring/"))
-
-
 def test_export_is_exactly_the_filtered_view(admin_web, paid_order, catalog):
     factories.OrderFactory(status="cancelled")
     r = admin_web.get("/orders/export.csv?status=completed&preset=30d")

@@ -25,7 +25,10 @@ from tests import factories
 PAGE_TWINS: dict[str, tuple[str, str, str, dict | None]] = {
     "orders": ("get", "get", "orders", None),
     "new_order": ("post", "post", "orders", {"lines": [{"sku": "TEE-M"}]}),
-    "recurring": ("get", "get", "orders", None),
+    "recurring": ("get", "get", "recurring-orders", None),
+    "recurring_export": ("get", "get", "recurring-orders/export.csv", None),
+    "recurring_children": ("get", "get", "recurring-orders/{n}", None),
+    "recurring_action": ("post", "post", "recurring-orders/{n}/pause", None),
     "orders_export": ("get", "get", "orders/export.csv", None),
     "order": ("get", "get", "orders/{n}", None),
     "order_invoices": ("get", "get", "orders/{n}", None),

@@ -15,6 +15,7 @@ from ordersight.customers.filters import CustomerFilterSet
 from ordersight.orders import attribution
 from ordersight.orders.selectors import list_orders, list_sales_plan
 from ordersight.payments.selectors import list_invoices
+from ordersight.subscriptions.selectors import recurring_orders_of
 from ordersight.web.access import actor_of, require_perm, run_service
 from ordersight.web.filter_panel import panel_fields
 from ordersight.web.lists import PRESETS, export_response, list_page, selector_filters
@@ -53,6 +54,11 @@ def customer_card(request: HttpRequest, customer_id: int) -> HttpResponse:
             :CARD_ROWS
         ],
         "sales_plan": list_sales_plan(customer=customer),
+        "recurring_orders": (
+            list(recurring_orders_of(customer.pk)[:CARD_ROWS])
+            if request.user.has_perm("subscriptions.view_recurringorder")
+            else None
+        ),
         "offers": Offer.objects.filter(is_active=True).order_by("number"),
         "managers": list(list_sales_managers()),
     }

@@ -76,11 +76,6 @@ def all_orders(request: HttpRequest) -> HttpResponse:
 
 
 @require_perm("orders.view_order")
-def recurring_orders(request: HttpRequest) -> HttpResponse:
-    return render(request, "orders/recurring.html", {"section": "orders", "tab": "recurring"})
-
-
-@require_perm("orders.view_order")
 def export_orders(request: HttpRequest) -> HttpResponse:
     return export_response(request, selectors.ORDER_LIST)
 

@@ -7,6 +7,7 @@ from ordersight.web import customers as customer_views
 from ordersight.web import orders as order_views
 from ordersight.web import payments as payment_views
 from ordersight.web import reports as report_views
+from ordersight.web import subscriptions as recurring_views
 from ordersight.web import views
 
 app_name = "web"
@@ -30,7 +31,22 @@ urlpatterns = [
     path("sales/history/", report_views.sales_history, name="sales_history"),
     path("orders/", order_views.all_orders, name="orders"),
     path("orders/new/", order_views.new_order, name="new_order"),
-    path("orders/recurring/", order_views.recurring_orders, name="recurring"),
+    path("orders/recurring/", recurring_views.recurring_orders, name="recurring"),
+    path(
+        "orders/recurring/export.csv",
+        recurring_views.export_recurring_orders,
+        name="recurring_export",
+    ),
+    path(
+        "orders/recurring/<int:number>/orders/",
+        recurring_views.recurring_children,
+        name="recurring_children",
+    ),
+    path(
+        "orders/recurring/<int:number>/<str:action>/",
+        recurring_views.recurring_action,
+        name="recurring_action",
+    ),
     path("orders/export.csv", order_views.export_orders, name="orders_export"),
     path("orders/<int:number>/", order_views.order_detail, name="order"),
     path("orders/<int:number>/invoices/", order_views.order_invoices, name="order_invoices"),

@@ -1,0 +1,81 @@
+"""Staff pages for recurring orders: the Recurring Orders tab, a row's child orders, the
+status actions (by permission) and the export."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from ordersight.catalog.models import Offer
+from ordersight.subscriptions import selectors, services
+from ordersight.subscriptions.filters import RecurringOrderFilterSet
+from ordersight.web.access import actor_of, require_perm, run_service
+from ordersight.web.filter_panel import panel_fields
+from ordersight.web.lists import export_response, list_page, selector_filters
+
+ACTIONS = {
+    "pause": (services.pause_recurring_order, "paused"),
+    "activate": (services.activate_recurring_order, "activated"),
+    "complete": (services.complete_recurring_order, "completed"),
+}
+
+
+def _filter_options() -> dict[str, list[tuple[str, str]]]:
+    offers = Offer.objects.filter(recurring_orders__isnull=False).distinct().order_by("number")
+    return {"offer": [(str(o.number), f"{o.number} · {o.name}") for o in offers]}
+
+
+@require_perm("subscriptions.view_recurringorder")
+def recurring_orders(request: HttpRequest) -> HttpResponse:
+    context = {
+        "section": "orders",
+        "tab": "recurring",
+        "page": list_page(request, selectors.RECURRING_LIST),
+        "default_sort": "-number",
+        "export_query": selector_filters(request.GET).urlencode(),
+        "panel": panel_fields(RecurringOrderFilterSet, request.GET, _filter_options()),
+    }
+    if request.htmx and request.GET.get("partial") == "rows":
+        return render(request, "subscriptions/_recurring_rows.html", context)
+    return render(request, "subscriptions/recurring.html", context)
+
+
+@require_perm("subscriptions.view_recurringorder")
+def export_recurring_orders(request: HttpRequest) -> HttpResponse:
+    return export_response(request, selectors.RECURRING_LIST)
+
+
+@require_perm("subscriptions.view_recurringorder")
+def recurring_children(request: HttpRequest, number: int) -> HttpResponse:
+    """The orders of one recurring order, the initial one first (shown under its row)."""
+    recurring = selectors.get_recurring_order(number=number)
+    return render(
+        request,
+        "subscriptions/_children.html",
+        {"recurring": recurring, "children": selectors.child_orders(recurring)},
+    )
+
+
+@require_perm("subscriptions.manage_recurring_status")
+@require_POST
+def recurring_action(request: HttpRequest, number: int, action: str) -> HttpResponse:
+    recurring = selectors.get_recurring_order(number=number)
+    back = request.POST.get("next") or reverse("web:recurring")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = reverse("web:recurring")
+    if action not in ACTIONS:
+        messages.error(request, f"Unknown action {action!r}.")
+        return redirect(back)
+    change, done = ACTIONS[action]
+    changed = run_service(
+        request,
+        lambda: change(recurring=recurring, actor=actor_of(request)),
+        failed=f"Recurring order {number}: ",
+    )
+    if changed is not None:
+        messages.success(request, f"Recurring order {number} {done}.")
+    return redirect(back)
