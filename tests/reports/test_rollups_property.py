@@ -260,3 +260,23 @@ def _assert_previous_days():
         ReportedOrder.objects.filter(customer_id__isnull=False).values_list("order_id", "prev_day")
     )
     assert stored == expected
+
+
+def test_rebuild_links_same_day_sales_as_the_live_count_does(shop):
+    """Two sales of one customer on one day, the lower order id placed later: the rebuild
+    (which streams sales in time order) links them as the live count does (by order id)."""
+    customer = factories.CustomerFactory()
+    day = ANCHOR.replace(hour=9)
+    for hour in (15, 10):
+        order = create_order(
+            data=OrderInput(
+                lines=[LineInput(sku="TEE-M")],
+                customer_id=customer.pk,
+                created_at=day.replace(hour=hour),
+            ),
+            actor=SYSTEM,
+        )
+        transition_order(order=order, to="completed", actor=SYSTEM)
+    _assert_previous_days()
+    rebuild_rollups()
+    _assert_previous_days()

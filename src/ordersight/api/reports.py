@@ -106,6 +106,9 @@ class ReportQuery(Schema):
     include_unconfirmed: bool | None = Field(
         None, description="sales manager rows: count unconfirmed attributions too"
     )
+    kind: str | None = Field(
+        None, description="recurring (recurring orders' payments) or one_off (all others)"
+    )
     sort: str | None = Field(None, description="a column, - for descending")
     limit: int | None = Field(
         None, description="1 to 100000 rows; JSON answers default to 1000, the CSV has all"

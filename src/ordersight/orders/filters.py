@@ -20,6 +20,7 @@ from ordersight.orders.models import (
     Order,
     OrderLine,
     OrderStatus,
+    OrderType,
     PaymentStatus,
     RefundStatus,
 )
@@ -104,6 +105,11 @@ class OrderFilterSet(django_filters.FilterSet):
     source = AnyOfFilter(choices=source_choices, label="Source")
     order_type = AnyOfFilter(choices=order_type_choices, label="Order type")
     currency = AnyOfFilter(choices=[(c, c) for c in sorted(CURRENCY_CODES)], label="Currency")
+    recurring = django_filters.BooleanFilter(
+        method="of_recurring_orders",
+        label="Recurring",
+        help_text="true: payments of recurring orders; false: one-off orders",
+    )
     offer = IdFilter(
         limit=MAX_NUMBER,
         method="with_offer",
@@ -150,6 +156,14 @@ class OrderFilterSet(django_filters.FilterSet):
     class Meta:
         model = Order
         fields: list[str] = []
+
+    def of_recurring_orders(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+        if value is None:
+            return queryset
+        # Billing makes every order of a recurring order (the initial one too) of this type.
+        if value:
+            return queryset.filter(order_type=OrderType.RECURRING)
+        return queryset.exclude(order_type=OrderType.RECURRING)
 
     def with_offer(self, queryset: QuerySet, name: str, value: int) -> QuerySet:
         lines = OrderLine.objects.filter(order=OuterRef("pk"), offer_number=value)

@@ -49,6 +49,7 @@ KNOWN = frozenset(
         "order_type",
         "source",
         "include_unconfirmed",
+        "kind",
         "group_by",
         "sort",
         "limit",
@@ -91,6 +92,9 @@ class ReportForm(forms.Form):
     order_type = forms.ChoiceField(choices=_with_all(order_type_choices), required=False)
     source = forms.ChoiceField(choices=_with_all(source_choices), required=False)
     include_unconfirmed = forms.BooleanField(required=False)
+    kind = forms.ChoiceField(
+        choices=[("", "All"), ("recurring", "Recurring"), ("one_off", "One-off")], required=False
+    )
     group_by = forms.ChoiceField(choices=[(g.value, g.value) for g in GroupBy], required=False)
     sort = forms.CharField(required=False, max_length=40)
     limit = forms.IntegerField(required=False, min_value=1, max_value=MAX_LIMIT)
@@ -146,6 +150,7 @@ class ReportForm(forms.Form):
             order_type=data.get("order_type") or None,
             source=data.get("source") or None,
             include_unconfirmed=bool(data.get("include_unconfirmed")),
+            kind=data.get("kind") or None,
         )
         return data
 

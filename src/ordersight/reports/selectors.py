@@ -39,6 +39,8 @@ from ordersight.reports.definitions import (
 )
 from ordersight.reports.models import ANY, Grain, ReportedOrder, SalesRollup
 
+RECURRING, ONE_OFF = "recurring", "one_off"
+KINDS = (RECURRING, ONE_OFF)
 SUMMED = ("orders", "units", "gross", "refunds", "fees", "funds_credited", "new_customers")
 COLUMNS = ("orders", "units", "gross", "refunds", "net", "fees", "funds_credited", "average")
 # Breakdowns whose rows run along time or a short list sort by their key unless asked.
@@ -55,6 +57,13 @@ class SalesQuery:
     order_type: str | None = None
     source: str | None = None
     include_unconfirmed: bool = False
+    # "recurring" (child orders of recurring orders) or "one_off" (every other order).
+    kind: str | None = None
+
+    @property
+    def narrowed(self) -> bool:
+        """Asks about some sales only (not summed over every source and type)."""
+        return bool(self.currency or self.source or self.order_type or self.kind)
 
     @property
     def days(self) -> int:
@@ -152,8 +161,9 @@ def _rollups(
     qs = SalesRollup.objects.filter(span, dimension=dimension)
     if query.currency:
         qs = qs.filter(currency=query.currency)
-    if exact or query.order_type or query.source:
+    if exact or query.order_type or query.source or query.kind:
         qs = qs.exclude(source=ANY)
+        qs = _of_kind(qs, query.kind)
         if query.order_type:
             qs = qs.filter(order_type=query.order_type)
         if query.source:
@@ -162,6 +172,15 @@ def _rollups(
         qs = qs.filter(source=ANY, order_type=ANY)
     if dimension == Dimension.SALES_MANAGER and not query.include_unconfirmed:
         qs = qs.filter(confirmed=True)
+    return qs
+
+
+def _of_kind(qs: QuerySet, kind: str | None) -> QuerySet:
+    """Recurring sales are the orders of type `recurring` (billing makes them so)."""
+    if kind == RECURRING:
+        return qs.filter(order_type=RECURRING)
+    if kind == ONE_OFF:
+        return qs.exclude(order_type=RECURRING)
     return qs
 
 
@@ -427,6 +446,7 @@ def _buyers(query: SalesQuery) -> int:
     for name in ("currency", "source", "order_type"):
         if getattr(query, name):
             sales = sales.filter(**{name: getattr(query, name)})
+    sales = _of_kind(sales, query.kind)
     return sales.values("customer_id").distinct().count()
 
 
@@ -438,7 +458,7 @@ def _returning(query: SalesQuery, new: int) -> int:
     (currency, source, type) asks about some sales only, so then: buyers among those sales
     less the new customers among them.
     """
-    if query.currency or query.source or query.order_type:
+    if query.narrowed:
         return _buyers(query) - new
     return ReportedOrder.objects.filter(
         day__gte=query.start, day__lte=query.end, prev_day__lt=query.start
@@ -528,6 +548,8 @@ def orders_filter(
         value = getattr(query, name)
         if value:
             params[name] = value
+    if query.kind:
+        params["recurring"] = "true" if query.kind == RECURRING else "false"
     if currency:
         params["currency"] = currency
     if group_by is None or ref is None:

@@ -310,6 +310,9 @@ def rebuild_rollups(*, progress: Callable[[int, int], None] | None = None) -> in
     days: dict[RowKey, Measures] = defaultdict(Measures)
     months: dict[tuple, Measures] = defaultdict(Measures)
     latest_day: dict[int, date] = {}  # each customer's last sale so far (prev_day)
+    # Sales stream in time order, but prev_day orders a customer's sales of one day by
+    # order id (as `_link_previous_sales` does): those customers are linked again after.
+    same_day: set[int] = set()
     for done, batch in enumerate(_batches(sale_ids, REBUILD_BATCH)):
         # Plain rows, not model instances: a rebuild reads every sale there is.
         orders = (
@@ -330,6 +333,8 @@ def rebuild_rollups(*, progress: Callable[[int, int], None] | None = None) -> in
             if sale.customer_id is not None:
                 previous = latest_day.get(sale.customer_id)
                 latest_day[sale.customer_id] = sale.day
+                if previous == sale.day:
+                    same_day.add(sale.customer_id)
             snapshots.append((*_values_of(order.pk, sale), previous))
             last_day = sale.day
         insert_rows(ReportedOrder, (*_ROW_COLUMNS, "prev_day"), snapshots)
@@ -340,6 +345,8 @@ def rebuild_rollups(*, progress: Callable[[int, int], None] | None = None) -> in
         if progress is not None:
             progress(min((done + 1) * REBUILD_BATCH, len(sale_ids)), len(sale_ids))
     _flush(days, months, before=None)
+    for chunk in _batches(sorted(same_day), REBUILD_BATCH):
+        _link_previous_sales(chunk)
     return len(sale_ids)
 
 
