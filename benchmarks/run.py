@@ -684,6 +684,191 @@ def bench_reports() -> list[Result]:
 # --- the report --------------------------------------------------------------------------
 
 
+def _due_recurring_orders(count: int, catalog: dict, code: str, provider: str, token: str):
+    from ordersight.payments.models import PaymentSystem
+    from ordersight.subscriptions.models import RecurringOrder
+
+    system = PaymentSystem.objects.create(code=code, name=code, provider=provider)
+    offer = catalog["variants"][0].offer
+    customers = [c.pk for c in catalog["customers"]]
+    started = NOW - timedelta(days=30)
+    first = (
+        RecurringOrder.objects.order_by("-number").values_list("number", flat=True).first() or 0
+    ) + 1
+    RecurringOrder.objects.bulk_create(
+        [
+            RecurringOrder(
+                number=first + i,
+                customer_id=customers[i % len(customers)],
+                offer_id=offer.pk,
+                amount=Decimal("9.90"),
+                currency=offer.currency,
+                interval_count=1,
+                interval_unit="month",
+                payments_made=1,
+                status="active",
+                next_payment_at=NOW,
+                payment_system=system,
+                payment_token=token,
+                started_at=started,
+                created_at=started,
+            )
+            for i in range(count)
+        ],
+        batch_size=5000,
+    )
+    return system
+
+
+def _billing_workers(env: dict[str, str], at: str) -> float:
+    """Two `ordersight billing run` processes at once; seconds until both finished."""
+    command = [sys.executable, "-m", "ordersight", "billing", "run", "--at", at]
+    start = time.perf_counter()
+    running = [subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL) for _ in range(2)]
+    codes = [p.wait() for p in running]
+    assert codes == [0, 0], codes
+    return time.perf_counter() - start
+
+
+def _doubles_in_rows(system) -> tuple[int, int]:
+    """(payments charged, payments charged more than once) of this payment system's orders,
+    by our rows: succeeded attempts and succeeded invoices per (recurring order, payment)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*), count(*) FILTER (WHERE n > 1) FROM ("
+            " SELECT a.recurring_order_id, a.cycle, count(*) AS n"
+            " FROM subscriptions_chargeattempt a"
+            " JOIN subscriptions_recurringorder r ON r.id = a.recurring_order_id"
+            " JOIN payments_invoice i ON i.order_id = a.order_id AND i.status = 'succeeded'"
+            " WHERE r.payment_system_id = %s AND a.status = 'succeeded'"
+            " GROUP BY a.recurring_order_id, a.cycle) AS per_payment",
+            [system.pk],
+        )
+        return cursor.fetchone()
+
+
+def _copy_baseline(count: int) -> float:
+    """The rows a charge leaves (an order, its line, an invoice), written by COPY alone."""
+    from django.db import connection
+
+    def run() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "CREATE TEMP TABLE bench_orders (LIKE orders_order INCLUDING DEFAULTS);"
+                "CREATE TEMP TABLE bench_invoices (LIKE payments_invoice INCLUDING DEFAULTS)"
+            )
+            raw = cursor.connection
+            with raw.cursor().copy(
+                "COPY bench_orders (id, number, source, order_type, currency, subtotal,"
+                " discount_total, total, status, payment_status, refund_status,"
+                " fulfillment_status, metadata, notes, line_count, lead_item, lead_sku,"
+                " created_at, updated_at) FROM STDIN"
+            ) as copy:
+                for i in range(count):
+                    copy.write_row(
+                        (
+                            i,
+                            10_000_000 + i,
+                            "subscription",
+                            "recurring",
+                            "EUR",
+                            "9.90",
+                            "0",
+                            "9.90",
+                            "completed",
+                            "paid",
+                            "none",
+                            "unfulfilled",
+                            "{}",
+                            "",
+                            1,
+                            "Offer",
+                            "SKU",
+                            NOW,
+                            NOW,
+                        )
+                    )
+            with raw.cursor().copy(
+                "COPY bench_invoices (id, number, order_id, installment, status, amount,"
+                " currency, fee, funds_credited, refunded_amount, paid_in_one_click,"
+                " buyer_comment, transaction_id, failure_code, failure_message, created_at,"
+                " paid_at) FROM STDIN"
+            ) as copy:
+                for i in range(count):
+                    copy.write_row(
+                        (
+                            i,
+                            10_000_000 + i,
+                            i,
+                            1,
+                            "succeeded",
+                            "9.90",
+                            "EUR",
+                            "0.30",
+                            "9.60",
+                            "0",
+                            False,
+                            "",
+                            f"ch_{i}",
+                            "",
+                            "",
+                            NOW,
+                            NOW,
+                        )
+                    )
+            cursor.execute("DROP TABLE bench_orders; DROP TABLE bench_invoices")
+
+    return _seconds(run)
+
+
+def bench_billing(count: int, catalog: dict) -> list[Result]:
+    """`count` due recurring orders charged by two `ordersight billing run` workers: against
+    the built-in test gateway (in each worker), and against the fake Stripe the tests use
+    (over HTTP, where the provider's own ledger counts double charges too)."""
+    sys.path.insert(0, str(ROOT))
+    from tests.fakes.stripe import SECRET_KEY, FakeStripe
+
+    at = (NOW + timedelta(minutes=1)).isoformat()
+    env = dict(os.environ, DATABASE_URL=_db_url(DB_NAME))
+    base = _copy_baseline(count)
+    results = []
+
+    test_system = _due_recurring_orders(count, catalog, "bench-test", "test", "tok_success")
+    ours = _billing_workers(env, at)
+    charged, doubles = _doubles_in_rows(test_system)
+    results.append(
+        _throughput(
+            "recurring billing, 2 workers, test gateway",
+            (count, "charges/s"),
+            ours,
+            (base, "COPY of the orders and invoices alone"),
+            f"{charged:,} of {count:,} payments charged in {ours:.1f} s; charged twice: {doubles}",
+        )
+    )
+
+    fake = FakeStripe().start()
+    stripe_system = _due_recurring_orders(count, catalog, "bench-stripe", "stripe", "pm_card_visa")
+    env.update(STRIPE_API_BASE=fake.url, STRIPE_SECRET_KEY=SECRET_KEY)
+    ours = _billing_workers(env, at)
+    fake.stop()
+    charged, doubles = _doubles_in_rows(stripe_system)
+    at_provider = sum(n - 1 for n in fake.ledger.charges_per_key().values() if n > 1)
+    results.append(
+        _throughput(
+            "recurring billing, 2 workers, Stripe protocol over HTTP",
+            (count, "charges/s"),
+            ours,
+            (base, "COPY of the orders and invoices alone"),
+            f"{charged:,} of {count:,} charged in {ours:.1f} s; charged twice: {doubles} "
+            f"in our rows, {at_provider} at the provider (its ledger); the fake provider "
+            "shares the machine's cores",
+        )
+    )
+    return results
+
+
 def _machine() -> str:
     cpu = "unknown CPU"
     try:
@@ -756,6 +941,8 @@ def main() -> None:
     parser.add_argument("--bulk", type=int, default=16_000, help="offers and customers loaded")
     parser.add_argument("--ingest-batches", type=int, default=10, help="1,000-order batches")
     parser.add_argument("--output", default=str(ROOT / "BENCHMARKS.md"))
+    parser.add_argument("--recurring", type=int, default=100_000, help="due recurring orders")
+    parser.add_argument("--only", default="", help="comma-separated sections, e.g. billing")
     parser.add_argument("--keep", action="store_true", help="keep the database to explore")
     args = parser.parse_args()
 
@@ -765,15 +952,28 @@ def main() -> None:
         _setup_django()
         machine = _machine()
         catalog = _catalog()
-        results = bench_ingest(catalog, args.ingest_batches)
-        results += bench_catalog_and_customers(args.bulk)
-        results += bench_gendata(args.orders, catalog)
+        only = set(filter(None, args.only.split(",")))
+
+        def wanted(section: str) -> bool:
+            return not only or section in only
+
+        results: list[Result] = []
+        if wanted("ingest"):
+            results += bench_ingest(catalog, args.ingest_batches)
+        if wanted("bulk"):
+            results += bench_catalog_and_customers(args.bulk)
+        if wanted("gendata") or wanted("lists") or wanted("reports"):
+            results += bench_gendata(args.orders, catalog)
         from ordersight.orders.models import Order
 
         total = Order.objects.count()
-        results += bench_lists(total)
-        results += bench_export(total)
-        results += bench_reports()
+        if wanted("lists"):
+            results += bench_lists(total)
+            results += bench_export(total)
+        if wanted("reports"):
+            results += bench_reports()
+        if wanted("billing"):
+            results += bench_billing(args.recurring, catalog)
         from django.db import connections
 
         connections.close_all()

@@ -99,3 +99,41 @@ def test_bulk_imports_are_heard_once_per_order(heard, catalog):
     upsert_orders(items=items, actor=SYSTEM)
     assert [c.moment for c in heard] == [Moment.CREATED] * 3
     assert sorted(c.order.external_id for c in heard) == ["s-0", "s-1", "s-2"]
+
+
+def test_a_batch_handler_named_by_several_moments_runs_once_where_it_last_appears():
+    """dispatch_many: a handler with `many` hears every change of the batch in one call,
+    after every handler declared before its last appearance; plain handlers hear each."""
+    from ordersight.orders.models import OrderEvent
+
+    calls: list[tuple[str, object]] = []
+
+    class Batch:
+        def __call__(self, change):  # pragma: no cover - dispatch_many uses many
+            raise AssertionError("called one by one")
+
+        def many(self, changes):
+            calls.append(("batch", sorted(c.moment.value for c in changes)))
+
+    batch = Batch()
+
+    def plain(change):
+        calls.append(("plain", change.moment.value))
+
+    lifecycle.install(
+        {
+            **{m: () for m in Moment},
+            Moment.PAYMENT_SETTLED: (batch,),
+            Moment.COMPLETED: (plain, batch),
+        }
+    )
+    try:
+        order = Order(number=1)
+        events = [
+            (order, OrderEvent(kind="payment_succeeded", payload={})),
+            (order, OrderEvent(kind="status_changed", payload={"to": "completed"})),
+        ]
+        lifecycle.dispatch_many(events, SYSTEM)
+    finally:
+        lifecycle.install(declared.HANDLERS)
+    assert calls == [("plain", "completed"), ("batch", ["completed", "payment_settled"])]

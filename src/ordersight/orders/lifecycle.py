@@ -112,7 +112,10 @@ def dispatch(order: Order, event: OrderEvent, actor: Actor) -> None:
 def dispatch_many(events: Sequence[tuple[Order, OrderEvent]], actor: Actor) -> None:
     """Run the handlers for a batch of events; a handler with `many` gets them in one call.
 
-    Within a moment the handlers run in their declared order, as `dispatch` runs them.
+    Within a moment the handlers run in their declared order, as `dispatch` runs them. A
+    handler with `many` that several moments of the batch name is called once, with all
+    their changes, where it last appears: by then every handler before it has run, and one
+    recount of a batch that was issued, paid and completed at once does the work of three.
     """
     by_moment: dict[Moment, list[OrderChange]] = {}
     for order, event in events:
@@ -121,11 +124,17 @@ def dispatch_many(events: Sequence[tuple[Order, OrderEvent]], actor: Actor) -> N
             change = OrderChange(moment=moment, order=order, event=event, actor=actor)
             by_moment.setdefault(moment, []).append(change)
     installed = installed_handlers()
-    for moment, changes in by_moment.items():
-        for handler in installed[moment]:
-            many = getattr(handler, "many", None)
-            if many is not None:
-                many(changes)
-            else:
-                for change in changes:
-                    handler(change)
+    calls = [(moment, handler) for moment in by_moment for handler in installed[moment]]
+    last_call: dict[int, int] = {}
+    gathered: dict[int, list[OrderChange]] = {}
+    for position, (moment, handler) in enumerate(calls):
+        if getattr(handler, "many", None) is not None:
+            last_call[id(handler)] = position
+            gathered.setdefault(id(handler), []).extend(by_moment[moment])
+    for position, (moment, handler) in enumerate(calls):
+        many = getattr(handler, "many", None)
+        if many is None:
+            for change in by_moment[moment]:
+                handler(change)
+        elif last_call[id(handler)] == position:
+            many(gathered[id(handler)])

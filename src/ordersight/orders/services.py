@@ -21,7 +21,7 @@ from ordersight.core.sequences import reserve_numbers
 from ordersight.core.validation import clean_metadata
 from ordersight.orders import attribution
 from ordersight.orders.choices import is_built_in, order_type_values
-from ordersight.orders.events import record_event
+from ordersight.orders.events import record_event, record_events
 from ordersight.orders.models import (
     ChoiceKind,
     FulfillmentStatus,
@@ -97,6 +97,32 @@ def create_order(*, data: OrderInput, actor: Actor) -> Order:
         ) from None
     record_event(order, OrderEventKind.CREATED, actor, **created_payload(order))
     return order
+
+
+@transaction.atomic
+def create_orders(*, data: Sequence[OrderInput], actor: Actor) -> list[Order]:
+    """Create a batch of new orders at once (COPY, one event insert, handlers per batch),
+    all or none: an invalid one raises Invalid with its fields prefixed by its index."""
+    lookups = Lookups.load(data)
+    prepared = []
+    for index, item in enumerate(data):
+        if item.status not in CREATE_STATUSES:
+            raise Invalid(
+                "A new order starts as draft or open.",
+                fields={f"[{index}].status": "must be draft or open"},
+            )
+        try:
+            ready = prepare_order(item, lookups)
+            attribution.check_may_name(actor, ready)
+        except Invalid as exc:
+            fields = {f"[{index}].{name}": problem for name, problem in exc.fields.items()}
+            raise Invalid(exc.message, fields=fields) from None
+        prepared.append(ready)
+    orders = save_new_orders(prepared)
+    record_events(
+        ((order, OrderEventKind.CREATED, created_payload(order)) for order in orders), actor
+    )
+    return orders
 
 
 def lock_order(order: Order) -> Order:

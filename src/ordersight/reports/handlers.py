@@ -4,18 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ordersight.orders.lifecycle import OrderChange
+from ordersight.orders.lifecycle import Moment, OrderChange
+from ordersight.reports.definitions import COUNTED_STATUS
 from ordersight.reports.services import recount_orders
+
+
+def _may_move_figures(change: OrderChange) -> bool:
+    # A new order that is not yet a sale has no kept facts and adds none.
+    return not (change.moment == Moment.CREATED and change.order.status != COUNTED_STATUS)
 
 
 class RecountSales:
     """Any change that can move a figure recounts the order, once per batch in bulk."""
 
     def __call__(self, change: OrderChange) -> None:
-        recount_orders([change.order.pk])
+        if _may_move_figures(change):
+            recount_orders([change.order.pk])
 
     def many(self, changes: Sequence[OrderChange]) -> None:
-        recount_orders([change.order.pk for change in changes])
+        recount_orders([change.order.pk for change in changes if _may_move_figures(change)])
 
 
 recount_sales = RecountSales()

@@ -19,6 +19,7 @@ database's write lock when it begins, the same steps are serialised instead of s
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -26,12 +27,15 @@ from django.db import connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
+from ordersight.catalog.models import Variant
 from ordersight.core.actors import Actor
+from ordersight.core.bulk import update_many
 from ordersight.core.errors import DomainError
+from ordersight.core.live import publish_after_commit
 from ordersight.core.money import format_money
 from ordersight.orders.models import Order, OrderSource, OrderStatus, OrderType
 from ordersight.orders.pricing import LineInput, OrderInput
-from ordersight.orders.services import create_order, lock_order, transition_order
+from ordersight.orders.services import create_order, create_orders, lock_order, transition_order
 from ordersight.payments.gateways import (
     ChargeRequest,
     ChargeResult,
@@ -39,11 +43,18 @@ from ordersight.payments.gateways import (
     gateway_for,
 )
 from ordersight.payments.models import Invoice
-from ordersight.payments.services import issue_invoices, record_gateway_result, retry_invoice
-from ordersight.subscriptions.events import record_recurring_event
+from ordersight.payments.services import (
+    ChargedOrder,
+    issue_invoices,
+    record_charged_orders,
+    record_gateway_result,
+    retry_invoice,
+)
+from ordersight.subscriptions.events import LIVE_CHANNEL, record_recurring_event
 from ordersight.subscriptions.models import (
     AttemptStatus,
     ChargeAttempt,
+    RecurringEvent,
     RecurringEventKind,
     RecurringOrder,
     RecurringStatus,
@@ -51,7 +62,8 @@ from ordersight.subscriptions.models import (
 from ordersight.subscriptions.schedule import next_due_after
 from ordersight.subscriptions.services import RETRIES, retry_intervals
 
-CLAIM_BATCH = 200
+CLAIM_BATCH = 500
+GATEWAY_THREADS = 16
 MAX_GATEWAY_BACKOFF = 3600
 
 
@@ -126,16 +138,210 @@ def open_due_attempts(*, at: datetime, limit: int = CLAIM_BATCH) -> int:
         return len(claimed)
 
 
-def run_next_attempt(*, at: datetime) -> AttemptOutcome | None:
-    """Claim one pending attempt and run it; None when none is left to run now."""
+def run_pending_batch(*, at: datetime, limit: int = CLAIM_BATCH) -> list[AttemptOutcome] | None:
+    """Claim up to `limit` pending attempts and run them; None when none is left to run now.
+
+    The attempts of a payment's first try (nearly all of them) are charged concurrently and
+    recorded at once: their child orders, invoices, events and figures in a few statements.
+    Retries, initial payments and anything the gateway did not simply approve go one by one
+    through `run_attempt`, which asks the gateway again with the same key (it answers with
+    what it said before). The whole batch is one transaction holding the attempts' locks.
+    """
     with transaction.atomic():
         pending = ChargeAttempt.objects.filter(
             status=AttemptStatus.PENDING, not_before__lte=at
         ).order_by("not_before", "pk")
-        attempt = _skip_locked(pending).first()
-        if attempt is None:
+        attempts = list(_skip_locked(pending)[:limit])
+        if not attempts:
             return None
-        return run_attempt(attempt=attempt, at=at, actor=Actor.system())
+        simple = [a for a in attempts if a.cycle > 1 and a.attempt == 1 and a.invoice_id is None]
+        outcomes: list[AttemptOutcome] = []
+        approved, others = _charge_concurrently(simple)
+        if approved:
+            outcomes += _record_approved(approved, at, Actor.system())
+        simple_ids = {a.pk for a in simple}
+        other_ids = {a.pk for a in others}
+        rest = [a for a in attempts if a.pk not in simple_ids or a.pk in other_ids]
+        for attempt in rest:
+            outcomes.append(run_attempt(attempt=attempt, at=at, actor=Actor.system()))
+        return outcomes
+
+
+def _charge_concurrently(
+    attempts: list[ChargeAttempt],
+) -> tuple[list[tuple[ChargeAttempt, RecurringOrder, ChargeResult]], list[ChargeAttempt]]:
+    """Ask the gateway for every attempt at once (a thread each, up to GATEWAY_THREADS):
+    the approved ones, and the rest (declined, unavailable, refused to be made)."""
+    if not attempts:
+        return [], []
+    recurring = {
+        r.pk: r
+        for r in RecurringOrder.objects.select_for_update(of=("self",))
+        .select_related("payment_system", "offer")
+        .filter(pk__in=[a.recurring_order_id for a in attempts])
+    }
+
+    def ask(attempt: ChargeAttempt) -> ChargeResult | None:
+        order = recurring[attempt.recurring_order_id]
+        gateway = gateway_for(order.payment_system.provider)
+        if gateway is None:
+            return None
+        try:
+            return gateway.charge(
+                ChargeRequest(
+                    amount=attempt.amount,
+                    currency=attempt.currency,
+                    token=order.payment_token,
+                    idempotency_key=attempt.idempotency_key,
+                )
+            )
+        except GatewayUnavailable:
+            return None
+
+    with ThreadPoolExecutor(max_workers=min(GATEWAY_THREADS, len(attempts))) as pool:
+        answers = list(pool.map(ask, attempts))
+    approved, others = [], []
+    for attempt, answer in zip(attempts, answers, strict=True):
+        if answer is not None and answer.succeeded:
+            approved.append((attempt, recurring[attempt.recurring_order_id], answer))
+        else:
+            others.append(attempt)
+    return approved, others
+
+
+def _child_order_input(recurring: RecurringOrder, attempt: ChargeAttempt, at: datetime, sku: str):
+    return OrderInput(
+        lines=[LineInput(sku=sku, unit_price=attempt.amount, agreed_price=True)],
+        currency=attempt.currency,
+        customer_id=recurring.customer_id,
+        source=OrderSource.SUBSCRIPTION,
+        order_type=OrderType.RECURRING,
+        created_at=at,
+        # One child order per attempt, whatever runs twice: (source, external id) is unique.
+        external_id=f"{recurring.number}-{attempt.cycle}-{attempt.attempt}",
+        metadata={"recurring_order": recurring.number, "payment": attempt.cycle},
+    )
+
+
+def _skus(offer_ids: set[int]) -> dict[int, str]:
+    """Each offer's first active SKU: what a child order's line sells."""
+    skus: dict[int, str] = {}
+    for offer_id, sku in (
+        Variant.objects.filter(offer_id__in=offer_ids, is_active=True)
+        .order_by("offer_id", "pk")
+        .values_list("offer_id", "sku")
+    ):
+        skus.setdefault(offer_id, sku)
+    return skus
+
+
+def _record_approved(
+    approved: list[tuple[ChargeAttempt, RecurringOrder, ChargeResult]], at: datetime, actor: Actor
+) -> list[AttemptOutcome]:
+    """Record a batch of approved charges: child orders, invoices, schedules, events."""
+    skus = _skus({r.offer_id for _, r, _ in approved})
+    orders = create_orders(
+        data=[_child_order_input(r, a, at, skus.get(r.offer_id, "")) for a, r, _ in approved],
+        actor=actor,
+    )
+    invoices = record_charged_orders(
+        charges=[
+            ChargedOrder(
+                order=order, payment_system=r.payment_system, transaction_id=res.transaction_id
+            )
+            for order, (_, r, res) in zip(orders, approved, strict=True)
+        ],
+        at=at,
+        actor=actor,
+    )
+    events, outcomes = [], []
+    for (attempt, recurring, result), order, invoice in zip(
+        approved, orders, invoices, strict=True
+    ):
+        attempt.status = AttemptStatus.SUCCEEDED
+        attempt.transaction_id = result.transaction_id
+        attempt.finished_at = at
+        attempt.order, attempt.invoice = order, invoice
+        done = _advance_schedule(recurring, at)
+        events.append(_charged_event(recurring, attempt, result, at, actor))
+        if done:
+            events.append(
+                RecurringEvent(
+                    recurring_order=recurring,
+                    kind=RecurringEventKind.COMPLETED,
+                    actor_label=actor.label,
+                    payload={"payments": recurring.payments_made},
+                    created_at=at,
+                )
+            )
+        outcomes.append(_outcome("charged", recurring, attempt))
+    update_many(
+        ChargeAttempt,
+        [a for a, _, _ in approved],
+        ["status", "transaction_id", "finished_at", "order", "invoice"],
+    )
+    update_many(
+        RecurringOrder,
+        [r for _, r, _ in approved],
+        [
+            "payments_made",
+            "failed_attempts",
+            "cycle_attempts",
+            "status",
+            "next_payment_at",
+            "ended_at",
+            "updated_at",
+        ],
+    )
+    RecurringEvent.objects.bulk_create(events)
+    publish_after_commit(LIVE_CHANNEL, {"event": "charged", "count": len(approved)})
+    return outcomes
+
+
+def _advance_schedule(recurring: RecurringOrder, at: datetime) -> bool:
+    """A payment was made: count it and set the next date; True if that was the last."""
+    recurring.payments_made += 1
+    recurring.failed_attempts = recurring.cycle_attempts = 0
+    recurring.updated_at = timezone.now()
+    total = recurring.total_payments
+    if total is not None and recurring.payments_made >= total:
+        recurring.status = RecurringStatus.COMPLETED
+        recurring.next_payment_at = None
+        recurring.ended_at = at
+        return True
+    recurring.status = RecurringStatus.ACTIVE
+    recurring.next_payment_at = next_due_after(
+        recurring.started_at,
+        recurring.interval_unit,
+        recurring.interval_count,
+        recurring.payments_made,
+        at,
+    )
+    return False
+
+
+def _charged_event(
+    recurring: RecurringOrder,
+    attempt: ChargeAttempt,
+    result: ChargeResult,
+    at: datetime,
+    actor: Actor,
+) -> RecurringEvent:
+    return RecurringEvent(
+        recurring_order=recurring,
+        kind=RecurringEventKind.CHARGED,
+        actor_label=actor.label,
+        actor_user=actor.user,
+        payload={
+            "payment": attempt.cycle,
+            "attempt": attempt.attempt,
+            "order": attempt.order.number,
+            "amount": format_money(attempt.amount, attempt.currency),
+            "currency": attempt.currency,
+            "transaction_id": result.transaction_id,
+        },
+        created_at=at,
+    )
 
 
 def billing_pass(*, at: datetime | None = None, batch: int = CLAIM_BATCH) -> PassReport:
@@ -144,8 +350,8 @@ def billing_pass(*, at: datetime | None = None, batch: int = CLAIM_BATCH) -> Pas
     report = PassReport()
     while True:
         opened = open_due_attempts(at=at, limit=batch)
-        while (outcome := run_next_attempt(at=at)) is not None:
-            report.outcomes.append(outcome)
+        while (outcomes := run_pending_batch(at=at, limit=batch)) is not None:
+            report.outcomes.extend(outcomes)
         if not opened:
             return report
 
@@ -169,20 +375,8 @@ def _cycle_order(attempt: ChargeAttempt) -> Order | None:
 
 
 def _new_child_order(recurring: RecurringOrder, attempt: ChargeAttempt, at: datetime) -> Order:
-    variant = recurring.offer.variants.filter(is_active=True).order_by("pk").first()
-    sku = variant.sku if variant else ""
-    return create_order(
-        data=OrderInput(
-            lines=[LineInput(sku=sku, unit_price=attempt.amount, agreed_price=True)],
-            currency=attempt.currency,
-            customer_id=recurring.customer_id,
-            source=OrderSource.SUBSCRIPTION,
-            order_type=OrderType.RECURRING,
-            created_at=at,
-            metadata={"recurring_order": recurring.number, "payment": attempt.cycle},
-        ),
-        actor=Actor.system(),
-    )
+    sku = _skus({recurring.offer_id}).get(recurring.offer_id, "")
+    return create_order(data=_child_order_input(recurring, attempt, at, sku), actor=Actor.system())
 
 
 def _attempt_invoice(recurring: RecurringOrder, attempt: ChargeAttempt, at: datetime) -> Invoice:
@@ -290,47 +484,21 @@ def _charged(
     actor: Actor,
 ) -> AttemptOutcome:
     _finish(attempt, AttemptStatus.SUCCEEDED, result, at)
-    recurring.payments_made += 1
-    recurring.failed_attempts = recurring.cycle_attempts = 0
     if attempt.cycle == 1:
         recurring.started_at = at
         recurring.initial_order = attempt.order
-    done = (
-        recurring.total_payments is not None and recurring.payments_made >= recurring.total_payments
-    )
-    if done:
-        recurring.status = RecurringStatus.COMPLETED
-        recurring.next_payment_at = None
-        recurring.ended_at = at
-    else:
-        recurring.status = RecurringStatus.ACTIVE
-        recurring.next_payment_at = next_due_after(
-            recurring.started_at,
-            recurring.interval_unit,
-            recurring.interval_count,
-            recurring.payments_made,
-            at,
-        )
+    done = _advance_schedule(recurring, at)
     recurring.save()
     record_recurring_event(
         recurring,
         RecurringEventKind.CHARGED,
         actor,
         at,
-        payment=attempt.cycle,
-        attempt=attempt.attempt,
-        order=attempt.order.number,
-        amount=format_money(attempt.amount, attempt.currency),
-        currency=attempt.currency,
-        transaction_id=result.transaction_id,
+        **_charged_event(recurring, attempt, result, at, actor).payload,
     )
     if done:
         record_recurring_event(
-            recurring,
-            RecurringEventKind.COMPLETED,
-            actor,
-            at,
-            payments_made=recurring.payments_made,
+            recurring, RecurringEventKind.COMPLETED, actor, at, payments=recurring.payments_made
         )
     return _outcome("charged", recurring, attempt)
 

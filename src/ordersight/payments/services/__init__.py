@@ -8,8 +8,10 @@
 """
 
 from ordersight.payments.services.capture import (
+    ChargedOrder,
     charge_invoice,
     compute_fee,
+    record_charged_orders,
     record_gateway_result,
     record_manual_payment,
 )
@@ -28,12 +30,14 @@ from ordersight.payments.services.systems import (
 )
 
 __all__ = [
+    "ChargedOrder",
     "charge_invoice",
     "check_refundable",
     "compute_fee",
     "create_payment_system",
     "issue_invoices",
     "recompute_order_payments",
+    "record_charged_orders",
     "record_gateway_result",
     "record_manual_payment",
     "record_provider_refund",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -10,10 +11,18 @@ from django.db import transaction
 from django.utils import timezone
 
 from ordersight.core.actors import Actor
+from ordersight.core.bulk import insert_many
 from ordersight.core.errors import Conflict, Invalid, Unavailable
 from ordersight.core.money import ZERO, format_money, round_money
-from ordersight.orders.events import record_event
-from ordersight.orders.models import Order, OrderEventKind
+from ordersight.core.sequences import reserve_numbers
+from ordersight.orders.events import record_event, record_events
+from ordersight.orders.models import (
+    Order,
+    OrderEventKind,
+    OrderStatus,
+    PaymentStatus,
+    RefundStatus,
+)
 from ordersight.orders.services import lock_order
 from ordersight.payments.gateways import (
     ChargeRequest,
@@ -23,7 +32,11 @@ from ordersight.payments.gateways import (
 )
 from ordersight.payments.models import CAPTURED, FeeRule, Invoice, InvoiceStatus, PaymentSystem
 from ordersight.payments.selectors import order_money
-from ordersight.payments.services.invoicing import new_invoices, next_installment
+from ordersight.payments.services.invoicing import (
+    INVOICE_NUMBER_START,
+    new_invoices,
+    next_installment,
+)
 from ordersight.payments.services.settlement import (
     check_amount,
     lock_invoice,
@@ -35,6 +48,10 @@ from ordersight.payments.services.settlement import (
 def compute_fee(payment_system: PaymentSystem, amount: Decimal, currency: str) -> Decimal:
     """The provider's fee: percent of the amount plus a fixed part, never more than the amount."""
     rule = FeeRule.objects.filter(payment_system=payment_system, currency=currency).first()
+    return _fee(rule, amount, currency)
+
+
+def _fee(rule: FeeRule | None, amount: Decimal, currency: str) -> Decimal:
     if rule is None:
         return ZERO
     fee = round_money(amount * rule.percent / 100 + rule.fixed, currency)
@@ -289,6 +306,105 @@ def charge_invoice(
         actor,
     )
     return invoice
+
+
+@dataclass(frozen=True)
+class ChargedOrder:
+    """A new order whose whole total a gateway has just charged."""
+
+    order: Order
+    payment_system: PaymentSystem
+    transaction_id: str
+
+
+@transaction.atomic
+def record_charged_orders(
+    *, charges: Sequence[ChargedOrder], at: datetime, actor: Actor
+) -> list[Invoice]:
+    """A batch of new orders, each charged in full by a gateway (the billing engine's
+    batch): one succeeded invoice each, paid, completed, with the events and lifecycle
+    handlers `issue_invoices`, a charge and `recompute_order_payments` give one by one.
+
+    The orders must be open, unpaid and uninvoiced (the caller has just created them).
+    """
+    if not charges:
+        return []
+    ids = [c.order.pk for c in charges]
+    ready = Order.objects.select_for_update().filter(
+        pk__in=ids, status=OrderStatus.OPEN, payment_status=PaymentStatus.UNPAID
+    )
+    if ready.count() != len(ids) or Invoice.objects.filter(order_id__in=ids).exists():
+        raise Conflict("Only new, open, uninvoiced orders are recorded as charged in a batch.")
+    fees: dict[tuple[int, str], FeeRule | None] = {}
+    invoices = []
+    numbers = reserve_numbers("invoice", len(charges), start=INVOICE_NUMBER_START)
+    for number, charge in zip(numbers, charges, strict=True):
+        order, system = charge.order, charge.payment_system
+        key = (system.pk, order.currency)
+        if key not in fees:
+            fees[key] = FeeRule.objects.filter(
+                payment_system=system, currency=order.currency
+            ).first()
+        fee = _fee(fees[key], order.total, order.currency)
+        invoices.append(
+            Invoice(
+                number=number,
+                order=order,
+                installment=1,
+                status=InvoiceStatus.SUCCEEDED,
+                amount=order.total,
+                currency=order.currency,
+                fee=fee,
+                funds_credited=order.total - fee,
+                payment_system=system,
+                transaction_id=charge.transaction_id,
+                attempted_at=at,
+                paid_at=at,
+                status_at=at,
+            )
+        )
+    insert_many(Invoice, invoices, batch_size=500)
+    ready.update(
+        status=OrderStatus.COMPLETED, payment_status=PaymentStatus.PAID, updated_at=timezone.now()
+    )
+    entries = []
+    for charge, invoice in zip(charges, invoices, strict=True):
+        order = charge.order
+        order.status, order.payment_status = OrderStatus.COMPLETED, PaymentStatus.PAID
+        amount = format_money(invoice.amount, invoice.currency)
+        entries += [
+            (
+                order,
+                OrderEventKind.INVOICE_ISSUED,
+                {"invoices": [invoice.number], "amounts": [amount]},
+            ),
+            (
+                order,
+                OrderEventKind.PAYMENT_SUCCEEDED,
+                {
+                    "invoice": invoice.number,
+                    "amount": amount,
+                    "payment_system": charge.payment_system.name,
+                    "one_click": False,
+                },
+            ),
+            (
+                order,
+                OrderEventKind.PAYMENT_STATUS_CHANGED,
+                {
+                    "payment_status": {"from": PaymentStatus.UNPAID, "to": PaymentStatus.PAID},
+                    "refund_status": {"from": RefundStatus.NONE, "to": RefundStatus.NONE},
+                    "net": amount,
+                },
+            ),
+            (
+                order,
+                OrderEventKind.STATUS_CHANGED,
+                {"from": OrderStatus.OPEN, "to": OrderStatus.COMPLETED, "reason": "paid in full"},
+            ),
+        ]
+    record_events(entries, actor)
+    return invoices
 
 
 @transaction.atomic
