@@ -103,3 +103,26 @@ def test_unsaved_parent_is_refused():
     ]
     with pytest.raises(ValueError, match="unsaved related object"):
         insert_many(OrderLine, lines)
+
+
+def test_update_many_writes_each_rows_own_values_nulls_and_times_included():
+    from ordersight.core.bulk import update_many
+
+    customer = factories.CustomerFactory()
+    orders = insert_many(Order, [_order(n, customer=customer) for n in (7001, 7002, 7003)])
+    first, second, third = orders
+    first.status, first.notes, first.customer = "completed", "done", None
+    second.status, second.notes = "cancelled", 'quote " and \\ backslash'
+    second.created_at = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
+    update_many(Order, [first, second], ["status", "notes", "customer", "created_at"])
+    stored = {o.number: o for o in Order.objects.all()}
+    assert (stored[7001].status, stored[7001].notes, stored[7001].customer_id) == (
+        "completed",
+        "done",
+        None,
+    )
+    assert stored[7002].status == "cancelled" and stored[7002].notes == second.notes
+    assert stored[7002].created_at == datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
+    assert stored[7002].customer_id == customer.pk
+    assert stored[7003].status == third.status == "open"  # untouched
+    update_many(Order, [], ["status"])  # nothing to do is no error
