@@ -253,3 +253,19 @@ def test_billing_command_runs_a_pass_as_of_a_time(subscribe, capsys):
     assert "1 charged, 0 retry, 0 failed, 0 unavailable" in out
     recurring.refresh_from_db()
     assert recurring.payments_made == 2
+
+
+def test_an_offer_that_left_the_catalog_fails_its_own_recurring_orders_only(subscribe, catalog):
+    from ordersight.catalog.models import Variant
+
+    kept, _ = subscribe()
+    gone, _ = subscribe(offer=catalog["course"], amount="30.00")
+    Variant.objects.filter(offer=catalog["course"]).update(is_active=False)
+    report = billing_pass(at=kept.next_payment_at)
+    assert report.count("charged") == 1 and report.count("failed") == 1
+    kept.refresh_from_db()
+    gone.refresh_from_db()
+    assert kept.payments_made == 2 and kept.status == RecurringStatus.ACTIVE
+    assert gone.status == RecurringStatus.FAILED and not gone.needs_new_payment_method
+    (attempt,) = ChargeAttempt.objects.filter(recurring_order=gone, cycle=2)
+    assert attempt.failure_code == "order_invalid" and attempt.order_id is None

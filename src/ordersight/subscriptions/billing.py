@@ -158,7 +158,13 @@ def run_pending_batch(*, at: datetime, limit: int = CLAIM_BATCH) -> list[Attempt
         outcomes: list[AttemptOutcome] = []
         approved, others = _charge_concurrently(simple)
         if approved:
-            outcomes += _record_approved(approved, at, Actor.system())
+            try:
+                with transaction.atomic():
+                    outcomes += _record_approved(approved, at, Actor.system())
+            except DomainError:
+                # One child order cannot be made (an offer left the catalog): record this
+                # batch one by one, where that attempt fails alone.
+                others += [attempt for attempt, _, _ in approved]
         simple_ids = {a.pk for a in simple}
         other_ids = {a.pk for a in others}
         rest = [a for a in attempts if a.pk not in simple_ids or a.pk in other_ids]
