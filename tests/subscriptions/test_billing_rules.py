@@ -269,3 +269,46 @@ def test_an_offer_that_left_the_catalog_fails_its_own_recurring_orders_only(subs
     assert gone.status == RecurringStatus.FAILED and not gone.needs_new_payment_method
     (attempt,) = ChargeAttempt.objects.filter(recurring_order=gone, cycle=2)
     assert attempt.failure_code == "order_invalid" and attempt.order_id is None
+
+
+def test_a_refunded_child_order_is_noted_and_the_schedule_goes_on(subscribe):
+    from ordersight.payments.services import refund_invoice
+
+    recurring, _ = subscribe()
+    invoice = Invoice.objects.get(order=recurring.initial_order)
+    refund_invoice(invoice=invoice, amount=Decimal("25.00"), actor=SYSTEM)
+    event = recurring.events.order_by("-id").first()
+    assert event.kind == RecurringEventKind.CHILD_ORDER_REFUNDED
+    assert event.payload["order"] == recurring.initial_order.number
+    assert event.payload["payment"] == 1
+    recurring.refresh_from_db()
+    assert recurring.status == RecurringStatus.ACTIVE and recurring.payments_made == 1
+
+
+def test_cancelling_the_open_order_of_a_payment_being_retried_stops_the_retries(subscribe):
+    from ordersight.orders.services import transition_order
+
+    recurring, _ = subscribe()
+    _fail_from_now_on(recurring)
+    billing_pass(at=recurring.next_payment_at)
+    recurring.refresh_from_db()
+    assert recurring.status == RecurringStatus.ACTIVE and recurring.failed_attempts == 1
+    retrying = child_orders(recurring)[1]
+    assert retrying.status == OrderStatus.OPEN
+    transition_order(order=retrying, to=OrderStatus.CANCELLED, actor=SYSTEM)
+    recurring.refresh_from_db()
+    assert recurring.status == RecurringStatus.FAILED and recurring.next_payment_at is None
+    kinds = list(recurring.events.values_list("kind", flat=True))
+    assert kinds[-2:] == [RecurringEventKind.CHILD_ORDER_CANCELLED, RecurringEventKind.FAILED]
+    assert billing_pass(at=recurring.created_at + timedelta(days=90)).outcomes == []
+
+
+def test_orders_that_are_not_child_orders_leave_recurring_orders_alone(subscribe, catalog):
+    from ordersight.orders.pricing import LineInput, OrderInput
+    from ordersight.orders.services import create_order, transition_order
+
+    recurring, _ = subscribe()
+    before = recurring.events.count()
+    other = create_order(data=OrderInput(lines=[LineInput(sku="TEE-M")]), actor=SYSTEM)
+    transition_order(order=other, to=OrderStatus.CANCELLED, actor=SYSTEM)
+    assert recurring.events.count() == before
