@@ -100,3 +100,21 @@ def test_customer_card_lists_the_customers_recurring_orders(admin_web, subscribe
     card = _text(admin_web.get(f"/customers/{customer.pk}/"))
     assert 'data-testid="customer-recurring"' in card
     assert f">{recurring.number}</a>" in card and "Recurring orders (1)" in card
+
+
+def test_retry_intervals_are_shown_and_changed_from_the_tab(admin_web, manager_web):
+    page = _text(admin_web.get("/orders/recurring/"))
+    assert "after 1d and then 3d" in page and 'name="retry_intervals"' in page
+    admin_web.post("/orders/recurring/settings/", {"retry_intervals": "30m, 2h"})
+    assert "after 30m and then 2h" in _text(admin_web.get("/orders/recurring/"))
+    refused = admin_web.post(
+        "/orders/recurring/settings/", {"retry_intervals": "soon"}, follow=True
+    )
+    assert "Retry intervals:" in _text(refused)
+    assert "after 30m and then 2h" in _text(admin_web.get("/orders/recurring/"))
+    # A sales manager sees the rule, not the form, and may not post it.
+    assert 'name="retry_intervals"' not in _text(manager_web.get("/orders/recurring/"))
+    assert (
+        manager_web.post("/orders/recurring/settings/", {"retry_intervals": "1d, 1d"}).status_code
+        == 403
+    )

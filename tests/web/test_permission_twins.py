@@ -29,6 +29,7 @@ PAGE_TWINS: dict[str, tuple[str, str, str, dict | None]] = {
     "recurring_export": ("get", "get", "recurring-orders/export.csv", None),
     "recurring_children": ("get", "get", "recurring-orders/{n}", None),
     "recurring_action": ("post", "post", "recurring-orders/{n}/pause", None),
+    "recurring_settings": ("post", "put", "recurring-settings", {"retry_intervals": ["1d", "2d"]}),
     "orders_export": ("get", "get", "orders/export.csv", None),
     "order": ("get", "get", "orders/{n}", None),
     "order_invoices": ("get", "get", "orders/{n}", None),

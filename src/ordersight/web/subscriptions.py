@@ -38,6 +38,7 @@ def recurring_orders(request: HttpRequest) -> HttpResponse:
         "default_sort": "-number",
         "export_query": selector_filters(request.GET).urlencode(),
         "panel": panel_fields(RecurringOrderFilterSet, request.GET, _filter_options()),
+        "retry_intervals": services.describe_intervals(services.retry_intervals()),
     }
     if request.htmx and request.GET.get("partial") == "rows":
         return render(request, "subscriptions/_recurring_rows.html", context)
@@ -79,3 +80,19 @@ def recurring_action(request: HttpRequest, number: int, action: str) -> HttpResp
     if changed is not None:
         messages.success(request, f"Recurring order {number} {done}.")
     return redirect(back)
+
+
+@require_perm("subscriptions.change_recurringpaymentsettings")
+@require_POST
+def recurring_settings(request: HttpRequest) -> HttpResponse:
+    """The account's retry intervals, e.g. "1d, 3d" or "30m, 2h"."""
+    intervals = [part.strip() for part in request.POST.get("retry_intervals", "").split(",")]
+    changed = run_service(
+        request,
+        lambda: services.set_retry_intervals(intervals=intervals, actor=actor_of(request)),
+        failed="Retry intervals: ",
+    )
+    if changed is not None:
+        shown = ", ".join(services.describe_intervals(changed.retry_intervals))
+        messages.success(request, f"Failed payments are now retried after {shown}.")
+    return redirect(reverse("web:recurring"))

@@ -38,6 +38,11 @@ urlpatterns = [
         name="recurring_export",
     ),
     path(
+        "orders/recurring/settings/",
+        recurring_views.recurring_settings,
+        name="recurring_settings",
+    ),
+    path(
         "orders/recurring/<int:number>/orders/",
         recurring_views.recurring_children,
         name="recurring_children",
