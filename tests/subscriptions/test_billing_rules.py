@@ -312,3 +312,16 @@ def test_orders_that_are_not_child_orders_leave_recurring_orders_alone(subscribe
     other = create_order(data=OrderInput(lines=[LineInput(sku="TEE-M")]), actor=SYSTEM)
     transition_order(order=other, to=OrderStatus.CANCELLED, actor=SYSTEM)
     assert recurring.events.count() == before
+
+
+def test_the_worker_runs_a_billing_pass_every_minute(subscribe, monkeypatch):
+    from django.utils import timezone
+    from huey.contrib.djhuey import HUEY
+
+    from ordersight.subscriptions.tasks import run_billing
+
+    recurring, _ = subscribe()
+    (periodic,) = [t for t in HUEY._registry.periodic_tasks if t.name == "run_billing"]
+    assert periodic.validate_datetime(START.replace(minute=7))  # any minute
+    monkeypatch.setattr(timezone, "now", lambda: recurring.next_payment_at)
+    assert run_billing.call_local() == "1 charged, 0 retry, 0 failed, 0 unavailable"
