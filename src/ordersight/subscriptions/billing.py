@@ -6,14 +6,14 @@ A pass has two steps, both safe to run in any number of workers at once:
    LOCKED` on PostgreSQL), writes one charge-attempt row each, unique per (recurring order,
    cycle, attempt), and marks them Processing; it commits, so the pages show the charge in
    flight.
-2. `run_next_attempt` claims one pending attempt the same way and, holding its row lock,
-   calls the gateway with the idempotency key derived from the row, then records the result
-   (child order, invoice, schedule) in the same transaction.
+2. `run_pending_batch` claims a batch of pending attempts the same way and, holding their
+   row locks, calls the gateway with the idempotency key derived from each row, then records
+   the results (child orders, invoices, schedules) in the same transaction.
 
 A worker killed between the gateway call and the commit loses only its transaction: the
-attempt is still pending, its lock is released with the connection, and the next run asks
-the gateway again with the same key, so the provider answers with the charge it already
-made instead of making a second one. On SQLite, where every write transaction takes the
+attempts are still pending, their locks are released with the connection, and the next run
+asks the gateway again with the same keys, so the provider answers with the charges it
+already made instead of making second ones. On SQLite, where every write transaction takes the
 database's write lock when it begins, the same steps are serialised instead of skipped.
 """
 
@@ -215,7 +215,9 @@ def _charge_concurrently(
     return approved, others
 
 
-def _child_order_input(recurring: RecurringOrder, attempt: ChargeAttempt, at: datetime, sku: str):
+def _child_order_input(
+    recurring: RecurringOrder, attempt: ChargeAttempt, at: datetime, sku: str
+) -> OrderInput:
     return OrderInput(
         lines=[LineInput(sku=sku, unit_price=attempt.amount, agreed_price=True)],
         currency=attempt.currency,
@@ -326,6 +328,17 @@ def _advance_schedule(recurring: RecurringOrder, at: datetime) -> bool:
     return False
 
 
+def _charged_payload(attempt: ChargeAttempt, result: ChargeResult) -> dict:
+    return {
+        "payment": attempt.cycle,
+        "attempt": attempt.attempt,
+        "order": attempt.order.number,
+        "amount": format_money(attempt.amount, attempt.currency),
+        "currency": attempt.currency,
+        "transaction_id": result.transaction_id,
+    }
+
+
 def _charged_event(
     recurring: RecurringOrder,
     attempt: ChargeAttempt,
@@ -338,14 +351,7 @@ def _charged_event(
         kind=RecurringEventKind.CHARGED,
         actor_label=actor.label,
         actor_user=actor.user,
-        payload={
-            "payment": attempt.cycle,
-            "attempt": attempt.attempt,
-            "order": attempt.order.number,
-            "amount": format_money(attempt.amount, attempt.currency),
-            "currency": attempt.currency,
-            "transaction_id": result.transaction_id,
-        },
+        payload=_charged_payload(attempt, result),
         created_at=at,
     )
 
@@ -500,7 +506,7 @@ def _charged(
         RecurringEventKind.CHARGED,
         actor,
         at,
-        **_charged_event(recurring, attempt, result, at, actor).payload,
+        **_charged_payload(attempt, result),
     )
     if done:
         record_recurring_event(
