@@ -65,7 +65,7 @@ def test_a_declined_initial_payment_is_a_402_naming_the_token(api, body):
         ({"total_payments": 0}, "total_payments"),
         ({"currency": "XXZ"}, "currency"),
         ({"offer": 999}, "offer"),
-        ({"customer_id": 999999}, "customer"),
+        ({"customer_id": 999999}, "customer_id"),
         ({"payment_system": "nope"}, "payment_system"),
         ({"payment_token": ""}, "payment_token"),
     ],

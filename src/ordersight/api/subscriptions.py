@@ -144,9 +144,21 @@ def detail_out(recurring: RecurringOrder) -> dict[str, Any]:
     }
 
 
-def _found(model: type, **lookup: Any) -> Any:
-    """The referenced row, or None (the service then names the field as invalid)."""
-    return model.objects.filter(**lookup).first()
+def _referenced(payload: RecurringOrderIn) -> tuple[Customer, Offer, PaymentSystem]:
+    """The customer, offer and payment system the payload names; Invalid naming each missing."""
+    customer = Customer.objects.filter(pk=payload.customer_id).first()
+    offer = Offer.objects.filter(number=payload.offer).first()
+    system = PaymentSystem.objects.filter(code=payload.payment_system).first()
+    errors = {}
+    if customer is None:
+        errors["customer_id"] = f"no customer {payload.customer_id}"
+    if offer is None:
+        errors["offer"] = f"no offer {payload.offer}"
+    if system is None:
+        errors["payment_system"] = f"no payment system {payload.payment_system!r}"
+    if errors:
+        raise Invalid("The recurring order names what does not exist.", fields=errors)
+    return customer, offer, system
 
 
 @router.post(
@@ -156,16 +168,17 @@ def create_recurring_order(request: HttpRequest, payload: RecurringOrderIn):
     """Store the recurring order and charge its initial payment now. A declined card is a
     402 naming `payment_token`; the declined initial order stays on record."""
     actor = request_actor(request, "subscriptions.add_recurringorder")
+    customer, offer, system = _referenced(payload)
     with transaction.atomic():
         recurring, attempt = services.create_recurring_order(
-            customer=_found(Customer, pk=payload.customer_id),
-            offer=_found(Offer, number=payload.offer),
+            customer=customer,
+            offer=offer,
             amount=payload.amount,
             currency=payload.currency,
             interval_count=payload.interval_count,
             interval_unit=payload.interval_unit,
             total_payments=payload.total_payments,
-            payment_system=_found(PaymentSystem, code=payload.payment_system),
+            payment_system=system,
             payment_token=payload.payment_token,
             actor=actor,
         )
