@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "ordersight.payments",
     "ordersight.reports",
     "ordersight.subscriptions",
+    "ordersight.campaigns",
     "ordersight.web",
     "ordersight",
 ]

@@ -39,6 +39,10 @@ class OrderIn(StrictIn):
     external_id: str | None = None
     metadata: Any = Field(None, description="A JSON object of at most 16 KB")
     notes: str = ""
+    coupon_code: str = Field("", description="The coupon code the buyer entered")
+    referral_code: str = Field(
+        "", description="The affiliate link code: the storefront's `ref` URL parameter"
+    )
     created_at: datetime | None = None
     sales_manager_id: int | None = None
     sales_manager: str | None = Field(
@@ -57,6 +61,8 @@ class OrderUpdateIn(StrictIn):
     metadata: Any = None
     notes: str | None = None
     order_type: str | None = None
+    coupon_code: str | None = None
+    referral_code: str | None = None
 
 
 class TransitionIn(StrictIn):
@@ -113,6 +119,8 @@ class OrderOut(Schema):
     sales_confirmed_at: datetime | None
     metadata: dict[str, Any]
     notes: str
+    coupon_code: str
+    referral_code: str
     lines: list[LineOut]
     invoices: list[InvoiceOut]
     refunds: list[RefundOut]
@@ -163,6 +171,8 @@ def order_out(order: Order) -> dict[str, Any]:
         "sales_confirmed_at": order.sales_confirmed_at,
         "metadata": order.metadata,
         "notes": order.notes,
+        "coupon_code": order.coupon_code,
+        "referral_code": order.referral_code,
         "lines": [
             {
                 "position": line.position,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -86,6 +87,34 @@ def amount_error(amount: Decimal, currency: str, *, allow_zero: bool = True) -> 
     if amount >= MAX_AMOUNT:
         return f"must be less than {MAX_AMOUNT:,.0f}"
     return None
+
+
+CODE_MAX = 64
+_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+def code_error(value: str) -> str | None:
+    """Why a coupon or referral code is not acceptable, or None (an empty one is no code)."""
+    if not value:
+        return None
+    if len(value) > CODE_MAX:
+        return f"at most {CODE_MAX} characters"
+    if not _CODE.match(value):
+        return "letters, digits, '.', '-' or '_', starting with a letter or digit"
+    return None
+
+
+def normal_code(value: str | None) -> str:
+    """Codes are matched without regard to case or surrounding spaces: kept upper-case."""
+    return (value or "").strip().upper()
+
+
+def clean_code(value: str | None, *, field: str) -> str:
+    code = normal_code(value)
+    error = code_error(code)
+    if error:
+        raise Invalid(f"{value!r} is not a valid code.", fields={field: error})
+    return code
 
 
 def clean_email(value: str | None, *, field: str = "email") -> str:

@@ -13,7 +13,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from ordersight.core.filtering import AnyOfFilter, DateOrDateTimeFilter, IdFilter
 from ordersight.core.money import CURRENCY_CODES
-from ordersight.core.validation import MAX_ID, MAX_NUMBER
+from ordersight.core.validation import MAX_ID, MAX_NUMBER, normal_code
 from ordersight.orders.choices import order_type_choices, source_choices
 from ordersight.orders.models import (
     FulfillmentStatus,
@@ -149,6 +149,10 @@ class OrderFilterSet(django_filters.FilterSet):
     )
     metadata = MetadataFilter(label="Metadata (key=value)")
     external_id = django_filters.CharFilter(field_name="external_id", label="External id")
+    coupon_code = django_filters.CharFilter(method="with_code", label="Coupon code")
+    referral_code = django_filters.CharFilter(
+        method="with_code", label="Referral code", help_text="The affiliate link code (ref)"
+    )
     q = django_filters.CharFilter(
         method="search", label="Search", help_text="Order number, customer name or email"
     )
@@ -203,6 +207,9 @@ class OrderFilterSet(django_filters.FilterSet):
             customer=OuterRef("customer"), status=OrderStatus.COMPLETED, created_at__lt=value
         )
         return queryset.filter(Exists(earlier))
+
+    def with_code(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(**{name: normal_code(value)})
 
     def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         value = value.strip()

@@ -55,7 +55,7 @@ def _apply_ingested(existing: Order, new: PreparedOrder, actor: Actor) -> bool:
     """
     incoming = new.order
     changed: dict[str, Any] = {}
-    for name in ("order_type", "notes", "metadata"):
+    for name in ("order_type", "notes", "metadata", "coupon_code", "referral_code"):
         if getattr(existing, name) != getattr(incoming, name):
             changed[name] = getattr(incoming, name)
     if existing.customer_id != incoming.customer_id:

@@ -102,6 +102,10 @@ class Order(models.Model):
     )
     metadata = models.JSONField(default=dict, blank=True)
     notes = models.TextField(blank=True)
+    # What the buyer came with, kept upper-case: a coupon code typed at checkout and the
+    # affiliate link code (the storefront's `ref` parameter). Campaigns attribute by them.
+    coupon_code = models.CharField(max_length=64, blank=True, db_index=True)
+    referral_code = models.CharField(max_length=64, blank=True, db_index=True)
     # A copy of what the lines say, written by the services with the lines: the list's
     # offer columns, their sorts and the CSV export read it instead of running a subquery
     # on the lines for every order (see BENCHMARKS.md). The lead line is position 1.

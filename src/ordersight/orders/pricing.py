@@ -19,7 +19,14 @@ from ordersight.catalog.models import Variant
 from ordersight.catalog.selectors import variants_by_sku
 from ordersight.core.errors import Invalid
 from ordersight.core.money import ZERO, is_currency, round_money
-from ordersight.core.validation import MAX_AMOUNT, amount_error, clean_metadata, is_id
+from ordersight.core.validation import (
+    MAX_AMOUNT,
+    amount_error,
+    clean_metadata,
+    code_error,
+    is_id,
+    normal_code,
+)
 from ordersight.customers.models import Customer, CustomerExternalId
 from ordersight.orders.choices import order_type_values, source_values
 from ordersight.orders.models import (
@@ -76,6 +83,8 @@ class OrderInput:
     external_id: str | None = None
     metadata: Mapping[str, Any] | None = None
     notes: str = ""
+    coupon_code: str = ""
+    referral_code: str = ""
     created_at: datetime | None = None
     sales_manager_id: int | None = None
     # Or the manager's username (what an integrator knows from GET /users).
@@ -249,6 +258,10 @@ def _check_fields(
         errors.update(exc.fields)
     if len(data.notes or "") > NOTES_MAX:
         errors["notes"] = f"at most {NOTES_MAX} characters"
+    for name in ("coupon_code", "referral_code"):
+        error = code_error(normal_code(getattr(data, name)))
+        if error:
+            errors[name] = error
     if data.external_id is not None and not (0 < len(data.external_id) <= 255):
         errors["external_id"] = "1 to 255 characters"
     if data.created_at is not None and not (EARLIEST <= _aware(data.created_at) < LATEST):
@@ -383,6 +396,8 @@ def prepare_order(data: OrderInput, lookups: Lookups) -> PreparedOrder:
         status=data.status,
         metadata=metadata,
         notes=data.notes or "",
+        coupon_code=normal_code(data.coupon_code),
+        referral_code=normal_code(data.referral_code),
         sales_manager=manager,
         created_at=_aware(data.created_at) if data.created_at else timezone.now(),
     )

@@ -18,7 +18,7 @@ from ordersight.core.bulk import insert_many
 from ordersight.core.errors import Conflict, Invalid
 from ordersight.core.money import round_money
 from ordersight.core.sequences import reserve_numbers
-from ordersight.core.validation import clean_metadata
+from ordersight.core.validation import clean_code, clean_metadata
 from ordersight.orders import attribution
 from ordersight.orders.choices import is_built_in, order_type_values
 from ordersight.orders.events import record_event, record_events
@@ -194,6 +194,12 @@ def _clean_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
         if len(notes) > NOTES_MAX:
             errors["notes"] = f"at most {NOTES_MAX} characters"
         updates["notes"] = notes
+    for name in ("coupon_code", "referral_code"):
+        if name in changes:
+            try:
+                updates[name] = clean_code(changes[name], field=name)
+            except Invalid as exc:
+                errors.update(exc.fields)
     if "order_type" in changes:
         allowed = order_type_values()
         if changes["order_type"] not in allowed:
@@ -206,7 +212,7 @@ def _clean_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
 
 @transaction.atomic
 def update_order(*, order: Order, changes: Mapping[str, Any], actor: Actor) -> Order:
-    """Change an order's metadata, notes or type; fields left out keep their values."""
+    """Change an order's metadata, notes, type or codes; fields left out keep their values."""
     order = lock_order(order)
     diff: dict[str, Any] = {}
     for name, value in _clean_changes(changes).items():

@@ -21,16 +21,14 @@
 
 from __future__ import annotations
 
-import zoneinfo
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
-from datetime import date, datetime
+from datetime import date
 from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
 from typing import Any
 
-from django.conf import settings
-
+from ordersight.core.zones import local_day
 from ordersight.orders.models import Order, OrderStatus
 
 COUNTED_STATUS = OrderStatus.COMPLETED
@@ -143,15 +141,6 @@ class RowKey:
     dimension: str
     key: str
     confirmed: bool = False
-
-
-def report_zone() -> zoneinfo.ZoneInfo:
-    return zoneinfo.ZoneInfo(settings.TIME_ZONE)
-
-
-def local_day(moment: datetime) -> date:
-    """The account's calendar day of a moment."""
-    return moment.astimezone(report_zone()).date()
 
 
 def allocate(amount: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:

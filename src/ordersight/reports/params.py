@@ -13,8 +13,9 @@ from django.utils import timezone
 
 from ordersight.core.errors import Invalid
 from ordersight.core.money import CURRENCY_CODES
+from ordersight.core.zones import account_zone as report_zone
 from ordersight.orders.choices import order_type_choices, source_choices
-from ordersight.reports.definitions import GroupBy, report_zone
+from ordersight.reports.definitions import GroupBy
 from ordersight.reports.selectors import COLUMNS, SalesQuery, month_end, month_start
 
 PRESETS = {
