@@ -139,6 +139,44 @@ MATRIX: dict[tuple[str, str], tuple[str | None, dict | None]] = {
         "subscriptions.change_recurringpaymentsettings",
         {"retry_intervals": ["1d", "3d"]},
     ),
+    ("GET", "/api/v1/creators"): ("campaigns.view_creator", None),
+    ("POST", "/api/v1/creators"): ("campaigns.add_creator", {"name": "A", "handle": "a"}),
+    ("GET", "/api/v1/creators/{handle}"): ("campaigns.view_creator", None),
+    ("PATCH", "/api/v1/creators/{handle}"): ("campaigns.change_creator", {}),
+    ("GET", "/api/v1/campaigns"): ("campaigns.view_campaign", None),
+    ("POST", "/api/v1/campaigns"): (
+        "campaigns.add_campaign",
+        {
+            "name": "A",
+            "starts_on": "2026-01-01",
+            "commission_kind": "percent",
+            "commission_percent": "10",
+        },
+    ),
+    ("GET", "/api/v1/campaigns/{campaign_id}"): ("campaigns.view_campaign", None),
+    ("PATCH", "/api/v1/campaigns/{campaign_id}"): ("campaigns.change_campaign", {}),
+    ("POST", "/api/v1/campaigns/{campaign_id}/members"): (
+        "campaigns.change_campaign",
+        {"creator": "a"},
+    ),
+    ("DELETE", "/api/v1/campaigns/{campaign_id}/members/{handle}"): (
+        "campaigns.change_campaign",
+        None,
+    ),
+    ("GET", "/api/v1/campaigns/{campaign_id}/conversions"): ("campaigns.view_conversion", None),
+    ("GET", "/api/v1/campaigns/{campaign_id}/conversions/export.csv"): (
+        "campaigns.view_conversion",
+        None,
+    ),
+    ("GET", "/api/v1/conversions"): ("campaigns.view_conversion", None),
+    ("GET", "/api/v1/conversions/{conversion_id}"): ("campaigns.view_conversion", None),
+    ("POST", "/api/v1/conversions/{conversion_id}/reject"): (
+        "campaigns.approve_conversion",
+        {},
+    ),
+    ("POST", "/api/v1/conversions/{conversion_id}/undo"): ("campaigns.approve_conversion", None),
+    ("GET", "/api/v1/sales-generated"): ("campaigns.view_conversion", None),
+    ("GET", "/api/v1/sales-generated/export.csv"): ("campaigns.view_conversion", None),
     # Providers authenticate by the signature of the body, not by a role.
     ("POST", "/api/v1/payments/webhooks/{code}"): (None, {}),
 }
@@ -148,6 +186,9 @@ PATH_VALUES = {
     "{sku}": "X",
     "{code}": "card",
     "{currency}": "EUR",
+    "{handle}": "a",
+    "{campaign_id}": "1",
+    "{conversion_id}": "1",
 }
 
 

@@ -3,6 +3,7 @@
 from ninja import NinjaAPI
 
 from ordersight.api.accounts import router as accounts_router
+from ordersight.api.campaigns import router as campaigns_router
 from ordersight.api.catalog import router as catalog_router
 from ordersight.api.customers import router as customers_router
 from ordersight.api.orders import router as orders_router
@@ -31,4 +32,5 @@ api.add_router("/v1", payments_router)
 api.add_router("/v1", payment_systems_router)
 api.add_router("/v1", reports_router)
 api.add_router("/v1", subscriptions_router)
+api.add_router("/v1", campaigns_router)
 api.add_router("/v1", accounts_router)

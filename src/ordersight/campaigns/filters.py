@@ -1,0 +1,68 @@
+"""ConversionFilterSet: "which conversions" for the Performance tab, its API and its exports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django import forms
+from django.db.models import QuerySet
+
+from ordersight.campaigns.models import Approval, CodeKind, Conversion, ConversionStatus
+from ordersight.core.filtering import AnyOfFilter, DateOrDateTimeFilter, IdFilter
+from ordersight.core.validation import is_id
+
+MAX_SELECTED = 1000
+
+
+class IdListField(forms.Field):
+    """Selected rows: `?ids=3&ids=5` or `?ids=3,5`, at most 1,000."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value: Any) -> list[int] | None:
+        if not value:
+            return None
+        parts = [p.strip() for item in value for p in str(item).split(",") if p.strip()]
+        if not parts:
+            return None
+        if len(parts) > MAX_SELECTED:
+            raise forms.ValidationError(f"select at most {MAX_SELECTED} rows")
+        ids = [int(p) if p.isdigit() else None for p in parts]
+        if any(i is None or not is_id(i) for i in ids):
+            raise forms.ValidationError("conversion ids, e.g. 3,5")
+        return ids  # type: ignore[return-value]
+
+
+class IdListFilter(django_filters.Filter):
+    field_class = IdListField
+
+    def filter(self, qs: QuerySet, value: list[int] | None) -> QuerySet:
+        return qs if value is None else qs.filter(pk__in=value)
+
+
+class ConversionFilterSet(django_filters.FilterSet):
+    campaign = IdFilter(field_name="campaign_id", label="Campaign id")
+    creator = django_filters.CharFilter(method="by_creator", label="Creator handle")
+    status = AnyOfFilter(choices=ConversionStatus.choices, label="Status")
+    approval = AnyOfFilter(choices=Approval.choices, label="Conversion approval")
+    via = AnyOfFilter(choices=CodeKind.choices, label="Tracked by")
+    currency = django_filters.CharFilter(method="in_currency", label="Currency")
+    ordered_after = DateOrDateTimeFilter(
+        field_name="ordered_at", lookup_expr="gte", label="Ordered at or after"
+    )
+    ordered_before = DateOrDateTimeFilter(
+        field_name="ordered_at", lookup_expr="lt", label="Ordered before"
+    )
+    order = IdFilter(field_name="order__number", label="Order number")
+    ids = IdListFilter(label="Selected rows", help_text="Conversion ids, e.g. 3,5")
+
+    class Meta:
+        model = Conversion
+        fields: list[str] = []
+
+    def by_creator(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(creator__handle=value.strip().lstrip("@").lower())
+
+    def in_currency(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(currency=value.strip().upper())

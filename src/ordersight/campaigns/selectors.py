@@ -1,0 +1,401 @@
+"""Reads of creator campaigns: the Performance tab's orders (also its API and export), the
+totals of a campaign, a creator and all creators, the all-sales download, and the figures
+the detailed report breaks down by campaign and by creator.
+
+Campaign views show the creators who are members now; the global figures (all sales
+generated, a creator's page, the reports) keep the sales of creators removed since.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import (
+    Count,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce
+
+from ordersight.campaigns.filters import ConversionFilterSet
+from ordersight.campaigns.models import (
+    SALE_STATUSES,
+    Approval,
+    Campaign,
+    Conversion,
+    ConversionEvent,
+    Creator,
+    CreatorCommission,
+    Membership,
+)
+from ordersight.core.csv_stream import IsoTimestamp, money_text, neutralised
+from ordersight.core.errors import NotFound
+from ordersight.core.lists import ListSpec
+from ordersight.core.validation import is_id
+from ordersight.core.zones import account_zone
+from ordersight.orders.models import Order, OrderStatus, OrderType
+
+ZERO = Decimal(0)
+_NET = ExpressionWrapper(F("gross") - F("refunds"), output_field=DecimalField())
+
+
+def current_member() -> Exists:
+    """The conversion's creator is in the conversion's campaign now."""
+    return Exists(
+        Membership.objects.filter(
+            campaign=OuterRef("campaign_id"),
+            creator=OuterRef("creator_id"),
+            removed_at__isnull=True,
+        )
+    )
+
+
+def _conversions() -> QuerySet[Conversion]:
+    return Conversion.objects.select_related("order", "creator", "campaign").annotate(
+        net_value=_NET
+    )
+
+
+def _performance_rows() -> QuerySet[Conversion]:
+    return _conversions().filter(current_member())
+
+
+_COLUMNS = (
+    ("conversion_id", "id"),
+    ("order_number", "order__number"),
+    ("ordered_at", IsoTimestamp("ordered_at")),
+    ("campaign_name", neutralised("campaign__name")),
+    ("creator_handle", neutralised("creator__handle")),
+    ("creator_name", neutralised("creator__name")),
+    ("tracked_by", "via"),
+    ("code", neutralised("code")),
+    ("status", "status"),
+    ("approval", "approval"),
+    ("currency", "currency"),
+    ("amount", money_text("gross")),
+    ("refunds", money_text("refunds")),
+    ("net", money_text("net_value")),
+    ("commission", money_text("commission")),
+)
+_SORTS = {
+    "ordered_at": "ordered_at",
+    "amount": "gross",
+    "commission": "commission",
+    "order": "order__number",
+}
+
+# The Performance tab's Orders table: the campaign's conversions by its current members.
+PERFORMANCE_LIST = ListSpec(
+    name="campaign orders",
+    filterset=ConversionFilterSet,
+    base=_performance_rows,
+    sorts=_SORTS,
+    default_sort="-ordered_at",
+    columns=_COLUMNS,
+    filename="campaign-orders.csv",
+)
+
+# Every conversion, whoever is a member now (the API's global list, a creator's page).
+CONVERSION_LIST = ListSpec(
+    name="conversions",
+    filterset=ConversionFilterSet,
+    base=_conversions,
+    sorts=_SORTS,
+    default_sort="-ordered_at",
+    columns=_COLUMNS,
+    filename="conversions.csv",
+)
+
+
+def _get(queryset: QuerySet, what: str, field: str, value: Any, **lookup: Any) -> Any:
+    found = queryset.filter(**lookup).first() if is_id(value) or isinstance(value, str) else None
+    if found is None:
+        raise NotFound(f"No {what} {value}.", fields={field: "not found"})
+    return found
+
+
+def get_campaign(*, campaign_id: int) -> Campaign:
+    return _get(Campaign.objects.all(), "campaign", "campaign_id", campaign_id, pk=campaign_id)
+
+
+def get_creator(*, handle: str) -> Creator:
+    handle = (handle or "").strip().lstrip("@").lower()
+    return _get(Creator.objects.all(), "creator", "handle", handle, handle=handle)
+
+
+def get_creator_by_id(*, creator_id: int) -> Creator:
+    return _get(Creator.objects.all(), "creator", "creator_id", creator_id, pk=creator_id)
+
+
+def get_conversion(*, conversion_id: int) -> Conversion:
+    return _get(_conversions(), "conversion", "conversion_id", conversion_id, pk=conversion_id)
+
+
+def conversion_history(conversion: Conversion) -> QuerySet[ConversionEvent]:
+    return conversion.events.order_by("created_at", "id")
+
+
+@dataclass
+class CurrencyTotals:
+    currency: str
+    sales: int = 0
+    net_sales: Decimal = ZERO
+    commission: Decimal = ZERO
+    rejected: int = 0
+
+
+def _sum_commissions(rows: QuerySet[CreatorCommission]) -> list[CurrencyTotals]:
+    summed = (
+        rows.values("currency")
+        .annotate(s=Sum("sales"), n=Sum("net_sales"), c=Sum("commission"), r=Sum("rejected"))
+        .order_by("currency")
+    )
+    return [
+        CurrencyTotals(
+            row["currency"], row["s"] or 0, row["n"] or ZERO, row["c"] or ZERO, row["r"] or 0
+        )
+        for row in summed
+    ]
+
+
+def campaign_totals(campaign: Campaign) -> list[CurrencyTotals]:
+    """Per currency, over the campaign's current members: approved sales, their net value,
+    commission, and how many conversions were rejected."""
+    members = Membership.objects.filter(campaign=campaign, removed_at__isnull=True)
+    return _sum_commissions(
+        CreatorCommission.objects.filter(
+            campaign=campaign, creator_id__in=members.values("creator_id")
+        )
+    )
+
+
+def creator_totals(creator: Creator) -> list[CurrencyTotals]:
+    """A creator's totals over every campaign they were ever in."""
+    return _sum_commissions(CreatorCommission.objects.filter(creator=creator))
+
+
+@dataclass
+class MemberRow:
+    membership: Membership
+    codes: list[Any]
+    totals: list[CreatorCommission] = field(default_factory=list)
+
+
+def members(campaign: Campaign, *, current: bool = True) -> list[MemberRow]:
+    """The campaign's members (now, or removed ones), with their codes and totals."""
+    memberships = (
+        Membership.objects.filter(campaign=campaign, removed_at__isnull=current)
+        .select_related("creator")
+        .prefetch_related("codes")
+        .order_by("creator__name", "pk")
+    )
+    totals: dict[int, list[CreatorCommission]] = {}
+    for row in CreatorCommission.objects.filter(campaign=campaign).order_by("currency"):
+        totals.setdefault(row.creator_id, []).append(row)
+    return [
+        MemberRow(m, list(m.codes.all()), totals.get(m.creator_id, []) if current else [])
+        for m in memberships
+    ]
+
+
+@dataclass
+class CreatorCampaignRow:
+    campaign: Campaign
+    is_member: bool
+    totals: list[CreatorCommission]
+
+
+def creator_campaigns(creator: Creator) -> list[CreatorCampaignRow]:
+    """Each campaign the creator was in, whether they still are, and their commission there."""
+    current = set(
+        Membership.objects.filter(creator=creator, removed_at__isnull=True).values_list(
+            "campaign_id", flat=True
+        )
+    )
+    campaign_ids = set(
+        Membership.objects.filter(creator=creator).values_list("campaign_id", flat=True)
+    )
+    totals: dict[int, list[CreatorCommission]] = {}
+    for row in CreatorCommission.objects.filter(creator=creator).order_by("currency"):
+        totals.setdefault(row.campaign_id, []).append(row)
+    return [
+        CreatorCampaignRow(c, c.pk in current, totals.get(c.pk, []))
+        for c in Campaign.objects.filter(pk__in=campaign_ids).order_by("-starts_on", "name")
+    ]
+
+
+def list_campaigns() -> QuerySet[Campaign]:
+    return Campaign.objects.annotate(
+        member_count=Count("memberships", filter=Q(memberships__removed_at__isnull=True))
+    ).order_by("-starts_on", "name")
+
+
+def list_creators() -> QuerySet[Creator]:
+    return Creator.objects.order_by("name", "pk")
+
+
+# --- Sales generated by creators, and the all-sales download -------------------------------
+
+
+def day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    """[start of `start`, start of the day after `end`) in the account's time zone."""
+    zone = account_zone()
+    return (
+        datetime.combine(start, time.min, tzinfo=zone),
+        datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone),
+    )
+
+
+def sales_generated(start: date, end: date) -> list[CurrencyTotals]:
+    """Every creator's sales placed in the range, members now or not: per currency, the
+    number and net value of the conversions that are sales, and the approved commission."""
+    rows = (
+        Conversion.objects.filter(day__gte=start, day__lte=end, status__in=SALE_STATUSES)
+        .values("currency")
+        .annotate(
+            sales=Count("pk"),
+            net_sales=Sum(_NET),
+            commission=Sum("commission", filter=Q(approval=Approval.APPROVED)),
+        )
+        .order_by("currency")
+    )
+    return [
+        CurrencyTotals(r["currency"], r["sales"], r["net_sales"] or ZERO, r["commission"] or ZERO)
+        for r in rows
+    ]
+
+
+SCOPES = {
+    "campaigns": "Sales generated by creators",
+    "store": "Every sale of the store",
+}
+
+
+def all_sales(start: date, end: date, scope: str = "campaigns") -> tuple[QuerySet, tuple]:
+    """The all-sales download for a range: its rows (tuples of text) and headers.
+
+    `campaigns`: the sales creators generated in every campaign (removed creators too).
+    `store`: every sale (completed order) placed in the range, with the campaign and
+    creator it came through, blank when none.
+    """
+    if scope == "store":
+        after, before = day_bounds(start, end)
+        columns = {
+            "order_number": F("number"),
+            "ordered_at": IsoTimestamp("created_at"),
+            "source": F("source"),
+            "order_type": F("order_type"),
+            "currency": F("currency"),
+            "total": money_text("total"),
+            "refund_status": F("refund_status"),
+            "campaign_name": Coalesce(neutralised("conversion__campaign__name"), Value("")),
+            "creator_handle": Coalesce(neutralised("conversion__creator__handle"), Value("")),
+            "code": Coalesce(neutralised("conversion__code"), Value("")),
+            "approval": Coalesce(F("conversion__approval"), Value("")),
+        }
+        rows = Order.objects.filter(
+            status=OrderStatus.COMPLETED, created_at__gte=after, created_at__lt=before
+        ).order_by("created_at", "id")
+    else:
+        columns = {
+            "order_number": F("order__number"),
+            "ordered_at": IsoTimestamp("ordered_at"),
+            "campaign_name": neutralised("campaign__name"),
+            "creator_handle": neutralised("creator__handle"),
+            "creator_name": neutralised("creator__name"),
+            "code": neutralised("code"),
+            "status": F("status"),
+            "approval": F("approval"),
+            "currency": F("currency"),
+            "amount": money_text("gross"),
+            "refunds": money_text("refunds"),
+            "net": money_text("net_value"),
+            "commission": money_text("commission"),
+        }
+        rows = (
+            Conversion.objects.filter(day__gte=start, day__lte=end, status__in=SALE_STATUSES)
+            .annotate(net_value=_NET)
+            .order_by("ordered_at", "id")
+        )
+    cells = {f"cell_{i}": value for i, value in enumerate(columns.values())}
+    return rows.annotate(**cells).values_list(*cells), tuple(columns)
+
+
+# --- What the detailed report reads --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConversionQuery:
+    """Which sales the report counts (as its SalesQuery says), by campaign or creator."""
+
+    start: date
+    end: date
+    currency: str | None = None
+    order_type: str | None = None
+    source: str | None = None
+    kind: str | None = None  # "recurring" or "one_off"
+
+
+REPORT_MEASURES = ("orders", "units", "gross", "refunds", "fees", "funds_credited", "commission")
+
+
+def conversion_figures(
+    query: ConversionQuery, by: str, keys: Collection[int] | None = None
+) -> list[dict[str, Any]]:
+    """Per campaign or creator (`by`) and currency: the approved conversions that are sales,
+    with the report's measures and their commission. Removed creators count here."""
+    column = {"campaign": "campaign_id", "creator": "creator_id"}[by]
+    rows = Conversion.objects.filter(
+        day__gte=query.start,
+        day__lte=query.end,
+        status__in=SALE_STATUSES,
+        approval=Approval.APPROVED,
+    )
+    if query.currency:
+        rows = rows.filter(currency=query.currency)
+    if query.order_type:
+        rows = rows.filter(order_type=query.order_type)
+    if query.source:
+        rows = rows.filter(source=query.source)
+    if query.kind == "recurring":
+        rows = rows.filter(order_type=OrderType.RECURRING)
+    elif query.kind == "one_off":
+        rows = rows.exclude(order_type=OrderType.RECURRING)
+    if keys is not None:
+        rows = rows.filter(**{f"{column}__in": keys})
+    summed = rows.values(column, "currency").annotate(
+        orders=Count("pk"),
+        units=Sum("units"),
+        gross=Sum("gross"),
+        refunds=Sum("refunds"),
+        fees=Sum("fees"),
+        funds_credited=Sum("funds_credited"),
+        commission=Sum("commission"),
+    )
+    return [{"key": row.pop(column), **row} for row in summed]
+
+
+def labels(by: str, keys: Collection[int]) -> dict[int, tuple[str, str]]:
+    """(natural key, name) of campaigns (their id) or creators (their handle)."""
+    if by == "campaign":
+        return {
+            pk: (str(pk), name)
+            for pk, name in Campaign.objects.filter(pk__in=keys).values_list("pk", "name")
+        }
+    return {
+        pk: (handle, name)
+        for pk, handle, name in Creator.objects.filter(pk__in=keys).values_list(
+            "pk", "handle", "name"
+        )
+    }

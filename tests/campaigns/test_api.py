@@ -1,0 +1,193 @@
+"""The campaigns API: setup, bad input, conversions, approval, exports, removed creators."""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from ordersight.campaigns.models import Campaign, Conversion, Creator, CreatorCode, Membership
+from tests.campaigns.conftest import pay, place
+
+pytestmark = pytest.mark.django_db
+
+
+def _csv(response) -> list[dict[str, str]]:
+    body = b"".join(response.streaming_content).decode()
+    return list(csv.DictReader(io.StringIO(body)))
+
+
+def test_a_campaign_is_set_up_through_the_api(api, catalog):
+    r = api.post("creators", {"name": "Anna", "handle": "@Anna.Cooks", "payout": {"iban": "X"}})
+    assert r.status_code == 201, r.content
+    assert r.json()["handle"] == "anna.cooks"
+    r = api.post(
+        "campaigns",
+        {
+            "name": "Spring",
+            "starts_on": "2026-01-01",
+            "commission_kind": "percent",
+            "commission_percent": "12.5",
+        },
+    )
+    assert r.status_code == 201, r.content
+    campaign = r.json()["id"]
+    r = api.post(
+        f"campaigns/{campaign}/members",
+        {"creator": "anna.cooks", "coupon_codes": ["anna"], "link_codes": ["anna-ig"]},
+    )
+    assert r.status_code == 201, r.content
+    member = r.json()["members"][0]
+    assert (member["coupon_codes"], member["link_codes"]) == (["ANNA"], ["ANNA-IG"])
+    assert r.json()["commission_percent"] == "12.5"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"commission_kind": "percent"}, "commission_percent"),
+        ({"commission_kind": "percent", "commission_percent": "0"}, "commission_percent"),
+        ({"commission_kind": "percent", "commission_percent": "101"}, "commission_percent"),
+        ({"commission_kind": "fixed"}, "fixed_commissions"),
+        ({"commission_kind": "fixed", "fixed_commissions": {"XXX": "1"}}, "fixed_commissions.XXX"),
+        ({"commission_kind": "fixed", "fixed_commissions": {"EUR": "-1"}}, "fixed_commissions.EUR"),
+        (
+            {"commission_kind": "fixed", "fixed_commissions": {"JPY": "1.5"}},
+            "fixed_commissions.JPY",
+        ),
+        (
+            {"commission_kind": "percent", "commission_percent": "5", "ends_on": "2025-12-31"},
+            "ends_on",
+        ),
+        ({"commission_kind": "percent", "commission_percent": "5", "name": " "}, "name"),
+    ],
+)
+def test_a_bad_campaign_is_refused_naming_the_field(api, body, field):
+    r = api.post("campaigns", {"name": "X", "starts_on": "2026-01-01", **body})
+    assert r.status_code == 422, r.content
+    assert field in r.json()["error"]["fields"]
+    assert not Campaign.objects.exists()
+
+
+def test_bad_creators_and_codes_are_refused_and_nothing_changes(api, world):
+    assert api.post("creators", {"name": "X", "handle": "no spaces"}).status_code == 422
+    r = api.post("creators", {"name": "X", "handle": "anna"})
+    assert r.status_code == 409 and "handle" in r.json()["error"]["fields"]
+    r = api.post("creators", {"name": "X", "handle": "x", "email": "nope"})
+    assert r.json()["error"]["fields"] == {"email": "invalid email"}
+    spring = world["spring"].pk
+    r = api.post(f"campaigns/{spring}/members", {"creator": "cleo", "coupon_codes": ["BEN"]})
+    assert r.status_code == 409 and "coupon_codes" in r.json()["error"]["fields"]
+    # The refused code rolled the membership back with it.
+    assert not Membership.objects.filter(campaign=spring, creator=world["cleo"]).exists()
+    r = api.post(f"campaigns/{spring}/members", {"creator": "cleo", "coupon_codes": ["bad code"]})
+    assert r.status_code == 422
+    r = api.post(f"campaigns/{spring}/members", {"creator": "nobody"})
+    assert r.status_code == 404 and r.json()["error"]["fields"] == {"handle": "not found"}
+    assert CreatorCode.objects.count() == 4
+    r = api.request("delete", f"campaigns/{spring}/members/cleo")
+    assert r.status_code == 409
+
+
+def test_an_order_placed_with_a_code_is_a_conversion_listed_live(api, world, bank):
+    r = api.post("orders", {"lines": [{"sku": "TEE-M", "quantity": 2}], "coupon_code": "anna10"})
+    assert r.status_code == 201, r.content
+    assert r.json()["coupon_code"] == "ANNA10"
+    number = r.json()["number"]
+    spring = world["spring"].pk
+    [row] = api.get(f"campaigns/{spring}/conversions").json()["items"]
+    assert (row["order"], row["creator"], row["status"], row["commission"]) == (
+        number,
+        "anna",
+        "pending",
+        "0.00",
+    )
+    r = api.post(f"orders/{number}/payments/manual", {"payment_system": "bank"})
+    assert r.status_code == 201, r.content
+    [row] = api.get(f"campaigns/{spring}/conversions").json()["items"]
+    assert (row["status"], row["commission"], row["approval"]) == ("paid", "3.98", "approved")
+
+
+def test_a_bad_code_on_an_order_is_refused_naming_it(api, world):
+    r = api.post("orders", {"lines": [{"sku": "TEE-M"}], "referral_code": "no spaces!"})
+    assert r.status_code == 422
+    assert "referral_code" in r.json()["error"]["fields"]
+
+
+def test_reject_and_undo_through_the_api(api, world, bank):
+    conversion = Conversion.objects.get(order=pay(place(coupon="ANNA10"), bank))
+    r = api.post(f"conversions/{conversion.pk}/reject", {"reason": "self-referral"})
+    assert r.status_code == 200, r.content
+    assert r.json()["approval"] == "rejected"
+    assert r.json()["history"][-1]["payload"] == {"reason": "self-referral"}
+    anna = api.get("creators/anna").json()
+    assert anna["totals"][0]["commission"] == "0.00"
+    assert api.post(f"conversions/{conversion.pk}/reject", {}).status_code == 409
+    r = api.post(f"conversions/{conversion.pk}/undo")
+    assert r.json()["approval"] == "approved"
+    assert api.get("creators/anna").json()["totals"][0]["commission"] == "1.99"
+    assert api.post("conversions/999999/undo").status_code == 404
+
+
+def test_the_export_holds_exactly_the_selected_rows(api, world, bank):
+    chosen = [Conversion.objects.get(order=place(coupon="ANNA10")) for _ in range(3)]
+    place(coupon="BEN")
+    ids = f"{chosen[0].pk},{chosen[2].pk}"
+    r = api.get(f"campaigns/{world['spring'].pk}/conversions/export.csv", ids=ids)
+    assert r.status_code == 200
+    rows = _csv(r)
+    assert sorted(int(row["conversion_id"]) for row in rows) == [chosen[0].pk, chosen[2].pk]
+    assert {row["campaign_name"] for row in rows} == {"Spring"}
+    r = api.get(f"campaigns/{world['spring'].pk}/conversions/export.csv", ids="1,x")
+    assert r.status_code == 422 and "ids" in r.json()["error"]["fields"]
+
+
+def test_a_removed_creator_is_hidden_in_the_campaign_and_counted_globally(api, world, bank):
+    pay(place(coupon="ANNA10"), bank)
+    pay(place(coupon="BEN"), bank)
+    spring = world["spring"].pk
+    r = api.request("delete", f"campaigns/{spring}/members/ben")
+    assert r.status_code == 200, r.content
+    assert [m["creator"] for m in r.json()["members"]] == ["anna"]
+    assert r.json()["totals"][0]["sales"] == 1
+    listed = api.get(f"campaigns/{spring}/conversions").json()["items"]
+    assert [row["creator"] for row in listed] == ["anna"]
+    generated = api.get("sales-generated", **{"from": "2026-03-01", "to": "2026-03-31"}).json()
+    assert generated["totals"][0]["sales"] == 2
+    assert "removed" in generated["note"]
+    # Their code no longer attributes new orders.
+    place(coupon="BEN", at=timezone.now())
+    assert Conversion.objects.filter(creator=world["ben"]).count() == 1
+    assert len(api.get("conversions").json()["items"]) == 2
+
+
+def test_the_all_sales_download_has_a_campaign_name_column(api, world, bank):
+    pay(place(coupon="ANNA10"), bank)
+    pay(place(coupon="CLEO"), bank)
+    pay(place(), bank)  # a sale without a creator
+    place(coupon="BEN")  # not paid: not a sale
+    span = {"from": "2026-03-01", "to": "2026-03-31"}
+    rows = _csv(api.get("sales-generated/export.csv", **span))
+    assert sorted(row["campaign_name"] for row in rows) == ["Flat", "Spring"]
+    store = _csv(api.get("sales-generated/export.csv", scope="store", **span))
+    assert sorted(row["campaign_name"] for row in store) == ["", "Flat", "Spring"]
+    assert (
+        _csv(api.get("sales-generated/export.csv", **{"from": "2026-04-01", "to": "2026-04-30"}))
+        == []
+    )
+    r = api.get("sales-generated/export.csv", **{"from": "2026-03-01"})
+    assert r.status_code == 422 and "to" in r.json()["error"]["fields"]
+
+
+def test_changing_the_rule_through_the_api_recomputes_commissions(api, world, bank):
+    pay(place("TEE-M", 2, coupon="CLEO"), bank)
+    r = api.patch(
+        f"campaigns/{world['flat'].pk}",
+        {"commission_kind": "percent", "commission_percent": "50"},
+    )
+    assert r.status_code == 200, r.content
+    assert r.json()["totals"][0]["commission"] == "19.90"
+    assert Creator.objects.get(handle="cleo").commissions.get().commission == Decimal("19.90")
