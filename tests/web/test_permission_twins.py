@@ -47,12 +47,30 @@ PAGE_TWINS: dict[str, tuple[str, str, str, dict | None]] = {
     "sales_report": ("get", "get", "reports/sales", None),
     "sales_report_export": ("get", "get", "reports/sales.csv", None),
     "sales_history": ("get", "get", "orders", None),
+    "campaigns": ("get", "get", "campaigns", None),
+    "new_campaign": (
+        "post",
+        "post",
+        "campaigns",
+        {"name": "A", "starts_on": "2026-01-01", "commission_kind": "percent"},
+    ),
+    "campaign_sales_download": ("get", "get", "sales-generated/export.csv", None),
+    "campaign": ("get", "get", "campaigns/1", None),
+    "campaign_export": ("get", "get", "campaigns/1/conversions/export.csv", None),
+    "campaign_members": ("post", "post", "campaigns/1/members", {"creator": "a"}),
+    "conversion_approval": ("post", "post", "conversions/1/undo", None),
+    "creators": ("get", "get", "creators", None),
+    "new_creator": ("post", "post", "creators", {"name": "A", "handle": "a"}),
+    "creator": ("get", "get", "creators/a", None),
 }
 PAGE_ARGS = {
     "number": "{n}",
     "customer_id": "{c}",
     "part": "summary",
     "action": "cancel",
+    "campaign_id": "1",
+    "conversion_id": "1",
+    "creator_id": "1",
 }
 
 

@@ -42,6 +42,9 @@ class FiguresOut(Schema):
     fees: str | None = None
     funds_credited: str | None = None
     average: str | None = Field(None, description="net ÷ orders; null without orders")
+    commission: str | None = Field(
+        None, description="By campaign or creator: the approved conversions' commission"
+    )
 
 
 class ReportRowOut(FiguresOut):
@@ -140,7 +143,8 @@ def _breakdown(
 )
 def sales_report(request: HttpRequest, params: Query[ReportQuery]) -> dict[str, Any]:
     """Completed sales broken down by `group_by`: currency, payment_system, offer, category,
-    sales_manager, source, order_type, customer, day or month."""
+    sales_manager, source, order_type, customer, day or month; or campaign or creator (the
+    creators' approved sales, with their `commission` beside the net; totals are theirs)."""
     breakdown, cleaned = _breakdown(request)
     query = breakdown.query
     return {

@@ -57,7 +57,12 @@ class GroupBy(StrEnum):
     CUSTOMER = "customer"
     DAY = "day"
     MONTH = "month"
+    # Read from the campaigns' conversions (approved creator sales), not the rollups.
+    CAMPAIGN = "campaign"
+    CREATOR = "creator"
 
+
+CONVERSION_GROUPS = frozenset({GroupBy.CAMPAIGN, GroupBy.CREATOR})
 
 # Which rollup rows each breakdown reads: its own dimension, or the totals grouped by a
 # column every row carries.
@@ -72,6 +77,8 @@ DIMENSION_OF: dict[GroupBy, Dimension] = {
     GroupBy.CUSTOMER: Dimension.CUSTOMER,
     GroupBy.DAY: Dimension.TOTAL,
     GroupBy.MONTH: Dimension.TOTAL,
+    GroupBy.CAMPAIGN: Dimension.TOTAL,  # (their rows come from the conversions)
+    GroupBy.CREATOR: Dimension.TOTAL,
 }
 
 

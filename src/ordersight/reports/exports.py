@@ -21,6 +21,8 @@ def figures_out(figures: Figures, currency: str) -> dict[str, Any]:
     for name in MONEY:
         value = figures.value(name)
         out[name] = None if value is None else format_money(value, currency)
+    if figures.commission is not None:
+        out["commission"] = format_money(figures.commission, currency)
     return out
 
 
@@ -81,7 +83,7 @@ def _cell(row: BreakdownRow, column: str) -> Any:
     value = row.figures.value(column)
     if value is None:
         return ""
-    return format_money(value, currency) if column in MONEY else value
+    return format_money(value, currency) if column in (*MONEY, "commission") else value
 
 
 def _safe(value: Any) -> Any:

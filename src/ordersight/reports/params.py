@@ -15,7 +15,7 @@ from ordersight.core.errors import Invalid
 from ordersight.core.money import CURRENCY_CODES
 from ordersight.core.zones import account_zone as report_zone
 from ordersight.orders.choices import order_type_choices, source_choices
-from ordersight.reports.definitions import GroupBy
+from ordersight.reports.definitions import CONVERSION_GROUPS, GroupBy
 from ordersight.reports.selectors import COLUMNS, SalesQuery, month_end, month_start
 
 PRESETS = {
@@ -30,8 +30,9 @@ PRESETS = {
 DEFAULT_PRESET = "30d"
 MAX_DAYS = 3 * 366 + 1  # three years and a day: the longest range one report covers
 MAX_LIMIT = 100_000
-SORTABLE = ("key", "label", "currency", *COLUMNS)
+SORTABLE = ("key", "label", "currency", *COLUMNS, "commission")
 EXTRA_COLUMNS = (
+    "commission",  # by campaign or creator
     "confirmed_orders",
     "confirmed_net",
     "unconfirmed_orders",
@@ -79,6 +80,23 @@ def preset_range(preset: str, *, on: date | None = None) -> tuple[date, date]:
     if preset == "this_year":
         return day.replace(month=1, day=1), day
     raise ValueError(preset)
+
+
+def day_range(preset: str | None, start: date | None, end: date | None) -> tuple[date, date]:
+    """The days a page or request asks about: `from`/`to` (both included) or a preset (30
+    days by default); Invalid naming the parameter for a bad combination."""
+    if start is None and end is None:
+        if preset and preset not in PRESETS:
+            raise Invalid("Unknown range.", fields={"range": f"one of {', '.join(PRESETS)}"})
+        return preset_range(preset or DEFAULT_PRESET)
+    if start is None or end is None:
+        missing = "from" if start is None else "to"
+        raise Invalid("Give both from and to.", fields={missing: "required with the other"})
+    if end < start:
+        raise Invalid("The range ends before it starts.", fields={"to": "on or after from"})
+    if (end - start).days + 1 > MAX_DAYS:
+        raise Invalid("The range is too long.", fields={"to": f"at most {MAX_DAYS} days"})
+    return start, end
 
 
 def _with_all(choices: Callable[[], list[tuple[str, str]]]) -> Callable[[], list]:
@@ -169,6 +187,8 @@ def read_report_params(params: Mapping[str, Any], *, need_group: bool = False) -
         fields = {name: "; ".join(str(e) for e in errs) for name, errs in form.errors.items()}
         raise Invalid("The report parameters are not valid.", fields=fields)
     data = form.cleaned_data
+    if data.get("group_by") in CONVERSION_GROUPS and not params.get("columns"):
+        data["columns"] = [*data["columns"], "commission"]
     if need_group and not data.get("group_by"):
         raise Invalid(
             "Say what to break the sales down by.",

@@ -25,11 +25,13 @@ from django.db.models import (
     Sum,
 )
 
+from ordersight.campaigns import selectors as campaigns
 from ordersight.catalog.models import Category, Offer
 from ordersight.customers.models import Customer
 from ordersight.orders.choices import order_type_choices, source_choices
 from ordersight.payments.models import PaymentSystem
 from ordersight.reports.definitions import (
+    CONVERSION_GROUPS,
     COUNTED_STATUS,
     DIMENSION_OF,
     NONE_KEY,
@@ -84,14 +86,21 @@ class Figures:
     fees: Decimal = Decimal(0)
     funds_credited: Decimal = Decimal(0)
     new_customers: int = 0
+    # Creators' commission, on rows by campaign or creator only (None elsewhere).
+    commission: Decimal | None = None
 
     @classmethod
     def of(cls, row: Mapping[str, Any]) -> Figures:
-        return cls(**{name: row.get(name) or 0 for name in SUMMED})
+        figures = cls(**{name: row.get(name) or 0 for name in SUMMED})
+        if "commission" in row:
+            figures.commission = row["commission"] or Decimal(0)
+        return figures
 
     def add(self, other: Figures) -> None:
         for name in SUMMED:
             setattr(self, name, getattr(self, name) + getattr(other, name))
+        if other.commission is not None:
+            self.commission = (self.commission or Decimal(0)) + other.commission
 
     @property
     def net(self) -> Decimal:
@@ -228,6 +237,8 @@ def _grouped(
 ) -> list[tuple[str, str, bool, Figures]]:
     """(rollup key, currency, confirmed, figures) per group: all of them, the `top` ones,
     or those of the given `refs`."""
+    if group_by in CONVERSION_GROUPS:
+        return _conversion_groups(group_by, query, refs)
     dimension = DIMENSION_OF[group_by]
     days_only = group_by == GroupBy.DAY
     exact = group_by in (GroupBy.SOURCE, GroupBy.ORDER_TYPE)
@@ -260,6 +271,40 @@ def _grouped(
     ]
 
 
+def _conversion_groups(
+    group_by: GroupBy, query: SalesQuery, refs: set[str] | None
+) -> list[tuple[str, str, bool, Figures]]:
+    """Creators' approved sales by campaign or creator (from the campaigns' conversions)."""
+    keys = None if refs is None else _ints(refs)
+    rows = campaigns.conversion_figures(_conversion_query(query), group_by.value, keys)
+    return [(str(row["key"]), row["currency"], True, Figures.of(row)) for row in rows]
+
+
+def _conversion_query(query: SalesQuery) -> campaigns.ConversionQuery:
+    return campaigns.ConversionQuery(
+        start=query.start,
+        end=query.end,
+        currency=query.currency,
+        order_type=query.order_type,
+        source=query.source,
+        kind=query.kind,
+    )
+
+
+def creator_sales(query: SalesQuery) -> dict[str, Decimal]:
+    """The dashboard's "sales by creators": per currency, the net value of the sales every
+    creator generated (removed creators and rejected conversions included)."""
+    generated = campaigns.sales_generated(_conversion_query(query))
+    return {row.currency: row.net_sales for row in generated}
+
+
+def _summed_rows(rows: Iterable[BreakdownRow]) -> dict[str, Figures]:
+    out: dict[str, Figures] = {}
+    for row in sorted(rows, key=lambda r: r.currency):
+        out.setdefault(row.currency, Figures(commission=Decimal(0))).add(row.figures)
+    return out
+
+
 def sales_breakdown(
     group_by: GroupBy,
     query: SalesQuery,
@@ -279,6 +324,7 @@ def sales_breakdown(
         limit is not None
         and column in _SQL_ORDER
         and group_by not in (GroupBy.DAY, GroupBy.MONTH)
+        and group_by not in CONVERSION_GROUPS
         and not split  # a manager's two parts are one row only after merging
     ):
         top = Top(column, descending, limit)
@@ -287,9 +333,12 @@ def sales_breakdown(
     # ORDER BY … currency, key does for the top rows (sorts are stable, reversed ones too).
     rows.sort(key=lambda r: (r.currency, r.ref))
     rows.sort(key=lambda r: _sort_value(r, column), reverse=descending)
+    # By campaign or creator the totals are the creators' sales, not every sale.
+    conversions = group_by in CONVERSION_GROUPS
+    summed = _summed_rows(rows) if conversions else totals(query)
     if limit is not None:
         rows = rows[:limit]
-    result = Breakdown(group_by=group_by, query=query, rows=rows, totals=totals(query))
+    result = Breakdown(group_by=group_by, query=query, rows=rows, totals=summed)
     if with_previous:
         previous = query.previous()
         # Only the rows shown (days and months shift, so those read the whole period).
@@ -298,7 +347,9 @@ def sales_breakdown(
         before = {(r.ref, r.currency): r.figures for r in _rows(group_by, previous, refs=refs)}
         for row in rows:
             row.previous = before.get((_shifted_ref(group_by, row.ref, query), row.currency))
-        result.previous_totals = totals(previous)
+        result.previous_totals = (
+            _summed_rows(_rows(group_by, previous)) if conversions else totals(previous)
+        )
     return result
 
 
@@ -324,6 +375,8 @@ def _sort_value(row: BreakdownRow, column: str) -> Any:
         return row.label.lower()
     if column == "currency":
         return row.currency
+    if column == "commission":
+        return row.figures.commission or Decimal(0)
     value = row.figures.value(column)
     return (value is not None, value if value is not None else 0)
 
@@ -391,6 +444,9 @@ def _label(group_by: GroupBy, rows: list[BreakdownRow]) -> None:
         names = {v: (v, label) for v, label in source_choices()}
     elif group_by == GroupBy.ORDER_TYPE:
         names = {v: (v, label) for v, label in order_type_choices()}
+    elif group_by in CONVERSION_GROUPS:
+        found = campaigns.labels(group_by.value, _ints(refs))
+        names = {str(pk): pair for pk, pair in found.items()}
     for row in rows:
         row.key, row.label = names.get(row.ref, (row.ref, row.ref))
 
@@ -554,6 +610,8 @@ def orders_filter(
         params["currency"] = currency
     if group_by is None or ref is None:
         return params
+    if group_by in CONVERSION_GROUPS:
+        return None  # their orders are listed on the campaign's and creator's pages
     if group_by == GroupBy.DAY:
         day = date.fromisoformat(ref)
         params["created_after"], params["created_before"] = (

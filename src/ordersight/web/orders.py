@@ -18,6 +18,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from ordersight.accounts.selectors import list_sales_managers
+from ordersight.campaigns.selectors import conversion_of_order
 from ordersight.catalog.models import Category, Offer, Variant
 from ordersight.core.errors import Invalid
 from ordersight.core.money import CURRENCY_CODES
@@ -108,6 +109,12 @@ def _detail_context(request: HttpRequest, order: Order) -> dict[str, Any]:
         "managers": _managers(),
         "manual_systems": PaymentSystem.objects.filter(provider="manual", is_active=True),
         "metadata_text": json.dumps(order.metadata, indent=2, ensure_ascii=False, sort_keys=True),
+        "conversion": (
+            conversion_of_order(order.pk)
+            if request.user.has_perm("campaigns.view_conversion")
+            and (order.coupon_code or order.referral_code)
+            else None
+        ),
     }
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
@@ -44,7 +45,11 @@ GROUP_LABELS = {
     GroupBy.CUSTOMER: "Customer",
     GroupBy.DAY: "Day",
     GroupBy.MONTH: "Month",
+    GroupBy.CAMPAIGN: "Campaign",
+    GroupBy.CREATOR: "Creator",
 }
+# Their rows open the campaign's or the creator's page (the orders are listed there).
+CONVERSION_PAGES = {GroupBy.CAMPAIGN: "web:campaign", GroupBy.CREATOR: "web:creator"}
 COLUMN_LABELS = {
     "orders": "Orders",
     "units": "Units",
@@ -123,6 +128,13 @@ class Card:
 
 def _cards(result: selectors.Performance) -> list[tuple[str, list[Card]]]:
     query = result.query
+    by_creators = selectors.creator_sales(query)
+    by_creators_before = selectors.creator_sales(result.previous_query)
+    creators_url = reverse("web:campaigns") + f"?from={query.start}&to={query.end}"
+    creators_before = (
+        reverse("web:campaigns")
+        + f"?from={result.previous_query.start}&to={result.previous_query.end}"
+    )
     out = []
     for c in result.by_currency:
         url = orders_url(selectors.orders_filter(query, currency=c.currency))
@@ -138,6 +150,12 @@ def _cards(result: selectors.Performance) -> list[tuple[str, list[Card]]]:
             now, then = c.current.value(name), c.previous.value(name)
             change = selectors.change_percent(now, then)
             cards.append(Card(label, now, then, change, url, before, money))
+        now = by_creators.get(c.currency, Decimal(0))
+        then = by_creators_before.get(c.currency, Decimal(0))
+        change = selectors.change_percent(now, then)
+        cards.append(
+            Card("Sales by creators (net)", now, then, change, creators_url, creators_before, True)
+        )
         out.append((c.currency, cards))
     return out
 
@@ -239,10 +257,15 @@ def _breakdown_context(request: HttpRequest) -> dict[str, Any]:
         with_previous=params["compare"],
     )
     split = group_by == GroupBy.SALES_MANAGER and params["query"].include_unconfirmed
+    page = CONVERSION_PAGES.get(group_by)
     rows = [
         {
             "row": row,
-            "url": orders_url(selectors.row_filter(breakdown, row)),
+            "url": (
+                reverse(page, args=[row.ref])
+                if page and row.ref.isdigit()
+                else orders_url(selectors.row_filter(breakdown, row))
+            ),
             "confirmed_url": split
             and orders_url(selectors.row_filter(breakdown, row, confirmed=True)),
             "unconfirmed_url": split
@@ -257,7 +280,11 @@ def _breakdown_context(request: HttpRequest) -> dict[str, Any]:
         {
             "currency": currency,
             "figures": figures,
-            "url": orders_url(selectors.orders_filter(params["query"], currency=currency)),
+            "url": (
+                reverse("web:campaigns")
+                if page
+                else orders_url(selectors.orders_filter(params["query"], currency=currency))
+            ),
             "previous": (breakdown.previous_totals or {}).get(currency),
         }
         for currency, figures in breakdown.totals.items()
@@ -269,6 +296,7 @@ def _breakdown_context(request: HttpRequest) -> dict[str, Any]:
         "groups": GROUP_LABELS.items(),
         "group_label": GROUP_LABELS[group_by],
         "columns": COLUMN_LABELS.items(),
+        "with_commission": page is not None,
         "csv_columns": [*CSV_COLUMNS, *EXTRA_COLUMNS],
         "default_sort": "key" if group_by in selectors.KEY_ORDERED else "-net",
         "compare": params["compare"],

@@ -3,6 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from ordersight.web import campaigns as campaign_views
 from ordersight.web import customers as customer_views
 from ordersight.web import orders as order_views
 from ordersight.web import payments as payment_views
@@ -64,6 +65,28 @@ urlpatterns = [
     path("payments/", payment_views.payments, name="payments"),
     path("payments/export.csv", payment_views.export_payments, name="payments_export"),
     path("invoices/<int:number>/refund/", payment_views.refund, name="invoice_refund"),
+    path("campaigns/", campaign_views.campaigns_home, name="campaigns"),
+    path("campaigns/new/", campaign_views.new_campaign, name="new_campaign"),
+    path("campaigns/sales.csv", campaign_views.download_sales, name="campaign_sales_download"),
+    path("campaigns/<int:campaign_id>/", campaign_views.campaign, name="campaign"),
+    path(
+        "campaigns/<int:campaign_id>/orders.csv",
+        campaign_views.export_campaign_orders,
+        name="campaign_export",
+    ),
+    path(
+        "campaigns/<int:campaign_id>/members/",
+        campaign_views.campaign_members,
+        name="campaign_members",
+    ),
+    path(
+        "conversions/<int:conversion_id>/<str:action>/",
+        campaign_views.conversion_approval,
+        name="conversion_approval",
+    ),
+    path("creators/", campaign_views.creators, name="creators"),
+    path("creators/new/", campaign_views.new_creator, name="new_creator"),
+    path("creators/<int:creator_id>/", campaign_views.creator, name="creator"),
     path("customers/", customer_views.customers, name="customers"),
     path("customers/export.csv", customer_views.export_customers, name="customers_export"),
     path("customers/<int:customer_id>/", customer_views.customer_card, name="customer"),

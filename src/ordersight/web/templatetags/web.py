@@ -32,6 +32,13 @@ BADGE_STYLES = {
     "succeeded": "success",
     "failed": "danger",
     "refunded": "warning",
+    # Conversions: their live status and their approval.
+    "Paid": "success",
+    "Canceled": "secondary",
+    "Refunded": "warning",
+    "Pending": "info",
+    "Approved": "success",
+    "Rejected": "danger",
 }
 
 

@@ -1,0 +1,260 @@
+"""Staff pages for creator campaigns: the campaigns home (total sales generated, the
+all-sales download), a campaign's Performance tab and members, creators and their page,
+and the approval actions (Reject, Undo)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from ordersight.campaigns import selectors, services
+from ordersight.campaigns.models import Approval, ConversionStatus
+from ordersight.core.csv_stream import csv_response
+from ordersight.core.errors import Invalid
+from ordersight.reports.params import PRESETS, day_range
+from ordersight.web.access import actor_of, check_perm, require_perm, run_service
+from ordersight.web.lists import export_response, list_page
+
+VIEW = "campaigns.view_conversion"
+DIFFERENCE_NOTE = (
+    "Total sales generated counts every creator's sales, including creators removed from a "
+    "campaign since. A campaign's Performance tab shows only its current members, so the "
+    "sum of the campaigns can be lower than this total."
+)
+
+
+def _date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        raise Invalid("Not a date.", fields={"date": "use YYYY-MM-DD"}) from None
+
+
+def _range(params: QueryDict) -> tuple[date, date, str, dict[str, str]]:
+    """The page's period (preset or from/to), or the default with the errors to show."""
+    preset = params.get("range", "") if not params.get("from") else ""
+    try:
+        start, end = day_range(preset, _date(params.get("from")), _date(params.get("to")))
+    except Invalid as exc:
+        start, end = day_range(None, None, None)
+        return start, end, "30d", exc.fields
+    return start, end, preset, {}
+
+
+def _back(request: HttpRequest, default: str) -> str:
+    back = request.POST.get("next") or default
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        return default
+    return back
+
+
+@require_perm("campaigns.view_campaign")
+def campaigns_home(request: HttpRequest) -> HttpResponse:
+    start, end, preset, errors = _range(request.GET)
+    can_see_sales = request.user.has_perm(VIEW)
+    context = {
+        "section": "campaigns",
+        "start": start,
+        "end": end,
+        "preset": preset,
+        "presets": PRESETS,
+        "errors": errors,
+        "generated": (
+            selectors.sales_generated(selectors.ConversionQuery(start, end))
+            if can_see_sales
+            else []
+        ),
+        "can_see_sales": can_see_sales,
+        "note": DIFFERENCE_NOTE,
+        "campaigns": selectors.list_campaigns(),
+        "download_query": f"from={start.isoformat()}&to={end.isoformat()}",
+    }
+    return render(request, "campaigns/home.html", context)
+
+
+@require_perm(VIEW)
+def download_sales(request: HttpRequest) -> HttpResponse:
+    """All sales of the period with a Campaign Name column (creators' sales, or the store's)."""
+    scope = request.GET.get("scope") or "campaigns"
+    if scope not in selectors.SCOPES:
+        return HttpResponse("scope: campaigns or store", status=422, content_type="text/plain")
+    if scope == "store":
+        check_perm(request, "orders.view_order")
+    start, end, _, errors = _range(request.GET)
+    if errors:
+        lines = [f"{name}: {message}" for name, message in sorted(errors.items())]
+        return HttpResponse("\n".join(lines), status=422, content_type="text/plain")
+    rows, headers = selectors.all_sales(start, end, scope)
+    return csv_response(request, rows, headers, f"sales-{start}-{end}.csv")
+
+
+@require_perm("campaigns.add_campaign")
+@require_POST
+def new_campaign(request: HttpRequest) -> HttpResponse:
+    data = request.POST
+    kind = data.get("commission_kind", "percent")
+    currency = (data.get("fixed_currency") or "").strip().upper()
+    campaign = run_service(
+        request,
+        lambda: services.create_campaign(
+            name=data.get("name", ""),
+            starts_on=_date(data.get("starts_on")),
+            ends_on=_date(data.get("ends_on")),
+            commission_kind=kind,
+            commission_percent=data.get("commission_percent") or None,
+            fixed_commissions={currency: data.get("fixed_amount", "")} if currency else None,
+            actor=actor_of(request),
+        ),
+        failed="Campaign not created: ",
+    )
+    if campaign is None:
+        return redirect("web:campaigns")
+    messages.success(request, f"Campaign {campaign.name} created.")
+    return redirect("web:campaign", campaign.pk)
+
+
+def _performance_context(request: HttpRequest, campaign: Any) -> dict[str, Any]:
+    filters = request.GET.copy()
+    for name in ("partial", "tab"):
+        filters.pop(name, None)
+    filters["campaign"] = str(campaign.pk)
+    request_filtered = request.GET.copy()
+    request.GET = filters
+    try:
+        page = list_page(request, selectors.PERFORMANCE_LIST)
+    finally:
+        request.GET = request_filtered
+    return {
+        "page": page,
+        "totals": selectors.campaign_totals(campaign),
+        "members": selectors.members(campaign),
+        "statuses": ConversionStatus.choices,
+        "approvals": Approval.choices,
+        "default_sort": "-ordered_at",
+    }
+
+
+@require_perm("campaigns.view_campaign")
+def campaign(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    """A campaign: its Performance tab (totals, members' commission, the Orders table)."""
+    found = selectors.get_campaign(campaign_id=campaign_id)
+    context: dict[str, Any] = {"section": "campaigns", "campaign": found}
+    if request.user.has_perm(VIEW):
+        context.update(_performance_context(request, found))
+    if request.htmx and request.GET.get("partial") == "performance":
+        return render(request, "campaigns/_performance.html", context)
+    context["removed"] = selectors.members(found, current=False)
+    context["creators"] = selectors.list_creators()
+    return render(request, "campaigns/campaign.html", context)
+
+
+@require_perm(VIEW)
+def export_campaign_orders(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    """The Export button: the ticked rows (`ids`), as CSV."""
+    found = selectors.get_campaign(campaign_id=campaign_id)
+    params = request.GET.copy()
+    params["campaign"] = str(found.pk)
+    request.GET = params
+    return export_response(request, selectors.PERFORMANCE_LIST)
+
+
+@require_perm("campaigns.change_campaign")
+@require_POST
+def campaign_members(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    """Add a creator with their codes, or (`remove`) take one out."""
+    found = selectors.get_campaign(campaign_id=campaign_id)
+    handle = request.POST.get("creator", "")
+    back = reverse("web:campaign", args=[found.pk]) + "?tab=members"
+
+    def codes(name: str) -> list[str]:
+        return [c.strip() for c in request.POST.get(name, "").split(",") if c.strip()]
+
+    def change() -> Any:
+        creator = selectors.get_creator(handle=handle)
+        if request.POST.get("remove"):
+            return services.remove_member(campaign=found, creator=creator, actor=actor_of(request))
+        return services.add_member(
+            campaign=found,
+            creator=creator,
+            coupon_codes=codes("coupon_codes"),
+            link_codes=codes("link_codes"),
+            actor=actor_of(request),
+        )
+
+    if run_service(request, change, failed=f"@{handle}: ") is not None:
+        done = "removed from" if request.POST.get("remove") else "is in"
+        messages.success(request, f"@{handle.lstrip('@')} {done} {found.name}.")
+    return redirect(back)
+
+
+@require_perm(services.APPROVE)
+@require_POST
+def conversion_approval(request: HttpRequest, conversion_id: int, action: str) -> HttpResponse:
+    """Reject a conversion, or Undo a rejection (the Conversion Approval column)."""
+    conversion = selectors.get_conversion(conversion_id=conversion_id)
+    back = _back(request, reverse("web:campaign", args=[conversion.campaign_id]))
+    if action not in ("reject", "undo"):
+        messages.error(request, f"Unknown action {action!r}.")
+        return redirect(back)
+    change = services.reject_conversion if action == "reject" else services.undo_rejection
+    done = run_service(
+        request,
+        lambda: change(conversion=conversion, actor=actor_of(request)),
+        failed=f"Order {conversion.order.number}: ",
+    )
+    if done is not None:
+        word = "rejected" if action == "reject" else "approved again"
+        messages.success(request, f"The conversion of order {conversion.order.number} is {word}.")
+    return redirect(back)
+
+
+@require_perm("campaigns.view_creator")
+def creators(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "campaigns/creators.html",
+        {"section": "campaigns", "creators": selectors.list_creators()},
+    )
+
+
+@require_perm("campaigns.add_creator")
+@require_POST
+def new_creator(request: HttpRequest) -> HttpResponse:
+    data = request.POST
+    creator = run_service(
+        request,
+        lambda: services.create_creator(
+            name=data.get("name", ""),
+            handle=data.get("handle", ""),
+            email=data.get("email", ""),
+            actor=actor_of(request),
+        ),
+        failed="Creator not added: ",
+    )
+    if creator is None:
+        return redirect("web:creators")
+    messages.success(request, f"@{creator.handle} added.")
+    return redirect("web:creator", creator.pk)
+
+
+@require_perm("campaigns.view_creator")
+def creator(request: HttpRequest, creator_id: int) -> HttpResponse:
+    """A creator: commission per campaign and overall, and their conversions."""
+    found = selectors.get_creator_by_id(creator_id=creator_id)
+    context: dict[str, Any] = {
+        "section": "campaigns",
+        "creator": found,
+        "totals": selectors.creator_totals(found),
+        "campaigns": selectors.creator_campaigns(found),
+    }
+    if request.user.has_perm(VIEW):
+        conversions = selectors.CONVERSION_LIST.rows({"creator": found.handle})
+        context["conversions"] = conversions.order_by("-ordered_at", "-id")[:200]
+    return render(request, "campaigns/creator.html", context)

@@ -1,0 +1,169 @@
+"""The campaign pages: home with sales generated and the download, the Performance tab,
+approval actions, members, creators, and the report's campaign and creator breakdowns."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from ordersight.campaigns.models import Conversion, Membership
+from tests import factories
+from tests.campaigns.conftest import pay, place
+
+pytestmark = pytest.mark.django_db
+MARCH = "from=2026-03-01&to=2026-03-31"
+
+
+@pytest.fixture
+def admin(roles):
+    return factories.signed_in(roles, "Admin", "ada")
+
+
+@pytest.fixture
+def sales(world, bank):
+    anna = pay(place("TEE-M", 2, coupon="ANNA10"), bank)
+    ben = pay(place(coupon="BEN"), bank)
+    cleo = pay(place(coupon="CLEO"), bank)
+    return {"anna": anna, "ben": ben, "cleo": cleo}
+
+
+def _rows(response) -> list[dict[str, str]]:
+    body = b"".join(response.streaming_content).decode()
+    return list(csv.DictReader(io.StringIO(body)))
+
+
+def test_home_shows_total_sales_generated_and_why_it_can_differ(admin, sales):
+    html = admin.get(f"/campaigns/?{MARCH}").content.decode()
+    assert 'data-testid="generated-EUR"' in html
+    assert "79.60" in html  # 39.80 + 19.90 + 19.90
+    assert "current members" in html  # the note on removed creators
+    assert "Spring" in html and "Flat" in html
+
+
+def test_the_download_lists_every_creator_sale_with_the_campaign_name(admin, sales):
+    rows = _rows(admin.get(f"/campaigns/sales.csv?{MARCH}"))
+    assert sorted(r["campaign_name"] for r in rows) == ["Flat", "Spring", "Spring"]
+    bad = admin.get("/campaigns/sales.csv?from=2026-03-31&to=2026-03-01")
+    assert bad.status_code == 422 and b"to:" in bad.content
+
+
+def test_the_performance_tab_lists_orders_with_live_status_and_approval(admin, world, sales):
+    html = admin.get(f"/campaigns/{world['spring'].pk}/").content.decode()
+    assert f'data-order="{sales["anna"].number}"' in html
+    assert f'data-order="{sales["cleo"].number}"' not in html  # another campaign
+    assert 'data-testid="reject"' in html
+    assert 'data-testid="commission-anna-EUR">3.98 EUR' in html
+
+
+def test_reject_then_undo_from_the_page(admin, world, sales):
+    conversion = Conversion.objects.get(order=sales["anna"])
+    page = f"/campaigns/{world['spring'].pk}/"
+    response = admin.post(f"/conversions/{conversion.pk}/reject/", {"next": page})
+    assert response.status_code == 302 and response["Location"] == page
+    html = admin.get(page).content.decode()
+    assert 'data-testid="commission-anna-EUR">0.00 EUR' in html
+    assert 'data-testid="undo"' in html
+    admin.post(f"/conversions/{conversion.pk}/undo/", {"next": page})
+    assert 'data-testid="commission-anna-EUR">3.98 EUR' in admin.get(page).content.decode()
+
+
+def test_the_export_button_sends_exactly_the_ticked_rows(admin, world, sales):
+    extra = Conversion.objects.get(order=place(coupon="ANNA10"))
+    chosen = Conversion.objects.get(order=sales["ben"])
+    response = admin.get(f"/campaigns/{world['spring'].pk}/orders.csv?ids={chosen.pk}")
+    rows = _rows(response)
+    assert [int(r["conversion_id"]) for r in rows] == [chosen.pk]
+    assert rows[0]["campaign_name"] == "Spring" and extra.pk != chosen.pk
+
+
+def test_a_removed_creator_leaves_the_tab_and_stays_in_the_total(admin, world, sales):
+    page = f"/campaigns/{world['spring'].pk}/"
+    admin.post(f"/campaigns/{world['spring'].pk}/members/", {"creator": "ben", "remove": "1"})
+    assert Membership.objects.get(creator=world["ben"]).removed_at is not None
+    html = admin.get(page).content.decode()
+    assert f'data-order="{sales["ben"].number}"' not in html
+    assert 'data-testid="removed-note"' in html
+    assert "79.60" in admin.get(f"/campaigns/?{MARCH}").content.decode()
+
+
+def test_members_and_creators_are_added_from_the_pages(admin, world):
+    response = admin.post("/creators/new/", {"name": "Dora", "handle": "dora"})
+    assert response.status_code == 302
+    admin.post(
+        f"/campaigns/{world['spring'].pk}/members/",
+        {"creator": "dora", "coupon_codes": "DORA5, dora6", "link_codes": "dora-tt"},
+    )
+    codes = set(Membership.objects.get(creator__handle="dora").codes.values_list("code", flat=True))
+    assert codes == {"DORA5", "DORA6", "DORA-TT"}
+    # A taken code is refused with the reason, and nothing is added.
+    response = admin.post(
+        f"/campaigns/{world['spring'].pk}/members/", {"creator": "cleo", "coupon_codes": "DORA5"}
+    )
+    messages = [str(m) for m in response.wsgi_request._messages]
+    assert any("DORA5 is taken" in m for m in messages)
+    assert not Membership.objects.filter(campaign=world["spring"], creator=world["cleo"]).exists()
+
+
+def test_a_campaign_is_created_from_the_home_page_and_bad_input_is_named(admin, db):
+    response = admin.post(
+        "/campaigns/new/",
+        {
+            "name": "Summer",
+            "starts_on": "2026-06-01",
+            "commission_kind": "percent",
+            "commission_percent": "150",
+        },
+        follow=True,
+    )
+    assert (
+        "commission_percent" in response.content.decode()
+        or "at most 100" in response.content.decode()
+    )
+    response = admin.post(
+        "/campaigns/new/",
+        {
+            "name": "Summer",
+            "starts_on": "2026-06-01",
+            "commission_kind": "fixed",
+            "fixed_amount": "4.50",
+            "fixed_currency": "eur",
+        },
+    )
+    assert response.status_code == 302
+
+
+def test_the_creator_page_shows_commission_per_campaign_and_conversions(admin, world, sales):
+    html = admin.get(f"/creators/{world['anna'].pk}/").content.decode()
+    assert 'data-testid="creator-commission-EUR">3.98 EUR' in html
+    assert str(sales["anna"].number) in html
+
+
+def test_the_order_detail_names_the_creator_it_came_through(admin, world, sales):
+    html = admin.get(f"/orders/{sales['anna'].number}/").content.decode()
+    assert 'data-testid="order-codes"' in html and "Anna" in html and "Spring" in html
+
+
+@pytest.mark.parametrize("group_by", ["campaign", "creator"])
+def test_the_report_by_campaign_and_creator_shows_commission_and_links(admin, sales, group_by):
+    html = admin.get(f"/sales/report/?{MARCH}&group_by={group_by}").content.decode()
+    assert 'data-testid="row-commission"' in html
+    assert "Total, creators&#x27; approved sales" in html or "creators' approved" in html
+    target = "/campaigns/" if group_by == "campaign" else "/creators/"
+    assert f'href="{target}' in html
+
+
+def test_a_viewer_sees_campaigns_but_cannot_reject(roles, world, sales):
+    viewer = factories.signed_in(roles, "Viewer", "vic")
+    html = viewer.get(f"/campaigns/{world['spring'].pk}/").content.decode()
+    assert 'data-testid="conversion-status"' in html and 'data-testid="reject"' not in html
+    conversion = Conversion.objects.get(order=sales["anna"])
+    assert viewer.post(f"/conversions/{conversion.pk}/reject/").status_code == 403
+
+
+def test_the_dashboard_shows_sales_by_creators(admin, sales):
+    html = admin.get(f"/?{MARCH}").content.decode()
+    assert "Sales by creators (net)" in html
+    assert 'href="/campaigns/?from=2026-03-01&amp;to=2026-03-31"' in html
+    assert "79.60" in html
