@@ -10,19 +10,21 @@ from ordersight.payments import handlers as payments
 from ordersight.reports.handlers import recount_sales
 from ordersight.subscriptions import handlers as billing
 
+# Lock order: conversions and their creator's totals (campaigns) come before the rollup rows
+# (reports) at every moment, so two transactions never take the two in opposite orders.
 HANDLERS: dict[Moment, tuple[Handler, ...]] = {
-    Moment.CREATED: (recount_sales, track_conversions),
+    Moment.CREATED: (track_conversions, recount_sales),
     # Payments first: a new total can change the paid state the figures read.
     Moment.LINES_REPLACED: (
         payments.recompute_after_lines_replaced,
-        recount_sales,
         track_conversions,
+        recount_sales,
     ),
-    Moment.COMPLETED: (recount_sales, track_conversions),
-    Moment.DECLINED: (payments.fail_pending_invoices, recount_sales, track_conversions),
-    Moment.CANCELLED: (recount_sales, billing.stop_retrying_cancelled_child, track_conversions),
-    Moment.REFUNDED: (recount_sales, billing.note_child_refund, track_conversions),
-    Moment.PAYMENT_SETTLED: (recount_sales, track_conversions),
+    Moment.COMPLETED: (track_conversions, recount_sales),
+    Moment.DECLINED: (payments.fail_pending_invoices, track_conversions, recount_sales),
+    Moment.CANCELLED: (track_conversions, recount_sales, billing.stop_retrying_cancelled_child),
+    Moment.REFUNDED: (track_conversions, recount_sales, billing.note_child_refund),
+    Moment.PAYMENT_SETTLED: (track_conversions, recount_sales),
     # A code added later (a re-imported order, an edit) attributes the order then.
-    Moment.DETAILS_CHANGED: (recount_sales, track_conversions),
+    Moment.DETAILS_CHANGED: (track_conversions, recount_sales),
 }
