@@ -18,6 +18,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from ordersight.accounts.roles import SALES_MANAGER, ensure_roles
+from ordersight.campaigns import services as campaign_services
+from ordersight.campaigns.models import Campaign, Conversion
 from ordersight.catalog.models import Category, Offer
 from ordersight.catalog.services import create_category, create_offer
 from ordersight.core.actors import Actor
@@ -78,6 +80,27 @@ LAST = ("Nowak", "Meyer", "Rossi", "Dubois", "Smith", "Jansen", "Novak", "Garcia
 SOURCES = (("storefront", 45), ("api", 20), ("shopify", 25), ("manual", 10))
 TYPES = (("standard", 80), ("draft", 10), ("quote", 10))
 STATUSES = (("completed", 62), ("open", 14), ("draft", 7), ("declined", 8), ("cancelled", 9))
+# Creator campaigns: (campaign, rule, [(name, handle, coupon code, link code)]).
+CAMPAIGNS = (
+    (
+        "Spring creators",
+        {"commission_kind": "percent", "commission_percent": "12"},
+        [
+            ("Anna Cooks", "anna.cooks", "ANNA12", "anna-ig"),
+            ("Ben Lifts", "ben.lifts", "BEN12", "ben-yt"),
+            ("Chloe Codes", "chloe.codes", "CHLOE", "chloe-blog"),
+        ],
+    ),
+    (
+        "Coffee club",
+        {
+            "commission_kind": "fixed",
+            "fixed_commissions": {"EUR": "4.00", "USD": "4.50", "GBP": "3.50"},
+        },
+        [("Dario Brews", "dario.brews", "DARIO", "dario-tt")],
+    ),
+)
+REMOVED_CREATOR = ("Spring creators", "ben.lifts")  # shows why campaign and global differ
 
 
 @dataclass
@@ -175,6 +198,10 @@ def _orders(
 ) -> tuple[list[OrderInput], dict[str, str]]:
     inputs = []
     targets: dict[str, str] = {}
+    # A separate generator, so the orders themselves stay what they were before campaigns.
+    codes = random.Random(SEED + 1)
+    coupons = [c for _, _, creators in CAMPAIGNS for _, _, c, _ in creators]
+    links = [ln for _, _, creators in CAMPAIGNS for _, _, _, ln in creators]
     for i in range(order_count):
         offer = rng.choice(offers)
         variant = rng.choice(list(offer.variants.all()))
@@ -207,6 +234,11 @@ def _orders(
                 sales_manager_id=rng.choice(managers).pk if rng.random() < 0.4 else None,
             )
         )
+        draw = codes.random()
+        if draw < 0.14:
+            inputs[-1].coupon_code = codes.choice(coupons)
+        elif draw < 0.22:
+            inputs[-1].referral_code = codes.choice(links)
     return inputs, targets
 
 
@@ -368,6 +400,7 @@ def load_demo_data(*, now: datetime | None = None, order_count: int = ORDER_COUN
         customers = _customers(rng, actor)
         managers = _managers()
         systems = _payment_systems()
+        _campaigns(now, actor)
     inputs, targets = _orders(rng, now, offers, customers, managers, order_count)
     created = 0
     for start in range(0, len(inputs), 500):
@@ -389,7 +422,46 @@ def load_demo_data(*, now: datetime | None = None, order_count: int = ORDER_COUN
     for order in fulfilled[: len(fulfilled) // 2]:
         fulfil_order(order=order, actor=actor)
     _recurring_orders(rng, now, offers, customers, systems["acme"], actor)
+    _reject_some_conversions(actor)
     return DemoSummary(created=created, skipped=False)
+
+
+def _campaigns(now: datetime, actor: Actor) -> None:
+    """Two creator campaigns with their members' codes; one creator removed since."""
+    if Campaign.objects.filter(name=CAMPAIGNS[0][0]).exists():
+        return
+    joined = now - timedelta(days=DAYS + 1)
+    for name, rule, creators in CAMPAIGNS:
+        campaign = campaign_services.create_campaign(
+            name=name, starts_on=joined.date(), actor=actor, **rule
+        )
+        for creator_name, handle, coupon, link in creators:
+            creator = campaign_services.create_creator(
+                name=creator_name, handle=handle, email=f"{handle}@example.com", actor=actor
+            )
+            campaign_services.add_member(
+                campaign=campaign,
+                creator=creator,
+                coupon_codes=[coupon],
+                link_codes=[link],
+                actor=actor,
+                at=joined,
+            )
+            if (name, handle) == REMOVED_CREATOR:
+                campaign_services.remove_member(
+                    campaign=campaign, creator=creator, actor=actor, at=now
+                )
+
+
+def _reject_some_conversions(actor: Actor) -> None:
+    """A few sales a person judged not to earn commission (self-referrals, say)."""
+    if Conversion.objects.filter(approval="rejected").exists():
+        return
+    paid = Conversion.objects.filter(status="paid").order_by("order__number")
+    for conversion in list(paid)[::11][:6]:
+        campaign_services.reject_conversion(
+            conversion=conversion, actor=actor, reason="the creator's own purchase"
+        )
 
 
 def _recurring_orders(

@@ -1,0 +1,57 @@
+"""A campaign's Performance tab in a real browser: Reject and Undo move the creator's
+commission; an order paid through the API appears live with its status."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import sign_in
+
+pytestmark = pytest.mark.slow
+
+
+def _amount(text: str) -> Decimal:
+    return Decimal(re.sub(r"[^0-9.]", "", text.split()[0]))
+
+
+def test_reject_and_undo_move_the_creators_commission(page, server):
+    sign_in(page, server, then="/campaigns/")
+    page.get_by_role("link", name="Spring creators").click()
+    expect(page.get_by_test_id("campaign-name")).to_have_text("Spring creators")
+    row = page.locator("tr[data-status=paid][data-approval=approved]").first
+    creator, currency = row.get_attribute("data-creator"), row.get_attribute("data-currency")
+    order = row.get_attribute("data-order")
+    earned = _amount(row.locator("td").last.inner_text())
+    assert earned > 0
+    total = page.get_by_test_id(f"commission-{creator}-{currency}")
+    before = _amount(total.inner_text())
+
+    row.get_by_test_id("reject").click()
+    expect(page.get_by_text(f"The conversion of order {order} is rejected.")).to_be_visible()
+    expect(total).to_have_text(f"{before - earned:.2f} {currency}")
+    rejected = page.locator(f"tr[data-order='{order}']")
+    expect(rejected.get_by_test_id("conversion-approval")).to_contain_text("Rejected")
+
+    rejected.get_by_test_id("undo").click()
+    expect(page.get_by_text(f"The conversion of order {order} is approved again.")).to_be_visible()
+    expect(total).to_have_text(f"{before:.2f} {currency}")
+    expect(
+        page.locator(f"tr[data-order='{order}'] [data-testid=conversion-approval]")
+    ).to_contain_text("Approved")
+
+
+def test_an_order_paid_through_the_api_appears_live_in_the_performance_tab(page, server):
+    sign_in(page, server, then="/campaigns/")
+    page.get_by_role("link", name="Spring creators").click()
+    expect(page.locator(".live-dot.on")).to_be_attached()
+    sku = server.api("GET", "variants?limit=1")["items"][0]["sku"]
+    order = server.api("POST", "orders", {"lines": [{"sku": sku}], "coupon_code": "anna12"})
+    row = page.locator(f"tr[data-order='{order['number']}']")
+    expect(row.get_by_test_id("conversion-status")).to_contain_text("Pending")
+    server.api("POST", f"orders/{order['number']}/payments/manual", {"payment_system": "bank"})
+    expect(row.get_by_test_id("conversion-status")).to_contain_text("Paid")
+    expect(row).to_contain_text("Anna Cooks")
