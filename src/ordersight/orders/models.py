@@ -104,8 +104,13 @@ class Order(models.Model):
     notes = models.TextField(blank=True)
     # What the buyer came with, kept upper-case: a coupon code typed at checkout and the
     # affiliate link code (the storefront's `ref` parameter). Campaigns attribute by them.
-    coupon_code = models.CharField(max_length=64, blank=True, db_index=True)
-    referral_code = models.CharField(max_length=64, blank=True, db_index=True)
+    # (A database default too: bulk loaders that COPY their own columns leave them empty.)
+    coupon_code = models.CharField(
+        max_length=64, blank=True, default="", db_default="", db_index=True
+    )
+    referral_code = models.CharField(
+        max_length=64, blank=True, default="", db_default="", db_index=True
+    )
     # A copy of what the lines say, written by the services with the lines: the list's
     # offer columns, their sorts and the CSV export read it instead of running a subquery
     # on the lines for every order (see BENCHMARKS.md). The lead line is position 1.
