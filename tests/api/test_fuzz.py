@@ -61,6 +61,7 @@ def known(db, in_test_transaction, catalog, customer) -> dict[str, dict[str, str
         order=order, amounts=[Decimal("100.00"), Decimal("200.00")], actor=system
     )
     factories.OrderFactory(customer=customer)
+    campaign, conversion = _campaign_with_a_conversion(system)
     return {
         "/api/v1/orders/": {"number": str(order.number)},
         "/api/v1/invoices/": {"number": str(invoice.number)},
@@ -69,7 +70,30 @@ def known(db, in_test_transaction, catalog, customer) -> dict[str, dict[str, str
         "/api/v1/categories/": {"number": "20"},
         "/api/v1/variants/": {"sku": "TEE-M"},
         "/api/v1/payment-systems/": {"code": "card", "currency": "EUR"},
+        "/api/v1/campaigns/": {"campaign_id": str(campaign.pk), "handle": "anna"},
+        "/api/v1/creators/": {"handle": "anna"},
+        "/api/v1/conversions/": {"conversion_id": str(conversion.pk)},
     }
+
+
+def _campaign_with_a_conversion(system: Actor):
+    from datetime import date
+
+    from ordersight.campaigns import services as campaigns
+
+    campaign = campaigns.create_campaign(
+        name="Fuzz",
+        starts_on=date(2000, 1, 1),
+        commission_kind="percent",
+        commission_percent="10",
+        actor=system,
+    )
+    anna = campaigns.create_creator(name="Anna", handle="anna", actor=system)
+    campaigns.add_member(campaign=campaign, creator=anna, coupon_codes=["ANNA"], actor=system)
+    order = create_order(
+        data=OrderInput(lines=[LineInput(sku="TEE-M")], coupon_code="ANNA"), actor=system
+    )
+    return campaign, order.conversion
 
 
 @pytest.fixture

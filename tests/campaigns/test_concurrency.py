@@ -3,30 +3,18 @@ the sum over the approved conversions, and nothing deadlocks."""
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from ordersight.campaigns import services
 from ordersight.campaigns.models import Conversion, CreatorCommission
 from ordersight.payments.models import Invoice
 from ordersight.payments.services import refund_invoice
 from tests.campaigns.conftest import SYSTEM, pay, place
+from tests.threads import run_together
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
-
-
-def _run_together(work, items):
-    def run(item):
-        try:
-            return work(item)
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=len(items)) as pool:
-        return list(pool.map(run, items))
 
 
 def _expected(creator) -> dict[str, Decimal]:
@@ -52,7 +40,7 @@ def test_payments_refunds_and_rejections_racing_keep_totals_exact(world, bank):
         if index % 4 == 0:
             services.reject_conversion(conversion=conversions[order.pk], actor=SYSTEM)
 
-    _run_together(settle, list(enumerate(orders)))
+    run_together(settle, list(enumerate(orders)))
     stored = {
         c.currency: c.commission
         for c in CreatorCommission.objects.filter(creator=world["anna"], campaign=world["spring"])

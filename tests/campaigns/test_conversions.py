@@ -135,3 +135,35 @@ def test_a_new_commission_rule_recomputes_every_conversion(world, bank):
         campaign=world["spring"], changes={"commission_percent": "25"}, actor=SYSTEM
     )
     assert totals(world["spring"], world["anna"]) == {"EUR": Decimal("9.95")}
+
+
+def test_bulk_ingest_attributes_each_order_once_even_when_sent_again(world, bank):
+    from ordersight.orders.ingest import upsert_orders
+    from ordersight.orders.pricing import LineInput, OrderInput
+
+    def batch():
+        return [
+            OrderInput(
+                lines=[LineInput(sku="TEE-M")],
+                source="shopify",
+                external_id=f"shop-{i}",
+                coupon_code=code,
+                created_at=datetime(2026, 3, 10, 12, tzinfo=UTC),
+            )
+            for i, code in enumerate(["ANNA10", "BEN", "", "CLEO", "NOBODY"])
+        ]
+
+    upsert_orders(items=batch(), actor=SYSTEM)
+    upsert_orders(items=batch(), actor=SYSTEM)
+    creators = sorted(Conversion.objects.values_list("creator__handle", flat=True))
+    assert creators == ["anna", "ben", "cleo"]
+
+
+def test_a_code_added_later_attributes_the_order_then(world, bank):
+    from ordersight.orders.services import update_order
+
+    order = place()
+    assert not Conversion.objects.exists()
+    update_order(order=order, changes={"referral_code": "anna-link"}, actor=SYSTEM)
+    conversion = Conversion.objects.get(order=order)
+    assert (conversion.creator, conversion.via) == (world["anna"], "link")

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from ordersight.core.actors import Actor
 from ordersight.orders.pricing import LineInput, OrderInput
@@ -15,20 +13,10 @@ from ordersight.payments.services import record_manual_payment, refund_invoice
 from ordersight.reports.models import SalesRollup
 from tests import factories
 from tests.reports.conftest import raw_figures, stored_figures
+from tests.threads import run_together
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 SYSTEM = Actor.system()
-
-
-def _run_together(work, items):
-    def run(item):
-        try:
-            return work(item)
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=len(items)) as pool:
-        return list(pool.map(run, items))
 
 
 def test_two_first_sales_of_one_customer_at_once_count_one_new_customer(shop):
@@ -39,7 +27,7 @@ def test_two_first_sales_of_one_customer_at_once_count_one_new_customer(shop):
         )
         for _ in range(2)
     ]
-    _run_together(lambda o: transition_order(order=o, to="completed", actor=SYSTEM), orders)
+    run_together(lambda o: transition_order(order=o, to="completed", actor=SYSTEM), orders)
     total = SalesRollup.objects.filter(dimension="total", grain="d", source="*")
     assert sum(r.new_customers for r in total) == 1
     assert stored_figures() == raw_figures()
@@ -64,7 +52,7 @@ def test_payments_refunds_and_completions_racing_keep_rollups_exact(shop):
             transition_order(order=order, to="completed", actor=SYSTEM)
         refund_invoice(invoice=invoice, amount=Decimal("12.34"), actor=SYSTEM)
 
-    _run_together(settle, orders)
+    run_together(settle, orders)
     assert stored_figures() == raw_figures()
     total = SalesRollup.objects.filter(dimension="total", grain="d", source="*")
     assert sum(r.new_customers for r in total) == 3

@@ -1,10 +1,11 @@
 from django.contrib import admin
 
+from ordersight.core.admin import ReadOnlyAdmin
 from ordersight.subscriptions.models import RecurringOrder, RecurringPaymentSettings
 
 
 @admin.register(RecurringOrder)
-class RecurringOrderAdmin(admin.ModelAdmin):
+class RecurringOrderAdmin(ReadOnlyAdmin):
     """Read-only: statuses change through the Recurring Orders tab and the API (services)."""
 
     list_display = (
@@ -18,15 +19,6 @@ class RecurringOrderAdmin(admin.ModelAdmin):
     )
     list_filter = ("status", "currency")
     search_fields = ("number", "customer__email", "customer__external_id")
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(RecurringPaymentSettings)
