@@ -7,24 +7,40 @@ Handlers run in order, in the transaction of the service that recorded the event
 from ordersight.campaigns.handlers import track_conversions
 from ordersight.orders.lifecycle import Handler, Moment
 from ordersight.payments import handlers as payments
+from ordersight.promotions import handlers as promotions
+from ordersight.promotions.handlers import recount_figures
 from ordersight.reports.handlers import recount_sales
 from ordersight.subscriptions import handlers as billing
 
-# Lock order: conversions and their creator's totals (campaigns) come before the rollup rows
-# (reports) at every moment, so two transactions never take the two in opposite orders.
+# Lock order: conversions and their creator's totals (campaigns), then customers' figures
+# (promotions), then the rollup rows (reports), at every moment, so two transactions never
+# take them in opposite orders.
 HANDLERS: dict[Moment, tuple[Handler, ...]] = {
-    Moment.CREATED: (track_conversions, recount_sales),
+    Moment.CREATED: (track_conversions, recount_figures, recount_sales),
     # Payments first: a new total can change the paid state the figures read.
     Moment.LINES_REPLACED: (
         payments.recompute_after_lines_replaced,
         track_conversions,
+        recount_figures,
         recount_sales,
     ),
-    Moment.COMPLETED: (track_conversions, recount_sales),
-    Moment.DECLINED: (payments.fail_pending_invoices, track_conversions, recount_sales),
-    Moment.CANCELLED: (track_conversions, recount_sales, billing.stop_retrying_cancelled_child),
-    Moment.REFUNDED: (track_conversions, recount_sales, billing.note_child_refund),
-    Moment.PAYMENT_SETTLED: (track_conversions, recount_sales),
-    # A code added later (a re-imported order, an edit) attributes the order then.
-    Moment.DETAILS_CHANGED: (track_conversions, recount_sales),
+    Moment.COMPLETED: (track_conversions, recount_figures, recount_sales),
+    Moment.DECLINED: (
+        payments.fail_pending_invoices,
+        track_conversions,
+        recount_figures,
+        recount_sales,
+    ),
+    Moment.CANCELLED: (
+        promotions.roll_back_redemption,
+        track_conversions,
+        recount_figures,
+        recount_sales,
+        billing.stop_retrying_cancelled_child,
+    ),
+    Moment.REFUNDED: (track_conversions, recount_figures, recount_sales, billing.note_child_refund),
+    Moment.PAYMENT_SETTLED: (track_conversions, recount_figures, recount_sales),
+    # A code added later (a re-imported order, an edit) attributes the order then; a new
+    # customer on the order moves its figures.
+    Moment.DETAILS_CHANGED: (track_conversions, recount_figures, recount_sales),
 }

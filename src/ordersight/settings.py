@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "ordersight.reports",
     "ordersight.subscriptions",
     "ordersight.campaigns",
+    "ordersight.promotions",
     "ordersight.web",
     "ordersight",
 ]

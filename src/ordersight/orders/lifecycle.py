@@ -57,6 +57,8 @@ _BY_KIND = {
     OrderEventKind.CREATED: Moment.CREATED,
     OrderEventKind.IMPORTED: Moment.CREATED,
     OrderEventKind.LINES_REPLACED: Moment.LINES_REPLACED,
+    # A discount changes the lines' totals: whatever reacts to new lines reacts to it.
+    OrderEventKind.DISCOUNT_APPLIED: Moment.LINES_REPLACED,
     OrderEventKind.REFUNDED: Moment.REFUNDED,
     OrderEventKind.PAYMENT_SUCCEEDED: Moment.PAYMENT_SETTLED,
     OrderEventKind.PAYMENT_FAILED: Moment.PAYMENT_SETTLED,

@@ -252,6 +252,8 @@ class OrderEventKind(models.TextChoices):
     PAYMENT_FAILED = "payment_failed", "Payment failed"
     REFUNDED = "refunded", "Refund made"
     PAYMENT_STATUS_CHANGED = "payment_status_changed", "Payment status changed"
+    DISCOUNT_APPLIED = "discount_applied", "Discount applied"
+    REDEMPTION_ROLLED_BACK = "redemption_rolled_back", "Discount redemption rolled back"
 
 
 class ActorType(models.TextChoices):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -38,7 +39,12 @@ from ordersight.orders.pricing import (
     PreparedOrder,
     prepare_order,
 )
-from ordersight.orders.transitions import CREATE_STATUSES, FULFILLABLE, check_transition
+from ordersight.orders.transitions import (
+    CREATE_STATUSES,
+    FULFILLABLE,
+    LINES_EDITABLE,
+    check_transition,
+)
 
 ORDER_NUMBER_START = 1001
 
@@ -230,6 +236,55 @@ def update_order(*, order: Order, changes: Mapping[str, Any], actor: Actor) -> O
     if diff:
         order.save(update_fields=[*diff, "updated_at"])
         record_event(order, OrderEventKind.UPDATED, actor, changed=diff)
+    return order
+
+
+@transaction.atomic
+def apply_discounts(
+    *,
+    order: Order,
+    discounts: Mapping[int, Decimal],
+    actor: Actor,
+    code: str = "",
+) -> Order:
+    """Take `discounts` (by line position) off the lines of an order that has taken no money
+    yet, and record it (a lifecycle moment like new lines: payments, figures and reports
+    follow). `code` is kept as the order's coupon code when it has none."""
+    order = lock_order(order)
+    if order.status not in LINES_EDITABLE or order.has_captured_money:
+        raise Conflict(
+            f"Order {order.number} is {order.status} ({order.payment_status}); a discount "
+            "applies only before any payment.",
+            fields={"order": order.status},
+        )
+    lines = {line.position: line for line in order.lines.all()}
+    unknown = sorted(set(discounts) - set(lines))
+    if unknown:
+        raise Invalid("No such line.", fields={"lines": f"no line at position {unknown[0]}"})
+    for position, amount in discounts.items():
+        line = lines[position]
+        if amount < 0 or amount > line.total:
+            raise Invalid(
+                "A discount cannot exceed the line.",
+                fields={f"lines[{position}]": f"between 0 and {line.total}"},
+            )
+        line.discount += amount
+        line.total -= amount
+    OrderLine.objects.bulk_update(list(lines.values()), ["discount", "total"])
+    taken = sum(discounts.values(), Decimal(0))
+    order.discount_total += taken
+    order.total -= taken
+    if code and not order.coupon_code:
+        order.coupon_code = code
+    order.save()
+    record_event(
+        order,
+        OrderEventKind.DISCOUNT_APPLIED,
+        actor,
+        code=code,
+        amount=str(round_money(taken, order.currency)),
+        total=str(round_money(order.total, order.currency)),
+    )
     return order
 
 

@@ -1,0 +1,160 @@
+"""Customers' purchase figures: what segments are built on.
+
+- An order counts when it is completed and not refunded in full; it counts on the time it
+  was placed, for the customer it names now.
+- spent (per currency) = the counted orders' totals minus what was refunded on them;
+  orders = how many counted orders (per currency and in all); average = spent ÷ orders;
+  first and last order = the earliest and latest counted orders (the last one's total and
+  currency kept with it).
+
+`CountedOrder` keeps what each order added, so a change (a refund, a new customer on the
+order, a cancellation) recounts exactly the customers it touches; `rebuild_figures`
+recomputes everything from the raw rows.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Iterable
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Sum
+
+from ordersight.customers.models import Customer
+from ordersight.orders.models import Order, OrderStatus
+from ordersight.payments.models import CAPTURED, Invoice
+from ordersight.promotions.models import CountedOrder, CustomerFigures, CustomerSpend
+
+ZERO = Decimal(0)
+REBUILD_BATCH = 5000
+
+
+def _refunds(order_ids: Collection[int]) -> dict[int, Decimal]:
+    rows = (
+        Invoice.objects.filter(order_id__in=order_ids, status__in=CAPTURED)
+        .values("order_id")
+        .annotate(refunded=Sum("refunded_amount"))
+    )
+    return {row["order_id"]: row["refunded"] or ZERO for row in rows}
+
+
+def counted(order: Order, refunded: Decimal) -> CountedOrder | None:
+    """What the order adds to its customer's figures now, or None when it does not count."""
+    if order.status != OrderStatus.COMPLETED or order.customer_id is None:
+        return None
+    if order.total and refunded >= order.total:
+        return None
+    return CountedOrder(
+        order_id=order.pk,
+        customer_id=order.customer_id,
+        currency=order.currency,
+        placed_at=order.created_at,
+        total=order.total,
+        net=order.total - refunded,
+    )
+
+
+def recount_orders(order_ids: Collection[int]) -> None:
+    """Bring the orders' counted facts up to date and recount the customers they touch."""
+    if not order_ids:
+        return
+    orders = list(
+        Order.objects.filter(pk__in=order_ids).only(
+            "pk", "status", "customer_id", "currency", "created_at", "total"
+        )
+    )
+    refunds = _refunds([o.pk for o in orders if o.status == OrderStatus.COMPLETED])
+    fresh = {o.pk: counted(o, refunds.get(o.pk, ZERO)) for o in orders}
+    before = {c.order_id: c for c in CountedOrder.objects.filter(order_id__in=order_ids)}
+    changed = [pk for pk in order_ids if _facts(before.get(pk)) != _facts(fresh.get(pk))]
+    if not changed:
+        return
+    customers = {c.customer_id for pk in changed for c in (before.get(pk), fresh.get(pk)) if c}
+    # One writer per customer at a time, so two changes of one customer's orders cannot
+    # both count from the same old facts.
+    list(Customer.objects.select_for_update().filter(pk__in=customers).order_by("pk").values("pk"))
+    CountedOrder.objects.filter(order_id__in=changed).delete()
+    CountedOrder.objects.bulk_create([fresh[pk] for pk in changed if fresh.get(pk)])
+    recount_customers(customers)
+
+
+def _facts(row: CountedOrder | None) -> tuple | None:
+    if row is None:
+        return None
+    return (row.customer_id, row.currency, row.placed_at, row.total, row.net)
+
+
+def recount_customers(customer_ids: Iterable[int]) -> None:
+    """Write the figures of these customers again from their counted orders."""
+    ids = set(customer_ids)
+    if not ids:
+        return
+    facts: dict[int, list[CountedOrder]] = defaultdict(list)
+    for row in CountedOrder.objects.filter(customer_id__in=ids).order_by("placed_at", "order_id"):
+        facts[row.customer_id].append(row)
+    CustomerSpend.objects.filter(customer_id__in=ids).delete()
+    CustomerFigures.objects.filter(customer_id__in=ids).delete()
+    figures, spend = [], []
+    for customer_id in sorted(facts):
+        rows = facts[customer_id]
+        first, last = rows[0], rows[-1]
+        figures.append(
+            CustomerFigures(
+                customer_id=customer_id,
+                orders=len(rows),
+                first_order_at=first.placed_at,
+                last_order_at=last.placed_at,
+                last_order_amount=last.total,
+                last_order_currency=last.currency,
+            )
+        )
+        by_currency: dict[str, list[Decimal]] = defaultdict(list)
+        for row in rows:
+            by_currency[row.currency].append(row.net)
+        for currency, nets in sorted(by_currency.items()):
+            spent = sum(nets, ZERO)
+            spend.append(
+                CustomerSpend(
+                    customer_id=customer_id,
+                    currency=currency,
+                    orders=len(nets),
+                    spent=spent,
+                    average=(spent / len(nets)).quantize(Decimal("0.0001")),
+                )
+            )
+    CustomerFigures.objects.bulk_create(figures)
+    CustomerSpend.objects.bulk_create(spend)
+
+
+def rebuild_figures() -> int:
+    """Recount every order and every customer from the raw rows; returns orders counted."""
+    with transaction.atomic():
+        CountedOrder.objects.all().delete()
+        CustomerSpend.objects.all().delete()
+        CustomerFigures.objects.all().delete()
+        total = 0
+        last = 0
+        while True:
+            batch = list(
+                Order.objects.filter(
+                    pk__gt=last, status=OrderStatus.COMPLETED, customer__isnull=False
+                )
+                .order_by("pk")
+                .only("pk", "status", "customer_id", "currency", "created_at", "total")[
+                    :REBUILD_BATCH
+                ]
+            )
+            if not batch:
+                break
+            last = batch[-1].pk
+            refunds = _refunds([o.pk for o in batch])
+            rows = [counted(o, refunds.get(o.pk, ZERO)) for o in batch]
+            rows = [r for r in rows if r is not None]
+            CountedOrder.objects.bulk_create(rows, batch_size=1000)
+            total += len(rows)
+        customers = CountedOrder.objects.values_list("customer_id", flat=True).distinct()
+        ids = list(customers)
+        for start in range(0, len(ids), REBUILD_BATCH):
+            recount_customers(ids[start : start + REBUILD_BATCH])
+    return total

@@ -1,0 +1,34 @@
+"""How promotions react to an order's lifecycle (declared in `ordersight/lifecycle.py`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ordersight.orders.lifecycle import Moment, OrderChange
+from ordersight.orders.models import OrderStatus
+from ordersight.promotions.figures import recount_orders
+from ordersight.promotions.services import rollback_redemptions
+
+
+def _may_count(change: OrderChange) -> bool:
+    # A new order that is not completed has no counted facts and adds none.
+    return not (change.moment == Moment.CREATED and change.order.status != OrderStatus.COMPLETED)
+
+
+class RecountFigures:
+    """Any change that can move a customer's figures recounts the order (once per batch)."""
+
+    def __call__(self, change: OrderChange) -> None:
+        if _may_count(change):
+            recount_orders([change.order.pk])
+
+    def many(self, changes: Sequence[OrderChange]) -> None:
+        recount_orders(list(dict.fromkeys(c.order.pk for c in changes if _may_count(c))))
+
+
+recount_figures = RecountFigures()
+
+
+def roll_back_redemption(change: OrderChange) -> None:
+    """A cancelled order gives its discount code's use back."""
+    rollback_redemptions(change.order, change.actor)

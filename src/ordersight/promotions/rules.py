@@ -1,0 +1,272 @@
+"""Discount codes' validation rules: checked against a cart, each failure a readable reason.
+
+A rule is `{"all": [...]}` or `{"any": [...]}` (nesting freely) of conditions:
+
+- `{"type": "order_total", "currency": "EUR", "min": "50.00", "max": "500.00"}`
+- `{"type": "items_required", "skus": [...], "categories": [...]}`: every one of them
+- `{"type": "items_excluded", "skus": [...], "categories": [...]}`: none of them
+- `{"type": "quantity", "sku": "TEE-M", "min": 1, "max": 3}` (without `sku`: all items)
+- `{"type": "segment", "segment": 12}`: the order's customer is in the segment
+- `{"type": "metadata", "key": "channel", "op": "eq", "value": "mobile_app"}` (`op` eq or in)
+
+`check_rules` refuses a malformed rule naming its path; `evaluate` says why a cart fails.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from ordersight.core.errors import Invalid
+from ordersight.core.money import format_money, is_currency
+from ordersight.promotions.models import Segment
+from ordersight.promotions.segments import members
+
+TYPES = ("order_total", "items_required", "items_excluded", "quantity", "segment", "metadata")
+MAX_DEPTH = 8
+_KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$")
+
+
+@dataclass(frozen=True)
+class CartLine:
+    position: int
+    sku: str
+    category_number: int | None
+    quantity: int
+    total: Decimal  # after any discount the line already has
+
+
+@dataclass
+class Cart:
+    currency: str
+    lines: Sequence[CartLine]
+    customer_id: int | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def total(self) -> Decimal:
+        return sum((line.total for line in self.lines), Decimal(0))
+
+
+def _bad(path: str, message: str) -> Invalid:
+    return Invalid(f"The rule at {path} is not valid: {message}.", fields={path: message})
+
+
+# --- Checking a rule as written ------------------------------------------------------------
+
+
+def check_rules(rule: Any, path: str = "rules", depth: int = 0) -> None:
+    """Raise Invalid naming the first malformed part of a rule tree."""
+    if depth > MAX_DEPTH:
+        raise _bad(path, f"nests deeper than {MAX_DEPTH} levels")
+    if not isinstance(rule, dict):
+        raise _bad(path, 'must be an object: {"all": [...]}, {"any": [...]} or a condition')
+    for key in ("all", "any"):
+        if key in rule:
+            children = rule[key]
+            if len(rule) != 1 or not isinstance(children, list) or not children:
+                raise _bad(f"{path}.{key}", "a group holds one non-empty list of rules")
+            for i, child in enumerate(children):
+                check_rules(child, f"{path}.{key}[{i}]", depth + 1)
+            return
+    kind = rule.get("type")
+    if kind not in TYPES:
+        raise _bad(f"{path}.type", f"one of {', '.join(TYPES)}")
+    _CHECKS[kind](rule, path)
+
+
+def _decimal(rule: dict, name: str, path: str) -> Decimal | None:
+    if rule.get(name) is None:
+        return None
+    try:
+        value = Decimal(str(rule[name]))
+    except (InvalidOperation, ValueError):
+        raise _bad(f"{path}.{name}", "an amount such as 50.00") from None
+    if not value.is_finite() or value < 0 or value >= Decimal(10) ** 11:
+        raise _bad(f"{path}.{name}", "an amount from 0")
+    return value
+
+
+def _whole(rule: dict, name: str, path: str) -> int | None:
+    value = rule.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10**6:
+        raise _bad(f"{path}.{name}", "a whole number from 0")
+    return value
+
+
+def _only(rule: dict, path: str, allowed: set[str]) -> None:
+    extra = set(rule) - allowed - {"type"}
+    if extra:
+        raise _bad(path, f"unknown key {sorted(extra)[0]!r}")
+
+
+def _check_total(rule: dict, path: str) -> None:
+    _only(rule, path, {"currency", "min", "max"})
+    if not is_currency(str(rule.get("currency") or "")):
+        raise _bad(f"{path}.currency", "a currency, e.g. EUR")
+    low, high = _decimal(rule, "min", path), _decimal(rule, "max", path)
+    if low is None and high is None:
+        raise _bad(path, "give min, max or both")
+    if low is not None and high is not None and high < low:
+        raise _bad(f"{path}.max", "at least min")
+
+
+def _check_items(rule: dict, path: str) -> None:
+    _only(rule, path, {"skus", "categories"})
+    skus, categories = rule.get("skus", []), rule.get("categories", [])
+    if not isinstance(skus, list) or not all(isinstance(s, str) and s for s in skus):
+        raise _bad(f"{path}.skus", "a list of SKUs")
+    if not isinstance(categories, list) or not all(
+        isinstance(c, int) and not isinstance(c, bool) and c > 0 for c in categories
+    ):
+        raise _bad(f"{path}.categories", "a list of category numbers")
+    if not skus and not categories:
+        raise _bad(path, "name skus, categories or both")
+
+
+def _check_quantity(rule: dict, path: str) -> None:
+    _only(rule, path, {"sku", "min", "max"})
+    if "sku" in rule and not (isinstance(rule["sku"], str) and rule["sku"]):
+        raise _bad(f"{path}.sku", "a SKU")
+    low, high = _whole(rule, "min", path), _whole(rule, "max", path)
+    if low is None and high is None:
+        raise _bad(path, "give min, max or both")
+    if low is not None and high is not None and high < low:
+        raise _bad(f"{path}.max", "at least min")
+
+
+def _check_segment(rule: dict, path: str) -> None:
+    _only(rule, path, {"segment"})
+    pk = rule.get("segment")
+    if (
+        isinstance(pk, bool)
+        or not isinstance(pk, int)
+        or not Segment.objects.filter(pk=pk).exists()
+    ):
+        raise _bad(f"{path}.segment", "the id of an existing segment")
+
+
+def _check_metadata(rule: dict, path: str) -> None:
+    _only(rule, path, {"key", "op", "value"})
+    if not isinstance(rule.get("key"), str) or not _KEY.match(rule["key"]):
+        raise _bad(f"{path}.key", "a metadata key")
+    if rule.get("op") not in ("eq", "in"):
+        raise _bad(f"{path}.op", "eq or in")
+    value = rule.get("value")
+    if rule["op"] == "in" and (not isinstance(value, list) or not 0 < len(value) <= 100):
+        raise _bad(f"{path}.value", "a list of 1 to 100 values")
+    if rule["op"] == "eq" and isinstance(value, dict | list):
+        raise _bad(f"{path}.value", "a single value")
+
+
+_CHECKS = {
+    "order_total": _check_total,
+    "items_required": _check_items,
+    "items_excluded": _check_items,
+    "quantity": _check_quantity,
+    "segment": _check_segment,
+    "metadata": _check_metadata,
+}
+
+
+# --- Evaluating a cart ---------------------------------------------------------------------
+
+
+def evaluate(rule: dict | None, cart: Cart) -> list[str]:
+    """Why the cart fails the rule: an empty list when it passes."""
+    if not rule:
+        return []
+    if "all" in rule:
+        return [reason for child in rule["all"] for reason in evaluate(child, cart)]
+    if "any" in rule:
+        failures = [evaluate(child, cart) for child in rule["any"]]
+        if any(not reasons for reasons in failures):
+            return []
+        flat = [reason for reasons in failures for reason in reasons]
+        return [f"none of these holds: {'; '.join(flat)}"]
+    return _EVALUATE[rule["type"]](rule, cart)
+
+
+def _total_fails(rule: dict, cart: Cart) -> list[str]:
+    currency = rule["currency"].upper()
+    if cart.currency != currency:
+        return [f"the order is in {cart.currency}; this rule is for orders in {currency}"]
+    total, shown = cart.total, format_money(cart.total, currency)
+    low, high = _decimal(rule, "min", ""), _decimal(rule, "max", "")
+    if low is not None and total < low:
+        return [f"the order total {shown} {currency} is below {format_money(low, currency)}"]
+    if high is not None and total > high:
+        return [f"the order total {shown} {currency} is above {format_money(high, currency)}"]
+    return []
+
+
+def _required_fails(rule: dict, cart: Cart) -> list[str]:
+    skus = {line.sku for line in cart.lines}
+    categories = {line.category_number for line in cart.lines}
+    out = [f"the cart needs SKU {sku}" for sku in rule.get("skus", []) if sku not in skus]
+    out += [
+        f"the cart needs an item of category {c}"
+        for c in rule.get("categories", [])
+        if c not in categories
+    ]
+    return out
+
+
+def _excluded_fails(rule: dict, cart: Cart) -> list[str]:
+    skus = {line.sku for line in cart.lines}
+    categories = {line.category_number for line in cart.lines}
+    out = [f"the cart may not hold SKU {sku}" for sku in rule.get("skus", []) if sku in skus]
+    out += [
+        f"the cart may not hold items of category {c}"
+        for c in rule.get("categories", [])
+        if c in categories
+    ]
+    return out
+
+
+def _quantity_fails(rule: dict, cart: Cart) -> list[str]:
+    sku = rule.get("sku")
+    lines = [ln for ln in cart.lines if sku is None or ln.sku == sku]
+    count = sum(ln.quantity for ln in lines)
+    what = f"of SKU {sku}" if sku else "items in all"
+    if rule.get("min") is not None and count < rule["min"]:
+        return [f"at least {rule['min']} {what} (the cart has {count})"]
+    if rule.get("max") is not None and count > rule["max"]:
+        return [f"at most {rule['max']} {what} (the cart has {count})"]
+    return []
+
+
+def _segment_fails(rule: dict, cart: Cart) -> list[str]:
+    segment = Segment.objects.filter(pk=rule["segment"]).first()
+    if segment is None:
+        return [f"segment {rule['segment']} no longer exists"]
+    if cart.customer_id is None:
+        return [f"only for customers in the segment {segment.name!r}; the order names none"]
+    if not members(segment.rules).filter(pk=cart.customer_id).exists():
+        return [f"the customer is not in the segment {segment.name!r}"]
+    return []
+
+
+def _metadata_fails(rule: dict, cart: Cart) -> list[str]:
+    key, value = rule["key"], rule.get("value")
+    have = cart.metadata.get(key)
+    wanted = value if rule["op"] == "in" else [value]
+    if have in wanted:
+        return []
+    shown = " or ".join(str(v) for v in wanted)
+    return [f"metadata {key} must be {shown} (it is {have if have is not None else 'missing'})"]
+
+
+_EVALUATE = {
+    "order_total": _total_fails,
+    "items_required": _required_fails,
+    "items_excluded": _excluded_fails,
+    "quantity": _quantity_fails,
+    "segment": _segment_fails,
+    "metadata": _metadata_fails,
+}

@@ -1,0 +1,227 @@
+"""Segment rules: which customers a segment holds, as one database query.
+
+A rule is `{"all": [...]}` or `{"any": [...]}` (nesting freely) of conditions
+`{"field": F, "op": OP, "value": V}`:
+
+- `spent` and `average` (with `"currency": "EUR"`): net amount spent in that currency and
+  the average order there; a customer who never bought in it has spent 0.
+- `orders`: counted orders in all currencies (0 for a customer who never bought).
+- `last_order_at`, `first_order_at`: an ISO date or time, or a time relative to now
+  (`-90d`, `-12h`, `-30m`); a customer who never bought matches no date condition.
+- `tag`: the customer has the tag (`eq`), does not have it (`ne`), has one of (`in`).
+- `metadata.<key>` (dotted for nested objects): compared with the customer's metadata.
+
+Ops: eq, ne, gt, gte, lt, lte, in. A bad rule raises Invalid naming its path, e.g.
+`rules.all[1].value`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+
+from ordersight.core.errors import Invalid
+from ordersight.core.money import is_currency
+from ordersight.customers.models import Customer
+from ordersight.promotions.models import CustomerSpend
+
+OPS = ("eq", "ne", "gt", "gte", "lt", "lte", "in")
+FIELDS = ("spent", "average", "orders", "last_order_at", "first_order_at", "tag")
+MAX_DEPTH = 8
+MAX_CONDITIONS = 100
+_RELATIVE = re.compile(r"^-(\d{1,5})([dhm])$")
+_METADATA_KEY = re.compile(r"^metadata(\.[A-Za-z0-9_][A-Za-z0-9_-]{0,63}){1,8}$")
+_LOOKUP = {"eq": "exact", "gt": "gt", "gte": "gte", "lt": "lt", "lte": "lte", "in": "in"}
+
+
+class _Compiler:
+    def __init__(self) -> None:
+        self.conditions = 0
+
+    def node(self, rule: Any, path: str, depth: int = 0) -> Q:
+        if depth > MAX_DEPTH:
+            raise _bad(path, f"nests deeper than {MAX_DEPTH} levels")
+        if not isinstance(rule, dict):
+            raise _bad(path, 'must be an object: {"all": [...]}, {"any": [...]} or a condition')
+        groups = [k for k in ("all", "any") if k in rule]
+        if groups:
+            if len(rule) != 1:
+                raise _bad(path, 'a group has only "all" or "any"')
+            key = groups[0]
+            children = rule[key]
+            if not isinstance(children, list) or not children:
+                raise _bad(f"{path}.{key}", "a non-empty list of rules")
+            parts = [
+                self.node(child, f"{path}.{key}[{i}]", depth + 1)
+                for i, child in enumerate(children)
+            ]
+            out = parts[0]
+            for part in parts[1:]:
+                out = (out & part) if key == "all" else (out | part)
+            return out
+        self.conditions += 1
+        if self.conditions > MAX_CONDITIONS:
+            raise _bad(path, f"at most {MAX_CONDITIONS} conditions in a segment")
+        return condition(rule, path)
+
+
+def _bad(path: str, message: str) -> Invalid:
+    return Invalid(f"The rule at {path} is not valid: {message}.", fields={path: message})
+
+
+def compile_rules(rules: Any, *, path: str = "rules") -> Q:
+    """The customers the rules select, as a Q over Customer; Invalid naming a bad part."""
+    return _Compiler().node(rules, path)
+
+
+def _number(value: Any, path: str, *, whole: bool = False) -> Decimal | int:
+    if isinstance(value, bool):
+        raise _bad(f"{path}.value", "a number")
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise _bad(f"{path}.value", "a number") from None
+    if not number.is_finite() or abs(number) >= Decimal(10) ** 14:
+        raise _bad(f"{path}.value", "a finite number below 10^14")
+    if whole:
+        if number != number.to_integral_value():
+            raise _bad(f"{path}.value", "a whole number")
+        return int(number)
+    return number
+
+
+def _moment(value: Any, path: str) -> datetime:
+    text = str(value).strip() if isinstance(value, str) else ""
+    relative = _RELATIVE.match(text)
+    if relative:
+        amount, unit = int(relative.group(1)), relative.group(2)
+        step = {"d": timedelta(days=1), "h": timedelta(hours=1), "m": timedelta(minutes=1)}[unit]
+        return timezone.now() - amount * step
+    try:
+        moment = parse_datetime(text)
+        day = None if moment else parse_date(text)
+    except ValueError:
+        moment = day = None
+    if day is not None:
+        moment = datetime.combine(day, datetime.min.time())
+    if moment is None:
+        raise _bad(f"{path}.value", "an ISO date or time, or -90d / -12h / -30m")
+    return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
+
+
+def _values(rule: dict, path: str, parse: Callable[[Any, str], Any]) -> Any:
+    """The rule's value parsed; a list of them for `in`."""
+    value = rule.get("value")
+    if rule["op"] == "in":
+        if not isinstance(value, list) or not value or len(value) > 100:
+            raise _bad(f"{path}.value", "a list of 1 to 100 values for in")
+        return [parse(v, path) for v in value]
+    return parse(value, path)
+
+
+def _compare(prefix: str, op: str, value: Any) -> Q:
+    if op == "ne":
+        return ~Q(**{f"{prefix}__exact": value})
+    return Q(**{f"{prefix}__{_LOOKUP[op]}": value})
+
+
+def _holds_for_zero(op: str, value: Any) -> bool:
+    """Whether a customer with nothing (0) meets `op value`."""
+    values = value if isinstance(value, list) else [value]
+    checks = {
+        "eq": lambda: 0 in values,
+        "ne": lambda: value != 0,
+        "gt": lambda: value < 0,
+        "gte": lambda: value <= 0,
+        "lt": lambda: value > 0,
+        "lte": lambda: value >= 0,
+        "in": lambda: 0 in values,
+    }
+    return checks[op]()
+
+
+def condition(rule: dict, path: str) -> Q:
+    field, op = rule.get("field"), rule.get("op")
+    if not isinstance(field, str) or not (field in FIELDS or _METADATA_KEY.match(field)):
+        raise _bad(f"{path}.field", f"one of {', '.join(FIELDS)} or metadata.<key>")
+    if op not in OPS:
+        raise _bad(f"{path}.op", f"one of {', '.join(OPS)}")
+    extra = set(rule) - {"field", "op", "value", "currency"}
+    if extra:
+        raise _bad(path, f"unknown key {sorted(extra)[0]!r}")
+    if field in ("spent", "average"):
+        return _money_condition(rule, path)
+    if field == "orders":
+        value = _values(rule, path, lambda v, p: _number(v, p, whole=True))
+        q = _compare("figures__orders", op, value)
+        return q | Q(figures__isnull=True) if _holds_for_zero(op, value) else q
+    if field in ("last_order_at", "first_order_at"):
+        if op in ("in", "eq", "ne"):
+            raise _bad(f"{path}.op", "dates compare with gt, gte, lt or lte")
+        return _compare(f"figures__{field}", op, _values(rule, path, _moment))
+    if field == "tag":
+        return _tag_condition(rule, path)
+    return _metadata_condition(rule, path, field)
+
+
+def _money_condition(rule: dict, path: str) -> Q:
+    currency = str(rule.get("currency") or "").upper()
+    if not is_currency(currency):
+        raise _bad(f"{path}.currency", "a currency, e.g. EUR")
+    op = rule["op"]
+    value = _values(rule, path, _number)
+    field = rule["field"]
+    # A customer without a row in that currency has spent 0: the condition is asked of the
+    # spend rows, and for the ops 0 meets, turned round to "has no row that fails it".
+    rows = CustomerSpend.objects.filter(currency=currency)
+    if _holds_for_zero(op, value):
+        failing = rows.exclude(_compare(field, op, value))
+        return ~Q(pk__in=failing.values("customer_id"))
+    return Q(pk__in=rows.filter(_compare(field, op, value)).values("customer_id"))
+
+
+def _tag_condition(rule: dict, path: str) -> Q:
+    op = rule["op"]
+    if op not in ("eq", "ne", "in"):
+        raise _bad(f"{path}.op", "tags take eq, ne or in")
+    names = _values(rule, path, _tag_name)
+    names = names if isinstance(names, list) else [names]
+    tagged = Customer.objects.filter(tags__name__in=names).values("pk")
+    return ~Q(pk__in=tagged) if op == "ne" else Q(pk__in=tagged)
+
+
+def _tag_name(value: Any, path: str) -> str:
+    if not isinstance(value, str) or not 0 < len(value.strip()) <= 64:
+        raise _bad(f"{path}.value", "a tag name")
+    return value.strip()
+
+
+def _metadata_condition(rule: dict, path: str, field: str) -> Q:
+    op = rule["op"]
+    value = rule.get("value")
+    if op == "in":
+        if not isinstance(value, list) or not 0 < len(value) <= 100:
+            raise _bad(f"{path}.value", "a list of 1 to 100 values for in")
+    elif op in ("gt", "gte", "lt", "lte"):
+        value = float(_number(value, path))  # JSON numbers compare as numbers
+    elif not isinstance(value, str | int | float | bool) or isinstance(value, float):
+        raise _bad(f"{path}.value", "a string, whole number or boolean")
+    prefix = "metadata__" + field.removeprefix("metadata.").replace(".", "__")
+    if op == "in":
+        out = Q()
+        for item in value:
+            out |= Q(**{prefix: item})
+        return out
+    return _compare(prefix, op, value)
+
+
+def members(rules: Any) -> QuerySet[Customer]:
+    """The customers a segment's rules select."""
+    return Customer.objects.filter(compile_rules(rules))

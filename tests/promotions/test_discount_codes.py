@@ -1,0 +1,279 @@
+"""Discount codes: each rule type, and/or, limits, redemption onto the lines, rollback."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from ordersight.core.errors import Conflict, Invalid
+from ordersight.orders.models import OrderEvent
+from ordersight.orders.pricing import LineInput, OrderInput
+from ordersight.orders.services import transition_order
+from ordersight.promotions import services
+from ordersight.promotions.models import DiscountCode, Redemption
+from tests import factories
+from tests.promotions.conftest import SYSTEM, pay, place
+
+pytestmark = pytest.mark.django_db
+
+
+def code(name: str = "SAVE10", **data) -> DiscountCode:
+    data.setdefault("kind", "percent")
+    if data["kind"] == "percent":
+        data.setdefault("percent", "10")
+    return services.create_discount_code(code=name, actor=SYSTEM, **data)
+
+
+def check(found: DiscountCode, *lines, customer=None, metadata=None):
+    cart = services.cart_of_input(
+        OrderInput(
+            lines=[LineInput(sku=sku, quantity=q) for sku, q in lines],
+            customer_id=customer.pk if customer else None,
+            metadata=metadata,
+        )
+    )
+    return services.validate_code(found, cart)
+
+
+def test_percent_off_the_whole_order(catalog):
+    result = check(code(), ("TEE-M", 2), ("TEE-L", 1))  # 39.80 + 21.50
+    assert result.valid and result.discount == Decimal("6.13")
+    assert result.lines == {1: Decimal("3.98"), 2: Decimal("2.15")}
+
+
+def test_fixed_amount_is_shared_over_the_lines_and_needs_the_currency(catalog):
+    found = code(kind="fixed", amounts={"EUR": "5"})
+    result = check(found, ("TEE-M", 1), ("TEE-L", 1))
+    assert result.discount == Decimal("5.00") and sum(result.lines.values()) == Decimal("5.00")
+    assert check(found, ("COURSE-1", 1)).reasons == ["the code has no amount in USD"]
+
+
+def test_per_line_targeting_discounts_only_the_chosen_lines(catalog):
+    found = code(target="lines", target_skus=["TEE-L"])
+    assert check(found, ("TEE-M", 1), ("TEE-L", 2)).lines == {2: Decimal("4.30")}
+    assert "no item in the cart" in check(found, ("TEE-M", 1)).reasons[0]
+
+
+@pytest.mark.parametrize(
+    ("rule", "lines", "reason"),
+    [
+        (
+            {"type": "order_total", "currency": "EUR", "min": "50"},
+            [("TEE-M", 1)],
+            "the order total 19.90 EUR is below 50.00",
+        ),
+        (
+            {"type": "order_total", "currency": "EUR", "max": "30"},
+            [("TEE-M", 2)],
+            "the order total 39.80 EUR is above 30.00",
+        ),
+        (
+            {"type": "order_total", "currency": "EUR", "min": "1"},
+            [("COURSE-1", 1)],
+            "the order is in USD; this rule is for orders in EUR",
+        ),
+        ({"type": "items_required", "skus": ["TEE-L"]}, [("TEE-M", 1)], "the cart needs SKU TEE-L"),
+        (
+            {"type": "items_required", "categories": [20]},
+            [("TEE-M", 1)],
+            "the cart needs an item of category 20",
+        ),
+        (
+            {"type": "items_excluded", "skus": ["TEE-M"]},
+            [("TEE-M", 1)],
+            "the cart may not hold SKU TEE-M",
+        ),
+        (
+            {"type": "items_excluded", "categories": [10]},
+            [("TEE-L", 1)],
+            "the cart may not hold items of category 10",
+        ),
+        (
+            {"type": "quantity", "sku": "TEE-M", "max": 2},
+            [("TEE-M", 3)],
+            "at most 2 of SKU TEE-M (the cart has 3)",
+        ),
+        (
+            {"type": "quantity", "min": 3},
+            [("TEE-M", 1), ("TEE-L", 1)],
+            "at least 3 items in all (the cart has 2)",
+        ),
+        (
+            {"type": "metadata", "key": "channel", "op": "eq", "value": "mobile_app"},
+            [("TEE-M", 1)],
+            "metadata channel must be mobile_app (it is missing)",
+        ),
+    ],
+)
+def test_each_rule_type_fails_with_a_readable_reason(catalog, rule, lines, reason):
+    found = code(rules={"all": [rule]})
+    assert check(found, *lines).reasons == [reason]
+
+
+def test_passing_rules_and_metadata_in_a_set(catalog):
+    found = code(
+        rules={
+            "all": [
+                {"type": "order_total", "currency": "EUR", "min": "20", "max": "100"},
+                {"type": "items_required", "skus": ["TEE-M"], "categories": [10]},
+                {"type": "quantity", "sku": "TEE-M", "min": 2, "max": 2},
+                {"type": "metadata", "key": "channel", "op": "in", "value": ["app", "web"]},
+            ]
+        }
+    )
+    assert check(found, ("TEE-M", 2), metadata={"channel": "web"}).valid
+
+
+def test_any_passes_on_one_branch_and_explains_all_when_none_holds(catalog):
+    found = code(
+        rules={
+            "any": [
+                {"type": "items_required", "skus": ["COURSE-1"]},
+                {
+                    "all": [
+                        {"type": "quantity", "min": 2},
+                        {"type": "items_excluded", "skus": ["X"]},
+                    ]
+                },
+            ]
+        }
+    )
+    assert check(found, ("TEE-M", 2)).valid
+    [reason] = check(found, ("TEE-M", 1)).reasons
+    assert "the cart needs SKU COURSE-1" in reason and "at least 2 items" in reason
+
+
+def test_a_segment_rule_checks_the_customer(catalog, bank):
+    loyal = factories.CustomerFactory(name="Loyal")
+    new = factories.CustomerFactory(name="New")
+    for _ in range(2):
+        pay(place(customer=loyal), bank)
+    segment = services.create_segment(
+        name="Two orders", rules={"field": "orders", "op": "gte", "value": 2}, actor=SYSTEM
+    )
+    found = code(rules={"all": [{"type": "segment", "segment": segment.pk}]})
+    assert check(found, ("TEE-M", 1), customer=loyal).valid
+    assert check(found, ("TEE-M", 1), customer=new).reasons == [
+        "the customer is not in the segment 'Two orders'"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"kind": "percent", "percent": "0"}, "percent"),
+        ({"kind": "fixed", "amounts": {"EUR": "-1"}}, "amounts.EUR"),
+        ({"kind": "percent", "target": "lines"}, "target_skus"),
+        ({"kind": "percent", "usage_limit": 0}, "usage_limit"),
+        (
+            {"kind": "percent", "rules": {"all": [{"type": "segment", "segment": 999}]}},
+            "rules.all[0].segment",
+        ),
+        (
+            {"kind": "percent", "rules": {"any": [{"type": "order_total", "currency": "EUR"}]}},
+            "rules.any[0]",
+        ),
+        (
+            {"kind": "percent", "rules": {"all": [{"type": "quantity", "min": 3, "max": 1}]}},
+            "rules.all[0].max",
+        ),
+        (
+            {"kind": "percent", "rules": {"all": [{"type": "metadata", "key": "a", "op": "gt"}]}},
+            "rules.all[0].op",
+        ),
+    ],
+)
+def test_a_bad_code_is_refused_naming_the_field(catalog, data, field):
+    data.setdefault("percent", "10")
+    with pytest.raises(Invalid) as caught:
+        services.create_discount_code(code="BAD", actor=SYSTEM, **data)
+    assert field in caught.value.fields
+    assert not DiscountCode.objects.exists()
+
+
+def test_redeeming_applies_the_discount_to_the_lines_and_writes_an_event(catalog, customer):
+    order = place("TEE-M", 2, customer=customer)
+    code("SPRING")
+    redemption = services.redeem_code(order=order, code="spring", actor=SYSTEM)
+    order.refresh_from_db()
+    assert (redemption.amount, order.total, order.discount_total) == (
+        Decimal("3.98"),
+        Decimal("35.82"),
+        Decimal("3.98"),
+    )
+    assert order.lines.get().discount == Decimal("3.98")
+    assert order.coupon_code == "SPRING"
+    assert OrderEvent.objects.filter(order=order, kind="discount_applied").exists()
+    assert DiscountCode.objects.get(code="SPRING").redeemed == 1
+    with pytest.raises(Conflict):
+        services.redeem_code(order=order, code="SPRING", actor=SYSTEM)
+
+
+def test_a_code_that_does_not_apply_is_refused_with_its_reasons_and_nothing_changes(catalog):
+    order = place("TEE-M", 1)
+    code(rules={"all": [{"type": "order_total", "currency": "EUR", "min": "50"}]})
+    with pytest.raises(Invalid) as caught:
+        services.redeem_code(order=order, code="SAVE10", actor=SYSTEM)
+    assert "below 50.00" in caught.value.fields["code"]
+    order.refresh_from_db()
+    assert order.total == Decimal("19.90") and not Redemption.objects.exists()
+
+
+def test_usage_limits_overall_and_per_customer(catalog, customer):
+    code(usage_limit=2, per_customer_limit=1)
+    services.redeem_code(order=place(customer=customer), code="SAVE10", actor=SYSTEM)
+    with pytest.raises(Invalid) as caught:
+        services.redeem_code(order=place(customer=customer), code="SAVE10", actor=SYSTEM)
+    assert "already used the code 1 time" in caught.value.fields["code"]
+    other = factories.CustomerFactory()
+    services.redeem_code(order=place(customer=other), code="SAVE10", actor=SYSTEM)
+    with pytest.raises(Invalid) as caught:
+        services.redeem_code(
+            order=place(customer=factories.CustomerFactory()), code="SAVE10", actor=SYSTEM
+        )
+    assert "used up (2 uses)" in caught.value.fields["code"]
+
+
+def test_dates_and_the_active_flag(catalog):
+    now = timezone.now()
+    code("LATER", starts_at=now + timedelta(days=1))
+    code("OVER", ends_at=now - timedelta(days=1))
+    code("OFF", is_active=False)
+    for name, reason in (("LATER", "valid from"), ("OVER", "expired"), ("OFF", "not active")):
+        assert reason in check(DiscountCode.objects.get(code=name), ("TEE-M", 1)).reasons[0]
+
+
+def test_cancelling_the_order_rolls_the_redemption_back(catalog, bank, customer):
+    code(usage_limit=1)
+    order = place(customer=customer)
+    services.redeem_code(order=order, code="SAVE10", actor=SYSTEM)
+    pay(order, bank)
+    assert DiscountCode.objects.get().redeemed == 1
+    transition_order(order=order, to="cancelled", actor=SYSTEM)
+    assert DiscountCode.objects.get().redeemed == 0
+    assert Redemption.objects.get().status == "rolled_back"
+    assert OrderEvent.objects.filter(order=order, kind="redemption_rolled_back").exists()
+    # The use came back: another order may take it.
+    services.redeem_code(order=place(customer=customer), code="SAVE10", actor=SYSTEM)
+
+
+def test_a_paid_order_takes_no_discount(catalog, bank):
+    order = pay(place(), bank)
+    code()
+    with pytest.raises(Conflict):
+        services.redeem_code(order=order, code="SAVE10", actor=SYSTEM)
+
+
+def test_generated_codes_are_unique_and_share_their_settings(catalog):
+    codes = services.generate_discount_codes(
+        count=50, prefix="vip-", length=8, actor=SYSTEM, kind="percent", percent="15"
+    )
+    names = {c.code for c in codes}
+    assert len(names) == 50 and all(n.startswith("VIP-") and len(n) == 12 for n in names)
+    assert {c.percent for c in DiscountCode.objects.all()} == {Decimal("15")}
+    with pytest.raises(Invalid) as caught:
+        services.generate_discount_codes(count=0, actor=SYSTEM, kind="percent", percent="1")
+    assert "count" in caught.value.fields
