@@ -9,6 +9,7 @@ from ordersight.api.customers import router as customers_router
 from ordersight.api.orders import router as orders_router
 from ordersight.api.payment_systems import router as payment_systems_router
 from ordersight.api.payments import router as payments_router
+from ordersight.api.promotions import router as promotions_router
 from ordersight.api.reports import router as reports_router
 from ordersight.api.subscriptions import router as subscriptions_router
 from ordersight.core.api_errors import install_error_handlers
@@ -33,4 +34,5 @@ api.add_router("/v1", payment_systems_router)
 api.add_router("/v1", reports_router)
 api.add_router("/v1", subscriptions_router)
 api.add_router("/v1", campaigns_router)
+api.add_router("/v1", promotions_router)
 api.add_router("/v1", accounts_router)

@@ -1,0 +1,397 @@
+"""Promotions API: segments (rules, member count, members page and CSV), discount codes
+(one, generated in bulk, validated against an order payload, redeemed on an order) and
+their redemptions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from django.http import HttpRequest, StreamingHttpResponse
+from ninja import Query, Router, Schema, Status
+from pydantic import Field
+
+from ordersight.accounts.auth import READ, WRITE, request_actor
+from ordersight.api.lists import list_export, list_page
+from ordersight.api.order_schemas import OrderIn
+from ordersight.core.csv_stream import csv_response
+from ordersight.core.filtering import query_schema
+from ordersight.core.keyset import paginate
+from ordersight.core.money import format_money
+from ordersight.core.schemas import PageOut, StrictIn, error_responses
+from ordersight.orders.selectors import get_order
+from ordersight.promotions import selectors, services
+from ordersight.promotions.filters import DiscountCodeFilterSet, RedemptionFilterSet
+from ordersight.promotions.models import DiscountCode, Redemption, Segment
+
+router = Router(tags=["promotions"])
+ERRORS = error_responses()
+CodeListQuery = query_schema(DiscountCodeFilterSet, "DiscountCodeListQuery")
+RedemptionListQuery = query_schema(RedemptionFilterSet, "RedemptionListQuery")
+
+
+# --- Segments ------------------------------------------------------------------------------
+
+
+class SegmentIn(StrictIn):
+    name: str
+    rules: Any = Field(
+        ...,
+        description='e.g. {"all": [{"field": "spent", "currency": "USD", "op": "gt", '
+        '"value": "1000.00"}, {"field": "orders", "op": "gte", "value": 5}]}',
+    )
+
+
+class SegmentUpdateIn(StrictIn):
+    name: str | None = None
+    rules: Any = None
+
+
+class RulesIn(StrictIn):
+    rules: Any
+
+
+class SegmentOut(Schema):
+    id: int
+    name: str
+    rules: Any
+    member_count: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class CountOut(Schema):
+    member_count: int
+
+
+class MemberOut(Schema):
+    id: int
+    name: str
+    email: str
+    orders: int
+    first_order_at: datetime | None
+    last_order_at: datetime | None
+    last_order_amount: str | None
+    last_order_currency: str | None
+
+
+class MembersQuery(Schema):
+    cursor: str | None = None
+    limit: int | None = Field(None, ge=1, le=500)
+
+
+def segment_out(segment: Segment) -> dict[str, Any]:
+    return {
+        "id": segment.pk,
+        "name": segment.name,
+        "rules": segment.rules,
+        "member_count": selectors.member_count(segment.rules),
+        "created_at": segment.created_at,
+        "updated_at": segment.updated_at,
+    }
+
+
+def member_out(customer: Any) -> dict[str, Any]:
+    figures = getattr(customer, "figures", None)
+    last = figures.last_order_amount if figures else None
+    currency = figures.last_order_currency if figures else None
+    return {
+        "id": customer.pk,
+        "name": customer.name,
+        "email": customer.email,
+        "orders": figures.orders if figures else 0,
+        "first_order_at": figures.first_order_at if figures else None,
+        "last_order_at": figures.last_order_at if figures else None,
+        "last_order_amount": format_money(last, currency) if last is not None else None,
+        "last_order_currency": currency or None,
+    }
+
+
+@router.get("/segments", response={200: list[SegmentOut], **ERRORS}, auth=READ)
+def list_segments(request: HttpRequest):
+    request_actor(request, "promotions.view_segment")
+    return [segment_out(s) for s in selectors.list_segments()]
+
+
+@router.post("/segments", response={201: SegmentOut, **ERRORS}, auth=WRITE)
+def create_segment(request: HttpRequest, payload: SegmentIn):
+    """A bad rule is a 422 naming its path, e.g. `rules.all[1].value`."""
+    actor = request_actor(request, "promotions.add_segment")
+    segment = services.create_segment(name=payload.name, rules=payload.rules, actor=actor)
+    return Status(201, segment_out(segment))
+
+
+@router.post("/segments/count", response={200: CountOut, **ERRORS}, auth=READ)
+def count_members(request: HttpRequest, payload: RulesIn):
+    """How many customers these rules select now (the editor's live count)."""
+    request_actor(request, "promotions.view_segment")
+    return {"member_count": selectors.member_count(payload.rules)}
+
+
+@router.get("/segments/{int:segment_id}", response={200: SegmentOut, **ERRORS}, auth=READ)
+def get_segment(request: HttpRequest, segment_id: int):
+    request_actor(request, "promotions.view_segment")
+    return segment_out(selectors.get_segment(segment_id=segment_id))
+
+
+@router.patch("/segments/{int:segment_id}", response={200: SegmentOut, **ERRORS}, auth=WRITE)
+def update_segment(request: HttpRequest, segment_id: int, payload: SegmentUpdateIn):
+    actor = request_actor(request, "promotions.change_segment")
+    segment = services.update_segment(
+        segment=selectors.get_segment(segment_id=segment_id),
+        changes=payload.model_dump(exclude_unset=True),
+        actor=actor,
+    )
+    return segment_out(segment)
+
+
+@router.get(
+    "/segments/{int:segment_id}/members", response={200: PageOut[MemberOut], **ERRORS}, auth=READ
+)
+def segment_members(request: HttpRequest, segment_id: int, params: Query[MembersQuery]):
+    """The members, newest customer first, by keyset (`cursor` from `next_cursor`)."""
+    request_actor(request, "promotions.view_segment")
+    segment = selectors.get_segment(segment_id=segment_id)
+    page = paginate(
+        selectors.segment_members(segment),
+        ordering=("-id",),
+        cursor=params.cursor,
+        limit=params.limit,
+    )
+    return {"items": [member_out(c) for c in page.items], "next_cursor": page.next_cursor}
+
+
+@router.get("/segments/{int:segment_id}/members.csv", response={200: None, **ERRORS}, auth=READ)
+def export_segment_members(request: HttpRequest, segment_id: int) -> StreamingHttpResponse:
+    request_actor(request, "promotions.view_segment")
+    segment = selectors.get_segment(segment_id=segment_id)
+    return csv_response(
+        request,
+        selectors.member_rows(segment),
+        tuple(selectors.MEMBER_COLUMNS),
+        f"segment-{segment.pk}-members.csv",
+    )
+
+
+# --- Discount codes ------------------------------------------------------------------------
+
+
+class CodeSettingsIn(StrictIn):
+    kind: Literal["percent", "fixed"] | None = None
+    percent: Decimal | None = Field(None, description="For percent: greater than 0, up to 100")
+    amounts: dict[str, str] | None = Field(None, description='For fixed: {"EUR": "5.00"}')
+    target: Literal["order", "lines"] | None = None
+    target_skus: list[str] | None = Field(None, max_length=500)
+    target_categories: list[int] | None = Field(None, max_length=500)
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    usage_limit: int | None = None
+    per_customer_limit: int | None = None
+    is_active: bool | None = None
+    rules: Any = Field(None, description="Validation rules: all/any of conditions (see docs)")
+
+
+class CodeIn(CodeSettingsIn):
+    code: str
+    kind: Literal["percent", "fixed"]
+
+
+class GenerateIn(CodeSettingsIn):
+    kind: Literal["percent", "fixed"]
+    count: int = Field(..., description="How many codes, at most 10,000")
+    prefix: str = ""
+    length: int = Field(8, description="Random characters after the prefix, 6 to 32")
+
+
+class CodeOut(Schema):
+    code: str
+    kind: str
+    percent: str | None
+    amounts: dict[str, str]
+    target: str
+    target_skus: list[str]
+    target_categories: list[int]
+    starts_at: datetime | None
+    ends_at: datetime | None
+    usage_limit: int | None
+    per_customer_limit: int | None
+    redeemed: int
+    is_active: bool
+    rules: Any
+    batch: str
+    created_at: datetime
+
+
+class GeneratedOut(Schema):
+    batch: str
+    codes: list[str]
+
+
+class ValidateIn(StrictIn):
+    order: OrderIn
+
+
+class LineDiscountOut(Schema):
+    position: int
+    discount: str
+
+
+class ValidationOut(Schema):
+    code: str
+    valid: bool
+    currency: str
+    discount: str = Field(..., description="What the code takes off (0 when not valid)")
+    total_before: str
+    total_after: str
+    lines: list[LineDiscountOut]
+    reasons: list[str] = Field(..., description="Every rule the order fails, readable")
+
+
+class RedeemIn(StrictIn):
+    code: str
+
+
+class RedemptionOut(Schema):
+    id: int
+    code: str
+    order: int
+    customer_id: int | None
+    amount: str
+    currency: str
+    status: str
+    redeemed_at: datetime
+    rolled_back_at: datetime | None
+    actor: str
+
+
+def code_out(code: DiscountCode) -> dict[str, Any]:
+    return {
+        **{name: getattr(code, name) for name in services.CODE_FIELDS},
+        "code": code.code,
+        "percent": None if code.percent is None else f"{code.percent.normalize():f}",
+        "redeemed": code.redeemed,
+        "batch": code.batch,
+        "created_at": code.created_at,
+    }
+
+
+def redemption_out(redemption: Redemption) -> dict[str, Any]:
+    return {
+        "id": redemption.pk,
+        "code": redemption.code.code,
+        "order": redemption.order.number,
+        "customer_id": redemption.customer_id,
+        "amount": format_money(redemption.amount, redemption.currency),
+        "currency": redemption.currency,
+        "status": redemption.status,
+        "redeemed_at": redemption.redeemed_at,
+        "rolled_back_at": redemption.rolled_back_at,
+        "actor": redemption.actor_label,
+    }
+
+
+def _settings(payload: CodeSettingsIn, *exclude: str) -> dict[str, Any]:
+    return payload.model_dump(exclude_unset=True, exclude=set(exclude))
+
+
+@router.get("/discount-codes", response={200: PageOut[CodeOut], **ERRORS}, auth=READ)
+def list_codes(request: HttpRequest, params: Query[CodeListQuery]):
+    request_actor(request, "promotions.view_discountcode")
+    return list_page(request, selectors.CODE_LIST, params, code_out)
+
+
+@router.get("/discount-codes/export.csv", response={200: None, **ERRORS}, auth=READ)
+def export_codes(request: HttpRequest, params: Query[CodeListQuery]) -> StreamingHttpResponse:
+    request_actor(request, "promotions.view_discountcode")
+    return list_export(request, selectors.CODE_LIST, params)
+
+
+@router.post("/discount-codes", response={201: CodeOut, **ERRORS}, auth=WRITE)
+def create_code(request: HttpRequest, payload: CodeIn):
+    actor = request_actor(request, "promotions.add_discountcode")
+    found = services.create_discount_code(
+        code=payload.code, actor=actor, **_settings(payload, "code")
+    )
+    return Status(201, code_out(found))
+
+
+@router.post("/discount-codes/bulk", response={201: GeneratedOut, **ERRORS}, auth=WRITE)
+def generate_codes(request: HttpRequest, payload: GenerateIn):
+    """Generate `count` unique codes with the same settings (one batch)."""
+    actor = request_actor(request, "promotions.add_discountcode")
+    codes = services.generate_discount_codes(
+        count=payload.count,
+        prefix=payload.prefix,
+        length=payload.length,
+        actor=actor,
+        **_settings(payload, "count", "prefix", "length"),
+    )
+    return Status(201, {"batch": codes[0].batch, "codes": [c.code for c in codes]})
+
+
+@router.get("/discount-codes/{code}", response={200: CodeOut, **ERRORS}, auth=READ)
+def get_code(request: HttpRequest, code: str):
+    request_actor(request, "promotions.view_discountcode")
+    return code_out(selectors.get_code(code=code))
+
+
+@router.patch("/discount-codes/{code}", response={200: CodeOut, **ERRORS}, auth=WRITE)
+def update_code(request: HttpRequest, code: str, payload: CodeSettingsIn):
+    actor = request_actor(request, "promotions.change_discountcode")
+    found = services.update_discount_code(
+        code=selectors.get_code(code=code), changes=_settings(payload), actor=actor
+    )
+    return code_out(found)
+
+
+@router.post("/discount-codes/{code}/validate", response={200: ValidationOut, **ERRORS}, auth=READ)
+def validate_code(request: HttpRequest, code: str, payload: ValidateIn):
+    """Whether the code applies to this order payload, the discount per line, or every rule
+    that fails with a readable reason. Nothing is stored."""
+    request_actor(request, "promotions.view_discountcode")
+    found = selectors.get_code(code=code)
+    cart = services.cart_of_input(payload.order.to_input())
+    result = services.validate_code(found, cart)
+    c = cart.currency
+    return {
+        "code": found.code,
+        "valid": result.valid,
+        "currency": c,
+        "discount": format_money(result.discount, c),
+        "total_before": format_money(cart.total, c),
+        "total_after": format_money(cart.total - result.discount, c),
+        "lines": [
+            {"position": pos, "discount": format_money(amount, c)}
+            for pos, amount in sorted(result.lines.items())
+        ],
+        "reasons": result.reasons,
+    }
+
+
+@router.get("/redemptions", response={200: PageOut[RedemptionOut], **ERRORS}, auth=READ)
+def list_redemptions(request: HttpRequest, params: Query[RedemptionListQuery]):
+    """The redemption history, filterable by code, status, customer and time."""
+    request_actor(request, "promotions.view_redemption")
+    return list_page(request, selectors.REDEMPTION_LIST, params, redemption_out)
+
+
+@router.get("/redemptions/export.csv", response={200: None, **ERRORS}, auth=READ)
+def export_redemptions(
+    request: HttpRequest, params: Query[RedemptionListQuery]
+) -> StreamingHttpResponse:
+    request_actor(request, "promotions.view_redemption")
+    return list_export(request, selectors.REDEMPTION_LIST, params)
+
+
+@router.post(
+    "/orders/{int:number}/discount-code", response={201: RedemptionOut, **ERRORS}, auth=WRITE
+)
+def redeem_code(request: HttpRequest, number: int, payload: RedeemIn):
+    """Redeem a code on an order that has taken no money yet: the discount goes onto its
+    lines. A code that does not apply is a 422 whose `code` field gives every reason."""
+    actor = request_actor(request, "promotions.add_redemption")
+    redemption = services.redeem_code(
+        order=get_order(number=number), code=payload.code, actor=actor
+    )
+    return Status(201, redemption_out(redemption))

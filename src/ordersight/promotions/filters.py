@@ -1,0 +1,48 @@
+"""DiscountCodeFilterSet and RedemptionFilterSet: the lists' filters, their API and exports."""
+
+import django_filters
+from django.db.models import Q, QuerySet
+
+from ordersight.core.filtering import AnyOfFilter, DateOrDateTimeFilter
+from ordersight.core.validation import normal_code
+from ordersight.promotions.models import (
+    DiscountCode,
+    DiscountKind,
+    DiscountTarget,
+    Redemption,
+    RedemptionStatus,
+)
+
+
+class DiscountCodeFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label="Code contains")
+    kind = AnyOfFilter(choices=DiscountKind.choices, label="Kind")
+    target = AnyOfFilter(choices=DiscountTarget.choices, label="Applies to")
+    is_active = django_filters.BooleanFilter(label="Active")
+    batch = django_filters.CharFilter(label="Generated in batch")
+
+    class Meta:
+        model = DiscountCode
+        fields: list[str] = []
+
+    def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(code__contains=normal_code(value))
+
+
+class RedemptionFilterSet(django_filters.FilterSet):
+    code = django_filters.CharFilter(method="by_code", label="Discount code")
+    status = AnyOfFilter(choices=RedemptionStatus.choices, label="Status")
+    customer = django_filters.NumberFilter(field_name="customer_id", label="Customer id")
+    redeemed_after = DateOrDateTimeFilter(
+        field_name="redeemed_at", lookup_expr="gte", label="Redeemed at or after"
+    )
+    redeemed_before = DateOrDateTimeFilter(
+        field_name="redeemed_at", lookup_expr="lt", label="Redeemed before"
+    )
+
+    class Meta:
+        model = Redemption
+        fields: list[str] = []
+
+    def by_code(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(Q(code__code=normal_code(value)))

@@ -1,0 +1,190 @@
+"""Reads of promotions: codes and redemptions (lists, API, exports), segments and their
+members (count, keyset pages, CSV), and what the detailed report reads by discount code."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import F, QuerySet, Sum
+
+from ordersight.core.csv_stream import IsoTimestamp, money_text, neutralised
+from ordersight.core.errors import NotFound
+from ordersight.core.lists import ListSpec
+from ordersight.core.validation import is_id, normal_code
+from ordersight.customers.models import Customer
+from ordersight.orders.models import OrderLine, OrderStatus
+from ordersight.payments.models import CAPTURED, Invoice
+from ordersight.promotions.filters import DiscountCodeFilterSet, RedemptionFilterSet
+from ordersight.promotions.models import DiscountCode, Redemption, RedemptionStatus, Segment
+from ordersight.promotions.segments import members
+
+CODE_LIST = ListSpec(
+    name="discount codes",
+    filterset=DiscountCodeFilterSet,
+    base=lambda: DiscountCode.objects.all(),
+    sorts={"created_at": "created_at", "code": "code", "redeemed": "redeemed"},
+    default_sort="-created_at",
+    columns=(
+        ("code", "code"),
+        ("kind", "kind"),
+        ("percent", "percent"),
+        ("target", "target"),
+        ("usage_limit", "usage_limit"),
+        ("per_customer_limit", "per_customer_limit"),
+        ("redeemed", "redeemed"),
+        ("is_active", "is_active"),
+        ("starts_at", IsoTimestamp("starts_at")),
+        ("ends_at", IsoTimestamp("ends_at")),
+        ("batch", neutralised("batch")),
+    ),
+    filename="discount-codes.csv",
+)
+
+REDEMPTION_LIST = ListSpec(
+    name="redemptions",
+    filterset=RedemptionFilterSet,
+    base=lambda: Redemption.objects.select_related("code", "order", "customer"),
+    sorts={"redeemed_at": "redeemed_at", "amount": "amount"},
+    default_sort="-redeemed_at",
+    columns=(
+        ("code", "code__code"),
+        ("order_number", "order__number"),
+        ("customer_id", "customer_id"),
+        ("customer_name", neutralised("customer__name")),
+        ("amount", money_text("amount")),
+        ("currency", "currency"),
+        ("status", "status"),
+        ("redeemed_at", IsoTimestamp("redeemed_at")),
+        ("rolled_back_at", IsoTimestamp("rolled_back_at")),
+        ("actor", neutralised("actor_label")),
+    ),
+    filename="redemptions.csv",
+)
+
+
+def get_code(*, code: str) -> DiscountCode:
+    found = DiscountCode.objects.filter(code=normal_code(code)).first()
+    if found is None:
+        raise NotFound(f"No discount code {code!r}.", fields={"code": "not found"})
+    return found
+
+
+def get_segment(*, segment_id: int) -> Segment:
+    found = Segment.objects.filter(pk=segment_id).first() if is_id(segment_id) else None
+    if found is None:
+        raise NotFound(f"No segment {segment_id}.", fields={"segment_id": "not found"})
+    return found
+
+
+def list_segments() -> QuerySet[Segment]:
+    return Segment.objects.order_by("name")
+
+
+def segment_members(segment: Segment) -> QuerySet[Customer]:
+    return members(segment.rules).select_related("figures")
+
+
+def member_count(rules: Any) -> int:
+    return members(rules).count()
+
+
+MEMBER_COLUMNS = {
+    "id": F("id"),
+    "name": neutralised("name"),
+    "email": neutralised("email"),
+    "orders": F("figures__orders"),
+    "first_order_at": IsoTimestamp("figures__first_order_at"),
+    "last_order_at": IsoTimestamp("figures__last_order_at"),
+    "last_order_amount": money_text("figures__last_order_amount", "figures__last_order_currency"),
+    "last_order_currency": F("figures__last_order_currency"),
+}
+
+
+def member_rows(segment: Segment) -> QuerySet:
+    """The segment's members as CSV cells, by id."""
+    cells = {f"cell_{i}": value for i, value in enumerate(MEMBER_COLUMNS.values())}
+    return members(segment.rules).order_by("id").annotate(**cells).values_list(*cells)
+
+
+def redemptions_of_order(order_id: int) -> QuerySet[Redemption]:
+    return Redemption.objects.filter(order_id=order_id).select_related("code")
+
+
+# --- What the detailed report reads --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RedemptionQuery:
+    """Sales placed in [after, before) that redeemed a code, narrowed as the report says."""
+
+    after: datetime
+    before: datetime
+    currency: str | None = None
+    order_type: str | None = None
+    source: str | None = None
+    recurring: bool | None = None
+
+
+def discount_figures(
+    query: RedemptionQuery, codes: Collection[str] | None = None
+) -> list[dict[str, Any]]:
+    """Per code and currency: the sales that redeemed it (completed orders, active
+    redemption), with the report's measures and the discount given."""
+    rows = Redemption.objects.filter(
+        status=RedemptionStatus.ACTIVE,
+        order__status=OrderStatus.COMPLETED,
+        order__created_at__gte=query.after,
+        order__created_at__lt=query.before,
+    )
+    if query.currency:
+        rows = rows.filter(currency=query.currency)
+    if query.order_type:
+        rows = rows.filter(order__order_type=query.order_type)
+    if query.source:
+        rows = rows.filter(order__source=query.source)
+    if query.recurring is not None:
+        recurring = {"order__order_type": "recurring"}
+        rows = rows.filter(**recurring) if query.recurring else rows.exclude(**recurring)
+    if codes is not None:
+        rows = rows.filter(code__code__in=codes)
+    found = list(rows.values_list("code__code", "currency", "order_id", "order__total", "amount"))
+    ids = [r[2] for r in found]
+    money = {
+        row["order_id"]: row
+        for row in Invoice.objects.filter(order_id__in=ids, status__in=CAPTURED)
+        .values("order_id")
+        .annotate(refunds=Sum("refunded_amount"), fees=Sum("fee"), funds=Sum("funds_credited"))
+    }
+    units = dict(
+        OrderLine.objects.filter(order_id__in=ids)
+        .values("order_id")
+        .annotate(units=Sum("quantity"))
+        .values_list("order_id", "units")
+    )
+    out: dict[tuple[str, str], dict[str, Any]] = defaultdict(
+        lambda: {
+            "orders": 0,
+            "units": 0,
+            "gross": Decimal(0),
+            "refunds": Decimal(0),
+            "fees": Decimal(0),
+            "funds_credited": Decimal(0),
+            "discount": Decimal(0),
+        }
+    )
+    for code, currency, order_id, total, discount in found:
+        row = out[(code, currency)]
+        row["orders"] += 1
+        row["units"] += units.get(order_id) or 0
+        row["gross"] += total
+        paid = money.get(order_id, {})
+        row["refunds"] += paid.get("refunds") or 0
+        row["fees"] += paid.get("fees") or 0
+        row["funds_credited"] += paid.get("funds") or 0
+        row["discount"] += discount
+    return [{"key": code, "currency": currency, **row} for (code, currency), row in out.items()]

@@ -1,0 +1,161 @@
+"""The promotions API: segments with counts and members, codes, validate, redeem, history."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from ordersight.promotions.models import DiscountCode, Redemption, Segment
+from tests import factories
+from tests.promotions.conftest import pay, place
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def buyers(catalog, bank):
+    """Five customers with 0 to 4 paid orders each (19.90 EUR apiece)."""
+    people = [factories.CustomerFactory(name=f"Buyer {n}") for n in range(5)]
+    for n, person in enumerate(people):
+        for _ in range(n):
+            pay(place(customer=person), bank)
+    return people
+
+
+def test_the_issues_example_segment_is_created_and_counted(api, buyers):
+    rules = {
+        "all": [
+            {"field": "spent", "currency": "USD", "op": "gt", "value": "1000000.00"},
+            {"field": "orders", "op": "gte", "value": 5},
+        ]
+    }
+    r = api.post("segments", {"name": "Whales", "rules": rules})
+    assert r.status_code == 201, r.content
+    assert r.json()["member_count"] == 0
+    r = api.post(
+        "segments", {"name": "Regulars", "rules": {"field": "orders", "op": "gte", "value": 2}}
+    )
+    segment = r.json()["id"]
+    assert api.get(f"segments/{segment}").json()["member_count"] == 3
+    count = api.post("segments/count", {"rules": {"field": "orders", "op": "gte", "value": 4}})
+    assert count.json() == {"member_count": 1}
+
+
+def test_members_come_in_keyset_pages_and_as_csv(api, buyers):
+    segment = api.post(
+        "segments", {"name": "Any buyer", "rules": {"field": "orders", "op": "gte", "value": 1}}
+    ).json()["id"]
+    first = api.get(f"segments/{segment}/members", limit=3).json()
+    second = api.get(f"segments/{segment}/members", limit=3, cursor=first["next_cursor"]).json()
+    names = [m["name"] for m in first["items"] + second["items"]]
+    assert names == ["Buyer 4", "Buyer 3", "Buyer 2", "Buyer 1"]
+    assert second["next_cursor"] is None
+    assert first["items"][0]["orders"] == 4 and first["items"][0]["last_order_amount"] == "19.90"
+    r = api.get(f"segments/{segment}/members.csv")
+    rows = list(csv.DictReader(io.StringIO(b"".join(r.streaming_content).decode())))
+    assert sorted(row["orders"] for row in rows) == ["1", "2", "3", "4"]
+
+
+def test_a_bad_rule_is_a_422_naming_its_path_and_nothing_is_stored(api, db):
+    r = api.post(
+        "segments",
+        {
+            "name": "Bad",
+            "rules": {
+                "all": [
+                    {"field": "orders", "op": "gte", "value": 1},
+                    {"field": "spent", "op": "gt", "value": "x"},
+                ]
+            },
+        },
+    )
+    assert r.status_code == 422
+    assert "rules.all[1].currency" in r.json()["error"]["fields"]
+    assert not Segment.objects.exists()
+    r = api.post("segments/count", {"rules": {"any": [{"field": "orders", "op": "gte"}]}})
+    assert r.status_code == 422 and "rules.any[0].value" in r.json()["error"]["fields"]
+
+
+def test_validate_answers_the_discount_or_every_reason(api, catalog):
+    r = api.post(
+        "discount-codes",
+        {
+            "code": "tee20",
+            "kind": "percent",
+            "percent": "20",
+            "rules": {
+                "all": [
+                    {"type": "order_total", "currency": "EUR", "min": "30"},
+                    {"type": "metadata", "key": "channel", "op": "eq", "value": "app"},
+                ]
+            },
+        },
+    )
+    assert r.status_code == 201, r.content
+    ok = api.post(
+        "discount-codes/TEE20/validate",
+        {"order": {"lines": [{"sku": "TEE-M", "quantity": 2}], "metadata": {"channel": "app"}}},
+    ).json()
+    assert (ok["valid"], ok["discount"], ok["total_after"]) == (True, "7.96", "31.84")
+    bad = api.post("discount-codes/tee20/validate", {"order": {"lines": [{"sku": "TEE-M"}]}}).json()
+    assert bad["valid"] is False and bad["discount"] == "0.00"
+    assert bad["reasons"] == [
+        "the order total 19.90 EUR is below 30.00",
+        "metadata channel must be app (it is missing)",
+    ]
+    r = api.post("discount-codes/TEE20/validate", {"order": {"lines": [{"sku": "NOPE"}]}})
+    assert r.status_code == 422 and "order.lines[0].sku" in r.json()["error"]["fields"]
+    assert api.post("discount-codes/NONE/validate", {"order": {"lines": []}}).status_code == 404
+
+
+def test_redeem_through_the_api_and_see_the_history(api, catalog, customer):
+    api.post("discount-codes", {"code": "FIVE", "kind": "fixed", "amounts": {"EUR": "5"}})
+    number = api.post("orders", {"lines": [{"sku": "TEE-M"}], "customer_id": customer.pk}).json()[
+        "number"
+    ]
+    r = api.post(f"orders/{number}/discount-code", {"code": "five"})
+    assert r.status_code == 201, r.content
+    assert r.json()["amount"] == "5.00"
+    order = api.get(f"orders/{number}").json()
+    assert (order["total"], order["discount_total"], order["coupon_code"]) == (
+        "14.90",
+        "5.00",
+        "FIVE",
+    )
+    history = api.get("redemptions", code="FIVE").json()["items"]
+    assert [(h["order"], h["status"]) for h in history] == [(number, "active")]
+    again = api.post(f"orders/{number}/discount-code", {"code": "FIVE"})
+    assert again.status_code == 409
+    api.post(f"orders/{number}/cancel", {})
+    assert api.get("redemptions", code="FIVE").json()["items"][0]["status"] == "rolled_back"
+    assert api.get("discount-codes/FIVE").json()["redeemed"] == 0
+
+
+def test_a_code_that_does_not_apply_is_refused_with_its_reasons(api, catalog):
+    api.post(
+        "discount-codes", {"code": "USED", "kind": "percent", "percent": "5", "is_active": False}
+    )
+    number = api.post("orders", {"lines": [{"sku": "TEE-M"}]}).json()["number"]
+    r = api.post(f"orders/{number}/discount-code", {"code": "USED"})
+    assert r.status_code == 422
+    assert r.json()["error"]["fields"]["code"] == "the code is not active"
+    assert not Redemption.objects.exists()
+
+
+def test_bulk_generation_and_the_code_list(api, db):
+    r = api.post(
+        "discount-codes/bulk", {"kind": "percent", "percent": "10", "count": 25, "prefix": "win-"}
+    )
+    assert r.status_code == 201, r.content
+    assert len(set(r.json()["codes"])) == 25
+    listed = api.get("discount-codes", batch=r.json()["batch"], limit=100).json()["items"]
+    assert len(listed) == 25 and all(c["code"].startswith("WIN-") for c in listed)
+    bad = api.post("discount-codes/bulk", {"kind": "percent", "percent": "10", "count": 100000})
+    assert bad.status_code == 422 and "count" in bad.json()["error"]["fields"]
+    dupe = api.post(
+        "discount-codes", {"code": listed[0]["code"], "kind": "percent", "percent": "1"}
+    )
+    assert dupe.status_code == 409
+    assert DiscountCode.objects.count() == 25
