@@ -62,6 +62,20 @@ PAGE_TWINS: dict[str, tuple[str, str, str, dict | None]] = {
     "creators": ("get", "get", "creators", None),
     "new_creator": ("post", "post", "creators", {"name": "A", "handle": "a"}),
     "creator": ("get", "get", "creators/a", None),
+    "discount_codes": ("get", "get", "discount-codes", None),
+    "discount_codes_export": ("get", "get", "discount-codes/export.csv", None),
+    "new_discount_code": ("post", "post", "discount-codes", {"code": "A", "kind": "percent"}),
+    "discount_code": ("get", "get", "discount-codes/A", None),
+    "edit_discount_code": ("post", "patch", "discount-codes/A", {}),
+    "redemptions": ("get", "get", "redemptions", None),
+    "redemptions_export": ("get", "get", "redemptions/export.csv", None),
+    "segments": ("get", "get", "segments", None),
+    "count_segment": ("post", "post", "segments/count", {"rules": {}}),
+    "new_segment": ("post", "post", "segments", {"name": "A", "rules": {}}),
+    "segment": ("get", "get", "segments/1", None),
+    "edit_segment": ("post", "patch", "segments/1", {}),
+    "segment_export": ("get", "get", "segments/1/members.csv", None),
+    "order_redeem": ("post", "post", "orders/{n}/discount-code", {"code": "A"}),
 }
 PAGE_ARGS = {
     "number": "{n}",
@@ -71,6 +85,8 @@ PAGE_ARGS = {
     "campaign_id": "1",
     "conversion_id": "1",
     "creator_id": "1",
+    "segment_id": "1",
+    "code": "A",
 }
 
 

@@ -45,6 +45,7 @@ class FiguresOut(Schema):
     commission: str | None = Field(
         None, description="By campaign or creator: the approved conversions' commission"
     )
+    discount: str | None = Field(None, description="By discount code: the discount given")
 
 
 class ReportRowOut(FiguresOut):
@@ -144,7 +145,8 @@ def _breakdown(
 def sales_report(request: HttpRequest, params: Query[ReportQuery]) -> dict[str, Any]:
     """Completed sales broken down by `group_by`: currency, payment_system, offer, category,
     sales_manager, source, order_type, customer, day or month; or campaign or creator (the
-    creators' approved sales, with their `commission` beside the net; totals are theirs)."""
+    creators' approved sales, with their `commission` beside the net; totals are theirs); or
+    discount_code (sales that redeemed each code, with the `discount` given)."""
     breakdown, cleaned = _breakdown(request)
     query = breakdown.query
     return {

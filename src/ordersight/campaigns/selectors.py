@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -41,7 +41,7 @@ from ordersight.core.csv_stream import IsoTimestamp, money_text, neutralised
 from ordersight.core.errors import NotFound
 from ordersight.core.lists import ListSpec
 from ordersight.core.validation import is_id
-from ordersight.core.zones import account_zone
+from ordersight.core.zones import day_bounds
 from ordersight.orders.models import Order, OrderStatus, OrderType
 
 ZERO = Decimal(0)
@@ -264,15 +264,6 @@ def _narrowed(rows: QuerySet[Conversion], query: ConversionQuery) -> QuerySet[Co
     elif query.kind == "one_off":
         rows = rows.exclude(order_type=OrderType.RECURRING)
     return rows
-
-
-def day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
-    """[start of `start`, start of the day after `end`) in the account's time zone."""
-    zone = account_zone()
-    return (
-        datetime.combine(start, time.min, tzinfo=zone),
-        datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone),
-    )
 
 
 def sales_generated(query: ConversionQuery) -> list[CurrencyTotals]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 
@@ -15,3 +15,12 @@ def account_zone() -> zoneinfo.ZoneInfo:
 def local_day(moment: datetime) -> date:
     """The account's calendar day of a moment."""
     return moment.astimezone(account_zone()).date()
+
+
+def day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    """[start of `start`, start of the day after `end`) in the account's time zone."""
+    zone = account_zone()
+    return (
+        datetime.combine(start, time.min, tzinfo=zone),
+        datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone),
+    )

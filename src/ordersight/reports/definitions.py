@@ -60,9 +60,18 @@ class GroupBy(StrEnum):
     # Read from the campaigns' conversions (approved creator sales), not the rollups.
     CAMPAIGN = "campaign"
     CREATOR = "creator"
+    # Read from the redemptions (sales that redeemed a discount code).
+    DISCOUNT_CODE = "discount_code"
 
 
 CONVERSION_GROUPS = frozenset({GroupBy.CAMPAIGN, GroupBy.CREATOR})
+# Breakdowns read from an app's own rows rather than the rollups, with the measure each adds
+# beside the sales figures; their totals are those of their rows.
+APP_MEASURE = {
+    GroupBy.CAMPAIGN: "commission",
+    GroupBy.CREATOR: "commission",
+    GroupBy.DISCOUNT_CODE: "discount",
+}
 
 # Which rollup rows each breakdown reads: its own dimension, or the totals grouped by a
 # column every row carries.
@@ -79,6 +88,7 @@ DIMENSION_OF: dict[GroupBy, Dimension] = {
     GroupBy.MONTH: Dimension.TOTAL,
     GroupBy.CAMPAIGN: Dimension.TOTAL,  # (their rows come from the conversions)
     GroupBy.CREATOR: Dimension.TOTAL,
+    GroupBy.DISCOUNT_CODE: Dimension.TOTAL,
 }
 
 

@@ -21,8 +21,9 @@ def figures_out(figures: Figures, currency: str) -> dict[str, Any]:
     for name in MONEY:
         value = figures.value(name)
         out[name] = None if value is None else format_money(value, currency)
-    if figures.commission is not None:
-        out["commission"] = format_money(figures.commission, currency)
+    for name in ("commission", "discount"):
+        if getattr(figures, name) is not None:
+            out[name] = format_money(getattr(figures, name), currency)
     return out
 
 
@@ -83,7 +84,7 @@ def _cell(row: BreakdownRow, column: str) -> Any:
     value = row.figures.value(column)
     if value is None:
         return ""
-    return format_money(value, currency) if column in (*MONEY, "commission") else value
+    return format_money(value, currency) if column in (*MONEY, "commission", "discount") else value
 
 
 def _safe(value: Any) -> Any:

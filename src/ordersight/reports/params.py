@@ -15,7 +15,7 @@ from ordersight.core.errors import Invalid
 from ordersight.core.money import CURRENCY_CODES
 from ordersight.core.zones import account_zone as report_zone
 from ordersight.orders.choices import order_type_choices, source_choices
-from ordersight.reports.definitions import CONVERSION_GROUPS, GroupBy
+from ordersight.reports.definitions import APP_MEASURE, GroupBy
 from ordersight.reports.selectors import COLUMNS, SalesQuery, month_end, month_start
 
 PRESETS = {
@@ -30,9 +30,10 @@ PRESETS = {
 DEFAULT_PRESET = "30d"
 MAX_DAYS = 3 * 366 + 1  # three years and a day: the longest range one report covers
 MAX_LIMIT = 100_000
-SORTABLE = ("key", "label", "currency", *COLUMNS, "commission")
+SORTABLE = ("key", "label", "currency", *COLUMNS, "commission", "discount")
 EXTRA_COLUMNS = (
     "commission",  # by campaign or creator
+    "discount",  # by discount code
     "confirmed_orders",
     "confirmed_net",
     "unconfirmed_orders",
@@ -187,8 +188,9 @@ def read_report_params(params: Mapping[str, Any], *, need_group: bool = False) -
         fields = {name: "; ".join(str(e) for e in errs) for name, errs in form.errors.items()}
         raise Invalid("The report parameters are not valid.", fields=fields)
     data = form.cleaned_data
-    if data.get("group_by") in CONVERSION_GROUPS and not params.get("columns"):
-        data["columns"] = [*data["columns"], "commission"]
+    measure = APP_MEASURE.get(data.get("group_by"))
+    if measure and not params.get("columns"):
+        data["columns"] = [*data["columns"], measure]
     if need_group and not data.get("group_by"):
         raise Invalid(
             "Say what to break the sales down by.",

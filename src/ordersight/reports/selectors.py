@@ -27,10 +27,13 @@ from django.db.models import (
 
 from ordersight.campaigns import selectors as campaigns
 from ordersight.catalog.models import Category, Offer
+from ordersight.core.zones import day_bounds
 from ordersight.customers.models import Customer
 from ordersight.orders.choices import order_type_choices, source_choices
 from ordersight.payments.models import PaymentSystem
+from ordersight.promotions import selectors as promotions
 from ordersight.reports.definitions import (
+    APP_MEASURE,
     CONVERSION_GROUPS,
     COUNTED_STATUS,
     DIMENSION_OF,
@@ -43,6 +46,7 @@ from ordersight.reports.models import ANY, Grain, ReportedOrder, SalesRollup
 
 RECURRING, ONE_OFF = "recurring", "one_off"
 KINDS = (RECURRING, ONE_OFF)
+APP_MEASURES = ("commission", "discount")
 SUMMED = ("orders", "units", "gross", "refunds", "fees", "funds_credited", "new_customers")
 COLUMNS = ("orders", "units", "gross", "refunds", "net", "fees", "funds_credited", "average")
 # Breakdowns whose rows run along time or a short list sort by their key unless asked.
@@ -86,21 +90,25 @@ class Figures:
     fees: Decimal = Decimal(0)
     funds_credited: Decimal = Decimal(0)
     new_customers: int = 0
-    # Creators' commission, on rows by campaign or creator only (None elsewhere).
+    # What a breakdown read from an app adds (None elsewhere): creators' commission by
+    # campaign or creator, the discount given by discount code.
     commission: Decimal | None = None
+    discount: Decimal | None = None
 
     @classmethod
     def of(cls, row: Mapping[str, Any]) -> Figures:
         figures = cls(**{name: row.get(name) or 0 for name in SUMMED})
-        if "commission" in row:
-            figures.commission = row["commission"] or Decimal(0)
+        for name in APP_MEASURES:
+            if name in row:
+                setattr(figures, name, row[name] or Decimal(0))
         return figures
 
     def add(self, other: Figures) -> None:
         for name in SUMMED:
             setattr(self, name, getattr(self, name) + getattr(other, name))
-        if other.commission is not None:
-            self.commission = (self.commission or Decimal(0)) + other.commission
+        for name in APP_MEASURES:
+            if getattr(other, name) is not None:
+                setattr(self, name, (getattr(self, name) or Decimal(0)) + getattr(other, name))
 
     @property
     def net(self) -> Decimal:
@@ -239,6 +247,8 @@ def _grouped(
     or those of the given `refs`."""
     if group_by in CONVERSION_GROUPS:
         return _conversion_groups(group_by, query, refs)
+    if group_by == GroupBy.DISCOUNT_CODE:
+        return _discount_groups(query, refs)
     dimension = DIMENSION_OF[group_by]
     days_only = group_by == GroupBy.DAY
     exact = group_by in (GroupBy.SOURCE, GroupBy.ORDER_TYPE)
@@ -280,6 +290,23 @@ def _conversion_groups(
     return [(str(row["key"]), row["currency"], True, Figures.of(row)) for row in rows]
 
 
+def _discount_groups(
+    query: SalesQuery, refs: set[str] | None
+) -> list[tuple[str, str, bool, Figures]]:
+    """Sales that redeemed a discount code, by code (from the promotions' redemptions)."""
+    after, before = day_bounds(query.start, query.end)
+    asked = promotions.RedemptionQuery(
+        after=after,
+        before=before,
+        currency=query.currency,
+        order_type=query.order_type,
+        source=query.source,
+        recurring=None if query.kind is None else query.kind == RECURRING,
+    )
+    rows = promotions.discount_figures(asked, refs)
+    return [(row["key"], row["currency"], True, Figures.of(row)) for row in rows]
+
+
 def _conversion_query(query: SalesQuery) -> campaigns.ConversionQuery:
     return campaigns.ConversionQuery(
         start=query.start,
@@ -301,7 +328,7 @@ def creator_sales(query: SalesQuery) -> dict[str, Decimal]:
 def _summed_rows(rows: Iterable[BreakdownRow]) -> dict[str, Figures]:
     out: dict[str, Figures] = {}
     for row in sorted(rows, key=lambda r: r.currency):
-        out.setdefault(row.currency, Figures(commission=Decimal(0))).add(row.figures)
+        out.setdefault(row.currency, Figures()).add(row.figures)
     return out
 
 
@@ -324,7 +351,7 @@ def sales_breakdown(
         limit is not None
         and column in _SQL_ORDER
         and group_by not in (GroupBy.DAY, GroupBy.MONTH)
-        and group_by not in CONVERSION_GROUPS
+        and group_by not in APP_MEASURE
         and not split  # a manager's two parts are one row only after merging
     ):
         top = Top(column, descending, limit)
@@ -334,8 +361,8 @@ def sales_breakdown(
     rows.sort(key=lambda r: (r.currency, r.ref))
     rows.sort(key=lambda r: _sort_value(r, column), reverse=descending)
     # By campaign or creator the totals are the creators' sales, not every sale.
-    conversions = group_by in CONVERSION_GROUPS
-    summed = _summed_rows(rows) if conversions else totals(query)
+    from_app = group_by in APP_MEASURE
+    summed = _summed_rows(rows) if from_app else totals(query)
     if limit is not None:
         rows = rows[:limit]
     result = Breakdown(group_by=group_by, query=query, rows=rows, totals=summed)
@@ -348,7 +375,7 @@ def sales_breakdown(
         for row in rows:
             row.previous = before.get((_shifted_ref(group_by, row.ref, query), row.currency))
         result.previous_totals = (
-            _summed_rows(_rows(group_by, previous)) if conversions else totals(previous)
+            _summed_rows(_rows(group_by, previous)) if from_app else totals(previous)
         )
     return result
 
@@ -375,8 +402,8 @@ def _sort_value(row: BreakdownRow, column: str) -> Any:
         return row.label.lower()
     if column == "currency":
         return row.currency
-    if column == "commission":
-        return row.figures.commission or Decimal(0)
+    if column in APP_MEASURES:
+        return getattr(row.figures, column) or Decimal(0)
     value = row.figures.value(column)
     return (value is not None, value if value is not None else 0)
 
@@ -447,6 +474,8 @@ def _label(group_by: GroupBy, rows: list[BreakdownRow]) -> None:
     elif group_by in CONVERSION_GROUPS:
         found = campaigns.labels(group_by.value, _ints(refs))
         names = {str(pk): pair for pk, pair in found.items()}
+    elif group_by == GroupBy.DISCOUNT_CODE:
+        names = {ref: (ref, ref) for ref in refs}
     for row in rows:
         row.key, row.label = names.get(row.ref, (row.ref, row.ref))
 
@@ -610,8 +639,8 @@ def orders_filter(
         params["currency"] = currency
     if group_by is None or ref is None:
         return params
-    if group_by in CONVERSION_GROUPS:
-        return None  # their orders are listed on the campaign's and creator's pages
+    if group_by in APP_MEASURE:
+        return None  # their orders are listed on the campaign's, creator's or code's page
     if group_by == GroupBy.DAY:
         day = date.fromisoformat(ref)
         params["created_after"], params["created_before"] = (

@@ -57,5 +57,7 @@ def run_service(request: HttpRequest, call: Callable[[], T], *, failed: str = ""
     except Forbidden as exc:
         raise PermissionDenied(exc.message) from None
     except DomainError as exc:
-        messages.error(request, f"{failed}{exc.message}")
+        # Name the fields too: "rules.all[0].min: an amount from 0" says where to look.
+        detail = "; ".join(f"{name}: {text}" for name, text in exc.fields.items())
+        messages.error(request, f"{failed}{exc.message}" + (f" ({detail})" if detail else ""))
         return None

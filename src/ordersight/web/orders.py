@@ -33,6 +33,7 @@ from ordersight.orders.models import (
 )
 from ordersight.orders.transitions import FULFILLABLE, allowed_transitions, can_confirm
 from ordersight.payments.models import PaymentSystem
+from ordersight.promotions.selectors import redemptions_of_order
 from ordersight.web.access import actor_of, require_perm, run_service
 from ordersight.web.filter_panel import panel_fields
 from ordersight.web.forms import parse_new_order, rename_line_errors
@@ -109,6 +110,8 @@ def _detail_context(request: HttpRequest, order: Order) -> dict[str, Any]:
         "managers": _managers(),
         "manual_systems": PaymentSystem.objects.filter(provider="manual", is_active=True),
         "metadata_text": json.dumps(order.metadata, indent=2, ensure_ascii=False, sort_keys=True),
+        "redemptions": list(redemptions_of_order(order.pk)),
+        "can_redeem": order.status in ("draft", "open") and not order.has_captured_money,
         "conversion": (
             conversion_of_order(order.pk)
             if request.user.has_perm("campaigns.view_conversion")

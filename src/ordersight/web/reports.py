@@ -22,7 +22,7 @@ from ordersight.orders import selectors as order_selectors
 from ordersight.orders.choices import order_type_choices, source_choices
 from ordersight.orders.models import Order, OrderType
 from ordersight.reports import selectors
-from ordersight.reports.definitions import GroupBy
+from ordersight.reports.definitions import APP_MEASURE, GroupBy
 from ordersight.reports.exports import breakdown_csv
 from ordersight.reports.params import (
     CSV_COLUMNS,
@@ -47,9 +47,11 @@ GROUP_LABELS = {
     GroupBy.MONTH: "Month",
     GroupBy.CAMPAIGN: "Campaign",
     GroupBy.CREATOR: "Creator",
+    GroupBy.DISCOUNT_CODE: "Discount code",
 }
 # Their rows open the campaign's or the creator's page (the orders are listed there).
 CONVERSION_PAGES = {GroupBy.CAMPAIGN: "web:campaign", GroupBy.CREATOR: "web:creator"}
+MEASURE_LABELS = {"commission": "Commission", "discount": "Discount given"}
 COLUMN_LABELS = {
     "orders": "Orders",
     "units": "Units",
@@ -246,6 +248,18 @@ def sales_performance(request: HttpRequest) -> HttpResponse:
     return render(request, "reports/performance.html", context)
 
 
+def _row_url(
+    breakdown: selectors.Breakdown, row: selectors.BreakdownRow, page: str | None
+) -> str | None:
+    """Where a row's orders are: All Orders filtered, or the campaign's, creator's or
+    discount code's own page."""
+    if page and row.ref.isdigit():
+        return reverse(page, args=[row.ref])
+    if breakdown.group_by == GroupBy.DISCOUNT_CODE:
+        return reverse("web:redemptions") + "?" + urlencode({"code": row.key})
+    return orders_url(selectors.row_filter(breakdown, row))
+
+
 def _breakdown_context(request: HttpRequest) -> dict[str, Any]:
     params, errors = _read(request)
     group_by = GroupBy(params.get("group_by") or GroupBy.CURRENCY)
@@ -258,14 +272,12 @@ def _breakdown_context(request: HttpRequest) -> dict[str, Any]:
     )
     split = group_by == GroupBy.SALES_MANAGER and params["query"].include_unconfirmed
     page = CONVERSION_PAGES.get(group_by)
+    measure = APP_MEASURE.get(group_by)
     rows = [
         {
             "row": row,
-            "url": (
-                reverse(page, args=[row.ref])
-                if page and row.ref.isdigit()
-                else orders_url(selectors.row_filter(breakdown, row))
-            ),
+            "url": _row_url(breakdown, row, page),
+            "measure": getattr(row.figures, measure) if measure else None,
             "confirmed_url": split
             and orders_url(selectors.row_filter(breakdown, row, confirmed=True)),
             "unconfirmed_url": split
@@ -283,8 +295,11 @@ def _breakdown_context(request: HttpRequest) -> dict[str, Any]:
             "url": (
                 reverse("web:campaigns")
                 if page
+                else None
+                if measure
                 else orders_url(selectors.orders_filter(params["query"], currency=currency))
             ),
+            "measure": getattr(figures, measure) if measure else None,
             "previous": (breakdown.previous_totals or {}).get(currency),
         }
         for currency, figures in breakdown.totals.items()
@@ -296,7 +311,8 @@ def _breakdown_context(request: HttpRequest) -> dict[str, Any]:
         "groups": GROUP_LABELS.items(),
         "group_label": GROUP_LABELS[group_by],
         "columns": COLUMN_LABELS.items(),
-        "with_commission": page is not None,
+        "measure": measure,
+        "measure_label": MEASURE_LABELS.get(measure or "", ""),
         "csv_columns": [*CSV_COLUMNS, *EXTRA_COLUMNS],
         "default_sort": "key" if group_by in selectors.KEY_ORDERED else "-net",
         "compare": params["compare"],

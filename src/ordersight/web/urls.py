@@ -7,6 +7,7 @@ from ordersight.web import campaigns as campaign_views
 from ordersight.web import customers as customer_views
 from ordersight.web import orders as order_views
 from ordersight.web import payments as payment_views
+from ordersight.web import promotions as promotion_views
 from ordersight.web import reports as report_views
 from ordersight.web import subscriptions as recurring_views
 from ordersight.web import views
@@ -61,6 +62,11 @@ urlpatterns = [
     path(
         "orders/<int:number>/attribution/", order_views.order_attribution, name="order_attribution"
     ),
+    path(
+        "orders/<int:number>/discount-code/",
+        promotion_views.redeem_on_order,
+        name="order_redeem",
+    ),
     path("orders/<int:number>/<str:action>/", order_views.order_action, name="order_action"),
     path("payments/", payment_views.payments, name="payments"),
     path("payments/export.csv", payment_views.export_payments, name="payments_export"),
@@ -87,6 +93,39 @@ urlpatterns = [
     path("creators/", campaign_views.creators, name="creators"),
     path("creators/new/", campaign_views.new_creator, name="new_creator"),
     path("creators/<int:creator_id>/", campaign_views.creator, name="creator"),
+    path("promotions/codes/", promotion_views.discount_codes, name="discount_codes"),
+    path(
+        "promotions/codes/export.csv",
+        promotion_views.export_discount_codes,
+        name="discount_codes_export",
+    ),
+    path("promotions/codes/new/", promotion_views.new_discount_code, name="new_discount_code"),
+    path("promotions/codes/<str:code>/", promotion_views.discount_code, name="discount_code"),
+    path(
+        "promotions/codes/<str:code>/edit/",
+        promotion_views.edit_discount_code,
+        name="edit_discount_code",
+    ),
+    path("promotions/redemptions/", promotion_views.redemptions, name="redemptions"),
+    path(
+        "promotions/redemptions/export.csv",
+        promotion_views.export_redemptions,
+        name="redemptions_export",
+    ),
+    path("promotions/segments/", promotion_views.segments, name="segments"),
+    path("promotions/segments/count/", promotion_views.count_segment, name="count_segment"),
+    path("promotions/segments/new/", promotion_views.new_segment, name="new_segment"),
+    path("promotions/segments/<int:segment_id>/", promotion_views.segment, name="segment"),
+    path(
+        "promotions/segments/<int:segment_id>/edit/",
+        promotion_views.edit_segment,
+        name="edit_segment",
+    ),
+    path(
+        "promotions/segments/<int:segment_id>/members.csv",
+        promotion_views.export_segment,
+        name="segment_export",
+    ),
     path("customers/", customer_views.customers, name="customers"),
     path("customers/export.csv", customer_views.export_customers, name="customers_export"),
     path("customers/<int:customer_id>/", customer_views.customer_card, name="customer"),

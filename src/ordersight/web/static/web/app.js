@@ -82,3 +82,61 @@ function drawCharts(root) {
 }
 window.addEventListener("load", () => drawCharts(document));
 document.addEventListener("htmx:afterSwap", (event) => drawCharts(event.target));
+
+// Rule builders (discount codes, segments): the composer's visible fields become one
+// condition, added to the rules' JSON under the chosen "all" or "any" (the JSON stays
+// editable by hand for deeper nesting).
+function castRuleValue(input, value) {
+  const cast = input.dataset.ruleCast;
+  if (cast === "int") return parseInt(value, 10);
+  if (cast === "number") return Number(value);
+  if (cast === "list") return value.split(",").map((s) => s.trim()).filter(Boolean);
+  if (cast === "intlist") {
+    return value.split(",").map((s) => parseInt(s, 10)).filter((n) => !Number.isNaN(n));
+  }
+  if (cast === "values") {
+    const one = (text) => {
+      try {
+        return JSON.parse(text);
+      } catch {
+        return text; // a word such as vip or -90d
+      }
+    };
+    return value.includes(",") ? value.split(",").map((s) => one(s.trim())) : one(value);
+  }
+  return value;
+}
+
+document.addEventListener("click", (event) => {
+  const add = event.target.closest("[data-rule-add]");
+  if (!add) return;
+  const builder = add.closest("[data-rule-builder]");
+  const target = document.getElementById(builder.dataset.ruleBuilder);
+  const condition = {};
+  builder.querySelectorAll("[data-rule-key]").forEach((input) => {
+    if (input.closest(".d-none")) return; // a field of another kind of condition
+    const value = input.value.trim();
+    if (value === "") return;
+    condition[input.dataset.ruleKey] = castRuleValue(input, value);
+  });
+  const join = builder.querySelector("[data-rule-join]").value;
+  let rules = null;
+  try {
+    rules = target.value.trim() ? JSON.parse(target.value) : null;
+  } catch {
+    rules = null;
+  }
+  if (!rules) rules = { [join]: [] };
+  else if (!Array.isArray(rules[join])) rules = { [join]: [rules] };
+  rules[join].push(condition);
+  target.value = JSON.stringify(rules, null, 2);
+  target.dispatchEvent(new Event("change", { bubbles: true }));
+});
+
+document.addEventListener("change", (event) => {
+  if (!event.target.matches("[data-rule-type]")) return;
+  const builder = event.target.closest("[data-rule-builder]");
+  builder.querySelectorAll("[data-rule-for]").forEach((el) => {
+    el.classList.toggle("d-none", !el.dataset.ruleFor.split(" ").includes(event.target.value));
+  });
+});

@@ -1,0 +1,298 @@
+"""Staff pages for promotions: discount codes (list, editor with a rule builder, a validate
+panel), the redemption history, segments (list, editor with a live member count, members),
+and redeeming a code on an order."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.http import require_POST
+
+from ordersight.core.csv_stream import csv_response
+from ordersight.core.errors import Invalid
+from ordersight.core.keyset import paginate
+from ordersight.orders.pricing import LineInput, OrderInput
+from ordersight.orders.selectors import get_order
+from ordersight.promotions import selectors, services
+from ordersight.promotions.filters import DiscountCodeFilterSet, RedemptionFilterSet
+from ordersight.promotions.models import DiscountKind, DiscountTarget
+from ordersight.promotions.rules import TYPES
+from ordersight.promotions.segments import FIELDS, OPS
+from ordersight.web.access import actor_of, require_perm, run_service
+from ordersight.web.filter_panel import panel_fields
+from ordersight.web.lists import export_response, list_page, selector_filters
+
+
+def _json(text: str, field: str) -> Any:
+    if not (text or "").strip():
+        return None
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise Invalid("Not JSON.", fields={field: f"not valid JSON ({exc.msg})"}) from None
+
+
+def _code_settings(data: QueryDict) -> dict[str, Any]:
+    """The editor's fields as the service takes them (empty fields mean "none")."""
+    kind = data.get("kind", DiscountKind.PERCENT)
+    currency = (data.get("currency") or "").strip().upper()
+    settings: dict[str, Any] = {
+        "kind": kind,
+        "target": data.get("target", DiscountTarget.ORDER),
+        "target_skus": [s.strip() for s in data.get("target_skus", "").split(",") if s.strip()],
+        "target_categories": [
+            int(c) for c in data.get("target_categories", "").split(",") if c.strip().isdigit()
+        ],
+        "is_active": data.get("is_active") == "on",
+        "rules": _json(data.get("rules", ""), "rules"),
+    }
+    if kind == DiscountKind.PERCENT:
+        settings["percent"] = data.get("percent") or None
+    else:
+        settings["amounts"] = {currency: data.get("amount", "")} if currency else {}
+    for name in ("usage_limit", "per_customer_limit"):
+        value = (data.get(name) or "").strip()
+        settings[name] = int(value) if value.isdigit() else None
+    for name in ("starts_at", "ends_at"):
+        value = (data.get(name) or "").strip()
+        settings[name] = parse_datetime(value) if value else None
+        if value and settings[name] is None:
+            raise Invalid("Not a time.", fields={name: "use YYYY-MM-DDTHH:MM"})
+    return settings
+
+
+def _editor_context(request: HttpRequest) -> dict[str, Any]:
+    return {
+        "section": "promotions",
+        "kinds": DiscountKind.choices,
+        "targets": DiscountTarget.choices,
+        "rule_types": TYPES,
+        "segments": selectors.list_segments(),
+    }
+
+
+@require_perm("promotions.view_discountcode")
+def discount_codes(request: HttpRequest) -> HttpResponse:
+    context = {
+        **_editor_context(request),
+        "tab": "codes",
+        "page": list_page(request, selectors.CODE_LIST),
+        "default_sort": "-created_at",
+        "export_query": selector_filters(request.GET).urlencode(),
+        "panel": panel_fields(DiscountCodeFilterSet, request.GET, {}),
+    }
+    return render(request, "promotions/codes.html", context)
+
+
+@require_perm("promotions.view_discountcode")
+def export_discount_codes(request: HttpRequest) -> HttpResponse:
+    return export_response(request, selectors.CODE_LIST)
+
+
+@require_perm("promotions.add_discountcode")
+@require_POST
+def new_discount_code(request: HttpRequest) -> HttpResponse:
+    def create() -> Any:
+        settings = _code_settings(request.POST)
+        return services.create_discount_code(
+            code=request.POST.get("code", ""), actor=actor_of(request), **settings
+        )
+
+    found = run_service(request, create, failed="Code not created: ")
+    if found is None:
+        return redirect("web:discount_codes")
+    messages.success(request, f"Discount code {found.code} created.")
+    return redirect("web:discount_code", found.code)
+
+
+def _cart_from_form(data: QueryDict) -> OrderInput:
+    """The validate panel's order: "SKU x quantity" lines, a customer id, metadata JSON."""
+    lines = []
+    for part in data.get("lines", "").split(","):
+        sku, _, quantity = part.strip().partition("x")
+        if sku.strip():
+            count = quantity.strip()
+            lines.append(LineInput(sku=sku.strip(), quantity=int(count) if count.isdigit() else 1))
+    customer = (data.get("customer_id") or "").strip()
+    return OrderInput(
+        lines=lines,
+        customer_id=int(customer) if customer.isdigit() else None,
+        metadata=_json(data.get("metadata", ""), "metadata"),
+    )
+
+
+@require_perm("promotions.view_discountcode")
+def discount_code(request: HttpRequest, code: str) -> HttpResponse:
+    """A code: its settings (editable by permission), a validate panel, its redemptions."""
+    found = selectors.get_code(code=code)
+    context = {
+        **_editor_context(request),
+        "code": found,
+        "rules_text": json.dumps(found.rules, indent=2) if found.rules else "",
+        "redemptions": selectors.REDEMPTION_LIST.rows({"code": found.code}).order_by(
+            "-redeemed_at", "-id"
+        )[:50],
+    }
+    if request.GET.get("lines"):
+        try:
+            cart = services.cart_of_input(_cart_from_form(request.GET))
+            result = services.validate_code(found, cart)
+            context["validation"] = result
+            context["cart_total"] = cart.total
+            context["total_after"] = cart.total - result.discount
+        except Invalid as exc:
+            context["validation_errors"] = exc.fields
+    return render(request, "promotions/code.html", context)
+
+
+@require_perm("promotions.change_discountcode")
+@require_POST
+def edit_discount_code(request: HttpRequest, code: str) -> HttpResponse:
+    found = selectors.get_code(code=code)
+    changed = run_service(
+        request,
+        lambda: services.update_discount_code(
+            code=found, changes=_code_settings(request.POST), actor=actor_of(request)
+        ),
+        failed=f"{found.code} not changed: ",
+    )
+    if changed is not None:
+        messages.success(request, f"Discount code {found.code} saved.")
+    return redirect("web:discount_code", found.code)
+
+
+@require_perm("promotions.view_redemption")
+def redemptions(request: HttpRequest) -> HttpResponse:
+    context = {
+        "section": "promotions",
+        "tab": "redemptions",
+        "page": list_page(request, selectors.REDEMPTION_LIST),
+        "default_sort": "-redeemed_at",
+        "export_query": selector_filters(request.GET).urlencode(),
+        "panel": panel_fields(RedemptionFilterSet, request.GET, {}),
+    }
+    return render(request, "promotions/redemptions.html", context)
+
+
+@require_perm("promotions.view_redemption")
+def export_redemptions(request: HttpRequest) -> HttpResponse:
+    return export_response(request, selectors.REDEMPTION_LIST)
+
+
+@require_perm("promotions.add_redemption")
+@require_POST
+def redeem_on_order(request: HttpRequest, number: int) -> HttpResponse:
+    order = get_order(number=number)
+    done = run_service(
+        request,
+        lambda: services.redeem_code(
+            order=order, code=request.POST.get("code", ""), actor=actor_of(request)
+        ),
+        failed="Discount not applied: ",
+    )
+    if done is not None:
+        messages.success(
+            request, f"{done.code.code} took {done.amount:.2f} {done.currency} off the order."
+        )
+    return redirect("web:order", number)
+
+
+# --- Segments ------------------------------------------------------------------------------
+
+
+def _segment_context() -> dict[str, Any]:
+    return {"section": "promotions", "fields": FIELDS, "ops": OPS}
+
+
+@require_perm("promotions.view_segment")
+def segments(request: HttpRequest) -> HttpResponse:
+    rows = [(s, selectors.member_count(s.rules)) for s in selectors.list_segments()]
+    context = {**_segment_context(), "tab": "segments", "rows": rows}
+    return render(request, "promotions/segments.html", context)
+
+
+@require_perm("promotions.view_segment")
+@require_POST
+def count_segment(request: HttpRequest) -> HttpResponse:
+    """The editor's live member count for the rules as they stand (a fragment)."""
+    try:
+        rules = _json(request.POST.get("rules", ""), "rules")
+        count = selectors.member_count(rules) if rules is not None else None
+        return render(request, "promotions/_count.html", {"count": count})
+    except Invalid as exc:
+        return render(request, "promotions/_count.html", {"errors": exc.fields})
+
+
+@require_perm("promotions.add_segment")
+@require_POST
+def new_segment(request: HttpRequest) -> HttpResponse:
+    found = run_service(
+        request,
+        lambda: services.create_segment(
+            name=request.POST.get("name", ""),
+            rules=_json(request.POST.get("rules", ""), "rules"),
+            actor=actor_of(request),
+        ),
+        failed="Segment not created: ",
+    )
+    if found is None:
+        return redirect("web:segments")
+    messages.success(request, f"Segment {found.name} created.")
+    return redirect("web:segment", found.pk)
+
+
+@require_perm("promotions.view_segment")
+def segment(request: HttpRequest, segment_id: int) -> HttpResponse:
+    found = selectors.get_segment(segment_id=segment_id)
+    page = paginate(
+        selectors.segment_members(found),
+        ordering=("-id",),
+        cursor=request.GET.get("cursor") or None,
+        limit=50,
+    )
+    context = {
+        **_segment_context(),
+        "segment": found,
+        "rules_text": json.dumps(found.rules, indent=2),
+        "count": selectors.member_count(found.rules),
+        "page": page,
+    }
+    return render(request, "promotions/segment.html", context)
+
+
+@require_perm("promotions.change_segment")
+@require_POST
+def edit_segment(request: HttpRequest, segment_id: int) -> HttpResponse:
+    found = selectors.get_segment(segment_id=segment_id)
+    changed = run_service(
+        request,
+        lambda: services.update_segment(
+            segment=found,
+            changes={
+                "name": request.POST.get("name", found.name),
+                "rules": _json(request.POST.get("rules", ""), "rules"),
+            },
+            actor=actor_of(request),
+        ),
+        failed="Segment not saved: ",
+    )
+    if changed is not None:
+        messages.success(request, f"Segment {found.name} saved.")
+    return redirect(reverse("web:segment", args=[found.pk]))
+
+
+@require_perm("promotions.view_segment")
+def export_segment(request: HttpRequest, segment_id: int) -> HttpResponse:
+    found = selectors.get_segment(segment_id=segment_id)
+    return csv_response(
+        request,
+        selectors.member_rows(found),
+        tuple(selectors.MEMBER_COLUMNS),
+        f"segment-{found.pk}-members.csv",
+    )
