@@ -35,6 +35,7 @@ from ordersight.orders.models import ActorType, Order, OrderEvent, OrderLine
 from ordersight.orders.services import ORDER_NUMBER_START
 from ordersight.payments.models import FeeRule, Invoice, PaymentSystem, Refund
 from ordersight.payments.services.invoicing import INVOICE_NUMBER_START
+from ordersight.promotions.figures import rebuild_figures
 from ordersight.reports.services import rebuild_rollups
 
 CURRENCIES = ("EUR", "USD", "GBP")
@@ -373,5 +374,6 @@ def generate(
     rebuild_rollups(
         progress=(lambda d, t: progress("rollups", d, t)) if progress is not None else None
     )
+    rebuild_figures()  # customers' purchase figures, for segments
     rebuild = time.perf_counter() - rebuild_started
     return Summary(orders=orders, seconds=written + rebuild, rebuild_seconds=rebuild)

@@ -151,3 +151,13 @@ def test_a_bad_rule_is_refused_naming_its_path(db, rules, path):
     with pytest.raises(Invalid) as caught:
         members(rules)
     assert path in caught.value.fields
+
+
+def test_the_rebuild_command_reports_what_it_counted(catalog, bank, customer, capsys):
+    from django.core.management import call_command
+
+    pay(place(customer=customer), bank)
+    CustomerFigures.objects.all().delete()
+    call_command("promotions", "rebuild-figures")
+    assert "Counted 1 orders for 1 customers" in capsys.readouterr().out
+    assert CustomerFigures.objects.get(customer=customer).orders == 1

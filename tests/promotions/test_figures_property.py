@@ -9,7 +9,7 @@ give the same figures again.
 from __future__ import annotations
 
 from collections import defaultdict
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
 from hypothesis import HealthCheck, given, settings
@@ -79,11 +79,18 @@ def raw_figures() -> tuple[dict, dict]:
         customer: (len(o), o[0].created_at, o[-1].created_at, o[-1].total, o[-1].currency)
         for customer, o in people.items()
     }
-    return spend, figures
+    averaged = {
+        key: (count, spent, (spent / count).quantize(Decimal("0.0001"), ROUND_HALF_UP))
+        for key, (count, spent) in spend.items()
+    }
+    return averaged, figures
 
 
 def stored_figures() -> tuple[dict, dict]:
-    spend = {(s.customer_id, s.currency): (s.orders, s.spent) for s in CustomerSpend.objects.all()}
+    spend = {
+        (s.customer_id, s.currency): (s.orders, s.spent, s.average)
+        for s in CustomerSpend.objects.all()
+    }
     figures = {
         f.customer_id: (
             f.orders,

@@ -37,6 +37,12 @@ def test_gendata_writes_consistent_orders_and_counts_them(db, capsys):
     assert orders.filter(sales_manager__isnull=False, sales_confirmed_at__isnull=True).exists()
     # The history arrived outside the services; the rebuild counted it exactly.
     assert stored_figures() == raw_figures()
+    # And the customers' purchase figures (what segments read) were counted too.
+    from tests.promotions.test_figures_property import raw_figures as raw_customer_figures
+    from tests.promotions.test_figures_property import stored_figures as stored_customer_figures
+
+    assert stored_customer_figures() == raw_customer_figures()
+    assert stored_customer_figures()[1]
 
 
 def test_gendata_refuses_nonsense(db, capsys):

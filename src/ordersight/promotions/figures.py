@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Iterable
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Sum
 
 from ordersight.customers.models import Customer
@@ -27,7 +27,7 @@ from ordersight.payments.models import CAPTURED, Invoice
 from ordersight.promotions.models import CountedOrder, CustomerFigures, CustomerSpend
 
 ZERO = Decimal(0)
-REBUILD_BATCH = 5000
+COMPLETED = OrderStatus.COMPLETED.value
 
 
 def _refunds(order_ids: Collection[int]) -> dict[int, Decimal]:
@@ -120,41 +120,57 @@ def recount_customers(customer_ids: Iterable[int]) -> None:
                     currency=currency,
                     orders=len(nets),
                     spent=spent,
-                    average=(spent / len(nets)).quantize(Decimal("0.0001")),
+                    # Half up, as SQL's ROUND in the rebuild (spent is never negative).
+                    average=(spent / len(nets)).quantize(Decimal("0.0001"), ROUND_HALF_UP),
                 )
             )
     CustomerFigures.objects.bulk_create(figures)
     CustomerSpend.objects.bulk_create(spend)
 
 
+_REBUILD_SQL = (
+    """
+    INSERT INTO promotions_countedorder (order_id, customer_id, currency, placed_at, total, net)
+    SELECT o.id, o.customer_id, o.currency, o.created_at, o.total,
+           o.total - COALESCE(r.refunded, 0)
+    FROM orders_order o
+    LEFT JOIN (SELECT order_id, SUM(refunded_amount) AS refunded FROM payments_invoice
+               WHERE status IN %(captured)s GROUP BY order_id) r ON r.order_id = o.id
+    WHERE o.status = %(completed)s AND o.customer_id IS NOT NULL
+      AND (o.total = 0 OR COALESCE(r.refunded, 0) < o.total)
+    """,
+    # (* 1.0: SQLite keeps whole amounts as integers, and would divide them as integers.)
+    """
+    INSERT INTO promotions_customerspend (customer_id, currency, orders, spent, average)
+    SELECT customer_id, currency, COUNT(*), SUM(net), ROUND(SUM(net) * 1.0 / COUNT(*), 4)
+    FROM promotions_countedorder GROUP BY customer_id, currency
+    """,
+    """
+    INSERT INTO promotions_customerfigures (customer_id, orders, first_order_at, last_order_at,
+                                           last_order_amount, last_order_currency)
+    SELECT customer_id, n, first_at, placed_at, total, currency FROM (
+        SELECT customer_id, placed_at, total, currency,
+               COUNT(*) OVER (PARTITION BY customer_id) AS n,
+               MIN(placed_at) OVER (PARTITION BY customer_id) AS first_at,
+               ROW_NUMBER() OVER (PARTITION BY customer_id
+                                  ORDER BY placed_at DESC, order_id DESC) AS latest
+        FROM promotions_countedorder) counted
+    WHERE latest = 1
+    """,
+)
+
+
 def rebuild_figures() -> int:
-    """Recount every order and every customer from the raw rows; returns orders counted."""
-    with transaction.atomic():
+    """Recount every order and every customer from the raw rows, in SQL (the same rules as
+    `counted` and `recount_customers`); returns how many orders count."""
+    captured = "(" + ", ".join(f"'{status}'" for status in CAPTURED) + ")"
+    with transaction.atomic(), connection.cursor() as cursor:
         CountedOrder.objects.all().delete()
         CustomerSpend.objects.all().delete()
         CustomerFigures.objects.all().delete()
-        total = 0
-        last = 0
-        while True:
-            batch = list(
-                Order.objects.filter(
-                    pk__gt=last, status=OrderStatus.COMPLETED, customer__isnull=False
-                )
-                .order_by("pk")
-                .only("pk", "status", "customer_id", "currency", "created_at", "total")[
-                    :REBUILD_BATCH
-                ]
-            )
-            if not batch:
-                break
-            last = batch[-1].pk
-            refunds = _refunds([o.pk for o in batch])
-            rows = [counted(o, refunds.get(o.pk, ZERO)) for o in batch]
-            rows = [r for r in rows if r is not None]
-            CountedOrder.objects.bulk_create(rows, batch_size=1000)
-            total += len(rows)
-        customers = CountedOrder.objects.values_list("customer_id", flat=True).distinct()
-        ids = list(customers)
-        for start in range(0, len(ids), REBUILD_BATCH):
-            recount_customers(ids[start : start + REBUILD_BATCH])
-    return total
+        first, *rest = _REBUILD_SQL
+        # The statuses are the code's own constants, not input.
+        cursor.execute(first.replace("%(captured)s", captured), {"completed": COMPLETED})
+        for sql in rest:
+            cursor.execute(sql)
+    return CountedOrder.objects.count()
