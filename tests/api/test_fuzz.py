@@ -62,6 +62,7 @@ def known(db, in_test_transaction, catalog, customer) -> dict[str, dict[str, str
     )
     factories.OrderFactory(customer=customer)
     campaign, conversion = _campaign_with_a_conversion(system)
+    segment = _a_code_and_a_segment(system)
     return {
         "/api/v1/orders/": {"number": str(order.number)},
         "/api/v1/invoices/": {"number": str(invoice.number)},
@@ -73,7 +74,18 @@ def known(db, in_test_transaction, catalog, customer) -> dict[str, dict[str, str
         "/api/v1/campaigns/": {"campaign_id": str(campaign.pk), "handle": "anna"},
         "/api/v1/creators/": {"handle": "anna"},
         "/api/v1/conversions/": {"conversion_id": str(conversion.pk)},
+        "/api/v1/segments/": {"segment_id": str(segment.pk)},
+        "/api/v1/discount-codes/": {"code": "FUZZ10"},
     }
+
+
+def _a_code_and_a_segment(system: Actor):
+    from ordersight.promotions import services as promotions
+
+    promotions.create_discount_code(code="FUZZ10", kind="percent", percent="10", actor=system)
+    return promotions.create_segment(
+        name="Fuzz", rules={"field": "orders", "op": "gte", "value": 1}, actor=system
+    )
 
 
 def _campaign_with_a_conversion(system: Actor):

@@ -116,7 +116,7 @@ class CampaignOut(Schema):
     fixed_commissions: dict[str, str]
 
 
-class MemberOut(Schema):
+class CampaignMemberOut(Schema):
     creator: str
     creator_name: str
     joined_at: datetime
@@ -128,7 +128,7 @@ class MemberOut(Schema):
 
 class CampaignDetailOut(CampaignOut):
     totals: list[TotalsOut] = Field(..., description="Over the current members, per currency")
-    members: list[MemberOut]
+    members: list[CampaignMemberOut]
 
 
 class ConversionOut(Schema):

@@ -65,7 +65,7 @@ class CountOut(Schema):
     member_count: int
 
 
-class MemberOut(Schema):
+class SegmentMemberOut(Schema):
     id: int
     name: str
     email: str
@@ -147,7 +147,7 @@ def update_segment(request: HttpRequest, segment_id: int, payload: SegmentUpdate
 
 
 @router.get(
-    "/segments/{int:segment_id}/members", response={200: PageOut[MemberOut], **ERRORS}, auth=READ
+    "/segments/{int:segment_id}/members", response={200: PageOut[SegmentMemberOut], **ERRORS}, auth=READ
 )
 def segment_members(request: HttpRequest, segment_id: int, params: Query[MembersQuery]):
     """The members, newest customer first, by keyset (`cursor` from `next_cursor`)."""

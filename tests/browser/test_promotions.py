@@ -1,0 +1,52 @@
+"""Promotions in a real browser: build a segment, attach it to a discount code's rules, and
+validate an order that passes and one that fails with the reason shown."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import sign_in
+
+pytestmark = pytest.mark.slow
+
+
+def test_a_segment_in_a_codes_rules_decides_who_gets_the_discount(page, server):
+    sign_in(page, server, then="/promotions/segments/")
+    page.get_by_test_id("segment-name").fill("Returning buyers")
+    page.get_by_test_id("segment-field").fill("orders")
+    page.get_by_test_id("segment-op").select_option("gte")
+    page.get_by_test_id("segment-value").fill("1")
+    page.get_by_test_id("segment-add").click()
+    expect(page.get_by_test_id("segment-rules")).to_have_value(re.compile(r'"field": "orders"'))
+    expect(page.get_by_test_id("member-count")).to_have_text(re.compile(r"^[1-9]\d*$"))
+    page.get_by_test_id("create-segment").click()
+    expect(page.get_by_test_id("segment-title")).to_contain_text("Returning buyers")
+    segment = int(page.url.rstrip("/").rsplit("/", 1)[1])
+
+    page.goto(f"{server.url}/promotions/codes/")
+    page.locator("#d-code").fill("LOYAL10")
+    page.locator("#d-percent").fill("10")
+    page.get_by_test_id("rule-type").select_option("segment")
+    page.get_by_test_id("rule-segment").select_option(str(segment))
+    page.get_by_test_id("rule-add").click()
+    expect(page.get_by_test_id("code-rules")).to_have_value(re.compile(r'"segment": \d+'))
+    page.get_by_test_id("create-code").click()
+    expect(page.get_by_test_id("code-name")).to_contain_text("LOYAL10")
+
+    sku = server.api("GET", "variants?limit=1")["items"][0]["sku"]
+    member = server.api("GET", f"segments/{segment}/members?limit=1")["items"][0]["id"]
+    stranger = server.api("POST", "customers", {"name": "First-time buyer"})["id"]
+
+    page.locator("#v-lines").fill(f"{sku} x1")
+    page.locator("#v-customer").fill(str(member))
+    page.get_by_test_id("validate").click()
+    expect(page.get_by_test_id("validation-result")).to_contain_text("Valid:")
+
+    page.locator("#v-customer").fill(str(stranger))
+    page.get_by_test_id("validate").click()
+    result = page.get_by_test_id("validation-result")
+    expect(result).to_contain_text("Does not apply")
+    expect(result).to_contain_text("the customer is not in the segment 'Returning buyers'")
