@@ -23,6 +23,7 @@ from ordersight.campaigns.models import Campaign, Conversion
 from ordersight.catalog.models import Category, Offer
 from ordersight.catalog.services import create_category, create_offer
 from ordersight.core.actors import Actor
+from ordersight.core.errors import DomainError
 from ordersight.core.money import round_money
 from ordersight.customers.models import Customer
 from ordersight.customers.services import create_customer
@@ -32,6 +33,8 @@ from ordersight.orders.pricing import LineInput, OrderInput
 from ordersight.orders.services import confirm_order, fulfil_order, transition_order
 from ordersight.payments import services as payment_services
 from ordersight.payments.models import FeeRule, Invoice, PaymentSystem, Provider, Refund
+from ordersight.promotions import services as promotion_services
+from ordersight.promotions.models import DiscountCode, Redemption
 from ordersight.subscriptions.billing import billing_pass, run_attempt
 from ordersight.subscriptions.models import RecurringOrder, RecurringStatus
 from ordersight.subscriptions.services import (
@@ -423,7 +426,64 @@ def load_demo_data(*, now: datetime | None = None, order_count: int = ORDER_COUN
         fulfil_order(order=order, actor=actor)
     _recurring_orders(rng, now, offers, customers, systems["acme"], actor)
     _reject_some_conversions(actor)
+    _promotions(actor)
     return DemoSummary(created=created, skipped=False)
+
+
+def _promotions(actor: Actor) -> None:
+    """Segments of the demo's buyers, codes that use them, and a few redemptions."""
+    if not DiscountCode.objects.filter(code="WELCOME10").exists():
+        _codes_and_segments(actor)
+    if Redemption.objects.exists():
+        return
+    open_orders = Order.objects.filter(status="open", payment_status="unpaid").order_by("number")
+    for order in open_orders[:12]:
+        code = "APP5" if order.metadata.get("channel") == "mobile_app" else "WELCOME10"
+        try:
+            promotion_services.redeem_code(order=order, code=code, actor=actor)
+        except DomainError:
+            continue  # a code that does not apply to this order (a limit, a rule)
+
+
+def _codes_and_segments(actor: Actor) -> None:
+    loyal = promotion_services.create_segment(
+        name="Loyal buyers",
+        rules={
+            "all": [
+                {"field": "orders", "op": "gte", "value": 3},
+                {"field": "spent", "currency": "EUR", "op": "gte", "value": "100"},
+            ]
+        },
+        actor=actor,
+    )
+    promotion_services.create_segment(
+        name="Lapsed (no purchase in 60 days)",
+        rules={"field": "last_order_at", "op": "lt", "value": "-60d"},
+        actor=actor,
+    )
+    promotion_services.create_discount_code(
+        code="WELCOME10", kind="percent", percent="10", per_customer_limit=1, actor=actor
+    )
+    promotion_services.create_discount_code(
+        code="LOYAL15",
+        kind="percent",
+        percent="15",
+        actor=actor,
+        rules={
+            "all": [
+                {"type": "segment", "segment": loyal.pk},
+                {"type": "order_total", "currency": "EUR", "min": "40"},
+            ]
+        },
+    )
+    promotion_services.create_discount_code(
+        code="APP5",
+        kind="fixed",
+        amounts={"EUR": "5.00", "USD": "6.00", "GBP": "4.00"},
+        usage_limit=200,
+        actor=actor,
+        rules={"all": [{"type": "metadata", "key": "channel", "op": "eq", "value": "mobile_app"}]},
+    )
 
 
 def _campaigns(now: datetime, actor: Actor) -> None:

@@ -147,7 +147,9 @@ def update_segment(request: HttpRequest, segment_id: int, payload: SegmentUpdate
 
 
 @router.get(
-    "/segments/{int:segment_id}/members", response={200: PageOut[SegmentMemberOut], **ERRORS}, auth=READ
+    "/segments/{int:segment_id}/members",
+    response={200: PageOut[SegmentMemberOut], **ERRORS},
+    auth=READ,
 )
 def segment_members(request: HttpRequest, segment_id: int, params: Query[MembersQuery]):
     """The members, newest customer first, by keyset (`cursor` from `next_cursor`)."""

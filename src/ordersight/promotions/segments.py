@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -30,7 +31,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from ordersight.core.errors import Invalid
 from ordersight.core.money import is_currency
 from ordersight.customers.models import Customer
-from ordersight.promotions.models import CustomerSpend
+from ordersight.promotions.models import CustomerFigures, CustomerSpend
 
 OPS = ("eq", "ne", "gt", "gte", "lt", "lte", "in")
 FIELDS = ("spent", "average", "orders", "last_order_at", "first_order_at", "tag")
@@ -41,11 +42,33 @@ _METADATA_KEY = re.compile(r"^metadata(\.[A-Za-z0-9_][A-Za-z0-9_-]{0,63}){1,8}$"
 _LOOKUP = {"eq": "exact", "gt": "gt", "gte": "gte", "lt": "lt", "lte": "lte", "in": "in"}
 
 
-class _Compiler:
-    def __init__(self) -> None:
-        self.conditions = 0
+@dataclass(frozen=True)
+class _Paths:
+    """Where a condition's columns are, seen from the model the query starts at."""
 
-    def node(self, rule: Any, path: str, depth: int = 0) -> Q:
+    id: str  # the customer's id
+    figures: str  # prefix of the figures' columns
+    customer: str  # prefix of the customer's own columns
+
+
+FROM_CUSTOMERS = _Paths(id="pk", figures="figures__", customer="")
+FROM_FIGURES = _Paths(id="customer_id", figures="", customer="customer__")
+
+
+@dataclass(frozen=True)
+class Compiled:
+    q: Q
+    # Whether a customer who never bought (no figures) could match: when not, the count
+    # can start at the figures alone (a smaller table, one join less).
+    may_match_without_orders: bool
+
+
+class _Compiler:
+    def __init__(self, paths: _Paths) -> None:
+        self.conditions = 0
+        self.paths = paths
+
+    def node(self, rule: Any, path: str, depth: int = 0) -> Compiled:
         if depth > MAX_DEPTH:
             raise _bad(path, f"nests deeper than {MAX_DEPTH} levels")
         if not isinstance(rule, dict):
@@ -62,23 +85,25 @@ class _Compiler:
                 self.node(child, f"{path}.{key}[{i}]", depth + 1)
                 for i, child in enumerate(children)
             ]
-            out = parts[0]
+            out = parts[0].q
             for part in parts[1:]:
-                out = (out & part) if key == "all" else (out | part)
-            return out
+                out = (out & part.q) if key == "all" else (out | part.q)
+            flags = [part.may_match_without_orders for part in parts]
+            return Compiled(out, all(flags) if key == "all" else any(flags))
         self.conditions += 1
         if self.conditions > MAX_CONDITIONS:
             raise _bad(path, f"at most {MAX_CONDITIONS} conditions in a segment")
-        return condition(rule, path)
+        return condition(rule, path, self.paths)
 
 
 def _bad(path: str, message: str) -> Invalid:
     return Invalid(f"The rule at {path} is not valid: {message}.", fields={path: message})
 
 
-def compile_rules(rules: Any, *, path: str = "rules") -> Q:
-    """The customers the rules select, as a Q over Customer; Invalid naming a bad part."""
-    return _Compiler().node(rules, path)
+def compile_rules(rules: Any, *, path: str = "rules", paths: _Paths = FROM_CUSTOMERS) -> Compiled:
+    """The customers the rules select, as a Q over Customer (or over CustomerFigures with
+    `FROM_FIGURES`); Invalid naming a bad part."""
+    return _Compiler(paths).node(rules, path)
 
 
 def _number(value: Any, path: str, *, whole: bool = False) -> Decimal | int:
@@ -147,7 +172,7 @@ def _holds_for_zero(op: str, value: Any) -> bool:
     return checks[op]()
 
 
-def condition(rule: dict, path: str) -> Q:
+def condition(rule: dict, path: str, paths: _Paths = FROM_CUSTOMERS) -> Compiled:
     field, op = rule.get("field"), rule.get("op")
     if not isinstance(field, str) or not (field in FIELDS or _METADATA_KEY.match(field)):
         raise _bad(f"{path}.field", f"one of {', '.join(FIELDS)} or metadata.<key>")
@@ -157,21 +182,25 @@ def condition(rule: dict, path: str) -> Q:
     if extra:
         raise _bad(path, f"unknown key {sorted(extra)[0]!r}")
     if field in ("spent", "average"):
-        return _money_condition(rule, path)
+        return _money_condition(rule, path, paths)
     if field == "orders":
         value = _values(rule, path, lambda v, p: _number(v, p, whole=True))
-        q = _compare("figures__orders", op, value)
-        return q | Q(figures__isnull=True) if _holds_for_zero(op, value) else q
+        q = _compare(f"{paths.figures}orders", op, value)
+        empty = _holds_for_zero(op, value)
+        if empty and paths is FROM_CUSTOMERS:
+            q |= Q(figures__isnull=True)
+        return Compiled(q, empty)
     if field in ("last_order_at", "first_order_at"):
         if op in ("in", "eq", "ne"):
             raise _bad(f"{path}.op", "dates compare with gt, gte, lt or lte")
-        return _compare(f"figures__{field}", op, _values(rule, path, _moment))
+        moment = _values(rule, path, _moment)
+        return Compiled(_compare(f"{paths.figures}{field}", op, moment), False)
     if field == "tag":
-        return _tag_condition(rule, path)
-    return _metadata_condition(rule, path, field)
+        return Compiled(_tag_condition(rule, path, paths), True)
+    return Compiled(_metadata_condition(rule, path, field, paths), True)
 
 
-def _money_condition(rule: dict, path: str) -> Q:
+def _money_condition(rule: dict, path: str, paths: _Paths) -> Compiled:
     currency = str(rule.get("currency") or "").upper()
     if not is_currency(currency):
         raise _bad(f"{path}.currency", "a currency, e.g. EUR")
@@ -181,20 +210,24 @@ def _money_condition(rule: dict, path: str) -> Q:
     # A customer without a row in that currency has spent 0: the condition is asked of the
     # spend rows, and for the ops 0 meets, turned round to "has no row that fails it".
     rows = CustomerSpend.objects.filter(currency=currency)
+    within = f"{paths.id}__in"
     if _holds_for_zero(op, value):
         failing = rows.exclude(_compare(field, op, value))
-        return ~Q(pk__in=failing.values("customer_id"))
-    return Q(pk__in=rows.filter(_compare(field, op, value)).values("customer_id"))
+        return Compiled(~Q(**{within: failing.values("customer_id")}), True)
+    return Compiled(
+        Q(**{within: rows.filter(_compare(field, op, value)).values("customer_id")}), False
+    )
 
 
-def _tag_condition(rule: dict, path: str) -> Q:
+def _tag_condition(rule: dict, path: str, paths: _Paths) -> Q:
     op = rule["op"]
     if op not in ("eq", "ne", "in"):
         raise _bad(f"{path}.op", "tags take eq, ne or in")
     names = _values(rule, path, _tag_name)
     names = names if isinstance(names, list) else [names]
     tagged = Customer.objects.filter(tags__name__in=names).values("pk")
-    return ~Q(pk__in=tagged) if op == "ne" else Q(pk__in=tagged)
+    within = Q(**{f"{paths.id}__in": tagged})
+    return ~within if op == "ne" else within
 
 
 def _tag_name(value: Any, path: str) -> str:
@@ -203,7 +236,7 @@ def _tag_name(value: Any, path: str) -> str:
     return value.strip()
 
 
-def _metadata_condition(rule: dict, path: str, field: str) -> Q:
+def _metadata_condition(rule: dict, path: str, field: str, paths: _Paths) -> Q:
     op = rule["op"]
     value = rule.get("value")
     if op == "in":
@@ -213,7 +246,7 @@ def _metadata_condition(rule: dict, path: str, field: str) -> Q:
         value = float(_number(value, path))  # JSON numbers compare as numbers
     elif not isinstance(value, str | int | float | bool) or isinstance(value, float):
         raise _bad(f"{path}.value", "a string, whole number or boolean")
-    prefix = "metadata__" + field.removeprefix("metadata.").replace(".", "__")
+    prefix = f"{paths.customer}metadata__" + field.removeprefix("metadata.").replace(".", "__")
     if op == "in":
         out = Q()
         for item in value:
@@ -224,4 +257,13 @@ def _metadata_condition(rule: dict, path: str, field: str) -> Q:
 
 def members(rules: Any) -> QuerySet[Customer]:
     """The customers a segment's rules select."""
-    return Customer.objects.filter(compile_rules(rules))
+    return Customer.objects.filter(compile_rules(rules).q)
+
+
+def count_members(rules: Any) -> int:
+    """How many customers the rules select. When nobody without orders can match, counted
+    on the figures alone (one table and an index on each condition, no join)."""
+    compiled = compile_rules(rules)
+    if compiled.may_match_without_orders:
+        return Customer.objects.filter(compiled.q).count()
+    return CustomerFigures.objects.filter(compile_rules(rules, paths=FROM_FIGURES).q).count()

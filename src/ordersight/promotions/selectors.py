@@ -21,7 +21,7 @@ from ordersight.orders.models import OrderLine, OrderStatus
 from ordersight.payments.models import CAPTURED, Invoice
 from ordersight.promotions.filters import DiscountCodeFilterSet, RedemptionFilterSet
 from ordersight.promotions.models import DiscountCode, Redemption, RedemptionStatus, Segment
-from ordersight.promotions.segments import members
+from ordersight.promotions.segments import count_members, members
 
 CODE_LIST = ListSpec(
     name="discount codes",
@@ -90,7 +90,7 @@ def segment_members(segment: Segment) -> QuerySet[Customer]:
 
 
 def member_count(rules: Any) -> int:
-    return members(rules).count()
+    return count_members(rules)
 
 
 MEMBER_COLUMNS = {
