@@ -39,11 +39,10 @@ from ordersight.core.actors import Actor
 from ordersight.core.bulk import update_many
 from ordersight.core.errors import Conflict, Forbidden, Invalid
 from ordersight.core.live import publish_after_commit
-from ordersight.core.money import format_money, round_money
+from ordersight.core.money import round_money
 from ordersight.core.validation import (
-    amount_error,
+    clean_amounts_by_currency,
     clean_code,
-    clean_currency,
     clean_email,
     clean_metadata,
 )
@@ -144,31 +143,6 @@ def _percent(value: Any, errors: dict[str, str]) -> Decimal | None:
     return percent
 
 
-def _fixed(value: Any, errors: dict[str, str]) -> dict[str, str]:
-    """{"EUR": "5.00"}: an amount per currency, each checked against its currency."""
-    if not isinstance(value, dict) or not value:
-        errors["fixed_commissions"] = 'an amount per currency, e.g. {"EUR": "5.00"}'
-        return {}
-    out: dict[str, str] = {}
-    for raw_currency, raw_amount in value.items():
-        field = f"fixed_commissions.{raw_currency}"
-        try:
-            currency = clean_currency(str(raw_currency), field=field)
-            amount = Decimal(str(raw_amount))
-        except Invalid as exc:
-            errors.update(exc.fields)
-            continue
-        except (InvalidOperation, ValueError):
-            errors[field] = "must be an amount such as 5.00"
-            continue
-        problem = amount_error(amount, currency, allow_zero=False)
-        if problem:
-            errors[field] = problem
-            continue
-        out[currency] = format_money(amount, currency)
-    return out
-
-
 def _clean_rule(data: Mapping[str, Any], campaign: Campaign, errors: dict[str, str]) -> None:
     """Set the commission rule from `data` (kind, percent or fixed amounts) on `campaign`."""
     kind = data.get("commission_kind", campaign.commission_kind)
@@ -185,7 +159,9 @@ def _clean_rule(data: Mapping[str, Any], campaign: Campaign, errors: dict[str, s
         campaign.fixed_commissions = {}
     else:
         value = data.get("fixed_commissions", campaign.fixed_commissions)
-        campaign.fixed_commissions = _fixed(value, errors)
+        campaign.fixed_commissions = clean_amounts_by_currency(
+            value, field="fixed_commissions", errors=errors
+        )
         campaign.commission_percent = None
 
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 import re
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 from ordersight.core.errors import Invalid
-from ordersight.core.money import fits_currency, is_currency, minor_units
+from ordersight.core.money import fits_currency, format_money, is_currency, minor_units
 
 METADATA_MAX_BYTES = 16 * 1024
 METADATA_MAX_DEPTH = 32
@@ -115,6 +115,33 @@ def clean_code(value: str | None, *, field: str) -> str:
     if error:
         raise Invalid(f"{value!r} is not a valid code.", fields={field: error})
     return code
+
+
+def clean_amounts_by_currency(value: Any, *, field: str, errors: dict[str, str]) -> dict[str, str]:
+    """{"EUR": "5.00", "USD": "6"}: a positive amount per currency, each checked against its
+    currency and kept as text with its decimals. Problems go into `errors` under
+    `field.CUR` (or `field` when the whole value is wrong)."""
+    if not isinstance(value, dict) or not value:
+        errors[field] = 'an amount per currency, e.g. {"EUR": "5.00"}'
+        return {}
+    out: dict[str, str] = {}
+    for raw_currency, raw_amount in value.items():
+        name = f"{field}.{raw_currency}"
+        try:
+            currency = clean_currency(str(raw_currency), field=name)
+            amount = Decimal(str(raw_amount))
+        except Invalid as exc:
+            errors.update(exc.fields)
+            continue
+        except (InvalidOperation, ValueError):
+            errors[name] = "an amount such as 5.00"
+            continue
+        problem = amount_error(amount, currency, allow_zero=False)
+        if problem:
+            errors[name] = problem
+        else:
+            out[currency] = format_money(amount, currency)
+    return out
 
 
 def clean_email(value: str | None, *, field: str = "email") -> str:

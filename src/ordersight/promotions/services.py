@@ -20,7 +20,7 @@ from django.utils import timezone
 from ordersight.core.actors import Actor
 from ordersight.core.errors import Conflict, Forbidden, Invalid, NotFound
 from ordersight.core.money import format_money, quantum, round_money
-from ordersight.core.validation import amount_error, clean_code, clean_currency, normal_code
+from ordersight.core.validation import clean_amounts_by_currency, clean_code, normal_code
 from ordersight.orders.events import record_event
 from ordersight.orders.models import Order, OrderEventKind
 from ordersight.orders.pricing import Lookups, OrderInput, prepare_order
@@ -109,30 +109,6 @@ CODE_FIELDS = (
 )
 
 
-def _clean_amounts(value: Any, errors: dict[str, str]) -> dict[str, str]:
-    if not isinstance(value, dict) or not value:
-        errors["amounts"] = 'an amount per currency, e.g. {"EUR": "5.00"}'
-        return {}
-    out = {}
-    for raw, amount in value.items():
-        name = f"amounts.{raw}"
-        try:
-            currency = clean_currency(str(raw), field=name)
-            number = Decimal(str(amount))
-        except Invalid as exc:
-            errors.update(exc.fields)
-            continue
-        except (InvalidOperation, ValueError):
-            errors[name] = "an amount such as 5.00"
-            continue
-        problem = amount_error(number, currency, allow_zero=False)
-        if problem:
-            errors[name] = problem
-        else:
-            out[currency] = format_money(number, currency)
-    return out
-
-
 def _clean_percent(value: Any, errors: dict[str, str]) -> Decimal | None:
     try:
         percent = Decimal(str(value))
@@ -196,7 +172,9 @@ def _clean_code_fields(code: DiscountCode, data: Mapping[str, Any]) -> None:
         code.amounts = {}
     elif code.kind == DiscountKind.FIXED:
         if "amounts" in data or not code.amounts:
-            code.amounts = _clean_amounts(data.get("amounts"), errors)
+            code.amounts = clean_amounts_by_currency(
+                data.get("amounts"), field="amounts", errors=errors
+            )
         code.percent = None
     _clean_target(code, data, errors)
     _clean_limits(code, data, errors)
