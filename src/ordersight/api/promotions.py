@@ -15,7 +15,6 @@ from pydantic import Field
 from ordersight.accounts.auth import READ, WRITE, request_actor
 from ordersight.api.lists import list_export, list_page
 from ordersight.api.order_schemas import OrderIn
-from ordersight.core.csv_stream import csv_response
 from ordersight.core.filtering import query_schema
 from ordersight.core.keyset import paginate
 from ordersight.core.money import format_money
@@ -167,13 +166,7 @@ def segment_members(request: HttpRequest, segment_id: int, params: Query[Members
 @router.get("/segments/{int:segment_id}/members.csv", response={200: None, **ERRORS}, auth=READ)
 def export_segment_members(request: HttpRequest, segment_id: int) -> StreamingHttpResponse:
     request_actor(request, "promotions.view_segment")
-    segment = selectors.get_segment(segment_id=segment_id)
-    return csv_response(
-        request,
-        selectors.member_rows(segment),
-        tuple(selectors.MEMBER_COLUMNS),
-        f"segment-{segment.pk}-members.csv",
-    )
+    return selectors.members_csv(request, selectors.get_segment(segment_id=segment_id))
 
 
 # --- Discount codes ------------------------------------------------------------------------

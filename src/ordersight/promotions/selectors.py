@@ -11,8 +11,9 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import F, QuerySet, Sum
+from django.http import HttpRequest, StreamingHttpResponse
 
-from ordersight.core.csv_stream import IsoTimestamp, money_text, neutralised
+from ordersight.core.csv_stream import IsoTimestamp, csv_response, money_text, neutralised
 from ordersight.core.errors import NotFound
 from ordersight.core.lists import ListSpec
 from ordersight.core.validation import is_id, normal_code
@@ -109,6 +110,13 @@ def member_rows(segment: Segment) -> QuerySet:
     """The segment's members as CSV cells, by id."""
     cells = {f"cell_{i}": value for i, value in enumerate(MEMBER_COLUMNS.values())}
     return members(segment.rules).order_by("id").annotate(**cells).values_list(*cells)
+
+
+def members_csv(request: HttpRequest, segment: Segment) -> StreamingHttpResponse:
+    """The segment's members as a streamed CSV (the page's and the API's export)."""
+    return csv_response(
+        request, member_rows(segment), tuple(MEMBER_COLUMNS), f"segment-{segment.pk}-members.csv"
+    )
 
 
 def redemptions_of_order(order_id: int) -> QuerySet[Redemption]:

@@ -14,7 +14,6 @@ from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
 
-from ordersight.core.csv_stream import csv_response
 from ordersight.core.errors import Invalid
 from ordersight.core.keyset import paginate
 from ordersight.orders.pricing import LineInput, OrderInput
@@ -289,10 +288,4 @@ def edit_segment(request: HttpRequest, segment_id: int) -> HttpResponse:
 
 @require_perm("promotions.view_segment")
 def export_segment(request: HttpRequest, segment_id: int) -> HttpResponse:
-    found = selectors.get_segment(segment_id=segment_id)
-    return csv_response(
-        request,
-        selectors.member_rows(found),
-        tuple(selectors.MEMBER_COLUMNS),
-        f"segment-{found.pk}-members.csv",
-    )
+    return selectors.members_csv(request, selectors.get_segment(segment_id=segment_id))
