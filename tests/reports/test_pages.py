@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl, urlparse
 
 import pytest
 
-from ordersight.reports.definitions import CONVERSION_GROUPS, GroupBy
+from ordersight.reports.definitions import APP_MEASURE, GroupBy
 from tests import factories
 
 MARCH = "from=2026-03-01&to=2026-03-31"
@@ -72,7 +72,7 @@ def test_live_refresh_returns_the_figures_alone(admin, march):
     assert "<nav" not in html and 'data-testid="figures-EUR"' in html
 
 
-@pytest.mark.parametrize("group_by", [g.value for g in GroupBy if g not in CONVERSION_GROUPS])
+@pytest.mark.parametrize("group_by", [g.value for g in GroupBy if g not in APP_MEASURE])
 def test_every_breakdown_renders_with_links_and_totals(admin, march, group_by):
     response = admin.get(f"/sales/report/?{MARCH}&group_by={group_by}&compare=true")
     assert response.status_code == 200

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from ordersight.reports.definitions import CONVERSION_GROUPS, GroupBy, allocate
+from ordersight.reports.definitions import APP_MEASURE, GroupBy, allocate
 from ordersight.reports.params import preset_range
 from ordersight.reports.selectors import (
     SalesQuery,
@@ -116,8 +116,8 @@ def _listed(api, params):
 
 @pytest.mark.parametrize(
     "group_by",
-    # By campaign and creator the rows open the campaign's or creator's page instead.
-    [g for g in GroupBy if g not in CONVERSION_GROUPS],
+    # By campaign, creator and discount code the rows open their own pages instead.
+    [g for g in GroupBy if g not in APP_MEASURE],
 )
 def test_each_rows_link_lists_exactly_its_orders(api, march, group_by):
     breakdown = sales_breakdown(group_by, MARCH)
