@@ -51,6 +51,14 @@ def test_fixed_amount_is_shared_over_the_lines_and_needs_the_currency(catalog):
     assert check(found, ("COURSE-1", 1)).reasons == ["the code has no amount in USD"]
 
 
+def test_one_item_free_takes_the_cheapest_unit_of_the_chosen_lines(catalog):
+    anywhere = code("FREEBIE", kind="free_item")
+    result = check(anywhere, ("TEE-L", 2), ("TEE-M", 3))  # 21.50 and 19.90 a unit
+    assert result.lines == {2: Decimal("19.90")}
+    shirts = code("FREE-L", kind="free_item", target="lines", target_skus=["TEE-L"])
+    assert check(shirts, ("TEE-L", 2), ("TEE-M", 3)).lines == {1: Decimal("21.50")}
+
+
 def test_per_line_targeting_discounts_only_the_chosen_lines(catalog):
     found = code(target="lines", target_skus=["TEE-L"])
     assert check(found, ("TEE-M", 1), ("TEE-L", 2)).lines == {2: Decimal("4.30")}

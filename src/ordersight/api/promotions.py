@@ -173,7 +173,7 @@ def export_segment_members(request: HttpRequest, segment_id: int) -> StreamingHt
 
 
 class CodeSettingsIn(StrictIn):
-    kind: Literal["percent", "fixed"] | None = None
+    kind: Literal["percent", "fixed", "free_item"] | None = None
     percent: Decimal | None = Field(None, description="For percent: greater than 0, up to 100")
     amounts: dict[str, str] | None = Field(None, description='For fixed: {"EUR": "5.00"}')
     target: Literal["order", "lines"] | None = None
@@ -189,11 +189,11 @@ class CodeSettingsIn(StrictIn):
 
 class CodeIn(CodeSettingsIn):
     code: str
-    kind: Literal["percent", "fixed"]
+    kind: Literal["percent", "fixed", "free_item"]
 
 
 class GenerateIn(CodeSettingsIn):
-    kind: Literal["percent", "fixed"]
+    kind: Literal["percent", "fixed", "free_item"]
     count: int = Field(..., description="How many codes, at most 10,000")
     prefix: str = ""
     length: int = Field(8, description="Random characters after the prefix, 6 to 32")

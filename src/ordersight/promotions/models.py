@@ -94,6 +94,8 @@ class Segment(models.Model):
 class DiscountKind(models.TextChoices):
     PERCENT = "percent", "Percent off"
     FIXED = "fixed", "Fixed amount off"
+    # One unit free: the cheapest unit among the lines the code applies to.
+    FREE_ITEM = "free_item", "One item free"
 
 
 class DiscountTarget(models.TextChoices):

@@ -176,6 +176,8 @@ def _clean_code_fields(code: DiscountCode, data: Mapping[str, Any]) -> None:
                 data.get("amounts"), field="amounts", errors=errors
             )
         code.percent = None
+    else:
+        code.percent, code.amounts = None, {}
     _clean_target(code, data, errors)
     _clean_limits(code, data, errors)
     if "is_active" in data:
@@ -382,6 +384,11 @@ def validate_code(code: DiscountCode, cart: Cart, *, at: datetime | None = None)
             ln.position: round_money(ln.total * code.percent / HUNDRED, cart.currency)
             for ln in eligible
         }
+    elif code.kind == DiscountKind.FREE_ITEM:
+        # The cheapest unit goes free (rounded down, so never more than the unit costs).
+        cheapest = min(eligible, key=lambda ln: (ln.total / ln.quantity, ln.position))
+        unit = (cheapest.total / cheapest.quantity).quantize(quantum(cart.currency), ROUND_DOWN)
+        result.lines = {cheapest.position: unit}
     else:
         whole = sum((ln.total for ln in eligible), ZERO)
         amount = min(Decimal(code.amounts[cart.currency]), whole)
