@@ -426,8 +426,8 @@ def campaign_conversions(
 ):
     """The Performance tab's Orders table: the current members' conversions, newest first."""
     request_actor(request, "campaigns.view_conversion")
-    request.GET = _in_campaign(request, campaign_id)
-    return list_page(request, selectors.PERFORMANCE_LIST, params, conversion_out)
+    filters = _in_campaign(request, campaign_id)
+    return list_page(request, selectors.PERFORMANCE_LIST, params, conversion_out, filters)
 
 
 @router.get(
@@ -440,8 +440,8 @@ def export_campaign_conversions(
 ) -> StreamingHttpResponse:
     """The Performance tab's Export: `ids` (the selected rows) or any filter, as CSV."""
     request_actor(request, "campaigns.view_conversion")
-    request.GET = _in_campaign(request, campaign_id)
-    return list_export(request, selectors.PERFORMANCE_LIST, params)
+    filters = _in_campaign(request, campaign_id)
+    return list_export(request, selectors.PERFORMANCE_LIST, params, filters)
 
 
 @router.get("/conversions", response={200: PageOut[ConversionOut], **ERRORS}, auth=READ)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.http import HttpRequest, StreamingHttpResponse
+from django.http import HttpRequest, QueryDict, StreamingHttpResponse
 from ninja import Schema
 
 from ordersight.core.bulk import ItemResult
@@ -15,19 +15,28 @@ from ordersight.core.lists import ListSpec
 
 
 def list_page(
-    request: HttpRequest, spec: ListSpec, params: Any, out: Callable[[Any], dict[str, Any]]
+    request: HttpRequest,
+    spec: ListSpec,
+    params: Any,
+    out: Callable[[Any], dict[str, Any]],
+    filters: QueryDict | None = None,
 ) -> dict[str, Any]:
-    """One keyset page of the list; unknown filters and bad values are refused by name."""
-    reject_unknown_params(spec.filterset, request.GET)
-    queryset, ordering = spec.sort(spec.rows(request.GET), params.sort)
+    """One keyset page of the list (`filters`, else the query string); unknown filters and
+    bad values are refused by name."""
+    filters = request.GET if filters is None else filters
+    reject_unknown_params(spec.filterset, filters)
+    queryset, ordering = spec.sort(spec.rows(filters), params.sort)
     page = paginate(queryset, ordering=ordering, cursor=params.cursor, limit=params.limit)
     return {"items": [out(row) for row in page.items], "next_cursor": page.next_cursor}
 
 
-def list_export(request: HttpRequest, spec: ListSpec, params: Any) -> StreamingHttpResponse:
+def list_export(
+    request: HttpRequest, spec: ListSpec, params: Any, filters: QueryDict | None = None
+) -> StreamingHttpResponse:
     """The whole filtered list as CSV, streamed, in the list's sort."""
-    reject_unknown_params(spec.filterset, request.GET)
-    return spec.csv(request, request.GET, params.sort)
+    filters = request.GET if filters is None else filters
+    reject_unknown_params(spec.filterset, filters)
+    return spec.csv(request, filters, params.sort)
 
 
 class ItemResultOut(Schema):

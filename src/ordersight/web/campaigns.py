@@ -122,17 +122,10 @@ def new_campaign(request: HttpRequest) -> HttpResponse:
 
 def _performance_context(request: HttpRequest, campaign: Any) -> dict[str, Any]:
     filters = request.GET.copy()
-    for name in ("partial", "tab"):
-        filters.pop(name, None)
+    filters.pop("tab", None)
     filters["campaign"] = str(campaign.pk)
-    request_filtered = request.GET.copy()
-    request.GET = filters
-    try:
-        page = list_page(request, selectors.PERFORMANCE_LIST)
-    finally:
-        request.GET = request_filtered
     return {
-        "page": page,
+        "page": list_page(request, selectors.PERFORMANCE_LIST, filters),
         "totals": selectors.campaign_totals(campaign),
         "members": selectors.members(campaign),
         "statuses": ConversionStatus.choices,
@@ -161,8 +154,7 @@ def export_campaign_orders(request: HttpRequest, campaign_id: int) -> HttpRespon
     found = selectors.get_campaign(campaign_id=campaign_id)
     params = request.GET.copy()
     params["campaign"] = str(found.pk)
-    request.GET = params
-    return export_response(request, selectors.PERFORMANCE_LIST)
+    return export_response(request, selectors.PERFORMANCE_LIST, params)
 
 
 @require_perm("campaigns.change_campaign")

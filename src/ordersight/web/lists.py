@@ -73,25 +73,27 @@ class ListPage:
     errors: dict[str, str]
 
 
-def list_page(request: HttpRequest, spec: ListSpec) -> ListPage:
-    """Run the list's selector for the page's filters and return one keyset page (or the
-    errors, shown beside the filters)."""
+def list_page(request: HttpRequest, spec: ListSpec, params: QueryDict | None = None) -> ListPage:
+    """Run the list's selector for the page's filters (`params`, else the query string) and
+    return one keyset page (or the errors, shown beside the filters)."""
+    params = request.GET if params is None else params
     try:
-        queryset, ordering = spec.sort(
-            spec.rows(selector_filters(request.GET)), request.GET.get("sort")
-        )
+        queryset, ordering = spec.sort(spec.rows(selector_filters(params)), params.get("sort"))
         page = paginate(
-            queryset, ordering=ordering, cursor=request.GET.get("cursor") or None, limit=PAGE_SIZE
+            queryset, ordering=ordering, cursor=params.get("cursor") or None, limit=PAGE_SIZE
         )
     except Invalid as exc:
         return ListPage(items=[], next_cursor=None, errors=exc.fields)
     return ListPage(items=page.items, next_cursor=page.next_cursor, errors={})
 
 
-def export_response(request: HttpRequest, spec: ListSpec) -> HttpResponse:
+def export_response(
+    request: HttpRequest, spec: ListSpec, params: QueryDict | None = None
+) -> HttpResponse:
     """The page's export: exactly what the page filters, in the page's sort."""
+    params = request.GET if params is None else params
     try:
-        return spec.csv(request, selector_filters(request.GET), request.GET.get("sort"))
+        return spec.csv(request, selector_filters(params), params.get("sort"))
     except Invalid as exc:
         # Plain text, never HTML: the values come from the query string.
         lines = [f"{name}: {message}" for name, message in sorted(exc.fields.items())]
