@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "ordersight.subscriptions",
     "ordersight.campaigns",
     "ordersight.promotions",
+    "ordersight.sync",
     "ordersight.web",
     "ordersight",
 ]

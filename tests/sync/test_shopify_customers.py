@@ -1,0 +1,166 @@
+"""The Shopify connector against a fake store on 127.0.0.1: pages, throttling, retries,
+per-item errors, the B2B filter, incremental runs, idempotent re-import, feed statuses."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from ordersight.core.errors import Conflict
+from ordersight.customers.models import Customer
+from ordersight.sync import services
+from ordersight.sync.models import ReceivedRecord, StoreConnection, SyncRun
+from ordersight.sync.shopify import ShopifyClient, StoreUnavailable
+from tests.fakes.shopify import TOKEN, FakeShopify
+
+pytestmark = pytest.mark.django_db
+T0 = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def shopper(n: int, *, tags: str = "b2b", updated: datetime = T0, **extra) -> dict:
+    return {
+        "id": 7000 + n,
+        "email": f"buyer{n}@example.com",
+        "first_name": "Buyer",
+        "last_name": str(n),
+        "tags": tags,
+        "updated_at": updated.isoformat(),
+        **extra,
+    }
+
+
+@pytest.fixture
+def shop():
+    fake = FakeShopify().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def connection(shop, monkeypatch):
+    monkeypatch.setenv("SHOPIFY_TOKEN_TEST", TOKEN)
+    return StoreConnection.objects.create(
+        name="Main store", platform="shopify", shop_url=shop.url, token_env="SHOPIFY_TOKEN_TEST"
+    )
+
+
+def customers_feed(connection):
+    return services.feeds_of(connection)["customers"]
+
+
+def quick(connection) -> ShopifyClient:
+    return ShopifyClient(connection.shop_url, TOKEN, sleep=lambda seconds: None)
+
+
+def test_pages_are_followed_by_the_link_header(shop, connection):
+    shop.store.customers = [shopper(n) for n in range(600)]
+    run = services.run_feed(customers_feed(connection), client=quick(connection))
+    assert (run.status, run.expected, run.received, run.created) == ("succeeded", 600, 600, 600)
+    pages = [r for r in shop.store.requests if "/customers.json" in r]
+    assert len(pages) == 3 and "page_info=" in pages[1]
+    assert Customer.objects.filter(external_ids__source="shopify").count() == 600
+
+
+def test_throttling_is_waited_out_as_retry_after_says(shop, connection):
+    shop.store.customers = [shopper(n) for n in range(300)]
+    shop.store.throttle_every = 2
+    shop.store.retry_after = "1.5"
+    waits: list[float] = []
+    client = ShopifyClient(connection.shop_url, TOKEN, sleep=waits.append)
+    run = services.run_feed(customers_feed(connection), client=client)
+    assert run.status == "succeeded" and run.created == 300
+    assert client.throttled >= 1 and set(waits) == {1.5}
+
+
+def test_server_errors_are_retried_with_backoff_then_the_run_fails_and_says_why(shop, connection):
+    shop.store.customers = [shopper(1)]
+    shop.store.fail_next(2)
+    waits: list[float] = []
+    client = ShopifyClient(connection.shop_url, TOKEN, sleep=waits.append)
+    assert services.run_feed(customers_feed(connection), client=client).status == "succeeded"
+    assert waits == [0.5, 1.0]
+    shop.store.fail_next(50)
+    failed = services.run_feed(customers_feed(connection), client=quick(connection), full=True)
+    assert failed.status == "failed" and "500" in failed.message
+    # What the first run wrote is still there.
+    assert Customer.objects.filter(email="buyer1@example.com").exists()
+
+
+def test_only_tagged_customers_or_those_with_the_namespace_are_imported(shop, connection):
+    shop.store.customers = [
+        shopper(1, tags="B2B, vip"),
+        shopper(2, tags="retail"),
+        shopper(
+            3, tags="", metafields=[{"namespace": "ordersight", "key": "tier", "value": "gold"}]
+        ),
+        shopper(4, tags="", metafields=[{"namespace": "other", "key": "x", "value": "y"}]),
+    ]
+    run = services.run_feed(customers_feed(connection), client=quick(connection))
+    assert (run.received, run.created, run.skipped) == (4, 2, 2)
+    imported = Customer.objects.get(email="buyer3@example.com")
+    assert imported.metadata == {"ordersight": {"tier": "gold"}}
+    assert sorted(
+        Customer.objects.get(email="buyer1@example.com").tags.values_list("name", flat=True)
+    ) == ["b2b", "vip"]
+
+
+def test_a_bad_record_is_reported_with_its_id_and_the_run_goes_on(shop, connection):
+    shop.store.customers = [shopper(1), shopper(2, email="not an email"), shopper(3)]
+    run = services.run_feed(customers_feed(connection), client=quick(connection))
+    assert (run.status, run.created, run.errors) == ("succeeded", 2, 1)
+    [error] = run.item_errors.all()
+    assert error.external_id == "7002" and "email" in error.reason
+
+
+def test_incremental_runs_ask_for_what_changed_and_re_import_is_idempotent(shop, connection):
+    shop.store.customers = [shopper(n) for n in range(3)]
+    feed = customers_feed(connection)
+    first = services.run_feed(feed, client=quick(connection))
+    feed.refresh_from_db()
+    assert feed.synced_until == first.started_at
+    later = first.started_at + timedelta(minutes=5)
+    shop.store.customers[1] = shopper(1, updated=later, phone="+48 600 100 200")
+    second = services.run_feed(feed, client=quick(connection))
+    assert (second.received, second.created, second.updated) == (1, 0, 1)
+    assert "updated_at_min=" in shop.store.requests[-1]
+    again = services.run_feed(feed, client=quick(connection), full=True)
+    assert (again.received, again.created) == (3, 0)
+    assert Customer.objects.count() == 3
+    assert ReceivedRecord.objects.get(external_id="7001").payload["phone"] == "+48 600 100 200"
+
+
+def test_a_refresh_already_running_is_not_started_twice(connection):
+    feed = customers_feed(connection)
+    services.start_run(feed)
+    with pytest.raises(Conflict):
+        services.run_feed(feed)
+    assert SyncRun.objects.filter(feed=feed).count() == 1
+
+
+def test_the_three_feed_statuses(shop, connection):
+    feed = customers_feed(connection)
+    assert services.feed_status(feed).colour == "amber"  # nothing received yet
+    assert "configuring" in services.feed_status(feed).text
+    shop.store.customers = [shopper(1)]
+    services.run_feed(feed, client=quick(connection))
+    assert services.feed_status(feed).colour == "green"
+    shop.store.customers = [shopper(2, email="nope")]
+    services.run_feed(feed, client=quick(connection), full=True)
+    status = services.feed_status(feed)
+    assert status.colour == "amber" and "1 error" in status.text
+
+
+def test_a_missing_token_fails_the_run_naming_the_variable(db, shop):
+    connection = StoreConnection.objects.create(
+        name="No token", platform="shopify", shop_url=shop.url, token_env="UNSET_TOKEN_VAR"
+    )
+    run = services.run_feed(customers_feed(connection))
+    assert run.status == "failed" and "UNSET_TOKEN_VAR" in run.message
+
+
+def test_wrong_credentials_are_not_retried(shop, connection):
+    client = ShopifyClient(connection.shop_url, "wrong", sleep=lambda s: None)
+    with pytest.raises(StoreUnavailable, match="401"):
+        list(client.pages("customers"))
+    assert len(shop.store.requests) == 1
