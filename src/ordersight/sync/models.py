@@ -21,6 +21,7 @@ class StoreConnection(models.Model):
     # The secret Shopify signs webhooks with, also read from the environment.
     webhook_secret_env = models.CharField(max_length=100, blank=True)
     # Customers are imported when tagged so or carrying metafields in this namespace.
+    currency = models.CharField(max_length=3, default="EUR", help_text="The shop's currency")
     customer_tag = models.CharField(max_length=64, default="b2b")
     metafield_namespace = models.CharField(max_length=64, default="ordersight")
     refresh_minutes = models.PositiveIntegerField(default=10)

@@ -16,6 +16,7 @@ from django.utils import timezone
 from ordersight.core.actors import Actor
 from ordersight.core.errors import Conflict
 from ordersight.customers.bulk import upsert_customers
+from ordersight.sync.imports import PageOutcome, import_orders, import_products
 from ordersight.sync.models import (
     Feed,
     FeedKind,
@@ -127,36 +128,56 @@ def _record(connection: StoreConnection, kind: str, items: list[Mapping[str, Any
     )
 
 
-def _customers_page(
-    run: SyncRun, connection: StoreConnection, items: list[dict[str, Any]], counts: _Counts
-) -> None:
+def _customers(
+    connection: StoreConnection, items: list[dict[str, Any]], counts: _Counts
+) -> PageOutcome:
+    """Only the customers the connection wants (its tag or metafield namespace)."""
     wanted = [c for c in items if isinstance(c, Mapping) and is_wanted_customer(connection, c)]
-    counts.received += len(items)
     counts.skipped += len(items) - len(wanted)
     _record(connection, FeedKind.CUSTOMERS, wanted)
     results = upsert_customers(
         items=[customer_item(connection, c) for c in wanted], actor=Actor.system()
     )
-    errors = []
-    for result in results:
+    return PageOutcome(results=results)
+
+
+def _products(
+    connection: StoreConnection, items: list[dict[str, Any]], counts: _Counts
+) -> PageOutcome:
+    _record(connection, FeedKind.PRODUCTS, items)
+    return import_products(connection, items, Actor.system())
+
+
+def _orders(
+    connection: StoreConnection, items: list[dict[str, Any]], counts: _Counts
+) -> PageOutcome:
+    _record(connection, FeedKind.ORDERS, items)
+    return import_orders(connection, items, Actor.system())
+
+
+def _page(run: SyncRun, connection: StoreConnection, items: list, counts: _Counts) -> None:
+    """One page of the feed written, its outcome counted and every refused item recorded."""
+    counts.received += len(items)
+    outcome = PAGE_HANDLERS[run.feed.kind](connection, items, counts)
+    errors = [SyncError(run=run, external_id=ext, reason=why) for ext, why in outcome.refused]
+    for result in outcome.results:
         if result.result == "created":
             counts.created += 1
         elif result.result == "updated":
             counts.updated += 1
         elif result.result == "error":
-            counts.errors += 1
             detail = "; ".join(f"{k}: {v}" for k, v in result.fields.items())
-            errors.append(
-                SyncError(
-                    run=run,
-                    external_id=result.external_id or "",
-                    reason=f"{result.message} {detail}".strip(),
-                )
-            )
+            reason = f"{result.message} {detail}".strip()
+            errors.append(SyncError(run=run, external_id=result.external_id or "", reason=reason))
+    counts.errors += len(errors)
     SyncError.objects.bulk_create(errors)
 
 
-PAGE_HANDLERS = {FeedKind.CUSTOMERS: _customers_page}
+PAGE_HANDLERS = {
+    FeedKind.CUSTOMERS: _customers,
+    FeedKind.PRODUCTS: _products,
+    FeedKind.ORDERS: _orders,
+}
 
 
 def run_feed(
@@ -174,11 +195,10 @@ def run_feed(
     since = None if full else feed.synced_until
     try:
         client = client or client_for(connection)
-        handle = PAGE_HANDLERS[feed.kind]
         run.expected = client.count(feed.kind, since)
         for page in client.pages(feed.kind, since):
             with transaction.atomic():
-                handle(run, connection, page.items, counts)
+                _page(run, connection, page.items, counts)
             _save_counts(run, counts)
             if progress is not None:
                 progress(run)
