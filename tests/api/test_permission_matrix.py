@@ -12,6 +12,7 @@ from django.test import Client
 
 from ordersight.api import api as ninja_api
 from ordersight.payments.models import PaymentSystem
+from ordersight.sync.models import StoreConnection
 from tests import factories
 
 ORDER = {"lines": [{"sku": "X"}]}
@@ -206,8 +207,9 @@ MATRIX: dict[tuple[str, str], tuple[str | None, dict | None]] = {
     ("GET", "/api/v1/redemptions"): ("promotions.view_redemption", None),
     ("GET", "/api/v1/redemptions/export.csv"): ("promotions.view_redemption", None),
     ("POST", "/api/v1/orders/{number}/discount-code"): ("promotions.add_redemption", {"code": "A"}),
-    # Providers authenticate by the signature of the body, not by a role.
+    # Providers and stores authenticate by the signature of the body, not by a role.
     ("POST", "/api/v1/payments/webhooks/{code}"): (None, {}),
+    ("POST", "/api/v1/sync/{connection}/webhooks/orders"): (None, {}),
 }
 PATH_VALUES = {
     "{number}": "1",
@@ -219,6 +221,7 @@ PATH_VALUES = {
     "{campaign_id}": "1",
     "{conversion_id}": "1",
     "{segment_id}": "1",
+    "{connection}": "main",
 }
 
 
@@ -245,6 +248,9 @@ def test_a_user_without_the_permission_is_refused_naming_it(db, method, path):
     if perm is None:
         PaymentSystem.objects.create(
             code="card", name="Cards", provider="test", webhook_secret="whsec_0123456789abcdef"
+        )
+        StoreConnection.objects.create(
+            name="main", platform="shopify", shop_url="https://main.example", webhook_secret_env="X"
         )
     client = Client()
     client.force_login(factories.UserFactory())

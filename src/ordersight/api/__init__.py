@@ -12,6 +12,7 @@ from ordersight.api.payments import router as payments_router
 from ordersight.api.promotions import router as promotions_router
 from ordersight.api.reports import router as reports_router
 from ordersight.api.subscriptions import router as subscriptions_router
+from ordersight.api.sync import router as sync_router
 from ordersight.core.api_errors import install_error_handlers
 
 api = NinjaAPI(
@@ -35,4 +36,5 @@ api.add_router("/v1", reports_router)
 api.add_router("/v1", subscriptions_router)
 api.add_router("/v1", campaigns_router)
 api.add_router("/v1", promotions_router)
+api.add_router("/v1", sync_router)
 api.add_router("/v1", accounts_router)

@@ -107,7 +107,7 @@ class _Counts:
     errors: int = 0
 
 
-def _record(connection: StoreConnection, kind: str, items: list[Mapping[str, Any]]) -> None:
+def record_received(connection: StoreConnection, kind: str, items: list[Mapping[str, Any]]) -> None:
     now = timezone.now()
     rows = [
         ReceivedRecord(
@@ -134,7 +134,7 @@ def _customers(
     """Only the customers the connection wants (its tag or metafield namespace)."""
     wanted = [c for c in items if isinstance(c, Mapping) and is_wanted_customer(connection, c)]
     counts.skipped += len(items) - len(wanted)
-    _record(connection, FeedKind.CUSTOMERS, wanted)
+    record_received(connection, FeedKind.CUSTOMERS, wanted)
     results = upsert_customers(
         items=[customer_item(connection, c) for c in wanted], actor=Actor.system()
     )
@@ -144,14 +144,14 @@ def _customers(
 def _products(
     connection: StoreConnection, items: list[dict[str, Any]], counts: _Counts
 ) -> PageOutcome:
-    _record(connection, FeedKind.PRODUCTS, items)
+    record_received(connection, FeedKind.PRODUCTS, items)
     return import_products(connection, items, Actor.system())
 
 
 def _orders(
     connection: StoreConnection, items: list[dict[str, Any]], counts: _Counts
 ) -> PageOutcome:
-    _record(connection, FeedKind.ORDERS, items)
+    record_received(connection, FeedKind.ORDERS, items)
     return import_orders(connection, items, Actor.system())
 
 
