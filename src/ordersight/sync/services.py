@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -243,3 +244,33 @@ def feed_status(feed: Feed) -> FeedStatus:
     if last.errors:
         return FeedStatus(AMBER, f"Data received with {last.errors} error(s).", last)
     return FeedStatus(GREEN, "Data received, no errors.", last)
+
+
+# --- Scheduled refreshes -------------------------------------------------------------------
+
+
+def due_feeds(at: datetime | None = None) -> list[Feed]:
+    """Feeds of active connections whose last run started at least the connection's refresh
+    interval ago (or never ran), not running now."""
+    at = at or timezone.now()
+    due = []
+    for connection in StoreConnection.objects.filter(is_active=True):
+        for feed in feeds_of(connection).values():
+            last = feed.runs.first()
+            if last is not None and last.status == RunStatus.RUNNING:
+                continue
+            interval = timedelta(minutes=connection.refresh_minutes)
+            if last is None or last.started_at + interval <= at:
+                due.append(feed)
+    return due
+
+
+def refresh_due(at: datetime | None = None) -> list[SyncRun]:
+    """Run every due feed once (the periodic task); a feed another worker started is left."""
+    runs = []
+    for feed in due_feeds(at):
+        try:
+            runs.append(run_feed(feed))
+        except Conflict:
+            continue
+    return runs
