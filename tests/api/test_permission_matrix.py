@@ -207,6 +207,19 @@ MATRIX: dict[tuple[str, str], tuple[str | None, dict | None]] = {
     ("GET", "/api/v1/redemptions"): ("promotions.view_redemption", None),
     ("GET", "/api/v1/redemptions/export.csv"): ("promotions.view_redemption", None),
     ("POST", "/api/v1/orders/{number}/discount-code"): ("promotions.add_redemption", {"code": "A"}),
+    ("GET", "/api/v1/sync/connections"): ("sync.view_storeconnection", None),
+    ("POST", "/api/v1/sync/connections"): (
+        "sync.add_storeconnection",
+        {"name": "a", "shop_url": "https://a.example"},
+    ),
+    ("GET", "/api/v1/sync/connections/{name}"): ("sync.view_storeconnection", None),
+    ("POST", "/api/v1/sync/connections/{name}/feeds/{kind}/refresh"): ("sync.add_syncrun", {}),
+    ("GET", "/api/v1/sync/runs/{run_id}"): ("sync.view_syncrun", None),
+    ("GET", "/api/v1/sync/connections/{name}/lookup/product"): ("sync.view_storeconnection", None),
+    ("GET", "/api/v1/sync/connections/{name}/lookup/customer"): (
+        "sync.view_storeconnection",
+        None,
+    ),
     # Providers and stores authenticate by the signature of the body, not by a role.
     ("POST", "/api/v1/payments/webhooks/{code}"): (None, {}),
     ("POST", "/api/v1/sync/{connection}/webhooks/orders"): (None, {}),
@@ -222,6 +235,9 @@ PATH_VALUES = {
     "{conversion_id}": "1",
     "{segment_id}": "1",
     "{connection}": "main",
+    "{name}": "main",
+    "{kind}": "customers",
+    "{run_id}": "1",
 }
 
 

@@ -1,14 +1,22 @@
-"""Store sync API: the Shopify order webhooks, verified by their HMAC header."""
+"""Store sync API: connections and their feeds' statuses, refreshing a feed, a run with its
+errors, the product and customer lookups, and the Shopify order webhooks (verified by their
+HMAC header)."""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
+from pydantic import Field
 
-from ordersight.core.schemas import error_responses
-from ordersight.sync import webhooks
+from ordersight.accounts.auth import READ, WRITE, request_actor
+from ordersight.core.errors import Invalid
+from ordersight.core.schemas import StrictIn, error_responses
+from ordersight.sync import selectors, services, webhooks
+from ordersight.sync.models import FeedKind
+from ordersight.sync.tasks import refresh_in_worker
 
 router = Router(tags=["store sync"])
 ERRORS = error_responses()
@@ -48,3 +56,226 @@ def shopify_order_webhook(request: HttpRequest, connection: str) -> Any:
                 }
             },
         )
+
+
+# --- Connections, feeds, runs and lookups ---------------------------------------------------
+
+
+class ConnectionIn(StrictIn):
+    name: str
+    platform: Literal["shopify", "feed"] = "shopify"
+    shop_url: str
+    currency: str = "EUR"
+    token_env: str = Field("", description="Environment variable holding the access token")
+    webhook_secret_env: str = ""
+    customer_tag: str = "b2b"
+    metafield_namespace: str = "ordersight"
+    refresh_minutes: int = 10
+
+
+class RunOut(Schema):
+    id: int
+    feed: str
+    full: bool
+    status: str
+    started_at: datetime
+    finished_at: datetime | None
+    expected: int | None
+    received: int
+    created: int
+    updated: int
+    skipped: int
+    errors: int
+    message: str
+
+
+class RunDetailOut(RunOut):
+    item_errors: list[dict[str, str]]
+
+
+class FeedOut(Schema):
+    kind: str
+    status: str = Field(..., description="green or amber")
+    status_text: str
+    items_synced: int
+    last_import_at: datetime | None
+    last_run: RunOut | None
+    running: bool
+
+
+class ConnectionOut(Schema):
+    name: str
+    platform: str
+    shop_url: str
+    currency: str
+    token_env: str = Field(..., description="The variable's name; the token is never shown")
+    customer_tag: str
+    metafield_namespace: str
+    refresh_minutes: int
+    feeds: list[FeedOut]
+
+
+class RefreshIn(StrictIn):
+    full: bool = False
+
+
+class LookupOut(Schema):
+    stored: dict[str, Any] | None
+    received: dict[str, Any] | None
+    received_at: datetime | None
+    admin_url: str
+
+
+def run_out(run: Any) -> dict[str, Any]:
+    return {
+        "id": run.pk,
+        "feed": run.feed.kind,
+        **{
+            name: getattr(run, name)
+            for name in (
+                "full",
+                "status",
+                "started_at",
+                "finished_at",
+                "expected",
+                "received",
+                "created",
+                "updated",
+                "skipped",
+                "errors",
+                "message",
+            )
+        },
+    }
+
+
+def connection_out(connection: Any) -> dict[str, Any]:
+    feeds = []
+    for view in selectors.feed_views(connection):
+        last = view.status.last_run
+        feeds.append(
+            {
+                "kind": view.kind,
+                "status": view.status.colour,
+                "status_text": view.status.text,
+                "items_synced": view.feed.items_synced,
+                "last_import_at": view.feed.last_import_at,
+                "last_run": run_out(last) if last else None,
+                "running": view.running is not None,
+            }
+        )
+    return {
+        "name": connection.name,
+        "platform": connection.platform,
+        "shop_url": connection.shop_url,
+        "currency": connection.currency,
+        "token_env": connection.token_env,
+        "customer_tag": connection.customer_tag,
+        "metafield_namespace": connection.metafield_namespace,
+        "refresh_minutes": connection.refresh_minutes,
+        "feeds": feeds,
+    }
+
+
+@router.get("/sync/connections", response={200: list[ConnectionOut], **ERRORS}, auth=READ)
+def list_connections(request: HttpRequest):
+    """Each store connection with its feeds' status (green, or amber with why)."""
+    request_actor(request, "sync.view_storeconnection")
+    return [connection_out(c) for c in selectors.list_connections()]
+
+
+@router.post("/sync/connections", response={201: ConnectionOut, **ERRORS}, auth=WRITE)
+def create_connection(request: HttpRequest, payload: ConnectionIn):
+    actor = request_actor(request, "sync.add_storeconnection")
+    connection = services.create_connection(actor=actor, **payload.model_dump())
+    return Status(201, connection_out(connection))
+
+
+@router.get("/sync/connections/{name}", response={200: ConnectionOut, **ERRORS}, auth=READ)
+def get_connection(request: HttpRequest, name: str):
+    request_actor(request, "sync.view_storeconnection")
+    return connection_out(selectors.get_connection(name=name))
+
+
+@router.post(
+    "/sync/connections/{name}/feeds/{kind}/refresh",
+    response={202: RunOut, **ERRORS},
+    auth=WRITE,
+)
+def refresh_feed(request: HttpRequest, name: str, kind: str, payload: RefreshIn):
+    """Start a run now (in the worker); 409 when one is already running."""
+    request_actor(request, "sync.add_syncrun")
+    connection = selectors.get_connection(name=name)
+    if kind not in FeedKind.values:
+        raise Invalid("Unknown feed.", fields={"kind": f"one of {', '.join(FeedKind.values)}"})
+    run = refresh_in_worker(services.feeds_of(connection)[kind], full=payload.full)
+    return Status(202, run_out(run))
+
+
+@router.get("/sync/runs/{int:run_id}", response={200: RunDetailOut, **ERRORS}, auth=READ)
+def get_run(request: HttpRequest, run_id: int):
+    """A run with every item's error (the store's id and the reason)."""
+    request_actor(request, "sync.view_syncrun")
+    run = selectors.get_run(run_id=run_id)
+    return {
+        **run_out(run),
+        "item_errors": [
+            {"external_id": e.external_id, "reason": e.reason} for e in run.item_errors.all()[:1000]
+        ],
+    }
+
+
+def _lookup_out(found: Any, stored: dict[str, Any] | None) -> dict[str, Any]:
+    return {
+        "stored": stored,
+        "received": found.received.payload if found.received else None,
+        "received_at": found.received.received_at if found.received else None,
+        "admin_url": found.admin_url,
+    }
+
+
+@router.get(
+    "/sync/connections/{name}/lookup/product", response={200: LookupOut, **ERRORS}, auth=READ
+)
+def lookup_product(request: HttpRequest, name: str, sku: str = "", external_id: str = ""):
+    """By variant SKU or the store's product id: what the store sent beside what is stored."""
+    request_actor(request, "sync.view_storeconnection")
+    found = selectors.lookup_product(
+        selectors.get_connection(name=name), sku=sku, external_id=external_id
+    )
+    variant = found.stored
+    stored = (
+        {
+            "sku": variant.sku,
+            "offer": variant.offer.number,
+            "name": variant.offer.name,
+            "unit_price": str(variant.unit_price),
+        }
+        if variant
+        else None
+    )
+    return _lookup_out(found, stored)
+
+
+@router.get(
+    "/sync/connections/{name}/lookup/customer", response={200: LookupOut, **ERRORS}, auth=READ
+)
+def lookup_customer(request: HttpRequest, name: str, id: str = "", external_id: str = ""):
+    """By our customer id or the store's: what the store sent beside what is stored."""
+    request_actor(request, "sync.view_storeconnection")
+    found = selectors.lookup_customer(
+        selectors.get_connection(name=name), customer_id=id, external_id=external_id
+    )
+    customer = found.stored
+    stored = (
+        {
+            "id": customer.pk,
+            "name": customer.name,
+            "email": customer.email,
+            "metadata": customer.metadata,
+            "tags": sorted(t.name for t in customer.tags.all()),
+        }
+        if customer
+        else None
+    )
+    return _lookup_out(found, stored)

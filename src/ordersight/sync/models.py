@@ -114,6 +114,8 @@ class ReceivedRecord(models.Model):
     kind = models.CharField(max_length=10, choices=FeedKind.choices)
     external_id = models.CharField(max_length=255)
     payload = models.JSONField()
+    # Other keys it is looked up by, space-delimited (a product's variant SKUs): " A B ".
+    search_keys = models.TextField(blank=True)
     received_at = models.DateTimeField()
 
     class Meta:

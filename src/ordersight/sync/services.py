@@ -6,6 +6,7 @@ error. One run per feed at a time; a run that fails midway keeps what it wrote a
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,12 +16,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ordersight.core.actors import Actor
-from ordersight.core.errors import Conflict
+from ordersight.core.errors import Conflict, Forbidden, Invalid
+from ordersight.core.money import is_currency
 from ordersight.customers.bulk import upsert_customers
 from ordersight.sync.imports import PageOutcome, import_orders, import_products
 from ordersight.sync.models import (
     Feed,
     FeedKind,
+    Platform,
     ReceivedRecord,
     RunStatus,
     StoreConnection,
@@ -30,7 +33,59 @@ from ordersight.sync.models import (
 from ordersight.sync.shopify import ShopifyClient, StoreUnavailable
 
 SOURCE = "shopify"
+ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]{0,99}$")
 Progress = Callable[[SyncRun], None]
+
+
+def create_connection(*, actor: Actor, **data: Any) -> StoreConnection:
+    """A store connection; the token and webhook secret are named environment variables,
+    never stored."""
+    if not actor.has_perm("sync.add_storeconnection"):
+        raise Forbidden(
+            "This needs the permission sync.add_storeconnection.",
+            fields={"permission": "sync.add_storeconnection"},
+        )
+    errors: dict[str, str] = {}
+    name = str(data.get("name") or "").strip()
+    if not 0 < len(name) <= 100 or "/" in name:
+        errors["name"] = "1 to 100 characters, no slash"
+    platform = data.get("platform") or Platform.SHOPIFY
+    if platform not in Platform.values:
+        errors["platform"] = f"one of {', '.join(Platform.values)}"
+    shop_url = str(data.get("shop_url") or "").strip()
+    if not shop_url.startswith(("https://", "http://")):
+        errors["shop_url"] = "the store's address, https://…"
+    currency = str(data.get("currency") or "EUR").upper()
+    if not is_currency(currency):
+        errors["currency"] = "a currency, e.g. EUR"
+    for env in ("token_env", "webhook_secret_env"):
+        value = str(data.get(env) or "")
+        if value and not ENV_NAME.match(value):
+            errors[env] = "the name of an environment variable, e.g. SHOPIFY_TOKEN_MAIN"
+    minutes = data.get("refresh_minutes", 10)
+    if isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= 1440:
+        errors["refresh_minutes"] = "1 to 1440"
+    if errors:
+        raise Invalid("The store connection is not valid.", fields=errors)
+    try:
+        with transaction.atomic():
+            connection = StoreConnection.objects.create(
+                name=name,
+                platform=platform,
+                shop_url=shop_url,
+                currency=currency,
+                token_env=str(data.get("token_env") or ""),
+                webhook_secret_env=str(data.get("webhook_secret_env") or ""),
+                customer_tag=str(data.get("customer_tag") or "b2b").strip()[:64],
+                metafield_namespace=str(data.get("metafield_namespace") or "ordersight").strip()[
+                    :64
+                ],
+                refresh_minutes=minutes,
+            )
+    except IntegrityError:
+        raise Conflict(f"A connection named {name!r} exists.", fields={"name": "taken"}) from None
+    feeds_of(connection)
+    return connection
 
 
 def client_for(connection: StoreConnection) -> ShopifyClient:
@@ -108,6 +163,17 @@ class _Counts:
     errors: int = 0
 
 
+def _search_keys(kind: str, item: Mapping[str, Any]) -> str:
+    if kind != FeedKind.PRODUCTS:
+        return ""
+    skus = [
+        str(v.get("sku") or "").strip()
+        for v in item.get("variants") or []
+        if isinstance(v, Mapping)
+    ]
+    return " " + " ".join(s for s in skus if s) + " "
+
+
 def record_received(connection: StoreConnection, kind: str, items: list[Mapping[str, Any]]) -> None:
     now = timezone.now()
     rows = [
@@ -116,6 +182,7 @@ def record_received(connection: StoreConnection, kind: str, items: list[Mapping[
             kind=kind,
             external_id=str(item.get("id")),
             payload=dict(item),
+            search_keys=_search_keys(kind, item),
             received_at=now,
         )
         for item in items
@@ -125,7 +192,7 @@ def record_received(connection: StoreConnection, kind: str, items: list[Mapping[
         rows,
         update_conflicts=True,
         unique_fields=["connection", "kind", "external_id"],
-        update_fields=["payload", "received_at"],
+        update_fields=["payload", "search_keys", "received_at"],
     )
 
 
@@ -190,7 +257,15 @@ def run_feed(
 ) -> SyncRun:
     """One run of the feed: incremental (what changed since the last successful run) unless
     `full`; each page written in its own transaction, counts saved as it goes."""
-    run = start_run(feed, full=full)
+    return continue_run(start_run(feed, full=full), client=client, progress=progress)
+
+
+def continue_run(
+    run: SyncRun, *, client: ShopifyClient | None = None, progress: Progress | None = None
+) -> SyncRun:
+    """Carry out a started run."""
+    feed = run.feed
+    full = run.full
     connection = feed.connection
     counts = _Counts()
     since = None if full else feed.synced_until

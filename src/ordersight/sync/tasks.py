@@ -1,11 +1,12 @@
 """Feeds refresh on their own: every minute the due ones (each connection's interval,
 10 minutes by default) run once; one already running is left to finish."""
 
+from django.db import transaction
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from ordersight.sync.models import Feed
-from ordersight.sync.services import refresh_due, run_feed
+from ordersight.sync.models import Feed, SyncRun
+from ordersight.sync.services import continue_run, refresh_due, start_run
 
 
 @db_periodic_task(crontab(minute="*"))
@@ -14,7 +15,14 @@ def refresh_feeds() -> int:
 
 
 @db_task()
-def refresh_feed(feed_id: int, full: bool = False) -> str:
-    """A Refresh button's run, in the worker."""
-    feed = Feed.objects.select_related("connection").get(pk=feed_id)
-    return run_feed(feed, full=full).status
+def _run_started(run_id: int) -> str:
+    run = SyncRun.objects.select_related("feed__connection").get(pk=run_id)
+    return continue_run(run).status
+
+
+def refresh_in_worker(feed: Feed, *, full: bool = False) -> SyncRun:
+    """The Refresh button: the run is recorded now (so a second press is refused while it
+    runs) and carried out by the worker."""
+    run = start_run(feed, full=full)
+    transaction.on_commit(lambda: _run_started(run.pk))
+    return run

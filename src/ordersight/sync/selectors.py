@@ -1,0 +1,142 @@
+"""Reads of store sync: connections with their feeds' statuses, runs with their errors, and
+the lookups that put the JSON last received beside the stored record."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import QuerySet
+
+from ordersight.catalog.models import Variant
+from ordersight.core.errors import Invalid, NotFound
+from ordersight.core.validation import is_id
+from ordersight.customers.models import Customer
+from ordersight.sync.models import FeedKind, ReceivedRecord, StoreConnection, SyncRun
+from ordersight.sync.services import FeedStatus, feed_status, feeds_of
+
+SOURCE = "shopify"
+
+
+def list_connections() -> QuerySet[StoreConnection]:
+    return StoreConnection.objects.order_by("name")
+
+
+def get_connection(*, name: str) -> StoreConnection:
+    found = StoreConnection.objects.filter(name=name).first()
+    if found is None:
+        raise NotFound(f"No store connection {name!r}.", fields={"connection": "not found"})
+    return found
+
+
+@dataclass
+class FeedView:
+    kind: str
+    label: str
+    feed: Any
+    status: FeedStatus
+    running: SyncRun | None
+
+
+def feed_views(connection: StoreConnection) -> list[FeedView]:
+    feeds = feeds_of(connection)
+    return [
+        FeedView(
+            kind=kind,
+            label=label,
+            feed=feeds[kind],
+            status=feed_status(feeds[kind]),
+            running=feeds[kind].runs.filter(status="running").first(),
+        )
+        for kind, label in FeedKind.choices
+    ]
+
+
+def get_run(*, run_id: int) -> SyncRun:
+    found = (
+        SyncRun.objects.select_related("feed__connection").filter(pk=run_id).first()
+        if is_id(run_id)
+        else None
+    )
+    if found is None:
+        raise NotFound(f"No sync run {run_id}.", fields={"run_id": "not found"})
+    return found
+
+
+@dataclass
+class Lookup:
+    """What the store sent (raw JSON, when it did) beside what is stored here."""
+
+    stored: Any
+    received: ReceivedRecord | None
+    admin_url: str
+
+
+def _received(connection: StoreConnection, kind: str, external_id: str) -> ReceivedRecord | None:
+    return ReceivedRecord.objects.filter(
+        connection=connection, kind=kind, external_id=external_id
+    ).first()
+
+
+def lookup_product(connection: StoreConnection, *, sku: str = "", external_id: str = "") -> Lookup:
+    """By variant SKU or by the store's product id."""
+    if not (sku or external_id):
+        raise Invalid("Give a SKU or a product id.", fields={"sku": "or external_id"})
+    record = None
+    if external_id:
+        record = _received(connection, FeedKind.PRODUCTS, external_id)
+        skus = [v.get("sku") for v in (record.payload.get("variants") or [])] if record else []
+        variant = Variant.objects.select_related("offer").filter(sku__in=skus).first()
+    else:
+        variant = Variant.objects.select_related("offer").filter(sku=sku).first()
+        record = ReceivedRecord.objects.filter(
+            connection=connection, kind=FeedKind.PRODUCTS, search_keys__contains=f" {sku} "
+        ).first()
+    if variant is None and record is None:
+        raise NotFound(
+            "No such product here or from the store.",
+            fields={"sku" if sku else "external_id": "not found"},
+        )
+    product_id = external_id or (str(record.payload.get("id")) if record else "")
+    return Lookup(
+        stored=variant,
+        received=record,
+        admin_url=f"{connection.shop_url.rstrip('/')}/admin/products/{product_id}"
+        if product_id
+        else "",
+    )
+
+
+def lookup_customer(
+    connection: StoreConnection, *, customer_id: str = "", external_id: str = ""
+) -> Lookup:
+    """By our id or the store's."""
+    if not (customer_id or external_id):
+        raise Invalid("Give a customer id or the store's id.", fields={"id": "or external_id"})
+    customer = None
+    if customer_id:
+        if not customer_id.isdigit():
+            raise Invalid("Not an id.", fields={"id": "a whole number"})
+        customer = (
+            Customer.objects.filter(pk=int(customer_id)).prefetch_related("external_ids").first()
+        )
+        if customer is not None and not external_id:
+            found = customer.external_ids.filter(source=SOURCE).first()
+            external_id = found.external_id if found else ""
+    elif external_id:
+        customer = Customer.objects.filter(
+            external_ids__source=SOURCE, external_ids__external_id=external_id
+        ).first()
+    record = _received(connection, FeedKind.CUSTOMERS, external_id) if external_id else None
+    if customer is None and record is None:
+        raise NotFound(
+            "No such customer here or from the store.",
+            fields={"id" if customer_id else "external_id": "not found"},
+        )
+    return Lookup(
+        stored=customer,
+        received=record,
+        admin_url=f"{connection.shop_url.rstrip('/')}/admin/customers/{external_id}"
+        if external_id
+        else "",
+    )

@@ -1,0 +1,94 @@
+"""The store sync API: connections with feed statuses, refresh, runs, lookups, bad input."""
+
+from __future__ import annotations
+
+import pytest
+
+from ordersight.sync import services
+from ordersight.sync.models import StoreConnection, SyncRun
+from ordersight.sync.shopify import ShopifyClient
+from tests.fakes.shopify import TOKEN, FakeShopify
+from tests.sync.test_shopify_customers import shopper
+from tests.sync.test_shopify_products_and_orders import product
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def shop():
+    fake = FakeShopify().start()
+    yield fake
+    fake.stop()
+
+
+def test_a_connection_is_made_and_shows_its_feeds(api, db):
+    r = api.post(
+        "sync/connections",
+        {
+            "name": "main",
+            "shop_url": "https://main.myshopify.com",
+            "token_env": "SHOPIFY_TOKEN_MAIN",
+        },
+    )
+    assert r.status_code == 201, r.content
+    feeds = {f["kind"]: f for f in r.json()["feeds"]}
+    assert set(feeds) == {"products", "customers", "orders"}
+    assert (
+        feeds["customers"]["status"] == "amber"
+        and "configuring" in feeds["customers"]["status_text"]
+    )
+    assert r.json()["token_env"] == "SHOPIFY_TOKEN_MAIN"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"name": "", "shop_url": "https://a.example"}, "name"),
+        ({"name": "a", "shop_url": "ftp://a.example"}, "shop_url"),
+        ({"name": "a", "shop_url": "https://a.example", "token_env": "not a var"}, "token_env"),
+        ({"name": "a", "shop_url": "https://a.example", "currency": "XXX"}, "currency"),
+        ({"name": "a", "shop_url": "https://a.example", "refresh_minutes": 0}, "refresh_minutes"),
+    ],
+)
+def test_a_bad_connection_is_refused_naming_the_field(api, db, body, field):
+    r = api.post("sync/connections", body)
+    assert r.status_code == 422 and field in r.json()["error"]["fields"]
+    assert not StoreConnection.objects.exists()
+
+
+def test_refresh_starts_a_run_once(api, db):
+    api.post("sync/connections", {"name": "main", "shop_url": "https://main.example"})
+    first = api.post("sync/connections/main/feeds/customers/refresh", {})
+    assert first.status_code == 202 and first.json()["status"] == "running"
+    assert api.post("sync/connections/main/feeds/customers/refresh", {}).status_code == 409
+    assert api.post("sync/connections/main/feeds/nope/refresh", {}).status_code == 422
+    assert SyncRun.objects.count() == 1
+
+
+def test_a_run_shows_its_errors_and_the_lookups_show_what_the_store_sent(api, shop, monkeypatch):
+    monkeypatch.setenv("SHOPIFY_TOKEN_TEST", TOKEN)
+    connection = StoreConnection.objects.create(
+        name="main", platform="shopify", shop_url=shop.url, token_env="SHOPIFY_TOKEN_TEST"
+    )
+    shop.store.customers = [shopper(1), shopper(2, email="bad")]
+    shop.store.products = [product(1)]
+    client = ShopifyClient(shop.url, TOKEN, sleep=lambda s: None)
+    feeds = services.feeds_of(connection)
+    run = services.run_feed(feeds["customers"], client=client)
+    services.run_feed(feeds["products"], client=client)
+    detail = api.get(f"sync/runs/{run.pk}").json()
+    assert detail["errors"] == 1 and detail["item_errors"][0]["external_id"] == "7002"
+    customer = api.get("sync/connections/main/lookup/customer", external_id="7001").json()
+    assert customer["stored"]["email"] == "buyer1@example.com"
+    assert customer["received"]["first_name"] == "Buyer"
+    assert customer["admin_url"].endswith("/admin/customers/7001")
+    by_ours = api.get(
+        "sync/connections/main/lookup/customer", id=str(customer["stored"]["id"])
+    ).json()
+    assert by_ours["received"]["id"] == 7001
+    by_sku = api.get("sync/connections/main/lookup/product", sku="MUG1-B").json()
+    assert by_sku["stored"]["name"] == "Mug 1" and by_sku["received"]["id"] == 101
+    by_id = api.get("sync/connections/main/lookup/product", external_id="101").json()
+    assert by_id["stored"]["sku"].startswith("MUG1-")
+    assert api.get("sync/connections/main/lookup/product").status_code == 422
+    assert api.get("sync/connections/main/lookup/customer", external_id="999").status_code == 404
