@@ -76,6 +76,10 @@ PAGE_TWINS: dict[str, tuple[str, str, str, dict | None]] = {
     "edit_segment": ("post", "patch", "segments/1", {}),
     "segment_export": ("get", "get", "segments/1/members.csv", None),
     "order_redeem": ("post", "post", "orders/{n}/discount-code", {"code": "A"}),
+    "sync": ("get", "get", "sync/connections", None),
+    "sync_run": ("get", "get", "sync/runs/1", None),
+    "sync_lookup": ("get", "get", "sync/connections/main/lookup/customer", None),
+    "sync_refresh": ("post", "post", "sync/connections/main/feeds/customers/refresh", {}),
 }
 PAGE_ARGS = {
     "number": "{n}",
@@ -87,6 +91,9 @@ PAGE_ARGS = {
     "creator_id": "1",
     "segment_id": "1",
     "code": "A",
+    "run_id": "1",
+    "name": "main",
+    "kind": "customers",
 }
 
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from ordersight.core.actors import Actor
 from ordersight.core.errors import Conflict, Forbidden, Invalid
+from ordersight.core.live import publish_after_commit
 from ordersight.core.money import is_currency
 from ordersight.customers.bulk import upsert_customers
 from ordersight.sync.imports import PageOutcome, import_orders, import_products
@@ -33,6 +34,7 @@ from ordersight.sync.models import (
 from ordersight.sync.shopify import ShopifyClient, StoreUnavailable
 
 SOURCE = "shopify"
+LIVE_CHANNEL = "sync"
 ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]{0,99}$")
 Progress = Callable[[SyncRun], None]
 
@@ -295,6 +297,11 @@ def _save_counts(run: SyncRun, counts: _Counts) -> None:
     for name in ("received", "created", "updated", "skipped", "errors"):
         setattr(run, name, getattr(counts, name))
     run.save()
+    # The Data Sync page follows a run as it goes (received of expected).
+    publish_after_commit(
+        LIVE_CHANNEL,
+        {"run": run.pk, "feed": run.feed.kind, "status": run.status, "received": run.received},
+    )
 
 
 # --- Feed status ---------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from ordersight.web import payments as payment_views
 from ordersight.web import promotions as promotion_views
 from ordersight.web import reports as report_views
 from ordersight.web import subscriptions as recurring_views
+from ordersight.web import sync as sync_views
 from ordersight.web import views
 
 app_name = "web"
@@ -126,6 +127,10 @@ urlpatterns = [
         promotion_views.export_segment,
         name="segment_export",
     ),
+    path("sync/", sync_views.data_sync, name="sync"),
+    path("sync/runs/<int:run_id>/", sync_views.sync_run, name="sync_run"),
+    path("sync/<str:name>/lookup/", sync_views.lookup, name="sync_lookup"),
+    path("sync/<str:name>/<str:kind>/refresh/", sync_views.refresh, name="sync_refresh"),
     path("customers/", customer_views.customers, name="customers"),
     path("customers/export.csv", customer_views.export_customers, name="customers_export"),
     path("customers/<int:customer_id>/", customer_views.customer_card, name="customer"),
