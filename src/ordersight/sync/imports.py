@@ -240,3 +240,56 @@ def _settle(orders: Sequence[Mapping[str, Any]], results: list[ItemResult], acto
         ).first()
         if invoice is not None:
             record_provider_refund(invoice=invoice, amount=amount, transaction_id=txn, actor=actor)
+
+
+def feed_order_input(row: Mapping[str, Any]) -> OrderInput | Invalid:
+    """A generic feed's order (ordersight's own shape) as the ingest takes it; Invalid
+    naming every bad field."""
+    errors: dict[str, str] = {}
+    lines = []
+    raw_lines = row.get("lines")
+    if not isinstance(raw_lines, list) or not raw_lines:
+        errors["lines"] = "a list of lines"
+        raw_lines = []
+    for i, raw in enumerate(raw_lines):
+        if not isinstance(raw, Mapping):
+            errors[f"lines[{i}]"] = "an object"
+            continue
+        try:
+            price = _money(raw["unit_price"]) if raw.get("unit_price") is not None else None
+            discount = _money(raw.get("discount") or 0)
+        except Invalid:
+            errors[f"lines[{i}].unit_price"] = "an amount such as 12.50"
+            continue
+        quantity = raw.get("quantity", 1)
+        if isinstance(quantity, bool) or not isinstance(quantity, int):
+            errors[f"lines[{i}].quantity"] = "a whole number"
+            continue
+        lines.append(
+            LineInput(
+                sku=raw.get("sku") or None,
+                name=raw.get("name") or None,
+                unit_price=price,
+                quantity=quantity,
+                discount=discount,
+            )
+        )
+    created = None
+    if row.get("created_at"):
+        created = parse_datetime(str(row["created_at"]))
+        if created is None:
+            errors["created_at"] = "an ISO time"
+    if errors:
+        return Invalid("The order is not valid.", fields=errors)
+    return OrderInput(
+        lines=lines,
+        currency=row.get("currency") or None,
+        customer_external_id=row.get("customer_external_id") or None,
+        source="feed",
+        external_id=str(row.get("external_id") or "") or None,
+        status=str(row.get("status") or OrderStatus.OPEN),
+        created_at=created,
+        metadata=row.get("metadata") if isinstance(row.get("metadata"), dict) else None,
+        coupon_code=str(row.get("coupon_code") or ""),
+        referral_code=str(row.get("referral_code") or ""),
+    )

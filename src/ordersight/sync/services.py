@@ -15,12 +15,15 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from ordersight.catalog.bulk import upsert_offers
 from ordersight.core.actors import Actor
 from ordersight.core.errors import Conflict, Forbidden, Invalid
 from ordersight.core.live import publish_after_commit
 from ordersight.core.money import is_currency
 from ordersight.customers.bulk import upsert_customers
-from ordersight.sync.imports import PageOutcome, import_orders, import_products
+from ordersight.orders.ingest import upsert_orders
+from ordersight.sync.generic import FeedSource
+from ordersight.sync.imports import PageOutcome, feed_order_input, import_orders, import_products
 from ordersight.sync.models import (
     Feed,
     FeedKind,
@@ -90,7 +93,9 @@ def create_connection(*, actor: Actor, **data: Any) -> StoreConnection:
     return connection
 
 
-def client_for(connection: StoreConnection) -> ShopifyClient:
+def client_for(connection: StoreConnection) -> ShopifyClient | FeedSource:
+    if connection.platform == Platform.FEED:
+        return FeedSource(connection.shop_url)
     token = os.environ.get(connection.token_env, "") if connection.token_env else ""
     if not token:
         named = connection.token_env or "(none named)"
@@ -225,10 +230,34 @@ def _orders(
     return import_orders(connection, items, Actor.system())
 
 
+def _feed_page(connection: StoreConnection, kind: str, items: list[dict[str, Any]]) -> PageOutcome:
+    """A page of the generic feed: rows that could not be read are refused with their line;
+    the rest go to the bulk services as the API's bulk endpoints would send them."""
+    refused = [(str(i.get("external_id") or ""), i["_error"]) for i in items if "_error" in i]
+    rows = [
+        {k: v for k, v in i.items() if not k.startswith("_")} for i in items if "_error" not in i
+    ]
+    lines = [i["_line"] for i in items if "_error" not in i]
+    actor = Actor.system()
+    if kind == FeedKind.CUSTOMERS:
+        results = upsert_customers(items=[{**r, "source": "feed"} for r in rows], actor=actor)
+    elif kind == FeedKind.PRODUCTS:
+        results = upsert_offers(items=rows, actor=actor)
+    else:
+        results = upsert_orders(items=[feed_order_input(r) for r in rows], actor=actor)
+    for line, result in zip(lines, results, strict=True):
+        if result.result == "error":
+            result.message = f"line {line}: {result.message}"
+    return PageOutcome(results=results, refused=refused)
+
+
 def _page(run: SyncRun, connection: StoreConnection, items: list, counts: _Counts) -> None:
     """One page of the feed written, its outcome counted and every refused item recorded."""
     counts.received += len(items)
-    outcome = PAGE_HANDLERS[run.feed.kind](connection, items, counts)
+    if connection.platform == Platform.FEED:
+        outcome = _feed_page(connection, run.feed.kind, items)
+    else:
+        outcome = PAGE_HANDLERS[run.feed.kind](connection, items, counts)
     errors = [SyncError(run=run, external_id=ext, reason=why) for ext, why in outcome.refused]
     for result in outcome.results:
         if result.result == "created":
@@ -254,7 +283,7 @@ def run_feed(
     feed: Feed,
     *,
     full: bool = False,
-    client: ShopifyClient | None = None,
+    client: ShopifyClient | FeedSource | None = None,
     progress: Progress | None = None,
 ) -> SyncRun:
     """One run of the feed: incremental (what changed since the last successful run) unless
@@ -263,7 +292,10 @@ def run_feed(
 
 
 def continue_run(
-    run: SyncRun, *, client: ShopifyClient | None = None, progress: Progress | None = None
+    run: SyncRun,
+    *,
+    client: ShopifyClient | FeedSource | None = None,
+    progress: Progress | None = None,
 ) -> SyncRun:
     """Carry out a started run."""
     feed = run.feed

@@ -1,0 +1,87 @@
+"""The generic feed: JSON Lines or CSV files in ordersight's own format, read from a
+file:// address, validated row by row with the line named."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ordersight.catalog.models import Variant
+from ordersight.customers.models import Customer
+from ordersight.orders.models import Order
+from ordersight.sync import services
+from ordersight.sync.models import StoreConnection
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def folder(tmp_path, catalog):
+    return tmp_path
+
+
+def connect(folder):
+    return StoreConnection.objects.create(
+        name="files", platform="feed", shop_url=folder.as_uri(), currency="EUR"
+    )
+
+
+def run(connection, kind):
+    return services.run_feed(services.feeds_of(connection)[kind])
+
+
+def test_json_lines_are_read_and_a_bad_line_is_named(folder):
+    (folder / "customers.jsonl").write_text(
+        "\n".join(
+            [
+                json.dumps({"external_id": "c1", "name": "Ada", "email": "ada@example.com"}),
+                "{not json",
+                json.dumps({"external_id": "c3", "name": "Bob", "email": "nope"}),
+                json.dumps(["a list"]),
+            ]
+        )
+    )
+    result = run(connect(folder), "customers")
+    assert (result.status, result.received, result.created, result.errors) == ("succeeded", 4, 1, 3)
+    reasons = sorted(e.reason for e in result.item_errors.all())
+    assert any(r.startswith("line 2: not JSON") for r in reasons)
+    assert any("line 3:" in r and "email" in r for r in reasons)
+    assert any(r.startswith("line 4: not a JSON object") for r in reasons)
+    assert Customer.objects.get(external_ids__source="feed").name == "Ada"
+
+
+def test_csv_products_and_orders(folder):
+    (folder / "products.csv").write_text(
+        "name,category_number,currency,unit_price,sku,variant_name\n"
+        "Poster,10,EUR,15.00,POSTER-S,Small\n"
+        "Poster,10,EUR,15.00,POSTER-L,Large\n"
+    )
+    (folder / "orders.csv").write_text(
+        "external_id,created_at,currency,customer_external_id,status,coupon_code,referral_code,sku,name,quantity,unit_price,discount\n"
+        "o1,2026-11-01T10:00:00Z,EUR,,open,,,POSTER-S,,2,,\n"
+        "o1,2026-11-01T10:00:00Z,EUR,,open,,,,Frame,1,9.50,\n"
+        "o2,2026-11-01T11:00:00Z,EUR,,open,,,NOPE,,1,,\n"
+    )
+    connection = connect(folder)
+    products = run(connection, "products")
+    assert (products.created, products.errors) == (1, 0)
+    assert set(Variant.objects.filter(sku__startswith="POSTER").values_list("sku", flat=True)) == {
+        "POSTER-S",
+        "POSTER-L",
+    }
+    orders = run(connection, "orders")
+    assert (orders.created, orders.errors) == (1, 1)
+    placed = Order.objects.get(source="feed", external_id="o1")
+    assert placed.total == 39.5 and placed.line_count == 2
+    [error] = orders.item_errors.all()
+    assert error.reason.startswith("line 4:") and "NOPE" in error.reason
+    again = run(connection, "orders")
+    assert again.created == 0 and Order.objects.filter(source="feed").count() == 1
+
+
+def test_a_feed_without_files_is_amber_and_says_so(folder):
+    connection = connect(folder)
+    result = run(connection, "customers")
+    assert (result.status, result.received) == ("succeeded", 0)
+    assert services.feed_status(services.feeds_of(connection)["customers"]).colour == "amber"
