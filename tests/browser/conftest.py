@@ -155,9 +155,11 @@ def _run_server(
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """The app as the demo runs it: uvicorn with DEBUG on."""
+    """The app as the demo runs it: uvicorn with DEBUG on. No worker runs beside it, so
+    queued tasks (a feed's Refresh) run in the request instead."""
     data_dir = tmp_path_factory.mktemp("browser-server")
     env = _prepare(data_dir)
+    env["HUEY_IMMEDIATE"] = "1"
     port = _free_port()
     command = [
         sys.executable,

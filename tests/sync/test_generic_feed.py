@@ -85,3 +85,17 @@ def test_a_feed_without_files_is_amber_and_says_so(folder):
     result = run(connection, "customers")
     assert (result.status, result.received) == ("succeeded", 0)
     assert services.feed_status(services.feeds_of(connection)["customers"]).colour == "amber"
+
+
+def test_lookups_find_what_a_generic_feed_sent(folder):
+    from ordersight.sync import selectors
+
+    (folder / "customers.jsonl").write_text(
+        json.dumps({"external_id": "c1", "name": "Ada", "email": "ada@example.com"})
+    )
+    connection = connect(folder)
+    run(connection, "customers")
+    found = selectors.lookup_customer(connection, external_id="c1")
+    assert found.stored.name == "Ada" and found.received.payload["email"] == "ada@example.com"
+    by_ours = selectors.lookup_customer(connection, customer_id=str(found.stored.pk))
+    assert by_ours.received.payload["external_id"] == "c1"

@@ -15,7 +15,10 @@ from ordersight.customers.models import Customer
 from ordersight.sync.models import FeedKind, ReceivedRecord, StoreConnection, SyncRun
 from ordersight.sync.services import FeedStatus, feed_status, feeds_of
 
-SOURCE = "shopify"
+
+def source_of(connection: StoreConnection) -> str:
+    """The source its records are stored under: `shopify`, or `feed` for a generic feed."""
+    return "feed" if connection.platform == "feed" else "shopify"
 
 
 def list_connections() -> QuerySet[StoreConnection]:
@@ -121,11 +124,11 @@ def lookup_customer(
             Customer.objects.filter(pk=int(customer_id)).prefetch_related("external_ids").first()
         )
         if customer is not None and not external_id:
-            found = customer.external_ids.filter(source=SOURCE).first()
+            found = customer.external_ids.filter(source=source_of(connection)).first()
             external_id = found.external_id if found else ""
     elif external_id:
         customer = Customer.objects.filter(
-            external_ids__source=SOURCE, external_ids__external_id=external_id
+            external_ids__source=source_of(connection), external_ids__external_id=external_id
         ).first()
     record = _received(connection, FeedKind.CUSTOMERS, external_id) if external_id else None
     if customer is None and record is None:

@@ -58,8 +58,9 @@ def create_connection(*, actor: Actor, **data: Any) -> StoreConnection:
     if platform not in Platform.values:
         errors["platform"] = f"one of {', '.join(Platform.values)}"
     shop_url = str(data.get("shop_url") or "").strip()
-    if not shop_url.startswith(("https://", "http://")):
-        errors["shop_url"] = "the store's address, https://…"
+    schemes = ("https://", "http://") + (("file://",) if platform == Platform.FEED else ())
+    if not shop_url.startswith(schemes) or len(shop_url) > 300:
+        errors["shop_url"] = "the store's address, https://… (a feed may be file://…)"
     currency = str(data.get("currency") or "EUR").upper()
     if not is_currency(currency):
         errors["currency"] = "a currency, e.g. EUR"
@@ -181,20 +182,31 @@ def _search_keys(kind: str, item: Mapping[str, Any]) -> str:
     return " " + " ".join(s for s in skus if s) + " "
 
 
+def _record_id(item: Mapping[str, Any]) -> str | None:
+    """The store's id of an item: Shopify's `id`; a generic feed's `external_id`, or a
+    product's offer number or name."""
+    for key in ("id", "external_id", "number", "name"):
+        if item.get(key) not in (None, ""):
+            return str(item[key])[:255]
+    return None
+
+
 def record_received(connection: StoreConnection, kind: str, items: list[Mapping[str, Any]]) -> None:
     now = timezone.now()
     rows = [
         ReceivedRecord(
             connection=connection,
             kind=kind,
-            external_id=str(item.get("id")),
-            payload=dict(item),
+            external_id=_record_id(item),
+            payload={k: v for k, v in item.items() if not k.startswith("_")},
             search_keys=_search_keys(kind, item),
             received_at=now,
         )
         for item in items
-        if item.get("id") is not None
+        if _record_id(item) is not None and "_error" not in item
     ]
+    # The same item twice in one batch is kept once (the later one).
+    rows = list({row.external_id: row for row in rows}.values())
     ReceivedRecord.objects.bulk_create(
         rows,
         update_conflicts=True,
@@ -233,6 +245,7 @@ def _orders(
 def _feed_page(connection: StoreConnection, kind: str, items: list[dict[str, Any]]) -> PageOutcome:
     """A page of the generic feed: rows that could not be read are refused with their line;
     the rest go to the bulk services as the API's bulk endpoints would send them."""
+    record_received(connection, kind, items)
     refused = [(str(i.get("external_id") or ""), i["_error"]) for i in items if "_error" in i]
     rows = [
         {k: v for k, v in i.items() if not k.startswith("_")} for i in items if "_error" not in i
