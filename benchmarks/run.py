@@ -1227,6 +1227,135 @@ def bench_promotions(total: int) -> list[Result]:
     return results
 
 
+def bench_sync(catalog: dict, orders: int, customers: int) -> list[Result]:
+    """A full sync from the fake Shopify store the tests use (pages of 250): customers, then
+    orders; beside the bulk API's own rate in the same run (1,000-order batches)."""
+    sys.path.insert(0, str(ROOT))
+    from tests.fakes.shopify import TOKEN, FakeShopify
+
+    from ordersight.sync import services
+    from ordersight.sync.models import StoreConnection
+    from ordersight.sync.shopify import ShopifyClient
+
+    rng = random.Random(17)
+    stamp = NOW.isoformat()
+    eur = [v for v in catalog["variants"] if v.offer.currency == "EUR"]
+    fake = FakeShopify().start()
+    fake.store.customers = [
+        {
+            "id": 800_000 + n,
+            "email": f"sync{n}@example.com",
+            "first_name": "Buyer",
+            "last_name": str(n),
+            "tags": "b2b" if n % 10 else "retail",
+            "updated_at": stamp,
+        }
+        for n in range(customers)
+    ]
+    fake.store.orders = []
+    for n in range(orders):
+        lines = [
+            {
+                "sku": v.sku,
+                "title": v.sku,
+                "price": str(v.unit_price or v.offer.unit_price),
+                "quantity": rng.randint(1, 3),
+            }
+            for v in rng.sample(eur, 2)
+        ]
+        fake.store.orders.append(
+            {
+                "id": 9_000_000 + n,
+                "name": f"#S{n}",
+                "created_at": (NOW - timedelta(minutes=n)).isoformat(),
+                "updated_at": stamp,
+                "currency": "EUR",
+                "financial_status": "paid" if n % 4 else "pending",
+                "cancelled_at": None,
+                "customer": {"id": 800_000 + rng.randrange(customers)},
+                "line_items": lines,
+                "transactions": [{"id": 70_000_000 + n, "kind": "sale", "status": "success"}],
+                "refunds": [],
+            }
+        )
+    connection = StoreConnection.objects.create(
+        name="bench", platform="shopify", shop_url=fake.url, currency="EUR"
+    )
+    feeds = services.feeds_of(connection)
+    client = ShopifyClient(fake.url, TOKEN)
+    started = time.perf_counter()
+    customers_run = services.run_feed(feeds["customers"], client=client)
+    customers_s = time.perf_counter() - started
+    started = time.perf_counter()
+    orders_run = services.run_feed(feeds["orders"], client=client)
+    orders_s = time.perf_counter() - started
+    fake.stop()
+    assert customers_run.status == orders_run.status == "succeeded", orders_run.message
+    assert orders_run.created == orders and not orders_run.errors, orders_run.errors
+
+    # The bulk API's own rate in this run: 10 requests of 1,000 orders.
+    client_api = _api_client()
+    api_s = 0.0
+    for b in range(10):
+        payload = {
+            "orders": [
+                {
+                    "external_id": f"bench-api-{b}-{i}",
+                    "source": "feed",
+                    "lines": [{"sku": v.sku, "quantity": 1} for v in rng.sample(eur, 2)],
+                }
+                for i in range(1000)
+            ]
+        }
+        body = json.dumps(payload)
+        start = time.perf_counter()
+        response = client_api.post(
+            "/api/v1/orders/bulk", data=body, content_type="application/json", secure=True
+        )
+        api_s += time.perf_counter() - start
+        assert response.status_code == 200, response.content[:300]
+    customers_api_s = 0.0
+    for b in range(5):
+        body = json.dumps(
+            {
+                "customers": [
+                    {
+                        "source": "feed",
+                        "external_id": f"bench-api-c{b}-{i}",
+                        "name": f"C {i}",
+                        "email": f"api{b}-{i}@example.com",
+                        "tags": ["b2b"],
+                    }
+                    for i in range(1000)
+                ]
+            }
+        )
+        start = time.perf_counter()
+        response = client_api.post(
+            "/api/v1/customers/bulk", data=body, content_type="application/json", secure=True
+        )
+        customers_api_s += time.perf_counter() - start
+        assert response.status_code == 200, response.content[:300]
+    return [
+        _throughput(
+            f"Shopify sync, {customers:,} customers (pages of 250)",
+            (customers, "customers/s"),
+            customers_s,
+            (customers_api_s / 5_000 * customers, "the bulk API, 5 × 1,000 customers, same run"),
+            f"{customers_run.created:,} imported, {customers_run.skipped:,} skipped by the B2B "
+            "tag; fetched from the fake store over HTTP on the same machine",
+        ),
+        _throughput(
+            f"Shopify sync, {orders:,} orders (pages of 250)",
+            (orders, "orders/s"),
+            orders_s,
+            (api_s / 10_000 * orders, "the bulk API, 10 × 1,000 orders, same run"),
+            f"{orders_run.created:,} created through the ingest, three in four paid (invoice, "
+            "payment events, figures); fetched over HTTP from the fake store",
+        ),
+    ]
+
+
 def _machine() -> str:
     cpu = "unknown CPU"
     try:
@@ -1295,6 +1424,9 @@ def _report(results: list[Result], args: argparse.Namespace, machine: str) -> st
         "  schedule and event, in batches of 500. Double charges are counted in our rows",
         "  (succeeded attempts and invoices per payment) and, over HTTP, in the provider's",
         "  ledger. The baseline writes the orders and invoices alone by COPY.",
+        "- Store sync reads the fake Shopify store the tests use, over HTTP on the same",
+        "  machine, 250 a page, and writes through the same services as the API; the",
+        "  baseline is the bulk API's own rate for 1,000-order requests in the same run.",
         "- Segments count their members in one query on the customers' kept figures; the",
         "  raw baseline computes the same members from the orders and invoices (the",
         "  benchmark checks both counts agree). Validating a code through the API prices the",
@@ -1315,6 +1447,8 @@ def main() -> None:
     parser.add_argument("--output", default=str(ROOT / "BENCHMARKS.md"))
     parser.add_argument("--recurring", type=int, default=100_000, help="due recurring orders")
     parser.add_argument("--conversions", type=int, default=100_000, help="a campaign's")
+    parser.add_argument("--sync-orders", type=int, default=100_000, help="orders synced")
+    parser.add_argument("--sync-customers", type=int, default=20_000, help="customers synced")
     parser.add_argument("--only", default="", help="comma-separated sections, e.g. billing")
     parser.add_argument("--keep", action="store_true", help="keep the database to explore")
     args = parser.parse_args()
@@ -1349,6 +1483,8 @@ def main() -> None:
             results += bench_campaigns(total, args.conversions)
         if wanted("promotions"):
             results += bench_promotions(total)
+        if wanted("sync"):
+            results += bench_sync(catalog, args.sync_orders, args.sync_customers)
         if wanted("billing"):
             results += bench_billing(args.recurring, catalog)
         from django.db import connections
