@@ -5,15 +5,20 @@ It serves `GET /admin/api/<version>/{products,customers,orders}.json` in pages o
 (at most 250) with the next page named by a `Link: <…page_info=…>; rel="next"` header,
 filters by `updated_at_min`, answers `…/count.json`, checks `X-Shopify-Access-Token`, and
 misbehaves on purpose: `throttle_every` makes every Nth request a 429 with `Retry-After`,
-`fail_next(n)` makes the next n requests 500s.
+`fail_next(n)` makes the next n requests 500s. `send_webhook` posts a signed order webhook
+to the app, as the store does.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 import threading
+import urllib.error
 import urllib.parse
+import urllib.request
 from dataclasses import dataclass, field
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -121,6 +126,30 @@ class FakeShopify:
     def start(self) -> FakeShopify:
         self._thread.start()
         return self
+
+    def webhook(self, topic: str, order: dict[str, Any], secret: str) -> tuple[bytes, dict]:
+        """An order webhook as Shopify sends it: the JSON body and its headers, signed with
+        the app's webhook secret (base64 HMAC-SHA256 of the raw body)."""
+        body = json.dumps(order).encode()
+        digest = hmac.new(secret.encode(), body, hashlib.sha256).digest()
+        headers = {
+            "X-Shopify-Topic": topic,
+            "X-Shopify-Hmac-Sha256": base64.b64encode(digest).decode(),
+            "X-Shopify-Shop-Domain": "fake.myshopify.com",
+        }
+        return body, headers
+
+    def send_webhook(self, url: str, topic: str, order: dict[str, Any], secret: str) -> int:
+        """POST the webhook to the app at `url`, as the store does; returns the status."""
+        body, headers = self.webhook(topic, order, secret)
+        request = urllib.request.Request(
+            url, data=body, method="POST", headers={**headers, "Content-Type": "application/json"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status
+        except urllib.error.HTTPError as exc:
+            return exc.code
 
     def stop(self) -> None:
         self._server.shutdown()

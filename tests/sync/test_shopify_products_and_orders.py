@@ -152,3 +152,23 @@ def test_a_bad_order_is_reported_and_the_others_go_in(shop, connection):
     assert (result.created, result.errors) == (1, 2)
     ids = sorted(e.external_id for e in result.item_errors.all())
     assert ids == ["5002", "5003"]
+
+
+def test_a_re_imported_order_with_new_lines_is_recomputed_like_any_change(shop, connection):
+    pending = order(1, financial_status="pending", transactions=[])
+    shop.store.orders = [pending]
+    run(connection, "orders")
+    placed = Order.objects.get(external_id="5001")
+    assert placed.total == Decimal("28.00")
+    more = order(1, financial_status="paid")
+    more["line_items"][0]["quantity"] = 4
+    shop.store.orders = [more]
+    result = run(connection, "orders", full=True)
+    assert result.updated == 1
+    placed.refresh_from_db()
+    assert (placed.total, placed.status, placed.payment_status) == (
+        Decimal("53.00"),
+        "completed",
+        "paid",
+    )
+    assert placed.events.filter(kind="lines_replaced").exists()

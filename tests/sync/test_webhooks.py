@@ -70,3 +70,14 @@ def test_other_topics_and_bodies_are_refused_by_name(connection):
         .status_code
         == 404
     )
+
+
+def test_the_fake_store_sends_a_signed_webhook_to_the_running_app(connection, live_server):
+    from tests.fakes.shopify import FakeShopify
+
+    store = FakeShopify()
+    status = store.send_webhook(f"{live_server.url}{URL}", "orders/create", order(7), SECRET)
+    assert status == 200
+    assert Order.objects.get(external_id="5007").source == "shopify"
+    forged = store.send_webhook(f"{live_server.url}{URL}", "orders/create", order(8), "guess")
+    assert forged == 401 and not Order.objects.filter(external_id="5008").exists()
