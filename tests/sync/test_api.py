@@ -7,18 +7,11 @@ import pytest
 from ordersight.sync import services
 from ordersight.sync.models import StoreConnection, SyncRun
 from ordersight.sync.shopify import ShopifyClient
-from tests.fakes.shopify import TOKEN, FakeShopify
+from tests.fakes.shopify import TOKEN
 from tests.sync.test_shopify_customers import shopper
 from tests.sync.test_shopify_products_and_orders import product
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def shop():
-    fake = FakeShopify().start()
-    yield fake
-    fake.stop()
 
 
 def test_a_connection_is_made_and_shows_its_feeds(api, db):

@@ -10,26 +10,10 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from ordersight.sync import services
-from ordersight.sync.models import StoreConnection, SyncRun
-from tests.fakes.shopify import TOKEN, FakeShopify
+from ordersight.sync.models import SyncRun
 from tests.sync.test_shopify_customers import shopper
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def shop():
-    fake = FakeShopify().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def connection(shop, monkeypatch):
-    monkeypatch.setenv("SHOPIFY_TOKEN_TEST", TOKEN)
-    return StoreConnection.objects.create(
-        name="main", platform="shopify", shop_url=shop.url, token_env="SHOPIFY_TOKEN_TEST"
-    )
 
 
 def test_due_feeds_run_once_per_interval(shop, connection):

@@ -12,7 +12,7 @@ from ordersight.customers.models import Customer
 from ordersight.sync import services
 from ordersight.sync.models import ReceivedRecord, StoreConnection, SyncRun
 from ordersight.sync.shopify import ShopifyClient, StoreUnavailable
-from tests.fakes.shopify import TOKEN, FakeShopify
+from tests.fakes.shopify import TOKEN
 
 pytestmark = pytest.mark.django_db
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
@@ -28,21 +28,6 @@ def shopper(n: int, *, tags: str = "b2b", updated: datetime = T0, **extra) -> di
         "updated_at": updated.isoformat(),
         **extra,
     }
-
-
-@pytest.fixture
-def shop():
-    fake = FakeShopify().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def connection(shop, monkeypatch):
-    monkeypatch.setenv("SHOPIFY_TOKEN_TEST", TOKEN)
-    return StoreConnection.objects.create(
-        name="Main store", platform="shopify", shop_url=shop.url, token_env="SHOPIFY_TOKEN_TEST"
-    )
 
 
 def customers_feed(connection):

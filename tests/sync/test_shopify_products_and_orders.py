@@ -12,31 +12,11 @@ from ordersight.catalog.models import Offer, Variant
 from ordersight.orders.models import Order
 from ordersight.payments.models import Refund
 from ordersight.sync import services
-from ordersight.sync.models import StoreConnection
 from ordersight.sync.shopify import ShopifyClient
-from tests.fakes.shopify import TOKEN, FakeShopify
+from tests.fakes.shopify import TOKEN
 
 pytestmark = pytest.mark.django_db
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
-
-
-@pytest.fixture
-def shop():
-    fake = FakeShopify().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def connection(shop, monkeypatch):
-    monkeypatch.setenv("SHOPIFY_TOKEN_TEST", TOKEN)
-    return StoreConnection.objects.create(
-        name="Main store",
-        platform="shopify",
-        shop_url=shop.url,
-        token_env="SHOPIFY_TOKEN_TEST",
-        currency="EUR",
-    )
 
 
 def run(connection, kind: str, *, full: bool = False):

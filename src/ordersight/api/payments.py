@@ -18,6 +18,7 @@ from ordersight.api.payment_schemas import (
     invoice_out,
     refund_out,
 )
+from ordersight.core.api_errors import bad_signature
 from ordersight.core.filtering import query_schema
 from ordersight.core.schemas import PageOut, error_responses
 from ordersight.orders.selectors import get_order
@@ -135,14 +136,5 @@ def provider_webhook(request: HttpRequest, code: str):
             signature=request.headers.get(webhooks.SIGNATURE_HEADER, ""),
         )
     except webhooks.SignatureError as exc:
-        return Status(
-            401,
-            {
-                "error": {
-                    "code": "bad_signature",
-                    "message": str(exc),
-                    "fields": {webhooks.SIGNATURE_HEADER: str(exc)},
-                }
-            },
-        )
+        return bad_signature(webhooks.SIGNATURE_HEADER, str(exc))
     return {"event_id": event.event_id, "status": event.status, "duplicate": not new}

@@ -12,6 +12,7 @@ from ninja import Router, Schema, Status
 from pydantic import Field
 
 from ordersight.accounts.auth import READ, WRITE, request_actor
+from ordersight.core.api_errors import bad_signature
 from ordersight.core.errors import Invalid
 from ordersight.core.schemas import StrictIn, error_responses
 from ordersight.sync import selectors, services, webhooks
@@ -46,16 +47,7 @@ def shopify_order_webhook(request: HttpRequest, connection: str) -> Any:
             signature=request.headers.get(webhooks.HMAC_HEADER, ""),
         )
     except webhooks.SignatureError as exc:
-        return Status(
-            401,
-            {
-                "error": {
-                    "code": "bad_signature",
-                    "message": str(exc),
-                    "fields": {webhooks.HMAC_HEADER: str(exc)},
-                }
-            },
-        )
+        return bad_signature(webhooks.HMAC_HEADER, str(exc))
 
 
 # --- Connections, feeds, runs and lookups ---------------------------------------------------

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from ordersight.core.errors import DomainError, error_body
@@ -41,6 +41,11 @@ def validation_fields(errors: Sequence[dict[str, Any]]) -> dict[str, str]:
         message = str(error.get("msg", "invalid"))
         fields[name] = f"{fields[name]}; {message}" if name in fields else message
     return fields
+
+
+def bad_signature(header: str, message: str) -> Status:
+    """The 401 a webhook gets when its signature header does not verify the body."""
+    return Status(401, error_body("bad_signature", message, {header: message}))
 
 
 def install_error_handlers(api: NinjaAPI) -> None:
