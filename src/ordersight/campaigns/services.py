@@ -37,7 +37,7 @@ from ordersight.campaigns.models import (
 )
 from ordersight.core.actors import Actor
 from ordersight.core.bulk import update_many
-from ordersight.core.errors import Conflict, Forbidden, Invalid
+from ordersight.core.errors import Conflict, Invalid
 from ordersight.core.live import publish_after_commit
 from ordersight.core.money import round_money
 from ordersight.core.validation import (
@@ -55,11 +55,6 @@ APPROVE = "campaigns.approve_conversion"
 HANDLE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
-
-
-def _require(actor: Actor, perm: str) -> None:
-    if not actor.has_perm(perm):
-        raise Forbidden(f"This needs the permission {perm}.", fields={"permission": perm})
 
 
 def _name(value: str | None, errors: dict[str, str], field: str = "name") -> str:
@@ -105,7 +100,7 @@ def _save_creator(creator: Creator) -> Creator:
 def create_creator(
     *, name: str, handle: str, email: str = "", payout: Any = None, actor: Actor
 ) -> Creator:
-    _require(actor, "campaigns.add_creator")
+    actor.require("campaigns.add_creator")
     errors: dict[str, str] = {}
     clean = _clean_creator(
         {"name": name, "handle": handle, "email": email, "payout": payout}, errors
@@ -117,7 +112,7 @@ def create_creator(
 
 def update_creator(*, creator: Creator, changes: Mapping[str, Any], actor: Actor) -> Creator:
     """Change a creator's name, handle, email or payout details; others keep their values."""
-    _require(actor, "campaigns.change_creator")
+    actor.require("campaigns.change_creator")
     errors: dict[str, str] = {}
     clean = _clean_creator(changes, errors)
     if errors:
@@ -208,7 +203,7 @@ def create_campaign(
     fixed_commissions: Any = None,
     actor: Actor,
 ) -> Campaign:
-    _require(actor, "campaigns.add_campaign")
+    actor.require("campaigns.add_campaign")
     campaign = Campaign()
     data: dict[str, Any] = {
         "name": name,
@@ -228,7 +223,7 @@ def create_campaign(
 def update_campaign(*, campaign: Campaign, changes: Mapping[str, Any], actor: Actor) -> Campaign:
     """Change a campaign; a new commission rule recomputes every conversion's commission
     (and so every member's totals)."""
-    _require(actor, "campaigns.change_campaign")
+    actor.require("campaigns.change_campaign")
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
     rule_before = (
         campaign.commission_kind,
@@ -297,7 +292,7 @@ def add_member(
     at: datetime | None = None,
 ) -> Membership:
     """Put a creator in a campaign (or give a current member more codes)."""
-    _require(actor, "campaigns.change_campaign")
+    actor.require("campaigns.change_campaign")
     Creator.objects.select_for_update().filter(pk=creator.pk).first()
     membership = Membership.objects.filter(
         campaign=campaign, creator=creator, removed_at__isnull=True
@@ -319,7 +314,7 @@ def remove_member(
 ) -> Membership:
     """Take a creator out of a campaign: their codes stop attributing, the campaign's views
     stop showing their sales, and the global totals keep them."""
-    _require(actor, "campaigns.change_campaign")
+    actor.require("campaigns.change_campaign")
     membership = (
         Membership.objects.select_for_update()
         .filter(campaign=campaign, creator=creator, removed_at__isnull=True)
@@ -553,7 +548,7 @@ def _lock_conversion(conversion: Conversion) -> Conversion:
 def _set_approval(
     conversion: Conversion, approval: str, kind: str, actor: Actor, reason: str = ""
 ) -> Conversion:
-    _require(actor, APPROVE)
+    actor.require(APPROVE)
     if len(reason) > 500:
         raise Invalid("The reason is too long.", fields={"reason": "at most 500 characters"})
     conversion = _lock_conversion(conversion)

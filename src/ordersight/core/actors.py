@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from ordersight.core.errors import Forbidden
+
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
 
@@ -51,3 +53,9 @@ class Actor:
         if self.api_key is not None:
             return self.api_key.has_perm(perm)
         return True
+
+    def require(self, perm: str) -> None:
+        """Raise Forbidden naming `perm` unless this actor holds it (what a service checks
+        whoever calls it: page, API or task)."""
+        if not self.has_perm(perm):
+            raise Forbidden(f"This needs the permission {perm}.", fields={"permission": perm})

@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ordersight.core.actors import Actor
-from ordersight.core.errors import Conflict, Forbidden, Invalid, NotFound
+from ordersight.core.errors import Conflict, Invalid, NotFound
 from ordersight.core.money import format_money, quantum, round_money
 from ordersight.core.validation import clean_amounts_by_currency, clean_code, normal_code
 from ordersight.orders.events import record_event
@@ -41,11 +41,6 @@ HUNDRED = Decimal(100)
 # Generated codes avoid letters and digits that read alike (0/O, 1/I/L).
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 MAX_GENERATED = 10_000
-
-
-def _require(actor: Actor, perm: str) -> None:
-    if not actor.has_perm(perm):
-        raise Forbidden(f"This needs the permission {perm}.", fields={"permission": perm})
 
 
 # --- Segments ------------------------------------------------------------------------------
@@ -79,14 +74,14 @@ def _save_segment(segment: Segment) -> Segment:
 
 
 def create_segment(*, name: str, rules: Any, actor: Actor) -> Segment:
-    _require(actor, "promotions.add_segment")
+    actor.require("promotions.add_segment")
     segment = Segment()
     _clean_segment(segment, {"name": name, "rules": rules})
     return _save_segment(segment)
 
 
 def update_segment(*, segment: Segment, changes: Mapping[str, Any], actor: Actor) -> Segment:
-    _require(actor, "promotions.change_segment")
+    actor.require("promotions.change_segment")
     _clean_segment(segment, changes)
     return _save_segment(segment)
 
@@ -195,7 +190,7 @@ def _clean_code_fields(code: DiscountCode, data: Mapping[str, Any]) -> None:
 
 def create_discount_code(*, code: str, actor: Actor, **data: Any) -> DiscountCode:
     """One discount code; `data` holds any of CODE_FIELDS."""
-    _require(actor, "promotions.add_discountcode")
+    actor.require("promotions.add_discountcode")
     name = clean_code(code, field="code")
     if not name:
         raise Invalid("Give the code.", fields={"code": "required"})
@@ -214,7 +209,7 @@ def generate_discount_codes(
     *, count: int, prefix: str = "", length: int = 8, actor: Actor, **data: Any
 ) -> list[DiscountCode]:
     """`count` unique random codes (`prefix` + `length` characters) sharing the settings."""
-    _require(actor, "promotions.add_discountcode")
+    actor.require("promotions.add_discountcode")
     errors: dict[str, str] = {}
     if isinstance(count, bool) or not isinstance(count, int) or not 0 < count <= MAX_GENERATED:
         errors["count"] = f"1 to {MAX_GENERATED:,}"
@@ -253,7 +248,7 @@ def generate_discount_codes(
 def update_discount_code(
     *, code: DiscountCode, changes: Mapping[str, Any], actor: Actor
 ) -> DiscountCode:
-    _require(actor, "promotions.change_discountcode")
+    actor.require("promotions.change_discountcode")
     with transaction.atomic():
         code = DiscountCode.objects.select_for_update().get(pk=code.pk)
         _clean_code_fields(code, changes)
@@ -412,7 +407,7 @@ def find_code(code: str, *, lock: bool = False) -> DiscountCode:
 def redeem_code(*, order: Order, code: str, actor: Actor) -> Redemption:
     """Apply the code's discount to the order's lines and record the redemption; a code that
     does not apply is refused with every reason (Invalid on `code`)."""
-    _require(actor, "promotions.add_redemption")
+    actor.require("promotions.add_redemption")
     order = lock_order(order)
     if Redemption.objects.filter(order=order, status=RedemptionStatus.ACTIVE).exists():
         raise Conflict(

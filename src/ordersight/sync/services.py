@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from ordersight.catalog.bulk import upsert_offers
 from ordersight.core.actors import Actor
-from ordersight.core.errors import Conflict, Forbidden, Invalid
+from ordersight.core.errors import Conflict, Invalid
 from ordersight.core.live import publish_after_commit
 from ordersight.core.money import is_currency
 from ordersight.customers.bulk import upsert_customers
@@ -45,11 +45,7 @@ Progress = Callable[[SyncRun], None]
 def create_connection(*, actor: Actor, **data: Any) -> StoreConnection:
     """A store connection; the token and webhook secret are named environment variables,
     never stored."""
-    if not actor.has_perm("sync.add_storeconnection"):
-        raise Forbidden(
-            "This needs the permission sync.add_storeconnection.",
-            fields={"permission": "sync.add_storeconnection"},
-        )
+    actor.require("sync.add_storeconnection")
     errors: dict[str, str] = {}
     name = str(data.get("name") or "").strip()
     if not 0 < len(name) <= 100 or "/" in name:
