@@ -50,6 +50,10 @@ class ChargeRequest:
 
 
 class Gateway(Protocol):
+    # True when a charge waits on a provider over the network: the billing engine then asks
+    # for a batch's charges concurrently; an in-process gateway is simply called in turn.
+    remote: bool
+
     def charge(self, request: ChargeRequest) -> ChargeResult: ...
 
     def refund(
@@ -69,6 +73,8 @@ TEST_TOKENS = {
 
 class TestGateway:
     """Deterministic stand-in for a card provider; remembers results per idempotency key."""
+
+    remote = False
 
     def __init__(self) -> None:
         self._results: dict[str, ChargeResult | RefundResult] = {}
@@ -135,6 +141,8 @@ class StripeGateway:
     402 with a `card_error`; 429, 5xx and network errors are `GatewayUnavailable` (ask again
     later with the same key). Each thread keeps one connection open (keep-alive).
     """
+
+    remote = True
 
     def __init__(self, base_url: str, secret_key: str, timeout: float = 30.0) -> None:
         parts = urllib.parse.urlsplit(base_url)

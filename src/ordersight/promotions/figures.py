@@ -16,11 +16,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Iterable
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
 
 from django.db import connection, transaction
 from django.db.models import Sum
 
+from ordersight.core.bulk import insert_many
 from ordersight.customers.models import Customer
 from ordersight.orders.models import Order, OrderStatus
 from ordersight.payments.models import CAPTURED, Invoice
@@ -75,8 +78,16 @@ def recount_orders(order_ids: Collection[int]) -> None:
     # both count from the same old facts.
     list(Customer.objects.select_for_update().filter(pk__in=customers).order_by("pk").values("pk"))
     CountedOrder.objects.filter(order_id__in=changed).delete()
-    CountedOrder.objects.bulk_create([fresh[pk] for pk in changed if fresh.get(pk)])
+    insert_many(CountedOrder, [fresh[pk] for pk in changed if fresh.get(pk)])
     recount_customers(customers)
+
+
+class _Counted(NamedTuple):
+    customer_id: int
+    currency: str
+    placed_at: datetime
+    total: Decimal
+    net: Decimal
 
 
 def _facts(row: CountedOrder | None) -> tuple | None:
@@ -90,9 +101,10 @@ def recount_customers(customer_ids: Iterable[int]) -> None:
     ids = set(customer_ids)
     if not ids:
         return
-    facts: dict[int, list[CountedOrder]] = defaultdict(list)
-    for row in CountedOrder.objects.filter(customer_id__in=ids).order_by("placed_at", "order_id"):
-        facts[row.customer_id].append(row)
+    facts: dict[int, list[_Counted]] = defaultdict(list)
+    rows = CountedOrder.objects.filter(customer_id__in=ids).order_by("placed_at", "order_id")
+    for row in rows.values_list("customer_id", "currency", "placed_at", "total", "net"):
+        facts[row[0]].append(_Counted(*row))
     CustomerSpend.objects.filter(customer_id__in=ids).delete()
     CustomerFigures.objects.filter(customer_id__in=ids).delete()
     figures, spend = [], []
@@ -124,8 +136,8 @@ def recount_customers(customer_ids: Iterable[int]) -> None:
                     average=(spent / len(nets)).quantize(Decimal("0.0001"), ROUND_HALF_UP),
                 )
             )
-    CustomerFigures.objects.bulk_create(figures)
-    CustomerSpend.objects.bulk_create(spend)
+    insert_many(CustomerFigures, figures)
+    insert_many(CustomerSpend, spend)
 
 
 _REBUILD_SQL = (

@@ -16,7 +16,7 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery
 
-from ordersight.core.bulk import insert_rows
+from ordersight.core.bulk import columns_as_arrays, insert_rows
 from ordersight.customers.models import Customer
 from ordersight.orders.models import Order, OrderLine
 from ordersight.payments.models import CAPTURED, Invoice
@@ -113,21 +113,25 @@ def add_to_rollups(deltas: dict[RowKey, Measures]) -> None:
     table = connection.ops.quote_name(SalesRollup._meta.db_table)
     q = connection.ops.quote_name
     columns = (*_KEY_COLUMNS, *MEASURE_NAMES)
-    placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
     conflict = ", ".join(q(c) for c in SalesRollup._meta.constraints[0].fields)
     updates = ", ".join(f"{q(m)} = {table}.{q(m)} + excluded.{q(m)}" for m in MEASURE_NAMES)
+    insert = f"INSERT INTO {table} ({', '.join(q(c) for c in columns)}) "
+    upsert = f" ON CONFLICT ({conflict}) DO UPDATE SET {updates}"
+    values = [
+        (*key, *(getattr(measures, name) for name in MEASURE_NAMES)) for key, measures in rows
+    ]
     with connection.cursor() as cursor:
-        for start in range(0, len(rows), 500):
-            chunk = rows[start : start + 500]
-            params: list = []
-            for key, measures in chunk:
-                params.extend(key)
-                params.extend(getattr(measures, name) for name in MEASURE_NAMES)
+        if connection.vendor == "postgresql":
+            fields = [SalesRollup._meta.get_field(c) for c in columns]
+            source, arrays = columns_as_arrays(connection, fields, values)
+            cursor.execute(f"{insert}SELECT * FROM {source}{upsert}", arrays)
+            return
+        placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
+        for start in range(0, len(values), 500):
+            chunk = values[start : start + 500]
             cursor.execute(
-                f"INSERT INTO {table} ({', '.join(q(c) for c in columns)}) "
-                f"VALUES {', '.join([placeholders] * len(chunk))} "
-                f"ON CONFLICT ({conflict}) DO UPDATE SET {updates}",
-                params,
+                f"{insert}VALUES {', '.join([placeholders] * len(chunk))}{upsert}",
+                [value for row in chunk for value in row],
             )
 
 
