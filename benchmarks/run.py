@@ -187,7 +187,7 @@ def copy_orders(conn: psycopg.Connection, rows: list) -> None:
 
 
 def _fill(total: int, catalog: dict) -> None:
-    from ordersight.core.models import Sequence
+    from ordersight.core.sequences import move_numbers_past
 
     rng = random.Random(7)
     conn = psycopg.connect(_db_url(DB_NAME), autocommit=False)
@@ -201,7 +201,7 @@ def _fill(total: int, catalog: dict) -> None:
         cur.execute("ANALYZE")
     conn.commit()
     conn.close()
-    Sequence.objects.update_or_create(name="order", defaults={"last_value": start + total})
+    move_numbers_past("order", start + total)
 
 
 # --- the measurements --------------------------------------------------------------------

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 from decimal import Decimal
 
 import pytest
+from django.db import transaction
 
 from ordersight.core.actors import Actor
+from ordersight.customers.models import Customer
 from ordersight.orders.pricing import LineInput, OrderInput
-from ordersight.orders.services import create_order, transition_order
+from ordersight.orders.services import create_order, lock_order, transition_order
 from ordersight.payments.services import record_manual_payment, refund_invoice
 from ordersight.reports.models import SalesRollup
 from tests import factories
@@ -56,3 +59,39 @@ def test_payments_refunds_and_completions_racing_keep_rollups_exact(shop):
     assert stored_figures() == raw_figures()
     total = SalesRollup.objects.filter(dimension="total", grain="d", source="*")
     assert sum(r.new_customers for r in total) == 3
+
+
+def test_a_first_sale_moving_does_not_lock_the_other_order_at_commit(shop):
+    """Completing an earlier order of a customer rewrites the kept row of the customer's
+    later sale (no longer the first, now with a previous sale) without locking that order.
+    Meanwhile a payment of the later order holds its row and then wants the customer: the
+    recount must commit without waiting for that order, or the two deadlock."""
+    customer = factories.CustomerFactory()
+    earlier, later = (
+        create_order(
+            data=OrderInput(lines=[LineInput(sku="WORKSHOP")], customer_id=customer.pk),
+            actor=SYSTEM,
+        )
+        for _ in range(2)
+    )
+    transition_order(order=later, to="completed", actor=SYSTEM)
+    later_locked, earlier_done = threading.Event(), threading.Event()
+
+    def work(role: str) -> str:
+        if role == "complete earlier":
+            assert later_locked.wait(10)
+            transition_order(order=earlier, to="completed", actor=SYSTEM)
+            earlier_done.set()
+            return "completed"
+        with transaction.atomic():
+            lock_order(later)
+            later_locked.set()
+            # Give the other transaction time to reach its commit, then want the customer.
+            earlier_done.wait(3)
+            Customer.objects.select_for_update().get(pk=customer.pk)
+        return "locked"
+
+    assert run_together(work, ["complete earlier", "pay later"]) == ["completed", "locked"]
+    assert stored_figures() == raw_figures()
+    total = SalesRollup.objects.filter(dimension="total", grain="d", source="*")
+    assert sum(r.new_customers for r in total) == 1

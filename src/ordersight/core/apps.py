@@ -5,3 +5,8 @@ class CoreConfig(AppConfig):
     name = "ordersight.core"
     label = "core"
     verbose_name = "Core"
+
+    def ready(self) -> None:
+        from ordersight.core import lookups
+
+        lookups.register()

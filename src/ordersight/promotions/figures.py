@@ -35,14 +35,23 @@ COMPLETED = OrderStatus.COMPLETED.value
 
 def _refunds(order_ids: Collection[int]) -> dict[int, Decimal]:
     rows = (
-        Invoice.objects.filter(order_id__in=order_ids, status__in=CAPTURED)
+        Invoice.objects.filter(order_id__any=order_ids, status__in=CAPTURED)
         .values("order_id")
         .annotate(refunded=Sum("refunded_amount"))
     )
     return {row["order_id"]: row["refunded"] or ZERO for row in rows}
 
 
-def counted(order: Order, refunded: Decimal) -> CountedOrder | None:
+class _OrderRow(NamedTuple):
+    pk: int
+    status: str
+    customer_id: int | None
+    currency: str
+    created_at: datetime
+    total: Decimal
+
+
+def counted(order: Order | _OrderRow, refunded: Decimal) -> CountedOrder | None:
     """What the order adds to its customer's figures now, or None when it does not count."""
     if order.status != OrderStatus.COMPLETED or order.customer_id is None:
         return None
@@ -62,22 +71,19 @@ def recount_orders(order_ids: Collection[int]) -> None:
     """Bring the orders' counted facts up to date and recount the customers they touch."""
     if not order_ids:
         return
-    orders = list(
-        Order.objects.filter(pk__in=order_ids).only(
-            "pk", "status", "customer_id", "currency", "created_at", "total"
-        )
-    )
+    rows = Order.objects.filter(pk__any=order_ids).values_list(*_OrderRow._fields)
+    orders = [_OrderRow(*row) for row in rows]
     refunds = _refunds([o.pk for o in orders if o.status == OrderStatus.COMPLETED])
     fresh = {o.pk: counted(o, refunds.get(o.pk, ZERO)) for o in orders}
-    before = {c.order_id: c for c in CountedOrder.objects.filter(order_id__in=order_ids)}
+    before = {c.order_id: c for c in CountedOrder.objects.filter(order_id__any=order_ids)}
     changed = [pk for pk in order_ids if _facts(before.get(pk)) != _facts(fresh.get(pk))]
     if not changed:
         return
     customers = {c.customer_id for pk in changed for c in (before.get(pk), fresh.get(pk)) if c}
     # One writer per customer at a time, so two changes of one customer's orders cannot
     # both count from the same old facts.
-    list(Customer.objects.select_for_update().filter(pk__in=customers).order_by("pk").values("pk"))
-    CountedOrder.objects.filter(order_id__in=changed).delete()
+    list(Customer.objects.select_for_update().filter(pk__any=customers).order_by("pk").values("pk"))
+    CountedOrder.objects.filter(order_id__any=changed).delete()
     insert_many(CountedOrder, [fresh[pk] for pk in changed if fresh.get(pk)])
     recount_customers(customers)
 
@@ -102,11 +108,11 @@ def recount_customers(customer_ids: Iterable[int]) -> None:
     if not ids:
         return
     facts: dict[int, list[_Counted]] = defaultdict(list)
-    rows = CountedOrder.objects.filter(customer_id__in=ids).order_by("placed_at", "order_id")
+    rows = CountedOrder.objects.filter(customer_id__any=ids).order_by("placed_at", "order_id")
     for row in rows.values_list("customer_id", "currency", "placed_at", "total", "net"):
         facts[row[0]].append(_Counted(*row))
-    CustomerSpend.objects.filter(customer_id__in=ids).delete()
-    CustomerFigures.objects.filter(customer_id__in=ids).delete()
+    CustomerSpend.objects.filter(customer_id__any=ids).delete()
+    CustomerFigures.objects.filter(customer_id__any=ids).delete()
     figures, spend = [], []
     for customer_id in sorted(facts):
         rows = facts[customer_id]

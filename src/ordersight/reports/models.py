@@ -71,8 +71,12 @@ class ReportedOrder(models.Model):
     """One sale as the rollups last counted it (`definitions.Sale`), so that a change
     subtracts exactly what the order added before. Only sales have a row."""
 
+    # No foreign key in the database (Django still deletes the row with its order): a recount
+    # rewrites other orders' rows of the same customer (first sale, previous sale) without
+    # locking those orders, and a key check at commit would then lock one of them after the
+    # customer, against the lock order: a deadlock with a payment of that order.
     order = models.OneToOneField(
-        Order, primary_key=True, on_delete=models.CASCADE, related_name="+"
+        Order, primary_key=True, on_delete=models.CASCADE, related_name="+", db_constraint=False
     )
     day = models.DateField()
     currency = models.CharField(max_length=3)

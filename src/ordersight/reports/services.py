@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery
@@ -49,7 +50,7 @@ def _first_sales(customer_ids: Collection[int]) -> dict[int, int]:
         .values("id")[:1]
     )
     found = (
-        Customer.objects.filter(pk__in=customer_ids)
+        Customer.objects.filter(pk__any=customer_ids)
         .annotate(first=Subquery(first))
         .values_list("pk", "first")
     )
@@ -60,12 +61,12 @@ def _facts(
     order_ids: Collection[int],
 ) -> tuple[dict[int, list[LineFacts]], dict[int, list[InvoiceFacts]]]:
     lines: dict[int, list[LineFacts]] = defaultdict(list)
-    for row in OrderLine.objects.filter(order_id__in=order_ids).values_list(
+    for row in OrderLine.objects.filter(order_id__any=order_ids).values_list(
         "order_id", "offer_number", "category_number", "quantity", "total"
     ):
         lines[row[0]].append(LineFacts(*row[1:]))
     invoices: dict[int, list[InvoiceFacts]] = defaultdict(list)
-    captured = Invoice.objects.filter(order_id__in=order_ids, status__in=CAPTURED)
+    captured = Invoice.objects.filter(order_id__any=order_ids, status__in=CAPTURED)
     for row in captured.values_list(
         "order_id", "payment_system_id", "amount", "refunded_amount", "fee", "funds_credited"
     ):
@@ -135,7 +136,29 @@ def add_to_rollups(deltas: dict[RowKey, Measures]) -> None:
             )
 
 
-def _is_sale(order: Order | None) -> bool:
+class _OrderFacts(NamedTuple):
+    """The columns of an order a sale is computed from (`definitions.sale_of`)."""
+
+    pk: int
+    status: str
+    created_at: datetime
+    currency: str
+    source: str
+    order_type: str
+    customer_id: int | None
+    sales_manager_id: int | None
+    sales_confirmed_at: datetime | None
+    total: Decimal
+
+
+def _orders(ids: Collection[int]) -> dict[int, _OrderFacts]:
+    # Plain rows: recounts run in every order write, and model instances cost more than
+    # the query.
+    rows = Order.objects.filter(pk__any=ids).values_list(*_OrderFacts._fields)
+    return {row[0]: _OrderFacts(*row) for row in rows}
+
+
+def _is_sale(order: _OrderFacts | None) -> bool:
     return order is not None and order.status == COUNTED_STATUS
 
 
@@ -145,8 +168,8 @@ def recount_orders(order_ids: Iterable[int]) -> None:
     ids = set(order_ids)
     if not ids:
         return
-    snapshots = {r.pk: r for r in ReportedOrder.objects.filter(pk__in=ids)}
-    orders = {o.pk: o for o in Order.objects.filter(pk__in=ids)}
+    snapshots = {r.pk: r for r in ReportedOrder.objects.filter(pk__any=ids)}
+    orders = _orders(ids)
     # An order that is no sale and never was one moves no figure (most new orders).
     ids = {pk for pk in ids if pk in snapshots or _is_sale(orders.get(pk))}
     if not ids:
@@ -160,23 +183,20 @@ def recount_orders(order_ids: Iterable[int]) -> None:
         # Then read the rows again, as the lock holder before us may have changed them.
         list(
             Customer.objects.select_for_update()
-            .filter(pk__in=customers)
+            .filter(pk__any=customers)
             .order_by("pk")
             .values_list("pk", flat=True)
         )
-        snapshots = {r.pk: r for r in ReportedOrder.objects.filter(pk__in=ids)}
+        snapshots = {r.pk: r for r in ReportedOrder.objects.filter(pk__any=ids)}
     first = _first_sales(customers)
-    # A customer's first sale can move to or from an order not in this batch.
-    extra = set(first.values())
-    extra |= set(
-        ReportedOrder.objects.filter(customer_id__in=customers, first_sale=True).values_list(
-            "pk", flat=True
-        )
-    )
+    # A customer's first sale can move to or from an order not in this batch: recount the
+    # orders whose flag changes (a first sale that stays the first sale is left alone).
+    flagged = ReportedOrder.objects.filter(customer_id__any=customers, first_sale=True)
+    extra = set(first.values()) ^ set(flagged.values_list("pk", flat=True))
     extra -= ids
     if extra:
-        snapshots.update({r.pk: r for r in ReportedOrder.objects.filter(pk__in=extra)})
-        orders.update({o.pk: o for o in Order.objects.filter(pk__in=extra)})
+        snapshots.update({r.pk: r for r in ReportedOrder.objects.filter(pk__any=extra)})
+        orders.update(_orders(extra))
     first_sale_ids = set(first.values())
     lines, invoices = _facts(orders.keys())
 
@@ -204,7 +224,7 @@ def recount_orders(order_ids: Iterable[int]) -> None:
             to_delete.append(pk)
     add_to_rollups(deltas)
     if to_delete:
-        ReportedOrder.objects.filter(pk__in=to_delete).delete()
+        ReportedOrder.objects.filter(pk__any=to_delete).delete()
     if to_save:
         ReportedOrder.objects.bulk_create(
             to_save,
@@ -320,7 +340,7 @@ def rebuild_rollups(*, progress: Callable[[int, int], None] | None = None) -> in
     for done, batch in enumerate(_batches(sale_ids, REBUILD_BATCH)):
         # Plain rows, not model instances: a rebuild reads every sale there is.
         orders = (
-            Order.objects.filter(pk__in=batch)
+            Order.objects.filter(pk__any=batch)
             .order_by("created_at", "id")
             .values_list(*_ORDER_FIELDS, named=True)
         )

@@ -42,7 +42,7 @@ from ordersight.payments.gateways import (
     GatewayUnavailable,
     gateway_for,
 )
-from ordersight.payments.models import Invoice
+from ordersight.payments.models import Invoice, PaymentSystem
 from ordersight.payments.services import (
     ChargedOrder,
     issue_invoices,
@@ -136,7 +136,7 @@ def open_due_attempts(*, at: datetime, limit: int = CLAIM_BATCH) -> int:
                 for pk, payments_made, cycle_attempts, amount, currency, due_at in claimed
             ],
         )
-        RecurringOrder.objects.filter(pk__in=[row[0] for row in claimed]).update(
+        RecurringOrder.objects.filter(pk__any=[row[0] for row in claimed]).update(
             status=RecurringStatus.PROCESSING,
             cycle_attempts=F("cycle_attempts") + 1,
             updated_at=timezone.now(),
@@ -188,10 +188,14 @@ def _charge_concurrently(
         return [], []
     recurring = {
         r.pk: r
-        for r in RecurringOrder.objects.select_for_update(of=("self",))
-        .select_related("payment_system", "offer")
-        .filter(pk__in=[a.recurring_order_id for a in attempts])
+        for r in RecurringOrder.objects.select_for_update().filter(
+            pk__any=[a.recurring_order_id for a in attempts]
+        )
     }
+    # A batch shares a handful of payment systems: one object each, not one per row.
+    systems = PaymentSystem.objects.in_bulk({r.payment_system_id for r in recurring.values()})
+    for r in recurring.values():
+        r.payment_system = systems[r.payment_system_id]
 
     def ask(attempt: ChargeAttempt) -> ChargeResult | None:
         order = recurring[attempt.recurring_order_id]

@@ -331,9 +331,9 @@ def record_charged_orders(
         return []
     ids = [c.order.pk for c in charges]
     ready = Order.objects.select_for_update().filter(
-        pk__in=ids, status=OrderStatus.OPEN, payment_status=PaymentStatus.UNPAID
+        pk__any=ids, status=OrderStatus.OPEN, payment_status=PaymentStatus.UNPAID
     )
-    if ready.count() != len(ids) or Invoice.objects.filter(order_id__in=ids).exists():
+    if ready.count() != len(ids) or Invoice.objects.filter(order_id__any=ids).exists():
         raise Conflict("Only new, open, uninvoiced orders are recorded as charged in a batch.")
     fees: dict[tuple[int, str], FeeRule | None] = {}
     invoices = []

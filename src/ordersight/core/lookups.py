@@ -1,0 +1,39 @@
+"""`field__any=[…]`: membership in a list, sent as one array parameter on PostgreSQL.
+
+Django's `__in` writes one placeholder per value, which the driver and the server then take
+apart value by value; for the hundreds of ids a batch recount reads by, that was a visible
+part of every order write. `__any` sends `= ANY(%s)` with the list as a single array on
+PostgreSQL (the index is used as for `IN`) and falls back to `IN (…)` elsewhere. The values
+must already be what the column stores (ids, codes): they are not converted one by one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import EmptyResultSet
+from django.db.models import Field, ForeignObject, Lookup
+
+
+class AnyOf(Lookup):
+    lookup_name = "any"
+    prepare_rhs = False
+
+    def get_prep_lookup(self) -> list[Any]:
+        return list(dict.fromkeys(self.rhs))
+
+    def as_sql(self, compiler, connection) -> tuple[str, tuple]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        values = self.rhs
+        if not values:
+            raise EmptyResultSet
+        if connection.vendor == "postgresql":
+            return f"{lhs} = ANY(%s)", (*lhs_params, values)
+        marks = ", ".join(["%s"] * len(values))
+        return f"{lhs} IN ({marks})", (*lhs_params, *values)
+
+
+def register() -> None:
+    Field.register_lookup(AnyOf)
+    # Relations keep lookups of their own; `customer__any=[ids]` reads like `customer__in`.
+    ForeignObject.register_lookup(AnyOf)
