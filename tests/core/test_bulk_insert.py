@@ -114,7 +114,10 @@ def test_update_many_writes_each_rows_own_values_nulls_and_times_included():
     first.status, first.notes, first.customer = "completed", "done", None
     second.status, second.notes = "cancelled", 'quote " and \\ backslash'
     second.created_at = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
-    update_many(Order, [first, second], ["status", "notes", "customer", "created_at"])
+    first.metadata, second.total = {"tags": ["a", "=b"], "n": 1}, Decimal("99.1234")
+    update_many(
+        Order, [first, second], ["status", "notes", "customer", "created_at", "metadata", "total"]
+    )
     stored = {o.number: o for o in Order.objects.all()}
     assert (stored[7001].status, stored[7001].notes, stored[7001].customer_id) == (
         "completed",
@@ -124,5 +127,8 @@ def test_update_many_writes_each_rows_own_values_nulls_and_times_included():
     assert stored[7002].status == "cancelled" and stored[7002].notes == second.notes
     assert stored[7002].created_at == datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
     assert stored[7002].customer_id == customer.pk
+    assert stored[7001].metadata == {"tags": ["a", "=b"], "n": 1}
+    assert stored[7002].metadata == second.metadata  # written back as it was
+    assert stored[7002].total == Decimal("99.1234")
     assert stored[7003].status == third.status == "open"  # untouched
     update_many(Order, [], ["status"])  # nothing to do is no error

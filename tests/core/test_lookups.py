@@ -1,0 +1,35 @@
+"""`field__any=[…]` selects the same rows as `__in`, with one array parameter on PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from ordersight.orders.models import Order
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def test_any_selects_the_rows_in_the_list():
+    first, second, other = (factories.OrderFactory() for _ in range(3))
+    wanted = [first.pk, second.pk, first.pk]  # repeats are harmless
+    assert set(Order.objects.filter(pk__any=wanted).values_list("pk", flat=True)) == {
+        first.pk,
+        second.pk,
+    }
+    assert list(Order.objects.filter(pk__any=wanted).order_by("pk")) == list(
+        Order.objects.filter(pk__in=wanted).order_by("pk")
+    )
+    assert not Order.objects.filter(pk__any=[]).exists()
+    # On relations, by the related row's id.
+    assert Order.objects.filter(customer__any=[other.customer_id]).get() == other
+    assert Order.objects.filter(customer_id__any={other.customer_id}).get() == other
+
+
+def test_any_sends_one_parameter_on_postgresql():
+    sql, params = Order.objects.filter(pk__any=[1, 2, 3]).query.sql_with_params()
+    if connection.vendor == "postgresql":
+        assert "= ANY(" in sql and params == ([1, 2, 3],)
+    else:
+        assert " IN (" in sql and params == (1, 2, 3)
