@@ -317,7 +317,7 @@ def _record_approved(
             "updated_at",
         ],
     )
-    RecurringEvent.objects.bulk_create(events)
+    insert_many(RecurringEvent, events)
     publish_after_commit(LIVE_CHANNEL, {"event": "charged", "count": len(approved)})
     return outcomes
 
