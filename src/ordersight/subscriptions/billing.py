@@ -197,9 +197,12 @@ def _charge_concurrently(
     for r in recurring.values():
         r.payment_system = systems[r.payment_system_id]
 
+    gateways = {r.payment_system.provider for r in recurring.values()}
+    gateway_of = {provider: gateway_for(provider) for provider in gateways}
+
     def ask(attempt: ChargeAttempt) -> ChargeResult | None:
         order = recurring[attempt.recurring_order_id]
-        gateway = gateway_for(order.payment_system.provider)
+        gateway = gateway_of[order.payment_system.provider]
         if gateway is None:
             return None
         try:
@@ -214,10 +217,7 @@ def _charge_concurrently(
         except GatewayUnavailable:
             return None
 
-    remote = any(
-        getattr(gateway_for(r.payment_system.provider), "remote", True) for r in recurring.values()
-    )
-    if remote:
+    if any(getattr(g, "remote", True) for g in gateway_of.values() if g is not None):
         with ThreadPoolExecutor(max_workers=min(GATEWAY_THREADS, len(attempts))) as pool:
             answers = list(pool.map(ask, attempts))
     else:
