@@ -17,8 +17,7 @@ from ordersight.orders.selectors import list_orders, list_sales_plan
 from ordersight.payments.selectors import list_invoices
 from ordersight.subscriptions.selectors import recurring_orders_of
 from ordersight.web.access import actor_of, require_perm, run_service
-from ordersight.web.filter_panel import panel_fields
-from ordersight.web.lists import PRESETS, export_response, list_page, selector_filters
+from ordersight.web.lists import PRESETS, export_response, list_context
 
 CARD_ROWS = 100
 
@@ -27,11 +26,8 @@ CARD_ROWS = 100
 def customers(request: HttpRequest) -> HttpResponse:
     context = {
         "section": "customers",
-        "page": list_page(request, selectors.CUSTOMER_LIST),
-        "default_sort": selectors.CUSTOMER_LIST.default_sort,
+        **list_context(request, selectors.CUSTOMER_LIST, CustomerFilterSet),
         "presets": PRESETS,
-        "panel": panel_fields(CustomerFilterSet, request.GET),
-        "export_query": selector_filters(request.GET).urlencode(),
     }
     return render(request, "customers/customers.html", context)
 

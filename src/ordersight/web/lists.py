@@ -6,12 +6,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+import django_filters
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.utils import timezone
 
 from ordersight.core.errors import Invalid
 from ordersight.core.keyset import paginate
 from ordersight.core.lists import ListSpec
+from ordersight.web.filter_panel import panel_fields
 
 PRESETS = [
     ("", "Any time"),
@@ -102,3 +104,20 @@ def export_response(
             status=422,
             content_type="text/plain; charset=utf-8",
         )
+
+
+def list_context(
+    request: HttpRequest,
+    spec: ListSpec,
+    filterset: type[django_filters.FilterSet],
+    options: dict[str, list[tuple[str, str]]] | None = None,
+) -> dict[str, Any]:
+    """What every staff list page shows besides its own extras: one page of rows, its
+    default sort, the filter panel (with `options` for filters read from the database) and
+    the filters its Export link repeats."""
+    return {
+        "page": list_page(request, spec),
+        "default_sort": spec.default_sort,
+        "panel": panel_fields(filterset, request.GET, options),
+        "export_query": selector_filters(request.GET).urlencode(),
+    }

@@ -35,9 +35,8 @@ from ordersight.orders.transitions import FULFILLABLE, allowed_transitions, can_
 from ordersight.payments.models import PaymentSystem
 from ordersight.promotions.selectors import redemptions_of_order
 from ordersight.web.access import actor_of, require_perm, run_service
-from ordersight.web.filter_panel import panel_fields
 from ordersight.web.forms import parse_new_order, rename_line_errors
-from ordersight.web.lists import PRESETS, export_response, list_page, selector_filters
+from ordersight.web.lists import PRESETS, export_response, list_context
 
 
 def _managers() -> list[Any]:
@@ -60,17 +59,13 @@ def _filter_options(managers: list[Any]) -> dict[str, list[tuple[str, str]]]:
 
 @require_perm("orders.view_order")
 def all_orders(request: HttpRequest) -> HttpResponse:
-    page = list_page(request, selectors.ORDER_LIST)
     managers = _managers()  # the row actions and the filter panel list the same people
     context = {
         "section": "orders",
         "tab": "all",
-        "page": page,
-        "default_sort": "-created_at",
-        "export_query": selector_filters(request.GET).urlencode(),
+        **list_context(request, selectors.ORDER_LIST, OrderFilterSet, _filter_options(managers)),
         "managers": managers,
         "presets": PRESETS,
-        "panel": panel_fields(OrderFilterSet, request.GET, _filter_options(managers)),
     }
     if request.htmx and request.GET.get("partial") == "rows":
         return render(request, "orders/_order_rows.html", context)

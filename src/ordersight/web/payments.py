@@ -13,9 +13,8 @@ from ordersight.payments import selectors, services
 from ordersight.payments.filters import InvoiceFilterSet
 from ordersight.payments.models import FeeRule, PaymentSystem
 from ordersight.web.access import actor_of, require_perm
-from ordersight.web.filter_panel import panel_fields
 from ordersight.web.forms import parse_decimal
-from ordersight.web.lists import PRESETS, export_response, list_page, selector_filters
+from ordersight.web.lists import PRESETS, export_response, list_context
 
 
 def _filter_options() -> dict[str, list[tuple[str, str]]]:
@@ -28,18 +27,14 @@ def _filter_options() -> dict[str, list[tuple[str, str]]]:
 
 @require_perm("payments.view_invoice")
 def payments(request: HttpRequest) -> HttpResponse:
-    page = list_page(request, selectors.INVOICE_LIST)
     return render(
         request,
         "payments/payments.html",
         {
             "section": "orders",
             "tab": "payments",
-            "page": page,
-            "default_sort": "-created_at",
+            **list_context(request, selectors.INVOICE_LIST, InvoiceFilterSet, _filter_options()),
             "presets": PRESETS,
-            "panel": panel_fields(InvoiceFilterSet, request.GET, _filter_options()),
-            "export_query": selector_filters(request.GET).urlencode(),
         },
     )
 

@@ -24,8 +24,7 @@ from ordersight.promotions.models import DiscountKind, DiscountTarget
 from ordersight.promotions.rules import TYPES
 from ordersight.promotions.segments import FIELDS, OPS
 from ordersight.web.access import actor_of, require_perm, run_service
-from ordersight.web.filter_panel import panel_fields
-from ordersight.web.lists import export_response, list_page, selector_filters
+from ordersight.web.lists import export_response, list_context
 
 
 def _json(text: str, field: str) -> Any:
@@ -81,10 +80,7 @@ def discount_codes(request: HttpRequest) -> HttpResponse:
     context = {
         **_editor_context(request),
         "tab": "codes",
-        "page": list_page(request, selectors.CODE_LIST),
-        "default_sort": "-created_at",
-        "export_query": selector_filters(request.GET).urlencode(),
-        "panel": panel_fields(DiscountCodeFilterSet, request.GET, {}),
+        **list_context(request, selectors.CODE_LIST, DiscountCodeFilterSet),
     }
     return render(request, "promotions/codes.html", context)
 
@@ -171,10 +167,7 @@ def redemptions(request: HttpRequest) -> HttpResponse:
     context = {
         "section": "promotions",
         "tab": "redemptions",
-        "page": list_page(request, selectors.REDEMPTION_LIST),
-        "default_sort": "-redeemed_at",
-        "export_query": selector_filters(request.GET).urlencode(),
-        "panel": panel_fields(RedemptionFilterSet, request.GET, {}),
+        **list_context(request, selectors.REDEMPTION_LIST, RedemptionFilterSet),
     }
     return render(request, "promotions/redemptions.html", context)
 

@@ -14,8 +14,7 @@ from ordersight.catalog.models import Offer
 from ordersight.subscriptions import selectors, services
 from ordersight.subscriptions.filters import RecurringOrderFilterSet
 from ordersight.web.access import actor_of, require_perm, run_service
-from ordersight.web.filter_panel import panel_fields
-from ordersight.web.lists import export_response, list_page, selector_filters
+from ordersight.web.lists import export_response, list_context
 
 ACTIONS = {
     "pause": (services.pause_recurring_order, "paused"),
@@ -34,10 +33,9 @@ def recurring_orders(request: HttpRequest) -> HttpResponse:
     context = {
         "section": "orders",
         "tab": "recurring",
-        "page": list_page(request, selectors.RECURRING_LIST),
-        "default_sort": "-number",
-        "export_query": selector_filters(request.GET).urlencode(),
-        "panel": panel_fields(RecurringOrderFilterSet, request.GET, _filter_options()),
+        **list_context(
+            request, selectors.RECURRING_LIST, RecurringOrderFilterSet, _filter_options()
+        ),
         "retry_intervals": services.describe_intervals(services.retry_intervals()),
     }
     if request.htmx and request.GET.get("partial") == "rows":
