@@ -105,15 +105,18 @@ def _only(rule: dict, path: str, allowed: set[str]) -> None:
         raise _bad(path, f"unknown key {sorted(extra)[0]!r}")
 
 
-def _check_total(rule: dict, path: str) -> None:
-    _only(rule, path, {"currency", "min", "max"})
-    if not is_currency(str(rule.get("currency") or "")):
-        raise _bad(f"{path}.currency", "a currency, e.g. EUR")
-    low, high = _decimal(rule, "min", path), _decimal(rule, "max", path)
+def _check_bounds(low: Decimal | int | None, high: Decimal | int | None, path: str) -> None:
     if low is None and high is None:
         raise _bad(path, "give min, max or both")
     if low is not None and high is not None and high < low:
         raise _bad(f"{path}.max", "at least min")
+
+
+def _check_total(rule: dict, path: str) -> None:
+    _only(rule, path, {"currency", "min", "max"})
+    if not is_currency(str(rule.get("currency") or "")):
+        raise _bad(f"{path}.currency", "a currency, e.g. EUR")
+    _check_bounds(_decimal(rule, "min", path), _decimal(rule, "max", path), path)
 
 
 def _check_items(rule: dict, path: str) -> None:
@@ -133,11 +136,7 @@ def _check_quantity(rule: dict, path: str) -> None:
     _only(rule, path, {"sku", "min", "max"})
     if "sku" in rule and not (isinstance(rule["sku"], str) and rule["sku"]):
         raise _bad(f"{path}.sku", "a SKU")
-    low, high = _whole(rule, "min", path), _whole(rule, "max", path)
-    if low is None and high is None:
-        raise _bad(path, "give min, max or both")
-    if low is not None and high is not None and high < low:
-        raise _bad(f"{path}.max", "at least min")
+    _check_bounds(_whole(rule, "min", path), _whole(rule, "max", path), path)
 
 
 def _check_segment(rule: dict, path: str) -> None:
