@@ -9,6 +9,7 @@ must already be what the column stores (ids, codes): they are not converted one 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
@@ -24,13 +25,18 @@ class AnyOf(Lookup):
 
     def as_sql(self, compiler, connection) -> tuple[str, tuple]:
         lhs, lhs_params = self.process_lhs(compiler, connection)
-        values = self.rhs
-        if not values:
+        if not self.rhs:
             raise EmptyResultSet
-        if connection.vendor == "postgresql":
-            return f"{lhs} = ANY(%s)", (*lhs_params, values)
-        marks = ", ".join(["%s"] * len(values))
-        return f"{lhs} IN ({marks})", (*lhs_params, *values)
+        sql, params = any_of_sql(lhs, self.rhs, connection)
+        return sql, (*lhs_params, *params)
+
+
+def any_of_sql(column: str, values: Sequence[Any], connection: Any) -> tuple[str, tuple]:
+    """`column` is one of `values` (not empty), for hand-written SQL: one array parameter
+    on PostgreSQL, one placeholder per value elsewhere."""
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s)", (list(values),)
+    return f"{column} IN ({', '.join(['%s'] * len(values))})", tuple(values)
 
 
 def register() -> None:

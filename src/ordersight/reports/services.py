@@ -18,6 +18,7 @@ from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery
 
 from ordersight.core.bulk import columns_as_arrays, insert_rows
+from ordersight.core.lookups import any_of_sql
 from ordersight.customers.models import Customer
 from ordersight.orders.models import Order, OrderLine
 from ordersight.payments.models import CAPTURED, Invoice
@@ -243,16 +244,16 @@ def _link_previous_sales(customers: Collection[int]) -> None:
         return
     table = connection.ops.quote_name(ReportedOrder._meta.db_table)
     differs = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
-    marks = ", ".join(["%s"] * len(customers))
+    among, params = any_of_sql("customer_id", sorted(customers), connection)
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} SET prev_day = linked.prev FROM ("
             "  SELECT order_id, LAG(day) OVER ("
             "    PARTITION BY customer_id ORDER BY day, order_id) AS prev"
-            f"  FROM {table} WHERE customer_id IN ({marks})"
+            f"  FROM {table} WHERE {among}"
             f") AS linked WHERE {table}.order_id = linked.order_id"
             f" AND {table}.prev_day {differs} linked.prev",
-            sorted(customers),
+            params,
         )
 
 
