@@ -162,6 +162,13 @@ class Order(models.Model):
             models.Index(fields=["status", "-created_at", "-id"], name="order_status_created_idx"),
             models.Index(fields=["customer", "-created_at"], name="order_customer_created_idx"),
             models.Index(fields=["sales_manager", "-created_at"], name="order_manager_created_idx"),
+            # A customer's first sale (reports look it up in every recount): one probe of
+            # their completed orders, not a sort of everything they ordered.
+            models.Index(
+                fields=["customer", "created_at", "id"],
+                condition=Q(status="completed"),
+                name="order_customer_sale_idx",
+            ),
         ]
 
     def __str__(self) -> str:
