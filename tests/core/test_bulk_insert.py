@@ -132,3 +132,22 @@ def test_update_many_writes_each_rows_own_values_nulls_and_times_included():
     assert stored[7002].total == Decimal("99.1234")
     assert stored[7003].status == third.status == "open"  # untouched
     update_many(Order, [], ["status"])  # nothing to do is no error
+
+
+def test_insert_rows_writes_times_that_compare_like_saved_ones():
+    from ordersight.core.bulk import insert_rows
+    from ordersight.orders.models import OrderEvent
+
+    order = factories.OrderFactory()
+    at = datetime(2026, 11, 1, 9, 30, 0, 500000, tzinfo=UTC)
+    insert_rows(
+        OrderEvent,
+        ("order_id", "kind", "actor_type", "actor_label", "payload", "created_at"),
+        [(order.pk, "updated", "system", "system", {"n": [1, "=x"]}, at)],
+    )
+    written = OrderEvent.objects.get(order=order, payload__n__1="=x")
+    assert written.created_at == at and written.actor_user_id is None
+    # The database compares the stored time with the ones Django sends (on SQLite, text
+    # without an offset): equal is equal, and it is not after itself.
+    assert OrderEvent.objects.filter(order=order, created_at=at).get() == written
+    assert OrderEvent.objects.filter(order=order, created_at__lte=at).get() == written
