@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 
 from ordersight.core.bulk import insert_many
 from ordersight.orders.models import Order, OrderLine
@@ -151,3 +151,58 @@ def test_insert_rows_writes_times_that_compare_like_saved_ones():
     # without an offset): equal is equal, and it is not after itself.
     assert OrderEvent.objects.filter(order=order, created_at=at).get() == written
     assert OrderEvent.objects.filter(order=order, created_at__lte=at).get() == written
+
+
+def test_upsert_rows_overwrites_or_adds_and_refuses_a_value_too_long(django_assert_num_queries):
+    from ordersight.core.bulk import upsert_rows
+    from ordersight.reports.models import ReportedOrder
+
+    order, other = factories.OrderFactory(), factories.OrderFactory()
+    columns = ("order_id", "day", "currency", "source", "order_type", "confirmed", "first_sale")
+    columns += ("total", "parts")
+    day = datetime(2026, 11, 1, tzinfo=UTC).date()
+    kept = ("api", "standard", False, False)
+    row = (order.pk, day, "EUR", *kept, Decimal("1.5000"), {"lines": [[1, 'a"b']]})
+    # One statement, counted like any other (on PostgreSQL it bypasses Django's cursor).
+    with django_assert_num_queries(1):
+        upsert_rows(ReportedOrder, columns, [row], unique=("order_id",))
+    upsert_rows(
+        ReportedOrder,
+        columns,
+        [(order.pk, day, "USD", *kept, Decimal("2"), {}), (other.pk, *row[1:])],
+        unique=("order_id",),
+    )
+    stored = {r.order_id: r for r in ReportedOrder.objects.all()}
+    assert (stored[order.pk].currency, stored[order.pk].total) == ("USD", Decimal("2"))
+    assert stored[order.pk].parts == {} and stored[other.pk].parts == {"lines": [[1, 'a"b']]}
+
+    too_long = (order.pk, day, "EURO", *kept, Decimal("3"), {})
+    if connection.vendor == "postgresql":
+        # Never cut short to fit (an explicit cast to varchar(3) would do that silently).
+        with pytest.raises(DataError), transaction.atomic():
+            upsert_rows(ReportedOrder, columns, [too_long], unique=("order_id",))
+        assert ReportedOrder.objects.get(order_id=order.pk).currency == "USD"
+
+
+def test_upsert_rows_adding_sums_counters_into_existing_rows():
+    from ordersight.core.bulk import upsert_rows
+    from ordersight.reports.definitions import MEASURE_NAMES
+    from ordersight.reports.models import SalesRollup
+
+    key = ("d", datetime(2026, 11, 1, tzinfo=UTC).date(), "EUR", "api", "x", "total", "", False)
+    unique = SalesRollup._meta.constraints[0].fields
+    columns = (
+        *("grain", "period", "currency", "source", "order_type", "dimension", "key"),
+        *("confirmed", *MEASURE_NAMES),
+    )
+    first = (*key, 1, 2, Decimal("2.5"), 0, 0, 0, 1)
+    upsert_rows(SalesRollup, columns, [first], unique=unique, adding=True)
+    second = (*key, -3, 0, Decimal("1"), 0, 0, 0, 0)
+    upsert_rows(SalesRollup, columns, [second], unique=unique, adding=True)
+    stored = SalesRollup.objects.get()
+    assert (stored.orders, stored.units, stored.gross, stored.new_customers) == (
+        -2,
+        2,
+        Decimal("3.5"),
+        1,
+    )

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
+import psycopg
 from django.db import connections, router
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Field, JSONField, Model
+from django.db.models import CharField, Field, JSONField, Model, TextField
 
 M = TypeVar("M", bound=Model)
 
@@ -178,21 +180,97 @@ class ItemResult:
     id: int | None = None
 
 
-def columns_as_arrays(
+def _array_type(field: Field, connection: BaseDatabaseWrapper) -> str:
+    # Text, not varchar(n): an explicit cast to varchar(n) cuts a long value short, while
+    # assigning text to the column refuses it, as an INSERT of the value itself would.
+    if isinstance(field, CharField | TextField):
+        return "text"
+    return field.db_type(connection)
+
+
+def _unnest(
     connection: BaseDatabaseWrapper, columns: Sequence[Field], rows: Sequence[Sequence[Any]]
 ) -> tuple[str, list[list[Any]]]:
-    """A PostgreSQL `unnest(…)` that turns one array per column back into `rows`.
+    """A PostgreSQL `unnest(…)` that turns one array per column back into `rows`, for
+    `_execute_binary`.
 
     Thousands of rows then travel as a few array parameters instead of one placeholder per
     value: the driver's per-placeholder work and the server's parsing of every literal were
     most of the time of a large `VALUES` statement. Returns the FROM item and its parameters.
     """
-    marks = ", ".join(f"%s::{c.db_type(connection)}[]" for c in columns)
+    marks = ", ".join(f"%b::{_array_type(c, connection)}[]" for c in columns)
     names = ", ".join(connection.ops.quote_name(c.column) for c in columns)
     arrays: list[list[Any]] = [list(values) for values in zip(*rows, strict=True)] or [
         [] for _ in columns
     ]
     return f"unnest({marks}) AS v({names})", arrays
+
+
+def _execute_binary(connection: BaseDatabaseWrapper, sql: str, params: Sequence[Any]) -> None:
+    """Run a statement with `%b` parameters (arrays) on PostgreSQL, sent in binary.
+
+    Django's cursor binds parameters on the client, and psycopg writes a text array element
+    by element, testing each for quotes and escaping it: most of a large upsert's time in the
+    worker. The binary form needs neither. It takes a cursor of psycopg's own (server-side
+    binding) on the same connection, so the statement runs in the caller's transaction; it
+    is logged like any other when queries are.
+    """
+    with connection.cursor() as cursor, connection.wrap_database_errors:
+        logged = cursor.debug_sql(sql, None) if hasattr(cursor, "debug_sql") else nullcontext()
+        with logged, psycopg.Cursor(connection.connection) as raw:
+            raw.execute(sql, params)
+
+
+def upsert_rows(
+    model: type[Model],
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    unique: Sequence[str],
+    adding: bool = False,
+) -> None:
+    """Insert plain rows (values in `columns` order); where a row with the same `unique`
+    columns exists, overwrite its other columns, or with `adding`, add to them (counters).
+
+    One `INSERT … ON CONFLICT DO UPDATE`, which PostgreSQL and SQLite both run atomically
+    per row; on PostgreSQL the rows travel as one array per column. Callers that can meet
+    each other's rows pass them in one order, so two writers lock them in the same order.
+    Django's `bulk_create` can only overwrite on conflict, not add, and it builds a model
+    instance per row.
+    """
+    if not rows:
+        return
+    using = router.db_for_write(model)
+    connection = connections[using]
+    q = connection.ops.quote_name
+    table = q(model._meta.db_table)
+    by_column = {f.column: f for f in model._meta.concrete_fields}
+    fields = [by_column[c] for c in columns]
+    rest = [c for c in columns if c not in unique]
+    updates = ", ".join(
+        f"{q(c)} = {table}.{q(c)} + excluded.{q(c)}" if adding else f"{q(c)} = excluded.{q(c)}"
+        for c in rest
+    )
+    insert = f"INSERT INTO {table} ({', '.join(q(c) for c in columns)}) "
+    upsert = f" ON CONFLICT ({', '.join(q(c) for c in unique)}) DO UPDATE SET {updates}"
+    if connection.vendor == "postgresql":
+        json_columns = [i for i, f in enumerate(fields) if isinstance(f, JSONField)]
+        if json_columns:
+            rows = [list(row) for row in rows]
+            for row in rows:
+                for i in json_columns:
+                    row[i] = fields[i].get_db_prep_save(row[i], connection)
+        source, arrays = _unnest(connection, fields, rows)
+        _execute_binary(connection, f"{insert}SELECT * FROM {source}{upsert}", arrays)
+        return
+    placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    with connection.cursor() as cursor, connection.wrap_database_errors:
+        for start in range(0, len(rows), 500):
+            chunk = rows[start : start + 500]
+            cursor.execute(
+                f"{insert}VALUES {', '.join([placeholders] * len(chunk))}{upsert}",
+                [_sqlite_value(value, connection) for row in chunk for value in row],
+            )
 
 
 def update_many(
@@ -220,19 +298,18 @@ def update_many(
     table = quote(meta.db_table)
     sets = ", ".join(f"{quote(c.column)} = v.{quote(c.column)}" for c in columns)
     pk_column = quote(meta.pk.column)
+    if on_postgres:
+        rows = [
+            [obj.pk, *(c.get_db_prep_save(getattr(obj, c.attname), connection) for c in columns)]
+            for obj in objs
+        ]
+        source, arrays = _unnest(connection, [meta.pk, *columns], rows)
+        where = f"{table}.{pk_column} = v.{pk_column}"
+        _execute_binary(
+            connection, f"UPDATE {table} SET {sets} FROM {source} WHERE {where}", arrays
+        )
+        return
     with connection.cursor() as cursor:
-        if on_postgres:
-            rows = [
-                [
-                    obj.pk,
-                    *(c.get_db_prep_save(getattr(obj, c.attname), connection) for c in columns),
-                ]
-                for obj in objs
-            ]
-            source, arrays = columns_as_arrays(connection, [meta.pk, *columns], rows)
-            where = f"{table}.{pk_column} = v.{pk_column}"
-            cursor.execute(f"UPDATE {table} SET {sets} FROM {source} WHERE {where}", arrays)
-            return
         for start in range(0, len(objs), batch_size):
             batch = objs[start : start + batch_size]
             params: list[Any] = []

@@ -17,7 +17,7 @@ from typing import NamedTuple
 from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery
 
-from ordersight.core.bulk import columns_as_arrays, insert_rows
+from ordersight.core.bulk import insert_rows, upsert_rows
 from ordersight.core.lookups import any_of_sql
 from ordersight.customers.models import Customer
 from ordersight.orders.models import Order, OrderLine
@@ -102,39 +102,16 @@ _KEY_COLUMNS = (
 
 
 def add_to_rollups(deltas: dict[RowKey, Measures]) -> None:
-    """Add (or subtract) figures to the rollup rows, creating rows as needed.
-
-    One `INSERT … ON CONFLICT DO UPDATE` adding to the stored values, which PostgreSQL and
-    SQLite both run atomically per row; rows go in key order so two writers touching the
-    same rows lock them in the same order and cannot deadlock. Django's `bulk_create` can
-    only overwrite on conflict, not add, hence the hand-written statement.
-    """
+    """Add (or subtract) figures to the rollup rows, creating rows as needed. Rows go in
+    key order, so two writers touching the same rows lock them in the same order."""
     rows = sorted(_with_months(deltas).items(), key=lambda item: item[0])
-    if not rows:
-        return
-    table = connection.ops.quote_name(SalesRollup._meta.db_table)
-    q = connection.ops.quote_name
-    columns = (*_KEY_COLUMNS, *MEASURE_NAMES)
-    conflict = ", ".join(q(c) for c in SalesRollup._meta.constraints[0].fields)
-    updates = ", ".join(f"{q(m)} = {table}.{q(m)} + excluded.{q(m)}" for m in MEASURE_NAMES)
-    insert = f"INSERT INTO {table} ({', '.join(q(c) for c in columns)}) "
-    upsert = f" ON CONFLICT ({conflict}) DO UPDATE SET {updates}"
-    values = [
-        (*key, *(getattr(measures, name) for name in MEASURE_NAMES)) for key, measures in rows
-    ]
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            fields = [SalesRollup._meta.get_field(c) for c in columns]
-            source, arrays = columns_as_arrays(connection, fields, values)
-            cursor.execute(f"{insert}SELECT * FROM {source}{upsert}", arrays)
-            return
-        placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
-        for start in range(0, len(values), 500):
-            chunk = values[start : start + 500]
-            cursor.execute(
-                f"{insert}VALUES {', '.join([placeholders] * len(chunk))}{upsert}",
-                [value for row in chunk for value in row],
-            )
+    upsert_rows(
+        SalesRollup,
+        (*_KEY_COLUMNS, *MEASURE_NAMES),
+        [(*key, *measures.values()) for key, measures in rows],
+        unique=SalesRollup._meta.constraints[0].fields,
+        adding=True,
+    )
 
 
 class _OrderFacts(NamedTuple):
@@ -202,7 +179,7 @@ def recount_orders(order_ids: Iterable[int]) -> None:
     lines, invoices = _facts(orders.keys())
 
     deltas: dict[RowKey, Measures] = defaultdict(Measures)
-    to_save: list[ReportedOrder] = []
+    to_save: list[tuple] = []
     to_delete: list[int] = []
     for pk in ids | extra:
         order = orders.get(pk)
@@ -220,19 +197,15 @@ def recount_orders(order_ids: Iterable[int]) -> None:
         for key, measures in contribution(now).items():
             deltas[key].add(measures)
         if now is not None:
-            to_save.append(_row_of(pk, now))
+            to_save.append(_values_of(pk, now))
         elif old is not None:
             to_delete.append(pk)
     add_to_rollups(deltas)
     if to_delete:
         ReportedOrder.objects.filter(pk__any=to_delete).delete()
-    if to_save:
-        ReportedOrder.objects.bulk_create(
-            to_save,
-            update_conflicts=True,
-            unique_fields=["order"],
-            update_fields=[f for f in _ROW_FIELDS if f != "order_id"],
-        )
+    # Plain rows, not model instances: a billing batch writes hundreds. `prev_day` is left
+    # as it was and linked below.
+    upsert_rows(ReportedOrder, _ROW_COLUMNS, to_save, unique=("order_id",))
     if to_save or to_delete:
         _link_previous_sales(customers)
 
@@ -270,22 +243,6 @@ _ROW_FIELDS = (
     "total",
     "parts",
 )
-
-
-def _row_of(order_id: int, sale: Sale) -> ReportedOrder:
-    return ReportedOrder(
-        order_id=order_id,
-        day=sale.day,
-        currency=sale.currency,
-        source=sale.source,
-        order_type=sale.order_type,
-        customer_id=sale.customer_id,
-        manager_id=sale.manager_id,
-        confirmed=sale.confirmed,
-        first_sale=sale.first_sale,
-        total=sale.total,
-        parts=parts_to_json(sale),
-    )
 
 
 def _sale_from_row(row: ReportedOrder) -> Sale:
