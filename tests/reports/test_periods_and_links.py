@@ -158,6 +158,8 @@ def test_unconfirmed_manager_rows_link_to_their_part(api, march):
         (Decimal("1"), [Decimal(1)] * 3, ["0.3334", "0.3333", "0.3333"]),
         (Decimal("5"), [Decimal(0), Decimal(0)], ["2.5000", "2.5000"]),
         (Decimal("-0.0001"), [Decimal(1), Decimal(2)], ["0.0000", "-0.0001"]),
+        (Decimal("7.5"), [Decimal("3.20")], ["7.5000"]),
+        (Decimal("-0"), [Decimal(0)], ["0.0000"]),
     ],
 )
 def test_shares_add_up_exactly(amount, weights, expected):

@@ -23,7 +23,7 @@ from typing import NamedTuple
 from django.db import connection, transaction
 from django.db.models import Sum
 
-from ordersight.core.bulk import insert_many
+from ordersight.core.bulk import insert_rows
 from ordersight.customers.models import Customer
 from ordersight.orders.models import Order, OrderStatus
 from ordersight.payments.models import CAPTURED, Invoice
@@ -51,19 +51,33 @@ class _OrderRow(NamedTuple):
     total: Decimal
 
 
-def counted(order: Order | _OrderRow, refunded: Decimal) -> CountedOrder | None:
+class _Counted(NamedTuple):
+    """What one order adds to its customer's figures (a `CountedOrder` row's values)."""
+
+    order_id: int
+    customer_id: int
+    currency: str
+    placed_at: datetime
+    total: Decimal
+    net: Decimal
+
+
+_COUNTED_COLUMNS = _Counted._fields
+
+
+def counted(order: _OrderRow, refunded: Decimal) -> _Counted | None:
     """What the order adds to its customer's figures now, or None when it does not count."""
     if order.status != OrderStatus.COMPLETED or order.customer_id is None:
         return None
     if order.total and refunded >= order.total:
         return None
-    return CountedOrder(
-        order_id=order.pk,
-        customer_id=order.customer_id,
-        currency=order.currency,
-        placed_at=order.created_at,
-        total=order.total,
-        net=order.total - refunded,
+    return _Counted(
+        order.pk,
+        order.customer_id,
+        order.currency,
+        order.created_at,
+        order.total,
+        order.total - refunded,
     )
 
 
@@ -75,8 +89,14 @@ def recount_orders(order_ids: Collection[int]) -> None:
     orders = [_OrderRow(*row) for row in rows]
     refunds = _refunds([o.pk for o in orders if o.status == OrderStatus.COMPLETED])
     fresh = {o.pk: counted(o, refunds.get(o.pk, ZERO)) for o in orders}
-    before = {c.order_id: c for c in CountedOrder.objects.filter(order_id__any=order_ids)}
-    changed = [pk for pk in order_ids if _facts(before.get(pk)) != _facts(fresh.get(pk))]
+    # Plain rows throughout: a billing batch counts hundreds of orders at once.
+    before = {
+        row[0]: _Counted(*row)
+        for row in CountedOrder.objects.filter(order_id__any=order_ids).values_list(
+            *_COUNTED_COLUMNS
+        )
+    }
+    changed = [pk for pk in order_ids if before.get(pk) != fresh.get(pk)]
     if not changed:
         return
     customers = {c.customer_id for pk in changed for c in (before.get(pk), fresh.get(pk)) if c}
@@ -84,22 +104,19 @@ def recount_orders(order_ids: Collection[int]) -> None:
     # both count from the same old facts.
     list(Customer.objects.select_for_update().filter(pk__any=customers).order_by("pk").values("pk"))
     CountedOrder.objects.filter(order_id__any=changed).delete()
-    insert_many(CountedOrder, [fresh[pk] for pk in changed if fresh.get(pk)])
+    insert_rows(CountedOrder, _COUNTED_COLUMNS, [fresh[pk] for pk in changed if fresh.get(pk)])
     recount_customers(customers)
 
 
-class _Counted(NamedTuple):
-    customer_id: int
-    currency: str
-    placed_at: datetime
-    total: Decimal
-    net: Decimal
-
-
-def _facts(row: CountedOrder | None) -> tuple | None:
-    if row is None:
-        return None
-    return (row.customer_id, row.currency, row.placed_at, row.total, row.net)
+_FIGURES_COLUMNS = (
+    "customer_id",
+    "orders",
+    "first_order_at",
+    "last_order_at",
+    "last_order_amount",
+    "last_order_currency",
+)
+_SPEND_COLUMNS = ("customer_id", "currency", "orders", "spent", "average")
 
 
 def recount_customers(customer_ids: Iterable[int]) -> None:
@@ -109,8 +126,8 @@ def recount_customers(customer_ids: Iterable[int]) -> None:
         return
     facts: dict[int, list[_Counted]] = defaultdict(list)
     rows = CountedOrder.objects.filter(customer_id__any=ids).order_by("placed_at", "order_id")
-    for row in rows.values_list("customer_id", "currency", "placed_at", "total", "net"):
-        facts[row[0]].append(_Counted(*row))
+    for row in rows.values_list(*_COUNTED_COLUMNS):
+        facts[row[1]].append(_Counted(*row))
     CustomerSpend.objects.filter(customer_id__any=ids).delete()
     CustomerFigures.objects.filter(customer_id__any=ids).delete()
     figures, spend = [], []
@@ -118,32 +135,18 @@ def recount_customers(customer_ids: Iterable[int]) -> None:
         rows = facts[customer_id]
         first, last = rows[0], rows[-1]
         figures.append(
-            CustomerFigures(
-                customer_id=customer_id,
-                orders=len(rows),
-                first_order_at=first.placed_at,
-                last_order_at=last.placed_at,
-                last_order_amount=last.total,
-                last_order_currency=last.currency,
-            )
+            (customer_id, len(rows), first.placed_at, last.placed_at, last.total, last.currency)
         )
         by_currency: dict[str, list[Decimal]] = defaultdict(list)
         for row in rows:
             by_currency[row.currency].append(row.net)
         for currency, nets in sorted(by_currency.items()):
             spent = sum(nets, ZERO)
-            spend.append(
-                CustomerSpend(
-                    customer_id=customer_id,
-                    currency=currency,
-                    orders=len(nets),
-                    spent=spent,
-                    # Half up, as SQL's ROUND in the rebuild (spent is never negative).
-                    average=(spent / len(nets)).quantize(Decimal("0.0001"), ROUND_HALF_UP),
-                )
-            )
-    insert_many(CustomerFigures, figures)
-    insert_many(CustomerSpend, spend)
+            # Half up, as SQL's ROUND in the rebuild (spent is never negative).
+            average = (spent / len(nets)).quantize(Decimal("0.0001"), ROUND_HALF_UP)
+            spend.append((customer_id, currency, len(nets), spent, average))
+    insert_rows(CustomerFigures, _FIGURES_COLUMNS, figures)
+    insert_rows(CustomerSpend, _SPEND_COLUMNS, spend)
 
 
 _REBUILD_SQL = (

@@ -166,8 +166,9 @@ def allocate(amount: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
     Every part is rounded down and the cents left over go to the largest weights first,
     so the parts add up to `amount` whatever the rounding.
     """
-    if not weights:
-        return []
+    if len(weights) <= 1:
+        # All of it to the one part (most orders have one line): what the loop below gives.
+        return [amount.quantize(PRECISION, ROUND_DOWN) + 0 for _ in weights]
     total_weight = sum(weights)
     if not total_weight:
         weights = [Decimal(1)] * len(weights)
@@ -284,12 +285,12 @@ def contribution(sale: Sale | None) -> dict[RowKey, Measures]:
     refunds = sum((i.refunded for i in sale.invoices), Decimal(0))
     fees = sum((i.fee for i in sale.invoices), Decimal(0))
     funds = sum((i.funds_credited for i in sale.invoices), Decimal(0))
-    whole = Measures(1, units, sale.total, refunds, fees, funds)
+    whole = (1, units, sale.total, refunds, fees, funds)
     manager = SYSTEM_KEY if sale.manager_id is None else str(sale.manager_id)
     rows: dict[RowKey, Measures] = {
-        key(Dimension.TOTAL): Measures(**{**vars(whole), "new_customers": int(sale.first_sale)}),
-        key(Dimension.CUSTOMER, _key_of(sale.customer_id)): Measures(**vars(whole)),
-        key(Dimension.SALES_MANAGER, manager, confirmed=sale.confirmed): Measures(**vars(whole)),
+        key(Dimension.TOTAL): Measures(*whole, int(sale.first_sale)),
+        key(Dimension.CUSTOMER, _key_of(sale.customer_id)): Measures(*whole),
+        key(Dimension.SALES_MANAGER, manager, confirmed=sale.confirmed): Measures(*whole),
     }
 
     by_system: dict[str, Measures] = {}
@@ -315,18 +316,20 @@ def contribution(sale: Sale | None) -> dict[RowKey, Measures]:
             continue
         names = sorted(groups)
         weights = [sum((ln.total for ln in groups[n]), Decimal(0)) for n in names]
-        shares = {
-            measure: allocate(getattr(whole, measure), weights)
-            for measure in ("refunds", "fees", "funds_credited")
-        }
-        for i, name in enumerate(names):
+        shared = zip(
+            allocate(refunds, weights),
+            allocate(fees, weights),
+            allocate(funds, weights),
+            strict=True,
+        )
+        for name, weight, (refund, fee, funds_part) in zip(names, weights, shared, strict=True):
             rows[key(dimension, name)] = Measures(
                 orders=1,
                 units=sum(ln.quantity for ln in groups[name]),
-                gross=weights[i],
-                refunds=shares["refunds"][i],
-                fees=shares["fees"][i],
-                funds_credited=shares["funds_credited"][i],
+                gross=weight,
+                refunds=refund,
+                fees=fee,
+                funds_credited=funds_part,
             )
     return rows
 

@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from ordersight.catalog.models import Variant
 from ordersight.core.actors import Actor
-from ordersight.core.bulk import insert_many, update_many
+from ordersight.core.bulk import insert_rows, update_many
 from ordersight.core.errors import DomainError
 from ordersight.core.live import publish_after_commit
 from ordersight.core.money import format_money
@@ -106,6 +106,25 @@ def _skip_locked(queryset: QuerySet) -> QuerySet:
     return queryset.select_for_update()
 
 
+_ATTEMPT_COLUMNS = (
+    "recurring_order_id",
+    "cycle",
+    "attempt",
+    "amount",
+    "currency",
+    "due_at",
+    "not_before",
+    "created_at",
+    "status",
+    "transaction_id",
+    "failure_code",
+    "failure_message",
+    "gateway_errors",
+)
+# The values every new attempt starts with, for the columns after `created_at`.
+_NEW_ATTEMPT = (AttemptStatus.PENDING, "", "", "", 0)
+
+
 def open_due_attempts(*, at: datetime, limit: int = CLAIM_BATCH) -> int:
     """Claim up to `limit` due active recurring orders: an attempt row each, Processing."""
     with transaction.atomic():
@@ -120,18 +139,21 @@ def open_due_attempts(*, at: datetime, limit: int = CLAIM_BATCH) -> int:
         )
         if not claimed:
             return 0
-        insert_many(
+        # Plain rows: one attempt per payment of every pass.
+        insert_rows(
             ChargeAttempt,
+            _ATTEMPT_COLUMNS,
             [
-                ChargeAttempt(
-                    recurring_order_id=pk,
-                    cycle=payments_made + 1,
-                    attempt=cycle_attempts + 1,
-                    amount=amount,
-                    currency=currency,
-                    due_at=due_at,
-                    not_before=at,
-                    created_at=at,
+                (
+                    pk,
+                    payments_made + 1,
+                    cycle_attempts + 1,
+                    amount,
+                    currency,
+                    due_at,
+                    at,
+                    at,
+                    *_NEW_ATTEMPT,
                 )
                 for pk, payments_made, cycle_attempts, amount, currency, due_at in claimed
             ],
@@ -287,17 +309,12 @@ def _record_approved(
         attempt.finished_at = at
         attempt.order, attempt.invoice = order, invoice
         done = _advance_schedule(recurring, at)
-        events.append(_charged_event(recurring, attempt, result, at, actor))
+        events.append(
+            _event_row(recurring, RecurringEventKind.CHARGED, _charged_payload(attempt, result))
+        )
         if done:
-            events.append(
-                RecurringEvent(
-                    recurring_order=recurring,
-                    kind=RecurringEventKind.COMPLETED,
-                    actor_label=actor.label,
-                    payload={"payments": recurring.payments_made},
-                    created_at=at,
-                )
-            )
+            payload = {"payments": recurring.payments_made}
+            events.append(_event_row(recurring, RecurringEventKind.COMPLETED, payload))
         outcomes.append(_outcome("charged", recurring, attempt))
     update_many(
         ChargeAttempt,
@@ -317,9 +334,26 @@ def _record_approved(
             "updated_at",
         ],
     )
-    insert_many(RecurringEvent, events)
+    who = (actor.label[:150], actor.user.pk if actor.user is not None else None, at)
+    insert_rows(RecurringEvent, _EVENT_COLUMNS, [(*event, *who) for event in events])
     publish_after_commit(LIVE_CHANNEL, {"event": "charged", "count": len(approved)})
     return outcomes
+
+
+_EVENT_COLUMNS = (
+    "recurring_order_id",
+    "kind",
+    "payload",
+    "actor_label",
+    "actor_user_id",
+    "created_at",
+)
+
+
+def _event_row(recurring: RecurringOrder, kind: RecurringEventKind, payload: dict) -> tuple:
+    """A recurring order's event as the first values of `_EVENT_COLUMNS` (a batch writes
+    them as plain rows; `record_recurring_event` writes one with its model)."""
+    return (recurring.pk, kind, payload)
 
 
 def _advance_schedule(recurring: RecurringOrder, at: datetime) -> bool:
@@ -353,23 +387,6 @@ def _charged_payload(attempt: ChargeAttempt, result: ChargeResult) -> dict:
         "currency": attempt.currency,
         "transaction_id": result.transaction_id,
     }
-
-
-def _charged_event(
-    recurring: RecurringOrder,
-    attempt: ChargeAttempt,
-    result: ChargeResult,
-    at: datetime,
-    actor: Actor,
-) -> RecurringEvent:
-    return RecurringEvent(
-        recurring_order=recurring,
-        kind=RecurringEventKind.CHARGED,
-        actor_label=actor.label,
-        actor_user=actor.user,
-        payload=_charged_payload(attempt, result),
-        created_at=at,
-    )
 
 
 def billing_pass(*, at: datetime | None = None, batch: int = CLAIM_BATCH) -> PassReport:
