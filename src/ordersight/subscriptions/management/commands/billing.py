@@ -8,6 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from ordersight.core.heap import settle_for_batches
 from ordersight.subscriptions.billing import billing_pass
 
 
@@ -33,6 +34,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         at = options["at"] or timezone.now()
+        settle_for_batches()
         report = billing_pass(at=at)
         for outcome in report.outcomes:
             self.stdout.write(outcome.describe())
