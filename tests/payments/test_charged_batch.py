@@ -1,4 +1,5 @@
-"""record_charged_orders: a batch of new orders charged in full, as one by one would leave it."""
+"""Orders charged in full in a batch (a store sync, the billing engine), as one by one would
+leave them."""
 
 from __future__ import annotations
 
@@ -72,3 +73,62 @@ def test_only_new_open_uninvoiced_orders_are_taken(catalog, card):
         )
     order.refresh_from_db()
     assert order.status == "open" and order.invoices.count() == 1
+
+
+def test_new_charged_orders_end_as_creating_and_charging_each_would(catalog, card):
+    from ordersight.reports.models import ReportedOrder
+
+    one = create_order(data=_inputs(1)[0], actor=SYSTEM)
+    (invoice,) = services.issue_invoices(order=one, actor=SYSTEM)
+    services.charge_invoice(
+        invoice=invoice, payment_system=card, card_token="tok_success", actor=SYSTEM
+    )
+    made = services.create_charged_orders(
+        charges=[
+            services.NewChargedOrder(data, card, f"ch_{i}") for i, data in enumerate(_inputs(2))
+        ],
+        at=AT,
+        actor=SYSTEM,
+    )
+    one.refresh_from_db()
+    invoice.refresh_from_db()
+    for i, (order, paid) in enumerate(made):
+        order.refresh_from_db()
+        paid.refresh_from_db()
+        assert (order.status, order.payment_status, order.total) == (
+            one.status,
+            one.payment_status,
+            one.total,
+        )
+        assert (paid.status, paid.amount, paid.fee, paid.transaction_id) == (
+            invoice.status,
+            invoice.amount,
+            invoice.fee,
+            f"ch_{i}",
+        )
+        assert list(order.events.values_list("kind", flat=True)) == list(
+            one.events.values_list("kind", flat=True)
+        )
+        created = order.events.get(kind="created")
+        assert created.payload["status"] == "open"  # as created one by one, then paid
+    # The lifecycle handlers counted them as sales, once each.
+    assert ReportedOrder.objects.filter(order_id__in=[o.pk for o, _ in made]).count() == 2
+
+
+def test_an_invalid_new_charged_order_is_named_and_nothing_is_written(catalog, card):
+    from ordersight.core.errors import Invalid
+    from ordersight.orders.models import Order
+    from ordersight.payments.models import Invoice
+
+    bad = OrderInput(lines=[LineInput(sku="NO-SUCH-SKU")])
+    with pytest.raises(Invalid) as raised:
+        services.create_charged_orders(
+            charges=[
+                services.NewChargedOrder(_inputs(1)[0], card, "ch_1"),
+                services.NewChargedOrder(bad, card, "ch_2"),
+            ],
+            at=AT,
+            actor=SYSTEM,
+        )
+    assert "[1].lines[0].sku" in raised.value.fields
+    assert not Order.objects.exists() and not Invoice.objects.exists()

@@ -105,10 +105,9 @@ def create_order(*, data: OrderInput, actor: Actor) -> Order:
     return order
 
 
-@transaction.atomic
-def create_orders(*, data: Sequence[OrderInput], actor: Actor) -> list[Order]:
-    """Create a batch of new orders at once (COPY, one event insert, handlers per batch),
-    all or none: an invalid one raises Invalid with its fields prefixed by its index."""
+def prepare_orders(*, data: Sequence[OrderInput], actor: Actor) -> list[PreparedOrder]:
+    """Validate a batch of new orders and build their unsaved rows, all or none: an invalid
+    one raises Invalid with its fields prefixed by its index."""
     lookups = Lookups.load(data)
     prepared = []
     for index, item in enumerate(data):
@@ -124,7 +123,14 @@ def create_orders(*, data: Sequence[OrderInput], actor: Actor) -> list[Order]:
             fields = {f"[{index}].{name}": problem for name, problem in exc.fields.items()}
             raise Invalid(exc.message, fields=fields) from None
         prepared.append(ready)
-    orders = save_new_orders(prepared)
+    return prepared
+
+
+@transaction.atomic
+def create_orders(*, data: Sequence[OrderInput], actor: Actor) -> list[Order]:
+    """Create a batch of new orders at once (COPY, one event insert, handlers per batch),
+    all or none: an invalid one raises Invalid with its fields prefixed by its index."""
+    orders = save_new_orders(prepare_orders(data=data, actor=actor))
     record_events(
         ((order, OrderEventKind.CREATED, created_payload(order)) for order in orders), actor
     )

@@ -35,7 +35,7 @@ from ordersight.core.live import publish_after_commit
 from ordersight.core.money import format_money
 from ordersight.orders.models import Order, OrderSource, OrderStatus, OrderType
 from ordersight.orders.pricing import LineInput, OrderInput
-from ordersight.orders.services import create_order, create_orders, lock_order, transition_order
+from ordersight.orders.services import create_order, lock_order, transition_order
 from ordersight.payments.gateways import (
     ChargeRequest,
     ChargeResult,
@@ -44,9 +44,9 @@ from ordersight.payments.gateways import (
 )
 from ordersight.payments.models import Invoice, PaymentSystem
 from ordersight.payments.services import (
-    ChargedOrder,
+    NewChargedOrder,
+    create_charged_orders,
     issue_invoices,
-    record_charged_orders,
     record_gateway_result,
     retry_invoice,
 )
@@ -286,24 +286,20 @@ def _record_approved(
 ) -> list[AttemptOutcome]:
     """Record a batch of approved charges: child orders, invoices, schedules, events."""
     skus = _skus({r.offer_id for _, r, _ in approved})
-    orders = create_orders(
-        data=[_child_order_input(r, a, at, skus.get(r.offer_id, "")) for a, r, _ in approved],
-        actor=actor,
-    )
-    invoices = record_charged_orders(
+    made = create_charged_orders(
         charges=[
-            ChargedOrder(
-                order=order, payment_system=r.payment_system, transaction_id=res.transaction_id
+            NewChargedOrder(
+                order=_child_order_input(r, a, at, skus.get(r.offer_id, "")),
+                payment_system=r.payment_system,
+                transaction_id=res.transaction_id,
             )
-            for order, (_, r, res) in zip(orders, approved, strict=True)
+            for a, r, res in approved
         ],
         at=at,
         actor=actor,
     )
     events, outcomes = [], []
-    for (attempt, recurring, result), order, invoice in zip(
-        approved, orders, invoices, strict=True
-    ):
+    for (attempt, recurring, result), (order, invoice) in zip(approved, made, strict=True):
         attempt.status = AttemptStatus.SUCCEEDED
         attempt.transaction_id = result.transaction_id
         attempt.finished_at = at

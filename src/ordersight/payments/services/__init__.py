@@ -9,8 +9,10 @@
 
 from ordersight.payments.services.capture import (
     ChargedOrder,
+    NewChargedOrder,
     charge_invoice,
     compute_fee,
+    create_charged_orders,
     record_charged_orders,
     record_gateway_result,
     record_manual_payment,
@@ -31,9 +33,11 @@ from ordersight.payments.services.systems import (
 
 __all__ = [
     "ChargedOrder",
+    "NewChargedOrder",
     "charge_invoice",
     "check_refundable",
     "compute_fee",
+    "create_charged_orders",
     "create_payment_system",
     "issue_invoices",
     "recompute_order_payments",

@@ -23,7 +23,13 @@ from ordersight.orders.models import (
     PaymentStatus,
     RefundStatus,
 )
-from ordersight.orders.services import lock_order
+from ordersight.orders.pricing import OrderInput
+from ordersight.orders.services import (
+    created_payload,
+    lock_order,
+    prepare_orders,
+    save_new_orders,
+)
 from ordersight.payments.gateways import (
     ChargeRequest,
     Gateway,
@@ -310,31 +316,24 @@ def charge_invoice(
 
 @dataclass(frozen=True)
 class ChargedOrder:
-    """A new order whose whole total a gateway has just charged."""
+    """An open order a gateway has charged in full."""
 
     order: Order
     payment_system: PaymentSystem
     transaction_id: str
 
 
-@transaction.atomic
-def record_charged_orders(
-    *, charges: Sequence[ChargedOrder], at: datetime, actor: Actor
-) -> list[Invoice]:
-    """A batch of new orders, each charged in full by a gateway (the billing engine's
-    batch): one succeeded invoice each, paid, completed, with the events and lifecycle
-    handlers `issue_invoices`, a charge and `recompute_order_payments` give one by one.
+@dataclass(frozen=True)
+class NewChargedOrder:
+    """A new order a gateway has already charged in full (a recurring payment)."""
 
-    The orders must be open, unpaid and uninvoiced (the caller has just created them).
-    """
-    if not charges:
-        return []
-    ids = [c.order.pk for c in charges]
-    ready = Order.objects.select_for_update().filter(
-        pk__any=ids, status=OrderStatus.OPEN, payment_status=PaymentStatus.UNPAID
-    )
-    if ready.count() != len(ids) or Invoice.objects.filter(order_id__any=ids).exists():
-        raise Conflict("Only new, open, uninvoiced orders are recorded as charged in a batch.")
+    order: OrderInput
+    payment_system: PaymentSystem
+    transaction_id: str
+
+
+def _succeeded_invoices(charges: Sequence[ChargedOrder], at: datetime) -> list[Invoice]:
+    """One unsaved, succeeded invoice for the whole of each order, its fee included."""
     fees: dict[tuple[int, str], FeeRule | None] = {}
     invoices = []
     numbers = reserve_numbers("invoice", len(charges), start=INVOICE_NUMBER_START)
@@ -363,14 +362,17 @@ def record_charged_orders(
                 status_at=at,
             )
         )
-    insert_many(Invoice, invoices, batch_size=500)
-    ready.update(
-        status=OrderStatus.COMPLETED, payment_status=PaymentStatus.PAID, updated_at=timezone.now()
-    )
-    entries = []
+    return invoices
+
+
+def _charged_events(
+    charges: Sequence[ChargedOrder], invoices: Sequence[Invoice]
+) -> list[tuple[Order, OrderEventKind, dict]]:
+    """The events issuing each invoice, its payment and the completion it brings record
+    one by one (`issue_invoices`, a charge, `recompute_order_payments`)."""
+    entries: list[tuple[Order, OrderEventKind, dict]] = []
     for charge, invoice in zip(charges, invoices, strict=True):
         order = charge.order
-        order.status, order.payment_status = OrderStatus.COMPLETED, PaymentStatus.PAID
         amount = format_money(invoice.amount, invoice.currency)
         entries += [
             (
@@ -403,8 +405,67 @@ def record_charged_orders(
                 {"from": OrderStatus.OPEN, "to": OrderStatus.COMPLETED, "reason": "paid in full"},
             ),
         ]
-    record_events(entries, actor)
+    return entries
+
+
+@transaction.atomic
+def record_charged_orders(
+    *, charges: Sequence[ChargedOrder], at: datetime, actor: Actor
+) -> list[Invoice]:
+    """A batch of open orders, each charged in full by a gateway (orders a store sync
+    brought in paid): one succeeded invoice each, paid, completed, with the events and
+    lifecycle handlers `issue_invoices`, a charge and `recompute_order_payments` give one by
+    one. The orders must be open, unpaid and uninvoiced.
+    """
+    if not charges:
+        return []
+    ids = [c.order.pk for c in charges]
+    ready = Order.objects.select_for_update().filter(
+        pk__any=ids, status=OrderStatus.OPEN, payment_status=PaymentStatus.UNPAID
+    )
+    if ready.count() != len(ids) or Invoice.objects.filter(order_id__any=ids).exists():
+        raise Conflict("Only new, open, uninvoiced orders are recorded as charged in a batch.")
+    invoices = _succeeded_invoices(charges, at)
+    insert_many(Invoice, invoices, batch_size=500)
+    ready.update(
+        status=OrderStatus.COMPLETED, payment_status=PaymentStatus.PAID, updated_at=timezone.now()
+    )
+    for charge in charges:
+        charge.order.status, charge.order.payment_status = OrderStatus.COMPLETED, PaymentStatus.PAID
+    record_events(_charged_events(charges, invoices), actor)
     return invoices
+
+
+@transaction.atomic
+def create_charged_orders(
+    *, charges: Sequence[NewChargedOrder], at: datetime, actor: Actor
+) -> list[tuple[Order, Invoice]]:
+    """New orders a gateway has charged in full (the billing engine's batch), written as
+    they end up: completed and paid, each with its succeeded invoice, and with every event
+    creating, invoicing, paying and completing them one by one records. The handlers run
+    once for the batch, and no order row is written twice. All or none: an invalid order
+    raises Invalid naming its fields by index, as `create_orders` does.
+    """
+    if not charges:
+        return []
+    prepared = prepare_orders(data=[c.order for c in charges], actor=actor)
+    opened = [created_payload(item.order) for item in prepared]  # as one by one: open first
+    for item in prepared:
+        # Open → completed, "paid in full", as `recompute_order_payments` moves it.
+        item.order.status, item.order.payment_status = OrderStatus.COMPLETED, PaymentStatus.PAID
+    orders = save_new_orders(prepared)
+    charged = [
+        ChargedOrder(order, c.payment_system, c.transaction_id)
+        for order, c in zip(orders, charges, strict=True)
+    ]
+    invoices = _succeeded_invoices(charged, at)
+    insert_many(Invoice, invoices, batch_size=500)
+    created = [
+        (order, OrderEventKind.CREATED, payload)
+        for order, payload in zip(orders, opened, strict=True)
+    ]
+    record_events(created + _charged_events(charged, invoices), actor)
+    return list(zip(orders, invoices, strict=True))
 
 
 @transaction.atomic
