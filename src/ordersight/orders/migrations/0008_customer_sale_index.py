@@ -2,14 +2,19 @@
 
 from django.db import migrations, models
 
+from ordersight.core.schema import AddIndexWithoutLocking
+
 
 class Migration(migrations.Migration):
+    # The index is built concurrently on PostgreSQL, which cannot happen in a transaction.
+    atomic = False
+
     dependencies = [
         ("orders", "0007_alter_orderevent_kind"),
     ]
 
     operations = [
-        migrations.AddIndex(
+        AddIndexWithoutLocking(
             model_name="order",
             index=models.Index(
                 condition=models.Q(("status", "completed")),
