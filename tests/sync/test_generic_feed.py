@@ -99,3 +99,26 @@ def test_lookups_find_what_a_generic_feed_sent(folder):
     assert found.stored.name == "Ada" and found.received.payload["email"] == "ada@example.com"
     by_ours = selectors.lookup_customer(connection, customer_id=str(found.stored.pk))
     assert by_ours.received.payload["external_id"] == "c1"
+
+
+def test_the_json_received_is_kept_once_per_item_and_replaced_when_received_again(folder):
+    from ordersight.sync.models import ReceivedRecord
+
+    connection = connect(folder)
+    services.record_received(
+        connection,
+        "customers",
+        [
+            {"external_id": "c1", "email": "old@example.com", "_line": 1},
+            {"external_id": "c2", "email": "bad", "_error": "email"},  # refused: not kept
+            {"email": "no id"},  # nothing to find it by: not kept
+            {"external_id": "c1", "email": "later@example.com", "note": 'a "quote"'},
+        ],
+    )
+    (kept,) = ReceivedRecord.objects.filter(connection=connection)
+    assert (kept.kind, kept.external_id) == ("customers", "c1")
+    assert kept.payload == {"external_id": "c1", "email": "later@example.com", "note": 'a "quote"'}
+    services.record_received(connection, "customers", [{"external_id": "c1", "email": "x@y.z"}])
+    (again,) = ReceivedRecord.objects.filter(connection=connection)
+    assert again.pk == kept.pk and again.payload == {"external_id": "c1", "email": "x@y.z"}
+    assert again.received_at >= kept.received_at

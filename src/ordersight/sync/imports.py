@@ -209,6 +209,11 @@ def import_orders(
 def _settle(orders: Sequence[Mapping[str, Any]], results: list[ItemResult], actor: Actor) -> None:
     numbers = {r.external_id: r.number for r in results if r.result != "error" and r.number}
     stored = {o.number: o for o in Order.objects.filter(number__in=numbers.values())}
+    invoiced = set(
+        Invoice.objects.filter(order_id__any=[o.pk for o in stored.values()]).values_list(
+            "order_id", flat=True
+        )
+    )
     system = shopify_payments()
     charges, refunds = [], []
     for order in orders:
@@ -220,7 +225,7 @@ def _settle(orders: Sequence[Mapping[str, Any]], results: list[ItemResult], acto
             order.get("financial_status") in PAID
             and found.status == OrderStatus.OPEN
             and found.payment_status == PaymentStatus.UNPAID
-            and not Invoice.objects.filter(order=found).exists()
+            and found.pk not in invoiced
         ):
             txn = next(
                 (

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from ordersight.catalog.bulk import upsert_offers
 from ordersight.core.actors import Actor
+from ordersight.core.bulk import upsert_rows
 from ordersight.core.errors import Conflict, Invalid
 from ordersight.core.live import publish_after_commit
 from ordersight.core.money import is_currency
@@ -189,25 +190,25 @@ def _record_id(item: Mapping[str, Any]) -> str | None:
 
 def record_received(connection: StoreConnection, kind: str, items: list[Mapping[str, Any]]) -> None:
     now = timezone.now()
-    rows = [
-        ReceivedRecord(
-            connection=connection,
-            kind=kind,
-            external_id=_record_id(item),
-            payload={k: v for k, v in item.items() if not k.startswith("_")},
-            search_keys=_search_keys(kind, item),
-            received_at=now,
+    # The same item twice in one batch is kept once (the later one). Plain rows: a page of
+    # 250 orders' JSON went through a model instance each.
+    rows = {
+        external_id: (
+            connection.pk,
+            kind,
+            external_id,
+            {k: v for k, v in item.items() if not k.startswith("_")},
+            _search_keys(kind, item),
+            now,
         )
         for item in items
-        if _record_id(item) is not None and "_error" not in item
-    ]
-    # The same item twice in one batch is kept once (the later one).
-    rows = list({row.external_id: row for row in rows}.values())
-    ReceivedRecord.objects.bulk_create(
-        rows,
-        update_conflicts=True,
-        unique_fields=["connection", "kind", "external_id"],
-        update_fields=["payload", "search_keys", "received_at"],
+        if (external_id := _record_id(item)) is not None and "_error" not in item
+    }
+    upsert_rows(
+        ReceivedRecord,
+        ("connection_id", "kind", "external_id", "payload", "search_keys", "received_at"),
+        list(rows.values()),
+        unique=("connection_id", "kind", "external_id"),
     )
 
 
