@@ -332,8 +332,8 @@ class NewChargedOrder:
     transaction_id: str
 
 
-def _succeeded_invoices(charges: Sequence[ChargedOrder], at: datetime) -> list[Invoice]:
-    """One unsaved, succeeded invoice for the whole of each order, its fee included."""
+def _insert_succeeded_invoices(charges: Sequence[ChargedOrder], at: datetime) -> list[Invoice]:
+    """One succeeded invoice for the whole of each order, its fee included, inserted."""
     fees: dict[tuple[int, str], FeeRule | None] = {}
     invoices = []
     numbers = reserve_numbers("invoice", len(charges), start=INVOICE_NUMBER_START)
@@ -362,6 +362,7 @@ def _succeeded_invoices(charges: Sequence[ChargedOrder], at: datetime) -> list[I
                 status_at=at,
             )
         )
+    insert_many(Invoice, invoices, batch_size=500)
     return invoices
 
 
@@ -425,8 +426,7 @@ def record_charged_orders(
     )
     if ready.count() != len(ids) or Invoice.objects.filter(order_id__any=ids).exists():
         raise Conflict("Only new, open, uninvoiced orders are recorded as charged in a batch.")
-    invoices = _succeeded_invoices(charges, at)
-    insert_many(Invoice, invoices, batch_size=500)
+    invoices = _insert_succeeded_invoices(charges, at)
     ready.update(
         status=OrderStatus.COMPLETED, payment_status=PaymentStatus.PAID, updated_at=timezone.now()
     )
@@ -458,8 +458,7 @@ def create_charged_orders(
         ChargedOrder(order, c.payment_system, c.transaction_id)
         for order, c in zip(orders, charges, strict=True)
     ]
-    invoices = _succeeded_invoices(charged, at)
-    insert_many(Invoice, invoices, batch_size=500)
+    invoices = _insert_succeeded_invoices(charged, at)
     created = [
         (order, OrderEventKind.CREATED, payload)
         for order, payload in zip(orders, opened, strict=True)
