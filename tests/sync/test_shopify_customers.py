@@ -138,7 +138,10 @@ def test_the_three_feed_statuses(shop, connection):
 
 def test_a_missing_token_fails_the_run_naming_the_variable(db, shop):
     connection = StoreConnection.objects.create(
-        name="No token", platform="shopify", shop_url=shop.url, token_env="ORDERSIGHT_SYNC_UNSET_TOKEN"
+        name="No token",
+        platform="shopify",
+        shop_url=shop.url,
+        token_env="ORDERSIGHT_SYNC_UNSET_TOKEN",
     )
     run = services.run_feed(customers_feed(connection))
     assert run.status == "failed" and "ORDERSIGHT_SYNC_UNSET_TOKEN" in run.message
