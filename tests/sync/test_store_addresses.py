@@ -20,6 +20,7 @@ from ordersight.sync.generic import FeedSource
 from ordersight.sync.models import ReceivedRecord, StoreConnection
 from ordersight.sync.shopify import ShopifyClient
 from ordersight.sync.transport import AddressRefused, StoreAccess, StoreUnavailable
+from tests import factories
 from tests.fakes.shopify import TOKEN, FakeShopify
 from tests.sync.test_shopify_customers import shopper
 
@@ -110,7 +111,7 @@ def test_a_file_feed_stays_below_the_file_root_without_query_or_fragment(api, se
 
 
 def test_a_stored_feed_reading_a_whole_file_by_its_fragment_reads_nothing(
-    settings, tmp_path, read_api
+    settings, tmp_path, read_api, roles
 ):
     settings.SYNC_FILE_ROOT = ""
     secret = tmp_path / "any" / "file.json"
@@ -129,6 +130,9 @@ def test_a_stored_feed_reading_a_whole_file_by_its_fragment_reads_nothing(
     assert read_api.get("sync/connections/files/lookup/customer", external_id="c1").status_code == (
         404
     )
+    viewer = factories.signed_in(roles, "Viewer", "vic")
+    page = viewer.get("/sync/files/lookup/", {"kind": "customer", "external_id": "c1"})
+    assert "No such customer" in page.content.decode() and "Ada" not in page.content.decode()
 
 
 def test_etc_passwd_is_never_read_even_below_a_file_root_elsewhere(settings, tmp_path):
