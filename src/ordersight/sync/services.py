@@ -65,8 +65,9 @@ def create_connection(*, actor: Actor, **data: Any) -> StoreConnection:
         errors["currency"] = "a currency, e.g. EUR"
     for env in ("token_env", "webhook_secret_env"):
         value = str(data.get(env) or "")
-        if value and secret_env_refusal(value):
-            errors[env] = secret_env_refusal(value) or ""
+        env_refusal = secret_env_refusal(value) if value else None
+        if env_refusal:
+            errors[env] = env_refusal
     minutes = data.get("refresh_minutes", 10)
     if isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= 1440:
         errors["refresh_minutes"] = "1 to 1440"
