@@ -327,6 +327,30 @@ def test_the_address_checked_is_the_address_connected_to(monkeypatch, private_re
     assert connected == [("93.184.215.14", 443)]
 
 
+def test_a_name_giving_a_public_and_a_private_address_is_refused(monkeypatch, private_refused):
+    connected = []
+    monkeypatch.setattr(transport, "resolve", lambda host, port: ["93.184.215.14", "10.0.0.1"])
+    monkeypatch.setattr(transport.socket, "create_connection", lambda *a, **k: connected.append(a))
+    with pytest.raises(AddressRefused):
+        StoreAccess("https://shop.example.com").get("https://shop.example.com/x")
+    assert connected == []
+
+
+def test_each_checked_address_is_tried_in_turn(monkeypatch, private_refused):
+    # A store with IPv6 and IPv4 addresses is still reached from a host without IPv6.
+    connected = []
+
+    def refuse(address, *args, **kwargs):
+        connected.append(address)
+        raise ConnectionRefusedError
+
+    monkeypatch.setattr(transport, "resolve", lambda host, port: ["2606:4700::1", "1.1.1.1"])
+    monkeypatch.setattr(transport.socket, "create_connection", refuse)
+    with pytest.raises(StoreUnavailable, match=r"^could not reach the store$"):
+        StoreAccess("https://shop.example.com").get("https://shop.example.com/x")
+    assert connected == [("2606:4700::1", 443), ("1.1.1.1", 443)]
+
+
 def test_no_connector_reaches_a_refused_address(shop, private_refused):
     shop.store.customers = [shopper(1)]
     for make in (lambda: ShopifyClient(shop.url, TOKEN), lambda: FeedSource(shop.url)):

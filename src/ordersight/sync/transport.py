@@ -152,27 +152,39 @@ def resolve(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in found))
 
 
-class _PinnedHTTP(http.client.HTTPConnection):
-    """An HTTP connection to an address checked beforehand (the Host header keeps the name)."""
+def _connect(ips: list[str], port: int, timeout: float) -> socket.socket:
+    """A socket to the first of the checked addresses that answers, as
+    `socket.create_connection` tries each address a name gives."""
+    failure: OSError = OSError("no address")
+    for ip in ips:
+        try:
+            return socket.create_connection((ip, port), timeout)
+        except OSError as exc:
+            failure = exc
+    raise failure
 
-    def __init__(self, host: str, port: int, *, ip: str, timeout: float) -> None:
+
+class _PinnedHTTP(http.client.HTTPConnection):
+    """An HTTP connection to addresses checked beforehand (the Host header keeps the name)."""
+
+    def __init__(self, host: str, port: int, *, ips: list[str], timeout: float) -> None:
         super().__init__(host, port, timeout=timeout)
-        self.ip = ip
+        self.ips = ips
 
     def connect(self) -> None:
-        self.sock = socket.create_connection((self.ip, self.port), self.timeout)
+        self.sock = _connect(self.ips, self.port, self.timeout)
 
 
 class _PinnedHTTPS(http.client.HTTPSConnection):
     """As `_PinnedHTTP`, over TLS verified for the store's name."""
 
-    def __init__(self, host: str, port: int, *, ip: str, timeout: float) -> None:
+    def __init__(self, host: str, port: int, *, ips: list[str], timeout: float) -> None:
         self.tls = ssl.create_default_context()
         super().__init__(host, port, timeout=timeout, context=self.tls)
-        self.ip = ip
+        self.ips = ips
 
     def connect(self) -> None:
-        sock = socket.create_connection((self.ip, self.port), self.timeout)
+        sock = _connect(self.ips, self.port, self.timeout)
         self.sock = self.tls.wrap_socket(sock, server_hostname=self.host)
 
 
@@ -244,7 +256,7 @@ class StoreAccess:
         if not addresses:
             raise StoreUnavailable(UNREACHABLE)
         kind = _PinnedHTTPS if parts.scheme == "https" else _PinnedHTTP
-        connection = kind(host, port, ip=addresses[0], timeout=self.timeout)
+        connection = kind(host, port, ips=addresses, timeout=self.timeout)
         target = parts.path or "/"
         if parts.query:
             target += f"?{parts.query}"
