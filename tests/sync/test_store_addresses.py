@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import json
 import socket
+import ssl
 import threading
 from pathlib import Path
 
@@ -349,6 +350,50 @@ def test_each_checked_address_is_tried_in_turn(monkeypatch, private_refused):
     with pytest.raises(StoreUnavailable, match=r"^could not reach the store$"):
         StoreAccess("https://shop.example.com").get("https://shop.example.com/x")
     assert connected == [("2606:4700::1", 443), ("1.1.1.1", 443)]
+
+
+TLS_PEM = Path(__file__).parents[1] / "fakes" / "tls" / "shop-test.pem"  # for shop.test
+
+
+@pytest.fixture
+def tls_store(monkeypatch, settings):
+    """An https store on 127.0.0.1 whose certificate names shop.test, trusted by sync."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    seen = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            seen.append(self.headers.get("Host"))
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(TLS_PEM)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    settings.SYNC_ALLOW_PRIVATE_NETWORKS = True
+    trusted = ssl.create_default_context
+    monkeypatch.setattr(transport.ssl, "create_default_context", lambda: trusted(cafile=TLS_PEM))
+    monkeypatch.setattr(transport, "resolve", lambda host, port: ["127.0.0.1"])
+    yield server.server_address[1], seen
+    server.shutdown()
+    server.server_close()
+
+
+def test_https_goes_to_the_checked_address_and_verifies_the_stores_name(tls_store):
+    port, seen = tls_store
+    answer = StoreAccess(f"https://shop.test:{port}").get(f"https://shop.test:{port}/x")
+    assert (answer.status, answer.body, seen) == (200, b"{}", [f"shop.test:{port}"])
+    with pytest.raises(StoreUnavailable, match=r"^could not reach the store$"):
+        StoreAccess(f"https://other.test:{port}").get(f"https://other.test:{port}/x")
+    assert len(seen) == 1  # a certificate for another name: nothing was asked
 
 
 def test_no_connector_reaches_a_refused_address(shop, private_refused):
