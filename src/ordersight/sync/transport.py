@@ -51,11 +51,11 @@ class Answer:
 
 
 def _allow_private() -> bool:
-    return bool(getattr(settings, "SYNC_ALLOW_PRIVATE_NETWORKS", False))
+    return bool(settings.SYNC_ALLOW_PRIVATE_NETWORKS)
 
 
 def _file_root() -> Path | None:
-    root = str(getattr(settings, "SYNC_FILE_ROOT", "") or "")
+    root = settings.SYNC_FILE_ROOT
     return Path(root).resolve() if root else None
 
 
