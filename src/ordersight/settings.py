@@ -1,6 +1,7 @@
 """Django settings, read from the environment with safe defaults for the embedded demo."""
 
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -230,6 +231,17 @@ AXES_VERBOSE = False  # its start-up banner would clutter every command's output
 # API requests a minute, per API key and per client address (0 turns a limit off).
 API_RATE_LIMIT_PER_KEY = int(os.environ.get("API_RATE_LIMIT_PER_KEY", 600))
 API_RATE_LIMIT_PER_ADDRESS = int(os.environ.get("API_RATE_LIMIT_PER_ADDRESS", 120))
+
+# Store sync, what the operator allows (SECURITY.md, "Store sync"). A connection reads its
+# access token and webhook secret from environment variables whose names start with this
+# prefix only, so no connection can name the server's own secrets (SECRET_KEY, DATABASE_URL).
+SYNC_SECRET_ENV_PREFIX = os.environ.get("SYNC_SECRET_ENV_PREFIX") or "ORDERSIGHT_SYNC_"
+if not re.fullmatch(r"[A-Z][A-Z0-9_]*_", SYNC_SECRET_ENV_PREFIX):
+    raise RuntimeError("SYNC_SECRET_ENV_PREFIX must be capitals, digits and _, ending in _")
+# Stores on private and loopback addresses (and plain http to them): off unless allowed.
+SYNC_ALLOW_PRIVATE_NETWORKS = _env_bool("SYNC_ALLOW_PRIVATE_NETWORKS", False)
+# The folder generic feeds may read file://… paths below; unset, file feeds are refused.
+SYNC_FILE_ROOT = os.environ.get("SYNC_FILE_ROOT", "")
 
 LOGIN_URL = "/login/"
 # Home: sales performance for those who may see it, else All Orders.

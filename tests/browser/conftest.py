@@ -51,6 +51,8 @@ class Server:
     url: str
     owner_password: str
     token: str
+    # The folder file:// feeds may be read from (SYNC_FILE_ROOT), where the server has one.
+    feeds: Path | None = None
 
     def api(self, method: str, path: str, body: dict | None = None) -> dict:
         request = urllib.request.Request(
@@ -144,7 +146,8 @@ def _run_server(
             time.sleep(0.3)
     password = (data_dir / "demo-login.txt").read_text().strip()
     try:
-        yield Server(url=url, owner_password=password, token=env["TEST_TOKEN"])
+        feeds = Path(env["SYNC_FILE_ROOT"]) if env.get("SYNC_FILE_ROOT") else None
+        yield Server(url=url, owner_password=password, token=env["TEST_TOKEN"], feeds=feeds)
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -160,6 +163,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     data_dir = tmp_path_factory.mktemp("browser-server")
     env = _prepare(data_dir)
     env["HUEY_IMMEDIATE"] = "1"
+    (data_dir / "feeds").mkdir()
+    env["SYNC_FILE_ROOT"] = str(data_dir / "feeds")
     port = _free_port()
     command = [
         sys.executable,

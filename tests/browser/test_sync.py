@@ -13,12 +13,19 @@ from tests.browser.conftest import sign_in
 pytestmark = pytest.mark.slow
 
 
-def test_data_sync_statuses_errors_refresh_and_lookups(page, server, tmp_path):
+def test_data_sync_statuses_errors_refresh_and_lookups(page, server):
+    tmp_path = server.feeds / "files"  # below the server's SYNC_FILE_ROOT
+    tmp_path.mkdir()
     category = server.api("GET", "categories")[0]["number"]
     (tmp_path / "customers.jsonl").write_text(
         "\n".join(
             json.dumps(
-                {"external_id": f"shop-c{n}", "name": f"Buyer {n}", "email": f"b{n}@example.com"}
+                {
+                    "external_id": f"shop-c{n}",
+                    "name": f"Buyer {n}",
+                    "email": f"b{n}@example.com",
+                    "tags": ["b2b"],
+                }
             )
             for n in range(3)
         )

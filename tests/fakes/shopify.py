@@ -5,8 +5,10 @@ It serves `GET /admin/api/<version>/{products,customers,orders}.json` in pages o
 (at most 250) with the next page named by a `Link: <…page_info=…>; rel="next"` header,
 filters by `updated_at_min`, answers `…/count.json`, checks `X-Shopify-Access-Token`, and
 misbehaves on purpose: `throttle_every` makes every Nth request a 429 with `Retry-After`,
-`fail_next(n)` makes the next n requests 500s. `send_webhook` posts a signed order webhook
-to the app, as the store does.
+`fail_next(n)` makes the next n requests 500s; as a hostile store would, `redirect_to`
+answers every request for another path with a redirect there, and `next_link` names that
+address as the next page. `send_webhook` posts a signed order webhook to the app, as the
+store does.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ class Store:
     throttle_every: int = 0
     retry_after: str = "0.01"
     failures_left: int = 0
+    redirect_to: str | None = None
+    next_link: str | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def fail_next(self, count: int) -> None:
@@ -86,6 +90,12 @@ class FakeShopify:
                             {"errors": "Exceeded 2 calls per second"},
                             {"Retry-After": store.retry_after},
                         )
+                if store.redirect_to and url.path != urllib.parse.urlsplit(store.redirect_to).path:
+                    self.send_response(302)
+                    self.send_header("Location", store.redirect_to)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return None
                 if self.headers.get("X-Shopify-Access-Token") != TOKEN:
                     return self._send(401, {"errors": "[API] Invalid API key or access token"})
                 parts = url.path.strip("/").split("/")  # admin, api, version, resource.json
@@ -107,7 +117,9 @@ class FakeShopify:
                 limit = min(int(query.get("limit", 50)), 250)
                 page = rows[offset : offset + limit]
                 headers = {}
-                if offset + limit < len(rows):
+                if store.next_link:
+                    headers["Link"] = f'<{store.next_link}>; rel="next"'
+                elif offset + limit < len(rows):
                     next_query = urllib.parse.urlencode(
                         {"limit": limit, "page_info": _cursor(offset + limit, since)}
                     )

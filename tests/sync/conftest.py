@@ -7,9 +7,14 @@ import pytest
 from ordersight.sync.models import StoreConnection
 from tests.fakes.shopify import TOKEN, FakeShopify
 
+TOKEN_ENV = "ORDERSIGHT_SYNC_SHOPIFY_TOKEN_TEST"
+
 
 @pytest.fixture
-def shop():
+def shop(settings):
+    """The fake store listens on 127.0.0.1 over plain http: only an operator who allows
+    private networks lets sync reach it."""
+    settings.SYNC_ALLOW_PRIVATE_NETWORKS = True
     fake = FakeShopify().start()
     yield fake
     fake.stop()
@@ -17,8 +22,8 @@ def shop():
 
 @pytest.fixture
 def connection(shop, monkeypatch):
-    """ "main", a Shopify connection in EUR whose token is in SHOPIFY_TOKEN_TEST."""
-    monkeypatch.setenv("SHOPIFY_TOKEN_TEST", TOKEN)
+    """ "main", a Shopify connection in EUR whose token is in ORDERSIGHT_SYNC_SHOPIFY_TOKEN_TEST."""
+    monkeypatch.setenv(TOKEN_ENV, TOKEN)
     return StoreConnection.objects.create(
-        name="main", platform="shopify", shop_url=shop.url, token_env="SHOPIFY_TOKEN_TEST"
+        name="main", platform="shopify", shop_url=shop.url, token_env=TOKEN_ENV
     )

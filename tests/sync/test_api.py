@@ -20,7 +20,7 @@ def test_a_connection_is_made_and_shows_its_feeds(api, db):
         {
             "name": "main",
             "shop_url": "https://main.myshopify.com",
-            "token_env": "SHOPIFY_TOKEN_MAIN",
+            "token_env": "ORDERSIGHT_SYNC_TOKEN_MAIN",
         },
     )
     assert r.status_code == 201, r.content
@@ -30,7 +30,7 @@ def test_a_connection_is_made_and_shows_its_feeds(api, db):
         feeds["customers"]["status"] == "amber"
         and "configuring" in feeds["customers"]["status_text"]
     )
-    assert r.json()["token_env"] == "SHOPIFY_TOKEN_MAIN"
+    assert r.json()["token_env"] == "ORDERSIGHT_SYNC_TOKEN_MAIN"
 
 
 @pytest.mark.parametrize(
@@ -59,9 +59,12 @@ def test_refresh_starts_a_run_once(api, db):
 
 
 def test_a_run_shows_its_errors_and_the_lookups_show_what_the_store_sent(api, shop, monkeypatch):
-    monkeypatch.setenv("SHOPIFY_TOKEN_TEST", TOKEN)
+    monkeypatch.setenv("ORDERSIGHT_SYNC_SHOPIFY_TOKEN_TEST", TOKEN)
     connection = StoreConnection.objects.create(
-        name="main", platform="shopify", shop_url=shop.url, token_env="SHOPIFY_TOKEN_TEST"
+        name="main",
+        platform="shopify",
+        shop_url=shop.url,
+        token_env="ORDERSIGHT_SYNC_SHOPIFY_TOKEN_TEST",
     )
     shop.store.customers = [shopper(1), shopper(2, email="bad")]
     shop.store.products = [product(1)]
@@ -85,3 +88,32 @@ def test_a_run_shows_its_errors_and_the_lookups_show_what_the_store_sent(api, sh
     assert by_id["stored"]["sku"].startswith("MUG1-")
     assert api.get("sync/connections/main/lookup/product").status_code == 422
     assert api.get("sync/connections/main/lookup/customer", external_id="999").status_code == 404
+
+
+def test_lookups_show_only_the_fields_that_are_imported(read_api, shop, connection):
+    shop.store.customers = [
+        shopper(
+            1,
+            note="door code 4711",
+            addresses=[{"address1": "1 Main Street"}],
+            metafields=[
+                {"namespace": "ordersight", "key": "tier", "value": "gold"},
+                {"namespace": "private", "key": "pin", "value": "1234"},
+            ],
+        )
+    ]
+    shop.store.products = [{**product(1), "vendor": "Hidden Supplier Ltd", "body_html": "<p>"}]
+    client = ShopifyClient(shop.url, TOKEN, sleep=lambda s: None)
+    feeds = services.feeds_of(connection)
+    services.run_feed(feeds["customers"], client=client)
+    services.run_feed(feeds["products"], client=client)
+    customer = read_api.get("sync/connections/main/lookup/customer", external_id="7001").json()
+    received = customer["received"]
+    assert received["email"] == "buyer1@example.com" and received["tags"] == "b2b"
+    assert "note" not in received and "addresses" not in received
+    assert received["metafields"] == [{"namespace": "ordersight", "key": "tier", "value": "gold"}]
+    product_found = read_api.get("sync/connections/main/lookup/product", sku="MUG1-A").json()
+    assert product_found["received"]["title"] == "Mug 1"
+    assert (
+        "vendor" not in product_found["received"] and "body_html" not in product_found["received"]
+    )

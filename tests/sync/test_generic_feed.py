@@ -11,13 +11,14 @@ from ordersight.catalog.models import Variant
 from ordersight.customers.models import Customer
 from ordersight.orders.models import Order
 from ordersight.sync import services
-from ordersight.sync.models import StoreConnection
+from ordersight.sync.models import ReceivedRecord, StoreConnection
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def folder(tmp_path, catalog):
+def folder(tmp_path, catalog, settings):
+    settings.SYNC_FILE_ROOT = str(tmp_path)  # the operator's folder of feeds
     return tmp_path
 
 
@@ -35,9 +36,16 @@ def test_json_lines_are_read_and_a_bad_line_is_named(folder):
     (folder / "customers.jsonl").write_text(
         "\n".join(
             [
-                json.dumps({"external_id": "c1", "name": "Ada", "email": "ada@example.com"}),
+                json.dumps(
+                    {
+                        "external_id": "c1",
+                        "name": "Ada",
+                        "email": "ada@example.com",
+                        "tags": ["b2b"],
+                    }
+                ),
                 "{not json",
-                json.dumps({"external_id": "c3", "name": "Bob", "email": "nope"}),
+                json.dumps({"external_id": "c3", "name": "Bob", "email": "nope", "tags": ["b2b"]}),
                 json.dumps(["a list"]),
             ]
         )
@@ -91,12 +99,22 @@ def test_lookups_find_what_a_generic_feed_sent(folder):
     from ordersight.sync import selectors
 
     (folder / "customers.jsonl").write_text(
-        json.dumps({"external_id": "c1", "name": "Ada", "email": "ada@example.com"})
+        json.dumps(
+            {
+                "external_id": "c1",
+                "name": "Ada",
+                "email": "ada@example.com",
+                "tags": ["b2b"],
+                "password": "hunter2",
+            }
+        )
     )
     connection = connect(folder)
     run(connection, "customers")
     found = selectors.lookup_customer(connection, external_id="c1")
     assert found.stored.name == "Ada" and found.received.payload["email"] == "ada@example.com"
+    assert "password" not in found.received.payload  # only what is imported is shown
+    assert found.admin_url == ""  # a feed has no admin to open
     by_ours = selectors.lookup_customer(connection, customer_id=str(found.stored.pk))
     assert by_ours.received.payload["external_id"] == "c1"
 
@@ -112,13 +130,59 @@ def test_the_json_received_is_kept_once_per_item_and_replaced_when_received_agai
             {"external_id": "c1", "email": "old@example.com", "_line": 1},
             {"external_id": "c2", "email": "bad", "_error": "email"},  # refused: not kept
             {"email": "no id"},  # nothing to find it by: not kept
-            {"external_id": "c1", "email": "later@example.com", "note": 'a "quote"'},
+            {"external_id": "c1", "email": "later@example.com", "name": 'a "quote"'},
         ],
     )
     (kept,) = ReceivedRecord.objects.filter(connection=connection)
     assert (kept.kind, kept.external_id) == ("customers", "c1")
-    assert kept.payload == {"external_id": "c1", "email": "later@example.com", "note": 'a "quote"'}
+    assert kept.payload == {"external_id": "c1", "email": "later@example.com", "name": 'a "quote"'}
     services.record_received(connection, "customers", [{"external_id": "c1", "email": "x@y.z"}])
     (again,) = ReceivedRecord.objects.filter(connection=connection)
     assert again.pk == kept.pk and again.payload == {"external_id": "c1", "email": "x@y.z"}
     assert again.received_at >= kept.received_at
+
+
+def test_only_customers_tagged_or_carrying_the_namespace_are_imported_from_a_feed(folder):
+    (folder / "customers.jsonl").write_text(
+        "\n".join(
+            json.dumps(c)
+            for c in [
+                {"external_id": "c1", "name": "Tagged", "tags": ["B2B", "vip"]},
+                {"external_id": "c2", "name": "Untagged"},
+                {"external_id": "c3", "name": "Meta", "metadata": {"ordersight": {"tier": "g"}}},
+                {"external_id": "c4", "name": "Retail", "tags": ["retail"]},
+                {"external_id": "c5", "name": "Other", "metadata": {"other": {"x": 1}}},
+            ]
+        )
+    )
+    result = run(connect(folder), "customers")
+    assert (result.received, result.created, result.skipped) == (5, 2, 3)
+    assert set(Customer.objects.values_list("name", flat=True)) == {"Tagged", "Meta"}
+    assert not ReceivedRecord.objects.filter(external_id__in=["c2", "c4", "c5"]).exists()
+
+
+def test_csv_customers_are_filtered_by_tag_too(folder):
+    (folder / "customers.csv").write_text(
+        "external_id,name,email,phone,tags\n"
+        "c1,Tagged,t@example.com,,b2b;vip\n"
+        "c2,Plain,p@example.com,,\n"
+    )
+    result = run(connect(folder), "customers")
+    assert (result.created, result.skipped) == (1, 1)
+    assert Customer.objects.get().name == "Tagged"
+
+
+def test_a_feed_over_https_reads_the_same_files_through_the_store_address_rules(folder, settings):
+    from tests.fakes.shopify import FakeShopify
+
+    settings.SYNC_ALLOW_PRIVATE_NETWORKS = False
+    fake = FakeShopify().start()
+    try:
+        connection = StoreConnection.objects.create(
+            name="remote", platform="feed", shop_url=fake.url
+        )
+        result = run(connection, "customers")
+    finally:
+        fake.stop()
+    assert result.status == "failed" and "SYNC_ALLOW_PRIVATE_NETWORKS" in result.message
+    assert fake.store.requests == []

@@ -17,13 +17,27 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def synced(monkeypatch):
+def synced(monkeypatch, settings):
+    settings.SYNC_ALLOW_PRIVATE_NETWORKS = True  # the fake store is on 127.0.0.1
     fake = FakeShopify().start()
-    monkeypatch.setenv("SHOPIFY_TOKEN_TEST", TOKEN)
+    monkeypatch.setenv("ORDERSIGHT_SYNC_SHOPIFY_TOKEN_TEST", TOKEN)
     connection = StoreConnection.objects.create(
-        name="main", platform="shopify", shop_url=fake.url, token_env="SHOPIFY_TOKEN_TEST"
+        name="main",
+        platform="shopify",
+        shop_url=fake.url,
+        token_env="ORDERSIGHT_SYNC_SHOPIFY_TOKEN_TEST",
     )
-    fake.store.customers = [shopper(1)]
+    fake.store.customers = [
+        shopper(
+            1,
+            note="door code 4711",
+            addresses=[{"address1": "1 Main Street"}],
+            metafields=[
+                {"namespace": "ordersight", "key": "tier", "value": "gold"},
+                {"namespace": "private", "key": "pin", "value": "1234"},
+            ],
+        )
+    ]
     fake.store.products = [product(1), product(2, skus=("X", ""))]
     client = ShopifyClient(fake.url, TOKEN, sleep=lambda s: None)
     feeds = services.feeds_of(connection)
@@ -73,3 +87,31 @@ def test_a_viewer_sees_statuses_but_no_refresh(roles, synced):
     html = viewer.get("/sync/").content.decode()
     assert 'data-testid="feed-customers"' in html and 'data-testid="refresh-customers"' not in html
     assert viewer.post("/sync/main/customers/refresh/").status_code == 403
+
+
+def test_a_viewer_sees_only_the_fields_that_are_imported(roles, synced):
+    viewer = factories.signed_in(roles, "Viewer", "vic")
+    html = viewer.get(
+        "/sync/main/lookup/", {"kind": "customer", "external_id": "7001"}
+    ).content.decode()
+    assert "buyer1@example.com" in html and "gold" in html
+    assert "4711" not in html and "Main Street" not in html and "1234" not in html
+
+
+def test_a_generic_feed_has_no_admin_link(roles, settings, tmp_path):
+    import json
+
+    settings.SYNC_FILE_ROOT = str(tmp_path)
+    (tmp_path / "customers.jsonl").write_text(
+        json.dumps({"external_id": "c1", "name": "Ada", "tags": ["b2b"]})
+    )
+    connection = StoreConnection.objects.create(
+        name="files", platform="feed", shop_url=tmp_path.as_uri()
+    )
+    services.run_feed(services.feeds_of(connection)["customers"])
+    viewer = factories.signed_in(roles, "Viewer", "vic")
+    html = viewer.get(
+        "/sync/files/lookup/", {"kind": "customer", "external_id": "c1"}
+    ).content.decode()
+    assert 'data-testid="received-json"' in html and "Ada" in html
+    assert 'data-testid="admin-link"' not in html and "/products/None" not in html

@@ -138,10 +138,13 @@ def test_the_three_feed_statuses(shop, connection):
 
 def test_a_missing_token_fails_the_run_naming_the_variable(db, shop):
     connection = StoreConnection.objects.create(
-        name="No token", platform="shopify", shop_url=shop.url, token_env="UNSET_TOKEN_VAR"
+        name="No token",
+        platform="shopify",
+        shop_url=shop.url,
+        token_env="ORDERSIGHT_SYNC_UNSET_TOKEN",
     )
     run = services.run_feed(customers_feed(connection))
-    assert run.status == "failed" and "UNSET_TOKEN_VAR" in run.message
+    assert run.status == "failed" and "ORDERSIGHT_SYNC_UNSET_TOKEN" in run.message
 
 
 def test_wrong_credentials_are_not_retried(shop, connection):

@@ -19,12 +19,12 @@ URL = "/api/v1/sync/main/webhooks/orders"
 
 @pytest.fixture
 def connection(monkeypatch):
-    monkeypatch.setenv("SHOPIFY_WEBHOOK_SECRET_TEST", SECRET)
+    monkeypatch.setenv("ORDERSIGHT_SYNC_WEBHOOK_SECRET_TEST", SECRET)
     return StoreConnection.objects.create(
         name="main",
         platform="shopify",
         shop_url="https://main.example",
-        webhook_secret_env="SHOPIFY_WEBHOOK_SECRET_TEST",
+        webhook_secret_env="ORDERSIGHT_SYNC_WEBHOOK_SECRET_TEST",
     )
 
 
@@ -68,7 +68,7 @@ def test_other_topics_and_bodies_are_refused_by_name(connection):
         Client()
         .post("/api/v1/sync/nope/webhooks/orders", data=body, content_type="application/json")
         .status_code
-        == 404
+        == 401  # as a wrong signature: an outsider learns no connection's name
     )
 
 

@@ -56,10 +56,23 @@ def shopify_order_webhook(request: HttpRequest, connection: str) -> Any:
 class ConnectionIn(StrictIn):
     name: str
     platform: Literal["shopify", "feed"] = "shopify"
-    shop_url: str
+    shop_url: str = Field(
+        ...,
+        description="The store's https address on a public network (private ones and plain "
+        "http only where SYNC_ALLOW_PRIVATE_NETWORKS allows); a feed may be file://… below "
+        "SYNC_FILE_ROOT. No query or fragment.",
+    )
     currency: str = "EUR"
-    token_env: str = Field("", description="Environment variable holding the access token")
-    webhook_secret_env: str = ""
+    token_env: str = Field(
+        "",
+        description="Environment variable holding the access token; its name starts with "
+        "SYNC_SECRET_ENV_PREFIX (ORDERSIGHT_SYNC_ by default)",
+    )
+    webhook_secret_env: str = Field(
+        "",
+        description="Environment variable holding the webhook secret; its name starts with "
+        "SYNC_SECRET_ENV_PREFIX (ORDERSIGHT_SYNC_ by default)",
+    )
     customer_tag: str = "b2b"
     metafield_namespace: str = "ordersight"
     refresh_minutes: int = 10

@@ -1,5 +1,6 @@
 """The generic feed: products, customers or orders in ordersight's own format, as JSON Lines
-(`{base}/{kind}.jsonl`) or CSV (`{base}/{kind}.csv`), from a URL or a `file://` path.
+(`{base}/{kind}.jsonl`) or CSV (`{base}/{kind}.csv`), from an https address or a `file://`
+path below SYNC_FILE_ROOT, read through `transport.StoreAccess` like any store.
 
 JSON Lines: one object per line, the shapes the bulk API takes (`POST /customers/bulk`,
 `/offers/bulk`, `/orders/bulk`). CSV: one row per customer; one row per variant (rows of
@@ -20,13 +21,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from ordersight.sync.shopify import Page, StoreUnavailable
+from ordersight.sync.shopify import Page
+from ordersight.sync.transport import StoreAccess, StoreUnavailable
 
 PAGE_SIZE = 250
 
@@ -35,27 +35,19 @@ class FeedSource:
     """Reads a generic feed; the same `count`/`pages` a Shopify client offers."""
 
     def __init__(self, base: str, *, timeout: float = 60.0) -> None:
-        self.base = base.rstrip("/")
-        self.timeout = timeout
+        self.store = StoreAccess(base, files=True, timeout=timeout)
 
     def _read(self, kind: str) -> tuple[str, str] | None:
         for suffix in ("jsonl", "csv"):
-            url = f"{self.base}/{kind}.{suffix}"
-            try:
-                with urllib.request.urlopen(url, timeout=self.timeout) as response:
-                    return suffix, response.read().decode("utf-8-sig")
-            except urllib.error.HTTPError as exc:
-                if exc.code == 404:
-                    continue
-                raise StoreUnavailable(f"the feed answered {exc.code} for {url}") from None
-            except FileNotFoundError:
+            answer = self.store.get(self.store.url(f"{kind}.{suffix}"))
+            if answer.status == 404:
                 continue
-            except (urllib.error.URLError, OSError) as exc:
-                if isinstance(getattr(exc, "reason", None), FileNotFoundError):
-                    continue
-                raise StoreUnavailable(f"the feed could not be read ({exc})") from None
+            if answer.status != 200:
+                raise StoreUnavailable(f"the feed answered {answer.status}")
+            try:
+                return suffix, answer.body.decode("utf-8-sig")
             except UnicodeDecodeError:
-                raise StoreUnavailable(f"{url} is not UTF-8 text") from None
+                raise StoreUnavailable(f"the {kind} feed is not UTF-8 text") from None
         return None
 
     def count(self, kind: str, since: datetime | None = None) -> int | None:

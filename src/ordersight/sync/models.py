@@ -16,7 +16,8 @@ class StoreConnection(models.Model):
     # The shop's address (https://example.myshopify.com) or the feed's base URL.
     shop_url = models.URLField(max_length=300)
     # The access token is never stored here: the name of the environment variable that
-    # holds it (e.g. SHOPIFY_TOKEN_MAIN), read when a run starts.
+    # holds it (e.g. ORDERSIGHT_SYNC_TOKEN_MAIN: names start with SYNC_SECRET_ENV_PREFIX),
+    # read when a run starts.
     token_env = models.CharField(max_length=100, blank=True)
     # The secret Shopify signs webhooks with, also read from the environment.
     webhook_secret_env = models.CharField(max_length=100, blank=True)

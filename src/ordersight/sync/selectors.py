@@ -12,7 +12,7 @@ from ordersight.catalog.models import Variant
 from ordersight.core.errors import Invalid, NotFound
 from ordersight.core.validation import is_id
 from ordersight.customers.models import Customer
-from ordersight.sync.models import FeedKind, ReceivedRecord, StoreConnection, SyncRun
+from ordersight.sync.models import FeedKind, Platform, ReceivedRecord, StoreConnection, SyncRun
 from ordersight.sync.services import FeedStatus, feed_status, feeds_of
 
 
@@ -75,6 +75,14 @@ class Lookup:
     admin_url: str
 
 
+def admin_url(connection: StoreConnection, what: str, external_id: Any) -> str:
+    """The item's page in the store's admin; "" for a generic feed (it has no admin) or an
+    item without the store's id."""
+    if connection.platform != Platform.SHOPIFY or external_id in (None, ""):
+        return ""
+    return f"{connection.shop_url.rstrip('/')}/admin/{what}/{external_id}"
+
+
 def _received(connection: StoreConnection, kind: str, external_id: str) -> ReceivedRecord | None:
     return ReceivedRecord.objects.filter(
         connection=connection, kind=kind, external_id=external_id
@@ -100,13 +108,9 @@ def lookup_product(connection: StoreConnection, *, sku: str = "", external_id: s
             "No such product here or from the store.",
             fields={"sku" if sku else "external_id": "not found"},
         )
-    product_id = external_id or (str(record.payload.get("id")) if record else "")
+    product_id = external_id or (record.payload.get("id") if record else "")
     return Lookup(
-        stored=variant,
-        received=record,
-        admin_url=f"{connection.shop_url.rstrip('/')}/admin/products/{product_id}"
-        if product_id
-        else "",
+        stored=variant, received=record, admin_url=admin_url(connection, "products", product_id)
     )
 
 
@@ -139,7 +143,5 @@ def lookup_customer(
     return Lookup(
         stored=customer,
         received=record,
-        admin_url=f"{connection.shop_url.rstrip('/')}/admin/customers/{external_id}"
-        if external_id
-        else "",
+        admin_url=admin_url(connection, "customers", external_id),
     )

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -35,7 +36,8 @@ from ordersight.sync.models import (
     SyncError,
     SyncRun,
 )
-from ordersight.sync.shopify import ShopifyClient, StoreUnavailable
+from ordersight.sync.shopify import ShopifyClient
+from ordersight.sync.transport import StoreUnavailable, url_refusal
 
 SOURCE = "shopify"
 LIVE_CHANNEL = "sync"
@@ -55,16 +57,17 @@ def create_connection(*, actor: Actor, **data: Any) -> StoreConnection:
     if platform not in Platform.values:
         errors["platform"] = f"one of {', '.join(Platform.values)}"
     shop_url = str(data.get("shop_url") or "").strip()
-    schemes = ("https://", "http://") + (("file://",) if platform == Platform.FEED else ())
-    if not shop_url.startswith(schemes) or len(shop_url) > 300:
-        errors["shop_url"] = "the store's address, https://… (a feed may be file://…)"
+    refusal = url_refusal(shop_url, files=platform == Platform.FEED)
+    if refusal or len(shop_url) > 300:
+        errors["shop_url"] = f"the store's address: {refusal or 'at most 300 characters'}"
     currency = str(data.get("currency") or "EUR").upper()
     if not is_currency(currency):
         errors["currency"] = "a currency, e.g. EUR"
     for env in ("token_env", "webhook_secret_env"):
         value = str(data.get(env) or "")
-        if value and not ENV_NAME.match(value):
-            errors[env] = "the name of an environment variable, e.g. SHOPIFY_TOKEN_MAIN"
+        env_refusal = secret_env_refusal(value) if value else None
+        if env_refusal:
+            errors[env] = env_refusal
     minutes = data.get("refresh_minutes", 10)
     if isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= 1440:
         errors["refresh_minutes"] = "1 to 1440"
@@ -91,10 +94,32 @@ def create_connection(*, actor: Actor, **data: Any) -> StoreConnection:
     return connection
 
 
+def secret_env_refusal(name: str) -> str | None:
+    """Why a connection may not read its token or webhook secret from this variable: only
+    names with the operator's prefix (SYNC_SECRET_ENV_PREFIX), never the server's own."""
+    prefix = settings.SYNC_SECRET_ENV_PREFIX
+    if ENV_NAME.match(name) and name.startswith(prefix) and name != prefix:
+        return None
+    return f"the name of an environment variable starting with {prefix}, e.g. {prefix}TOKEN_MAIN"
+
+
+def read_secret(name: str) -> str:
+    """The value of a connection's token or webhook secret variable; "" when the name is
+    not one a connection may read (a row stored before the rule), without reading it."""
+    if not name or secret_env_refusal(name):
+        return ""
+    return os.environ.get(name, "")
+
+
 def client_for(connection: StoreConnection) -> ShopifyClient | FeedSource:
     if connection.platform == Platform.FEED:
         return FeedSource(connection.shop_url)
-    token = os.environ.get(connection.token_env, "") if connection.token_env else ""
+    if connection.token_env and secret_env_refusal(connection.token_env):
+        raise StoreUnavailable(
+            f"the access token's variable is not allowed: its name must start with "
+            f"{settings.SYNC_SECRET_ENV_PREFIX}"
+        )
+    token = read_secret(connection.token_env)
     if not token:
         named = connection.token_env or "(none named)"
         raise StoreUnavailable(f"no access token: set the environment variable {named}")
@@ -123,16 +148,25 @@ def start_run(feed: Feed, *, full: bool = False) -> SyncRun:
 # --- Customers ----------------------------------------------------------------------------
 
 
+def _tags(value: Any) -> set[str]:
+    """Shopify's comma-separated tags, or a feed's list of them, lower-cased."""
+    parts = value if isinstance(value, list) else str(value or "").split(",")
+    return {str(t).strip().lower() for t in parts if str(t).strip()}
+
+
 def is_wanted_customer(connection: StoreConnection, customer: Mapping[str, Any]) -> bool:
-    """Tagged with the connection's tag, or carrying metafields in its namespace."""
-    tags = {t.strip().lower() for t in str(customer.get("tags") or "").split(",") if t.strip()}
-    if connection.customer_tag.lower() in tags:
+    """Tagged with the connection's tag, or carrying metafields in its namespace (a feed's
+    customer: metadata under that namespace)."""
+    if connection.customer_tag.lower() in _tags(customer.get("tags")):
         return True
-    metafields = customer.get("metafields") or []
-    return any(
+    metafields = customer.get("metafields")
+    if isinstance(metafields, list) and any(
         isinstance(m, Mapping) and m.get("namespace") == connection.metafield_namespace
         for m in metafields
-    )
+    ):
+        return True
+    metadata = customer.get("metadata")
+    return isinstance(metadata, Mapping) and bool(metadata.get(connection.metafield_namespace))
 
 
 def customer_item(connection: StoreConnection, customer: Mapping[str, Any]) -> dict[str, Any]:
@@ -188,7 +222,96 @@ def _record_id(item: Mapping[str, Any]) -> str | None:
     return None
 
 
+# What is imported of each item, by platform and feed: the lookups show the JSON received,
+# and keep (and so show) these fields only. A name maps to None (kept as sent), to the
+# fields of an object, or to a one-element list: a list of objects with those fields.
+_LINE = {"id": None, "kind": None, "status": None, "amount": None}
+IMPORTED: dict[tuple[str, str], dict[str, Any]] = {
+    (Platform.SHOPIFY, FeedKind.CUSTOMERS): dict.fromkeys(
+        ("id", "first_name", "last_name", "email", "phone", "tags", "updated_at")
+    )
+    | {"metafields": [dict.fromkeys(("namespace", "key", "value"))]},
+    (Platform.SHOPIFY, FeedKind.PRODUCTS): dict.fromkeys(
+        ("id", "title", "product_type", "updated_at")
+    )
+    | {"variants": [dict.fromkeys(("id", "sku", "title", "price"))]},
+    (Platform.SHOPIFY, FeedKind.ORDERS): dict.fromkeys(
+        (
+            "id",
+            "name",
+            "created_at",
+            "updated_at",
+            "currency",
+            "financial_status",
+            "cancelled_at",
+            "landing_site",
+        )
+    )
+    | {
+        "customer": {"id": None},
+        "line_items": [
+            dict.fromkeys(("sku", "title", "name", "price", "quantity", "total_discount"))
+        ],
+        "discount_codes": [{"code": None}],
+        "transactions": [_LINE],
+        "refunds": [{"transactions": [_LINE]}],
+    },
+    (Platform.FEED, FeedKind.CUSTOMERS): dict.fromkeys(
+        ("external_id", "name", "email", "phone", "tags", "metadata")
+    ),
+    (Platform.FEED, FeedKind.PRODUCTS): dict.fromkeys(
+        (
+            "number",
+            "name",
+            "currency",
+            "unit_price",
+            "category_number",
+            "allow_quantity",
+            "allow_partial_payments",
+            "is_active",
+        )
+    )
+    | {"variants": [dict.fromkeys(("sku", "name", "unit_price"))]},
+    (Platform.FEED, FeedKind.ORDERS): dict.fromkeys(
+        (
+            "external_id",
+            "created_at",
+            "currency",
+            "customer_external_id",
+            "status",
+            "coupon_code",
+            "referral_code",
+            "metadata",
+        )
+    )
+    | {"lines": [dict.fromkeys(("sku", "name", "unit_price", "quantity", "discount"))]},
+}
+
+
+def _project(value: Any, shape: Any) -> Any:
+    if shape is None:
+        return value
+    if isinstance(shape, list):
+        return [_project(v, shape[0]) for v in value] if isinstance(value, list) else None
+    if not isinstance(value, Mapping):
+        return None
+    return {k: _project(value[k], sub) for k, sub in shape.items() if k in value}
+
+
+def imported_fields(connection: StoreConnection, kind: str, item: Mapping[str, Any]) -> dict:
+    """The fields of a received item that are imported (metafields: the namespace's only)."""
+    kept = _project(item, IMPORTED[(connection.platform, kind)])
+    if isinstance(kept.get("metafields"), list):
+        kept["metafields"] = [
+            m
+            for m in kept["metafields"]
+            if isinstance(m, Mapping) and m.get("namespace") == connection.metafield_namespace
+        ]
+    return kept
+
+
 def record_received(connection: StoreConnection, kind: str, items: list[Mapping[str, Any]]) -> None:
+    """Keep the imported fields of each item as received, for the lookups."""
     now = timezone.now()
     # The same item twice in one batch is kept once (the later one). Plain rows: a page of
     # 250 orders' JSON went through a model instance each.
@@ -197,7 +320,7 @@ def record_received(connection: StoreConnection, kind: str, items: list[Mapping[
             connection.pk,
             kind,
             external_id,
-            {k: v for k, v in item.items() if not k.startswith("_")},
+            imported_fields(connection, kind, item),
             _search_keys(kind, item),
             now,
         )
@@ -239,9 +362,16 @@ def _orders(
     return import_orders(connection, items, Actor.system())
 
 
-def _feed_page(connection: StoreConnection, kind: str, items: list[dict[str, Any]]) -> PageOutcome:
+def _feed_page(
+    connection: StoreConnection, kind: str, items: list[dict[str, Any]], counts: _Counts
+) -> PageOutcome:
     """A page of the generic feed: rows that could not be read are refused with their line;
-    the rest go to the bulk services as the API's bulk endpoints would send them."""
+    the rest go to the bulk services as the API's bulk endpoints would send them. Customers
+    are imported only when the connection wants them, as from Shopify."""
+    if kind == FeedKind.CUSTOMERS:
+        wanted = [i for i in items if "_error" in i or is_wanted_customer(connection, i)]
+        counts.skipped += len(items) - len(wanted)
+        items = wanted
     record_received(connection, kind, items)
     refused = [(str(i.get("external_id") or ""), i["_error"]) for i in items if "_error" in i]
     rows = [
@@ -265,7 +395,7 @@ def _page(run: SyncRun, connection: StoreConnection, items: list, counts: _Count
     """One page of the feed written, its outcome counted and every refused item recorded."""
     counts.received += len(items)
     if connection.platform == Platform.FEED:
-        outcome = _feed_page(connection, run.feed.kind, items)
+        outcome = _feed_page(connection, run.feed.kind, items, counts)
     else:
         outcome = PAGE_HANDLERS[run.feed.kind](connection, items, counts)
     errors = [SyncError(run=run, external_id=ext, reason=why) for ext, why in outcome.refused]

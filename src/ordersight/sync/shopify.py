@@ -2,8 +2,8 @@
 orders (250 a page, the next page named by the `Link` header), throttling honoured
 (`429` with `Retry-After`), server errors retried with backoff.
 
-Written on the standard library: the client needs GET with headers, and one dependency
-fewer is one less thing for every installation to carry.
+Every request goes through `transport.StoreAccess`, which keeps it on the store's own
+address and off the addresses the operator has not allowed.
 """
 
 from __future__ import annotations
@@ -11,13 +11,12 @@ from __future__ import annotations
 import json
 import re
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from ordersight.sync.transport import AddressRefused, StoreAccess, StoreUnavailable
 
 API_VERSION = "2024-10"
 PAGE_SIZE = 250
@@ -25,10 +24,6 @@ RETRIES = 4
 BACKOFF_SECONDS = 0.5
 MAX_WAIT_SECONDS = 30.0
 _NEXT = re.compile(r'<([^>]+)>;\s*rel="next"')
-
-
-class StoreUnavailable(Exception):
-    """The store did not answer usefully after the retries (or refused the credentials)."""
 
 
 @dataclass
@@ -46,52 +41,51 @@ class ShopifyClient:
         sleep: Callable[[float], None] = time.sleep,
         timeout: float = 30.0,
     ) -> None:
-        self.base = shop_url.rstrip("/") + f"/admin/api/{API_VERSION}"
+        self.store = StoreAccess(shop_url, timeout=timeout)
         self.token = token
         self.sleep = sleep
-        self.timeout = timeout
         self.requests = 0
         self.throttled = 0
+
+    def _url(self, path: str, query: dict[str, Any]) -> str:
+        return self.store.url(f"admin/api/{API_VERSION}/{path}", query)
 
     def _get(self, url: str) -> tuple[Any, dict[str, str]]:
         """GET a URL as JSON, waiting out throttling and retrying server errors."""
         attempt = 0
+        headers = {"X-Shopify-Access-Token": self.token, "Accept": "application/json"}
         while True:
             attempt += 1
             self.requests += 1
-            request = urllib.request.Request(
-                url,
-                headers={"X-Shopify-Access-Token": self.token, "Accept": "application/json"},
-            )
             try:
-                with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                    body = json.loads(response.read() or b"{}")
-                    return body, {k.lower(): v for k, v in response.headers.items()}
-            except urllib.error.HTTPError as exc:
-                if exc.code == 429:
-                    self.throttled += 1
-                    self.sleep(_retry_after(exc.headers.get("Retry-After")))
-                    if attempt <= RETRIES * 4:
-                        continue
-                if exc.code >= 500 and attempt <= RETRIES:
-                    self.sleep(BACKOFF_SECONDS * 2 ** (attempt - 1))
-                    continue
-                raise StoreUnavailable(f"the store answered {exc.code} for {url}") from None
-            except (urllib.error.URLError, TimeoutError, OSError) as exc:
+                answer = self.store.get(url, headers=headers)
+            except AddressRefused:
+                raise
+            except StoreUnavailable:
                 if attempt <= RETRIES:
                     self.sleep(BACKOFF_SECONDS * 2 ** (attempt - 1))
                     continue
-                raise StoreUnavailable(f"the store did not answer ({exc})") from None
+                raise
+            if answer.status == 429:
+                self.throttled += 1
+                self.sleep(_retry_after(answer.headers.get("retry-after")))
+                if attempt <= RETRIES * 4:
+                    continue
+            if answer.status >= 500 and attempt <= RETRIES:
+                self.sleep(BACKOFF_SECONDS * 2 ** (attempt - 1))
+                continue
+            if not 200 <= answer.status < 300:
+                raise StoreUnavailable(f"the store answered {answer.status}")
+            try:
+                return json.loads(answer.body or b"{}"), answer.headers
             except ValueError:
-                raise StoreUnavailable(
-                    f"the store answered with something not JSON for {url}"
-                ) from None
+                raise StoreUnavailable("the store answered with something not JSON") from None
 
     def count(self, resource: str, updated_at_min: datetime | None = None) -> int | None:
         query = {"status": "any"} if resource == "orders" else {}
         if updated_at_min is not None:
             query["updated_at_min"] = updated_at_min.isoformat()
-        url = f"{self.base}/{resource}/count.json?{urllib.parse.urlencode(query)}"
+        url = self._url(f"{resource}/count.json", query)
         body, _ = self._get(url)
         count = body.get("count") if isinstance(body, dict) else None
         return count if isinstance(count, int) else None
@@ -104,7 +98,7 @@ class ShopifyClient:
             query["status"] = "any"
         if updated_at_min is not None:
             query["updated_at_min"] = updated_at_min.isoformat()
-        url: str | None = f"{self.base}/{resource}.json?{urllib.parse.urlencode(query)}"
+        url: str | None = self._url(f"{resource}.json", query)
         while url:
             body, headers = self._get(url)
             items = body.get(resource) if isinstance(body, dict) else None

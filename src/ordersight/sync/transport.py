@@ -1,0 +1,274 @@
+"""Every request store sync makes leaves through here: the one place that decides where sync
+may connect, so no connector can reach an address the operator has not allowed.
+
+- A store is `https` on a public address. `SYNC_ALLOW_PRIVATE_NETWORKS` lets the operator
+  reach private and loopback addresses (a store on their own network), plain `http` then
+  only to those; link-local (cloud metadata), multicast and reserved addresses never.
+- The name is resolved once per request, every address it gives is checked, and the
+  connection goes to the checked address (a name that answers differently the second time
+  cannot slip through; TLS still verifies the name).
+- Redirects and `Link` pages are followed only on the store's own origin.
+- `file://` feeds are read only below `SYNC_FILE_ROOT` (links resolved first), without a
+  query or fragment; with no root set, never.
+- A failure to connect, a timeout or an answer that is not HTTP all read "could not reach
+  the store": nothing the other end said is echoed, so runs cannot map ports.
+"""
+
+from __future__ import annotations
+
+import http.client
+import ipaddress
+import socket
+import ssl
+import urllib.parse
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+
+UNREACHABLE = "could not reach the store"
+MAX_REDIRECTS = 5
+MAX_BODY_BYTES = 256 * 1024 * 1024
+_DEFAULT_PORTS = {"https": 443, "http": 80}
+_REDIRECTS = {301, 302, 303, 307, 308}
+
+
+class StoreUnavailable(Exception):
+    """The store did not answer usefully after the retries (or refused the credentials)."""
+
+
+class AddressRefused(StoreUnavailable):
+    """The operator's rules do not allow this address; asking again will not help."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    headers: dict[str, str]  # names lower-cased
+    body: bytes
+
+
+def _allow_private() -> bool:
+    return bool(settings.SYNC_ALLOW_PRIVATE_NETWORKS)
+
+
+def _file_root() -> Path | None:
+    root = settings.SYNC_FILE_ROOT
+    return Path(root).resolve() if root else None
+
+
+def address_refusal(ip: str, *, scheme: str) -> str | None:
+    """Why sync may not connect to this address, or None when it may."""
+    address = ipaddress.ip_address(ip.split("%", 1)[0])
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if address.is_global and not address.is_multicast:
+        if scheme != "https":
+            return "a public store is reached over https only"
+        return None
+    never = (
+        address.is_link_local
+        or address.is_multicast
+        or address.is_unspecified
+        or address.is_reserved
+    )
+    if never or not (address.is_private or address.is_loopback):
+        return "it is not a store's address (link-local, multicast or reserved)"
+    if not _allow_private():
+        return (
+            "it is on a private network; the operator may allow that with "
+            "SYNC_ALLOW_PRIVATE_NETWORKS"
+        )
+    return None
+
+
+def _literal_ip(host: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        return None
+
+
+def url_refusal(url: str, *, files: bool) -> str | None:
+    """Why a store's base address is refused, checked without the network (the address a
+    name resolves to is checked at every connection); None when it may be used."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return "not a valid address"
+    if parts.query or parts.fragment or "?" in url or "#" in url:
+        return "no query or fragment (?, #)"
+    if parts.scheme == "file":
+        if not files:
+            return "https://… (only a generic feed may be file://…)"
+        return _file_refusal(parts)
+    if parts.scheme not in _DEFAULT_PORTS:
+        return "https://…" + (" (or file://… below SYNC_FILE_ROOT)" if files else "")
+    if parts.username is not None or parts.password is not None:
+        return "no user or password in the address"
+    host = (parts.hostname or "").rstrip(".")
+    if not host:
+        return "the store's host name"
+    if parts.scheme == "http" and not _allow_private():
+        return "https://… (plain http only on a private network SYNC_ALLOW_PRIVATE_NETWORKS allows)"
+    if port == 0:
+        return "not a valid address"
+    literal = _literal_ip(host)
+    if literal is None and (host == "localhost" or host.endswith(".localhost")):
+        literal = "127.0.0.1"
+    if literal is not None:
+        refusal = address_refusal(literal, scheme=parts.scheme)
+        if refusal:
+            return f"the address is refused: {refusal}"
+    return None
+
+
+def _file_path(parts: urllib.parse.SplitResult) -> Path:
+    return Path(urllib.request.url2pathname(parts.path)).resolve()
+
+
+def _file_refusal(parts: urllib.parse.SplitResult) -> str | None:
+    root = _file_root()
+    if root is None:
+        return "file://… feeds are off: the operator names their folder in SYNC_FILE_ROOT"
+    if parts.netloc not in ("", "localhost"):
+        return "a file on this machine: file:///…"
+    if not _file_path(parts).is_relative_to(root):
+        return "file://… below the folder SYNC_FILE_ROOT names"
+    return None
+
+
+def _origin(parts: urllib.parse.SplitResult) -> tuple[str, str, int | None]:
+    port = parts.port or _DEFAULT_PORTS.get(parts.scheme)
+    return parts.scheme, (parts.hostname or "").rstrip(".").lower(), port
+
+
+def resolve(host: str, port: int) -> list[str]:
+    """Every address the name resolves to now."""
+    found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in found))
+
+
+def _connect(ips: list[str], port: int, timeout: float) -> socket.socket:
+    """A socket to the first of the checked addresses that answers, as
+    `socket.create_connection` tries each address a name gives."""
+    failure: OSError = OSError("no address")
+    for ip in ips:
+        try:
+            return socket.create_connection((ip, port), timeout)
+        except OSError as exc:
+            failure = exc
+    raise failure
+
+
+class _PinnedHTTP(http.client.HTTPConnection):
+    """An HTTP connection to addresses checked beforehand (the Host header keeps the name)."""
+
+    def __init__(self, host: str, port: int, *, ips: list[str], timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout)
+        self.ips = ips
+
+    def connect(self) -> None:
+        self.sock = _connect(self.ips, self.port, self.timeout)
+
+
+class _PinnedHTTPS(http.client.HTTPSConnection):
+    """As `_PinnedHTTP`, over TLS verified for the store's name."""
+
+    def __init__(self, host: str, port: int, *, ips: list[str], timeout: float) -> None:
+        self.tls = ssl.create_default_context()
+        super().__init__(host, port, timeout=timeout, context=self.tls)
+        self.ips = ips
+
+    def connect(self) -> None:
+        sock = _connect(self.ips, self.port, self.timeout)
+        self.sock = self.tls.wrap_socket(sock, server_hostname=self.host)
+
+
+class StoreAccess:
+    """The way to one store: its base address, checked, and `get` for any address on it."""
+
+    def __init__(self, base_url: str, *, files: bool = False, timeout: float = 30.0) -> None:
+        refusal = url_refusal(base_url, files=files)
+        if refusal:
+            raise AddressRefused(f"the store's address is refused: {refusal}")
+        self.base = base_url.rstrip("/")
+        self.parts = urllib.parse.urlsplit(self.base)
+        self.origin = _origin(self.parts)
+        self.timeout = timeout
+
+    def url(self, path: str, query: Mapping[str, object] | None = None) -> str:
+        """An address below the base: `path` appended, the query encoded."""
+        joined = f"{self.base}/{path.lstrip('/')}"
+        return f"{joined}?{urllib.parse.urlencode(query)}" if query else joined
+
+    def get(self, url: str, *, headers: Mapping[str, str] | None = None) -> Answer:
+        """GET an address on the store's origin, following redirects that stay on it."""
+        for _ in range(MAX_REDIRECTS + 1):
+            parts = self._on_origin(url)
+            if parts.scheme == "file":
+                return self._read_file(parts)
+            answer = self._request(parts, dict(headers or {}))
+            location = answer.headers.get("location")
+            if answer.status not in _REDIRECTS or not location:
+                return answer
+            url = urllib.parse.urljoin(url, location)
+        raise StoreUnavailable("the store redirected too many times")
+
+    def _on_origin(self, url: str) -> urllib.parse.SplitResult:
+        try:
+            parts = urllib.parse.urlsplit(url)
+            same = _origin(parts) == self.origin
+        except ValueError:
+            same = False
+        if not same:
+            raise AddressRefused("the store named an address outside the store's own address")
+        if parts.scheme == "file" and (parts.query or parts.fragment):
+            raise AddressRefused("a file feed is read without a query or fragment")
+        return parts
+
+    def _read_file(self, parts: urllib.parse.SplitResult) -> Answer:
+        refusal = _file_refusal(parts)
+        if refusal:
+            raise AddressRefused(f"the feed's address is refused: {refusal}")
+        path = _file_path(parts)  # links resolved: a link out of the root is refused above
+        if not path.exists():
+            return Answer(404, {}, b"")
+        if not path.is_file():
+            raise StoreUnavailable("the feed's address is not a file")
+        if path.stat().st_size > MAX_BODY_BYTES:
+            raise StoreUnavailable("the feed's file is too large")
+        return Answer(200, {}, path.read_bytes())
+
+    def _request(self, parts: urllib.parse.SplitResult, headers: dict[str, str]) -> Answer:
+        host, port = self.origin[1], self.origin[2] or 443
+        try:
+            addresses = resolve(host, port)
+        except (OSError, UnicodeError):
+            raise StoreUnavailable(UNREACHABLE) from None
+        for ip in addresses:
+            refusal = address_refusal(ip, scheme=parts.scheme)
+            if refusal:
+                raise AddressRefused(f"the store's address is refused: {refusal}")
+        if not addresses:
+            raise StoreUnavailable(UNREACHABLE)
+        kind = _PinnedHTTPS if parts.scheme == "https" else _PinnedHTTP
+        connection = kind(host, port, ips=addresses, timeout=self.timeout)
+        target = parts.path or "/"
+        if parts.query:
+            target += f"?{parts.query}"
+        try:
+            connection.request("GET", target, headers=headers)
+            response = connection.getresponse()
+            body = response.read(MAX_BODY_BYTES + 1)
+            answer_headers = {k.lower(): v for k, v in response.getheaders()}
+        except (OSError, http.client.HTTPException, ValueError):
+            raise StoreUnavailable(UNREACHABLE) from None
+        finally:
+            connection.close()
+        if len(body) > MAX_BODY_BYTES:
+            raise StoreUnavailable("the store's answer is too large")
+        return Answer(response.status, answer_headers, body)
