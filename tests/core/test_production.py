@@ -70,3 +70,19 @@ def test_production_settings_redirect_to_https_and_send_hsts(tmp_path):
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == '[true, 31536000, true, ["HTTP_X_FORWARDED_PROTO", "https"]]'
+
+
+def test_check_deploy_warns_when_sync_may_reach_private_networks_or_files(tmp_path):
+    key = secrets.token_urlsafe(50)
+    result = _ordersight(
+        "check",
+        "--deploy",
+        tmp_path=tmp_path,
+        DEBUG="0",
+        SECRET_KEY=key,
+        SYNC_ALLOW_PRIVATE_NETWORKS="1",
+        SYNC_FILE_ROOT=str(tmp_path / "feeds"),
+    )
+    assert result.returncode == 0, result.stderr
+    output = result.stdout + result.stderr
+    assert "ordersight.sync.W001" in output and "ordersight.sync.W002" in output
