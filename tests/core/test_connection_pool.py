@@ -82,3 +82,28 @@ def test_a_server_that_does_not_answer_in_time_is_given_up_and_the_connection_cl
         # The server is still sleeping for the client that left; other tests count backends.
         with psycopg.connect(**params, autocommit=True) as monitor:
             monitor.execute("SELECT pg_terminate_backend(%s)", [backend])
+
+
+@pytest.mark.django_db
+def test_migrations_run_without_the_statement_timeout(monkeypatch):
+    # An index built on a large orders table may take minutes; `serve` migrates first.
+    from django.core.management import call_command
+    from django.db.migrations.executor import MigrationExecutor
+
+    seen = {}
+    migrate = MigrationExecutor.migrate
+
+    def watched(self, *args, **kwargs):
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW statement_timeout")
+            seen["statement_timeout"] = cursor.fetchone()[0]
+        seen["wait_limit"] = connection.connection.wait_limit
+        return migrate(self, *args, **kwargs)
+
+    monkeypatch.setattr(MigrationExecutor, "migrate", watched)
+    call_command("migrate", verbosity=0)
+    assert seen == {"statement_timeout": "0", "wait_limit": None}
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        assert cursor.fetchone()[0] == f"{settings.DB_STATEMENT_TIMEOUT:g}s"
+    assert connection.connection.wait_limit == settings.DB_STATEMENT_TIMEOUT + 2

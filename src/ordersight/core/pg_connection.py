@@ -8,9 +8,12 @@ a little after the server would have, and are closed: the pool then replaces the
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import psycopg
+from django.db.backends.base.base import BaseDatabaseWrapper
 from psycopg import errors, pq
 
 # Past the server's own statement timeout, how long the client still waits for an answer.
@@ -67,3 +70,25 @@ def bounded_options(
     if statement_timeout:
         options["options"] = f"-c statement_timeout={int(statement_timeout * 1000)}"
     return options
+
+
+@contextmanager
+def without_timeouts(connection: BaseDatabaseWrapper) -> Iterator[None]:
+    """Lift the statement timeout and the silence bound on this connection for a long job
+    (migrations building an index on a large table, loading generated data); a web request's
+    bounds do not fit it."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    connection.ensure_connection()
+    raw = connection.connection
+    with connection.cursor() as cursor:
+        cursor.execute("SET statement_timeout = 0")
+    raw.wait_limit = None  # this connection only; the class keeps the bound
+    try:
+        yield
+    finally:
+        if not raw.closed:
+            del raw.wait_limit
+            with connection.cursor() as cursor:
+                cursor.execute("RESET statement_timeout")
