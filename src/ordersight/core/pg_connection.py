@@ -75,8 +75,7 @@ def bounded_options(
 @contextmanager
 def without_timeouts(connection: BaseDatabaseWrapper) -> Iterator[None]:
     """Lift the statement timeout and the silence bound on this connection for a long job
-    (migrations building an index on a large table, loading generated data); a web request's
-    bounds do not fit it."""
+    (migrations building an index on a large table); a web request's bounds do not fit it."""
     if connection.vendor != "postgresql":
         yield
         return
