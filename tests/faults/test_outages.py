@@ -77,7 +77,7 @@ def test_database_paused_answers_503_within_the_bound_and_resumes(app: App, serv
         time.sleep(1)
         postgres.pause()
         paused_at = time.monotonic()
-        time.sleep(BOUND + 4)
+        time.sleep(BOUND + 6)
         resumed_at = time.monotonic()
         postgres.resume()
         time.sleep(2)
