@@ -116,15 +116,29 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "")
 # thread that touched the database kept its own; the pool caps them and queues the rest.
 DB_POOL_MIN = int(os.environ.get("DB_POOL_MIN", 1))
 DB_POOL_MAX = int(os.environ.get("DB_POOL_MAX", 8))
-DB_POOL_TIMEOUT = float(os.environ.get("DB_POOL_TIMEOUT", 30))
+# Every wait on PostgreSQL is bounded, so an unreachable, stopped or overloaded database
+# answers 503 well before a proxy gives up (60 s by default in nginx): a connection from the
+# pool within DB_POOL_TIMEOUT, a new connection within DB_CONNECT_TIMEOUT, a statement within
+# DB_STATEMENT_TIMEOUT (the server cancels it), and a server that stopped answering at all is
+# given up DB_STATEMENT_TIMEOUT + 2 s after the query was sent (core/pg_connection.py).
+# 0 turns a bound off, e.g. for a long one-off command.
+DB_POOL_TIMEOUT = float(os.environ.get("DB_POOL_TIMEOUT", 5))
+DB_CONNECT_TIMEOUT = int(os.environ.get("DB_CONNECT_TIMEOUT", 5))
+DB_STATEMENT_TIMEOUT = float(os.environ.get("DB_STATEMENT_TIMEOUT", 15))
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
     if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         DATABASES["default"]["OPTIONS"] = dict(_SQLITE_OPTIONS)
     else:
-        DATABASES["default"]["OPTIONS"] = {
-            "pool": {"min_size": DB_POOL_MIN, "max_size": DB_POOL_MAX, "timeout": DB_POOL_TIMEOUT}
-        }
+        from ordersight.core.pg_connection import bounded_options
+
+        DATABASES["default"]["OPTIONS"] = bounded_options(
+            pool_min=DB_POOL_MIN,
+            pool_max=DB_POOL_MAX,
+            pool_timeout=DB_POOL_TIMEOUT,
+            connect_timeout=DB_CONNECT_TIMEOUT,
+            statement_timeout=DB_STATEMENT_TIMEOUT,
+        )
 else:
     DATABASES = {
         "default": {
@@ -136,17 +150,29 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# Seconds to connect to Redis or to wait for its answer: a stopped Redis costs a request at
+# most this long (the rate limiter then lets requests through; see accounts/rate_limit.py).
+REDIS_TIMEOUT = float(os.environ.get("REDIS_TIMEOUT", 2))
 # The cache holds rate-limit counts: shared through Redis when there is one.
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT, "socket_timeout": REDIS_TIMEOUT},
+        }
     }
 _HUEY_IMMEDIATE = _env_bool("HUEY_IMMEDIATE", False)
 if REDIS_URL:
+    from redis import ConnectionPool
+
     HUEY = {
         "huey_class": "huey.RedisHuey",
         "name": "ordersight",
-        "url": REDIS_URL,
+        # The worker's blocking read waits 1 s on the server, so its socket waits a second more.
+        "connection_pool": ConnectionPool.from_url(
+            REDIS_URL, socket_connect_timeout=REDIS_TIMEOUT, socket_timeout=REDIS_TIMEOUT + 1
+        ),
         "immediate": _HUEY_IMMEDIATE,
         "consumer": {"workers": 2, "worker_type": "thread"},
     }

@@ -12,3 +12,4 @@ urlpatterns = [
 ]
 
 handler403 = "ordersight.web.views.forbidden"
+handler500 = "ordersight.web.views.server_error"

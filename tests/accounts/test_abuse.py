@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+from types import SimpleNamespace
+
 import pytest
+import redis.exceptions
 from django.test import Client
 
 from ordersight.accounts.services import create_api_key
@@ -66,3 +70,46 @@ def test_anonymous_callers_are_limited_by_address(db, settings):
 def test_pages_are_not_rate_limited_by_the_api_limit(client, db, settings, path):
     settings.API_RATE_LIMIT_PER_ADDRESS = 1
     assert all(client.get(path).status_code in (200, 302) for _ in range(3))
+
+
+@pytest.fixture
+def cache_away(monkeypatch):
+    """The cache (Redis in production) refuses connections until the test says otherwise."""
+    from django.core.cache.backends.locmem import LocMemCache
+
+    from ordersight.accounts import rate_limit
+
+    monkeypatch.setattr(rate_limit, "_cache_health", rate_limit._CacheHealth())
+    calls = []
+
+    def refuse(*args, **kwargs):
+        calls.append(args)
+        raise redis.exceptions.ConnectionError("Error 111 connecting to 127.0.0.1:6379.")
+
+    patch = pytest.MonkeyPatch()
+    for method in ("add", "incr", "set"):
+        patch.setattr(LocMemCache, method, refuse)
+    yield SimpleNamespace(calls=calls, back=patch.undo)
+    patch.undo()
+
+
+def test_api_calls_go_through_uncounted_while_the_cache_is_away(db, settings, cache_away, caplog):
+    settings.API_RATE_LIMIT_PER_KEY = 2
+    api = ApiClient(create_api_key(name="busy", scopes="read")[1])
+    with caplog.at_level(logging.WARNING, logger="ordersight.accounts.rate_limit"):
+        statuses = [api.get("orders").status_code for _ in range(5)]
+    assert statuses == [200] * 5
+    # Logged once, and the cache asked once: a stopped Redis would cost each its timeout.
+    assert [r.getMessage()[:15] for r in caplog.records] == ["rate limits off"]
+    assert len(cache_away.calls) == 1
+
+
+def test_the_limit_counts_again_once_the_cache_is_back(db, settings, cache_away, monkeypatch):
+    from ordersight.accounts import rate_limit
+
+    monkeypatch.setattr(rate_limit, "CACHE_RETRY_SECONDS", 0)
+    settings.API_RATE_LIMIT_PER_KEY = 2
+    api = ApiClient(create_api_key(name="busy", scopes="read")[1])
+    assert api.get("orders").status_code == 200
+    cache_away.back()
+    assert [api.get("orders").status_code for _ in range(3)] == [200, 200, 429]

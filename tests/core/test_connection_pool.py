@@ -10,6 +10,8 @@ import pytest
 from django.conf import settings
 from django.db import connection, connections
 
+from ordersight.core.pg_connection import bounded_connection_class
+
 pytestmark = pytest.mark.postgres_only
 
 
@@ -55,3 +57,53 @@ def test_many_concurrent_request_threads_share_a_bounded_pool():
         thread.join()
     assert not errors, errors
     assert 0 < peak <= settings.DB_POOL_MAX
+
+
+@pytest.mark.django_db
+def test_each_connection_has_the_statement_timeout():
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        assert cursor.fetchone()[0] == f"{settings.DB_STATEMENT_TIMEOUT:g}s"
+
+
+@pytest.mark.django_db
+def test_a_server_that_does_not_answer_in_time_is_given_up_and_the_connection_closed():
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    conn = bounded_connection_class(0.5).connect(**params, autocommit=True)
+    conn.execute("SET statement_timeout = 0")  # the server would wait: only the client gives up
+    backend = conn.info.backend_pid
+    try:
+        with pytest.raises(psycopg.OperationalError, match=r"did not answer within 0\.5 s"):
+            conn.execute("SELECT pg_sleep(5)")
+        assert conn.closed
+    finally:
+        # The server is still sleeping for the client that left; other tests count backends.
+        with psycopg.connect(**params, autocommit=True) as monitor:
+            monitor.execute("SELECT pg_terminate_backend(%s)", [backend])
+
+
+@pytest.mark.django_db
+def test_migrations_run_without_the_statement_timeout(monkeypatch):
+    # An index built on a large orders table may take minutes; `serve` migrates first.
+    from django.core.management import call_command
+    from django.db.migrations.executor import MigrationExecutor
+
+    seen = {}
+    migrate = MigrationExecutor.migrate
+
+    def watched(self, *args, **kwargs):
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW statement_timeout")
+            seen["statement_timeout"] = cursor.fetchone()[0]
+        seen["wait_limit"] = connection.connection.wait_limit
+        return migrate(self, *args, **kwargs)
+
+    monkeypatch.setattr(MigrationExecutor, "migrate", watched)
+    call_command("migrate", verbosity=0)
+    assert seen == {"statement_timeout": "0", "wait_limit": None}
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        assert cursor.fetchone()[0] == f"{settings.DB_STATEMENT_TIMEOUT:g}s"
+    assert connection.connection.wait_limit == settings.DB_STATEMENT_TIMEOUT + 2

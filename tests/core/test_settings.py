@@ -98,3 +98,63 @@ def test_demo_database_file_uses_wal(tmp_path):
         check=True,
     ).stdout.strip()
     assert out == "wal"
+
+
+BOUNDS_PROBE = """
+import os
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ordersight.settings")
+import json, django
+from django.conf import settings
+django.setup()
+options = settings.DATABASES["default"]["OPTIONS"]
+redis_pool = settings.HUEY["connection_pool"]
+print(json.dumps({
+    "pool_timeout": options["pool"]["timeout"],
+    "wait_limit": options["pool"]["connection_class"].wait_limit,
+    "connect_timeout": options.get("connect_timeout"),
+    "options": options.get("options"),
+    "cache": settings.CACHES["default"]["OPTIONS"],
+    "huey": [redis_pool.connection_kwargs.get("socket_connect_timeout"),
+             redis_pool.connection_kwargs.get("socket_timeout")],
+}))
+"""
+
+
+def _bounds_with(tmp_path, **env: str) -> dict:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("DB_", "REDIS_"))}
+    base.pop("DATABASE_URL", None)
+    env = {
+        "ORDERSIGHT_DATA_DIR": str(tmp_path),
+        "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/x",
+        "REDIS_URL": "redis://127.0.0.1:6379/0",
+        **env,
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", BOUNDS_PROBE], env={**base, **env}, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_every_wait_on_postgres_and_redis_is_bounded_by_default(tmp_path):
+    s = _bounds_with(tmp_path)
+    # Well under a proxy's usual 60 s, so a stopped database is a 503, not a gateway timeout.
+    assert s["pool_timeout"] == 5
+    assert s["connect_timeout"] == 5
+    assert s["options"] == "-c statement_timeout=15000"
+    assert s["wait_limit"] == 17  # the server's own timeout, then 2 s more
+    assert s["cache"] == {"socket_connect_timeout": 2, "socket_timeout": 2}
+    assert s["huey"] == [2, 3]  # the worker's blocking read waits 1 s on the server
+
+
+def test_the_bounds_come_from_the_environment_and_0_lifts_them(tmp_path):
+    s = _bounds_with(
+        tmp_path,
+        DB_POOL_TIMEOUT="3",
+        DB_CONNECT_TIMEOUT="0",
+        DB_STATEMENT_TIMEOUT="0",
+        REDIS_TIMEOUT="0.5",
+    )
+    assert s["pool_timeout"] == 3
+    assert s["connect_timeout"] is None and s["options"] is None and s["wait_limit"] is None
+    assert s["cache"] == {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import redis.exceptions
 
 from ordersight.sync import services
 from ordersight.sync.models import StoreConnection, SyncRun
@@ -117,3 +118,27 @@ def test_lookups_show_only_the_fields_that_are_imported(read_api, shop, connecti
     assert (
         "vendor" not in product_found["received"] and "body_html" not in product_found["received"]
     )
+
+
+def test_a_refresh_that_cannot_be_queued_fails_its_run_instead_of_blocking_the_feed(
+    api, db, monkeypatch, django_capture_on_commit_callbacks
+):
+    from ordersight.sync import tasks
+
+    def queue_away(run_id):
+        raise redis.exceptions.ConnectionError("Error 111 connecting to 127.0.0.1:6379.")
+
+    api.post("sync/connections", {"name": "main", "shop_url": "https://main.example"})
+    feed = services.feeds_of(StoreConnection.objects.get(name="main"))["customers"]
+    monkeypatch.setattr(tasks, "_run_started", queue_away)
+    with (
+        pytest.raises(redis.exceptions.ConnectionError),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        tasks.refresh_in_worker(feed)
+    run = SyncRun.objects.get()
+    assert run.status == "failed" and "queue" in run.message and run.finished_at
+    monkeypatch.undo()
+    with django_capture_on_commit_callbacks():  # queued for real is not this test's concern
+        again = api.post("sync/connections/main/feeds/customers/refresh", {})
+    assert again.status_code == 202

@@ -5,10 +5,15 @@ process shares the count; in-process memory otherwise, which is right for the si
 SQLite process). Written here rather than with django-ratelimit because the limit must run
 before authentication for every /api/ route, and answer in the API's error shape with the
 seconds until the window ends; the counting itself is the cache's atomic incr.
+
+The limit fails open: while the cache (Redis) is away, requests are let through uncounted,
+the outage is logged once, and the cache is not asked again for a few seconds, so a stopped
+Redis costs at most one request its timeout now and then instead of every request a 500.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 
@@ -18,8 +23,36 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from ordersight.accounts.models import ApiKey
 from ordersight.core.errors import error_body
+from ordersight.core.unavailable import UNAVAILABLE_ERRORS
+
+logger = logging.getLogger(__name__)
 
 WINDOW_SECONDS = 60
+# After the cache failed, how long requests go uncounted before it is asked again.
+CACHE_RETRY_SECONDS = 5
+
+
+class _CacheHealth:
+    """Whether the cache is taken to be away, and until when; logs each change once."""
+
+    def __init__(self) -> None:
+        self.away_until: float | None = None
+
+    def skipping(self, now: float) -> bool:
+        return self.away_until is not None and now < self.away_until
+
+    def failed(self, now: float, exc: BaseException) -> None:
+        if self.away_until is None:
+            logger.warning("rate limits off: the cache did not answer (%s)", exc)
+        self.away_until = now + CACHE_RETRY_SECONDS
+
+    def answered(self) -> None:
+        if self.away_until is not None:
+            logger.warning("rate limits on again: the cache answers")
+            self.away_until = None
+
+
+_cache_health = _CacheHealth()
 
 
 def _who(request: HttpRequest) -> tuple[str, int]:
@@ -58,7 +91,15 @@ class ApiRateLimit:
         now = time.time()
         window = int(now // WINDOW_SECONDS)
         bucket, limit = _who(request)
-        if limit and _count(bucket, window) > limit:
+        if not limit or _cache_health.skipping(now):
+            return self.get_response(request)
+        try:
+            count = _count(bucket, window)
+        except UNAVAILABLE_ERRORS as exc:
+            _cache_health.failed(now, exc)
+            return self.get_response(request)
+        _cache_health.answered()
+        if count > limit:
             retry_after = max(1, int((window + 1) * WINDOW_SECONDS - now))
             what = "this API key" if bucket.startswith("key:") else "your address"
             body = error_body(

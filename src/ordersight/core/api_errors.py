@@ -12,6 +12,7 @@ from ninja import NinjaAPI, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from ordersight.core.errors import DomainError, error_body
+from ordersight.core.unavailable import UNAVAILABLE_ERRORS, unavailable_json
 
 logger = logging.getLogger(__name__)
 
@@ -102,6 +103,13 @@ def install_error_handlers(api: NinjaAPI) -> None:
                 error_body("malformed", "The request body is not valid JSON.", {"body": str(exc)}),
             )
         return respond(request, exc.status_code, error_body("http_error", str(exc)))
+
+    def unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
+        logger.warning("503 on %s %s: %s", request.method, request.path, exc)
+        return unavailable_json()
+
+    for error_class in UNAVAILABLE_ERRORS:
+        api.add_exception_handler(error_class, unavailable)
 
     @api.exception_handler(Exception)
     def unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:

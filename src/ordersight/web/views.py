@@ -4,16 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, StreamingHttpResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseForbidden,
+    JsonResponse,
+    StreamingHttpResponse,
+)
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
+from django.views import defaults
 
 from ordersight.core import live
+from ordersight.core.errors import error_body
+from ordersight.core.unavailable import RETRY_AFTER_SECONDS, is_unavailable, unavailable_json
 
 KEEPALIVE_SECONDS = 15
 
@@ -44,6 +54,26 @@ def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpR
     )
     html = render_to_string("web/403.html", {"reason": reason}, request=request)
     return HttpResponseForbidden(html)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """Django's last resort for an error no view handled, middleware's included.
+
+    The database or the cache being away is a 503 (JSON for the API, a page of its own that
+    reads nothing from the database otherwise); anything else is a 500, JSON for the API.
+    """
+    unavailable = is_unavailable(sys.exc_info()[1])
+    if request.path.startswith("/api/"):
+        if unavailable:
+            return unavailable_json()
+        return JsonResponse(error_body("server_error", "Something went wrong."), status=500)
+    if not unavailable:
+        return defaults.server_error(request)
+    # No request context: the menu would ask the database for the user and the messages.
+    html = render_to_string("web/503.html", {"retry_after": RETRY_AFTER_SECONDS})
+    response = HttpResponse(html, status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 def _wanted(message: dict[str, Any], order: str | None, customer: str | None) -> bool:

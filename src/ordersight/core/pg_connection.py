@@ -1,0 +1,93 @@
+"""PostgreSQL connection options with every wait bounded, for the pool that settings.py builds.
+
+The server cancels a statement that runs past `statement_timeout`, but a server that stopped
+answering altogether (paused, cut off behind a live TCP peer) cancels nothing, and psycopg
+waits for it without end. So the connections of the pool also give up on the client side,
+a little after the server would have, and are closed: the pool then replaces them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from django.db.backends.base.base import BaseDatabaseWrapper
+from psycopg import errors, pq
+
+# Past the server's own statement timeout, how long the client still waits for an answer.
+SILENCE_MARGIN_SECONDS = 2.0
+
+
+class BoundedConnection(psycopg.Connection):
+    """A connection that gives up on a server silent for `wait_limit` seconds, and closes."""
+
+    wait_limit: float | None = None
+
+    def wait(self, gen: Any, interval: float | None = None, timeout: float | None = None) -> Any:
+        limit = timeout if timeout is not None else self.wait_limit
+        kwargs: dict[str, Any] = {"timeout": limit}
+        if interval is not None:
+            kwargs["interval"] = interval
+        try:
+            return super().wait(gen, **kwargs)
+        except errors.OperationalError as exc:
+            # Still ACTIVE: the query is in flight and its answer may come later, so the
+            # connection is out of step with the server and cannot be used again.
+            if not self.closed and self.pgconn.transaction_status == pq.TransactionStatus.ACTIVE:
+                self.close()
+                raise errors.OperationalError(
+                    f"PostgreSQL did not answer within {limit:g} s; connection closed"
+                ) from exc
+            raise
+
+
+def bounded_connection_class(wait_limit: float | None) -> type[BoundedConnection]:
+    return type("BoundedConnection", (BoundedConnection,), {"wait_limit": wait_limit})
+
+
+def bounded_options(
+    *,
+    pool_min: int,
+    pool_max: int,
+    pool_timeout: float,
+    connect_timeout: int,
+    statement_timeout: float,
+) -> dict[str, Any]:
+    """DATABASES["default"]["OPTIONS"] for PostgreSQL; a timeout of 0 leaves that wait unbounded."""
+    wait_limit = statement_timeout + SILENCE_MARGIN_SECONDS if statement_timeout else None
+    options: dict[str, Any] = {
+        "pool": {
+            "min_size": pool_min,
+            "max_size": pool_max,
+            "timeout": pool_timeout,
+            "connection_class": bounded_connection_class(wait_limit),
+        },
+    }
+    if connect_timeout:
+        options["connect_timeout"] = connect_timeout
+    if statement_timeout:
+        options["options"] = f"-c statement_timeout={int(statement_timeout * 1000)}"
+    return options
+
+
+@contextmanager
+def without_timeouts(connection: BaseDatabaseWrapper) -> Iterator[None]:
+    """Lift the statement timeout and the silence bound on this connection for a long job
+    (migrations building an index on a large table); a web request's bounds do not fit it."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    connection.ensure_connection()
+    raw = connection.connection
+    with connection.cursor() as cursor:
+        cursor.execute("SET statement_timeout = 0")
+    raw.wait_limit = None  # this connection only; the class keeps the bound
+    try:
+        yield
+    finally:
+        if not raw.closed:
+            del raw.wait_limit
+            with connection.cursor() as cursor:
+                cursor.execute("RESET statement_timeout")
