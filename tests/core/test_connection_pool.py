@@ -107,3 +107,42 @@ def test_migrations_run_without_the_statement_timeout(monkeypatch):
         cursor.execute("SHOW statement_timeout")
         assert cursor.fetchone()[0] == f"{settings.DB_STATEMENT_TIMEOUT:g}s"
     assert connection.connection.wait_limit == settings.DB_STATEMENT_TIMEOUT + 2
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("command", "module", "work"),
+    [
+        (
+            ["reports", "rebuild"],
+            "ordersight.reports.management.commands.reports",
+            "rebuild_rollups",
+        ),
+        (
+            ["promotions", "rebuild-figures"],
+            "ordersight.promotions.management.commands.promotions",
+            "rebuild_figures",
+        ),
+    ],
+)
+def test_rebuild_commands_run_without_the_statement_timeout(monkeypatch, command, module, work):
+    # A rebuild reads every order in a few statements; at millions of orders they outlast a
+    # web request's bound.
+    import importlib
+
+    from django.core.management import call_command
+
+    seen = {}
+
+    def watched(**kwargs):
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW statement_timeout")
+            seen["statement_timeout"] = cursor.fetchone()[0]
+        return 0
+
+    monkeypatch.setattr(importlib.import_module(module), work, watched)
+    call_command(*command)
+    assert seen == {"statement_timeout": "0"}
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        assert cursor.fetchone()[0] == f"{settings.DB_STATEMENT_TIMEOUT:g}s"

@@ -8,11 +8,13 @@ a little after the server would have, and are closed: the pool then replaces the
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import psycopg
+from django.db import connection as default_connection
 from django.db.backends.base.base import BaseDatabaseWrapper
 from psycopg import errors, pq
 
@@ -91,3 +93,15 @@ def without_timeouts(connection: BaseDatabaseWrapper) -> Iterator[None]:
             del raw.wait_limit
             with connection.cursor() as cursor:
                 cursor.execute("RESET statement_timeout")
+
+
+def long_command(handle: Callable[..., Any]) -> Callable[..., Any]:
+    """A management command's `handle` that rebuilds or loads whole tables: it runs without
+    the statement timeout that bounds a web request (on the default database)."""
+
+    @functools.wraps(handle)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        with without_timeouts(default_connection):
+            return handle(*args, **kwargs)
+
+    return run

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from ordersight.core.pg_connection import long_command
 from ordersight.gendata import generate
 
 
@@ -23,6 +24,7 @@ class Command(BaseCommand):
         parser.add_argument("--years", type=int, default=2)
         parser.add_argument("--seed", type=int, default=1)
 
+    @long_command
     def handle(self, *args: Any, **options: Any) -> None:
         if options["orders"] < 1 or options["offers"] < 3:
             self.stderr.write("--orders must be at least 1 and --offers at least 3.")

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from ordersight.core.pg_connection import long_command
 from ordersight.promotions.figures import rebuild_figures
 from ordersight.promotions.models import CustomerFigures
 
@@ -21,6 +22,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("action", choices=["rebuild-figures"])
 
+    @long_command
     def handle(self, *args: Any, **options: Any) -> None:
         started = time.perf_counter()
         orders = rebuild_figures()

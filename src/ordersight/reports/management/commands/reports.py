@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from ordersight.core.pg_connection import long_command
 from ordersight.reports.services import rebuild_rollups
 
 
@@ -19,6 +20,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("action", choices=["rebuild"])
 
+    @long_command
     def handle(self, *args: Any, **options: Any) -> None:
         started = time.perf_counter()
         interactive = self.stdout.isatty()
