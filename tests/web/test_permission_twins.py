@@ -177,6 +177,8 @@ OBJECT_TWINS = [
     ("/orders/{n}/complete/", {}, "orders/{n}/complete", {}, "payments.confirm_partial_payments"),
     ("/orders/{n}/confirm/", {}, "orders/{n}/confirm", None, "payments.confirm_partial_payments"),
     ("/orders/{n}/decline/", {}, "orders/{n}/decline", {}, "payments.confirm_partial_payments"),
+    # Cancelling an order that holds captured money, as declining it.
+    ("/orders/{n}/cancel/", {}, "orders/{n}/cancel", {}, "payments.confirm_partial_payments"),
     (
         "/customers/{c}/sales-plan/",
         {"offer": 201, "manager": "{other}"},
