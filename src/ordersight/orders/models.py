@@ -266,6 +266,7 @@ class OrderEventKind(models.TextChoices):
     PAYMENT_STATUS_CHANGED = "payment_status_changed", "Payment status changed"
     DISCOUNT_APPLIED = "discount_applied", "Discount applied"
     REDEMPTION_ROLLED_BACK = "redemption_rolled_back", "Discount redemption rolled back"
+    INVOICES_ADJUSTED = "invoices_adjusted", "Pending invoices adjusted"
 
 
 class ActorType(models.TextChoices):

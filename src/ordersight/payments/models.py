@@ -70,6 +70,11 @@ class InvoiceStatus(models.TextChoices):
 
 # Invoices whose money was taken (a refunded one took it first).
 CAPTURED = (InvoiceStatus.SUCCEEDED, InvoiceStatus.REFUNDED)
+# Failure codes of pending invoices voided because the order changed (see
+# payments/services/adjustment.py): nobody pays them, and they are not retried.
+REISSUED = "reissued"
+ORDER_CANCELLED = "order_cancelled"
+VOIDED = frozenset({REISSUED, ORDER_CANCELLED})
 
 
 class Invoice(models.Model):
