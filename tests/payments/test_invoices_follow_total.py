@@ -96,6 +96,9 @@ def test_a_discount_applied_on_the_order_page_re_issues_the_pending_invoice(
     assert [i.amount for i in _pending(n)] == [Decimal("269.91")]
     activity = admin.get(f"/orders/{n}/part/activity/").content.decode()
     assert "Pending invoices adjusted" in activity
+    page = admin.get(f"/orders/{n}/").content.decode()
+    (new,) = _pending(n)
+    assert "Void" in page and f"Re-issued as invoice {new.number}" in page
 
 
 def test_installments_each_take_their_share_of_a_discount(api, catalog, ten_off):

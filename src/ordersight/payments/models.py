@@ -138,6 +138,11 @@ class Invoice(models.Model):
         return self.amount - self.refunded_amount
 
     @property
+    def is_void(self) -> bool:
+        """Voided because its order changed (re-issued or cancelled): it asks for nothing."""
+        return self.status == InvoiceStatus.FAILED and self.failure_code in VOIDED
+
+    @property
     def payment_percent(self) -> Decimal:
         """This invoice's share of the order total, in percent with two decimals."""
         total = self.order.total
