@@ -17,9 +17,10 @@ from ordersight.subscriptions import handlers as billing
 # take them in opposite orders.
 HANDLERS: dict[Moment, tuple[Handler, ...]] = {
     Moment.CREATED: (track_conversions, recount_figures, recount_sales),
-    # Payments first: a new total can change the paid state the figures read.
+    # Payments first: a new total moves the pending invoices (or is refused while one is
+    # with the payment provider) and can change the paid state the figures read.
     Moment.LINES_REPLACED: (
-        payments.recompute_after_lines_replaced,
+        payments.follow_new_total,
         track_conversions,
         recount_figures,
         recount_sales,
@@ -32,6 +33,7 @@ HANDLERS: dict[Moment, tuple[Handler, ...]] = {
         recount_sales,
     ),
     Moment.CANCELLED: (
+        payments.void_invoices_of_cancelled_order,
         promotions.roll_back_redemption,
         track_conversions,
         recount_figures,

@@ -349,3 +349,55 @@ def test_each_caller_is_allowed_or_refused_as_the_matrix_says(roles, method, pat
         assert response.status_code not in (401, 403), (principal, response.content)
     else:
         assert response.status_code == 403, (principal, response.content)
+
+
+# -- Moves that depend on the order's money -------------------------------------------------
+# Beyond the route's permission, completing an order not paid in full, or declining or
+# cancelling one that holds captured money, needs the permission to confirm partial
+# payments (orders/transitions.py). Each caller is allowed or refused as it holds both.
+MONEY_MOVES = ["complete", "decline", "cancel"]
+
+
+@pytest.fixture
+def partly_paid_order(db, catalog):
+    from decimal import Decimal
+
+    from ordersight.core.actors import Actor
+    from ordersight.orders.pricing import LineInput, OrderInput
+    from ordersight.orders.services import create_order
+    from ordersight.payments import services as payments
+
+    card = PaymentSystem.objects.create(code="card", name="Cards", provider="test")
+    system = Actor.system()
+    order = create_order(data=OrderInput(lines=[LineInput(sku="COURSE-1")]), actor=system)
+    first, _ = payments.issue_invoices(
+        order=order, amounts=[Decimal("100.00"), Decimal("200.00")], actor=system
+    )
+    payments.charge_invoice(
+        invoice=first, payment_system=card, card_token="tok_success", actor=system
+    )
+    return order
+
+
+@pytest.mark.parametrize("principal", [p for p in PRINCIPALS if p != "anonymous"])
+@pytest.mark.parametrize("move", MONEY_MOVES)
+def test_moves_on_an_order_holding_money_need_the_money_permission(
+    roles, partly_paid_order, move, principal
+):
+    client, headers, holder = _caller(principal, roles)
+    path = f"/api/v1/orders/{partly_paid_order.number}/{move}"
+    response = client.post(path, data={}, headers=headers, content_type="application/json")
+    if principal == "read key":
+        assert response.status_code == 403, (principal, response.content)  # its scope
+    elif not holder.has_perm("orders.change_order"):
+        assert response.status_code == 403, (principal, response.content)
+        assert response.json()["error"]["fields"] == {"permission": "orders.change_order"}
+    elif holder.has_perm("payments.confirm_partial_payments"):
+        assert response.status_code == 200, (principal, response.content)
+    else:
+        assert response.status_code == 403, (principal, response.content)
+        assert response.json()["error"]["fields"] == {
+            "permission": "payments.confirm_partial_payments"
+        }
+        partly_paid_order.refresh_from_db()
+        assert partly_paid_order.status == "open"

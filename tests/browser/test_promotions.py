@@ -50,3 +50,26 @@ def test_a_segment_in_a_codes_rules_decides_who_gets_the_discount(page, server):
     result = page.get_by_test_id("validation-result")
     expect(result).to_contain_text("Does not apply")
     expect(result).to_contain_text("the customer is not in the segment 'Returning buyers'")
+
+
+def test_saving_a_discount_code_keeps_every_currency_it_has(page, server):
+    server.api(
+        "POST",
+        "discount-codes",
+        {
+            "code": "TRIO5",
+            "kind": "fixed",
+            "amounts": {"EUR": "5.00", "USD": "6.00", "GBP": "4.00"},
+        },
+    )
+    sign_in(page, server, then="/promotions/codes/TRIO5/")
+    amounts = page.get_by_test_id("code-amounts")
+    for currency, amount in (("EUR", "5.00"), ("USD", "6.00"), ("GBP", "4.00")):
+        expect(amounts.get_by_label(f"Amount in {currency}")).to_have_value(amount)
+    page.locator("#d-limit").fill("10")
+    amounts.get_by_label("Amount in USD").fill("6.50")
+    page.get_by_test_id("save-code").click()
+    expect(page.get_by_text("Discount code TRIO5 saved.")).to_be_visible()
+    code = server.api("GET", "discount-codes/TRIO5")
+    assert code["usage_limit"] == 10
+    assert code["amounts"] == {"EUR": "5.00", "USD": "6.50", "GBP": "4.00"}

@@ -241,7 +241,9 @@ def test_no_payment_on_a_cancelled_order(api, card, bank, tee_order):
     r = api.post(f"orders/{tee_order}/payments/manual", {"payment_system": "bank"})
     assert r.status_code == 409 and r.json()["error"]["fields"] == {"status": "cancelled"}
     assert _charge(api, invoice["number"]).status_code == 409
-    assert Invoice.objects.get().status == "pending"
+    # A cancelled order asks for nothing: its pending invoice was voided.
+    voided = Invoice.objects.get()
+    assert (voided.status, voided.failure_code) == ("failed", "order_cancelled")
 
 
 def _paid_invoice(api, order_number: int) -> dict:

@@ -101,20 +101,30 @@ def test_bulk_reingest_with_a_lower_total_makes_the_order_overpaid_and_completed
     assert order["total"] == "100.00"
     assert (order["payment_status"], order["status"]) == ("overpaid", "completed")
     kinds = [e["kind"] for e in api.get(f"orders/{partly_paid.number}/events").json()]
-    assert kinds[-3:] == ["lines_replaced", "payment_status_changed", "status_changed"]
+    # Nothing is due any more: the pending 50.00 is voided before the order is settled.
+    assert kinds[-4:] == [
+        "lines_replaced",
+        "invoices_adjusted",
+        "payment_status_changed",
+        "status_changed",
+    ]
+    (pending,) = Invoice.objects.filter(order=partly_paid, amount=Decimal("50.00"))
+    assert (pending.status, pending.failure_code) == ("failed", "reissued")
 
 
-def test_bulk_reingest_with_a_higher_total_turns_a_paid_order_partial(catalog, customer, card):
+def test_bulk_reingest_with_a_higher_total_asks_for_the_difference_too(catalog, customer, card):
     (result,) = upsert_orders(items=[_course_ingested(customer_id=customer.pk)], actor=SYSTEM)
     order = Order.objects.get(number=result.number)
-    payments.issue_invoices(order=order, amounts=[Decimal("300.00")], actor=SYSTEM)
-    # Still open: lines may change. Nothing is captured yet, so nothing moves.
+    (first,) = payments.issue_invoices(order=order, amounts=[Decimal("300.00")], actor=SYSTEM)
+    # Still open: lines may change. The pending invoice follows the new total.
     again = _course_ingested(customer_id=customer.pk, currency="USD")
     again.lines = [LineInput(name="Course and workbook", unit_price=Decimal("340.00"))]
     (result,) = upsert_orders(items=[again], actor=SYSTEM)
     assert result.result == "updated"
+    first.refresh_from_db()
+    assert (first.status, first.failure_code) == ("failed", "reissued")
     payments.charge_invoice(
-        invoice=Invoice.objects.get(order=order),
+        invoice=Invoice.objects.get(order=order, status="pending"),
         payment_system=card,
         card_token="tok_success",
         actor=SYSTEM,
@@ -122,8 +132,8 @@ def test_bulk_reingest_with_a_higher_total_turns_a_paid_order_partial(catalog, c
     order.refresh_from_db()
     assert (order.total, order.payment_status, order.status) == (
         Decimal("340.00"),
-        "partially_paid",
-        "open",
+        "paid",
+        "completed",
     )
 
 

@@ -85,7 +85,9 @@ PAGE_ARGS = {
     "number": "{n}",
     "customer_id": "{c}",
     "part": "summary",
-    "action": "cancel",
+    # A move with no rule about money beyond the route's permission: the world's order is
+    # paid, and cancelling it needs more (see OBJECT_TWINS).
+    "action": "fulfil",
     "campaign_id": "1",
     "conversion_id": "1",
     "creator_id": "1",
@@ -177,6 +179,8 @@ OBJECT_TWINS = [
     ("/orders/{n}/complete/", {}, "orders/{n}/complete", {}, "payments.confirm_partial_payments"),
     ("/orders/{n}/confirm/", {}, "orders/{n}/confirm", None, "payments.confirm_partial_payments"),
     ("/orders/{n}/decline/", {}, "orders/{n}/decline", {}, "payments.confirm_partial_payments"),
+    # Cancelling an order that holds captured money, as declining it.
+    ("/orders/{n}/cancel/", {}, "orders/{n}/cancel", {}, "payments.confirm_partial_payments"),
     (
         "/customers/{c}/sales-plan/",
         {"offer": 201, "manager": "{other}"},

@@ -79,6 +79,7 @@ def _apply_ingested(existing: Order, new: PreparedOrder, actor: Actor) -> bool:
         setattr(existing, name, value)
     if manager_changes:
         attribution.set_unconfirmed(existing, incoming.sales_manager)
+    previous_total, previous_currency = existing.total, existing.currency
     if lines_differ:
         _replace_lines(existing, new)
     existing.save()
@@ -88,6 +89,9 @@ def _apply_ingested(existing: Order, new: PreparedOrder, actor: Actor) -> bool:
             OrderEventKind.LINES_REPLACED,
             actor,
             total=str(round_money(existing.total, existing.currency)),
+            # What the order's pending invoices follow (payments' lifecycle handler).
+            previous_total=str(previous_total),
+            previous_currency=previous_currency,
         )
     if manager_changes:
         attribution.record_attribution_changed(existing, actor)

@@ -201,6 +201,11 @@ class Order(models.Model):
         )
 
     @property
+    def holds_captured_money(self) -> bool:
+        """True while captured money net of refunds is kept (payment status follows it)."""
+        return self.payment_status != PaymentStatus.UNPAID
+
+    @property
     def can_be_confirmed(self) -> bool:
         """Confirm = complete an order that is partially paid, draft (pay by invoice) or open."""
         return self.payment_status == PaymentStatus.PARTIALLY_PAID and self.status in (
@@ -261,6 +266,7 @@ class OrderEventKind(models.TextChoices):
     PAYMENT_STATUS_CHANGED = "payment_status_changed", "Payment status changed"
     DISCOUNT_APPLIED = "discount_applied", "Discount applied"
     REDEMPTION_ROLLED_BACK = "redemption_rolled_back", "Discount redemption rolled back"
+    INVOICES_ADJUSTED = "invoices_adjusted", "Pending invoices adjusted"
 
 
 class ActorType(models.TextChoices):

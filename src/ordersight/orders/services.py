@@ -277,6 +277,7 @@ def apply_discounts(
         line.discount += amount
         line.total -= amount
     OrderLine.objects.bulk_update(list(lines.values()), ["discount", "total"])
+    previous_total = order.total
     taken = sum(discounts.values(), Decimal(0))
     order.discount_total += taken
     order.total -= taken
@@ -290,6 +291,8 @@ def apply_discounts(
         code=code,
         amount=str(round_money(taken, order.currency)),
         total=str(round_money(order.total, order.currency)),
+        # What the order's pending invoices follow (payments' lifecycle handler).
+        previous_total=str(previous_total),
     )
     return order
 

@@ -24,8 +24,11 @@ CREATE_STATUSES = frozenset({S.DRAFT, S.OPEN})
 FULFILLABLE = frozenset({S.DRAFT, S.OPEN, S.COMPLETED})
 # Lines may change only while nothing has been settled on the order.
 LINES_EDITABLE = frozenset({S.DRAFT, S.OPEN})
-# Completing an order that is not paid in full (Confirm), or declining one that took money,
-# is a judgement about money: it needs this permission, whichever path asks.
+# Completing an order that is not paid in full (Confirm), declining one that took money, or
+# cancelling one that still holds captured money (the money stays with the seller while the
+# sale, its code use and its creator's conversion are given back) is a judgement about
+# money: it needs this permission, whichever path asks. Refunding the money first makes the
+# cancellation an ordinary one.
 CONFIRM_PARTIAL_PAYMENTS = "payments.confirm_partial_payments"
 
 
@@ -44,7 +47,16 @@ def permission_for(order: Order, to: str) -> str | None:
         return CONFIRM_PARTIAL_PAYMENTS
     if to == S.DECLINED and order.has_captured_money:
         return CONFIRM_PARTIAL_PAYMENTS
+    if to == S.CANCELLED and order.holds_captured_money:
+        return CONFIRM_PARTIAL_PAYMENTS
     return None
+
+
+_REFUSED = {
+    S.COMPLETED: "complete an order not paid in full",
+    S.DECLINED: "decline an order that took payments",
+    S.CANCELLED: "cancel an order that holds captured money (refund it first)",
+}
 
 
 def check_transition(order: Order, to: str, actor: Actor) -> None:
@@ -59,13 +71,8 @@ def check_may_reach(order: Order, to: str, actor: Actor) -> None:
     asked of an imported order that arrives already completed or declined."""
     perm = permission_for(order, to)
     if perm is not None and not actor.has_perm(perm):
-        what = (
-            "complete an order not paid in full"
-            if to == S.COMPLETED
-            else ("decline an order that took payments")
-        )
         raise Forbidden(
-            f"Your role lacks the permission {perm} needed to {what}.",
+            f"Your role lacks the permission {perm} needed to {_REFUSED[to]}.",
             fields={"permission": perm},
         )
 

@@ -70,6 +70,11 @@ class InvoiceStatus(models.TextChoices):
 
 # Invoices whose money was taken (a refunded one took it first).
 CAPTURED = (InvoiceStatus.SUCCEEDED, InvoiceStatus.REFUNDED)
+# Failure codes of pending invoices voided because the order changed (see
+# payments/services/adjustment.py): nobody pays them, and they are not retried.
+REISSUED = "reissued"
+ORDER_CANCELLED = "order_cancelled"
+VOIDED = frozenset({REISSUED, ORDER_CANCELLED})
 
 
 class Invoice(models.Model):
@@ -131,6 +136,11 @@ class Invoice(models.Model):
         if self.status not in CAPTURED:
             return Decimal(0)
         return self.amount - self.refunded_amount
+
+    @property
+    def is_void(self) -> bool:
+        """Voided because its order changed (re-issued or cancelled): it asks for nothing."""
+        return self.status == InvoiceStatus.FAILED and self.failure_code in VOIDED
 
     @property
     def payment_percent(self) -> Decimal:

@@ -5,12 +5,14 @@ and redeeming a code on an order."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
 
@@ -20,7 +22,7 @@ from ordersight.orders.pricing import LineInput, OrderInput
 from ordersight.orders.selectors import get_order
 from ordersight.promotions import selectors, services
 from ordersight.promotions.filters import DiscountCodeFilterSet, RedemptionFilterSet
-from ordersight.promotions.models import DiscountKind, DiscountTarget
+from ordersight.promotions.models import DiscountCode, DiscountKind, DiscountTarget
 from ordersight.promotions.rules import TYPES
 from ordersight.promotions.segments import FIELDS, OPS
 from ordersight.web.access import actor_of, require_perm, run_service
@@ -36,10 +38,45 @@ def _json(text: str, field: str) -> Any:
         raise Invalid("Not JSON.", fields={field: f"not valid JSON ({exc.msg})"}) from None
 
 
-def _code_settings(data: QueryDict) -> dict[str, Any]:
-    """The editor's fields as the service takes them (empty fields mean "none")."""
+def _amounts(data: QueryDict) -> dict[str, str]:
+    """The editor's amount rows, one per currency; a row whose amount is cleared drops its
+    currency, a blank row (the one for adding a currency) is skipped."""
+    amounts: dict[str, str] = {}
+    rows = zip(data.getlist("amount"), data.getlist("currency"), strict=False)
+    for index, (raw_amount, raw_currency) in enumerate(rows):
+        amount, currency = raw_amount.strip(), raw_currency.strip().upper()
+        if not amount:
+            continue
+        if not currency:
+            raise Invalid("Name the currency.", fields={f"amounts[{index}]": "name its currency"})
+        if currency in amounts:
+            raise Invalid(
+                f"{currency} is given twice.", fields={f"amounts.{currency}": "given twice"}
+            )
+        amounts[currency] = amount
+    return amounts
+
+
+def _time(data: QueryDict, name: str, current: datetime | None) -> datetime | None:
+    """A datetime-local field, read in the time zone it was shown in. The field shows whole
+    seconds: sent back unchanged, it keeps the stored time to the microsecond."""
+    value = (data.get(name) or "").strip()
+    if not value:
+        return None
+    parsed = parse_datetime(value)
+    if parsed is None:
+        raise Invalid("Not a time.", fields={name: "use YYYY-MM-DDTHH:MM"})
+    if timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed)
+    if current is not None and parsed == current.replace(microsecond=0):
+        return current
+    return parsed
+
+
+def _code_settings(data: QueryDict, current: DiscountCode | None = None) -> dict[str, Any]:
+    """The editor's fields as the service takes them (empty fields mean "none"). Every
+    field the editor shows is read back, so saving a code as shown changes nothing."""
     kind = data.get("kind", DiscountKind.PERCENT)
-    currency = (data.get("currency") or "").strip().upper()
     settings: dict[str, Any] = {
         "kind": kind,
         "target": data.get("target", DiscountTarget.ORDER),
@@ -53,15 +90,14 @@ def _code_settings(data: QueryDict) -> dict[str, Any]:
     if kind == DiscountKind.PERCENT:
         settings["percent"] = data.get("percent") or None
     else:
-        settings["amounts"] = {currency: data.get("amount", "")} if currency else {}
+        settings["amounts"] = _amounts(data)
     for name in ("usage_limit", "per_customer_limit"):
         value = (data.get(name) or "").strip()
-        settings[name] = int(value) if value.isdigit() else None
+        if value and not value.isdigit():
+            raise Invalid("Not a whole number.", fields={name: "a whole number, or empty"})
+        settings[name] = int(value) if value else None
     for name in ("starts_at", "ends_at"):
-        value = (data.get(name) or "").strip()
-        settings[name] = parse_datetime(value) if value else None
-        if value and settings[name] is None:
-            raise Invalid("Not a time.", fields={name: "use YYYY-MM-DDTHH:MM"})
+        settings[name] = _time(data, name, getattr(current, name) if current else None)
     return settings
 
 
@@ -153,7 +189,7 @@ def edit_discount_code(request: HttpRequest, code: str) -> HttpResponse:
     changed = run_service(
         request,
         lambda: services.update_discount_code(
-            code=found, changes=_code_settings(request.POST), actor=actor_of(request)
+            code=found, changes=_code_settings(request.POST, found), actor=actor_of(request)
         ),
         failed=f"{found.code} not changed: ",
     )

@@ -36,8 +36,16 @@ from ordersight.payments.gateways import (
     GatewayUnavailable,
     gateway_for,
 )
-from ordersight.payments.models import CAPTURED, FeeRule, Invoice, InvoiceStatus, PaymentSystem
+from ordersight.payments.models import (
+    CAPTURED,
+    VOIDED,
+    FeeRule,
+    Invoice,
+    InvoiceStatus,
+    PaymentSystem,
+)
 from ordersight.payments.selectors import order_money
+from ordersight.payments.services.adjustment import fit_pending_invoices
 from ordersight.payments.services.invoicing import (
     INVOICE_NUMBER_START,
     new_invoices,
@@ -134,8 +142,14 @@ class GatewayOutcome:
     failure_message: str = ""
 
 
-def _settle(order: Order, invoice: Invoice, outcome: GatewayOutcome, actor: Actor) -> None:
-    """Record the outcome on the invoice, then derive the order's payment state again."""
+def _settle(
+    order: Order, invoice: Invoice, outcome: GatewayOutcome, actor: Actor, *, strict: bool = False
+) -> None:
+    """Record the outcome on the invoice, then derive the order's payment state again.
+
+    Money that arrived outside the pending invoices (a manual payment, a provider's late
+    success on a failed one) leaves them asking for what is left at most; `strict` refuses
+    instead when one of them is with the payment provider (see `fit_pending_invoices`)."""
     if outcome.succeeded:
         apply_success(
             order,
@@ -146,6 +160,7 @@ def _settle(order: Order, invoice: Invoice, outcome: GatewayOutcome, actor: Acto
             at=outcome.at,
             actor=actor,
         )
+        fit_pending_invoices(order=order, actor=actor, strict=strict)
     else:
         apply_failure(
             order,
@@ -232,7 +247,7 @@ def record_manual_payment(
     _refuse_more_than_due(order, invoice.amount)
     invoice.buyer_comment = (buyer_comment or "")[:2000]
     outcome = GatewayOutcome(succeeded=True, payment_system=payment_system, at=timezone.now())
-    _settle(order, invoice, outcome, actor)
+    _settle(order, invoice, outcome, actor, strict=True)
     return invoice
 
 
@@ -261,7 +276,6 @@ def _gateway_to_charge(
     return gateway
 
 
-@transaction.atomic
 def charge_invoice(
     *,
     invoice: Invoice,
@@ -274,7 +288,37 @@ def charge_invoice(
 
     The row lock is held across the gateway call, and the call's idempotency key is the
     invoice number, so neither a second worker nor a retry can charge the invoice twice.
+    When the gateway gives no answer, the attempt stays on the invoice (`attempted_at`):
+    the provider may have taken the money, so until it answers the invoice is not
+    re-issued (see `adjustment.with_provider`); then Unavailable is raised.
     """
+    invoice, outage = _charge(
+        invoice=invoice,
+        payment_system=payment_system,
+        card_token=card_token,
+        one_click=one_click,
+        actor=actor,
+    )
+    if outage is not None:
+        raise Unavailable(
+            f"{payment_system.name} is unavailable: {outage}. The invoice is still "
+            "pending; try again.",
+            fields={"payment_system": "unavailable"},
+        )
+    return invoice
+
+
+@transaction.atomic
+def _charge(
+    *,
+    invoice: Invoice,
+    payment_system: PaymentSystem,
+    card_token: str,
+    one_click: bool,
+    actor: Actor,
+) -> tuple[Invoice, str | None]:
+    """The charge, committed whatever the gateway says; the outage's words if it said
+    nothing (raising in here would roll back the attempt it must keep)."""
     order, invoice = lock_invoice(invoice)
     gateway = _gateway_to_charge(order, invoice, payment_system, one_click)
     now = timezone.now()
@@ -292,11 +336,7 @@ def charge_invoice(
         invoice.attempted_at = now
         invoice.payment_system = payment_system
         invoice.save(update_fields=["attempted_at", "payment_system"])
-        raise Unavailable(
-            f"{payment_system.name} is unavailable: {exc}. The invoice is still "
-            "pending; try again.",
-            fields={"payment_system": "unavailable"},
-        ) from None
+        return invoice, str(exc)
     _settle(
         order,
         invoice,
@@ -311,7 +351,7 @@ def charge_invoice(
         ),
         actor,
     )
-    return invoice
+    return invoice, None
 
 
 @dataclass(frozen=True)
@@ -488,7 +528,16 @@ def record_gateway_result(
     order, invoice = lock_invoice(invoice)
     if invoice.status in CAPTURED:
         return False
-    if invoice.status_at is not None and occurred_at <= invoice.status_at:
+    # An invoice voided here (re-issued, or its order cancelled) says nothing about the
+    # provider's side: money the provider took under its number really arrived.
+    voided_here = invoice.failure_code in VOIDED
+    if (
+        invoice.status_at is not None
+        and occurred_at <= invoice.status_at
+        and not (succeeded and voided_here)
+    ):
+        return False
+    if voided_here and not succeeded:
         return False
     outcome = GatewayOutcome(
         succeeded=succeeded,

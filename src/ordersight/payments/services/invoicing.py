@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 from django.db import transaction
 
@@ -14,7 +14,7 @@ from ordersight.core.sequences import reserve_numbers
 from ordersight.orders.events import record_event
 from ordersight.orders.models import Order, OrderEventKind
 from ordersight.orders.services import lock_order
-from ordersight.payments.models import Invoice, InvoiceStatus
+from ordersight.payments.models import VOIDED, Invoice, InvoiceStatus
 from ordersight.payments.selectors import order_money
 from ordersight.payments.services.settlement import (
     OPEN_FOR_PAYMENT,
@@ -153,7 +153,21 @@ def retry_invoice(*, invoice: Invoice, actor: Actor) -> Invoice:
             f"Invoice {invoice.number} is {invoice.status}; only a failed one is retried.",
             fields={"invoice": invoice.status},
         )
-    (new,) = new_invoices(order, [invoice.amount], invoice.installment)
+    if invoice.failure_code in VOIDED:
+        raise Conflict(
+            f"Invoice {invoice.number} was voided ({invoice.failure_message}); it is not retried.",
+            fields={"invoice": invoice.failure_code},
+        )
+    # The retry asks for the failed amount, but never for more than is left to invoice:
+    # another invoice may have been issued for it meanwhile.
+    left = order.total - order_money(order=order)["invoiced"]
+    amount = min(invoice.amount, left).quantize(quantum(order.currency), rounding=ROUND_DOWN)
+    if amount <= 0:
+        raise Conflict(
+            f"Order {order.number} is fully invoiced; invoice {invoice.number} is not retried.",
+            fields={"invoice": "nothing left to invoice"},
+        )
+    (new,) = new_invoices(order, [amount], invoice.installment)
     record_event(
         order,
         OrderEventKind.INVOICE_ISSUED,
