@@ -6,12 +6,16 @@ import csv
 import io
 import json
 import re
+from decimal import Decimal
 from urllib.parse import parse_qsl, urlparse
 
 import pytest
 
+from ordersight.orders.pricing import LineInput
+from ordersight.payments.services import record_manual_payment, refund_invoice
 from ordersight.reports.definitions import APP_MEASURE, GroupBy
 from tests import factories
+from tests.reports.conftest import SYSTEM, _complete, _order
 
 MARCH = "from=2026-03-01&to=2026-03-31"
 
@@ -63,6 +67,37 @@ def test_bad_range_is_shown_beside_the_field_not_a_crash(admin, march):
     response = admin.get("/?from=2026-03-31&to=2026-03-01")
     assert response.status_code == 200
     assert "must be on or after from" in response.content.decode()
+
+
+@pytest.fixture
+def refunds_up_then_down(shop):
+    """One EUR sale a month, refunded 5.00 in January, 10.00 in February, 5.00 in March."""
+    for day, refund in (("2026-01-10", "5.00"), ("2026-02-10", "10.00"), ("2026-03-10", "5.00")):
+        order = _order([LineInput(sku="TEE-M")], None, f"{day}T10:00:00")
+        invoice = record_manual_payment(order=order, payment_system=shop["cash"], actor=SYSTEM)
+        _complete(order)
+        refund_invoice(invoice=invoice, amount=Decimal(refund), actor=SYSTEM)
+
+
+def _change(html: str, testid: str) -> tuple[str, str]:
+    """The tone and text of a card's change mark."""
+    found = re.search(rf'data-testid="{testid}">\s*<span[^>]*data-tone="(\w+)">([^<]*)<', html)
+    return found.group(1), found.group(2)
+
+
+@pytest.mark.parametrize(
+    ("month", "refunds", "net"),
+    [
+        ("from=2026-02-01&to=2026-02-28", ("bad", "▲ 100.0%"), ("bad", "▼ 33.6%")),
+        ("from=2026-03-01&to=2026-03-31", ("good", "▼ 50.0%"), ("good", "▲ 50.5%")),
+    ],
+)
+def test_the_colour_of_a_change_says_whether_it_is_good_news(
+    admin, refunds_up_then_down, month, refunds, net
+):
+    html = admin.get(f"/?{month}").content.decode()
+    assert _change(html, "change-EUR-4") == refunds  # Refunds: a rise is bad news
+    assert _change(html, "change-EUR-2") == net  # Revenue (net): a rise is good news
 
 
 def test_live_refresh_returns_the_figures_alone(admin, march):

@@ -125,7 +125,9 @@ class Card:
     change: Any
     url: str | None
     previous_url: str | None
-    money: bool = True
+    money: bool
+    # Whether a rise is good news; every card says so, as it sets the colour of its change.
+    rise_is_good: bool
 
 
 def _cards(result: selectors.Performance) -> list[tuple[str, list[Card]]]:
@@ -142,21 +144,30 @@ def _cards(result: selectors.Performance) -> list[tuple[str, list[Card]]]:
         url = orders_url(selectors.orders_filter(query, currency=c.currency))
         before = orders_url(selectors.orders_filter(result.previous_query, currency=c.currency))
         cards = []
-        for label, name, money in (
-            ("Sales", "orders", False),
-            ("Revenue (net)", "net", True),
-            ("Average order value", "average", True),
-            ("Refunds", "refunds", True),
-            ("Units", "units", False),
+        for label, name, money, rise_is_good in (
+            ("Sales", "orders", False, True),
+            ("Revenue (net)", "net", True, True),
+            ("Average order value", "average", True, True),
+            ("Refunds", "refunds", True, False),
+            ("Units", "units", False, True),
         ):
             now, then = c.current.value(name), c.previous.value(name)
             change = selectors.change_percent(now, then)
-            cards.append(Card(label, now, then, change, url, before, money))
+            cards.append(Card(label, now, then, change, url, before, money, rise_is_good))
         now = by_creators.get(c.currency, Decimal(0))
         then = by_creators_before.get(c.currency, Decimal(0))
         change = selectors.change_percent(now, then)
         cards.append(
-            Card("Sales by creators (net)", now, then, change, creators_url, creators_before, True)
+            Card(
+                "Sales by creators (net)",
+                now,
+                then,
+                change,
+                creators_url,
+                creators_before,
+                money=True,
+                rise_is_good=True,
+            )
         )
         out.append((c.currency, cards))
     return out

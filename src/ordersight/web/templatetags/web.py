@@ -8,6 +8,7 @@ from typing import Any
 from django import template
 from django.http import QueryDict
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from ordersight.core.actors import Actor
 from ordersight.core.money import format_money, is_currency
@@ -59,6 +60,24 @@ def money(amount: Any, currency: Any) -> str:
     if not isinstance(currency, str) or not is_currency(currency):
         return str(amount)
     return format_money(Decimal(amount), currency)
+
+
+@register.simple_tag
+def change_mark(change: Decimal | None, *, rise_is_good: bool) -> str:
+    """A change on the period before: the arrow says which way the figure went, the colour
+    whether that is good news for the business (more refunds is bad news)."""
+    if change is None:
+        return mark_safe('<span class="text-secondary" data-tone="none">—</span>')
+    if change == 0:
+        return mark_safe('<span class="text-secondary" data-tone="flat">0.0%</span>')
+    good = (change > 0) == rise_is_good
+    return format_html(
+        '<span class="text-{}" data-tone="{}">{} {}%</span>',
+        "success" if good else "danger",
+        "good" if good else "bad",
+        "▲" if change > 0 else "▼",
+        abs(change),
+    )
 
 
 @register.filter
