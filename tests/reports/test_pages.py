@@ -69,6 +69,19 @@ def test_bad_range_is_shown_beside_the_field_not_a_crash(admin, march):
     assert "must be on or after from" in response.content.decode()
 
 
+@pytest.mark.parametrize("page", ["/", "/sales/report/?group_by=currency", "/sales/history/"])
+def test_a_refused_range_keeps_what_was_typed_with_the_error_beside_it(admin, march, page):
+    joiner = "&" if "?" in page else "?"
+    html = admin.get(f"{page}{joiner}from=2026-03-31&to=2026-03-01&currency=USD").content.decode()
+    assert '<option value="" selected>Custom range</option>' in html
+    assert re.search(r'type="date" id="f-from" name="from" value="2026-03-31"\s*>', html)
+    to = re.search(r'class="([^"]*)" type="date" id="f-to" name="to" value="2026-03-01"\s*>', html)
+    assert "is-invalid" in to.group(1)
+    after = html[to.end() :]
+    assert after.lstrip().startswith('<div class="invalid-feedback">must be on or after from')
+    assert '<option value="USD" selected>' in html
+
+
 @pytest.fixture
 def refunds_up_then_down(shop):
     """One EUR sale a month, refunded 5.00 in January, 10.00 in February, 5.00 in March."""

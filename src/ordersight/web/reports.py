@@ -31,7 +31,7 @@ from ordersight.reports.params import (
     read_report_params,
 )
 from ordersight.web.access import require_perm
-from ordersight.web.lists import PAGE_SIZE
+from ordersight.web.lists import PAGE_SIZE, period_fields
 
 PERMISSION = "reports.view_sales_report"
 GROUP_LABELS = {
@@ -101,7 +101,15 @@ def _form_context(request: HttpRequest, params: dict[str, Any], errors: dict) ->
         "query": query,
         "previous": query.previous(),
         "presets": PRESETS,
-        "preset": preset,
+        "period": period_fields(
+            request.GET, start=query.start, end=query.end, preset=preset, errors=errors
+        ),
+        # The filters as chosen: on an error the figures are the default period's, but
+        # what the user chose stays in the form.
+        "shown": {
+            name: request.GET.get(name, "") if errors else getattr(query, name) or ""
+            for name in ("order_type", "source", "currency", "kind")
+        },
         "order_types": order_type_choices(),
         "sources": source_choices(),
         "currencies": sorted(set(Order.objects.values_list("currency", flat=True).distinct()[:50])),
