@@ -55,6 +55,39 @@ def test_password_change(admin_web):
     assert admin_web.user.check_password("a much longer secret 42")
 
 
+def _staff_layout(response) -> bool:
+    names = [t.name for t in response.templates]
+    return "web/base.html" in names and not any(n.startswith("admin/") for n in names)
+
+
+def test_password_change_pages_are_in_the_staff_layout_with_a_way_back(admin_web):
+    form = admin_web.get("/password/")
+    assert _staff_layout(form)
+    html = _text(form)
+    assert 'data-testid="user-menu"' in html  # the app's own header and navigation
+    assert '<a class="small" href="/" data-testid="back">' in html
+    assert ">Cancel</a>" in html
+    refused = admin_web.post("/password/", {"old_password": "wrong"})
+    assert _staff_layout(refused) and "is-invalid" in refused.content.decode()
+    done = admin_web.post(
+        "/password/",
+        {
+            "old_password": "correct horse battery",
+            "new_password1": "a much longer secret 42",
+            "new_password2": "a much longer secret 42",
+        },
+        follow=True,
+    )
+    assert done.redirect_chain == [("/password/done/", 302)]
+    assert _staff_layout(done)
+    assert 'data-testid="password-changed"' in done.content.decode()
+    assert 'href="/" data-testid="back"' in done.content.decode()
+
+
+def test_sign_in_is_in_the_staff_layout(db):
+    assert _staff_layout(Client().get("/login/"))
+
+
 def test_navigation_follows_the_role(viewer_web, admin_web):
     viewer_page = _text(viewer_web.get("/orders/"))
     assert "Customers" in viewer_page and ">Admin<" not in viewer_page
