@@ -79,6 +79,7 @@ def test_a_refused_range_keeps_what_was_typed_with_the_error_beside_it(admin, ma
     assert "is-invalid" in to.group(1)
     after = html[to.end() :]
     assert after.lstrip().startswith('<div class="invalid-feedback">must be on or after from')
+    # The currency chosen still applies (the form shows the query the figures are for).
     assert '<option value="USD" selected>' in html
 
 

@@ -64,6 +64,7 @@ COLUMN_LABELS = {
 }
 # Parameters of the page itself (live refresh, paging), not of the report.
 PAGE_PARAMS = ("partial", "cursor")
+RANGE_PARAMS = frozenset({"range", "from", "to"})
 FILTER_PARAMS = ("range", "from", "to", "currency", "order_type", "source", "include_unconfirmed")
 
 
@@ -89,7 +90,19 @@ def _read(request: HttpRequest, *, need_group: bool = False) -> tuple[dict[str, 
     try:
         return read_report_params(params, need_group=need_group), {}
     except Invalid as exc:
-        return read_report_params(QueryDict(), need_group=False), exc.fields
+        errors = exc.fields
+    # The figures then show what the other parameters ask for, over the default range when
+    # the range was refused; the form keeps what was typed (see `period_fields`).
+    kept = params.copy()
+    for name in errors:
+        kept.pop(name, None)
+    if errors.keys() & RANGE_PARAMS:
+        for name in RANGE_PARAMS:
+            kept.pop(name, None)
+    try:
+        return read_report_params(kept, need_group=False), errors
+    except Invalid:
+        return read_report_params(QueryDict(), need_group=False), errors
 
 
 def _form_context(request: HttpRequest, params: dict[str, Any], errors: dict) -> dict[str, Any]:
@@ -104,12 +117,6 @@ def _form_context(request: HttpRequest, params: dict[str, Any], errors: dict) ->
         "period": period_fields(
             request.GET, start=query.start, end=query.end, preset=preset, errors=errors
         ),
-        # The filters as chosen: on an error the figures are the default period's, but
-        # what the user chose stays in the form.
-        "shown": {
-            name: request.GET.get(name, "") if errors else getattr(query, name) or ""
-            for name in ("order_type", "source", "currency", "kind")
-        },
         "order_types": order_type_choices(),
         "sources": source_choices(),
         "currencies": sorted(set(Order.objects.values_list("currency", flat=True).distinct()[:50])),
