@@ -115,6 +115,12 @@ def test_the_colour_of_a_change_says_whether_it_is_good_news(
     assert _change(html, "change-EUR-2") == net  # Revenue (net): a rise is good news
 
 
+def test_an_unknown_range_is_named_and_the_default_it_falls_back_to_is_shown(admin, march):
+    html = admin.get("/?range=fortnight").content.decode()
+    assert "range: Select a valid choice" in html
+    assert '<option value="30d" selected>' in html
+
+
 def test_live_refresh_returns_the_figures_alone(admin, march):
     response = admin.get(f"/?{MARCH}&partial=figures", headers={"HX-Request": "true"})
     assert response.status_code == 200

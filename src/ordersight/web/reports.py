@@ -26,6 +26,7 @@ from ordersight.reports.definitions import APP_MEASURE, GroupBy
 from ordersight.reports.exports import breakdown_csv
 from ordersight.reports.params import (
     CSV_COLUMNS,
+    DEFAULT_PRESET,
     EXTRA_COLUMNS,
     PRESETS,
     read_report_params,
@@ -108,8 +109,8 @@ def _read(request: HttpRequest, *, need_group: bool = False) -> tuple[dict[str, 
 def _form_context(request: HttpRequest, params: dict[str, Any], errors: dict) -> dict[str, Any]:
     query = params["query"]
     preset = request.GET.get("range", "")
-    if not request.GET.get("from") and not preset:
-        preset = "30d"
+    if (not request.GET.get("from") and not preset) or (preset and preset not in PRESETS):
+        preset = DEFAULT_PRESET  # what applies when none, or an unknown one, is asked for
     return {
         "query": query,
         "previous": query.previous(),
