@@ -67,7 +67,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "ordersight.core.nul_bytes.RefuseNulCharacters",
+    "ordersight.core.control_characters.RefuseControlCharacters",
     "ordersight.accounts.rate_limit.ApiRateLimit",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

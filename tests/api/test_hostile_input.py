@@ -185,3 +185,73 @@ def test_deeply_nested_metadata_in_the_page_form_is_an_error_not_a_500(admin_cli
         f"/orders/{order.number}/metadata/", {"metadata": "[" * 5000 + "]" * 5000}
     )
     assert r.status_code == 422
+
+
+RLO = "\u202e"  # RIGHT-TO-LEFT OVERRIDE: "invoice\u202efdp.exe" reads "invoiceexe.pdf"
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        (
+            "orders",
+            {"lines": [{"name": f"Tee{RLO}M", "unit_price": "5"}], "currency": "EUR"},
+            "lines[0].name",
+        ),
+        ("orders", {"lines": [{"sku": "TEE-M"}], "notes": f"call{RLO}"}, "notes"),
+        ("customers", {"name": f"Ada {RLO}ecalevol"}, "name"),
+        ("customers", {"name": "Ada", "tags": [f"vip{RLO}"]}, "tags[0]"),
+        ("discount-codes", {"code": f"SAVE{RLO}10", "kind": "percent", "percent": "10"}, "code"),
+        (
+            "offers",
+            {
+                "name": f"Tee{RLO}",
+                "category_number": 10,
+                "currency": "EUR",
+                "unit_price": "5",
+                "variants": [{"sku": "TEE-X"}],
+            },
+            "name",
+        ),
+        ("segments", {"name": f"Big{RLO}", "rules": {"all": []}}, "name"),
+    ],
+)
+def test_bidi_controls_are_refused_naming_the_field(api, catalog, path, body, field):
+    response = api.post(path, body)
+    _refused(response, field)
+    assert "U+202E" in response.json()["error"]["fields"][field]
+
+
+@pytest.mark.parametrize(
+    "control",
+    ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069"],
+)
+def test_every_bidi_control_is_refused_raw_or_escaped(api, catalog, control):
+    body = {"name": f"Ada{control}"}
+    _refused(api.post("customers", body), "name")
+    raw = json.dumps(body, ensure_ascii=False).encode()  # as UTF-8 bytes, not an escape
+    _refused(api.post("customers", raw=raw), "name")
+    _refused(api.get("orders", q=f"a{control}"), "q")
+
+
+def test_direction_marks_stay_allowed_in_names(api, catalog):
+    # U+200F (RIGHT-TO-LEFT MARK) is how a mixed-direction name is written correctly.
+    response = api.post("customers", {"name": "\u05e9\u05e8\u05d4 Cohen\u200f"})
+    assert response.status_code == 201, response.content
+
+
+def test_bidi_controls_in_a_staff_form_are_refused_naming_the_field(admin_client, catalog):
+    response = admin_client.post(
+        "/orders/new/",
+        {
+            "line_sku": [""],
+            "line_name": [f"Tee{RLO}"],
+            "line_unit_price": ["5"],
+            "line_quantity": ["1"],
+            "line_discount": [""],
+            "currency": "EUR",
+        },
+    )
+    assert response.status_code == 400
+    assert "line_name: contains U+202E" in response.content.decode()
+    assert not Order.objects.exists()

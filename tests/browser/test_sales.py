@@ -84,3 +84,44 @@ def test_more_details_breaks_down_and_drills_down(page, server):
     page.wait_for_url(re.compile(r"category=\d+"))
     if orders <= 50:
         expect(page.locator("tr.order-row")).to_have_count(orders)
+
+
+def test_a_figure_shows_its_range_in_the_date_control_and_any_time_drops_it(page, server):
+    sign_in(page, server, then="/?range=7d&currency=USD")
+    count = int(_sales(page, "USD"))
+    page.get_by_test_id("figure-USD-1").click()
+    page.wait_for_url(re.compile(r"/orders/\?.*created_after="))
+    # The range the link applies is the custom range shown, not "Any time".
+    expect(page.locator("#f-preset")).to_have_value("custom")
+    after = re.search(r"created_after=([\d-]+)", page.url).group(1)
+    expect(page.locator("#f-created_after")).to_be_visible()
+    expect(page.locator("#f-created_after")).to_have_value(after)
+    expect(page.locator("#f-created_before")).to_be_visible()
+    expect(page.locator("tr.order-row")).to_have_count(count)
+    page.select_option("#f-preset", "")
+    expect(page.locator("#f-created_after")).to_be_hidden()
+    page.get_by_role("button", name="Apply filters").click()
+    page.wait_for_url(re.compile(r"preset=&"))
+    expect(page.locator("#f-preset")).to_have_value("")
+    # Every completed USD order now, not just the week's.
+    assert page.locator("tr.order-row").count() >= count
+    export = page.get_by_role("link", name="Export CSV").get_attribute("href")
+    assert "created_after" not in export
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_a_refused_range_keeps_what_was_typed_beside_its_error(page, server, width):
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in(page, server, then="/?range=30d&currency=EUR")
+    page.select_option("#f-range", "")
+    page.fill("#f-from", "2026-03-31")
+    page.fill("#f-to", "2026-03-01")
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_url(re.compile(r"from=2026-03-31"))
+    expect(page.locator("#f-range")).to_have_value("")
+    expect(page.locator("#f-from")).to_have_value("2026-03-31")
+    expect(page.locator("#f-to")).to_have_value("2026-03-01")
+    expect(page.locator("#f-to")).to_have_class(re.compile(r"is-invalid"))
+    expect(page.locator("#f-to + .invalid-feedback")).to_have_text("must be on or after from")
+    expect(page.locator("#f-currency")).to_have_value("EUR")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width

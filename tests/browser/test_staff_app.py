@@ -134,3 +134,24 @@ def test_viewer_sees_no_actions_and_a_forged_post_is_refused(page, server):
     assert "orders.change_order" in response.text()
     assert server.api("GET", f"orders/{number}")["status"] == status_before
     page.set_content(response.text())  # the screenshot shows what the viewer was told
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_change_password_opens_in_the_app_with_a_way_back(page, server, width):
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in(page, server)
+    if width < 992:  # the navigation folds behind its toggler on a phone
+        page.locator(".navbar-toggler").click()
+    page.get_by_test_id("user-menu").click()
+    page.get_by_role("link", name="Change password").click()
+    page.wait_for_url(re.compile(r"/password/$"))
+    expect(page.get_by_role("heading", name="Change password")).to_be_visible()
+    expect(page.locator("nav .navbar-brand")).to_have_text("ordersight")
+    expect(page.locator("#id_old_password")).to_be_visible()
+    # No horizontal scrolling on a phone.
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.get_by_role("link", name="Cancel").click()
+    page.wait_for_url(lambda url: "/password/" not in url)
+    page.go_back()
+    page.get_by_test_id("back").click()
+    page.wait_for_url(lambda url: "/password/" not in url)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 
@@ -167,3 +168,26 @@ def test_the_dashboard_shows_sales_by_creators(admin, sales):
     assert "Sales by creators (net)" in html
     assert 'href="/campaigns/?from=2026-03-01&amp;to=2026-03-31"' in html
     assert "79.60" in html
+
+
+@pytest.mark.parametrize(
+    ("typed", "field", "error"),
+    [
+        ("from=2026-03-31&to=2026-03-01", "to", "on or after from"),
+        ("from=2026-02-31&to=2026-03-01", "from", "use YYYY-MM-DD"),
+    ],
+)
+def test_a_refused_range_keeps_what_was_typed_with_the_error_beside_it(
+    admin, db, typed, field, error
+):
+    html = admin.get(f"/campaigns/?{typed}").content.decode()
+    start, end = (part.split("=")[1] for part in typed.split("&"))
+    assert '<option value="" selected>Custom range</option>' in html
+    assert f'id="f-from" name="from" value="{start}"' in html
+    assert f'id="f-to" name="to" value="{end}"' in html
+    beside = re.search(
+        rf'class="([^"]*)" type="date" id="f-{field}"[^>]*>\s*'
+        r'<div class="invalid-feedback">([^<]*)',
+        html,
+    )
+    assert "is-invalid" in beside.group(1) and error in beside.group(2)

@@ -95,6 +95,8 @@ def test_demo_command_prints_a_working_owner_login(settings, tmp_path, client):
     call_command("demo", "--no-serve", "--orders", "20", stdout=out)
     text = out.getvalue()
     password = text.split("password", 1)[1].split()[0]
+    # The sign-in it prints is the staff app's, not the admin's.
+    assert "sign in:  http://127.0.0.1:8000/login/  user owner" in text
     signed_in = client.post("/login/", {"username": "owner", "password": password})
     assert signed_in.status_code == 302, signed_in.content
     # Running again prints the same login and loads nothing more.

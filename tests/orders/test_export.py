@@ -7,6 +7,7 @@ import io
 
 import pytest
 
+from ordersight.core.bidi import replace_bidi_controls
 from ordersight.core.csv_stream import needs_neutralising, neutralised
 from ordersight.orders.models import Order
 from ordersight.orders.selectors import ORDER_EXPORT_COLUMNS
@@ -144,3 +145,32 @@ def test_every_field_is_quoted_so_a_bare_cr_cannot_split_a_row(api, db):
     lines = body.split("\n")
     assert lines[0].startswith('"number","created_at"')
     assert lines[1].startswith('"') and '"a\rb"' in lines[1]
+
+
+BIDI = ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069"]
+
+
+@pytest.mark.parametrize("control", BIDI)
+def test_bidi_controls_are_replaced_in_export_cells_as_python_replaces_them(db, control):
+    notes = f"=pay{control}fdp.exe{control}"
+    order = factories.OrderFactory(notes=notes)
+    safe = Order.objects.annotate(safe=neutralised("notes")).get(pk=order.pk).safe
+    assert safe == "'" + replace_bidi_controls(notes) == "'=pay\ufffdfdp.exe\ufffd"
+    # Direction marks are text in their own right and stay.
+    marked = factories.OrderFactory(notes="\u05e9\u05e8\u05d4\u200f")
+    assert Order.objects.annotate(safe=neutralised("notes")).get(pk=marked.pk).safe == marked.notes
+
+
+def test_a_stored_bidi_control_is_neutralised_in_every_export_path(api, admin_client, db):
+    # Stored before input refused it: the exports must not hand it to a spreadsheet.
+    customer = factories.CustomerFactory(name="Eve\u202egpj.exe", email="eve@example.com")
+    factories.OrderFactory(customer=customer, notes="invoice\u202efdp.exe", lead_item="Tee\u2067")
+    for response in (
+        api.get("orders/export.csv"),
+        admin_client.get("/orders/export.csv"),
+        api.get("customers/export.csv"),
+        admin_client.get("/customers/export.csv"),
+    ):
+        body = b"".join(response.streaming_content).decode()
+        assert not any(control in body for control in BIDI)
+        assert "Eve\ufffdgpj.exe" in body

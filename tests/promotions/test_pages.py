@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from ordersight.customers.services import create_customer
 from ordersight.promotions import services
 from ordersight.promotions.models import DiscountCode, Segment
 from tests import factories
@@ -124,3 +125,24 @@ def test_the_report_by_discount_code(admin, api, catalog, bank):
     assert report["totals"][0]["discount"] == "10.97"
     html = admin.get("/sales/report/?range=7d&group_by=discount_code").content.decode()
     assert 'data-testid="row-discount"' in html and "/promotions/redemptions/?code=TEN" in html
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        {"field": "orders", "op": "eq", "value": 0},
+        {"field": "tag", "op": "eq", "value": "vip"},
+    ],
+    ids=["no-orders", "by-tag"],
+)
+def test_a_segment_lists_members_without_orders_with_a_dash_for_their_amount(
+    admin, catalog, bank, rule
+):
+    create_customer(name="Never bought", tags=["vip"], actor=SYSTEM)
+    segment = services.create_segment(name="Quiet", rules={"all": [rule]}, actor=SYSTEM)
+    response = admin.get(f"/promotions/segments/{segment.pk}/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Never bought" in html
+    row = html[html.index("Never bought") : html.index("</tr>", html.index("Never bought"))]
+    assert row.count("—") == 3  # first order, last order, last amount

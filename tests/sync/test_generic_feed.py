@@ -186,3 +186,37 @@ def test_a_feed_over_https_reads_the_same_files_through_the_store_address_rules(
         fake.stop()
     assert result.status == "failed" and "SYNC_ALLOW_PRIVATE_NETWORKS" in result.message
     assert fake.store.requests == []
+
+
+def test_bidi_controls_in_a_feed_refuse_the_row_naming_line_and_field(folder):
+    rlo = "\u202e"
+    (folder / "customers.csv").write_text(
+        "external_id,name,email,phone,tags\n"
+        "c1,Ada,ada@example.com,,b2b\n"
+        f"c2,Eve{rlo}gpj.exe,eve@example.com,,b2b\n",
+        encoding="utf-8",
+    )
+    (folder / "products.jsonl").write_text(
+        json.dumps(
+            {
+                "name": "Mug",
+                "category_number": 10,
+                "currency": "EUR",
+                "unit_price": "5",
+                "variants": [{"sku": f"MUG{rlo}1"}],
+            }
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    connection = connect(folder)
+    customers = run(connection, "customers")
+    assert (customers.created, customers.errors) == (1, 1)
+    [error] = customers.item_errors.all()
+    assert error.external_id == "c2"
+    assert error.reason == "line 3: name contains U+202E, a bidirectional control character"
+    assert not Customer.objects.filter(name__contains=rlo).exists()
+    products = run(connection, "products")
+    assert (products.created, products.errors) == (0, 1)
+    [error] = products.item_errors.all()
+    assert error.reason.startswith("line 1: variants[0].sku contains U+202E")

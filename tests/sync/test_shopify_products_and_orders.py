@@ -152,3 +152,17 @@ def test_a_re_imported_order_with_new_lines_is_recomputed_like_any_change(shop, 
         "paid",
     )
     assert placed.events.filter(kind="lines_replaced").exists()
+
+
+def test_an_order_with_a_bidi_control_is_refused_naming_the_field(shop, connection):
+    shop.store.products = [product(1)]
+    run(connection, "products")
+    bad = order(2)
+    bad["line_items"][1]["title"] = "Gift\u202epaw"
+    shop.store.orders = [order(1), bad]
+    result = run(connection, "orders")
+    assert (result.created, result.errors) == (1, 1)
+    [error] = result.item_errors.all()
+    assert error.external_id == "5002"
+    assert error.reason == "line_items[1].title contains U+202E, a bidirectional control character"
+    assert not Order.objects.filter(external_id="5002").exists()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 from django.test import Client
@@ -52,6 +53,39 @@ def test_password_change(admin_web):
     assert r.status_code == 302
     admin_web.user.refresh_from_db()
     assert admin_web.user.check_password("a much longer secret 42")
+
+
+def _staff_layout(response) -> bool:
+    names = [t.name for t in response.templates]
+    return "web/base.html" in names and not any(n.startswith("admin/") for n in names)
+
+
+def test_password_change_pages_are_in_the_staff_layout_with_a_way_back(admin_web):
+    form = admin_web.get("/password/")
+    assert _staff_layout(form)
+    html = _text(form)
+    assert 'data-testid="user-menu"' in html  # the app's own header and navigation
+    assert '<a class="small" href="/" data-testid="back">' in html
+    assert ">Cancel</a>" in html
+    refused = admin_web.post("/password/", {"old_password": "wrong"})
+    assert _staff_layout(refused) and "is-invalid" in refused.content.decode()
+    done = admin_web.post(
+        "/password/",
+        {
+            "old_password": "correct horse battery",
+            "new_password1": "a much longer secret 42",
+            "new_password2": "a much longer secret 42",
+        },
+        follow=True,
+    )
+    assert done.redirect_chain == [("/password/done/", 302)]
+    assert _staff_layout(done)
+    assert 'data-testid="password-changed"' in done.content.decode()
+    assert 'href="/" data-testid="back"' in done.content.decode()
+
+
+def test_sign_in_is_in_the_staff_layout(db):
+    assert _staff_layout(Client().get("/login/"))
 
 
 def test_navigation_follows_the_role(viewer_web, admin_web):
@@ -133,6 +167,57 @@ def test_date_presets_filter_by_creation(admin_web, db):
     assert (
         f'data-number="{old.number}"' in custom and f'data-number="{recent.number}"' not in custom
     )
+
+
+def _date_control(page: str) -> tuple[str, bool, dict[str, str]]:
+    """The Date choice shown, whether the custom fields are visible, and their values."""
+    chosen = re.search(
+        r'<option value="([^"]*)" selected>[^<]*</option>', page[page.index('id="f-preset"') :]
+    )
+    custom = re.findall(r'<div class="col-md-2 ?(d-none)?" data-custom-range>', page)
+    values = dict(re.findall(r'name="(created_after|created_before)" value="([^"]*)"', page))
+    return chosen.group(1), not any(custom), values
+
+
+def test_a_drill_down_range_shows_as_the_custom_range_that_applies(admin_web, db):
+    march = factories.OrderFactory(created_at="2026-03-10T10:00:00Z")
+    april = factories.OrderFactory(created_at="2026-04-10T10:00:00Z")
+    # The link behind a dashboard figure gives the range without a preset.
+    page = _text(admin_web.get("/orders/?created_after=2026-03-01&created_before=2026-04-01"))
+    assert f'data-number="{march.number}"' in page and f'data-number="{april.number}"' not in page
+    assert _date_control(page) == (
+        "custom",
+        True,
+        {"created_after": "2026-03-01", "created_before": "2026-04-01"},
+    )
+
+
+def test_any_time_chosen_over_a_custom_range_lists_every_date(admin_web, db):
+    march = factories.OrderFactory(created_at="2026-03-10T10:00:00Z")
+    april = factories.OrderFactory(created_at="2026-04-10T10:00:00Z")
+    # The hidden custom fields still send their values when "Any time" is chosen.
+    page = _text(
+        admin_web.get("/orders/?preset=&created_after=2026-03-01&created_before=2026-04-01")
+    )
+    assert f'data-number="{march.number}"' in page and f'data-number="{april.number}"' in page
+    assert _date_control(page)[:2] == ("", False)
+    exported = admin_web.get("/orders/export.csv?preset=&created_after=2026-03-01")
+    assert str(april.number) in b"".join(exported.streaming_content).decode()
+
+
+def test_a_time_in_the_range_stays_visible_in_the_date_control(admin_web, db):
+    page = _text(admin_web.get("/orders/?created_after=2026-03-01T12:00:00%2B00:00"))
+    assert (
+        'type="text" id="f-created_after" name="created_after" value="2026-03-01T12:00:00+00:00"'
+        in page
+    )
+
+
+def test_an_unknown_date_preset_is_named_not_a_crash(admin_web, db):
+    page = _text(admin_web.get("/orders/?preset=fortnight"))
+    assert 'data-testid="filter-errors"' in page and "preset" in page
+    exported = admin_web.get("/orders/export.csv?preset=fortnight")
+    assert exported.status_code == 422 and b"preset" in exported.content
 
 
 def test_bad_filter_values_are_shown_not_crashed(admin_web, db):

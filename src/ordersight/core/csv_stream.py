@@ -19,6 +19,7 @@ from django.db.models import Case, CharField, Expression, F, Func, Q, QuerySet, 
 from django.db.models.functions import Cast
 from django.http import HttpRequest, StreamingHttpResponse
 
+from ordersight.core.bidi import BidiControlsReplaced
 from ordersight.core.money import MINOR_UNITS
 
 # Spreadsheet programs read a cell as a formula when its first non-blank character is one of
@@ -79,8 +80,9 @@ class Neutralised(Func):
 
 
 def neutralised(field: str | Expression) -> Neutralised:
-    """The text of `field` (a column, an annotation or an expression), safe in a spreadsheet."""
-    return Neutralised(F(field) if isinstance(field, str) else field)
+    """The text of `field` (a column, an annotation or an expression), safe in a spreadsheet:
+    no formula, and no bidi control reordering the cell (core/bidi.py)."""
+    return Neutralised(BidiControlsReplaced(F(field) if isinstance(field, str) else field))
 
 
 class IsoTimestamp(Func):

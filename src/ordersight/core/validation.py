@@ -1,15 +1,18 @@
-"""Input rules shared by several apps: metadata objects, currencies, amounts, emails."""
+"""Input rules shared by several apps: characters no text may hold, metadata objects,
+currencies, amounts, emails."""
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
+from ordersight.core.bidi import REPLACEMENT, bidi_control_error, replace_bidi_controls
 from ordersight.core.errors import Invalid
 from ordersight.core.money import fits_currency, format_money, is_currency, minor_units
 
@@ -24,6 +27,58 @@ MAX_NUMBER = 2**31 - 1
 MAX_AMOUNT = Decimal(10) ** 11
 # What the money columns (18 digits, 4 of them decimal) can hold at all.
 COLUMN_AMOUNT_LIMIT = Decimal(10) ** 14
+
+
+NUL = "\x00"
+
+
+def text_error(text: str) -> str | None:
+    """Why a piece of text is refused in any field, or None. NUL: PostgreSQL text cannot
+    hold it (and SQLite would store it and break exports). Bidi controls: they make a
+    name or code read differently from what it is (core/bidi.py)."""
+    if NUL in text:
+        return "contains NUL"
+    return bidi_control_error(text)
+
+
+def harmless_text(text: str) -> str:
+    """`text` with each character `text_error` refuses replaced by U+FFFD: for echoing a
+    refused value (an id in a sync error), never for storing input."""
+    return replace_bidi_controls(text).replace(NUL, REPLACEMENT)
+
+
+def refused_text(value: Any, where: str = "") -> Iterator[tuple[str, str]]:
+    """(path, reason) for each string, or object key, inside a JSON value that `text_error`
+    refuses; paths read like the API's error fields (`lines[0].name`), "body" for the top.
+    Every input path runs its input through here before anything else reads it: requests
+    in `core/control_characters.py`, store feeds item by item in sync."""
+    stack = [(value, where)]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, str):
+            if (error := text_error(item)) is not None:
+                yield path or "body", error
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                child_path = f"{path}.{key}" if path else str(key)
+                if isinstance(key, str) and (error := text_error(key)) is not None:
+                    yield path or "body", f"a key {error}"
+                stack.append((child, child_path))
+        elif isinstance(item, list):
+            stack.extend((child, f"{path}[{i}]") for i, child in enumerate(item))
+
+
+def split_refused(items: list[Any]) -> tuple[list[Any], list[tuple[Any, str]]]:
+    """A batch received from outside (a store feed's page) split into the items whose text
+    is acceptable and, for each refused one, (item, "path reason") for its first problem."""
+    kept, refused = [], []
+    for item in items:
+        problem = next(refused_text(item), None)
+        if problem is None:
+            kept.append(item)
+        else:
+            refused.append((item, " ".join(problem)))
+    return kept, refused
 
 
 def is_id(value: object, *, limit: int = MAX_ID) -> bool:

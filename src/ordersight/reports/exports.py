@@ -9,6 +9,7 @@ from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
+from ordersight.core.bidi import replace_bidi_controls
 from ordersight.core.csv_stream import needs_neutralising
 from ordersight.core.money import format_money
 from ordersight.reports.selectors import Breakdown, BreakdownRow, Figures, change_percent
@@ -88,10 +89,12 @@ def _cell(row: BreakdownRow, column: str) -> Any:
 
 
 def _safe(value: Any) -> Any:
-    """Text a spreadsheet would run as a formula gets a leading quote (as the list exports)."""
-    if isinstance(value, str) and needs_neutralising(value):
-        return "'" + value
-    return value
+    """Text a spreadsheet would run as a formula gets a leading quote and bidi controls are
+    replaced (as the list exports do)."""
+    if not isinstance(value, str):
+        return value
+    value = replace_bidi_controls(value)
+    return "'" + value if needs_neutralising(value) else value
 
 
 def breakdown_csv(breakdown: Breakdown, columns: Sequence[str]) -> Iterator[str]:

@@ -22,6 +22,7 @@ from ordersight.core.bulk import upsert_rows
 from ordersight.core.errors import Conflict, Invalid
 from ordersight.core.live import publish_after_commit
 from ordersight.core.money import is_currency
+from ordersight.core.validation import harmless_text, split_refused
 from ordersight.customers.bulk import upsert_customers
 from ordersight.orders.ingest import upsert_orders
 from ordersight.sync.generic import FeedSource
@@ -391,14 +392,31 @@ def _feed_page(
     return PageOutcome(results=results, refused=refused)
 
 
+def _bad_text_id(item: Any) -> str:
+    """The store's id of an item refused for its text, harmless to show (the id may be what
+    holds the character)."""
+    return harmless_text(_record_id(item) or "") if isinstance(item, Mapping) else ""
+
+
+def _at_line(item: Any) -> str:
+    """Where a generic feed's item came from, to prefix its error ("line 4: ")."""
+    return f"line {item['_line']}: " if isinstance(item, Mapping) and "_line" in item else ""
+
+
 def _page(run: SyncRun, connection: StoreConnection, items: list, counts: _Counts) -> None:
     """One page of the feed written, its outcome counted and every refused item recorded."""
     counts.received += len(items)
+    # Text no input may hold (NUL, bidi controls) refuses its item before anything reads it.
+    items, bad_text = split_refused(items)
     if connection.platform == Platform.FEED:
         outcome = _feed_page(connection, run.feed.kind, items, counts)
     else:
         outcome = PAGE_HANDLERS[run.feed.kind](connection, items, counts)
-    errors = [SyncError(run=run, external_id=ext, reason=why) for ext, why in outcome.refused]
+    errors = [
+        SyncError(run=run, external_id=_bad_text_id(item), reason=_at_line(item) + why)
+        for item, why in bad_text
+    ]
+    errors += [SyncError(run=run, external_id=ext, reason=why) for ext, why in outcome.refused]
     for result in outcome.results:
         if result.result == "created":
             counts.created += 1

@@ -20,7 +20,7 @@ from ordersight.core.csv_stream import csv_response
 from ordersight.core.errors import Invalid
 from ordersight.reports.params import PRESETS, day_range
 from ordersight.web.access import actor_of, check_perm, require_perm, run_service
-from ordersight.web.lists import export_response, list_page
+from ordersight.web.lists import export_response, list_page, period_fields
 
 VIEW = "campaigns.view_conversion"
 DIFFERENCE_NOTE = (
@@ -30,18 +30,19 @@ DIFFERENCE_NOTE = (
 )
 
 
-def _date(value: str | None) -> date | None:
+def _date(params: QueryDict, name: str) -> date | None:
+    value = params.get(name)
     try:
         return date.fromisoformat(value) if value else None
     except ValueError:
-        raise Invalid("Not a date.", fields={"date": "use YYYY-MM-DD"}) from None
+        raise Invalid("Not a date.", fields={name: "use YYYY-MM-DD"}) from None
 
 
 def _range(params: QueryDict) -> tuple[date, date, str, dict[str, str]]:
     """The page's period (preset or from/to), or the default with the errors to show."""
     preset = params.get("range", "") if not params.get("from") else ""
     try:
-        start, end = day_range(preset, _date(params.get("from")), _date(params.get("to")))
+        start, end = day_range(preset, _date(params, "from"), _date(params, "to"))
     except Invalid as exc:
         start, end = day_range(None, None, None)
         return start, end, "30d", exc.fields
@@ -63,7 +64,7 @@ def campaigns_home(request: HttpRequest) -> HttpResponse:
         "section": "campaigns",
         "start": start,
         "end": end,
-        "preset": preset,
+        "period": period_fields(request.GET, start=start, end=end, preset=preset, errors=errors),
         "presets": PRESETS,
         "errors": errors,
         "generated": (
@@ -105,8 +106,8 @@ def new_campaign(request: HttpRequest) -> HttpResponse:
         request,
         lambda: services.create_campaign(
             name=data.get("name", ""),
-            starts_on=_date(data.get("starts_on")),
-            ends_on=_date(data.get("ends_on")),
+            starts_on=_date(data, "starts_on"),
+            ends_on=_date(data, "ends_on"),
             commission_kind=kind,
             commission_percent=data.get("commission_percent") or None,
             fixed_commissions={currency: data.get("fixed_amount", "")} if currency else None,

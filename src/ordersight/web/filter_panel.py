@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
 import django_filters
 from django.http import QueryDict
@@ -24,6 +25,18 @@ class PanelField:
     kind: str  # select, text or date
     value: str
     options: Sequence[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def input_type(self) -> str:
+        """A date range bound is picked as a date; a time given in the link (the API takes
+        them too) stays visible as text, since a date input would show it blank."""
+        if self.kind != "date" or not self.value:
+            return self.kind
+        try:
+            date.fromisoformat(self.value)
+        except ValueError:
+            return "text"
+        return "date" if len(self.value) == 10 else "text"
 
 
 def _kind_and_options(

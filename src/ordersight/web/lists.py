@@ -53,19 +53,60 @@ def preset_range(preset: str, today: date | None = None) -> tuple[datetime | Non
     return None, None
 
 
+PRESET_NAMES = frozenset(value for value, _ in PRESETS)
+
+
+def date_preset(params: QueryDict) -> str:
+    """Which choice the Date control shows, so that it always says what applies: the preset
+    asked for; a link that gives `created_after`/`created_before` alone (a dashboard figure's
+    orders) is a custom range; an unknown preset is refused by `selector_filters`."""
+    if "preset" in params:
+        return params["preset"]
+    if params.get("created_after") or params.get("created_before"):
+        return "custom"
+    return ""
+
+
 def selector_filters(params: QueryDict) -> QueryDict:
-    """The page's query string as selector filters: presets become a created range."""
+    """The page's query string as selector filters: a preset becomes a created range, and
+    "Any time" drops the range the hidden custom fields may still send."""
     filters = params.copy()
     for name in UI_PARAMS:
         filters.pop(name, None)
-    preset = params.get("preset", "")
-    if preset and preset != "custom":
+    preset = date_preset(params)
+    if preset not in PRESET_NAMES:
+        raise Invalid("Unknown date preset.", fields={"preset": "choose one of the listed dates"})
+    if preset != "custom":
         after, before = preset_range(preset)
-        filters["created_after"] = after.isoformat()
-        filters["created_before"] = before.isoformat()
+        for name, bound in (("created_after", after), ("created_before", before)):
+            if bound is None:
+                filters.pop(name, None)
+            else:
+                filters[name] = bound.isoformat()
     for key in [k for k, v in filters.lists() if not any(v)]:
         filters.pop(key)  # an empty field in the panel means "no filter"
     return filters
+
+
+@dataclass(frozen=True)
+class PeriodFields:
+    """What a page's period fields show: a preset ("" for a custom range) and From/To."""
+
+    preset: str
+    start: str
+    end: str
+
+
+def period_fields(
+    params: QueryDict, *, start: date, end: date, preset: str, errors: dict[str, str]
+) -> PeriodFields:
+    """The period the page applies; when the parameters were refused, the range as it was
+    typed instead (the page then shows the default period's figures), so it is corrected
+    beside its error rather than typed again."""
+    typed_start, typed_end = params.get("from", ""), params.get("to", "")
+    if errors and (typed_start or typed_end):
+        return PeriodFields("", typed_start, typed_end)
+    return PeriodFields(preset, start.isoformat(), end.isoformat())
 
 
 @dataclass
@@ -115,9 +156,14 @@ def list_context(
     """What every staff list page shows besides its own extras: one page of rows, its
     default sort, the filter panel (with `options` for filters read from the database) and
     the filters its Export link repeats."""
+    try:
+        export_query = selector_filters(request.GET).urlencode()
+    except Invalid:
+        export_query = ""  # the page shows the error; its Export answers it in plain text
     return {
         "page": list_page(request, spec),
         "default_sort": spec.default_sort,
         "panel": panel_fields(filterset, request.GET, options),
-        "export_query": selector_filters(request.GET).urlencode(),
+        "date_preset": date_preset(request.GET),
+        "export_query": export_query,
     }

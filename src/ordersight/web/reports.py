@@ -26,12 +26,13 @@ from ordersight.reports.definitions import APP_MEASURE, GroupBy
 from ordersight.reports.exports import breakdown_csv
 from ordersight.reports.params import (
     CSV_COLUMNS,
+    DEFAULT_PRESET,
     EXTRA_COLUMNS,
     PRESETS,
     read_report_params,
 )
 from ordersight.web.access import require_perm
-from ordersight.web.lists import PAGE_SIZE
+from ordersight.web.lists import PAGE_SIZE, period_fields
 
 PERMISSION = "reports.view_sales_report"
 GROUP_LABELS = {
@@ -64,6 +65,7 @@ COLUMN_LABELS = {
 }
 # Parameters of the page itself (live refresh, paging), not of the report.
 PAGE_PARAMS = ("partial", "cursor")
+RANGE_PARAMS = frozenset({"range", "from", "to"})
 FILTER_PARAMS = ("range", "from", "to", "currency", "order_type", "source", "include_unconfirmed")
 
 
@@ -89,19 +91,33 @@ def _read(request: HttpRequest, *, need_group: bool = False) -> tuple[dict[str, 
     try:
         return read_report_params(params, need_group=need_group), {}
     except Invalid as exc:
-        return read_report_params(QueryDict(), need_group=False), exc.fields
+        errors = exc.fields
+    # The figures then show what the other parameters ask for, over the default range when
+    # the range was refused; the form keeps what was typed (see `period_fields`).
+    kept = params.copy()
+    for name in errors:
+        kept.pop(name, None)
+    if errors.keys() & RANGE_PARAMS:
+        for name in RANGE_PARAMS:
+            kept.pop(name, None)
+    try:
+        return read_report_params(kept, need_group=False), errors
+    except Invalid:
+        return read_report_params(QueryDict(), need_group=False), errors
 
 
 def _form_context(request: HttpRequest, params: dict[str, Any], errors: dict) -> dict[str, Any]:
     query = params["query"]
     preset = request.GET.get("range", "")
-    if not request.GET.get("from") and not preset:
-        preset = "30d"
+    if (not request.GET.get("from") and not preset) or (preset and preset not in PRESETS):
+        preset = DEFAULT_PRESET  # what applies when none, or an unknown one, is asked for
     return {
         "query": query,
         "previous": query.previous(),
         "presets": PRESETS,
-        "preset": preset,
+        "period": period_fields(
+            request.GET, start=query.start, end=query.end, preset=preset, errors=errors
+        ),
         "order_types": order_type_choices(),
         "sources": source_choices(),
         "currencies": sorted(set(Order.objects.values_list("currency", flat=True).distinct()[:50])),
@@ -125,7 +141,9 @@ class Card:
     change: Any
     url: str | None
     previous_url: str | None
-    money: bool = True
+    money: bool
+    # Whether a rise is good news; every card says so, as it sets the colour of its change.
+    rise_is_good: bool
 
 
 def _cards(result: selectors.Performance) -> list[tuple[str, list[Card]]]:
@@ -142,21 +160,30 @@ def _cards(result: selectors.Performance) -> list[tuple[str, list[Card]]]:
         url = orders_url(selectors.orders_filter(query, currency=c.currency))
         before = orders_url(selectors.orders_filter(result.previous_query, currency=c.currency))
         cards = []
-        for label, name, money in (
-            ("Sales", "orders", False),
-            ("Revenue (net)", "net", True),
-            ("Average order value", "average", True),
-            ("Refunds", "refunds", True),
-            ("Units", "units", False),
+        for label, name, money, rise_is_good in (
+            ("Sales", "orders", False, True),
+            ("Revenue (net)", "net", True, True),
+            ("Average order value", "average", True, True),
+            ("Refunds", "refunds", True, False),
+            ("Units", "units", False, True),
         ):
             now, then = c.current.value(name), c.previous.value(name)
             change = selectors.change_percent(now, then)
-            cards.append(Card(label, now, then, change, url, before, money))
+            cards.append(Card(label, now, then, change, url, before, money, rise_is_good))
         now = by_creators.get(c.currency, Decimal(0))
         then = by_creators_before.get(c.currency, Decimal(0))
         change = selectors.change_percent(now, then)
         cards.append(
-            Card("Sales by creators (net)", now, then, change, creators_url, creators_before, True)
+            Card(
+                "Sales by creators (net)",
+                now,
+                then,
+                change,
+                creators_url,
+                creators_before,
+                money=True,
+                rise_is_good=True,
+            )
         )
         out.append((c.currency, cards))
     return out

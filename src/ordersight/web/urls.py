@@ -1,7 +1,7 @@
 """Staff app URLs: every page a person uses, under one namespace."""
 
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import path, reverse_lazy
 
 from ordersight.web import campaigns as campaign_views
 from ordersight.web import customers as customer_views
@@ -18,15 +18,29 @@ app_name = "web"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    # Django's auth views name their templates under registration/, where the admin's own
+    # (admin-styled, with no way back to the staff app) would be found first: each names
+    # the staff app's template.
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            template_name="web/login.html", redirect_authenticated_user=True
+        ),
+        name="login",
+    ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "password/",
-        auth_views.PasswordChangeView.as_view(success_url="/password/done/"),
+        auth_views.PasswordChangeView.as_view(
+            template_name="web/password_change.html",
+            success_url=reverse_lazy("web:password_change_done"),
+        ),
         name="password_change",
     ),
     path(
-        "password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"
+        "password/done/",
+        auth_views.PasswordChangeDoneView.as_view(template_name="web/password_change_done.html"),
+        name="password_change_done",
     ),
     path("live/", views.live_events, name="live"),
     path("sales/report/", report_views.sales_report, name="sales_report"),

@@ -69,7 +69,7 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"\nordersight is ready at {base}\n"
-                f"  sign in:  {base}/admin/  user {username}  password {password}\n"
+                f"  sign in:  {base}/login/  user {username}  password {password}\n"
                 f"  API docs: {base}/api/docs\n"
             )
         )

@@ -8,9 +8,10 @@ from typing import Any
 from django import template
 from django.http import QueryDict
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from ordersight.core.actors import Actor
-from ordersight.core.money import format_money
+from ordersight.core.money import format_money, is_currency
 from ordersight.orders.models import OrderStatus
 from ordersight.orders.transitions import allowed_transitions, can_confirm
 
@@ -42,9 +43,41 @@ BADGE_STYLES = {
 }
 
 
+# What a money cell shows when there is no amount: a figure not kept yet (a customer who
+# never ordered has no figures row), a nullable column, an aggregate over no rows.
+NO_AMOUNT = "—"
+
+
 @register.filter
-def money(amount: Decimal | None, currency: str) -> str:
-    return "" if amount is None else format_money(amount, currency)
+def money(amount: Any, currency: Any) -> str:
+    """An amount with its currency's decimals, or a dash where there is none.
+
+    Templates resolve a missing attribute (`c.figures.last_order_amount` of a customer with
+    no figures) to "", not None, so anything that is not a number reads as no amount; an
+    amount whose currency is unknown shows as it is stored rather than failing the page."""
+    if isinstance(amount, bool) or not isinstance(amount, Decimal | int):
+        return NO_AMOUNT
+    if not isinstance(currency, str) or not is_currency(currency):
+        return str(amount)
+    return format_money(Decimal(amount), currency)
+
+
+@register.simple_tag
+def change_mark(change: Decimal | None, *, rise_is_good: bool) -> str:
+    """A change on the period before: the arrow says which way the figure went, the colour
+    whether that is good news for the business (more refunds is bad news)."""
+    if change is None:
+        return mark_safe('<span class="text-secondary" data-tone="none">—</span>')
+    if change == 0:
+        return mark_safe('<span class="text-secondary" data-tone="flat">0.0%</span>')
+    good = (change > 0) == rise_is_good
+    return format_html(
+        '<span class="text-{}" data-tone="{}">{} {}%</span>',
+        "success" if good else "danger",
+        "good" if good else "bad",
+        "▲" if change > 0 else "▼",
+        abs(change),
+    )
 
 
 @register.filter
