@@ -224,7 +224,7 @@ def update_campaign(*, campaign: Campaign, changes: Mapping[str, Any], actor: Ac
     """Change a campaign; a new commission rule recomputes every conversion's commission
     (and so every member's totals)."""
     actor.require("campaigns.change_campaign")
-    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    campaign = Campaign.objects.select_for_update(no_key=True).get(pk=campaign.pk)
     rule_before = (
         campaign.commission_kind,
         campaign.commission_percent,
@@ -241,7 +241,7 @@ def update_campaign(*, campaign: Campaign, changes: Mapping[str, Any], actor: Ac
 def _recompute_campaign_commissions(campaign: Campaign) -> None:
     changed: list[Conversion] = []
     creators: set[int] = set()
-    for conversion in Conversion.objects.filter(campaign=campaign).select_for_update():
+    for conversion in Conversion.objects.filter(campaign=campaign).select_for_update(no_key=True):
         commission = commission_for(
             campaign, conversion.status, conversion.currency, conversion.net
         )
@@ -293,7 +293,7 @@ def add_member(
 ) -> Membership:
     """Put a creator in a campaign (or give a current member more codes)."""
     actor.require("campaigns.change_campaign")
-    Creator.objects.select_for_update().filter(pk=creator.pk).first()
+    Creator.objects.select_for_update(no_key=True).filter(pk=creator.pk).first()
     membership = Membership.objects.filter(
         campaign=campaign, creator=creator, removed_at__isnull=True
     ).first()
@@ -316,7 +316,7 @@ def remove_member(
     stop showing their sales, and the global totals keep them."""
     actor.require("campaigns.change_campaign")
     membership = (
-        Membership.objects.select_for_update()
+        Membership.objects.select_for_update(no_key=True)
         .filter(campaign=campaign, creator=creator, removed_at__isnull=True)
         .first()
     )
@@ -451,7 +451,7 @@ def track_orders(orders: Sequence[Order], actor: Actor) -> None:
     now = timezone.now()
     existing = {
         c.order_id: c
-        for c in Conversion.objects.select_for_update(of=("self",))
+        for c in Conversion.objects.select_for_update(no_key=True, of=("self",))
         .select_related("campaign")
         .filter(order_id__in=coded)
     }
@@ -539,7 +539,7 @@ def _attribute(
 
 def _lock_conversion(conversion: Conversion) -> Conversion:
     return (
-        Conversion.objects.select_for_update(of=("self",))
+        Conversion.objects.select_for_update(no_key=True, of=("self",))
         .select_related("order", "campaign", "creator")
         .get(pk=conversion.pk)
     )
@@ -599,7 +599,12 @@ def recompute_commissions(pairs: Collection[tuple[int, int]]) -> None:
     pairs = set(pairs)
     creators = sorted({creator for _, creator in pairs})
     # One writer per creator at a time (see the module's note on lock order).
-    list(Creator.objects.select_for_update().filter(pk__in=creators).order_by("pk").values("pk"))
+    list(
+        Creator.objects.select_for_update(no_key=True)
+        .filter(pk__in=creators)
+        .order_by("pk")
+        .values("pk")
+    )
     campaigns = {campaign for campaign, _ in pairs}
     approved = Q(approval=Approval.APPROVED)
     sums = (

@@ -81,7 +81,7 @@ def create_category(*, name: str, number: int | None = None, actor: Actor) -> Ca
 
 @transaction.atomic
 def update_category(*, category: Category, changes: Mapping[str, Any], actor: Actor) -> Category:
-    category = Category.objects.select_for_update().get(pk=category.pk)
+    category = Category.objects.select_for_update(no_key=True).get(pk=category.pk)
     if "name" in changes:
         category.name = _clean_text(changes["name"], "name")
         category.save(update_fields=["name"])
@@ -145,7 +145,7 @@ def create_offer(
 @transaction.atomic
 def update_offer(*, offer: Offer, changes: Mapping[str, Any], actor: Actor) -> Offer:
     """Apply the given fields; the currency is fixed once orders may reference the price."""
-    offer = Offer.objects.select_for_update().get(pk=offer.pk)
+    offer = Offer.objects.select_for_update(no_key=True).get(pk=offer.pk)
     fields = []
     if "name" in changes:
         offer.name = _clean_text(changes["name"], "name")
@@ -174,7 +174,12 @@ def add_variant(*, offer: Offer, data: Mapping[str, Any], actor: Actor) -> Varia
 
 @transaction.atomic
 def update_variant(*, sku: str, changes: Mapping[str, Any], actor: Actor) -> Variant:
-    variant = Variant.objects.select_for_update().select_related("offer").filter(sku=sku).first()
+    variant = (
+        Variant.objects.select_for_update(no_key=True)
+        .select_related("offer")
+        .filter(sku=sku)
+        .first()
+    )
     if variant is None:
         raise NotFound(f"No variant with SKU {sku}.", fields={"sku": "not found"})
     fields = []

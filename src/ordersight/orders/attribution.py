@@ -101,7 +101,7 @@ def record_sales_plan_entry(
     )
     # PostgreSQL refuses FOR UPDATE with DISTINCT, so lock by id through a subquery
     # instead of joining the lines directly.
-    orders = Order.objects.select_for_update().filter(
+    orders = Order.objects.select_for_update(no_key=True).filter(
         customer=customer,
         sales_manager__isnull=True,
         sales_confirmed_at__isnull=True,
@@ -119,7 +119,7 @@ def assign_sales_manager(*, order: Order, manager_id: int | None, actor: Actor) 
     """ "Add user": name who made the sale (None for the system); it awaits confirmation."""
     check_may_attribute(actor)
     manager = sales_manager_by_id(manager_id)
-    order = Order.objects.select_for_update().get(pk=order.pk)
+    order = Order.objects.select_for_update(no_key=True).get(pk=order.pk)
     if (
         order.sales_manager_id == (manager.pk if manager else None)
         and order.sales_confirmed_at is None
@@ -136,7 +136,7 @@ def confirm_sales_attribution(*, order: Order, manager_id: int | None, actor: Ac
     """ "Check": confirm who made a sale, a manager (by id) or the system (None)."""
     check_may_attribute(actor)
     manager = sales_manager_by_id(manager_id)
-    order = Order.objects.select_for_update().get(pk=order.pk)
+    order = Order.objects.select_for_update(no_key=True).get(pk=order.pk)
     if order.status != OrderStatus.COMPLETED:
         raise Conflict(
             f"Order {order.number} is {order.status}; only a sale (a completed "

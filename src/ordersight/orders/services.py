@@ -139,7 +139,7 @@ def create_orders(*, data: Sequence[OrderInput], actor: Actor) -> list[Order]:
 
 def lock_order(order: Order) -> Order:
     """The order's row, locked for the rest of the transaction. Lock orders before invoices."""
-    return Order.objects.select_for_update().get(pk=order.pk)
+    return Order.objects.select_for_update(no_key=True).get(pk=order.pk)
 
 
 @transaction.atomic

@@ -119,7 +119,7 @@ def _apply_deferred(invoice: Invoice) -> None:
     if invoice.status not in CAPTURED:
         return
     waiting = (
-        WebhookEvent.objects.select_for_update()
+        WebhookEvent.objects.select_for_update(no_key=True)
         .filter(invoice=invoice, status=WebhookEventStatus.DEFERRED)
         .order_by("occurred_at", "id")
     )

@@ -250,7 +250,7 @@ def update_discount_code(
 ) -> DiscountCode:
     actor.require("promotions.change_discountcode")
     with transaction.atomic():
-        code = DiscountCode.objects.select_for_update().get(pk=code.pk)
+        code = DiscountCode.objects.select_for_update(no_key=True).get(pk=code.pk)
         _clean_code_fields(code, changes)
         code.save()
     return code
@@ -393,7 +393,9 @@ def validate_code(code: DiscountCode, cart: Cart, *, at: datetime | None = None)
 
 
 def find_code(code: str, *, lock: bool = False) -> DiscountCode:
-    rows = DiscountCode.objects.select_for_update() if lock else DiscountCode.objects.all()
+    rows = (
+        DiscountCode.objects.select_for_update(no_key=True) if lock else DiscountCode.objects.all()
+    )
     found = rows.filter(code=normal_code(code)).first()
     if found is None:
         raise NotFound(f"No discount code {code!r}.", fields={"code": "not found"})
@@ -439,7 +441,7 @@ def rollback_redemptions(order: Order, actor: Actor) -> list[Redemption]:
     """A cancelled order gives its code's use back (the lifecycle calls this)."""
     rolled = []
     for redemption in Redemption.objects.filter(order=order, status=RedemptionStatus.ACTIVE):
-        code = DiscountCode.objects.select_for_update().get(pk=redemption.code_id)
+        code = DiscountCode.objects.select_for_update(no_key=True).get(pk=redemption.code_id)
         code.redeemed = max(code.redeemed - 1, 0)
         code.save(update_fields=["redeemed", "updated_at"])
         redemption.status = RedemptionStatus.ROLLED_BACK

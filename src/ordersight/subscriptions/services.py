@@ -46,7 +46,7 @@ def _require(actor: Actor) -> None:
 
 
 def lock_recurring(recurring: RecurringOrder) -> RecurringOrder:
-    return RecurringOrder.objects.select_for_update().get(pk=recurring.pk)
+    return RecurringOrder.objects.select_for_update(no_key=True).get(pk=recurring.pk)
 
 
 def _check_token(token: str | None, errors: dict[str, str]) -> str:
@@ -328,7 +328,7 @@ def set_retry_intervals(*, intervals: Sequence[str], actor: Actor) -> RecurringP
     seconds = [
         parse_duration(text, field=f"retry_intervals[{i}]") for i, text in enumerate(intervals)
     ]
-    found = RecurringPaymentSettings.objects.select_for_update().filter(pk=1).first()
+    found = RecurringPaymentSettings.objects.select_for_update(no_key=True).filter(pk=1).first()
     found = found or RecurringPaymentSettings(pk=1)
     found.retry_intervals = seconds
     found.save()

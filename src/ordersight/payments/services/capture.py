@@ -176,7 +176,7 @@ def _invoice_to_settle(order: Order, amount: Decimal | None, invoice: Invoice | 
     """The invoice a manual payment settles: the one named, a pending one of that amount,
     or a new one (for the balance when no amount is given)."""
     if invoice is not None:
-        invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        invoice = Invoice.objects.select_for_update(no_key=True).get(pk=invoice.pk)
         if invoice.order_id != order.pk:
             raise Invalid(
                 "The invoice belongs to another order.", fields={"invoice": "other order"}
@@ -197,7 +197,7 @@ def _invoice_to_settle(order: Order, amount: Decimal | None, invoice: Invoice | 
             raise Invalid("Nothing is left to pay; give an amount.", fields={"amount": "required"})
     check_amount(amount, order.currency)
     pending = order.invoices.filter(status=InvoiceStatus.PENDING, amount=amount)
-    found = pending.select_for_update().order_by("installment").first()
+    found = pending.select_for_update(no_key=True).order_by("installment").first()
     if found is not None:
         return found
     (new,) = new_invoices(order, [amount], next_installment(order))
@@ -421,7 +421,7 @@ def record_charged_orders(
     if not charges:
         return []
     ids = [c.order.pk for c in charges]
-    ready = Order.objects.select_for_update().filter(
+    ready = Order.objects.select_for_update(no_key=True).filter(
         pk__any=ids, status=OrderStatus.OPEN, payment_status=PaymentStatus.UNPAID
     )
     if ready.count() != len(ids) or Invoice.objects.filter(order_id__any=ids).exists():

@@ -98,7 +98,7 @@ def update_payment_system(*, system: PaymentSystem, changes: Mapping[str, Any]) 
         errors["supports_one_click"] = "a manual payment method has no one-click payments"
     if errors:
         raise Invalid("The changes are not valid.", fields=errors)
-    system = PaymentSystem.objects.select_for_update().get(pk=system.pk)
+    system = PaymentSystem.objects.select_for_update(no_key=True).get(pk=system.pk)
     for name, value in clean.items():
         setattr(system, name, value)
     return _save(system)
