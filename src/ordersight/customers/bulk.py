@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from ordersight.core.actors import Actor
 from ordersight.core.bulk import ItemResult, insert_many
+from ordersight.core.deadlocks import retry_on_deadlock
 from ordersight.core.errors import Invalid
 from ordersight.core.validation import clean_email, clean_metadata
 from ordersight.customers.models import Customer, CustomerExternalId, Tag
@@ -69,6 +70,7 @@ def clean_item(item: Mapping[str, Any]) -> CustomerRow:
     return CustomerRow(source, external_id.strip(), values, tags)
 
 
+@retry_on_deadlock
 def upsert_customers(*, items: Sequence[Mapping[str, Any]], actor: Actor) -> list[ItemResult]:
     """Create or update up to a thousand customers; if another writer created one of them
     meanwhile, the batch is tried once more and finds it as an update."""

@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 
 from ordersight.core.actors import Actor
+from ordersight.core.deadlocks import retry_on_deadlock
 from ordersight.core.errors import Conflict, Invalid
 from ordersight.core.validation import clean_email, clean_metadata
 from ordersight.customers.models import Customer, CustomerExternalId, Tag
@@ -112,6 +113,7 @@ def create_customer(
     return customer
 
 
+@retry_on_deadlock
 @transaction.atomic
 def update_customer(*, customer: Customer, changes: Mapping[str, Any], actor: Actor) -> Customer:
     """Apply the given fields only; fields left out keep their values."""

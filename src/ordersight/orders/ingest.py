@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 
 from ordersight.core.actors import Actor
 from ordersight.core.bulk import ItemResult
+from ordersight.core.deadlocks import retry_on_deadlock
 from ordersight.core.errors import Conflict, Forbidden, Invalid
 from ordersight.core.money import round_money
 from ordersight.orders import attribution
@@ -98,6 +99,7 @@ def _apply_ingested(existing: Order, new: PreparedOrder, actor: Actor) -> bool:
     return True
 
 
+@retry_on_deadlock
 def upsert_orders(*, items: Sequence[OrderInput | Invalid], actor: Actor) -> list[ItemResult]:
     """Create or update many orders by (source, external id); one result per item.
 

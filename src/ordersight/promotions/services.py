@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ordersight.core.actors import Actor
+from ordersight.core.deadlocks import retry_on_deadlock
 from ordersight.core.errors import Conflict, Invalid, NotFound
 from ordersight.core.money import format_money, quantum, round_money
 from ordersight.core.validation import clean_amounts_by_currency, clean_code, normal_code
@@ -405,6 +406,7 @@ def find_code(code: str, *, lock: bool = False) -> DiscountCode:
 # --- Redeeming and rolling back ------------------------------------------------------------
 
 
+@retry_on_deadlock
 @transaction.atomic
 def redeem_code(*, order: Order, code: str, actor: Actor) -> Redemption:
     """Apply the code's discount to the order's lines and record the redemption; a code that

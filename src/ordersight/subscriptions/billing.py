@@ -30,6 +30,7 @@ from django.utils import timezone
 from ordersight.catalog.models import Variant
 from ordersight.core.actors import Actor
 from ordersight.core.bulk import insert_rows, update_many
+from ordersight.core.deadlocks import retry_on_deadlock
 from ordersight.core.errors import DomainError
 from ordersight.core.live import publish_after_commit
 from ordersight.core.money import format_money
@@ -125,6 +126,7 @@ _ATTEMPT_COLUMNS = (
 _NEW_ATTEMPT = (AttemptStatus.PENDING, "", "", "", 0)
 
 
+@retry_on_deadlock
 def open_due_attempts(*, at: datetime, limit: int = CLAIM_BATCH) -> int:
     """Claim up to `limit` due active recurring orders: an attempt row each, Processing."""
     with transaction.atomic():
@@ -166,6 +168,7 @@ def open_due_attempts(*, at: datetime, limit: int = CLAIM_BATCH) -> int:
         return len(claimed)
 
 
+@retry_on_deadlock
 def run_pending_batch(*, at: datetime, limit: int = CLAIM_BATCH) -> list[AttemptOutcome] | None:
     """Claim up to `limit` pending attempts and run them; None when none is left to run now.
 
@@ -448,6 +451,7 @@ def _outcome(result: str, recurring: RecurringOrder, attempt: ChargeAttempt, mes
     )
 
 
+@retry_on_deadlock
 @transaction.atomic
 def run_attempt(*, attempt: ChargeAttempt, at: datetime, actor: Actor) -> AttemptOutcome:
     """Charge one attempt and record what the gateway said (see the module's docstring)."""

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from ordersight.core.actors import Actor
 from ordersight.core.bulk import insert_many
+from ordersight.core.deadlocks import retry_on_deadlock
 from ordersight.core.errors import Conflict, Invalid, Unavailable
 from ordersight.core.money import ZERO, format_money, round_money
 from ordersight.core.sequences import reserve_numbers
@@ -204,6 +205,7 @@ def _invoice_to_settle(order: Order, amount: Decimal | None, invoice: Invoice | 
     return new
 
 
+@retry_on_deadlock
 @transaction.atomic
 def record_manual_payment(
     *,
@@ -261,6 +263,7 @@ def _gateway_to_charge(
     return gateway
 
 
+@retry_on_deadlock
 @transaction.atomic
 def charge_invoice(
     *,
@@ -409,6 +412,7 @@ def _charged_events(
     return entries
 
 
+@retry_on_deadlock
 @transaction.atomic
 def record_charged_orders(
     *, charges: Sequence[ChargedOrder], at: datetime, actor: Actor
@@ -436,6 +440,7 @@ def record_charged_orders(
     return invoices
 
 
+@retry_on_deadlock
 @transaction.atomic
 def create_charged_orders(
     *, charges: Sequence[NewChargedOrder], at: datetime, actor: Actor
@@ -467,6 +472,7 @@ def create_charged_orders(
     return list(zip(orders, invoices, strict=True))
 
 
+@retry_on_deadlock
 @transaction.atomic
 def record_gateway_result(
     *,
