@@ -37,6 +37,7 @@ from ordersight.campaigns.models import (
 )
 from ordersight.core.actors import Actor
 from ordersight.core.bulk import update_many
+from ordersight.core.deadlocks import retry_on_deadlock
 from ordersight.core.errors import Conflict, Invalid
 from ordersight.core.live import publish_after_commit
 from ordersight.core.money import round_money
@@ -219,6 +220,7 @@ def create_campaign(
     return _save_campaign(campaign)
 
 
+@retry_on_deadlock
 @transaction.atomic
 def update_campaign(*, campaign: Campaign, changes: Mapping[str, Any], actor: Actor) -> Campaign:
     """Change a campaign; a new commission rule recomputes every conversion's commission
@@ -281,6 +283,7 @@ def _take_code(membership: Membership, kind: str, raw: str) -> CreatorCode:
     raise Conflict(f"The code {code} is taken.", fields={field: f"{code} is taken"})
 
 
+@retry_on_deadlock
 @transaction.atomic
 def add_member(
     *,
@@ -308,6 +311,7 @@ def add_member(
     return membership
 
 
+@retry_on_deadlock
 @transaction.atomic
 def remove_member(
     *, campaign: Campaign, creator: Creator, actor: Actor, at: datetime | None = None
@@ -573,6 +577,7 @@ def _set_approval(
     return conversion
 
 
+@retry_on_deadlock
 @transaction.atomic
 def reject_conversion(*, conversion: Conversion, actor: Actor, reason: str = "") -> Conversion:
     """Exclude a sale from the creator's commission (needs `campaigns.approve_conversion`)."""
@@ -581,6 +586,7 @@ def reject_conversion(*, conversion: Conversion, actor: Actor, reason: str = "")
     )
 
 
+@retry_on_deadlock
 @transaction.atomic
 def undo_rejection(*, conversion: Conversion, actor: Actor) -> Conversion:
     """Approve a rejected conversion again; the commission counts once more."""

@@ -85,6 +85,7 @@ def _add_external_ids(customer: Customer, external_ids: Mapping[str, str]) -> No
         )
 
 
+@retry_on_deadlock
 @transaction.atomic
 def create_customer(
     *,

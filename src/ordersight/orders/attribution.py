@@ -15,6 +15,7 @@ from django.utils import timezone
 from ordersight.accounts.selectors import list_sales_managers
 from ordersight.catalog.models import Offer
 from ordersight.core.actors import Actor
+from ordersight.core.deadlocks import retry_on_deadlock
 from ordersight.core.errors import Conflict, Forbidden, Invalid
 from ordersight.core.validation import is_id
 from ordersight.customers.models import Customer
@@ -78,6 +79,7 @@ def record_attribution_changed(order: Order, actor: Actor, **payload: Any) -> No
     )
 
 
+@retry_on_deadlock
 @transaction.atomic
 def record_sales_plan_entry(
     *, customer: Customer, offer: Offer, manager_id: int | None, note: str = "", actor: Actor
@@ -114,6 +116,7 @@ def record_sales_plan_entry(
     return entry
 
 
+@retry_on_deadlock
 @transaction.atomic
 def assign_sales_manager(*, order: Order, manager_id: int | None, actor: Actor) -> Order:
     """ "Add user": name who made the sale (None for the system); it awaits confirmation."""
@@ -131,6 +134,7 @@ def assign_sales_manager(*, order: Order, manager_id: int | None, actor: Actor) 
     return order
 
 
+@retry_on_deadlock
 @transaction.atomic
 def confirm_sales_attribution(*, order: Order, manager_id: int | None, actor: Actor) -> Order:
     """ "Check": confirm who made a sale, a manager (by id) or the system (None)."""

@@ -179,6 +179,7 @@ def confirm_order(*, order: Order, actor: Actor) -> Order:
     )
 
 
+@retry_on_deadlock
 @transaction.atomic
 def fulfil_order(*, order: Order, actor: Actor) -> Order:
     order = lock_order(order)
@@ -304,6 +305,7 @@ def apply_discounts(
 CHOICE_VALUE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,19}$")
 
 
+@retry_on_deadlock
 @transaction.atomic
 def add_order_choice(*, kind: str, value: str, label: str, actor: Actor) -> OrderChoice:
     """Add a source or an order type of the account's own."""

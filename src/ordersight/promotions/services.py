@@ -205,6 +205,7 @@ def create_discount_code(*, code: str, actor: Actor, **data: Any) -> DiscountCod
     return found
 
 
+@retry_on_deadlock
 @transaction.atomic
 def generate_discount_codes(
     *, count: int, prefix: str = "", length: int = 8, actor: Actor, **data: Any

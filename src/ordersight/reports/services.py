@@ -18,6 +18,7 @@ from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery
 
 from ordersight.core.bulk import insert_rows, upsert_rows
+from ordersight.core.deadlocks import retry_on_deadlock
 from ordersight.core.lookups import any_of_sql
 from ordersight.customers.models import Customer
 from ordersight.customers.services import lock_customers
@@ -264,6 +265,7 @@ def _batches(ids: list[int], size: int) -> Iterator[list[int]]:
         yield ids[start : start + size]
 
 
+@retry_on_deadlock
 @transaction.atomic
 def rebuild_rollups(*, progress: Callable[[int, int], None] | None = None) -> int:
     """Throw the rollups away and compute them again from the raw rows; returns the number

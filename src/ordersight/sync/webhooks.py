@@ -14,6 +14,7 @@ from typing import Any
 from django.db import transaction
 
 from ordersight.core.actors import Actor
+from ordersight.core.deadlocks import retry_on_deadlock
 from ordersight.core.errors import Invalid, NotFound
 from ordersight.sync.imports import import_orders
 from ordersight.sync.models import FeedKind, StoreConnection
@@ -43,6 +44,7 @@ def verify(connection: StoreConnection, body: bytes, signature: str) -> None:
         raise SignatureError("the signature does not match the body")
 
 
+@retry_on_deadlock
 @transaction.atomic
 def handle_order_webhook(
     *, connection_name: str, topic: str, body: bytes, signature: str
