@@ -37,6 +37,7 @@ from ordersight.campaigns.models import (
 )
 from ordersight.core.actors import Actor
 from ordersight.core.bulk import update_many
+from ordersight.core.deadlocks import retry_on_deadlock
 from ordersight.core.errors import Conflict, Invalid
 from ordersight.core.live import publish_after_commit
 from ordersight.core.money import round_money
@@ -219,12 +220,13 @@ def create_campaign(
     return _save_campaign(campaign)
 
 
+@retry_on_deadlock
 @transaction.atomic
 def update_campaign(*, campaign: Campaign, changes: Mapping[str, Any], actor: Actor) -> Campaign:
     """Change a campaign; a new commission rule recomputes every conversion's commission
     (and so every member's totals)."""
     actor.require("campaigns.change_campaign")
-    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    campaign = Campaign.objects.select_for_update(no_key=True).get(pk=campaign.pk)
     rule_before = (
         campaign.commission_kind,
         campaign.commission_percent,
@@ -241,7 +243,7 @@ def update_campaign(*, campaign: Campaign, changes: Mapping[str, Any], actor: Ac
 def _recompute_campaign_commissions(campaign: Campaign) -> None:
     changed: list[Conversion] = []
     creators: set[int] = set()
-    for conversion in Conversion.objects.filter(campaign=campaign).select_for_update():
+    for conversion in Conversion.objects.filter(campaign=campaign).select_for_update(no_key=True):
         commission = commission_for(
             campaign, conversion.status, conversion.currency, conversion.net
         )
@@ -281,6 +283,7 @@ def _take_code(membership: Membership, kind: str, raw: str) -> CreatorCode:
     raise Conflict(f"The code {code} is taken.", fields={field: f"{code} is taken"})
 
 
+@retry_on_deadlock
 @transaction.atomic
 def add_member(
     *,
@@ -293,7 +296,7 @@ def add_member(
 ) -> Membership:
     """Put a creator in a campaign (or give a current member more codes)."""
     actor.require("campaigns.change_campaign")
-    Creator.objects.select_for_update().filter(pk=creator.pk).first()
+    Creator.objects.select_for_update(no_key=True).filter(pk=creator.pk).first()
     membership = Membership.objects.filter(
         campaign=campaign, creator=creator, removed_at__isnull=True
     ).first()
@@ -308,6 +311,7 @@ def add_member(
     return membership
 
 
+@retry_on_deadlock
 @transaction.atomic
 def remove_member(
     *, campaign: Campaign, creator: Creator, actor: Actor, at: datetime | None = None
@@ -316,7 +320,7 @@ def remove_member(
     stop showing their sales, and the global totals keep them."""
     actor.require("campaigns.change_campaign")
     membership = (
-        Membership.objects.select_for_update()
+        Membership.objects.select_for_update(no_key=True)
         .filter(campaign=campaign, creator=creator, removed_at__isnull=True)
         .first()
     )
@@ -451,7 +455,7 @@ def track_orders(orders: Sequence[Order], actor: Actor) -> None:
     now = timezone.now()
     existing = {
         c.order_id: c
-        for c in Conversion.objects.select_for_update(of=("self",))
+        for c in Conversion.objects.select_for_update(no_key=True, of=("self",))
         .select_related("campaign")
         .filter(order_id__in=coded)
     }
@@ -539,7 +543,7 @@ def _attribute(
 
 def _lock_conversion(conversion: Conversion) -> Conversion:
     return (
-        Conversion.objects.select_for_update(of=("self",))
+        Conversion.objects.select_for_update(no_key=True, of=("self",))
         .select_related("order", "campaign", "creator")
         .get(pk=conversion.pk)
     )
@@ -573,6 +577,7 @@ def _set_approval(
     return conversion
 
 
+@retry_on_deadlock
 @transaction.atomic
 def reject_conversion(*, conversion: Conversion, actor: Actor, reason: str = "") -> Conversion:
     """Exclude a sale from the creator's commission (needs `campaigns.approve_conversion`)."""
@@ -581,6 +586,7 @@ def reject_conversion(*, conversion: Conversion, actor: Actor, reason: str = "")
     )
 
 
+@retry_on_deadlock
 @transaction.atomic
 def undo_rejection(*, conversion: Conversion, actor: Actor) -> Conversion:
     """Approve a rejected conversion again; the commission counts once more."""
@@ -599,7 +605,12 @@ def recompute_commissions(pairs: Collection[tuple[int, int]]) -> None:
     pairs = set(pairs)
     creators = sorted({creator for _, creator in pairs})
     # One writer per creator at a time (see the module's note on lock order).
-    list(Creator.objects.select_for_update().filter(pk__in=creators).order_by("pk").values("pk"))
+    list(
+        Creator.objects.select_for_update(no_key=True)
+        .filter(pk__in=creators)
+        .order_by("pk")
+        .values("pk")
+    )
     campaigns = {campaign for campaign, _ in pairs}
     approved = Q(approval=Approval.APPROVED)
     sums = (

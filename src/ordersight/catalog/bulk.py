@@ -185,7 +185,10 @@ def _find(
     }
     offer_ids = {o.pk for o in by_number.values()} | set(by_sku.values())
     locked = {
-        o.pk: o for o in Offer.objects.select_for_update().filter(pk__in=offer_ids).order_by("pk")
+        o.pk: o
+        for o in Offer.objects.select_for_update(no_key=True)
+        .filter(pk__in=offer_ids)
+        .order_by("pk")
     }
     found: dict[int, Offer] = {}
     for _, row in rows:

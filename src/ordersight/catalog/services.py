@@ -10,6 +10,7 @@ from django.db import transaction
 
 from ordersight.catalog.models import Category, Offer, OfferExternalId, Variant, VariantExternalId
 from ordersight.core.actors import Actor
+from ordersight.core.deadlocks import retry_on_deadlock
 from ordersight.core.errors import Conflict, Invalid, NotFound
 from ordersight.core.sequences import next_free_number
 from ordersight.core.validation import amount_error, clean_currency
@@ -67,6 +68,7 @@ def _set_external_ids(
         )
 
 
+@retry_on_deadlock
 @transaction.atomic
 def create_category(*, name: str, number: int | None = None, actor: Actor) -> Category:
     _check_number_free(Category, number)
@@ -79,9 +81,10 @@ def create_category(*, name: str, number: int | None = None, actor: Actor) -> Ca
     )
 
 
+@retry_on_deadlock
 @transaction.atomic
 def update_category(*, category: Category, changes: Mapping[str, Any], actor: Actor) -> Category:
-    category = Category.objects.select_for_update().get(pk=category.pk)
+    category = Category.objects.select_for_update(no_key=True).get(pk=category.pk)
     if "name" in changes:
         category.name = _clean_text(changes["name"], "name")
         category.save(update_fields=["name"])
@@ -110,6 +113,7 @@ def _create_variant(offer: Offer, data: Mapping[str, Any], field: str) -> Varian
     return variant
 
 
+@retry_on_deadlock
 @transaction.atomic
 def create_offer(
     *,
@@ -142,10 +146,11 @@ def create_offer(
     return offer
 
 
+@retry_on_deadlock
 @transaction.atomic
 def update_offer(*, offer: Offer, changes: Mapping[str, Any], actor: Actor) -> Offer:
     """Apply the given fields; the currency is fixed once orders may reference the price."""
-    offer = Offer.objects.select_for_update().get(pk=offer.pk)
+    offer = Offer.objects.select_for_update(no_key=True).get(pk=offer.pk)
     fields = []
     if "name" in changes:
         offer.name = _clean_text(changes["name"], "name")
@@ -167,14 +172,21 @@ def update_offer(*, offer: Offer, changes: Mapping[str, Any], actor: Actor) -> O
     return offer
 
 
+@retry_on_deadlock
 @transaction.atomic
 def add_variant(*, offer: Offer, data: Mapping[str, Any], actor: Actor) -> Variant:
     return _create_variant(offer, data, "variant")
 
 
+@retry_on_deadlock
 @transaction.atomic
 def update_variant(*, sku: str, changes: Mapping[str, Any], actor: Actor) -> Variant:
-    variant = Variant.objects.select_for_update().select_related("offer").filter(sku=sku).first()
+    variant = (
+        Variant.objects.select_for_update(no_key=True)
+        .select_related("offer")
+        .filter(sku=sku)
+        .first()
+    )
     if variant is None:
         raise NotFound(f"No variant with SKU {sku}.", fields={"sku": "not found"})
     fields = []

@@ -7,10 +7,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
+from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from ordersight.core.deadlocks import busy_body, is_retryable, note_doomed
 from ordersight.core.errors import DomainError, error_body
 from ordersight.core.unavailable import UNAVAILABLE_ERRORS, unavailable_json
 
@@ -115,3 +117,15 @@ def install_error_handlers(api: NinjaAPI) -> None:
     def unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
         logger.exception("unhandled API error on %s %s", request.method, request.path)
         return respond(request, 500, error_body("server_error", "Something went wrong."))
+
+    @api.exception_handler(OperationalError)
+    def aborted(request: HttpRequest, exc: OperationalError) -> HttpResponse:
+        if not is_retryable(exc):
+            return unexpected(request, exc)
+        # PostgreSQL aborted the transaction to break a deadlock and the service's own
+        # retries ran out, or it is part of the Idempotency-Key transaction, which runs the
+        # whole request again when told so.
+        note_doomed(exc)
+        response = respond(request, 503, busy_body())
+        response["Retry-After"] = "1"
+        return response

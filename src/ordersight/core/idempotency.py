@@ -4,6 +4,10 @@ The record is inserted in the same transaction as the work the request does. A s
 request with the same key blocks on the unique index until the first commits, then replays
 its stored response; if the first rolled back, the second does the work itself. So any number
 of concurrent retries produce exactly one effect.
+
+The record and the work are one transaction, so this is where it starts and ends: when
+PostgreSQL aborts it to break a deadlock, the whole request runs again here
+(`retry_on_deadlock`), and a client sees 503 "busy" only if every attempt was aborted.
 """
 
 from __future__ import annotations
@@ -15,10 +19,17 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 
+from ordersight.core.deadlocks import (
+    busy_body,
+    forget_doomed,
+    is_retryable,
+    raise_if_doomed,
+    retry_on_deadlock,
+)
 from ordersight.core.errors import error_body
 from ordersight.core.models import IdempotencyRecord
 
@@ -87,6 +98,12 @@ class IdempotencyMiddleware:
             return self._first_time(request, owner, key, request_hash)
         except IntegrityError:
             pass
+        except DatabaseError as exc:
+            if not is_retryable(exc):
+                raise
+            response = JsonResponse(busy_body(), status=503)
+            response["Retry-After"] = "1"
+            return response
         record = IdempotencyRecord.objects.filter(owner=owner, key=key).first()
         if record is None:  # the first request rolled back between our insert and this read
             return self._first_time(request, owner, key, request_hash)
@@ -94,6 +111,7 @@ class IdempotencyMiddleware:
             return _invalid_key("this key was already used with a different request")
         return _replay(record)
 
+    @retry_on_deadlock
     def _first_time(
         self, request: HttpRequest, owner: str, key: str, request_hash: str
     ) -> HttpResponse:
@@ -101,6 +119,7 @@ class IdempotencyMiddleware:
         cutoff = now - timedelta(hours=settings.IDEMPOTENCY_TTL_HOURS)
         try:
             with transaction.atomic():
+                forget_doomed()
                 IdempotencyRecord.objects.filter(
                     owner=owner, key=key, created_at__lt=cutoff
                 ).delete()
@@ -116,6 +135,8 @@ class IdempotencyMiddleware:
                     created_at=now,
                 )
                 response = self.get_response(request)
+                # The view may have turned an abort into an error response: run it again.
+                raise_if_doomed()
                 if (
                     response.status_code >= 500
                     or response.status_code in _NOT_STORED

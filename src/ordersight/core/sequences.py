@@ -44,7 +44,7 @@ def reserve_numbers(name: str, count: int = 1, *, start: int = 1) -> Numbers[int
 @transaction.atomic
 def _reserve_from_row(name: str, count: int, *, start: int) -> range:
     Sequence.objects.get_or_create(name=name, defaults={"last_value": start - 1})
-    seq = Sequence.objects.select_for_update().get(name=name)
+    seq = Sequence.objects.select_for_update(no_key=True).get(name=name)
     first = seq.last_value + 1
     seq.last_value += count
     seq.save(update_fields=["last_value"])
@@ -57,7 +57,7 @@ def move_numbers_past(name: str, value: int) -> None:
     sequence = _database_sequence(name)
     if sequence is None:
         with transaction.atomic():
-            seq, _ = Sequence.objects.select_for_update().get_or_create(name=name)
+            seq, _ = Sequence.objects.select_for_update(no_key=True).get_or_create(name=name)
             if seq.last_value < value:
                 seq.last_value = value
                 seq.save(update_fields=["last_value"])

@@ -17,10 +17,11 @@ from django.utils import timezone
 
 from ordersight.core.actors import Actor
 from ordersight.core.bulk import ItemResult, insert_many
+from ordersight.core.deadlocks import retry_on_deadlock
 from ordersight.core.errors import Invalid
 from ordersight.core.validation import clean_email, clean_metadata
 from ordersight.customers.models import Customer, CustomerExternalId, Tag
-from ordersight.customers.services import clean_name, clean_tags
+from ordersight.customers.services import clean_name, clean_tags, locked_customers
 
 SOURCE_MAX = 40
 EXTERNAL_ID_MAX = 255
@@ -69,6 +70,7 @@ def clean_item(item: Mapping[str, Any]) -> CustomerRow:
     return CustomerRow(source, external_id.strip(), values, tags)
 
 
+@retry_on_deadlock
 def upsert_customers(*, items: Sequence[Mapping[str, Any]], actor: Actor) -> list[ItemResult]:
     """Create or update up to a thousand customers; if another writer created one of them
     meanwhile, the batch is tried once more and finds it as an update."""
@@ -122,12 +124,7 @@ def _known(rows: Sequence[tuple[ItemResult, CustomerRow]]) -> dict[tuple[str, st
     known = {(e.source, e.external_id): e.customer for e in found}
     known = {k: c for k, c in known.items() if k in wanted}
     # Lock them for the rest of the batch, in id order.
-    locked = (
-        Customer.objects.select_for_update()
-        .filter(pk__in=[c.pk for c in known.values()])
-        .order_by("pk")
-    )
-    by_pk = {c.pk: c for c in locked}
+    by_pk = {c.pk: c for c in locked_customers(c.pk for c in known.values())}
     return {k: by_pk[c.pk] for k, c in known.items()}
 
 

@@ -6,13 +6,38 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 
 from ordersight.core.actors import Actor
+from ordersight.core.deadlocks import retry_on_deadlock
 from ordersight.core.errors import Conflict, Invalid
 from ordersight.core.validation import clean_email, clean_metadata
 from ordersight.customers.models import Customer, CustomerExternalId, Tag
 
 TAG_MAX = 64
+
+
+def _locking(customer_ids: Iterable[int | None]) -> QuerySet[Customer]:
+    ids = sorted({pk for pk in customer_ids if pk is not None})
+    return Customer.objects.select_for_update(no_key=True).filter(pk__any=ids).order_by("pk")
+
+
+def lock_customers(customer_ids: Iterable[int | None]) -> None:
+    """Hold these customers' rows until the transaction ends: the one way a customer row
+    is locked, so that every writer (bulk ingest, recounts, billing, customer edits) takes
+    them in one order, by id, and no two writers can wait for each other in a circle.
+
+    FOR NO KEY UPDATE, not FOR UPDATE: it keeps two writers of one customer apart, yet does
+    not conflict with the KEY SHARE lock PostgreSQL's foreign key check takes when a row
+    naming the customer (an order) is inserted, at commit since Django's keys are deferred.
+    Customer rows are never deleted nor their ids changed, so no writer needs more.
+    """
+    list(_locking(customer_ids).values_list("pk", flat=True))
+
+
+def locked_customers(customer_ids: Iterable[int | None]) -> list[Customer]:
+    """`lock_customers`, for a writer that also changes the rows: them, by id."""
+    return list(_locking(customer_ids))
 
 
 def clean_tags(tags: Iterable[str]) -> list[str]:
@@ -60,6 +85,7 @@ def _add_external_ids(customer: Customer, external_ids: Mapping[str, str]) -> No
         )
 
 
+@retry_on_deadlock
 @transaction.atomic
 def create_customer(
     *,
@@ -88,10 +114,11 @@ def create_customer(
     return customer
 
 
+@retry_on_deadlock
 @transaction.atomic
 def update_customer(*, customer: Customer, changes: Mapping[str, Any], actor: Actor) -> Customer:
     """Apply the given fields only; fields left out keep their values."""
-    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    (customer,) = locked_customers([customer.pk])
     fields = []
     if "name" in changes:
         customer.name = clean_name(changes["name"])

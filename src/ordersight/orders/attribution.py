@@ -15,6 +15,7 @@ from django.utils import timezone
 from ordersight.accounts.selectors import list_sales_managers
 from ordersight.catalog.models import Offer
 from ordersight.core.actors import Actor
+from ordersight.core.deadlocks import retry_on_deadlock
 from ordersight.core.errors import Conflict, Forbidden, Invalid
 from ordersight.core.validation import is_id
 from ordersight.customers.models import Customer
@@ -78,6 +79,7 @@ def record_attribution_changed(order: Order, actor: Actor, **payload: Any) -> No
     )
 
 
+@retry_on_deadlock
 @transaction.atomic
 def record_sales_plan_entry(
     *, customer: Customer, offer: Offer, manager_id: int | None, note: str = "", actor: Actor
@@ -101,7 +103,7 @@ def record_sales_plan_entry(
     )
     # PostgreSQL refuses FOR UPDATE with DISTINCT, so lock by id through a subquery
     # instead of joining the lines directly.
-    orders = Order.objects.select_for_update().filter(
+    orders = Order.objects.select_for_update(no_key=True).filter(
         customer=customer,
         sales_manager__isnull=True,
         sales_confirmed_at__isnull=True,
@@ -114,12 +116,13 @@ def record_sales_plan_entry(
     return entry
 
 
+@retry_on_deadlock
 @transaction.atomic
 def assign_sales_manager(*, order: Order, manager_id: int | None, actor: Actor) -> Order:
     """ "Add user": name who made the sale (None for the system); it awaits confirmation."""
     check_may_attribute(actor)
     manager = sales_manager_by_id(manager_id)
-    order = Order.objects.select_for_update().get(pk=order.pk)
+    order = Order.objects.select_for_update(no_key=True).get(pk=order.pk)
     if (
         order.sales_manager_id == (manager.pk if manager else None)
         and order.sales_confirmed_at is None
@@ -131,12 +134,13 @@ def assign_sales_manager(*, order: Order, manager_id: int | None, actor: Actor) 
     return order
 
 
+@retry_on_deadlock
 @transaction.atomic
 def confirm_sales_attribution(*, order: Order, manager_id: int | None, actor: Actor) -> Order:
     """ "Check": confirm who made a sale, a manager (by id) or the system (None)."""
     check_may_attribute(actor)
     manager = sales_manager_by_id(manager_id)
-    order = Order.objects.select_for_update().get(pk=order.pk)
+    order = Order.objects.select_for_update(no_key=True).get(pk=order.pk)
     if order.status != OrderStatus.COMPLETED:
         raise Conflict(
             f"Order {order.number} is {order.status}; only a sale (a completed "

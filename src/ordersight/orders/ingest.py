@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 
 from ordersight.core.actors import Actor
 from ordersight.core.bulk import ItemResult
+from ordersight.core.deadlocks import retry_on_deadlock
 from ordersight.core.errors import Conflict, Forbidden, Invalid
 from ordersight.core.money import round_money
 from ordersight.orders import attribution
@@ -102,6 +103,7 @@ def _apply_ingested(existing: Order, new: PreparedOrder, actor: Actor) -> bool:
     return True
 
 
+@retry_on_deadlock
 def upsert_orders(*, items: Sequence[OrderInput | Invalid], actor: Actor) -> list[ItemResult]:
     """Create or update many orders by (source, external id); one result per item.
 
@@ -119,8 +121,12 @@ def _locked_existing(valid: Sequence[OrderInput]) -> dict[tuple[str, str], Order
     keys = {(item.source, item.external_id) for item in valid if item.external_id}
     if not keys:
         return {}
-    found = Order.objects.select_for_update().filter(
-        source__in={s for s, _ in keys}, external_id__in={e for _, e in keys}
+    # In id order, as every batch locks them, so two batches re-sending some of the same
+    # orders never wait for each other in a circle.
+    found = (
+        Order.objects.select_for_update(no_key=True)
+        .filter(source__in={s for s, _ in keys}, external_id__in={e for _, e in keys})
+        .order_by("pk")
     )
     return {(o.source, o.external_id): o for o in found if (o.source, o.external_id) in keys}
 

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 
 from ordersight.core.actors import Actor
 from ordersight.core.bulk import insert_many
+from ordersight.core.deadlocks import retry_on_deadlock
 from ordersight.core.errors import Conflict, Invalid
 from ordersight.core.money import round_money
 from ordersight.core.sequences import reserve_numbers
@@ -75,6 +76,7 @@ def created_payload(order: Order) -> dict[str, Any]:
     }
 
 
+@retry_on_deadlock
 @transaction.atomic
 def create_order(*, data: OrderInput, actor: Actor) -> Order:
     """Create one order from catalog SKUs and free lines; the server computes the totals."""
@@ -126,6 +128,7 @@ def prepare_orders(*, data: Sequence[OrderInput], actor: Actor) -> list[Prepared
     return prepared
 
 
+@retry_on_deadlock
 @transaction.atomic
 def create_orders(*, data: Sequence[OrderInput], actor: Actor) -> list[Order]:
     """Create a batch of new orders at once (COPY, one event insert, handlers per batch),
@@ -139,9 +142,10 @@ def create_orders(*, data: Sequence[OrderInput], actor: Actor) -> list[Order]:
 
 def lock_order(order: Order) -> Order:
     """The order's row, locked for the rest of the transaction. Lock orders before invoices."""
-    return Order.objects.select_for_update().get(pk=order.pk)
+    return Order.objects.select_for_update(no_key=True).get(pk=order.pk)
 
 
+@retry_on_deadlock
 @transaction.atomic
 def transition_order(*, order: Order, to: str, actor: Actor, reason: str = "") -> Order:
     """Move an order along the transition table, if the actor may (see transitions.py)."""
@@ -157,6 +161,7 @@ def transition_order(*, order: Order, to: str, actor: Actor, reason: str = "") -
     return order
 
 
+@retry_on_deadlock
 @transaction.atomic
 def confirm_order(*, order: Order, actor: Actor) -> Order:
     """Confirm: complete an order with partial payments, making it a sale though not paid
@@ -174,6 +179,7 @@ def confirm_order(*, order: Order, actor: Actor) -> Order:
     )
 
 
+@retry_on_deadlock
 @transaction.atomic
 def fulfil_order(*, order: Order, actor: Actor) -> Order:
     order = lock_order(order)
@@ -222,6 +228,7 @@ def _clean_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
     return updates
 
 
+@retry_on_deadlock
 @transaction.atomic
 def update_order(*, order: Order, changes: Mapping[str, Any], actor: Actor) -> Order:
     """Change an order's metadata, notes, type or codes; fields left out keep their values."""
@@ -245,6 +252,7 @@ def update_order(*, order: Order, changes: Mapping[str, Any], actor: Actor) -> O
     return order
 
 
+@retry_on_deadlock
 @transaction.atomic
 def apply_discounts(
     *,
@@ -300,6 +308,7 @@ def apply_discounts(
 CHOICE_VALUE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,19}$")
 
 
+@retry_on_deadlock
 @transaction.atomic
 def add_order_choice(*, kind: str, value: str, label: str, actor: Actor) -> OrderChoice:
     """Add a source or an order type of the account's own."""

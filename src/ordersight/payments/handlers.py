@@ -39,7 +39,9 @@ def fail_pending_invoices(change: OrderChange) -> None:
     """A declined order's pending invoices fail, so nobody pays them later."""
     order = change.order
     now = timezone.now()
-    for invoice in order.invoices.select_for_update().filter(status=InvoiceStatus.PENDING):
+    for invoice in order.invoices.select_for_update(no_key=True).filter(
+        status=InvoiceStatus.PENDING
+    ):
         apply_failure(
             order,
             invoice,

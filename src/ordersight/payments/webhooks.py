@@ -19,6 +19,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from ordersight.core.actors import Actor
 from ordersight.core.api_errors import validation_fields
+from ordersight.core.deadlocks import retry_on_deadlock
 from ordersight.core.errors import DomainError, Invalid, NotFound
 from ordersight.payments import services
 from ordersight.payments.models import (
@@ -119,7 +120,7 @@ def _apply_deferred(invoice: Invoice) -> None:
     if invoice.status not in CAPTURED:
         return
     waiting = (
-        WebhookEvent.objects.select_for_update()
+        WebhookEvent.objects.select_for_update(no_key=True)
         .filter(invoice=invoice, status=WebhookEventStatus.DEFERRED)
         .order_by("occurred_at", "id")
     )
@@ -143,6 +144,7 @@ def _apply_deferred(invoice: Invoice) -> None:
         stored.save(update_fields=["status", "reason"])
 
 
+@retry_on_deadlock
 @transaction.atomic
 def handle_webhook(*, system_code: str, body: bytes, signature: str) -> tuple[WebhookEvent, bool]:
     """Verify and apply one event; returns the stored event and whether it was new."""

@@ -24,7 +24,7 @@ from django.db import connection, transaction
 from django.db.models import Sum
 
 from ordersight.core.bulk import insert_rows
-from ordersight.customers.models import Customer
+from ordersight.customers.services import lock_customers
 from ordersight.orders.models import Order, OrderStatus
 from ordersight.payments.models import CAPTURED, Invoice
 from ordersight.promotions.models import CountedOrder, CustomerFigures, CustomerSpend
@@ -102,7 +102,7 @@ def recount_orders(order_ids: Collection[int]) -> None:
     customers = {c.customer_id for pk in changed for c in (before.get(pk), fresh.get(pk)) if c}
     # One writer per customer at a time, so two changes of one customer's orders cannot
     # both count from the same old facts.
-    list(Customer.objects.select_for_update().filter(pk__any=customers).order_by("pk").values("pk"))
+    lock_customers(customers)
     CountedOrder.objects.filter(order_id__any=changed).delete()
     insert_rows(CountedOrder, _COUNTED_COLUMNS, [fresh[pk] for pk in changed if fresh.get(pk)])
     recount_customers(customers)

@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ordersight.core.actors import Actor
+from ordersight.core.deadlocks import retry_on_deadlock
 from ordersight.core.errors import Conflict, Invalid, NotFound
 from ordersight.core.money import format_money, quantum, round_money
 from ordersight.core.validation import clean_amounts_by_currency, clean_code, normal_code
@@ -204,6 +205,7 @@ def create_discount_code(*, code: str, actor: Actor, **data: Any) -> DiscountCod
     return found
 
 
+@retry_on_deadlock
 @transaction.atomic
 def generate_discount_codes(
     *, count: int, prefix: str = "", length: int = 8, actor: Actor, **data: Any
@@ -250,7 +252,7 @@ def update_discount_code(
 ) -> DiscountCode:
     actor.require("promotions.change_discountcode")
     with transaction.atomic():
-        code = DiscountCode.objects.select_for_update().get(pk=code.pk)
+        code = DiscountCode.objects.select_for_update(no_key=True).get(pk=code.pk)
         _clean_code_fields(code, changes)
         code.save()
     return code
@@ -393,7 +395,9 @@ def validate_code(code: DiscountCode, cart: Cart, *, at: datetime | None = None)
 
 
 def find_code(code: str, *, lock: bool = False) -> DiscountCode:
-    rows = DiscountCode.objects.select_for_update() if lock else DiscountCode.objects.all()
+    rows = (
+        DiscountCode.objects.select_for_update(no_key=True) if lock else DiscountCode.objects.all()
+    )
     found = rows.filter(code=normal_code(code)).first()
     if found is None:
         raise NotFound(f"No discount code {code!r}.", fields={"code": "not found"})
@@ -403,6 +407,7 @@ def find_code(code: str, *, lock: bool = False) -> DiscountCode:
 # --- Redeeming and rolling back ------------------------------------------------------------
 
 
+@retry_on_deadlock
 @transaction.atomic
 def redeem_code(*, order: Order, code: str, actor: Actor) -> Redemption:
     """Apply the code's discount to the order's lines and record the redemption; a code that
@@ -439,7 +444,7 @@ def rollback_redemptions(order: Order, actor: Actor) -> list[Redemption]:
     """A cancelled order gives its code's use back (the lifecycle calls this)."""
     rolled = []
     for redemption in Redemption.objects.filter(order=order, status=RedemptionStatus.ACTIVE):
-        code = DiscountCode.objects.select_for_update().get(pk=redemption.code_id)
+        code = DiscountCode.objects.select_for_update(no_key=True).get(pk=redemption.code_id)
         code.redeemed = max(code.redeemed - 1, 0)
         code.save(update_fields=["redeemed", "updated_at"])
         redemption.status = RedemptionStatus.ROLLED_BACK

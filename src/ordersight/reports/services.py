@@ -18,8 +18,10 @@ from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery
 
 from ordersight.core.bulk import insert_rows, upsert_rows
+from ordersight.core.deadlocks import retry_on_deadlock
 from ordersight.core.lookups import any_of_sql
 from ordersight.customers.models import Customer
+from ordersight.customers.services import lock_customers
 from ordersight.orders.models import Order, OrderLine
 from ordersight.payments.models import CAPTURED, Invoice
 from ordersight.reports.definitions import (
@@ -159,12 +161,7 @@ def recount_orders(order_ids: Iterable[int]) -> None:
         # One recount per customer at a time: two sales of one customer recorded at once
         # must agree on which is the first, and never both rewrite a third order's row.
         # Then read the rows again, as the lock holder before us may have changed them.
-        list(
-            Customer.objects.select_for_update()
-            .filter(pk__any=customers)
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
+        lock_customers(customers)
         snapshots = {r.pk: r for r in ReportedOrder.objects.filter(pk__any=ids)}
     first = _first_sales(customers)
     # A customer's first sale can move to or from an order not in this batch: recount the
@@ -268,6 +265,7 @@ def _batches(ids: list[int], size: int) -> Iterator[list[int]]:
         yield ids[start : start + size]
 
 
+@retry_on_deadlock
 @transaction.atomic
 def rebuild_rollups(*, progress: Callable[[int, int], None] | None = None) -> int:
     """Throw the rollups away and compute them again from the raw rows; returns the number

@@ -2,8 +2,8 @@
 
 A pass has two steps, both safe to run in any number of workers at once:
 
-1. `open_due_attempts` claims due active recurring orders (`SELECT … FOR UPDATE SKIP
-   LOCKED` on PostgreSQL), writes one charge-attempt row each, unique per (recurring order,
+1. `open_due_attempts` claims due active recurring orders (`SELECT … FOR NO KEY UPDATE
+   SKIP LOCKED` on PostgreSQL), writes one charge-attempt row each, unique per (recurring order,
    cycle, attempt), and marks them Processing; it commits, so the pages show the charge in
    flight.
 2. `run_pending_batch` claims a batch of pending attempts the same way and, holding their
@@ -30,6 +30,7 @@ from django.utils import timezone
 from ordersight.catalog.models import Variant
 from ordersight.core.actors import Actor
 from ordersight.core.bulk import insert_rows, update_many
+from ordersight.core.deadlocks import retry_on_deadlock
 from ordersight.core.errors import DomainError
 from ordersight.core.live import publish_after_commit
 from ordersight.core.money import format_money
@@ -102,8 +103,8 @@ class PassReport:
 def _skip_locked(queryset: QuerySet) -> QuerySet:
     """Rows other workers hold are skipped on PostgreSQL; SQLite serialises writers."""
     if connection.features.has_select_for_update_skip_locked:
-        return queryset.select_for_update(skip_locked=True)
-    return queryset.select_for_update()
+        return queryset.select_for_update(no_key=True, skip_locked=True)
+    return queryset.select_for_update(no_key=True)
 
 
 _ATTEMPT_COLUMNS = (
@@ -125,6 +126,7 @@ _ATTEMPT_COLUMNS = (
 _NEW_ATTEMPT = (AttemptStatus.PENDING, "", "", "", 0)
 
 
+@retry_on_deadlock
 def open_due_attempts(*, at: datetime, limit: int = CLAIM_BATCH) -> int:
     """Claim up to `limit` due active recurring orders: an attempt row each, Processing."""
     with transaction.atomic():
@@ -166,6 +168,7 @@ def open_due_attempts(*, at: datetime, limit: int = CLAIM_BATCH) -> int:
         return len(claimed)
 
 
+@retry_on_deadlock
 def run_pending_batch(*, at: datetime, limit: int = CLAIM_BATCH) -> list[AttemptOutcome] | None:
     """Claim up to `limit` pending attempts and run them; None when none is left to run now.
 
@@ -210,7 +213,7 @@ def _charge_concurrently(
         return [], []
     recurring = {
         r.pk: r
-        for r in RecurringOrder.objects.select_for_update().filter(
+        for r in RecurringOrder.objects.select_for_update(no_key=True).filter(
             pk__any=[a.recurring_order_id for a in attempts]
         )
     }
@@ -448,10 +451,11 @@ def _outcome(result: str, recurring: RecurringOrder, attempt: ChargeAttempt, mes
     )
 
 
+@retry_on_deadlock
 @transaction.atomic
 def run_attempt(*, attempt: ChargeAttempt, at: datetime, actor: Actor) -> AttemptOutcome:
     """Charge one attempt and record what the gateway said (see the module's docstring)."""
-    attempt = ChargeAttempt.objects.select_for_update().get(pk=attempt.pk)
+    attempt = ChargeAttempt.objects.select_for_update(no_key=True).get(pk=attempt.pk)
     recurring = RecurringOrder.objects.select_related("payment_system", "offer").get(
         pk=attempt.recurring_order_id
     )
@@ -463,7 +467,7 @@ def run_attempt(*, attempt: ChargeAttempt, at: datetime, actor: Actor) -> Attemp
     except DomainError as exc:
         # The child order cannot be made (the offer left the catalog, the customer is gone):
         # nothing was charged; the order fails so a person looks at it.
-        recurring = RecurringOrder.objects.select_for_update().get(pk=recurring.pk)
+        recurring = RecurringOrder.objects.select_for_update(no_key=True).get(pk=recurring.pk)
         return _charge_failed(
             recurring,
             attempt,
@@ -473,7 +477,7 @@ def run_attempt(*, attempt: ChargeAttempt, at: datetime, actor: Actor) -> Attemp
             final=True,
         )
     recurring = (
-        RecurringOrder.objects.select_for_update()
+        RecurringOrder.objects.select_for_update(no_key=True)
         .select_related("payment_system", "offer")
         .get(pk=recurring.pk)
     )

@@ -21,7 +21,9 @@ def _recurring_of(change: OrderChange) -> tuple[RecurringOrder, ChargeAttempt] |
     attempt = ChargeAttempt.objects.filter(order=change.order).order_by("-attempt").first()
     if attempt is None:
         return None
-    recurring = RecurringOrder.objects.select_for_update().get(pk=attempt.recurring_order_id)
+    recurring = RecurringOrder.objects.select_for_update(no_key=True).get(
+        pk=attempt.recurring_order_id
+    )
     return recurring, attempt
 
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from ordersight.catalog.models import Offer
 from ordersight.core.actors import Actor
+from ordersight.core.deadlocks import retry_on_deadlock
 from ordersight.core.errors import Conflict, Forbidden, Invalid
 from ordersight.core.money import format_money
 from ordersight.core.sequences import reserve_numbers
@@ -46,7 +47,7 @@ def _require(actor: Actor) -> None:
 
 
 def lock_recurring(recurring: RecurringOrder) -> RecurringOrder:
-    return RecurringOrder.objects.select_for_update().get(pk=recurring.pk)
+    return RecurringOrder.objects.select_for_update(no_key=True).get(pk=recurring.pk)
 
 
 def _check_token(token: str | None, errors: dict[str, str]) -> str:
@@ -100,6 +101,7 @@ def _check_terms(
     return code
 
 
+@retry_on_deadlock
 @transaction.atomic
 def create_recurring_order(
     *,
@@ -185,6 +187,7 @@ def _refuse(recurring: RecurringOrder, action: str, *allowed: str) -> None:
     )
 
 
+@retry_on_deadlock
 @transaction.atomic
 def pause_recurring_order(
     *, recurring: RecurringOrder, actor: Actor, at: datetime | None = None
@@ -200,6 +203,7 @@ def pause_recurring_order(
     return recurring
 
 
+@retry_on_deadlock
 @transaction.atomic
 def activate_recurring_order(
     *, recurring: RecurringOrder, actor: Actor, at: datetime | None = None
@@ -240,6 +244,7 @@ def activate_recurring_order(
     return recurring
 
 
+@retry_on_deadlock
 @transaction.atomic
 def complete_recurring_order(
     *, recurring: RecurringOrder, actor: Actor, at: datetime | None = None
@@ -264,6 +269,7 @@ def complete_recurring_order(
     return recurring
 
 
+@retry_on_deadlock
 @transaction.atomic
 def replace_payment_method(
     *,
@@ -316,6 +322,7 @@ def retry_intervals() -> list[int]:
     return [int(s) for s in intervals][:RETRIES]
 
 
+@retry_on_deadlock
 @transaction.atomic
 def set_retry_intervals(*, intervals: Sequence[str], actor: Actor) -> RecurringPaymentSettings:
     """Set the two retry intervals, e.g. ['1d', '3d'] or ['30m', '2h']."""
@@ -328,7 +335,7 @@ def set_retry_intervals(*, intervals: Sequence[str], actor: Actor) -> RecurringP
     seconds = [
         parse_duration(text, field=f"retry_intervals[{i}]") for i, text in enumerate(intervals)
     ]
-    found = RecurringPaymentSettings.objects.select_for_update().filter(pk=1).first()
+    found = RecurringPaymentSettings.objects.select_for_update(no_key=True).filter(pk=1).first()
     found = found or RecurringPaymentSettings(pk=1)
     found.retry_intervals = seconds
     found.save()

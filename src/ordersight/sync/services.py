@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,6 +19,7 @@ from django.utils import timezone
 from ordersight.catalog.bulk import upsert_offers
 from ordersight.core.actors import Actor
 from ordersight.core.bulk import upsert_rows
+from ordersight.core.deadlocks import retry_on_deadlock
 from ordersight.core.errors import Conflict, Invalid
 from ordersight.core.live import publish_after_commit
 from ordersight.core.money import is_currency
@@ -403,6 +404,16 @@ def _at_line(item: Any) -> str:
     return f"line {item['_line']}: " if isinstance(item, Mapping) and "_line" in item else ""
 
 
+@retry_on_deadlock
+def _write_page(run: SyncRun, connection: StoreConnection, items: list, counts: _Counts) -> _Counts:
+    """One page in one transaction, with the counts after it. If PostgreSQL aborts the
+    transaction to break a deadlock, it runs again from the counts as they were before."""
+    after = replace(counts)
+    with transaction.atomic():
+        _page(run, connection, items, after)
+    return after
+
+
 def _page(run: SyncRun, connection: StoreConnection, items: list, counts: _Counts) -> None:
     """One page of the feed written, its outcome counted and every refused item recorded."""
     counts.received += len(items)
@@ -465,8 +476,7 @@ def continue_run(
         client = client or client_for(connection)
         run.expected = client.count(feed.kind, since)
         for page in client.pages(feed.kind, since):
-            with transaction.atomic():
-                _page(run, connection, page.items, counts)
+            counts = _write_page(run, connection, page.items, counts)
             _save_counts(run, counts)
             if progress is not None:
                 progress(run)

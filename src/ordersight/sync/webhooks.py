@@ -16,6 +16,7 @@ from typing import Any
 from django.db import transaction
 
 from ordersight.core.actors import Actor
+from ordersight.core.deadlocks import retry_on_deadlock
 from ordersight.core.errors import Invalid
 from ordersight.sync.imports import import_orders
 from ordersight.sync.models import FeedKind, StoreConnection
@@ -49,6 +50,7 @@ def verify(connection: StoreConnection | None, body: bytes, signature: str) -> S
     return connection
 
 
+@retry_on_deadlock
 @transaction.atomic
 def handle_order_webhook(
     *, connection_name: str, topic: str, body: bytes, signature: str

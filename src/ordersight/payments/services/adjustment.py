@@ -41,7 +41,7 @@ def with_provider(invoice: Invoice) -> bool:
 
 def _pending(order: Order) -> list[Invoice]:
     return list(
-        order.invoices.select_for_update()
+        order.invoices.select_for_update(no_key=True)
         .filter(status=InvoiceStatus.PENDING)
         .order_by("installment", "number")
     )

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from ordersight.core.actors import Actor
 from ordersight.core.bulk import insert_many
+from ordersight.core.deadlocks import retry_on_deadlock
 from ordersight.core.errors import Conflict, Invalid, Unavailable
 from ordersight.core.money import ZERO, format_money, round_money
 from ordersight.core.sequences import reserve_numbers
@@ -191,7 +192,7 @@ def _invoice_to_settle(order: Order, amount: Decimal | None, invoice: Invoice | 
     """The invoice a manual payment settles: the one named, a pending one of that amount,
     or a new one (for the balance when no amount is given)."""
     if invoice is not None:
-        invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        invoice = Invoice.objects.select_for_update(no_key=True).get(pk=invoice.pk)
         if invoice.order_id != order.pk:
             raise Invalid(
                 "The invoice belongs to another order.", fields={"invoice": "other order"}
@@ -212,13 +213,14 @@ def _invoice_to_settle(order: Order, amount: Decimal | None, invoice: Invoice | 
             raise Invalid("Nothing is left to pay; give an amount.", fields={"amount": "required"})
     check_amount(amount, order.currency)
     pending = order.invoices.filter(status=InvoiceStatus.PENDING, amount=amount)
-    found = pending.select_for_update().order_by("installment").first()
+    found = pending.select_for_update(no_key=True).order_by("installment").first()
     if found is not None:
         return found
     (new,) = new_invoices(order, [amount], next_installment(order))
     return new
 
 
+@retry_on_deadlock
 @transaction.atomic
 def record_manual_payment(
     *,
@@ -308,6 +310,7 @@ def charge_invoice(
     return invoice
 
 
+@retry_on_deadlock
 @transaction.atomic
 def _charge(
     *,
@@ -449,6 +452,7 @@ def _charged_events(
     return entries
 
 
+@retry_on_deadlock
 @transaction.atomic
 def record_charged_orders(
     *, charges: Sequence[ChargedOrder], at: datetime, actor: Actor
@@ -461,7 +465,7 @@ def record_charged_orders(
     if not charges:
         return []
     ids = [c.order.pk for c in charges]
-    ready = Order.objects.select_for_update().filter(
+    ready = Order.objects.select_for_update(no_key=True).filter(
         pk__any=ids, status=OrderStatus.OPEN, payment_status=PaymentStatus.UNPAID
     )
     if ready.count() != len(ids) or Invoice.objects.filter(order_id__any=ids).exists():
@@ -476,6 +480,7 @@ def record_charged_orders(
     return invoices
 
 
+@retry_on_deadlock
 @transaction.atomic
 def create_charged_orders(
     *, charges: Sequence[NewChargedOrder], at: datetime, actor: Actor
@@ -507,6 +512,7 @@ def create_charged_orders(
     return list(zip(orders, invoices, strict=True))
 
 
+@retry_on_deadlock
 @transaction.atomic
 def record_gateway_result(
     *,

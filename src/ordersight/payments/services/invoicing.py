@@ -8,6 +8,7 @@ from decimal import ROUND_DOWN, Decimal
 from django.db import transaction
 
 from ordersight.core.actors import Actor
+from ordersight.core.deadlocks import retry_on_deadlock
 from ordersight.core.errors import Conflict, Invalid
 from ordersight.core.money import format_money, quantum
 from ordersight.core.sequences import reserve_numbers
@@ -101,6 +102,7 @@ def _plan(
     return plan
 
 
+@retry_on_deadlock
 @transaction.atomic
 def issue_invoices(
     *,
@@ -143,6 +145,7 @@ def issue_invoices(
     return invoices
 
 
+@retry_on_deadlock
 @transaction.atomic
 def retry_invoice(*, invoice: Invoice, actor: Actor) -> Invoice:
     """A failed attempt stays on record; the retry is a new invoice for the same installment."""

@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.db import transaction
 
 from ordersight.core.actors import Actor
+from ordersight.core.deadlocks import retry_on_deadlock
 from ordersight.core.errors import Conflict, Invalid, Unavailable
 from ordersight.core.money import format_money
 from ordersight.orders.events import record_event
@@ -72,6 +73,7 @@ def check_refundable(invoice: Invoice, amount: Decimal) -> None:
         )
 
 
+@retry_on_deadlock
 @transaction.atomic
 def refund_invoice(*, invoice: Invoice, amount: Decimal, reason: str = "", actor: Actor) -> Refund:
     """Refund part or all of what an invoice captured, never more than is left of it."""
@@ -98,6 +100,7 @@ def refund_invoice(*, invoice: Invoice, amount: Decimal, reason: str = "", actor
     )
 
 
+@retry_on_deadlock
 @transaction.atomic
 def record_provider_refund(
     *, invoice: Invoice, amount: Decimal, transaction_id: str, actor: Actor

@@ -30,7 +30,7 @@ OPEN_FOR_PAYMENT = (OrderStatus.DRAFT, OrderStatus.OPEN)
 def lock_invoice(invoice: Invoice) -> tuple[Order, Invoice]:
     """Lock the invoice's order, then the invoice (always in this order)."""
     order = lock_order(invoice.order)
-    return order, Invoice.objects.select_for_update(of=("self",)).select_related(
+    return order, Invoice.objects.select_for_update(no_key=True, of=("self",)).select_related(
         "payment_system"
     ).get(pk=invoice.pk)
 

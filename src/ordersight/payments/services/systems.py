@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from ordersight.core.deadlocks import retry_on_deadlock
 from ordersight.core.errors import Conflict, Invalid
 from ordersight.core.money import is_currency
 from ordersight.core.validation import amount_error
@@ -54,6 +55,7 @@ def _save(system: PaymentSystem) -> PaymentSystem:
     return system
 
 
+@retry_on_deadlock
 @transaction.atomic
 def create_payment_system(
     *,
@@ -86,6 +88,7 @@ def create_payment_system(
     return _save(PaymentSystem(code=code, provider=provider, **clean))
 
 
+@retry_on_deadlock
 @transaction.atomic
 def update_payment_system(*, system: PaymentSystem, changes: Mapping[str, Any]) -> PaymentSystem:
     """Change a payment system's name, one-click, webhook secret or active flag."""
@@ -98,12 +101,13 @@ def update_payment_system(*, system: PaymentSystem, changes: Mapping[str, Any]) 
         errors["supports_one_click"] = "a manual payment method has no one-click payments"
     if errors:
         raise Invalid("The changes are not valid.", fields=errors)
-    system = PaymentSystem.objects.select_for_update().get(pk=system.pk)
+    system = PaymentSystem.objects.select_for_update(no_key=True).get(pk=system.pk)
     for name, value in clean.items():
         setattr(system, name, value)
     return _save(system)
 
 
+@retry_on_deadlock
 @transaction.atomic
 def set_fee_rule(
     *, system: PaymentSystem, currency: str, percent: Decimal, fixed: Decimal
@@ -129,6 +133,7 @@ def set_fee_rule(
     return rule
 
 
+@retry_on_deadlock
 @transaction.atomic
 def remove_fee_rule(*, system: PaymentSystem, currency: str) -> None:
     deleted, _ = FeeRule.objects.filter(payment_system=system, currency=currency.upper()).delete()
