@@ -121,7 +121,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(OperationalError)
     def aborted(request: HttpRequest, exc: OperationalError) -> HttpResponse:
         if not is_retryable(exc):
-            return unexpected(request, exc)
+            return unavailable(request, exc)  # connection lost, timeouts: the database is away
         # PostgreSQL aborted the transaction to break a deadlock and the service's own
         # retries ran out, or it is part of the Idempotency-Key transaction, which runs the
         # whole request again when told so.
