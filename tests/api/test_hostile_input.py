@@ -7,6 +7,7 @@ import json
 import pytest
 
 from ordersight.catalog.models import Category, Offer
+from ordersight.customers.models import Customer
 from ordersight.orders.models import Order
 from tests import factories
 
@@ -255,3 +256,19 @@ def test_bidi_controls_in_a_staff_form_are_refused_naming_the_field(admin_client
     assert response.status_code == 400
     assert "line_name: contains U+202E" in response.content.decode()
     assert not Order.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "application/x-www-form-urlencoded", "application/xml", ""]
+)
+def test_api_bodies_are_checked_whatever_their_content_type_says(api, catalog, content_type):
+    # The API reads every body as JSON; a Content-Type must not carry text past the check.
+    for body in ({"name": f"Ada{RLO}"}, {"name": "Ada\x00"}):
+        response = api.client.post(
+            "/api/v1/customers",
+            data=json.dumps(body),
+            content_type=content_type,
+            headers={"Authorization": f"Bearer {api.token}"},
+        )
+        _refused(response, "name")
+    assert not Customer.objects.exists()

@@ -46,7 +46,9 @@ def refused_fields(request: HttpRequest) -> dict[str, str]:
             body = request.body
         except RequestDataTooBig:
             return dict(found)  # the view answers 413 itself
-        if request.content_type == "application/json":
+        # The API reads every body as JSON whatever its Content-Type says, so under /api/
+        # every body is looked at as JSON; pages post forms.
+        if request.content_type == "application/json" or request.path.startswith("/api/"):
             if _JSON_SUSPECT.search(body):
                 try:
                     found += list(refused_text(json.loads(body)))
