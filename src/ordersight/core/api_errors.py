@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
-from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -107,6 +106,14 @@ def install_error_handlers(api: NinjaAPI) -> None:
         return respond(request, exc.status_code, error_body("http_error", str(exc)))
 
     def unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
+        if is_retryable(exc):
+            # PostgreSQL aborted the transaction to break a deadlock and the service's own
+            # retries ran out, or it is part of the Idempotency-Key transaction, which runs
+            # the whole request again when told so.
+            note_doomed(exc)
+            response = respond(request, 503, busy_body())
+            response["Retry-After"] = "1"
+            return response
         logger.warning("503 on %s %s: %s", request.method, request.path, exc)
         return unavailable_json()
 
@@ -117,15 +124,3 @@ def install_error_handlers(api: NinjaAPI) -> None:
     def unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
         logger.exception("unhandled API error on %s %s", request.method, request.path)
         return respond(request, 500, error_body("server_error", "Something went wrong."))
-
-    @api.exception_handler(OperationalError)
-    def aborted(request: HttpRequest, exc: OperationalError) -> HttpResponse:
-        if not is_retryable(exc):
-            return unavailable(request, exc)  # connection lost, timeouts: the database is away
-        # PostgreSQL aborted the transaction to break a deadlock and the service's own
-        # retries ran out, or it is part of the Idempotency-Key transaction, which runs the
-        # whole request again when told so.
-        note_doomed(exc)
-        response = respond(request, 503, busy_body())
-        response["Retry-After"] = "1"
-        return response
