@@ -112,3 +112,24 @@ def test_a_cache_error_in_a_view_is_a_503_too(api, monkeypatch):
 
     monkeypatch.setattr(orders_api, "list_page", away)
     _assert_api_503(api.get("orders"))
+
+
+def test_a_page_view_that_meets_the_database_away_under_asgi_gets_the_503_page(roles, monkeypatch):
+    # Under ASGI Django renders handler500 in another thread, which no longer knows the
+    # exception; the page must still say 503, not 500.
+    from asgiref.sync import async_to_sync
+    from django.test import AsyncClient
+
+    from ordersight.web import orders as orders_pages
+
+    signed_in = factories.signed_in(roles, "Admin", "alice")
+
+    def away(*args, **kwargs):
+        raise OperationalError("canceling statement due to statement timeout")
+
+    monkeypatch.setattr(orders_pages, "list_context", away)
+    client = AsyncClient(raise_request_exception=False)
+    client.cookies = signed_in.cookies
+    response = async_to_sync(client.get)("/orders/")
+    assert response.status_code == 503
+    assert 'data-testid="unavailable"' in response.content.decode()

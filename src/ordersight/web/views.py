@@ -69,6 +69,11 @@ def server_error(request: HttpRequest) -> HttpResponse:
         return JsonResponse(error_body("server_error", "Something went wrong."), status=500)
     if not unavailable:
         return defaults.server_error(request)
+    return unavailable_page()
+
+
+def unavailable_page() -> HttpResponse:
+    """The styled 503 page, with Retry-After."""
     # No request context: the menu would ask the database for the user and the messages.
     html = render_to_string("web/503.html", {"retry_after": RETRY_AFTER_SECONDS})
     response = HttpResponse(html, status=503)
