@@ -12,7 +12,7 @@ from django.http import HttpRequest, StreamingHttpResponse
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
-from ordersight.accounts.auth import READ, WRITE, request_actor
+from ordersight.accounts.auth import can_read, can_write, request_actor
 from ordersight.api.lists import list_export, list_page
 from ordersight.campaigns import selectors, services
 from ordersight.campaigns.filters import ConversionFilterSet
@@ -303,29 +303,39 @@ def read_range(params: RangeQuery) -> tuple[date, date]:
 # --- Creators ------------------------------------------------------------------------------
 
 
-@router.get("/creators", response={200: list[CreatorOut], **ERRORS}, auth=READ)
+@router.get(
+    "/creators", response={200: list[CreatorOut], **ERRORS}, auth=can_read("campaigns.view_creator")
+)
 def list_creators(request: HttpRequest):
-    request_actor(request, "campaigns.view_creator")
     return [creator_out(c) for c in selectors.list_creators()]
 
 
-@router.post("/creators", response={201: CreatorDetailOut, **ERRORS}, auth=WRITE)
+@router.post(
+    "/creators", response={201: CreatorDetailOut, **ERRORS}, auth=can_write("campaigns.add_creator")
+)
 def create_creator(request: HttpRequest, payload: CreatorIn):
-    actor = request_actor(request, "campaigns.add_creator")
+    actor = request.actor
     creator = services.create_creator(**payload.model_dump(), actor=actor)
     return Status(201, creator_detail_out(creator))
 
 
-@router.get("/creators/{handle}", response={200: CreatorDetailOut, **ERRORS}, auth=READ)
+@router.get(
+    "/creators/{handle}",
+    response={200: CreatorDetailOut, **ERRORS},
+    auth=can_read("campaigns.view_creator"),
+)
 def get_creator(request: HttpRequest, handle: str):
     """A creator with their commission per campaign and over all campaigns."""
-    request_actor(request, "campaigns.view_creator")
     return creator_detail_out(selectors.get_creator(handle=handle))
 
 
-@router.patch("/creators/{handle}", response={200: CreatorDetailOut, **ERRORS}, auth=WRITE)
+@router.patch(
+    "/creators/{handle}",
+    response={200: CreatorDetailOut, **ERRORS},
+    auth=can_write("campaigns.change_creator"),
+)
 def update_creator(request: HttpRequest, handle: str, payload: CreatorUpdateIn):
-    actor = request_actor(request, "campaigns.change_creator")
+    actor = request.actor
     creator = services.update_creator(
         creator=selectors.get_creator(handle=handle),
         changes=payload.model_dump(exclude_unset=True),
@@ -337,33 +347,45 @@ def update_creator(request: HttpRequest, handle: str, payload: CreatorUpdateIn):
 # --- Campaigns and members -----------------------------------------------------------------
 
 
-@router.get("/campaigns", response={200: list[CampaignOut], **ERRORS}, auth=READ)
+@router.get(
+    "/campaigns",
+    response={200: list[CampaignOut], **ERRORS},
+    auth=can_read("campaigns.view_campaign"),
+)
 def list_campaigns(request: HttpRequest):
-    request_actor(request, "campaigns.view_campaign")
     return [campaign_out(c) for c in selectors.list_campaigns()]
 
 
-@router.post("/campaigns", response={201: CampaignDetailOut, **ERRORS}, auth=WRITE)
+@router.post(
+    "/campaigns",
+    response={201: CampaignDetailOut, **ERRORS},
+    auth=can_write("campaigns.add_campaign"),
+)
 def create_campaign(request: HttpRequest, payload: CampaignIn):
-    actor = request_actor(request, "campaigns.add_campaign")
+    actor = request.actor
     campaign = services.create_campaign(**payload.model_dump(), actor=actor)
     return Status(201, campaign_detail_out(campaign))
 
 
-@router.get("/campaigns/{int:campaign_id}", response={200: CampaignDetailOut, **ERRORS}, auth=READ)
+@router.get(
+    "/campaigns/{int:campaign_id}",
+    response={200: CampaignDetailOut, **ERRORS},
+    auth=can_read("campaigns.view_campaign"),
+)
 def get_campaign(request: HttpRequest, campaign_id: int):
     """A campaign with its current members, their codes and totals (removed creators are
     not shown here; their sales stay in the global figures)."""
-    request_actor(request, "campaigns.view_campaign")
     return campaign_detail_out(selectors.get_campaign(campaign_id=campaign_id))
 
 
 @router.patch(
-    "/campaigns/{int:campaign_id}", response={200: CampaignDetailOut, **ERRORS}, auth=WRITE
+    "/campaigns/{int:campaign_id}",
+    response={200: CampaignDetailOut, **ERRORS},
+    auth=can_write("campaigns.change_campaign"),
 )
 def update_campaign(request: HttpRequest, campaign_id: int, payload: CampaignUpdateIn):
     """A new commission rule recomputes every conversion's commission."""
-    actor = request_actor(request, "campaigns.change_campaign")
+    actor = request.actor
     campaign = services.update_campaign(
         campaign=selectors.get_campaign(campaign_id=campaign_id),
         changes=payload.model_dump(exclude_unset=True),
@@ -375,11 +397,11 @@ def update_campaign(request: HttpRequest, campaign_id: int, payload: CampaignUpd
 @router.post(
     "/campaigns/{int:campaign_id}/members",
     response={201: CampaignDetailOut, **ERRORS},
-    auth=WRITE,
+    auth=can_write("campaigns.change_campaign"),
 )
 def add_member(request: HttpRequest, campaign_id: int, payload: MemberIn):
     """Put a creator in the campaign with their codes (or add codes to a member)."""
-    actor = request_actor(request, "campaigns.change_campaign")
+    actor = request.actor
     campaign = selectors.get_campaign(campaign_id=campaign_id)
     services.add_member(
         campaign=campaign,
@@ -394,11 +416,11 @@ def add_member(request: HttpRequest, campaign_id: int, payload: MemberIn):
 @router.delete(
     "/campaigns/{int:campaign_id}/members/{handle}",
     response={200: CampaignDetailOut, **ERRORS},
-    auth=WRITE,
+    auth=can_write("campaigns.change_campaign"),
 )
 def remove_member(request: HttpRequest, campaign_id: int, handle: str):
     """Remove a creator: hidden from this campaign's views, kept in the global totals."""
-    actor = request_actor(request, "campaigns.change_campaign")
+    actor = request.actor
     campaign = selectors.get_campaign(campaign_id=campaign_id)
     services.remove_member(
         campaign=campaign, creator=selectors.get_creator(handle=handle), actor=actor
@@ -419,13 +441,12 @@ def _in_campaign(request: HttpRequest, campaign_id: int) -> Any:
 @router.get(
     "/campaigns/{int:campaign_id}/conversions",
     response={200: PageOut[ConversionOut], **ERRORS},
-    auth=READ,
+    auth=can_read("campaigns.view_conversion"),
 )
 def campaign_conversions(
     request: HttpRequest, campaign_id: int, params: Query[ConversionListQuery]
 ):
     """The Performance tab's Orders table: the current members' conversions, newest first."""
-    request_actor(request, "campaigns.view_conversion")
     filters = _in_campaign(request, campaign_id)
     return list_page(request, selectors.PERFORMANCE_LIST, params, conversion_out, filters)
 
@@ -433,35 +454,38 @@ def campaign_conversions(
 @router.get(
     "/campaigns/{int:campaign_id}/conversions/export.csv",
     response={200: None, **ERRORS},
-    auth=READ,
+    auth=can_read("campaigns.view_conversion"),
 )
 def export_campaign_conversions(
     request: HttpRequest, campaign_id: int, params: Query[ConversionListQuery]
 ) -> StreamingHttpResponse:
     """The Performance tab's Export: `ids` (the selected rows) or any filter, as CSV."""
-    request_actor(request, "campaigns.view_conversion")
     filters = _in_campaign(request, campaign_id)
     return list_export(request, selectors.PERFORMANCE_LIST, params, filters)
 
 
-@router.get("/conversions", response={200: PageOut[ConversionOut], **ERRORS}, auth=READ)
+@router.get(
+    "/conversions",
+    response={200: PageOut[ConversionOut], **ERRORS},
+    auth=can_read("campaigns.view_conversion"),
+)
 def list_conversions(request: HttpRequest, params: Query[ConversionListQuery]):
     """Every conversion, creators removed from their campaign included."""
-    request_actor(request, "campaigns.view_conversion")
     return list_page(request, selectors.CONVERSION_LIST, params, conversion_out)
 
 
 @router.get(
-    "/conversions/{int:conversion_id}", response={200: ConversionDetailOut, **ERRORS}, auth=READ
+    "/conversions/{int:conversion_id}",
+    response={200: ConversionDetailOut, **ERRORS},
+    auth=can_read("campaigns.view_conversion"),
 )
 def get_conversion(request: HttpRequest, conversion_id: int):
     """A conversion with its audit trail (attribution, status and approval changes)."""
-    request_actor(request, "campaigns.view_conversion")
     return conversion_detail_out(selectors.get_conversion(conversion_id=conversion_id))
 
 
 def _approval(request: HttpRequest, conversion_id: int, change: Any, **kwargs: Any) -> dict:
-    actor = request_actor(request, services.APPROVE)
+    actor = request.actor
     conversion = selectors.get_conversion(conversion_id=conversion_id)
     change(conversion=conversion, actor=actor, **kwargs)
     return conversion_detail_out(selectors.get_conversion(conversion_id=conversion_id))
@@ -470,7 +494,7 @@ def _approval(request: HttpRequest, conversion_id: int, change: Any, **kwargs: A
 @router.post(
     "/conversions/{int:conversion_id}/reject",
     response={200: ConversionDetailOut, **ERRORS},
-    auth=WRITE,
+    auth=can_write(services.APPROVE),
 )
 def reject_conversion(request: HttpRequest, conversion_id: int, payload: ReasonIn):
     """Exclude the sale from the creator's commission."""
@@ -480,7 +504,7 @@ def reject_conversion(request: HttpRequest, conversion_id: int, payload: ReasonI
 @router.post(
     "/conversions/{int:conversion_id}/undo",
     response={200: ConversionDetailOut, **ERRORS},
-    auth=WRITE,
+    auth=can_write(services.APPROVE),
 )
 def undo_rejection(request: HttpRequest, conversion_id: int):
     """Approve a rejected conversion again (the tab's Undo); its commission counts again."""
@@ -495,19 +519,25 @@ DIFFERENCE_NOTE = (
 )
 
 
-@router.get("/sales-generated", response={200: SalesGeneratedOut, **ERRORS}, auth=READ)
+@router.get(
+    "/sales-generated",
+    response={200: SalesGeneratedOut, **ERRORS},
+    auth=can_read("campaigns.view_conversion"),
+)
 def sales_generated(request: HttpRequest, params: Query[RangeQuery]):
     """Total sales generated by creators in a range, per currency."""
-    request_actor(request, "campaigns.view_conversion")
     start, end = read_range(params)
     totals = selectors.sales_generated(selectors.ConversionQuery(start, end))
     return {"from": start, "to": end, "totals": _totals_out(totals), "note": DIFFERENCE_NOTE}
 
 
-@router.get("/sales-generated/export.csv", response={200: None, **ERRORS}, auth=READ)
+@router.get(
+    "/sales-generated/export.csv",
+    response={200: None, **ERRORS},
+    auth=can_read("campaigns.view_conversion"),
+)
 def download_all_sales(request: HttpRequest, params: Query[DownloadQuery]):
     """The all-sales download for a range, with a `campaign_name` column."""
-    request_actor(request, "campaigns.view_conversion")
     if params.scope == "store":
         request_actor(request, "orders.view_order")
     start, end = read_range(params)

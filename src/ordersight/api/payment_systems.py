@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema, Status
 from pydantic import Field
 
-from ordersight.accounts.auth import READ, WRITE, request_actor
+from ordersight.accounts.auth import can_read, can_write
 from ordersight.core.money import format_money
 from ordersight.core.schemas import StrictIn, error_responses
 from ordersight.payments import selectors, services
@@ -78,28 +78,40 @@ def payment_system_out(system: PaymentSystem) -> dict[str, Any]:
     }
 
 
-@router.get("/payment-systems", response={200: list[PaymentSystemOut], **ERRORS}, auth=READ)
+@router.get(
+    "/payment-systems",
+    response={200: list[PaymentSystemOut], **ERRORS},
+    auth=can_read("payments.view_paymentsystem"),
+)
 def list_payment_systems(request: HttpRequest):
-    request_actor(request, "payments.view_paymentsystem")
     return [payment_system_out(s) for s in selectors.list_payment_systems()]
 
 
-@router.post("/payment-systems", response={201: PaymentSystemOut, **ERRORS}, auth=WRITE)
+@router.post(
+    "/payment-systems",
+    response={201: PaymentSystemOut, **ERRORS},
+    auth=can_write("payments.add_paymentsystem"),
+)
 def create_payment_system(request: HttpRequest, payload: PaymentSystemIn):
-    request_actor(request, "payments.add_paymentsystem")
     system = services.create_payment_system(**payload.model_dump())
     return Status(201, payment_system_out(selectors.get_payment_system(code=system.code)))
 
 
-@router.get("/payment-systems/{code}", response={200: PaymentSystemOut, **ERRORS}, auth=READ)
+@router.get(
+    "/payment-systems/{code}",
+    response={200: PaymentSystemOut, **ERRORS},
+    auth=can_read("payments.view_paymentsystem"),
+)
 def get_payment_system(request: HttpRequest, code: str):
-    request_actor(request, "payments.view_paymentsystem")
     return payment_system_out(selectors.get_payment_system(code=code, missing=True))
 
 
-@router.patch("/payment-systems/{code}", response={200: PaymentSystemOut, **ERRORS}, auth=WRITE)
+@router.patch(
+    "/payment-systems/{code}",
+    response={200: PaymentSystemOut, **ERRORS},
+    auth=can_write("payments.change_paymentsystem"),
+)
 def update_payment_system(request: HttpRequest, code: str, payload: PaymentSystemUpdateIn):
-    request_actor(request, "payments.change_paymentsystem")
     system = selectors.get_payment_system(code=code, missing=True)
     changes = {k: v for k, v in payload.model_dump(exclude_unset=True).items() if v is not None}
     services.update_payment_system(system=system, changes=changes)
@@ -109,11 +121,10 @@ def update_payment_system(request: HttpRequest, code: str, payload: PaymentSyste
 @router.put(
     "/payment-systems/{code}/fee-rules/{currency}",
     response={200: PaymentSystemOut, **ERRORS},
-    auth=WRITE,
+    auth=can_write("payments.change_paymentsystem"),
 )
 def set_fee_rule(request: HttpRequest, code: str, currency: str, payload: FeeRuleIn):
     """What the provider keeps of each payment in this currency: percent + fixed."""
-    request_actor(request, "payments.change_paymentsystem")
     system = selectors.get_payment_system(code=code, missing=True)
     services.set_fee_rule(
         system=system, currency=currency, percent=payload.percent, fixed=payload.fixed
@@ -124,10 +135,9 @@ def set_fee_rule(request: HttpRequest, code: str, currency: str, payload: FeeRul
 @router.delete(
     "/payment-systems/{code}/fee-rules/{currency}",
     response={200: PaymentSystemOut, **ERRORS},
-    auth=WRITE,
+    auth=can_write("payments.change_paymentsystem"),
 )
 def remove_fee_rule(request: HttpRequest, code: str, currency: str):
-    request_actor(request, "payments.change_paymentsystem")
     system = selectors.get_payment_system(code=code, missing=True)
     services.remove_fee_rule(system=system, currency=currency)
     return payment_system_out(selectors.get_payment_system(code=code))

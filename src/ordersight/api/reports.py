@@ -14,7 +14,7 @@ from typing import Any
 from django.http import HttpRequest, StreamingHttpResponse
 from ninja import Field, Query, Router, Schema
 
-from ordersight.accounts.auth import READ, request_actor
+from ordersight.accounts.auth import can_read
 from ordersight.core.schemas import error_responses
 from ordersight.reports import selectors
 from ordersight.reports.definitions import GroupBy
@@ -124,7 +124,6 @@ class ReportQuery(Schema):
 def _breakdown(
     request: HttpRequest, *, csv: bool = False
 ) -> tuple[selectors.Breakdown, dict[str, Any]]:
-    request_actor(request, PERMISSION)
     params = read_report_params(request.GET, need_group=True)
     breakdown = selectors.sales_breakdown(
         GroupBy(params["group_by"]),
@@ -139,7 +138,7 @@ def _breakdown(
 @router.get(
     "/reports/sales",
     response={200: SalesReportOut, **ERRORS},
-    auth=READ,
+    auth=can_read(PERMISSION),
     by_alias=True,
 )
 def sales_report(request: HttpRequest, params: Query[ReportQuery]) -> dict[str, Any]:
@@ -158,7 +157,7 @@ def sales_report(request: HttpRequest, params: Query[ReportQuery]) -> dict[str, 
     }
 
 
-@router.get("/reports/sales.csv", response={200: None, **ERRORS}, auth=READ)
+@router.get("/reports/sales.csv", response={200: None, **ERRORS}, auth=can_read(PERMISSION))
 def sales_report_csv(request: HttpRequest, params: Query[ReportQuery]) -> StreamingHttpResponse:
     """The same report as CSV with the chosen `columns`; per-currency totals at the end."""
     breakdown, cleaned = _breakdown(request, csv=True)
@@ -172,12 +171,14 @@ def sales_report_csv(request: HttpRequest, params: Query[ReportQuery]) -> Stream
 
 
 @router.get(
-    "/reports/performance", response={200: PerformanceOut, **ERRORS}, auth=READ, by_alias=True
+    "/reports/performance",
+    response={200: PerformanceOut, **ERRORS},
+    auth=can_read(PERMISSION),
+    by_alias=True,
 )
 def performance(request: HttpRequest, params: Query[ReportQuery]) -> dict[str, Any]:
     """The dashboard's figures per currency for the period and the one of equal length
     before it, with the change in percent (null when the previous figure is zero)."""
-    request_actor(request, PERMISSION)
     result = selectors.sales_performance(read_report_params(request.GET)["query"])
 
     def count(name: str) -> dict[str, Any]:
