@@ -73,6 +73,9 @@ def test_the_largest_amount_allowed_round_trips_exactly(api, db, client, admin_u
         ("payments", {"customer": "1e400"}, "customer"),
         ("offers", {"category": HUGE}, "category"),
         ("variants", {"offer": HUGE}, "offer"),
+        ("redemptions", {"customer": 2**63}, "customer"),
+        ("recurring-orders", {"customer": 2**63}, "customer"),
+        ("recurring-orders/export.csv", {"offer": HUGE}, "offer"),
     ],
 )
 def test_huge_or_malformed_filter_values_are_refused_by_name(api, db, path, params, field):

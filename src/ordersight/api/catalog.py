@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest
@@ -18,7 +17,15 @@ from ordersight.core.errors import Forbidden
 from ordersight.core.filtering import query_schema, reject_unknown_params
 from ordersight.core.keyset import paginate
 from ordersight.core.money import format_money
-from ordersight.core.schemas import Number, PageOut, StrictIn, error_responses
+from ordersight.core.schemas import (
+    Amount,
+    Currency,
+    Number,
+    PageOut,
+    StrictIn,
+    error_responses,
+    text,
+)
 
 router = Router(tags=["catalog"])
 OfferListQuery = query_schema(OfferFilterSet, "OfferListQuery")
@@ -28,12 +35,12 @@ KEYSET = {"cursor", "limit"}
 
 
 class CategoryIn(StrictIn):
-    name: str = Field(..., max_length=200)
+    name: text(200)
     number: Number | None = Field(None, description="Assigned when omitted")
 
 
 class CategoryUpdateIn(StrictIn):
-    name: str = Field(..., max_length=200)
+    name: text(200)
 
 
 class CategoryOut(Schema):
@@ -44,22 +51,22 @@ class CategoryOut(Schema):
 class VariantIn(StrictIn):
     sku: str = Field(..., min_length=1, max_length=100)
     name: str = ""
-    unit_price: Decimal | None = Field(None, description="Overrides the offer's price")
+    unit_price: Amount | None = Field(None, description="Overrides the offer's price")
     external_ids: dict[str, str] = {}
 
 
 class VariantUpdateIn(StrictIn):
     name: str | None = None
-    unit_price: Decimal | None = None
+    unit_price: Amount | None = None
     is_active: bool | None = None
     external_ids: dict[str, str] | None = None
 
 
 class OfferIn(StrictIn):
-    name: str = Field(..., max_length=200)
+    name: text(200)
     category_number: Number
-    currency: str
-    unit_price: Decimal
+    currency: Currency
+    unit_price: Amount
     number: Number | None = Field(None, description="Assigned when omitted")
     allow_quantity: bool = False
     allow_partial_payments: bool = False
@@ -68,9 +75,9 @@ class OfferIn(StrictIn):
 
 
 class OfferUpdateIn(StrictIn):
-    name: str | None = None
+    name: text(200) = None
     category_number: Number | None = None
-    unit_price: Decimal | None = None
+    unit_price: Amount | None = None
     allow_quantity: bool | None = None
     allow_partial_payments: bool | None = None
     is_active: bool | None = None

@@ -14,7 +14,7 @@ from ordersight.api.lists import BulkOut, bulk_out, list_export, list_page
 from ordersight.catalog.selectors import get_offer
 from ordersight.core.errors import Forbidden
 from ordersight.core.filtering import query_schema
-from ordersight.core.schemas import Id, Number, PageOut, StrictIn, error_responses
+from ordersight.core.schemas import Id, Number, PageOut, StrictIn, error_responses, text
 from ordersight.customers import bulk, selectors, services
 from ordersight.customers.filters import CustomerFilterSet
 from ordersight.customers.models import Customer
@@ -22,12 +22,14 @@ from ordersight.orders import attribution
 from ordersight.orders import selectors as order_selectors
 
 router = Router(tags=["customers"])
-CustomerListQuery = query_schema(CustomerFilterSet, "CustomerListQuery")
+CustomerListQuery = query_schema(
+    CustomerFilterSet, "CustomerListQuery", sorts=selectors.CUSTOMER_LIST.sorts
+)
 ERRORS = error_responses()
 
 
 class CustomerIn(StrictIn):
-    name: str = Field(..., max_length=200)
+    name: text(200)
     email: str = ""
     phone: str = Field("", max_length=40)
     tags: list[str] = []
@@ -36,7 +38,7 @@ class CustomerIn(StrictIn):
 
 
 class CustomerUpdateIn(StrictIn):
-    name: str | None = Field(None, max_length=200)
+    name: text(200) = None
     email: str | None = None
     phone: str | None = Field(None, max_length=40)
     tags: list[str] | None = None

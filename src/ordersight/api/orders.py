@@ -25,14 +25,19 @@ from ordersight.api.order_schemas import (
 from ordersight.core.api_errors import validation_fields
 from ordersight.core.errors import Invalid
 from ordersight.core.filtering import query_schema
-from ordersight.core.schemas import PageOut, StrictIn, error_responses
+from ordersight.core.schemas import PageOut, StrictIn, error_responses, slug, text
 from ordersight.orders import attribution, choices, ingest, selectors, services
 from ordersight.orders.filters import OrderFilterSet
 from ordersight.orders.models import ChoiceKind, OrderStatus
 from ordersight.orders.pricing import OrderInput
 
 router = Router(tags=["orders"])
-OrderListQuery = query_schema(OrderFilterSet, "OrderListQuery")
+OrderListQuery = query_schema(
+    OrderFilterSet,
+    "OrderListQuery",
+    sorts=selectors.ORDER_LIST.sorts,
+    documented_choices={kind.value: choices.BUILT_IN[kind].values for kind in ChoiceKind},
+)
 ERRORS = error_responses()
 
 
@@ -205,8 +210,8 @@ class OrderChoiceOut(Schema):
 
 
 class OrderChoiceIn(StrictIn):
-    value: str = Field(..., description="1 to 20 lowercase letters, digits, - or _")
-    label: str = Field(..., description="What people see")
+    value: slug(services.CHOICE_VALUE.pattern, "1 to 20 lowercase letters, digits, - or _")
+    label: text(100) = Field(..., description="What people see")
 
 
 def _choice_routes(path: str, kind: ChoiceKind, noun: str) -> None:

@@ -4,20 +4,34 @@ card and manual payments through the API alone. The webhook secret is write-only
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
 from ordersight.accounts.auth import can_read, can_write
 from ordersight.core.money import format_money
-from ordersight.core.schemas import StrictIn, error_responses
+from ordersight.core.schemas import Amount, StrictIn, error_responses, slug, text
 from ordersight.payments import selectors, services
-from ordersight.payments.models import PaymentSystem
+from ordersight.payments.models import PaymentSystem, Provider
+from ordersight.payments.services.systems import CODE_PATTERN, SECRET_MIN
 
 router = Router(tags=["payment systems"])
 ERRORS = error_responses()
+FEE_PERCENT = {"type": "string", "pattern": r"^[0-9]{1,2}(\.[0-9]{1,4})?$", "examples": ["2.9"]}
+# Empty for none, else long enough to be a secret.
+WebhookSecret = Annotated[
+    str,
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "maxLength": 0},
+                {"type": "string", "minLength": SECRET_MIN, "maxLength": 200},
+            ]
+        }
+    ),
+]
 
 
 class FeeRuleOut(Schema):
@@ -38,24 +52,30 @@ class PaymentSystemOut(Schema):
 
 
 class PaymentSystemIn(StrictIn):
-    code: str = Field(..., description="Lowercase slug; names the system in its webhook URL")
-    name: str = Field(..., description="Merchant account name, shown on invoices")
-    provider: str = Field(..., description="test (card gateway) or manual")
+    code: slug(CODE_PATTERN.pattern, "Lowercase slug; names the system in its webhook URL")
+    name: text(100) = Field(..., description="Merchant account name, shown on invoices")
+    provider: Literal[tuple(Provider.values)] = Field(
+        ..., description="test (card gateway) or manual"
+    )
     supports_one_click: bool = False
-    webhook_secret: str = Field("", description="Shared secret that signs provider webhooks")
+    webhook_secret: WebhookSecret = Field(
+        "", description="Shared secret that signs provider webhooks"
+    )
     is_active: bool = True
 
 
 class PaymentSystemUpdateIn(StrictIn):
-    name: str | None = None
+    name: text(100) = None
     supports_one_click: bool | None = None
-    webhook_secret: str | None = None
+    webhook_secret: WebhookSecret | None = None
     is_active: bool | None = None
 
 
 class FeeRuleIn(StrictIn):
-    percent: Decimal = Field(Decimal(0), description="Percent of the amount, 0 to under 100")
-    fixed: Decimal = Field(Decimal(0), description="A fixed part in the currency")
+    percent: Annotated[Decimal, WithJsonSchema(FEE_PERCENT)] = Field(
+        Decimal(0), description="Percent of the amount, 0 to under 100"
+    )
+    fixed: Amount = Field(Decimal(0), description="A fixed part in the currency")
 
 
 def payment_system_out(system: PaymentSystem) -> dict[str, Any]:

@@ -26,7 +26,9 @@ from ordersight.payments import selectors, services, webhooks
 from ordersight.payments.filters import InvoiceFilterSet
 
 router = Router(tags=["payments"])
-InvoiceListQuery = query_schema(InvoiceFilterSet, "InvoiceListQuery")
+InvoiceListQuery = query_schema(
+    InvoiceFilterSet, "InvoiceListQuery", sorts=selectors.INVOICE_LIST.sorts
+)
 ERRORS = error_responses(503)
 
 

@@ -5,7 +5,6 @@ their redemptions."""
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from typing import Any, Literal
 
 from django.http import HttpRequest, StreamingHttpResponse
@@ -18,7 +17,7 @@ from ordersight.api.order_schemas import OrderIn
 from ordersight.core.filtering import query_schema
 from ordersight.core.keyset import paginate
 from ordersight.core.money import format_money
-from ordersight.core.schemas import PageOut, StrictIn, error_responses
+from ordersight.core.schemas import PageOut, Percent, StrictIn, error_responses
 from ordersight.orders.selectors import get_order
 from ordersight.promotions import selectors, services
 from ordersight.promotions.filters import DiscountCodeFilterSet, RedemptionFilterSet
@@ -26,8 +25,12 @@ from ordersight.promotions.models import DiscountCode, Redemption, Segment
 
 router = Router(tags=["promotions"])
 ERRORS = error_responses()
-CodeListQuery = query_schema(DiscountCodeFilterSet, "DiscountCodeListQuery")
-RedemptionListQuery = query_schema(RedemptionFilterSet, "RedemptionListQuery")
+CodeListQuery = query_schema(
+    DiscountCodeFilterSet, "DiscountCodeListQuery", sorts=selectors.CODE_LIST.sorts
+)
+RedemptionListQuery = query_schema(
+    RedemptionFilterSet, "RedemptionListQuery", sorts=selectors.REDEMPTION_LIST.sorts
+)
 
 
 # --- Segments ------------------------------------------------------------------------------
@@ -189,7 +192,7 @@ def export_segment_members(request: HttpRequest, segment_id: int) -> StreamingHt
 
 class CodeSettingsIn(StrictIn):
     kind: Literal["percent", "fixed", "free_item"] | None = None
-    percent: Decimal | None = Field(None, description="For percent: greater than 0, up to 100")
+    percent: Percent | None = Field(None, description="For percent: greater than 0, up to 100")
     amounts: dict[str, str] | None = Field(None, description='For fixed: {"EUR": "5.00"}')
     target: Literal["order", "lines"] | None = None
     target_skus: list[str] | None = Field(None, max_length=500)

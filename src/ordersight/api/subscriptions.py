@@ -4,7 +4,6 @@ child orders, pause, activate, complete, replace the payment method; retry setti
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from typing import Any, Literal
 
 from django.db import transaction
@@ -18,7 +17,7 @@ from ordersight.catalog.models import Offer
 from ordersight.core.errors import Invalid, PaymentDeclined
 from ordersight.core.filtering import query_schema
 from ordersight.core.money import format_money
-from ordersight.core.schemas import Id, Number, PageOut, StrictIn, error_responses
+from ordersight.core.schemas import Amount, Id, Number, PageOut, StrictIn, error_responses
 from ordersight.customers.models import Customer
 from ordersight.payments.models import PaymentSystem
 from ordersight.subscriptions import selectors, services
@@ -27,7 +26,9 @@ from ordersight.subscriptions.filters import RecurringOrderFilterSet
 from ordersight.subscriptions.models import RecurringOrder
 
 router = Router(tags=["recurring orders"])
-RecurringListQuery = query_schema(RecurringOrderFilterSet, "RecurringListQuery")
+RecurringListQuery = query_schema(
+    RecurringOrderFilterSet, "RecurringListQuery", sorts=selectors.RECURRING_LIST.sorts
+)
 ERRORS = error_responses()
 MANAGE = services.MANAGE_STATUS
 
@@ -35,7 +36,7 @@ MANAGE = services.MANAGE_STATUS
 class RecurringOrderIn(StrictIn):
     customer_id: Id
     offer: Number = Field(..., description="Offer number")
-    amount: Decimal = Field(..., description="Charged every interval, in `currency`")
+    amount: Amount = Field(..., description="Charged every interval, in `currency`")
     currency: str | None = Field(None, description="Defaults to the offer's currency")
     interval_count: int = Field(..., description="Every N units, 1 to 366")
     interval_unit: Literal["day", "week", "month"]

@@ -37,7 +37,8 @@ def field_name(loc: Sequence[Any], param_names: frozenset[str] = frozenset()) ->
 def validation_fields(errors: Sequence[dict[str, Any]]) -> dict[str, str]:
     fields: dict[str, str] = {}
     for error in errors:
-        name = field_name(error.get("loc", ()), frozenset({"payload"}))
+        # `payload` and `params` are what the views call their body and query arguments.
+        name = field_name(error.get("loc", ()), frozenset({"payload", "params"}))
         message = str(error.get("msg", "invalid"))
         fields[name] = f"{fields[name]}; {message}" if name in fields else message
     return fields
