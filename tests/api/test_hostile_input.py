@@ -188,3 +188,14 @@ def test_deeply_nested_metadata_in_the_page_form_is_an_error_not_a_500(admin_cli
         f"/orders/{order.number}/metadata/", {"metadata": "[" * 5000 + "]" * 5000}
     )
     assert r.status_code == 422
+
+
+@pytest.mark.parametrize(
+    "moment",
+    ["0074-08-31T03:06:43.17+20:00", "0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00"],
+)
+def test_any_iso_8601_time_filters_a_list(api, db, moment):
+    # PostgreSQL refused offsets beyond 15:59 with a server error; the ends of the calendar
+    # must not overflow on the way to UTC either.
+    assert api.get("redemptions", redeemed_after=moment).status_code == 200
+    assert api.get("customers", created_before=moment).status_code == 200

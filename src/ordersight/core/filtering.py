@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 from typing import Annotated, Any
 
 import django_filters
@@ -163,7 +163,13 @@ class DateOrDateTimeField(forms.Field):
             raise forms.ValidationError("use a date (2026-11-01) or an ISO 8601 time") from None
         if timezone.is_naive(moment):
             moment = timezone.make_aware(moment)
-        return moment
+        # In UTC: PostgreSQL refuses offsets beyond 15:59, which ISO 8601 allows. An instant
+        # before or after what Python holds in UTC bounds nothing more than its limit does.
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError:
+            limit = datetime.min if moment.year == 1 else datetime.max
+            return limit.replace(tzinfo=UTC)
 
 
 class DateOrDateTimeFilter(django_filters.Filter):
