@@ -2,11 +2,14 @@
 
 import os
 
+import django
 from django.conf import settings
-from django.core.asgi import get_asgi_application
 
+from ordersight.core.asgi_handler import ClosingASGIHandler
 from ordersight.core.body_limit import BodyLimit
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ordersight.settings")
+# What get_asgi_application() does, with a handler that also finishes a failed response.
+django.setup(set_prefix=False)
 # The limit wraps Django so an oversized body is refused before Django reads it.
-application = BodyLimit(get_asgi_application(), settings.MAX_REQUEST_BYTES)
+application = BodyLimit(ClosingASGIHandler(), settings.MAX_REQUEST_BYTES)

@@ -65,6 +65,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so what any layer below answers under /api/ leaves as the API's JSON error shape.
+    "ordersight.core.api_errors.ApiErrorsAsJson",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "ordersight.core.control_characters.RefuseControlCharacters",

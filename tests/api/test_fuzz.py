@@ -26,6 +26,9 @@ from tests import factories
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
 schema = schemathesis.openapi.from_wsgi("/api/openapi.json", get_wsgi_application())
+# Text with NUL is refused everywhere, by name (core/nul_bytes.py), and the API's
+# description says so; JSON Schema has no way to say it of every string at once.
+schema.config.generation.update(allow_x00=False)
 
 STATUSES: collections.Counter[int] = collections.Counter()
 CHECKS = [
@@ -33,6 +36,44 @@ CHECKS = [
     schemathesis.specs.openapi.checks.status_code_conformance,
     schemathesis.specs.openapi.checks.response_schema_conformance,
 ]
+# What the schema admits, the API accepts (no 400 or 422 for it): checked for every
+# operation except these, whose bodies still carry rules the schema does not state yet
+# (lengths and patterns checked only in the service, fields required together, rows that
+# must exist). Remove an operation from here once its schema states its rules.
+NOT_YET_AGREED = {
+    "POST /api/v1/customers",
+    "PATCH /api/v1/customers/{customer_id}",
+    "POST /api/v1/offers",
+    "PATCH /api/v1/offers/{number}",
+    "POST /api/v1/payment-systems",
+    "PUT /api/v1/payment-systems/{code}/fee-rules/{currency}",
+    "POST /api/v1/creators",
+    "PATCH /api/v1/creators/{handle}",
+    "POST /api/v1/orders",
+    "PATCH /api/v1/orders/{number}",
+    "POST /api/v1/orders/{number}/sales-attribution",
+    "POST /api/v1/orders/{number}/sales-attribution/confirm",
+    "POST /api/v1/orders/{number}/invoices",
+    "POST /api/v1/orders/{number}/payments/manual",
+    "POST /api/v1/invoices/{number}/charge",
+    "POST /api/v1/recurring-orders",
+    "PUT /api/v1/recurring-settings",
+    "POST /api/v1/campaigns",
+    "PATCH /api/v1/campaigns/{campaign_id}",
+    "GET /api/v1/reports/sales",
+    "GET /api/v1/reports/sales.csv",
+    "GET /api/v1/reports/performance",
+    "GET /api/v1/sales-generated",
+    "GET /api/v1/sales-generated/export.csv",
+    "POST /api/v1/segments",
+    "POST /api/v1/segments/count",
+    "PATCH /api/v1/segments/{segment_id}",
+    "POST /api/v1/discount-codes",
+    "POST /api/v1/discount-codes/bulk",
+    "PATCH /api/v1/discount-codes/{code}",
+    "POST /api/v1/discount-codes/{code}/validate",
+    "POST /api/v1/sync/connections",
+}
 
 
 @pytest.fixture
@@ -134,10 +175,16 @@ def _aim_at_known_objects(case, known: dict[str, dict[str, str]]) -> None:
 )
 def test_the_api_never_fails_and_keeps_its_schema(case, token, known):
     _aim_at_known_objects(case, known)
+    if case.query:
+        # A cursor is what a page gave out as next_cursor; a made-up one is refused by name.
+        case.query.pop("cursor", None)
     headers = {"Authorization": f"Bearer {token}"}
     if case.path.startswith("/api/v1/payments/webhooks/"):
         headers[SIGNATURE_HEADER] = "t=0,v1=0"
-    response = case.call_and_validate(headers=headers, checks=CHECKS)
+    checks = list(CHECKS)
+    if case.operation.label not in NOT_YET_AGREED:
+        checks.append(schemathesis.specs.openapi.checks.positive_data_acceptance)
+    response = case.call_and_validate(headers=headers, checks=checks)
     STATUSES[response.status_code] += 1
 
 

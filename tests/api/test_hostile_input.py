@@ -74,6 +74,9 @@ def test_the_largest_amount_allowed_round_trips_exactly(api, db, client, admin_u
         ("payments", {"customer": "1e400"}, "customer"),
         ("offers", {"category": HUGE}, "category"),
         ("variants", {"offer": HUGE}, "offer"),
+        ("redemptions", {"customer": 2**63}, "customer"),
+        ("recurring-orders", {"customer": 2**63}, "customer"),
+        ("recurring-orders/export.csv", {"offer": HUGE}, "offer"),
     ],
 )
 def test_huge_or_malformed_filter_values_are_refused_by_name(api, db, path, params, field):
@@ -272,3 +275,14 @@ def test_api_bodies_are_checked_whatever_their_content_type_says(api, catalog, c
         )
         _refused(response, "name")
     assert not Customer.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "moment",
+    ["0074-08-31T03:06:43.17+20:00", "0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00"],
+)
+def test_any_iso_8601_time_filters_a_list(api, db, moment):
+    # PostgreSQL refused offsets beyond 15:59 with a server error; the ends of the calendar
+    # must not overflow on the way to UTC either.
+    assert api.get("redemptions", redeemed_after=moment).status_code == 200
+    assert api.get("customers", created_before=moment).status_code == 200

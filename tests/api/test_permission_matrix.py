@@ -16,7 +16,7 @@ from ordersight.sync.models import StoreConnection
 from tests import factories
 
 ORDER = {"lines": [{"sku": "X"}]}
-# (method, path) → (permission, a body that passes the schema so the permission is reached)
+# (method, path) → (permission, a body that passes the schema)
 MATRIX: dict[tuple[str, str], tuple[str | None, dict | None]] = {
     ("POST", "/api/v1/orders"): ("orders.add_order", ORDER),
     ("GET", "/api/v1/orders"): ("orders.view_order", None),
@@ -276,6 +276,53 @@ def test_a_user_without_the_permission_is_refused_naming_it(db, method, path):
     if perm is None:
         assert response.status_code == 401, response.content  # not signed by the provider
         return
+    assert response.status_code == 403, response.content
+    assert response.json()["error"]["fields"] == {"permission": perm}
+
+
+def _declared_permissions() -> dict[tuple[str, str], set[str | None]]:
+    """What each operation's `auth` checks before the request is parsed."""
+    declared: dict[tuple[str, str], set[str | None]] = {}
+    for prefix, router in ninja_api._routers:
+        for route, path_view in router.path_operations.items():
+            path = "/api" + (prefix + route).replace("{int:", "{")
+            for operation in path_view.operations:
+                perms = {getattr(auth, "perm", None) for auth in operation.auth_callbacks or []}
+                for method in operation.methods:
+                    declared[(method, path)] = perms or {None}
+    return declared
+
+
+def test_every_operation_declares_its_permission_in_its_auth():
+    # The route's `auth` is what runs before django-ninja reads the body or the query, so a
+    # permission declared there is checked first, for every operation.
+    declared = _declared_permissions()
+    assert {op: perms for op, perms in declared.items() if op in MATRIX} == {
+        op: {perm} for op, (perm, _) in MATRIX.items()
+    }
+
+
+# Bodies no operation accepts: not JSON at all, and JSON of the wrong shape.
+BAD_BODIES = {"not json": "{", "wrong shape": '[{"unexpected": true}]'}
+
+
+@pytest.mark.parametrize("bad", sorted(BAD_BODIES))
+@pytest.mark.parametrize(("method", "path"), sorted(MATRIX), ids=lambda v: str(v))
+def test_permission_is_checked_before_the_body_or_query_is_read(db, method, path, bad):
+    perm, _ = MATRIX[(method, path)]
+    if perm is None:
+        return  # signed webhooks: the signature is checked over the raw body
+    client = Client()
+    client.force_login(factories.UserFactory())
+    if method == "GET":
+        # A query the route refuses (not a number, unknown sort, broken cursor).
+        query = {"limit": "many", "sort": "?", "cursor": "%%"} if bad == "not json" else {}
+        query |= {"from": "yesterday", "to": "[]", "ids": "x"}
+        response = client.get(_url(path), data=query)
+    else:
+        response = getattr(client, method.lower())(
+            _url(path), data=BAD_BODIES[bad], content_type="application/json"
+        )
     assert response.status_code == 403, response.content
     assert response.json()["error"]["fields"] == {"permission": perm}
 

@@ -148,7 +148,7 @@ def test_a_fee_rule_is_replaced_and_removed_per_currency(api):
         {"currency": "USD", "percent": "3", "fixed": "0.30"}
     ]
     assert api.request("delete", "payment-systems/acme/fee-rules/USD").status_code == 200
-    assert api.request("delete", "payment-systems/acme/fee-rules/USD").status_code == 422
+    assert api.request("delete", "payment-systems/acme/fee-rules/USD").status_code == 404
 
 
 def test_a_sales_manager_reads_but_cannot_create_payment_systems(client, roles):

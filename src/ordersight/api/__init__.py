@@ -21,7 +21,8 @@ api = NinjaAPI(
     description=(
         "Orders, customers and catalog. Authenticate with `Authorization: Bearer <API key>` "
         "(read or write scope) or a signed-in session. Send `Idempotency-Key` on POSTs to "
-        "make retries safe. Money is a string in the currency's minor units."
+        "make retries safe. Money is a string in the currency's minor units. Text may not "
+        "contain the NUL character (U+0000)."
     ),
     docs_url="/docs",
     urls_namespace="api",

@@ -8,7 +8,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Schema
 
-from ordersight.accounts.auth import READ, request_actor
+from ordersight.accounts.auth import can_read
 from ordersight.accounts.selectors import list_sales_managers
 from ordersight.core.schemas import error_responses
 
@@ -23,11 +23,10 @@ class UserOut(Schema):
     roles: list[str]
 
 
-@router.get("/users", response={200: list[UserOut], **ERRORS}, auth=READ)
+@router.get("/users", response={200: list[UserOut], **ERRORS}, auth=can_read("orders.view_order"))
 def list_users(request: HttpRequest) -> list[dict[str, Any]]:
     """Active sales managers: who an order's `sales_manager` (username) or
     `sales_manager_id` may name. Anyone who may view orders sees them, as orders show them."""
-    request_actor(request, "orders.view_order")
     return [
         {
             "id": user.pk,

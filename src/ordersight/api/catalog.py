@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
-from ordersight.accounts.auth import READ, WRITE, request_actor
+from ordersight.accounts.auth import can_read, can_write
 from ordersight.api.lists import BulkOut, bulk_out
 from ordersight.catalog import bulk, selectors, services
 from ordersight.catalog.filters import OfferFilterSet, VariantFilterSet
@@ -18,7 +17,15 @@ from ordersight.core.errors import Forbidden
 from ordersight.core.filtering import query_schema, reject_unknown_params
 from ordersight.core.keyset import paginate
 from ordersight.core.money import format_money
-from ordersight.core.schemas import Number, PageOut, StrictIn, error_responses
+from ordersight.core.schemas import (
+    Amount,
+    Currency,
+    Number,
+    PageOut,
+    StrictIn,
+    error_responses,
+    text,
+)
 
 router = Router(tags=["catalog"])
 OfferListQuery = query_schema(OfferFilterSet, "OfferListQuery")
@@ -28,12 +35,12 @@ KEYSET = {"cursor", "limit"}
 
 
 class CategoryIn(StrictIn):
-    name: str = Field(..., max_length=200)
+    name: text(200)
     number: Number | None = Field(None, description="Assigned when omitted")
 
 
 class CategoryUpdateIn(StrictIn):
-    name: str = Field(..., max_length=200)
+    name: text(200)
 
 
 class CategoryOut(Schema):
@@ -44,22 +51,22 @@ class CategoryOut(Schema):
 class VariantIn(StrictIn):
     sku: str = Field(..., min_length=1, max_length=100)
     name: str = ""
-    unit_price: Decimal | None = Field(None, description="Overrides the offer's price")
+    unit_price: Amount | None = Field(None, description="Overrides the offer's price")
     external_ids: dict[str, str] = {}
 
 
 class VariantUpdateIn(StrictIn):
     name: str | None = None
-    unit_price: Decimal | None = None
+    unit_price: Amount | None = None
     is_active: bool | None = None
     external_ids: dict[str, str] | None = None
 
 
 class OfferIn(StrictIn):
-    name: str = Field(..., max_length=200)
+    name: text(200)
     category_number: Number
-    currency: str
-    unit_price: Decimal
+    currency: Currency
+    unit_price: Amount
     number: Number | None = Field(None, description="Assigned when omitted")
     allow_quantity: bool = False
     allow_partial_payments: bool = False
@@ -68,9 +75,9 @@ class OfferIn(StrictIn):
 
 
 class OfferUpdateIn(StrictIn):
-    name: str | None = None
+    name: text(200) = None
     category_number: Number | None = None
-    unit_price: Decimal | None = None
+    unit_price: Amount | None = None
     allow_quantity: bool | None = None
     allow_partial_payments: bool | None = None
     is_active: bool | None = None
@@ -130,27 +137,39 @@ def offer_out(offer: Offer) -> dict[str, Any]:
     }
 
 
-@router.post("/categories", response={201: CategoryOut, **ERRORS}, auth=WRITE)
+@router.post(
+    "/categories", response={201: CategoryOut, **ERRORS}, auth=can_write("catalog.add_category")
+)
 def create_category(request: HttpRequest, payload: CategoryIn):
-    actor = request_actor(request, "catalog.add_category")
+    actor = request.actor
     return Status(201, category_out(services.create_category(**payload.model_dump(), actor=actor)))
 
 
-@router.get("/categories", response={200: list[CategoryOut], **ERRORS}, auth=READ)
+@router.get(
+    "/categories",
+    response={200: list[CategoryOut], **ERRORS},
+    auth=can_read("catalog.view_category"),
+)
 def list_categories(request: HttpRequest):
-    request_actor(request, "catalog.view_category")
     return [category_out(c) for c in selectors.list_categories()]
 
 
-@router.get("/categories/{int:number}", response={200: CategoryOut, **ERRORS}, auth=READ)
+@router.get(
+    "/categories/{int:number}",
+    response={200: CategoryOut, **ERRORS},
+    auth=can_read("catalog.view_category"),
+)
 def get_category(request: HttpRequest, number: int):
-    request_actor(request, "catalog.view_category")
     return category_out(selectors.get_category(number=number))
 
 
-@router.patch("/categories/{int:number}", response={200: CategoryOut, **ERRORS}, auth=WRITE)
+@router.patch(
+    "/categories/{int:number}",
+    response={200: CategoryOut, **ERRORS},
+    auth=can_write("catalog.change_category"),
+)
 def update_category(request: HttpRequest, number: int, payload: CategoryUpdateIn):
-    actor = request_actor(request, "catalog.change_category")
+    actor = request.actor
     category = services.update_category(
         category=selectors.get_category(number=number), changes=payload.model_dump(), actor=actor
     )
@@ -166,11 +185,11 @@ class OfferBulkIn(StrictIn):
     )
 
 
-@router.post("/offers/bulk", response={200: BulkOut, **ERRORS}, auth=WRITE)
+@router.post("/offers/bulk", response={200: BulkOut, **ERRORS}, auth=can_write("catalog.add_offer"))
 def bulk_upsert_offers(request: HttpRequest, payload: OfferBulkIn) -> dict[str, Any]:
     """Create or update up to 1,000 offers by offer number or variant SKU; a result per
     item, a bad item reported without stopping the others."""
-    actor = request_actor(request, "catalog.add_offer")
+    actor = request.actor
     if not actor.has_perm("catalog.change_offer"):
         raise Forbidden(
             "Bulk upsert also changes offers: it needs catalog.change_offer.",
@@ -179,17 +198,18 @@ def bulk_upsert_offers(request: HttpRequest, payload: OfferBulkIn) -> dict[str, 
     return bulk_out(bulk.upsert_offers(items=payload.offers, actor=actor))
 
 
-@router.post("/offers", response={201: OfferOut, **ERRORS}, auth=WRITE)
+@router.post("/offers", response={201: OfferOut, **ERRORS}, auth=can_write("catalog.add_offer"))
 def create_offer(request: HttpRequest, payload: OfferIn):
-    actor = request_actor(request, "catalog.add_offer")
+    actor = request.actor
     data = payload.model_dump()
     offer = services.create_offer(**data, actor=actor)
     return Status(201, offer_out(selectors.get_offer(number=offer.number)))
 
 
-@router.get("/offers", response={200: PageOut[OfferOut], **ERRORS}, auth=READ)
+@router.get(
+    "/offers", response={200: PageOut[OfferOut], **ERRORS}, auth=can_read("catalog.view_offer")
+)
 def list_offers(request: HttpRequest, params: Query[OfferListQuery]):
-    request_actor(request, "catalog.view_offer")
     reject_unknown_params(OfferFilterSet, request.GET, extra=KEYSET)
     page = paginate(
         selectors.list_offers(filters=request.GET),
@@ -200,15 +220,20 @@ def list_offers(request: HttpRequest, params: Query[OfferListQuery]):
     return {"items": [offer_out(o) for o in page.items], "next_cursor": page.next_cursor}
 
 
-@router.get("/offers/{int:number}", response={200: OfferOut, **ERRORS}, auth=READ)
+@router.get(
+    "/offers/{int:number}", response={200: OfferOut, **ERRORS}, auth=can_read("catalog.view_offer")
+)
 def get_offer(request: HttpRequest, number: int):
-    request_actor(request, "catalog.view_offer")
     return offer_out(selectors.get_offer(number=number))
 
 
-@router.patch("/offers/{int:number}", response={200: OfferOut, **ERRORS}, auth=WRITE)
+@router.patch(
+    "/offers/{int:number}",
+    response={200: OfferOut, **ERRORS},
+    auth=can_write("catalog.change_offer"),
+)
 def update_offer(request: HttpRequest, number: int, payload: OfferUpdateIn):
-    actor = request_actor(request, "catalog.change_offer")
+    actor = request.actor
     services.update_offer(
         offer=selectors.get_offer(number=number),
         changes=payload.model_dump(exclude_unset=True),
@@ -217,18 +242,25 @@ def update_offer(request: HttpRequest, number: int, payload: OfferUpdateIn):
     return offer_out(selectors.get_offer(number=number))
 
 
-@router.post("/offers/{int:number}/variants", response={201: VariantOut, **ERRORS}, auth=WRITE)
+@router.post(
+    "/offers/{int:number}/variants",
+    response={201: VariantOut, **ERRORS},
+    auth=can_write("catalog.change_offer"),
+)
 def add_variant(request: HttpRequest, number: int, payload: VariantIn):
-    actor = request_actor(request, "catalog.change_offer")
+    actor = request.actor
     offer = selectors.get_offer(number=number)
     variant = services.add_variant(offer=offer, data=payload.model_dump(), actor=actor)
     return Status(201, variant_out(variant, offer))
 
 
-@router.get("/variants", response={200: PageOut[VariantOut], **ERRORS}, auth=READ)
+@router.get(
+    "/variants",
+    response={200: PageOut[VariantOut], **ERRORS},
+    auth=can_read("catalog.view_variant"),
+)
 def list_variants(request: HttpRequest, params: Query[VariantListQuery]):
     """Look up variants by SKU, offer number, or an external variant or product id."""
-    request_actor(request, "catalog.view_variant")
     reject_unknown_params(VariantFilterSet, request.GET, extra=KEYSET)
     page = paginate(
         selectors.list_variants(filters=request.GET),
@@ -239,9 +271,13 @@ def list_variants(request: HttpRequest, params: Query[VariantListQuery]):
     return {"items": [variant_out(v) for v in page.items], "next_cursor": page.next_cursor}
 
 
-@router.patch("/variants/{sku}", response={200: VariantOut, **ERRORS}, auth=WRITE)
+@router.patch(
+    "/variants/{sku}",
+    response={200: VariantOut, **ERRORS},
+    auth=can_write("catalog.change_variant"),
+)
 def update_variant(request: HttpRequest, sku: str, payload: VariantUpdateIn):
-    actor = request_actor(request, "catalog.change_variant")
+    actor = request.actor
     variant = services.update_variant(
         sku=sku, changes=payload.model_dump(exclude_unset=True), actor=actor
     )

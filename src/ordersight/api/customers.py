@@ -9,12 +9,12 @@ from django.http import HttpRequest, StreamingHttpResponse
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
-from ordersight.accounts.auth import READ, WRITE, request_actor
+from ordersight.accounts.auth import can_read, can_write
 from ordersight.api.lists import BulkOut, bulk_out, list_export, list_page
 from ordersight.catalog.selectors import get_offer
 from ordersight.core.errors import Forbidden
 from ordersight.core.filtering import query_schema
-from ordersight.core.schemas import Id, Number, PageOut, StrictIn, error_responses
+from ordersight.core.schemas import Id, Number, PageOut, StrictIn, error_responses, text
 from ordersight.customers import bulk, selectors, services
 from ordersight.customers.filters import CustomerFilterSet
 from ordersight.customers.models import Customer
@@ -22,12 +22,14 @@ from ordersight.orders import attribution
 from ordersight.orders import selectors as order_selectors
 
 router = Router(tags=["customers"])
-CustomerListQuery = query_schema(CustomerFilterSet, "CustomerListQuery")
+CustomerListQuery = query_schema(
+    CustomerFilterSet, "CustomerListQuery", sorts=selectors.CUSTOMER_LIST.sorts
+)
 ERRORS = error_responses()
 
 
 class CustomerIn(StrictIn):
-    name: str = Field(..., max_length=200)
+    name: text(200)
     email: str = ""
     phone: str = Field("", max_length=40)
     tags: list[str] = []
@@ -36,7 +38,7 @@ class CustomerIn(StrictIn):
 
 
 class CustomerUpdateIn(StrictIn):
-    name: str | None = Field(None, max_length=200)
+    name: text(200) = None
     email: str | None = None
     phone: str | None = Field(None, max_length=40)
     tags: list[str] | None = None
@@ -70,9 +72,11 @@ def customer_out(customer: Customer) -> dict[str, Any]:
     }
 
 
-@router.post("/customers", response={201: CustomerOut, **ERRORS}, auth=WRITE)
+@router.post(
+    "/customers", response={201: CustomerOut, **ERRORS}, auth=can_write("customers.add_customer")
+)
 def create_customer(request: HttpRequest, payload: CustomerIn):
-    actor = request_actor(request, "customers.add_customer")
+    actor = request.actor
     customer = services.create_customer(**payload.model_dump(), actor=actor)
     return Status(201, customer_out(selectors.get_customer(customer_id=customer.pk)))
 
@@ -86,11 +90,13 @@ class CustomerBulkIn(StrictIn):
     )
 
 
-@router.post("/customers/bulk", response={200: BulkOut, **ERRORS}, auth=WRITE)
+@router.post(
+    "/customers/bulk", response={200: BulkOut, **ERRORS}, auth=can_write("customers.add_customer")
+)
 def bulk_upsert_customers(request: HttpRequest, payload: CustomerBulkIn) -> dict[str, Any]:
     """Create or update up to 1,000 customers by (source, external_id); a result per item,
     a bad item reported without stopping the others."""
-    actor = request_actor(request, "customers.add_customer")
+    actor = request.actor
     if not actor.has_perm("customers.change_customer"):
         raise Forbidden(
             "Bulk upsert also changes customers: it needs customers.change_customer.",
@@ -99,30 +105,43 @@ def bulk_upsert_customers(request: HttpRequest, payload: CustomerBulkIn) -> dict
     return bulk_out(bulk.upsert_customers(items=payload.customers, actor=actor))
 
 
-@router.get("/customers", response={200: PageOut[CustomerOut], **ERRORS}, auth=READ)
+@router.get(
+    "/customers",
+    response={200: PageOut[CustomerOut], **ERRORS},
+    auth=can_read("customers.view_customer"),
+)
 def list_customers(request: HttpRequest, params: Query[CustomerListQuery]):
-    request_actor(request, "customers.view_customer")
     return list_page(request, selectors.CUSTOMER_LIST, params, customer_out)
 
 
-@router.get("/customers/export.csv", response={200: None, **ERRORS}, auth=READ)
+@router.get(
+    "/customers/export.csv",
+    response={200: None, **ERRORS},
+    auth=can_read("customers.view_customer"),
+)
 def export_customers(
     request: HttpRequest, params: Query[CustomerListQuery]
 ) -> StreamingHttpResponse:
     """The filtered customers as CSV, streamed, in the list's sort."""
-    request_actor(request, "customers.view_customer")
     return list_export(request, selectors.CUSTOMER_LIST, params)
 
 
-@router.get("/customers/{int:customer_id}", response={200: CustomerOut, **ERRORS}, auth=READ)
+@router.get(
+    "/customers/{int:customer_id}",
+    response={200: CustomerOut, **ERRORS},
+    auth=can_read("customers.view_customer"),
+)
 def get_customer(request: HttpRequest, customer_id: int):
-    request_actor(request, "customers.view_customer")
     return customer_out(selectors.get_customer(customer_id=customer_id))
 
 
-@router.patch("/customers/{int:customer_id}", response={200: CustomerOut, **ERRORS}, auth=WRITE)
+@router.patch(
+    "/customers/{int:customer_id}",
+    response={200: CustomerOut, **ERRORS},
+    auth=can_write("customers.change_customer"),
+)
 def update_customer(request: HttpRequest, customer_id: int, payload: CustomerUpdateIn):
-    actor = request_actor(request, "customers.change_customer")
+    actor = request.actor
     customer = selectors.get_customer(customer_id=customer_id)
     services.update_customer(
         customer=customer, changes=payload.model_dump(exclude_unset=True), actor=actor
@@ -159,20 +178,21 @@ def sales_plan_out(entry: Any) -> dict[str, Any]:
 @router.get(
     "/customers/{int:customer_id}/sales-plan",
     response={200: list[SalesPlanOut], **ERRORS},
-    auth=READ,
+    auth=can_read("orders.view_salesplanentry"),
 )
 def list_sales_plan(request: HttpRequest, customer_id: int):
-    request_actor(request, "orders.view_salesplanentry")
     customer = selectors.get_customer(customer_id=customer_id)
     return [sales_plan_out(e) for e in order_selectors.list_sales_plan(customer=customer)]
 
 
 @router.post(
-    "/customers/{int:customer_id}/sales-plan", response={201: SalesPlanOut, **ERRORS}, auth=WRITE
+    "/customers/{int:customer_id}/sales-plan",
+    response={201: SalesPlanOut, **ERRORS},
+    auth=can_write("orders.add_salesplanentry"),
 )
 def record_sales_plan(request: HttpRequest, customer_id: int, payload: SalesPlanIn):
     """Record that the customer paid for an offer through a sales manager."""
-    actor = request_actor(request, "orders.add_salesplanentry")
+    actor = request.actor
     entry = attribution.record_sales_plan_entry(
         customer=selectors.get_customer(customer_id=customer_id),
         offer=get_offer(number=payload.offer_number, field="offer_number"),

@@ -11,7 +11,7 @@ from pydantic import Field
 
 from ordersight.api.payment_schemas import InvoiceOut, RefundOut, invoice_out
 from ordersight.core.money import format_money
-from ordersight.core.schemas import StrictIn
+from ordersight.core.schemas import Amount, StrictIn
 from ordersight.orders.models import Order, OrderEvent
 from ordersight.orders.pricing import LineInput, OrderInput
 
@@ -19,9 +19,9 @@ from ordersight.orders.pricing import LineInput, OrderInput
 class LineIn(StrictIn):
     sku: str | None = Field(None, max_length=100, description="Catalog SKU; price from catalog")
     name: str | None = Field(None, max_length=300, description="Name of a free line")
-    unit_price: Decimal | None = Field(None, description="Required for a free line")
+    unit_price: Amount | None = Field(None, description="Required for a free line")
     quantity: int = Field(1, description="Greater than zero")
-    discount: Decimal = Decimal(0)
+    discount: Amount = Decimal(0)
 
 
 class OrderIn(StrictIn):
@@ -48,9 +48,9 @@ class OrderIn(StrictIn):
     sales_manager: str | None = Field(
         None, max_length=150, description="The sales manager's username (see GET /users)"
     )
-    subtotal: Decimal | None = Field(None, description="Optional check of our computed subtotal")
-    discount_total: Decimal | None = None
-    total: Decimal | None = Field(None, description="Optional check of our computed total")
+    subtotal: Amount | None = Field(None, description="Optional check of our computed subtotal")
+    discount_total: Amount | None = None
+    total: Amount | None = Field(None, description="Optional check of our computed total")
 
     def to_input(self) -> OrderInput:
         data = self.model_dump(exclude={"lines"})

@@ -10,7 +10,7 @@ from ninja import Body, Query, Router, Schema, Status
 from pydantic import Field
 from pydantic import ValidationError as PydanticValidationError
 
-from ordersight.accounts.auth import READ, WRITE, request_actor
+from ordersight.accounts.auth import can_read, can_write
 from ordersight.api.lists import BulkOut, bulk_out, list_export, list_page
 from ordersight.api.order_schemas import (
     BulkIn,
@@ -25,41 +25,48 @@ from ordersight.api.order_schemas import (
 from ordersight.core.api_errors import validation_fields
 from ordersight.core.errors import Invalid
 from ordersight.core.filtering import query_schema
-from ordersight.core.schemas import PageOut, StrictIn, error_responses
+from ordersight.core.schemas import PageOut, StrictIn, error_responses, slug, text
 from ordersight.orders import attribution, choices, ingest, selectors, services
 from ordersight.orders.filters import OrderFilterSet
 from ordersight.orders.models import ChoiceKind, OrderStatus
 from ordersight.orders.pricing import OrderInput
 
 router = Router(tags=["orders"])
-OrderListQuery = query_schema(OrderFilterSet, "OrderListQuery")
+OrderListQuery = query_schema(
+    OrderFilterSet,
+    "OrderListQuery",
+    sorts=selectors.ORDER_LIST.sorts,
+    documented_choices={kind.value: choices.BUILT_IN[kind].values for kind in ChoiceKind},
+)
 ERRORS = error_responses()
 
 
-@router.post("/orders", response={201: OrderOut, **ERRORS}, auth=WRITE)
+@router.post("/orders", response={201: OrderOut, **ERRORS}, auth=can_write("orders.add_order"))
 def create_order(request: HttpRequest, payload: OrderIn):
-    actor = request_actor(request, "orders.add_order")
+    actor = request.actor
     order = services.create_order(data=payload.to_input(), actor=actor)
     return Status(201, order_out(selectors.get_order(number=order.number)))
 
 
-@router.get("/orders", response={200: PageOut[OrderOut], **ERRORS}, auth=READ)
+@router.get(
+    "/orders", response={200: PageOut[OrderOut], **ERRORS}, auth=can_read("orders.view_order")
+)
 def list_orders(request: HttpRequest, params: Query[OrderListQuery]):
-    request_actor(request, "orders.view_order")
     return list_page(request, selectors.ORDER_LIST, params, order_out)
 
 
-@router.get("/orders/export.csv", response={200: None, **ERRORS}, auth=READ)
+@router.get(
+    "/orders/export.csv", response={200: None, **ERRORS}, auth=can_read("orders.view_order")
+)
 def export_orders(request: HttpRequest, params: Query[OrderListQuery]) -> StreamingHttpResponse:
     """The filtered orders as CSV, streamed; cells that would start a formula are neutralised."""
-    request_actor(request, "orders.view_order")
     return list_export(request, selectors.ORDER_LIST, params)
 
 
-@router.post("/orders/bulk", response={200: BulkOut, **ERRORS}, auth=WRITE)
+@router.post("/orders/bulk", response={200: BulkOut, **ERRORS}, auth=can_write("orders.add_order"))
 def bulk_ingest(request: HttpRequest, payload: BulkIn):
     """Create or update up to 1,000 orders by (source, external_id); a result per item."""
-    actor = request_actor(request, "orders.add_order")
+    actor = request.actor
     items: list[OrderInput | Invalid] = []
     for raw in payload.orders:
         try:
@@ -70,65 +77,93 @@ def bulk_ingest(request: HttpRequest, payload: BulkIn):
     return bulk_out(ingest.upsert_orders(items=items, actor=actor))
 
 
-@router.get("/orders/{int:number}", response={200: OrderOut, **ERRORS}, auth=READ)
+@router.get(
+    "/orders/{int:number}", response={200: OrderOut, **ERRORS}, auth=can_read("orders.view_order")
+)
 def get_order(request: HttpRequest, number: int):
-    request_actor(request, "orders.view_order")
     return order_out(selectors.get_order(number=number))
 
 
-@router.patch("/orders/{int:number}", response={200: OrderOut, **ERRORS}, auth=WRITE)
+@router.patch(
+    "/orders/{int:number}",
+    response={200: OrderOut, **ERRORS},
+    auth=can_write("orders.change_order"),
+)
 def update_order(request: HttpRequest, number: int, payload: OrderUpdateIn):
-    actor = request_actor(request, "orders.change_order")
+    actor = request.actor
     changes = payload.model_dump(exclude_unset=True)
     services.update_order(order=selectors.get_order(number=number), changes=changes, actor=actor)
     return order_out(selectors.get_order(number=number))
 
 
 def _transition(request: HttpRequest, number: int, to: str, reason: str) -> dict:
-    actor = request_actor(request, "orders.change_order")
+    actor = request.actor
     order = selectors.get_order(number=number)
     services.transition_order(order=order, to=to, actor=actor, reason=reason)
     return order_out(selectors.get_order(number=number))
 
 
-@router.post("/orders/{int:number}/complete", response={200: OrderOut, **ERRORS}, auth=WRITE)
+@router.post(
+    "/orders/{int:number}/complete",
+    response={200: OrderOut, **ERRORS},
+    auth=can_write("orders.change_order"),
+)
 def complete_order(request: HttpRequest, number: int, payload: TransitionIn = Body(None)):
     """Complete the order (a sale). One not paid in full needs the permission to confirm
     partial payments, exactly as Confirm does."""
     return _transition(request, number, OrderStatus.COMPLETED, payload.reason if payload else "")
 
 
-@router.post("/orders/{int:number}/decline", response={200: OrderOut, **ERRORS}, auth=WRITE)
+@router.post(
+    "/orders/{int:number}/decline",
+    response={200: OrderOut, **ERRORS},
+    auth=can_write("orders.change_order"),
+)
 def decline_order(request: HttpRequest, number: int, payload: TransitionIn = Body(None)):
     """Decline the order; its pending invoices fail. Declining an order that took money
     needs the permission to confirm or decline partial payments."""
     return _transition(request, number, OrderStatus.DECLINED, payload.reason if payload else "")
 
 
-@router.post("/orders/{int:number}/confirm", response={200: OrderOut, **ERRORS}, auth=WRITE)
+@router.post(
+    "/orders/{int:number}/confirm",
+    response={200: OrderOut, **ERRORS},
+    auth=can_write("orders.change_order"),
+)
 def confirm_order(request: HttpRequest, number: int):
     """Mark an order with partial payments as completed (a sale)."""
-    actor = request_actor(request, "orders.change_order")
+    actor = request.actor
     services.confirm_order(order=selectors.get_order(number=number), actor=actor)
     return order_out(selectors.get_order(number=number))
 
 
-@router.post("/orders/{int:number}/cancel", response={200: OrderOut, **ERRORS}, auth=WRITE)
+@router.post(
+    "/orders/{int:number}/cancel",
+    response={200: OrderOut, **ERRORS},
+    auth=can_write("orders.change_order"),
+)
 def cancel_order(request: HttpRequest, number: int, payload: TransitionIn = Body(None)):
     return _transition(request, number, OrderStatus.CANCELLED, payload.reason if payload else "")
 
 
-@router.post("/orders/{int:number}/fulfil", response={200: OrderOut, **ERRORS}, auth=WRITE)
+@router.post(
+    "/orders/{int:number}/fulfil",
+    response={200: OrderOut, **ERRORS},
+    auth=can_write("orders.change_order"),
+)
 def fulfil_order(request: HttpRequest, number: int):
-    actor = request_actor(request, "orders.change_order")
+    actor = request.actor
     services.fulfil_order(order=selectors.get_order(number=number), actor=actor)
     return order_out(selectors.get_order(number=number))
 
 
-@router.get("/orders/{int:number}/events", response={200: list[EventOut], **ERRORS}, auth=READ)
+@router.get(
+    "/orders/{int:number}/events",
+    response={200: list[EventOut], **ERRORS},
+    auth=can_read("orders.view_order"),
+)
 def order_events(request: HttpRequest, number: int):
     """The order's activity, oldest first."""
-    request_actor(request, "orders.view_order")
     order = selectors.get_order(number=number)
     return [event_out(e) for e in selectors.list_order_events(order=order)]
 
@@ -140,13 +175,15 @@ class AttributionIn(StrictIn):
 def _attribute(
     request: HttpRequest, number: int, payload: AttributionIn, service: Callable[..., Any]
 ) -> dict[str, Any]:
-    actor = request_actor(request, attribution.PERMISSION)
+    actor = request.actor
     service(order=selectors.get_order(number=number), manager_id=payload.manager_id, actor=actor)
     return order_out(selectors.get_order(number=number))
 
 
 @router.post(
-    "/orders/{int:number}/sales-attribution", response={200: OrderOut, **ERRORS}, auth=WRITE
+    "/orders/{int:number}/sales-attribution",
+    response={200: OrderOut, **ERRORS},
+    auth=can_write(attribution.PERMISSION),
 )
 def assign_sales_manager(request: HttpRequest, number: int, payload: AttributionIn):
     """ "Add user": name who made the sale; it shows red until confirmed."""
@@ -154,7 +191,9 @@ def assign_sales_manager(request: HttpRequest, number: int, payload: Attribution
 
 
 @router.post(
-    "/orders/{int:number}/sales-attribution/confirm", response={200: OrderOut, **ERRORS}, auth=WRITE
+    "/orders/{int:number}/sales-attribution/confirm",
+    response={200: OrderOut, **ERRORS},
+    auth=can_write(attribution.PERMISSION),
 )
 def confirm_sales_attribution(request: HttpRequest, number: int, payload: AttributionIn):
     """ "Check": confirm the sale was made by this manager (or by the system when null)."""
@@ -171,16 +210,17 @@ class OrderChoiceOut(Schema):
 
 
 class OrderChoiceIn(StrictIn):
-    value: str = Field(..., description="1 to 20 lowercase letters, digits, - or _")
-    label: str = Field(..., description="What people see")
+    value: slug(services.CHOICE_VALUE.pattern, "1 to 20 lowercase letters, digits, - or _")
+    label: text(100) = Field(..., description="What people see")
 
 
 def _choice_routes(path: str, kind: ChoiceKind, noun: str) -> None:
     listing = choices.source_choices if kind == ChoiceKind.SOURCE else choices.order_type_choices
 
-    @router.get(path, response={200: list[OrderChoiceOut], **ERRORS}, auth=READ)
+    @router.get(
+        path, response={200: list[OrderChoiceOut], **ERRORS}, auth=can_read("orders.view_order")
+    )
     def list_choices(request: HttpRequest) -> list[dict[str, Any]]:
-        request_actor(request, "orders.view_order")
         return [
             {"value": v, "label": label, "built_in": choices.is_built_in(kind, v)}
             for v, label in listing()
@@ -188,9 +228,11 @@ def _choice_routes(path: str, kind: ChoiceKind, noun: str) -> None:
 
     list_choices.__doc__ = f"Every {noun} an order may have: the built-in ones and the account's."
 
-    @router.post(path, response={201: OrderChoiceOut, **ERRORS}, auth=WRITE)
+    @router.post(
+        path, response={201: OrderChoiceOut, **ERRORS}, auth=can_write("orders.add_orderchoice")
+    )
     def add_choice(request: HttpRequest, payload: OrderChoiceIn) -> Status:
-        actor = request_actor(request, "orders.add_orderchoice")
+        actor = request.actor
         made = services.add_order_choice(
             kind=kind, value=payload.value, label=payload.label, actor=actor
         )

@@ -3,25 +3,24 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from ninja import Schema
 from pydantic import Field
 
 from ordersight.core.money import format_money
-from ordersight.core.schemas import StrictIn
+from ordersight.core.schemas import Amount, StrictIn
 from ordersight.payments.models import Invoice, Refund
 
 
 class IssueInvoicesIn(StrictIn):
     installments: int | None = Field(None, description="Split the balance into N invoices")
-    amounts: list[Decimal] | None = Field(None, description="Or give each invoice's amount")
+    amounts: list[Amount] | None = Field(None, description="Or give each invoice's amount")
 
 
 class ManualPaymentIn(StrictIn):
     payment_system: str = Field(..., description="Code of a manual payment system")
-    amount: Decimal | None = Field(None, description="Defaults to the invoice or the balance")
+    amount: Amount | None = Field(None, description="Defaults to the invoice or the balance")
     currency: str | None = None
     invoice: int | None = Field(None, description="The pending invoice this settles")
     buyer_comment: str = Field("", max_length=2000)
@@ -34,7 +33,7 @@ class ChargeIn(StrictIn):
 
 
 class RefundIn(StrictIn):
-    amount: Decimal
+    amount: Amount
     reason: str = Field("", max_length=500)
 
 

@@ -4,20 +4,34 @@ card and manual payments through the API alone. The webhook secret is write-only
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
-from ordersight.accounts.auth import READ, WRITE, request_actor
+from ordersight.accounts.auth import can_read, can_write
 from ordersight.core.money import format_money
-from ordersight.core.schemas import StrictIn, error_responses
+from ordersight.core.schemas import Amount, StrictIn, error_responses, slug, text
 from ordersight.payments import selectors, services
-from ordersight.payments.models import PaymentSystem
+from ordersight.payments.models import PaymentSystem, Provider
+from ordersight.payments.services.systems import CODE_PATTERN, SECRET_MIN
 
 router = Router(tags=["payment systems"])
 ERRORS = error_responses()
+FEE_PERCENT = {"type": "string", "pattern": r"^[0-9]{1,2}(\.[0-9]{1,4})?$", "examples": ["2.9"]}
+# Empty for none, else long enough to be a secret.
+WebhookSecret = Annotated[
+    str,
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "maxLength": 0},
+                {"type": "string", "minLength": SECRET_MIN, "maxLength": 200},
+            ]
+        }
+    ),
+]
 
 
 class FeeRuleOut(Schema):
@@ -38,24 +52,30 @@ class PaymentSystemOut(Schema):
 
 
 class PaymentSystemIn(StrictIn):
-    code: str = Field(..., description="Lowercase slug; names the system in its webhook URL")
-    name: str = Field(..., description="Merchant account name, shown on invoices")
-    provider: str = Field(..., description="test (card gateway) or manual")
+    code: slug(CODE_PATTERN.pattern, "Lowercase slug; names the system in its webhook URL")
+    name: text(100) = Field(..., description="Merchant account name, shown on invoices")
+    provider: Literal[tuple(Provider.values)] = Field(
+        ..., description="test (card gateway) or manual"
+    )
     supports_one_click: bool = False
-    webhook_secret: str = Field("", description="Shared secret that signs provider webhooks")
+    webhook_secret: WebhookSecret = Field(
+        "", description="Shared secret that signs provider webhooks"
+    )
     is_active: bool = True
 
 
 class PaymentSystemUpdateIn(StrictIn):
-    name: str | None = None
+    name: text(100) = None
     supports_one_click: bool | None = None
-    webhook_secret: str | None = None
+    webhook_secret: WebhookSecret | None = None
     is_active: bool | None = None
 
 
 class FeeRuleIn(StrictIn):
-    percent: Decimal = Field(Decimal(0), description="Percent of the amount, 0 to under 100")
-    fixed: Decimal = Field(Decimal(0), description="A fixed part in the currency")
+    percent: Annotated[Decimal, WithJsonSchema(FEE_PERCENT)] = Field(
+        Decimal(0), description="Percent of the amount, 0 to under 100"
+    )
+    fixed: Amount = Field(Decimal(0), description="A fixed part in the currency")
 
 
 def payment_system_out(system: PaymentSystem) -> dict[str, Any]:
@@ -78,28 +98,40 @@ def payment_system_out(system: PaymentSystem) -> dict[str, Any]:
     }
 
 
-@router.get("/payment-systems", response={200: list[PaymentSystemOut], **ERRORS}, auth=READ)
+@router.get(
+    "/payment-systems",
+    response={200: list[PaymentSystemOut], **ERRORS},
+    auth=can_read("payments.view_paymentsystem"),
+)
 def list_payment_systems(request: HttpRequest):
-    request_actor(request, "payments.view_paymentsystem")
     return [payment_system_out(s) for s in selectors.list_payment_systems()]
 
 
-@router.post("/payment-systems", response={201: PaymentSystemOut, **ERRORS}, auth=WRITE)
+@router.post(
+    "/payment-systems",
+    response={201: PaymentSystemOut, **ERRORS},
+    auth=can_write("payments.add_paymentsystem"),
+)
 def create_payment_system(request: HttpRequest, payload: PaymentSystemIn):
-    request_actor(request, "payments.add_paymentsystem")
     system = services.create_payment_system(**payload.model_dump())
     return Status(201, payment_system_out(selectors.get_payment_system(code=system.code)))
 
 
-@router.get("/payment-systems/{code}", response={200: PaymentSystemOut, **ERRORS}, auth=READ)
+@router.get(
+    "/payment-systems/{code}",
+    response={200: PaymentSystemOut, **ERRORS},
+    auth=can_read("payments.view_paymentsystem"),
+)
 def get_payment_system(request: HttpRequest, code: str):
-    request_actor(request, "payments.view_paymentsystem")
     return payment_system_out(selectors.get_payment_system(code=code, missing=True))
 
 
-@router.patch("/payment-systems/{code}", response={200: PaymentSystemOut, **ERRORS}, auth=WRITE)
+@router.patch(
+    "/payment-systems/{code}",
+    response={200: PaymentSystemOut, **ERRORS},
+    auth=can_write("payments.change_paymentsystem"),
+)
 def update_payment_system(request: HttpRequest, code: str, payload: PaymentSystemUpdateIn):
-    request_actor(request, "payments.change_paymentsystem")
     system = selectors.get_payment_system(code=code, missing=True)
     changes = {k: v for k, v in payload.model_dump(exclude_unset=True).items() if v is not None}
     services.update_payment_system(system=system, changes=changes)
@@ -109,11 +141,10 @@ def update_payment_system(request: HttpRequest, code: str, payload: PaymentSyste
 @router.put(
     "/payment-systems/{code}/fee-rules/{currency}",
     response={200: PaymentSystemOut, **ERRORS},
-    auth=WRITE,
+    auth=can_write("payments.change_paymentsystem"),
 )
 def set_fee_rule(request: HttpRequest, code: str, currency: str, payload: FeeRuleIn):
     """What the provider keeps of each payment in this currency: percent + fixed."""
-    request_actor(request, "payments.change_paymentsystem")
     system = selectors.get_payment_system(code=code, missing=True)
     services.set_fee_rule(
         system=system, currency=currency, percent=payload.percent, fixed=payload.fixed
@@ -124,10 +155,9 @@ def set_fee_rule(request: HttpRequest, code: str, currency: str, payload: FeeRul
 @router.delete(
     "/payment-systems/{code}/fee-rules/{currency}",
     response={200: PaymentSystemOut, **ERRORS},
-    auth=WRITE,
+    auth=can_write("payments.change_paymentsystem"),
 )
 def remove_fee_rule(request: HttpRequest, code: str, currency: str):
-    request_actor(request, "payments.change_paymentsystem")
     system = selectors.get_payment_system(code=code, missing=True)
     services.remove_fee_rule(system=system, currency=currency)
     return payment_system_out(selectors.get_payment_system(code=code))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.http import HttpRequest, StreamingHttpResponse
 from ninja import Query, Router, Schema, Status
 
-from ordersight.accounts.auth import READ, WRITE, request_actor
+from ordersight.accounts.auth import can_read, can_write
 from ordersight.api.lists import list_export, list_page
 from ordersight.api.payment_schemas import (
     ChargeIn,
@@ -26,7 +26,9 @@ from ordersight.payments import selectors, services, webhooks
 from ordersight.payments.filters import InvoiceFilterSet
 
 router = Router(tags=["payments"])
-InvoiceListQuery = query_schema(InvoiceFilterSet, "InvoiceListQuery")
+InvoiceListQuery = query_schema(
+    InvoiceFilterSet, "InvoiceListQuery", sorts=selectors.INVOICE_LIST.sorts
+)
 ERRORS = error_responses(503)
 
 
@@ -36,31 +38,40 @@ class WebhookOut(Schema):
     duplicate: bool
 
 
-@router.get("/payments", response={200: PageOut[InvoiceOut], **ERRORS}, auth=READ)
+@router.get(
+    "/payments",
+    response={200: PageOut[InvoiceOut], **ERRORS},
+    auth=can_read("payments.view_invoice"),
+)
 def list_payments(request: HttpRequest, params: Query[InvoiceListQuery]):
     """Every invoice (payment attempt), newest first, with the same filters as the export."""
-    request_actor(request, "payments.view_invoice")
     return list_page(request, selectors.INVOICE_LIST, params, invoice_out)
 
 
-@router.get("/payments/export.csv", response={200: None, **ERRORS}, auth=READ)
+@router.get(
+    "/payments/export.csv", response={200: None, **ERRORS}, auth=can_read("payments.view_invoice")
+)
 def export_payments(request: HttpRequest, params: Query[InvoiceListQuery]) -> StreamingHttpResponse:
-    request_actor(request, "payments.view_invoice")
     return list_export(request, selectors.INVOICE_LIST, params)
 
 
-@router.get("/invoices/{int:number}", response={200: InvoiceOut, **ERRORS}, auth=READ)
+@router.get(
+    "/invoices/{int:number}",
+    response={200: InvoiceOut, **ERRORS},
+    auth=can_read("payments.view_invoice"),
+)
 def get_invoice(request: HttpRequest, number: int):
-    request_actor(request, "payments.view_invoice")
     return invoice_out(selectors.get_invoice(number=number))
 
 
 @router.post(
-    "/orders/{int:number}/invoices", response={201: list[InvoiceOut], **ERRORS}, auth=WRITE
+    "/orders/{int:number}/invoices",
+    response={201: list[InvoiceOut], **ERRORS},
+    auth=can_write("payments.add_invoice"),
 )
 def issue_invoices(request: HttpRequest, number: int, payload: IssueInvoicesIn):
     """Invoice the order's balance: one invoice, N installments, or the given amounts."""
-    actor = request_actor(request, "payments.add_invoice")
+    actor = request.actor
     invoices = services.issue_invoices(
         order=get_order(number=number),
         installments=payload.installments,
@@ -71,11 +82,13 @@ def issue_invoices(request: HttpRequest, number: int, payload: IssueInvoicesIn):
 
 
 @router.post(
-    "/orders/{int:number}/payments/manual", response={201: InvoiceOut, **ERRORS}, auth=WRITE
+    "/orders/{int:number}/payments/manual",
+    response={201: InvoiceOut, **ERRORS},
+    auth=can_write("payments.add_invoice"),
 )
 def record_manual_payment(request: HttpRequest, number: int, payload: ManualPaymentIn):
     """Record money received by bank transfer or another manual method, with the buyer's note."""
-    actor = request_actor(request, "payments.add_invoice")
+    actor = request.actor
     invoice = None
     if payload.invoice is not None:
         invoice = selectors.get_invoice(number=payload.invoice)
@@ -91,10 +104,14 @@ def record_manual_payment(request: HttpRequest, number: int, payload: ManualPaym
     return Status(201, invoice_out(selectors.get_invoice(number=paid.number)))
 
 
-@router.post("/invoices/{int:number}/charge", response={200: InvoiceOut, **ERRORS}, auth=WRITE)
+@router.post(
+    "/invoices/{int:number}/charge",
+    response={200: InvoiceOut, **ERRORS},
+    auth=can_write("payments.change_invoice"),
+)
 def charge_invoice(request: HttpRequest, number: int, payload: ChargeIn):
     """Charge a pending invoice through a card gateway; a decline is a failed invoice (200)."""
-    actor = request_actor(request, "payments.change_invoice")
+    actor = request.actor
     services.charge_invoice(
         invoice=selectors.get_invoice(number=number),
         payment_system=selectors.get_payment_system(code=payload.payment_system),
@@ -105,18 +122,26 @@ def charge_invoice(request: HttpRequest, number: int, payload: ChargeIn):
     return invoice_out(selectors.get_invoice(number=number))
 
 
-@router.post("/invoices/{int:number}/retry", response={201: InvoiceOut, **ERRORS}, auth=WRITE)
+@router.post(
+    "/invoices/{int:number}/retry",
+    response={201: InvoiceOut, **ERRORS},
+    auth=can_write("payments.add_invoice"),
+)
 def retry_invoice(request: HttpRequest, number: int):
     """A new attempt (new invoice) for a failed one; the failed attempt stays on record."""
-    actor = request_actor(request, "payments.add_invoice")
+    actor = request.actor
     new = services.retry_invoice(invoice=selectors.get_invoice(number=number), actor=actor)
     return Status(201, invoice_out(selectors.get_invoice(number=new.number)))
 
 
-@router.post("/invoices/{int:number}/refunds", response={201: RefundOut, **ERRORS}, auth=WRITE)
+@router.post(
+    "/invoices/{int:number}/refunds",
+    response={201: RefundOut, **ERRORS},
+    auth=can_write("payments.add_refund"),
+)
 def refund_invoice(request: HttpRequest, number: int, payload: RefundIn):
     """Refund part or all of a captured invoice; send an Idempotency-Key to retry safely."""
-    actor = request_actor(request, "payments.add_refund")
+    actor = request.actor
     refund = services.refund_invoice(
         invoice=selectors.get_invoice(number=number),
         amount=payload.amount,

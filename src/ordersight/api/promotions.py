@@ -5,20 +5,19 @@ their redemptions."""
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from typing import Any, Literal
 
 from django.http import HttpRequest, StreamingHttpResponse
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
-from ordersight.accounts.auth import READ, WRITE, request_actor
+from ordersight.accounts.auth import can_read, can_write
 from ordersight.api.lists import list_export, list_page
 from ordersight.api.order_schemas import OrderIn
 from ordersight.core.filtering import query_schema
 from ordersight.core.keyset import paginate
 from ordersight.core.money import format_money
-from ordersight.core.schemas import PageOut, StrictIn, error_responses
+from ordersight.core.schemas import PageOut, Percent, StrictIn, error_responses
 from ordersight.orders.selectors import get_order
 from ordersight.promotions import selectors, services
 from ordersight.promotions.filters import DiscountCodeFilterSet, RedemptionFilterSet
@@ -26,8 +25,12 @@ from ordersight.promotions.models import DiscountCode, Redemption, Segment
 
 router = Router(tags=["promotions"])
 ERRORS = error_responses()
-CodeListQuery = query_schema(DiscountCodeFilterSet, "DiscountCodeListQuery")
-RedemptionListQuery = query_schema(RedemptionFilterSet, "RedemptionListQuery")
+CodeListQuery = query_schema(
+    DiscountCodeFilterSet, "DiscountCodeListQuery", sorts=selectors.CODE_LIST.sorts
+)
+RedemptionListQuery = query_schema(
+    RedemptionFilterSet, "RedemptionListQuery", sorts=selectors.REDEMPTION_LIST.sorts
+)
 
 
 # --- Segments ------------------------------------------------------------------------------
@@ -107,36 +110,49 @@ def member_out(customer: Any) -> dict[str, Any]:
     }
 
 
-@router.get("/segments", response={200: list[SegmentOut], **ERRORS}, auth=READ)
+@router.get(
+    "/segments",
+    response={200: list[SegmentOut], **ERRORS},
+    auth=can_read("promotions.view_segment"),
+)
 def list_segments(request: HttpRequest):
-    request_actor(request, "promotions.view_segment")
     return [segment_out(s) for s in selectors.list_segments()]
 
 
-@router.post("/segments", response={201: SegmentOut, **ERRORS}, auth=WRITE)
+@router.post(
+    "/segments", response={201: SegmentOut, **ERRORS}, auth=can_write("promotions.add_segment")
+)
 def create_segment(request: HttpRequest, payload: SegmentIn):
     """A bad rule is a 422 naming its path, e.g. `rules.all[1].value`."""
-    actor = request_actor(request, "promotions.add_segment")
+    actor = request.actor
     segment = services.create_segment(name=payload.name, rules=payload.rules, actor=actor)
     return Status(201, segment_out(segment))
 
 
-@router.post("/segments/count", response={200: CountOut, **ERRORS}, auth=READ)
+@router.post(
+    "/segments/count", response={200: CountOut, **ERRORS}, auth=can_read("promotions.view_segment")
+)
 def count_members(request: HttpRequest, payload: RulesIn):
     """How many customers these rules select now (the editor's live count)."""
-    request_actor(request, "promotions.view_segment")
     return {"member_count": selectors.member_count(payload.rules)}
 
 
-@router.get("/segments/{int:segment_id}", response={200: SegmentOut, **ERRORS}, auth=READ)
+@router.get(
+    "/segments/{int:segment_id}",
+    response={200: SegmentOut, **ERRORS},
+    auth=can_read("promotions.view_segment"),
+)
 def get_segment(request: HttpRequest, segment_id: int):
-    request_actor(request, "promotions.view_segment")
     return segment_out(selectors.get_segment(segment_id=segment_id))
 
 
-@router.patch("/segments/{int:segment_id}", response={200: SegmentOut, **ERRORS}, auth=WRITE)
+@router.patch(
+    "/segments/{int:segment_id}",
+    response={200: SegmentOut, **ERRORS},
+    auth=can_write("promotions.change_segment"),
+)
 def update_segment(request: HttpRequest, segment_id: int, payload: SegmentUpdateIn):
-    actor = request_actor(request, "promotions.change_segment")
+    actor = request.actor
     segment = services.update_segment(
         segment=selectors.get_segment(segment_id=segment_id),
         changes=payload.model_dump(exclude_unset=True),
@@ -148,11 +164,10 @@ def update_segment(request: HttpRequest, segment_id: int, payload: SegmentUpdate
 @router.get(
     "/segments/{int:segment_id}/members",
     response={200: PageOut[SegmentMemberOut], **ERRORS},
-    auth=READ,
+    auth=can_read("promotions.view_segment"),
 )
 def segment_members(request: HttpRequest, segment_id: int, params: Query[MembersQuery]):
     """The members, newest customer first, by keyset (`cursor` from `next_cursor`)."""
-    request_actor(request, "promotions.view_segment")
     segment = selectors.get_segment(segment_id=segment_id)
     page = paginate(
         selectors.segment_members(segment),
@@ -163,9 +178,12 @@ def segment_members(request: HttpRequest, segment_id: int, params: Query[Members
     return {"items": [member_out(c) for c in page.items], "next_cursor": page.next_cursor}
 
 
-@router.get("/segments/{int:segment_id}/members.csv", response={200: None, **ERRORS}, auth=READ)
+@router.get(
+    "/segments/{int:segment_id}/members.csv",
+    response={200: None, **ERRORS},
+    auth=can_read("promotions.view_segment"),
+)
 def export_segment_members(request: HttpRequest, segment_id: int) -> StreamingHttpResponse:
-    request_actor(request, "promotions.view_segment")
     return selectors.members_csv(request, selectors.get_segment(segment_id=segment_id))
 
 
@@ -174,7 +192,7 @@ def export_segment_members(request: HttpRequest, segment_id: int) -> StreamingHt
 
 class CodeSettingsIn(StrictIn):
     kind: Literal["percent", "fixed", "free_item"] | None = None
-    percent: Decimal | None = Field(None, description="For percent: greater than 0, up to 100")
+    percent: Percent | None = Field(None, description="For percent: greater than 0, up to 100")
     amounts: dict[str, str] | None = Field(None, description='For fixed: {"EUR": "5.00"}')
     target: Literal["order", "lines"] | None = None
     target_skus: list[str] | None = Field(None, max_length=500)
@@ -290,31 +308,45 @@ def _settings(payload: CodeSettingsIn, *exclude: str) -> dict[str, Any]:
     return payload.model_dump(exclude_unset=True, exclude=set(exclude))
 
 
-@router.get("/discount-codes", response={200: PageOut[CodeOut], **ERRORS}, auth=READ)
+@router.get(
+    "/discount-codes",
+    response={200: PageOut[CodeOut], **ERRORS},
+    auth=can_read("promotions.view_discountcode"),
+)
 def list_codes(request: HttpRequest, params: Query[CodeListQuery]):
-    request_actor(request, "promotions.view_discountcode")
     return list_page(request, selectors.CODE_LIST, params, code_out)
 
 
-@router.get("/discount-codes/export.csv", response={200: None, **ERRORS}, auth=READ)
+@router.get(
+    "/discount-codes/export.csv",
+    response={200: None, **ERRORS},
+    auth=can_read("promotions.view_discountcode"),
+)
 def export_codes(request: HttpRequest, params: Query[CodeListQuery]) -> StreamingHttpResponse:
-    request_actor(request, "promotions.view_discountcode")
     return list_export(request, selectors.CODE_LIST, params)
 
 
-@router.post("/discount-codes", response={201: CodeOut, **ERRORS}, auth=WRITE)
+@router.post(
+    "/discount-codes",
+    response={201: CodeOut, **ERRORS},
+    auth=can_write("promotions.add_discountcode"),
+)
 def create_code(request: HttpRequest, payload: CodeIn):
-    actor = request_actor(request, "promotions.add_discountcode")
+    actor = request.actor
     found = services.create_discount_code(
         code=payload.code, actor=actor, **_settings(payload, "code")
     )
     return Status(201, code_out(found))
 
 
-@router.post("/discount-codes/bulk", response={201: GeneratedOut, **ERRORS}, auth=WRITE)
+@router.post(
+    "/discount-codes/bulk",
+    response={201: GeneratedOut, **ERRORS},
+    auth=can_write("promotions.add_discountcode"),
+)
 def generate_codes(request: HttpRequest, payload: GenerateIn):
     """Generate `count` unique codes with the same settings (one batch)."""
-    actor = request_actor(request, "promotions.add_discountcode")
+    actor = request.actor
     codes = services.generate_discount_codes(
         count=payload.count,
         prefix=payload.prefix,
@@ -325,26 +357,36 @@ def generate_codes(request: HttpRequest, payload: GenerateIn):
     return Status(201, {"batch": codes[0].batch, "codes": [c.code for c in codes]})
 
 
-@router.get("/discount-codes/{code}", response={200: CodeOut, **ERRORS}, auth=READ)
+@router.get(
+    "/discount-codes/{code}",
+    response={200: CodeOut, **ERRORS},
+    auth=can_read("promotions.view_discountcode"),
+)
 def get_code(request: HttpRequest, code: str):
-    request_actor(request, "promotions.view_discountcode")
     return code_out(selectors.get_code(code=code))
 
 
-@router.patch("/discount-codes/{code}", response={200: CodeOut, **ERRORS}, auth=WRITE)
+@router.patch(
+    "/discount-codes/{code}",
+    response={200: CodeOut, **ERRORS},
+    auth=can_write("promotions.change_discountcode"),
+)
 def update_code(request: HttpRequest, code: str, payload: CodeSettingsIn):
-    actor = request_actor(request, "promotions.change_discountcode")
+    actor = request.actor
     found = services.update_discount_code(
         code=selectors.get_code(code=code), changes=_settings(payload), actor=actor
     )
     return code_out(found)
 
 
-@router.post("/discount-codes/{code}/validate", response={200: ValidationOut, **ERRORS}, auth=READ)
+@router.post(
+    "/discount-codes/{code}/validate",
+    response={200: ValidationOut, **ERRORS},
+    auth=can_read("promotions.view_discountcode"),
+)
 def validate_code(request: HttpRequest, code: str, payload: ValidateIn):
     """Whether the code applies to this order payload, the discount per line, or every rule
     that fails with a readable reason. Nothing is stored."""
-    request_actor(request, "promotions.view_discountcode")
     found = selectors.get_code(code=code)
     cart = services.cart_of_input(payload.order.to_input())
     result = services.validate_code(found, cart)
@@ -364,28 +406,36 @@ def validate_code(request: HttpRequest, code: str, payload: ValidateIn):
     }
 
 
-@router.get("/redemptions", response={200: PageOut[RedemptionOut], **ERRORS}, auth=READ)
+@router.get(
+    "/redemptions",
+    response={200: PageOut[RedemptionOut], **ERRORS},
+    auth=can_read("promotions.view_redemption"),
+)
 def list_redemptions(request: HttpRequest, params: Query[RedemptionListQuery]):
     """The redemption history, filterable by code, status, customer and time."""
-    request_actor(request, "promotions.view_redemption")
     return list_page(request, selectors.REDEMPTION_LIST, params, redemption_out)
 
 
-@router.get("/redemptions/export.csv", response={200: None, **ERRORS}, auth=READ)
+@router.get(
+    "/redemptions/export.csv",
+    response={200: None, **ERRORS},
+    auth=can_read("promotions.view_redemption"),
+)
 def export_redemptions(
     request: HttpRequest, params: Query[RedemptionListQuery]
 ) -> StreamingHttpResponse:
-    request_actor(request, "promotions.view_redemption")
     return list_export(request, selectors.REDEMPTION_LIST, params)
 
 
 @router.post(
-    "/orders/{int:number}/discount-code", response={201: RedemptionOut, **ERRORS}, auth=WRITE
+    "/orders/{int:number}/discount-code",
+    response={201: RedemptionOut, **ERRORS},
+    auth=can_write("promotions.add_redemption"),
 )
 def redeem_code(request: HttpRequest, number: int, payload: RedeemIn):
     """Redeem a code on an order that has taken no money yet: the discount goes onto its
     lines. A code that does not apply is a 422 whose `code` field gives every reason."""
-    actor = request_actor(request, "promotions.add_redemption")
+    actor = request.actor
     redemption = services.redeem_code(
         order=get_order(number=number), code=payload.code, actor=actor
     )

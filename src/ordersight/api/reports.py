@@ -9,13 +9,19 @@ descending), `limit`, `compare=true` for the previous period beside each row, an
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import Annotated, Any
 
 from django.http import HttpRequest, StreamingHttpResponse
 from ninja import Field, Query, Router, Schema
+from pydantic import WithJsonSchema
 
-from ordersight.accounts.auth import READ, request_actor
+from ordersight.accounts.auth import can_read
+from ordersight.core.money import CURRENCY_CODES
 from ordersight.core.schemas import error_responses
+from ordersight.orders import choices
+from ordersight.orders.models import ChoiceKind
+from ordersight.reports import params as report_params
 from ordersight.reports import selectors
 from ordersight.reports.definitions import GroupBy
 from ordersight.reports.exports import (
@@ -95,36 +101,71 @@ class PerformanceOut(Schema):
     returning_customers: CustomerCountOut
 
 
-class ReportQuery(Schema):
-    """Documents the parameters; `reports.params` validates them (the pages share it)."""
+_SORTS = tuple(report_params.SORTABLE) + tuple(f"-{name}" for name in report_params.SORTABLE)
+_COLUMNS = "|".join(report_params.CSV_COLUMNS + report_params.EXTRA_COLUMNS)
+_BUILT_IN = {kind: choices.BUILT_IN[kind].values for kind in ChoiceKind}
+_DAY = Annotated[str, WithJsonSchema({"type": "string", "format": "date"})]
 
-    group_by: str | None = Field(None, description="currency, payment_system, offer, ...")
-    range: str | None = Field(
-        None, description="today, 7d, 30d, 90d, this_month, last_month, this_year"
-    )
-    from_: str | None = Field(None, alias="from", description="YYYY-MM-DD, included")
-    to: str | None = Field(None, description="YYYY-MM-DD, included")
-    currency: str | None = None
-    order_type: str | None = None
-    source: str | None = None
+
+def _one_of(values: Iterable[str], description: str | None = None) -> Any:
+    schema: dict[str, Any] = {"type": "string", "enum": list(values)}
+    if description:
+        schema["description"] = description
+    return Annotated[str, WithJsonSchema(schema)]
+
+
+class ReportQuery(Schema):
+    """Documents the parameters as precisely as `reports.params` reads them; that reader
+    (which the pages share) validates them and names a bad one."""
+
+    group_by: _one_of(g.value for g in GroupBy) | None = None
+    range: (
+        _one_of(report_params.PRESETS, "today, 7d, 30d, 90d, this_month, last_month, this_year")
+        | None
+    ) = None
+    from_: _DAY | None = Field(None, alias="from", description="YYYY-MM-DD, included")
+    to: _DAY | None = Field(None, description="YYYY-MM-DD, included")
+    currency: _one_of(sorted(CURRENCY_CODES)) | None = None
+    order_type: (
+        _one_of(
+            _BUILT_IN[ChoiceKind.ORDER_TYPE], "a built-in order type or one of the account's own"
+        )
+        | None
+    ) = None
+    source: (
+        _one_of(_BUILT_IN[ChoiceKind.SOURCE], "a built-in source or one of the account's own")
+        | None
+    ) = None
     include_unconfirmed: bool | None = Field(
         None, description="sales manager rows: count unconfirmed attributions too"
     )
-    kind: str | None = Field(
-        None, description="recurring (recurring orders' payments) or one_off (all others)"
-    )
-    sort: str | None = Field(None, description="a column, - for descending")
-    limit: int | None = Field(
-        None, description="1 to 100000 rows; JSON answers default to 1000, the CSV has all"
-    )
+    kind: (
+        _one_of(
+            ("recurring", "one_off"),
+            "recurring (recurring orders' payments) or one_off (all others)",
+        )
+        | None
+    ) = None
+    sort: _one_of(_SORTS, "a column, - for descending") | None = None
+    limit: (
+        Annotated[
+            int,
+            WithJsonSchema({"type": "integer", "minimum": 1, "maximum": report_params.MAX_LIMIT}),
+        ]
+        | None
+    ) = Field(None, description="1 to 100000 rows; JSON answers default to 1000, the CSV has all")
     compare: bool | None = Field(None, description="the previous period beside each row")
-    columns: str | None = Field(None, description="CSV: comma-separated columns")
+    columns: (
+        Annotated[
+            str, WithJsonSchema({"type": "string", "pattern": f"^({_COLUMNS})(,({_COLUMNS}))*$"})
+        ]
+        | None
+    ) = Field(None, description="CSV: comma-separated columns")
 
 
 def _breakdown(
     request: HttpRequest, *, csv: bool = False
 ) -> tuple[selectors.Breakdown, dict[str, Any]]:
-    request_actor(request, PERMISSION)
     params = read_report_params(request.GET, need_group=True)
     breakdown = selectors.sales_breakdown(
         GroupBy(params["group_by"]),
@@ -139,7 +180,7 @@ def _breakdown(
 @router.get(
     "/reports/sales",
     response={200: SalesReportOut, **ERRORS},
-    auth=READ,
+    auth=can_read(PERMISSION),
     by_alias=True,
 )
 def sales_report(request: HttpRequest, params: Query[ReportQuery]) -> dict[str, Any]:
@@ -158,7 +199,7 @@ def sales_report(request: HttpRequest, params: Query[ReportQuery]) -> dict[str, 
     }
 
 
-@router.get("/reports/sales.csv", response={200: None, **ERRORS}, auth=READ)
+@router.get("/reports/sales.csv", response={200: None, **ERRORS}, auth=can_read(PERMISSION))
 def sales_report_csv(request: HttpRequest, params: Query[ReportQuery]) -> StreamingHttpResponse:
     """The same report as CSV with the chosen `columns`; per-currency totals at the end."""
     breakdown, cleaned = _breakdown(request, csv=True)
@@ -172,12 +213,14 @@ def sales_report_csv(request: HttpRequest, params: Query[ReportQuery]) -> Stream
 
 
 @router.get(
-    "/reports/performance", response={200: PerformanceOut, **ERRORS}, auth=READ, by_alias=True
+    "/reports/performance",
+    response={200: PerformanceOut, **ERRORS},
+    auth=can_read(PERMISSION),
+    by_alias=True,
 )
 def performance(request: HttpRequest, params: Query[ReportQuery]) -> dict[str, Any]:
     """The dashboard's figures per currency for the period and the one of equal length
     before it, with the change in percent (null when the previous figure is zero)."""
-    request_actor(request, PERMISSION)
     result = selectors.sales_performance(read_report_params(request.GET)["query"])
 
     def count(name: str) -> dict[str, Any]:

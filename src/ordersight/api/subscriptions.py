@@ -4,7 +4,6 @@ child orders, pause, activate, complete, replace the payment method; retry setti
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from typing import Any, Literal
 
 from django.db import transaction
@@ -12,13 +11,13 @@ from django.http import HttpRequest, StreamingHttpResponse
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
-from ordersight.accounts.auth import READ, WRITE, request_actor
+from ordersight.accounts.auth import can_read, can_write
 from ordersight.api.lists import list_export, list_page
 from ordersight.catalog.models import Offer
 from ordersight.core.errors import Invalid, PaymentDeclined
 from ordersight.core.filtering import query_schema
 from ordersight.core.money import format_money
-from ordersight.core.schemas import Id, Number, PageOut, StrictIn, error_responses
+from ordersight.core.schemas import Amount, Id, Number, PageOut, StrictIn, error_responses
 from ordersight.customers.models import Customer
 from ordersight.payments.models import PaymentSystem
 from ordersight.subscriptions import selectors, services
@@ -27,7 +26,9 @@ from ordersight.subscriptions.filters import RecurringOrderFilterSet
 from ordersight.subscriptions.models import RecurringOrder
 
 router = Router(tags=["recurring orders"])
-RecurringListQuery = query_schema(RecurringOrderFilterSet, "RecurringListQuery")
+RecurringListQuery = query_schema(
+    RecurringOrderFilterSet, "RecurringListQuery", sorts=selectors.RECURRING_LIST.sorts
+)
 ERRORS = error_responses()
 MANAGE = services.MANAGE_STATUS
 
@@ -35,7 +36,7 @@ MANAGE = services.MANAGE_STATUS
 class RecurringOrderIn(StrictIn):
     customer_id: Id
     offer: Number = Field(..., description="Offer number")
-    amount: Decimal = Field(..., description="Charged every interval, in `currency`")
+    amount: Amount = Field(..., description="Charged every interval, in `currency`")
     currency: str | None = Field(None, description="Defaults to the offer's currency")
     interval_count: int = Field(..., description="Every N units, 1 to 366")
     interval_unit: Literal["day", "week", "month"]
@@ -162,12 +163,14 @@ def _referenced(payload: RecurringOrderIn) -> tuple[Customer, Offer, PaymentSyst
 
 
 @router.post(
-    "/recurring-orders", response={201: RecurringOrderDetailOut, **error_responses(402)}, auth=WRITE
+    "/recurring-orders",
+    response={201: RecurringOrderDetailOut, **error_responses(402)},
+    auth=can_write("subscriptions.add_recurringorder"),
 )
 def create_recurring_order(request: HttpRequest, payload: RecurringOrderIn):
     """Store the recurring order and charge its initial payment now. A declined card is a
     402 naming `payment_token`; the declined initial order stays on record."""
-    actor = request_actor(request, "subscriptions.add_recurringorder")
+    actor = request.actor
     customer, offer, system = _referenced(payload)
     with transaction.atomic():
         recurring, attempt = services.create_recurring_order(
@@ -193,31 +196,38 @@ def create_recurring_order(request: HttpRequest, payload: RecurringOrderIn):
     return Status(201, detail_out(recurring))
 
 
-@router.get("/recurring-orders", response={200: PageOut[RecurringOrderOut], **ERRORS}, auth=READ)
+@router.get(
+    "/recurring-orders",
+    response={200: PageOut[RecurringOrderOut], **ERRORS},
+    auth=can_read("subscriptions.view_recurringorder"),
+)
 def list_recurring_orders(request: HttpRequest, params: Query[RecurringListQuery]):
     """The Recurring Orders tab's list: recurring orders whose initial order was paid."""
-    request_actor(request, "subscriptions.view_recurringorder")
     return list_page(request, selectors.RECURRING_LIST, params, recurring_out)
 
 
-@router.get("/recurring-orders/export.csv", response={200: None, **ERRORS}, auth=READ)
+@router.get(
+    "/recurring-orders/export.csv",
+    response={200: None, **ERRORS},
+    auth=can_read("subscriptions.view_recurringorder"),
+)
 def export_recurring_orders(
     request: HttpRequest, params: Query[RecurringListQuery]
 ) -> StreamingHttpResponse:
-    request_actor(request, "subscriptions.view_recurringorder")
     return list_export(request, selectors.RECURRING_LIST, params)
 
 
 @router.get(
-    "/recurring-orders/{int:number}", response={200: RecurringOrderDetailOut, **ERRORS}, auth=READ
+    "/recurring-orders/{int:number}",
+    response={200: RecurringOrderDetailOut, **ERRORS},
+    auth=can_read("subscriptions.view_recurringorder"),
 )
 def get_recurring_order(request: HttpRequest, number: int):
-    request_actor(request, "subscriptions.view_recurringorder")
     return detail_out(selectors.get_recurring_order(number=number))
 
 
 def _status_change(request: HttpRequest, number: int, change: Any) -> dict[str, Any]:
-    actor = request_actor(request, MANAGE)
+    actor = request.actor
     recurring = selectors.get_recurring_order(number=number)
     change(recurring=recurring, actor=actor)
     return detail_out(selectors.get_recurring_order(number=number))
@@ -226,7 +236,7 @@ def _status_change(request: HttpRequest, number: int, change: Any) -> dict[str, 
 @router.post(
     "/recurring-orders/{int:number}/pause",
     response={200: RecurringOrderDetailOut, **ERRORS},
-    auth=WRITE,
+    auth=can_write(MANAGE),
 )
 def pause_recurring_order(request: HttpRequest, number: int):
     """Put on hold (needs `subscriptions.manage_recurring_status`)."""
@@ -236,7 +246,7 @@ def pause_recurring_order(request: HttpRequest, number: int):
 @router.post(
     "/recurring-orders/{int:number}/activate",
     response={200: RecurringOrderDetailOut, **ERRORS},
-    auth=WRITE,
+    auth=can_write(MANAGE),
 )
 def activate_recurring_order(request: HttpRequest, number: int):
     """Resume; a payment that fell due meanwhile is charged within 10 minutes. A failed
@@ -247,7 +257,7 @@ def activate_recurring_order(request: HttpRequest, number: int):
 @router.post(
     "/recurring-orders/{int:number}/complete",
     response={200: RecurringOrderDetailOut, **ERRORS},
-    auth=WRITE,
+    auth=can_write(MANAGE),
 )
 def complete_recurring_order(request: HttpRequest, number: int):
     """Finish early: no further payments."""
@@ -257,10 +267,10 @@ def complete_recurring_order(request: HttpRequest, number: int):
 @router.put(
     "/recurring-orders/{int:number}/payment-method",
     response={200: RecurringOrderDetailOut, **ERRORS},
-    auth=WRITE,
+    auth=can_write(MANAGE),
 )
 def replace_payment_method(request: HttpRequest, number: int, payload: PaymentMethodIn):
-    actor = request_actor(request, MANAGE)
+    actor = request.actor
     recurring = selectors.get_recurring_order(number=number)
     system = None
     if payload.payment_system is not None:
@@ -276,15 +286,22 @@ def replace_payment_method(request: HttpRequest, number: int, payload: PaymentMe
     return detail_out(selectors.get_recurring_order(number=number))
 
 
-@router.get("/recurring-settings", response={200: RetrySettingsOut, **ERRORS}, auth=READ)
+@router.get(
+    "/recurring-settings",
+    response={200: RetrySettingsOut, **ERRORS},
+    auth=can_read("subscriptions.view_recurringpaymentsettings"),
+)
 def get_recurring_settings(request: HttpRequest):
-    request_actor(request, "subscriptions.view_recurringpaymentsettings")
     return {"retry_intervals": services.describe_intervals(services.retry_intervals())}
 
 
-@router.put("/recurring-settings", response={200: RetrySettingsOut, **ERRORS}, auth=WRITE)
+@router.put(
+    "/recurring-settings",
+    response={200: RetrySettingsOut, **ERRORS},
+    auth=can_write("subscriptions.change_recurringpaymentsettings"),
+)
 def set_recurring_settings(request: HttpRequest, payload: RetrySettingsIn):
     """The account's recurring payment settings: wait this long before each retry."""
-    actor = request_actor(request, "subscriptions.change_recurringpaymentsettings")
+    actor = request.actor
     found = services.set_retry_intervals(intervals=payload.retry_intervals, actor=actor)
     return {"retry_intervals": services.describe_intervals(found.retry_intervals)}

@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema, Status
 from pydantic import Field
 
-from ordersight.accounts.auth import READ, WRITE, request_actor
+from ordersight.accounts.auth import can_read, can_write
 from ordersight.core.api_errors import bad_signature
 from ordersight.core.errors import Invalid
 from ordersight.core.schemas import StrictIn, error_responses
@@ -182,34 +182,43 @@ def connection_out(connection: Any) -> dict[str, Any]:
     }
 
 
-@router.get("/sync/connections", response={200: list[ConnectionOut], **ERRORS}, auth=READ)
+@router.get(
+    "/sync/connections",
+    response={200: list[ConnectionOut], **ERRORS},
+    auth=can_read("sync.view_storeconnection"),
+)
 def list_connections(request: HttpRequest):
     """Each store connection with its feeds' status (green, or amber with why)."""
-    request_actor(request, "sync.view_storeconnection")
     return [connection_out(c) for c in selectors.list_connections()]
 
 
-@router.post("/sync/connections", response={201: ConnectionOut, **ERRORS}, auth=WRITE)
+@router.post(
+    "/sync/connections",
+    response={201: ConnectionOut, **ERRORS},
+    auth=can_write("sync.add_storeconnection"),
+)
 def create_connection(request: HttpRequest, payload: ConnectionIn):
-    actor = request_actor(request, "sync.add_storeconnection")
+    actor = request.actor
     connection = services.create_connection(actor=actor, **payload.model_dump())
     return Status(201, connection_out(connection))
 
 
-@router.get("/sync/connections/{name}", response={200: ConnectionOut, **ERRORS}, auth=READ)
+@router.get(
+    "/sync/connections/{name}",
+    response={200: ConnectionOut, **ERRORS},
+    auth=can_read("sync.view_storeconnection"),
+)
 def get_connection(request: HttpRequest, name: str):
-    request_actor(request, "sync.view_storeconnection")
     return connection_out(selectors.get_connection(name=name))
 
 
 @router.post(
     "/sync/connections/{name}/feeds/{kind}/refresh",
     response={202: RunOut, **ERRORS},
-    auth=WRITE,
+    auth=can_write("sync.add_syncrun"),
 )
 def refresh_feed(request: HttpRequest, name: str, kind: str, payload: RefreshIn):
     """Start a run now (in the worker); 409 when one is already running."""
-    request_actor(request, "sync.add_syncrun")
     connection = selectors.get_connection(name=name)
     if kind not in FeedKind.values:
         raise Invalid("Unknown feed.", fields={"kind": f"one of {', '.join(FeedKind.values)}"})
@@ -217,10 +226,13 @@ def refresh_feed(request: HttpRequest, name: str, kind: str, payload: RefreshIn)
     return Status(202, run_out(run))
 
 
-@router.get("/sync/runs/{int:run_id}", response={200: RunDetailOut, **ERRORS}, auth=READ)
+@router.get(
+    "/sync/runs/{int:run_id}",
+    response={200: RunDetailOut, **ERRORS},
+    auth=can_read("sync.view_syncrun"),
+)
 def get_run(request: HttpRequest, run_id: int):
     """A run with every item's error (the store's id and the reason)."""
-    request_actor(request, "sync.view_syncrun")
     run = selectors.get_run(run_id=run_id)
     return {
         **run_out(run),
@@ -240,11 +252,12 @@ def _lookup_out(found: Any, stored: dict[str, Any] | None) -> dict[str, Any]:
 
 
 @router.get(
-    "/sync/connections/{name}/lookup/product", response={200: LookupOut, **ERRORS}, auth=READ
+    "/sync/connections/{name}/lookup/product",
+    response={200: LookupOut, **ERRORS},
+    auth=can_read("sync.view_storeconnection"),
 )
 def lookup_product(request: HttpRequest, name: str, sku: str = "", external_id: str = ""):
     """By variant SKU or the store's product id: what the store sent beside what is stored."""
-    request_actor(request, "sync.view_storeconnection")
     found = selectors.lookup_product(
         selectors.get_connection(name=name), sku=sku, external_id=external_id
     )
@@ -263,11 +276,12 @@ def lookup_product(request: HttpRequest, name: str, sku: str = "", external_id: 
 
 
 @router.get(
-    "/sync/connections/{name}/lookup/customer", response={200: LookupOut, **ERRORS}, auth=READ
+    "/sync/connections/{name}/lookup/customer",
+    response={200: LookupOut, **ERRORS},
+    auth=can_read("sync.view_storeconnection"),
 )
 def lookup_customer(request: HttpRequest, name: str, id: str = "", external_id: str = ""):
     """By our customer id or the store's: what the store sent beside what is stored."""
-    request_actor(request, "sync.view_storeconnection")
     found = selectors.lookup_customer(
         selectors.get_connection(name=name), customer_id=id, external_id=external_id
     )

@@ -42,6 +42,8 @@ class IdListField(forms.Field):
 
 class IdListFilter(django_filters.Filter):
     field_class = IdListField
+    # What the API schema documents (core.filtering.query_schema).
+    value_pattern = r"^[1-9][0-9]{0,8}(,[1-9][0-9]{0,8}){0,999}$"
 
     def filter(self, qs: QuerySet, value: list[int] | None) -> QuerySet:
         return qs if value is None else qs.filter(pk__in=value)

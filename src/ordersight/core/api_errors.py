@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -39,7 +39,8 @@ def field_name(loc: Sequence[Any], param_names: frozenset[str] = frozenset()) ->
 def validation_fields(errors: Sequence[dict[str, Any]]) -> dict[str, str]:
     fields: dict[str, str] = {}
     for error in errors:
-        name = field_name(error.get("loc", ()), frozenset({"payload"}))
+        # `payload` and `params` are what the views call their body and query arguments.
+        name = field_name(error.get("loc", ()), frozenset({"payload", "params"}))
         message = str(error.get("msg", "invalid"))
         fields[name] = f"{fields[name]}; {message}" if name in fields else message
     return fields
@@ -124,3 +125,51 @@ def install_error_handlers(api: NinjaAPI) -> None:
     def unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
         logger.exception("unhandled API error on %s %s", request.method, request.path)
         return respond(request, 500, error_body("server_error", "Something went wrong."))
+
+
+_STATUS_CODES = {404: "not_found", 405: "method_not_allowed", 500: "server_error"}
+_STATUS_MESSAGES = {
+    404: "No such API path or object.",
+    405: "This path does not answer this method.",
+    500: "Something went wrong.",
+}
+
+
+class ApiErrorsAsJson:
+    """Every error under /api/ answers in the API's error shape, also when it comes from
+    outside the API's handlers: a path the URL patterns refuse (Django's 404 page), a method
+    a route does not take (ninja's empty 405), a failure in a middleware (the 500 page).
+
+    Outermost in MIDDLEWARE, so it sees what every other layer answers.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            request.path.startswith("/api/")
+            and response.status_code >= 400
+            and not response.streaming
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            return self._as_json(request, response)
+        return response
+
+    @staticmethod
+    def _as_json(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        status = response.status_code
+        fields = {}
+        if status == 405 and response.has_header("Allow"):
+            fields["method"] = f"one of {response['Allow']}"
+        body = error_body(
+            _STATUS_CODES.get(status, "http_error"),
+            _STATUS_MESSAGES.get(status, response.reason_phrase),
+            fields,
+        )
+        out = JsonResponse(body, status=status)
+        for header in ("Allow", "Retry-After", "WWW-Authenticate"):
+            if response.has_header(header):
+                out[header] = response[header]
+        return out

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Generator, Iterator, Sequence
 
 from asgiref.sync import sync_to_async
+from django.core.exceptions import EmptyResultSet
 from django.core.handlers.asgi import ASGIRequest
 from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Case, CharField, Expression, F, Func, Q, QuerySet, Value, When
 from django.db.models.functions import Cast
 from django.http import HttpRequest, StreamingHttpResponse
@@ -155,13 +157,13 @@ def as_text(field: str) -> Cast:
     return Cast(field, output_field=CharField())
 
 
-def _rows_via_copy(queryset: QuerySet, using: str) -> Iterator[bytes]:
-    sql, params = queryset.query.sql_with_params()
-    connection = connections[using]
+def _rows_via_copy(connection: BaseDatabaseWrapper, sql: str, params: Sequence) -> Iterator[bytes]:
     with connection.cursor() as cursor:
         raw = cursor.cursor  # the psycopg cursor under Django's wrapper
         # Every field quoted, so a bare CR or LF inside a cell can never end the row.
         copy_sql = f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, FORCE_QUOTE *)"
+        # Leaving this block early (an error, a client that hung up) cancels the COPY and
+        # reads what is left of it, so the connection is clean again when it is given back.
         with raw.copy(copy_sql, params) as copy:
             buffer = bytearray()
             for data in copy:
@@ -186,35 +188,80 @@ def _rows_via_iterator(queryset: QuerySet) -> Iterator[bytes]:
         yield out.getvalue().encode()
 
 
-def csv_chunks(queryset: QuerySet, header: Sequence[str]) -> Iterator[bytes]:
-    """The header line, then the rows of a `values_list` queryset, as CSV bytes in chunks."""
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL).writerow(header)
-    yield out.getvalue().encode()
-    using = queryset.db
-    if connections[using].vendor == "postgresql":
-        yield from _rows_via_copy(queryset, using)
-    else:
-        yield from _rows_via_iterator(queryset)
+def _give_back(connection: BaseDatabaseWrapper) -> None:
+    # The request is over for the database once its export ends: the connection goes back
+    # to the pool now rather than at request_finished, which an ASGI server never signals
+    # when the body raises. Inside a transaction (a test's, say) it stays with its owner.
+    if not connection.in_atomic_block:
+        connection.close()
 
 
-async def _async_chunks(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
-    # Under ASGI a sync iterator would be read whole into memory before sending; pulling one
-    # chunk at a time on the thread that owns the database connection keeps memory flat.
-    done = object()
-    pull = sync_to_async(next, thread_sensitive=True)
-    while True:
-        chunk = await pull(chunks, done)
-        if chunk is done:
-            return
-        yield chunk
+def csv_chunks(queryset: QuerySet, header: Sequence[str]) -> Generator[bytes, None, None]:
+    """The header line, then the rows of a `values_list` queryset, as CSV bytes in chunks.
+
+    The query is compiled here, before the caller sends any header, so a query that cannot
+    run fails the request cleanly, and a selection that is empty by construction (an `__in`
+    of nothing, which Django refuses to compile) is a CSV of the header alone. The returned
+    generator gives the connection back however it ends: exhausted, raising, or closed early.
+    """
+    connection = connections[queryset.db]
+    try:
+        if connection.vendor == "postgresql":
+            sql, params = queryset.query.sql_with_params()
+            rows = _rows_via_copy(connection, sql, params)
+        else:
+            queryset.query.get_compiler(queryset.db).as_sql()
+            rows = _rows_via_iterator(queryset)
+    except EmptyResultSet:
+        rows = iter(())
+    return _with_header(header, rows, connection)
+
+
+def _with_header(
+    header: Sequence[str], rows: Iterator[bytes], connection: BaseDatabaseWrapper
+) -> Generator[bytes, None, None]:
+    try:
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL).writerow(header)
+        yield out.getvalue().encode()
+        yield from rows
+    finally:
+        # `yield from` has closed `rows` by now (its cursor, its COPY) on every way out.
+        _give_back(connection)
+
+
+class _AsyncChunks:
+    """The chunks as an ASGI server reads them: one at a time, pulled on the thread that owns
+    the request's database connection (a sync iterator would be read whole into memory).
+
+    Django calls `close()` on that same thread when the response ends, the client gone
+    included; it ends the generator (closing its cursor and COPY) and gives the connection
+    back, even if the body was never started.
+    """
+
+    def __init__(self, chunks: Generator[bytes, None, None], connection: BaseDatabaseWrapper):
+        self._chunks = chunks
+        self._connection = connection
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        pull = sync_to_async(next, thread_sensitive=True)
+        while (chunk := await pull(self._chunks, None)) is not None:
+            yield chunk
+
+    def close(self) -> None:
+        self._chunks.close()
+        _give_back(self._connection)
 
 
 def csv_response(
     request: HttpRequest, queryset: QuerySet, header: Sequence[str], filename: str
 ) -> StreamingHttpResponse:
+    """The export as a streamed download; the query is compiled (and fails) before this
+    returns, so an error is an error response, never a cut body."""
     chunks = csv_chunks(queryset, header)
-    content = _async_chunks(chunks) if isinstance(request, ASGIRequest) else chunks
+    content: Iterator[bytes] | _AsyncChunks = chunks
+    if isinstance(request, ASGIRequest):
+        content = _AsyncChunks(chunks, connections[queryset.db])
     response = StreamingHttpResponse(content, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

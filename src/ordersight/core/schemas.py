@@ -2,17 +2,60 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Generic, TypeVar
+from decimal import Decimal
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from ninja import Schema
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, WithJsonSchema
 
+from ordersight.core.money import CURRENCY_CODES
 from ordersight.core.validation import MAX_ID, MAX_NUMBER
 
 T = TypeVar("T")
 # Whole numbers that name rows: refused by name when the column could not hold them.
 Id = Annotated[int, Field(gt=0, le=MAX_ID)]
 Number = Annotated[int, Field(gt=0, le=MAX_NUMBER)]
+# An ISO 4217 code the money helpers know.
+Currency = Literal[tuple(sorted(CURRENCY_CODES))]
+
+
+def text(max_length: int) -> Any:
+    """Text with more than blanks in it, at most `max_length` characters: what the services
+    require of a name or a label, stated in the schema. The service still checks it, so
+    its refusal names the field in its own words."""
+    return Annotated[
+        str,
+        WithJsonSchema(
+            {"type": "string", "minLength": 1, "maxLength": max_length, "pattern": r"\S"}
+        ),
+    ]
+
+
+def slug(pattern: str, description: str) -> Any:
+    """Text the service matches against `pattern`, stated in the schema (see `text`)."""
+    return Annotated[
+        str, WithJsonSchema({"type": "string", "pattern": pattern, "description": description})
+    ]
+
+
+# Money travels as a string ("12.50"). The schema gives its shape, so a client generating
+# requests from it sends amounts the API can read (a number is read as well).
+Amount = Annotated[
+    Decimal,
+    WithJsonSchema(
+        {"type": "string", "pattern": r"^[0-9]{1,14}(\.[0-9]{1,4})?$", "examples": ["12.50"]}
+    ),
+]
+Percent = Annotated[
+    Decimal,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^(100(\.0{1,4})?|[0-9]{1,2}(\.[0-9]{1,4})?)$",
+            "examples": ["10"],
+        }
+    ),
+]
 
 
 class StrictIn(Schema):

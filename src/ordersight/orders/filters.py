@@ -44,6 +44,8 @@ class MetadataField(forms.Field):
 
 class MetadataFilter(django_filters.Filter):
     field_class = MetadataField
+    # What the API schema documents (core.filtering.query_schema).
+    value_pattern = _METADATA_KEY.pattern[:-1] + r"=[^\x00]*$"
 
     def filter(self, qs: QuerySet, value: tuple[str, str] | None) -> QuerySet:
         if value is None:
@@ -76,6 +78,7 @@ class SalesManagerField(forms.Field):
 
 class SalesManagerFilter(django_filters.Filter):
     field_class = SalesManagerField
+    value_pattern = r"^(system|[1-9][0-9]{0,8})$"
 
     def filter(self, qs: QuerySet, value: int | str | None) -> QuerySet:
         if value is None:

@@ -3,7 +3,7 @@
 import django_filters
 from django.db.models import Q, QuerySet
 
-from ordersight.core.filtering import AnyOfFilter, DateOrDateTimeFilter
+from ordersight.core.filtering import AnyOfFilter, DateOrDateTimeFilter, IdFilter
 from ordersight.core.validation import normal_code
 from ordersight.promotions.models import (
     DiscountCode,
@@ -32,7 +32,7 @@ class DiscountCodeFilterSet(django_filters.FilterSet):
 class RedemptionFilterSet(django_filters.FilterSet):
     code = django_filters.CharFilter(method="by_code", label="Discount code")
     status = AnyOfFilter(choices=RedemptionStatus.choices, label="Status")
-    customer = django_filters.NumberFilter(field_name="customer_id", label="Customer id")
+    customer = IdFilter(field_name="customer_id", label="Customer id")
     redeemed_after = DateOrDateTimeFilter(
         field_name="redeemed_at", lookup_expr="gte", label="Redeemed at or after"
     )

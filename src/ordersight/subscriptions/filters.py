@@ -3,15 +3,16 @@
 import django_filters
 from django.db.models import Q, QuerySet
 
-from ordersight.core.filtering import DateOrDateTimeFilter
+from ordersight.core.filtering import DateOrDateTimeFilter, IdFilter
+from ordersight.core.validation import MAX_NUMBER
 from ordersight.subscriptions.models import IntervalUnit, RecurringOrder, RecurringStatus
 
 
 class RecurringOrderFilterSet(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=RecurringStatus.choices)
-    customer = django_filters.NumberFilter(field_name="customer_id", label="Customer id")
+    customer = IdFilter(field_name="customer_id", label="Customer id")
     q = django_filters.CharFilter(method="search", label="Customer name or email contains")
-    offer = django_filters.NumberFilter(field_name="offer__number", label="Offer number")
+    offer = IdFilter(field_name="offer__number", label="Offer number", limit=MAX_NUMBER)
     currency = django_filters.CharFilter(method="in_currency", label="Currency")
     interval_unit = django_filters.ChoiceFilter(choices=IntervalUnit.choices, label="Every")
     open_ended = django_filters.BooleanFilter(

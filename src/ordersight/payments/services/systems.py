@@ -15,7 +15,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from ordersight.core.deadlocks import retry_on_deadlock
-from ordersight.core.errors import Conflict, Invalid
+from ordersight.core.errors import Conflict, Invalid, NotFound
 from ordersight.core.money import is_currency
 from ordersight.core.validation import amount_error
 from ordersight.payments.models import FeeRule, PaymentSystem, Provider
@@ -138,6 +138,7 @@ def set_fee_rule(
 def remove_fee_rule(*, system: PaymentSystem, currency: str) -> None:
     deleted, _ = FeeRule.objects.filter(payment_system=system, currency=currency.upper()).delete()
     if not deleted:
-        raise Invalid(
+        # The rule is the resource the path names: one that is not there is a 404.
+        raise NotFound(
             f"{system.name} has no fee rule for {currency}.", fields={"currency": "no fee rule"}
         )
