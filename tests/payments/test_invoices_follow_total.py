@@ -316,7 +316,7 @@ def test_money_the_provider_took_while_the_order_was_declined_is_recorded(api, c
     order = Order.objects.get(number=n)
     assert _invoices(n) == [("succeeded", "299.90", "")]
     assert (order.status, order.payment_status) == ("declined", "paid")
-    assert order.holds_captured_money
+    assert order.holds_money_net_of_refunds
     changed = order.events.filter(kind="payment_status_changed").last()
     assert changed.payload["payment_status"] == {"from": "unpaid", "to": "paid"}
 
