@@ -19,13 +19,13 @@ The caller holds the order's row lock; the invoices are locked here (order, then
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 
 from django.utils import timezone
 
 from ordersight.core.actors import Actor
 from ordersight.core.errors import Conflict
-from ordersight.core.money import ZERO, format_money, quantum
+from ordersight.core.money import ZERO, format_money, round_down_money, share_money
 from ordersight.core.sequences import reserve_numbers
 from ordersight.orders.events import record_event
 from ordersight.orders.models import Order, OrderEventKind
@@ -53,21 +53,6 @@ def _pending(order: Order) -> list[Invoice]:
     )
 
 
-def _floor(amount: Decimal, currency: str) -> Decimal:
-    return amount.quantize(quantum(currency), rounding=ROUND_DOWN)
-
-
-def _shares(target: Decimal, weights: Sequence[Decimal], currency: str) -> list[Decimal]:
-    """`target` shared in proportion to `weights`, in whole minor units; the remainder goes
-    to the first, as an installment plan splits."""
-    unit = quantum(currency)
-    units = int(target / unit)
-    whole = sum(weights, ZERO)
-    parts = [int(units * weight / whole) for weight in weights]
-    parts[0] += units - sum(parts)
-    return [Decimal(part) * unit for part in parts]
-
-
 def _refuse(order: Order, busy: Sequence[Invoice], why: str) -> Conflict:
     invoice = busy[0]
     system = f" at {invoice.payment_system.name}" if invoice.payment_system else ""
@@ -93,7 +78,7 @@ def _reissue(
     """Void `pending` and issue `target` over the same installments, in proportion."""
     asked = sum((i.amount for i in pending), ZERO)
     amounts = (
-        _shares(target, [i.amount for i in pending], order.currency)
+        share_money(target, [i.amount for i in pending], order.currency)
         if target
         else [ZERO] * len(pending)
     )
@@ -158,7 +143,7 @@ def follow_order_total(
     asked = sum((i.amount for i in pending), ZERO)
     change = order.total - previous_total if previous_total is not None else order.total
     due = order.total - order_money(order=order)["captured"]
-    target = _floor(max(min(asked + change, due), ZERO), order.currency)
+    target = round_down_money(max(min(asked + change, due), ZERO), order.currency)
     if target == asked:
         return []
     busy = [i for i in pending if with_provider(i)]
@@ -182,7 +167,9 @@ def fit_pending_invoices(*, order: Order, actor: Actor, strict: bool) -> list[In
     pending = _pending(order)
     if not pending:
         return []
-    due = _floor(max(order.total - order_money(order=order)["captured"], ZERO), order.currency)
+    due = round_down_money(
+        max(order.total - order_money(order=order)["captured"], ZERO), order.currency
+    )
     asked = sum((i.amount for i in pending), ZERO)
     if asked <= due:
         return []
