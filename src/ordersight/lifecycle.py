@@ -27,7 +27,7 @@ HANDLERS: dict[Moment, tuple[Handler, ...]] = {
     ),
     Moment.COMPLETED: (track_conversions, recount_figures, recount_sales),
     Moment.DECLINED: (
-        payments.fail_pending_invoices,
+        payments.void_invoices_of_declined_order,
         track_conversions,
         recount_figures,
         recount_sales,

@@ -1,4 +1,4 @@
-"""Money helpers: ISO 4217 minor units and the one half-even rounding rule."""
+"""Money helpers: ISO 4217 minor units, the one half-even rounding rule, and sharing."""
 
 from decimal import Decimal
 
@@ -12,7 +12,10 @@ from ordersight.core.money import (
     fits_currency,
     format_money,
     minor_units,
+    quantum,
+    round_down_money,
     round_money,
+    share_money,
 )
 
 
@@ -55,3 +58,46 @@ def test_rounded_amounts_fit_and_stay_within_half_a_unit(amount, code):
     assert fits_currency(rounded, code)
     assert abs(rounded - amount) <= Decimal(1).scaleb(-minor_units(code)) / 2
     assert round_money(rounded, code) == rounded
+
+
+@pytest.mark.parametrize(
+    ("amount", "code", "expected"),
+    [("2.349", "EUR", "2.34"), ("1.9", "JPY", "1"), ("-2.349", "EUR", "-2.34")],
+)
+def test_rounding_down_cuts_to_the_minor_unit_towards_zero(amount, code, expected):
+    assert str(round_down_money(Decimal(amount), code)) == expected
+
+
+def test_sharing_gives_the_left_over_minor_units_to_the_first_part():
+    equal = [Decimal(1)] * 3
+    assert share_money(Decimal("100.00"), equal, "EUR") == [
+        Decimal("33.34"),
+        Decimal("33.33"),
+        Decimal("33.33"),
+    ]
+    weights = [Decimal("100.00"), Decimal("200.00")]
+    assert share_money(Decimal("269.91"), weights, "EUR") == [Decimal("89.97"), Decimal("179.94")]
+    assert share_money(Decimal("10"), weights, "JPY") == [Decimal("4"), Decimal("6")]
+
+
+@pytest.mark.parametrize(
+    ("amount", "weights"), [("-1.00", ["1"]), ("1.00", ["-1", "2"]), ("1.00", ["0"]), ("1", [])]
+)
+def test_sharing_refuses_negative_amounts_and_weights_and_nothing_to_share_by(amount, weights):
+    with pytest.raises(ValueError):
+        share_money(Decimal(amount), [Decimal(w) for w in weights], "EUR")
+
+
+@given(
+    st.integers(min_value=0, max_value=10**12),
+    st.lists(
+        st.decimals(min_value=0, max_value=10**6, allow_nan=False, places=4), min_size=1
+    ).filter(lambda weights: sum(weights) > 0),
+    st.sampled_from(sorted(MINOR_UNITS)),
+)
+def test_shares_sum_exactly_never_go_negative_and_fit_the_currency(units, weights, code):
+    amount = units * quantum(code)
+    shares = share_money(amount, weights, code)
+    assert len(shares) == len(weights)
+    assert sum(shares) == amount
+    assert all(share >= 0 and fits_currency(share, code) for share in shares)

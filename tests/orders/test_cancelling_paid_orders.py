@@ -136,3 +136,14 @@ def test_a_sales_manager_still_cancels_an_unpaid_order(roles, catalog):
     assert r.status_code == 200, r.content
     assert r.json()["status"] == "cancelled"
     assert Decimal(r.json()["total"]) == Decimal("19.90")
+
+
+def test_an_order_refunded_in_full_has_captured_money_but_holds_none(paid_sale):
+    # The two questions have two names: declining asks whether money was ever taken,
+    # cancelling whether any is still kept once refunds are taken off.
+    assert paid_sale.has_ever_captured_money and paid_sale.holds_money_net_of_refunds
+    invoice = Invoice.objects.get(order=paid_sale)
+    payments.refund_invoice(invoice=invoice, amount=invoice.amount, actor=SYSTEM)
+    paid_sale.refresh_from_db()
+    assert paid_sale.has_ever_captured_money
+    assert not paid_sale.holds_money_net_of_refunds

@@ -163,7 +163,7 @@ def test_decline_fails_pending_invoices(api, card, course_order):
     assert r.status_code == 200 and r.json()["status"] == "declined"
     statuses = {i["number"]: (i["status"], i["failure_code"]) for i in r.json()["invoices"]}
     assert statuses[first["number"]] == ("succeeded", "")
-    assert statuses[second["number"]] == statuses[third["number"]] == ("failed", "declined")
+    assert statuses[second["number"]] == statuses[third["number"]] == ("failed", "order_declined")
     assert _charge(api, second["number"]).status_code == 409
 
 

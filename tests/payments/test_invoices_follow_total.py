@@ -277,3 +277,63 @@ def test_money_the_provider_took_under_a_voided_invoice_is_recorded_not_dropped(
     order = Order.objects.get(number=n)
     assert (order.status, order.payment_status) == ("completed", "overpaid")
     assert not _pending(n)
+
+
+@pytest.mark.parametrize("via", ["webhook", "gateway_result"])
+def test_money_the_provider_took_while_the_order_was_declined_is_recorded(api, card, via):
+    from ordersight.payments.services.capture import record_gateway_result
+
+    n = _order(api, JACKET)
+    (first,) = api.post(f"orders/{n}/invoices", {}).json()
+    # A charge is sent and the provider gives no answer; the order is declined meanwhile.
+    api.post(
+        f"invoices/{first['number']}/charge",
+        {"payment_system": "card", "card_token": "tok_gateway_error"},
+    )
+    sent_at = Invoice.objects.get(number=first["number"]).attempted_at
+    r = api.post(f"orders/{n}/decline", {"reason": "customer stopped answering"})
+    assert r.status_code == 200, r.content
+    assert _invoices(n) == [("failed", "299.90", "order_declined")]
+    # The provider then reports that the charge succeeded before the decline was recorded.
+    declined_at = Invoice.objects.get(number=first["number"]).status_at
+    succeeded_at = sent_at + (declined_at - sent_at) / 2
+    if via == "webhook":
+        event = {
+            "id": "evt_after_decline",
+            "type": "payment.succeeded",
+            "created": succeeded_at.isoformat().replace("+00:00", "Z"),
+            "data": {"invoice": first["number"], "amount": "299.90", "currency": "EUR"},
+        }
+        _post_webhook(event)
+    else:
+        assert record_gateway_result(
+            invoice=Invoice.objects.get(number=first["number"]),
+            succeeded=True,
+            payment_system=card,
+            occurred_at=succeeded_at,
+            actor=SYSTEM,
+        )
+    order = Order.objects.get(number=n)
+    assert _invoices(n) == [("succeeded", "299.90", "")]
+    assert (order.status, order.payment_status) == ("declined", "paid")
+    assert order.holds_money_net_of_refunds
+    changed = order.events.filter(kind="payment_status_changed").last()
+    assert changed.payload["payment_status"] == {"from": "unpaid", "to": "paid"}
+
+
+def _post_webhook(event: dict) -> None:
+    import json
+
+    from django.test import Client
+
+    from ordersight.payments.webhooks import SIGNATURE_HEADER, sign
+    from tests.payments.conftest import WEBHOOK_SECRET
+
+    body = json.dumps(event).encode()
+    r = Client().post(
+        "/api/v1/payments/webhooks/card",
+        data=body,
+        content_type="application/json",
+        headers={SIGNATURE_HEADER: sign(WEBHOOK_SECRET, body)},
+    )
+    assert r.json()["status"] == "applied", r.content

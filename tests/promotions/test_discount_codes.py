@@ -285,3 +285,24 @@ def test_generated_codes_are_unique_and_share_their_settings(catalog):
     with pytest.raises(Invalid) as caught:
         services.generate_discount_codes(count=0, actor=SYSTEM, kind="percent", percent="1")
     assert "count" in caught.value.fields
+
+
+def test_rolling_back_locks_the_codes_at_once_in_primary_key_order_before_writing(
+    catalog, customer
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    code()
+    order = place(customer=customer)
+    services.redeem_code(order=order, code="SAVE10", actor=SYSTEM)
+    table = DiscountCode._meta.db_table
+    with CaptureQueriesContext(connection) as queries:
+        services.rollback_redemptions(order, SYSTEM)
+    on_codes = [q["sql"] for q in queries if f'"{table}"' in q["sql"]]
+    lock, *writes = on_codes
+    assert lock.startswith("SELECT") and f'ORDER BY "{table}"."id" ASC' in lock
+    assert "IN (" in lock
+    if connection.features.has_select_for_no_key_update:
+        assert lock.endswith("FOR NO KEY UPDATE")
+    assert writes and all(sql.startswith("UPDATE") for sql in writes)

@@ -243,7 +243,7 @@ def test_declining_an_order_that_took_money_needs_the_permission(manager, admin,
     r = _api(admin, f"orders/{n}/decline")
     assert r.json()["status"] == "declined"
     pending = Invoice.objects.get(order=partly_paid, amount=Decimal("50.00"))
-    assert pending.status == InvoiceStatus.FAILED and pending.failure_code == "declined"
+    assert pending.status == InvoiceStatus.FAILED and pending.failure_code == "order_declined"
 
 
 # -- Sales plan: API and UI disagree -------------------------------------------------------

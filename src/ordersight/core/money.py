@@ -1,6 +1,8 @@
-"""Money: ISO 4217 currencies, their minor units, and the one rounding rule (half-even)."""
+"""Money: ISO 4217 currencies, their minor units, the one rounding rule (half-even), and the
+one way of sharing an amount over parts (whole minor units that add up exactly)."""
 
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from collections.abc import Sequence
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 # Active ISO 4217 codes with their minor units. Most use 2; the exceptions are listed apart
 # so the table stays readable.
@@ -200,6 +202,31 @@ def quantum(currency: str) -> Decimal:
 def round_money(amount: Decimal, currency: str) -> Decimal:
     """Round to the currency's minor unit, half-even: the only rounding ordersight does."""
     return Decimal(amount).quantize(quantum(currency), rounding=ROUND_HALF_EVEN)
+
+
+def round_down_money(amount: Decimal, currency: str) -> Decimal:
+    """Cut to the currency's minor unit, towards zero: for an amount that may ask for less
+    than the exact figure but never for more (what is still due, a retry's amount)."""
+    return Decimal(amount).quantize(quantum(currency), rounding=ROUND_DOWN)
+
+
+def share_money(amount: Decimal, weights: Sequence[Decimal], currency: str) -> list[Decimal]:
+    """`amount` shared over parts in proportion to `weights`, in whole minor units.
+
+    Each part is its exact share cut to the minor unit; the minor units left over go to the
+    first part, as an installment plan does, so the parts add up to `amount` (cut to the minor
+    unit) exactly. Equal weights split equally. ValueError for a negative amount or weight,
+    or weights adding up to zero."""
+    if amount < 0 or any(weight < 0 for weight in weights):
+        raise ValueError("Only a non-negative amount is shared, by non-negative weights.")
+    whole = sum(weights, Decimal(0))
+    if not weights or whole == 0:
+        raise ValueError("Weights adding up to more than zero are needed to share an amount.")
+    unit = quantum(currency)
+    units = int(Decimal(amount) // unit)
+    parts = [int(units * weight // whole) for weight in weights]
+    parts[0] += units - sum(parts)
+    return [Decimal(part) * unit for part in parts]
 
 
 def fits_currency(amount: Decimal, currency: str) -> bool:

@@ -194,14 +194,14 @@ class Order(models.Model):
         return self.payment_status in (PaymentStatus.PAID, PaymentStatus.OVERPAID)
 
     @property
-    def has_captured_money(self) -> bool:
+    def has_ever_captured_money(self) -> bool:
         """True once any money was captured, even if all of it was refunded since."""
         return (
             self.payment_status != PaymentStatus.UNPAID or self.refund_status != RefundStatus.NONE
         )
 
     @property
-    def holds_captured_money(self) -> bool:
+    def holds_money_net_of_refunds(self) -> bool:
         """True while captured money net of refunds is kept (payment status follows it)."""
         return self.payment_status != PaymentStatus.UNPAID
 

@@ -265,7 +265,7 @@ def apply_discounts(
     yet, and record it (a lifecycle moment like new lines: payments, figures and reports
     follow). `code` is kept as the order's coupon code when it has none."""
     order = lock_order(order)
-    if order.status not in LINES_EDITABLE or order.has_captured_money:
+    if order.status not in LINES_EDITABLE or order.has_ever_captured_money:
         raise Conflict(
             f"Order {order.number} is {order.status} ({order.payment_status}); a discount "
             "applies only before any payment.",

@@ -45,9 +45,9 @@ def permission_for(order: Order, to: str) -> str | None:
     """The permission a move needs beyond changing orders, given the order's money."""
     if to == S.COMPLETED and not order.is_paid_in_full:
         return CONFIRM_PARTIAL_PAYMENTS
-    if to == S.DECLINED and order.has_captured_money:
+    if to == S.DECLINED and order.has_ever_captured_money:
         return CONFIRM_PARTIAL_PAYMENTS
-    if to == S.CANCELLED and order.holds_captured_money:
+    if to == S.CANCELLED and order.holds_money_net_of_refunds:
         return CONFIRM_PARTIAL_PAYMENTS
     return None
 

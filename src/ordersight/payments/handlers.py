@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.utils import timezone
-
 from ordersight.orders.lifecycle import OrderChange
 from ordersight.orders.services import lock_order
-from ordersight.payments.models import InvoiceStatus
+from ordersight.payments.services import adjustment
 from ordersight.payments.services.adjustment import follow_order_total, void_pending_invoices
-from ordersight.payments.services.capture import apply_failure
 from ordersight.payments.services.settlement import recompute_order_payments
 
 
@@ -35,19 +32,7 @@ def void_invoices_of_cancelled_order(change: OrderChange) -> None:
     void_pending_invoices(order=change.order, actor=change.actor)
 
 
-def fail_pending_invoices(change: OrderChange) -> None:
-    """A declined order's pending invoices fail, so nobody pays them later."""
-    order = change.order
-    now = timezone.now()
-    for invoice in order.invoices.select_for_update(no_key=True).filter(
-        status=InvoiceStatus.PENDING
-    ):
-        apply_failure(
-            order,
-            invoice,
-            payment_system=None,
-            code="declined",
-            message="The order was declined.",
-            at=now,
-            actor=change.actor,
-        )
+def void_invoices_of_declined_order(change: OrderChange) -> None:
+    """A declined order asks for nothing more: its pending invoices are voided, so nobody
+    pays them later and a payment the provider still reports for one is recorded."""
+    adjustment.void_invoices_of_declined_order(order=change.order, actor=change.actor)

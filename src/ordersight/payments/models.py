@@ -71,10 +71,12 @@ class InvoiceStatus(models.TextChoices):
 # Invoices whose money was taken (a refunded one took it first).
 CAPTURED = (InvoiceStatus.SUCCEEDED, InvoiceStatus.REFUNDED)
 # Failure codes of pending invoices voided because the order changed (see
-# payments/services/adjustment.py): nobody pays them, and they are not retried.
+# payments/services/adjustment.py): nobody pays them, and they are not retried, but money a
+# provider reports under one of them really arrived and is recorded.
 REISSUED = "reissued"
 ORDER_CANCELLED = "order_cancelled"
-VOIDED = frozenset({REISSUED, ORDER_CANCELLED})
+ORDER_DECLINED = "order_declined"
+VOIDED = frozenset({REISSUED, ORDER_CANCELLED, ORDER_DECLINED})
 
 
 class Invoice(models.Model):
@@ -139,7 +141,7 @@ class Invoice(models.Model):
 
     @property
     def is_void(self) -> bool:
-        """Voided because its order changed (re-issued or cancelled): it asks for nothing."""
+        """Voided because its order changed (re-issued, cancelled, declined): asks for nothing."""
         return self.status == InvoiceStatus.FAILED and self.failure_code in VOIDED
 
     @property

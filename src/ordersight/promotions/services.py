@@ -441,10 +441,23 @@ def redeem_code(*, order: Order, code: str, actor: Actor) -> Redemption:
 
 
 def rollback_redemptions(order: Order, actor: Actor) -> list[Redemption]:
-    """A cancelled order gives its code's use back (the lifecycle calls this)."""
-    rolled = []
-    for redemption in Redemption.objects.filter(order=order, status=RedemptionStatus.ACTIVE):
-        code = DiscountCode.objects.select_for_update(no_key=True).get(pk=redemption.code_id)
+    """A cancelled order gives its code's use back (the lifecycle calls this).
+
+    The codes are locked all at once, by primary key, before any is written: concurrent
+    writers then always take them in the same order and cannot deadlock on them."""
+    redemptions = list(
+        Redemption.objects.filter(order=order, status=RedemptionStatus.ACTIVE).order_by("pk")
+    )
+    if not redemptions:
+        return []
+    codes = {
+        code.pk: code
+        for code in DiscountCode.objects.select_for_update(no_key=True)
+        .filter(pk__in={r.code_id for r in redemptions})
+        .order_by("pk")
+    }
+    for redemption in redemptions:
+        code = codes[redemption.code_id]
         code.redeemed = max(code.redeemed - 1, 0)
         code.save(update_fields=["redeemed", "updated_at"])
         redemption.status = RedemptionStatus.ROLLED_BACK
@@ -457,5 +470,4 @@ def rollback_redemptions(order: Order, actor: Actor) -> list[Redemption]:
             code=code.code,
             amount=format_money(redemption.amount, redemption.currency),
         )
-        rolled.append(redemption)
-    return rolled
+    return redemptions

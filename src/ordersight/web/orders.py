@@ -106,7 +106,7 @@ def _detail_context(request: HttpRequest, order: Order) -> dict[str, Any]:
         "manual_systems": PaymentSystem.objects.filter(provider="manual", is_active=True),
         "metadata_text": json.dumps(order.metadata, indent=2, ensure_ascii=False, sort_keys=True),
         "redemptions": list(redemptions_of_order(order.pk)),
-        "can_redeem": order.status in ("draft", "open") and not order.has_captured_money,
+        "can_redeem": order.status in ("draft", "open") and not order.has_ever_captured_money,
         "conversion": (
             conversion_of_order(order.pk)
             if request.user.has_perm("campaigns.view_conversion")

@@ -5,7 +5,7 @@ never ask for more than the order's total. When the total changes (a discount, l
 by a re-ingest or a store sync), the pending invoices are re-issued for the old amount plus the
 change, so a 10 % discount takes 10 % off what is still asked and a new line is asked for too.
 When money arrives outside them (a manual payment, a provider's late success), they are
-re-issued for what is left. Cancelling an order voids them.
+re-issued for what is left. Cancelling or declining an order voids them.
 
 Re-issuing voids each invoice (failed, code `reissued`, naming its replacement) and issues new
 numbers for the same installments, as a careful back office does with a document the customer
@@ -19,17 +19,23 @@ The caller holds the order's row lock; the invoices are locked here (order, then
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 
 from django.utils import timezone
 
 from ordersight.core.actors import Actor
 from ordersight.core.errors import Conflict
-from ordersight.core.money import ZERO, format_money, quantum
+from ordersight.core.money import ZERO, format_money, round_down_money, share_money
 from ordersight.core.sequences import reserve_numbers
 from ordersight.orders.events import record_event
 from ordersight.orders.models import Order, OrderEventKind
-from ordersight.payments.models import ORDER_CANCELLED, REISSUED, Invoice, InvoiceStatus
+from ordersight.payments.models import (
+    ORDER_CANCELLED,
+    ORDER_DECLINED,
+    REISSUED,
+    Invoice,
+    InvoiceStatus,
+)
 from ordersight.payments.selectors import order_money
 from ordersight.payments.services.invoicing import INVOICE_NUMBER_START
 
@@ -45,21 +51,6 @@ def _pending(order: Order) -> list[Invoice]:
         .filter(status=InvoiceStatus.PENDING)
         .order_by("installment", "number")
     )
-
-
-def _floor(amount: Decimal, currency: str) -> Decimal:
-    return amount.quantize(quantum(currency), rounding=ROUND_DOWN)
-
-
-def _shares(target: Decimal, weights: Sequence[Decimal], currency: str) -> list[Decimal]:
-    """`target` shared in proportion to `weights`, in whole minor units; the remainder goes
-    to the first, as an installment plan splits."""
-    unit = quantum(currency)
-    units = int(target / unit)
-    whole = sum(weights, ZERO)
-    parts = [int(units * weight / whole) for weight in weights]
-    parts[0] += units - sum(parts)
-    return [Decimal(part) * unit for part in parts]
 
 
 def _refuse(order: Order, busy: Sequence[Invoice], why: str) -> Conflict:
@@ -87,7 +78,7 @@ def _reissue(
     """Void `pending` and issue `target` over the same installments, in proportion."""
     asked = sum((i.amount for i in pending), ZERO)
     amounts = (
-        _shares(target, [i.amount for i in pending], order.currency)
+        share_money(target, [i.amount for i in pending], order.currency)
         if target
         else [ZERO] * len(pending)
     )
@@ -152,7 +143,7 @@ def follow_order_total(
     asked = sum((i.amount for i in pending), ZERO)
     change = order.total - previous_total if previous_total is not None else order.total
     due = order.total - order_money(order=order)["captured"]
-    target = _floor(max(min(asked + change, due), ZERO), order.currency)
+    target = round_down_money(max(min(asked + change, due), ZERO), order.currency)
     if target == asked:
         return []
     busy = [i for i in pending if with_provider(i)]
@@ -176,7 +167,9 @@ def fit_pending_invoices(*, order: Order, actor: Actor, strict: bool) -> list[In
     pending = _pending(order)
     if not pending:
         return []
-    due = _floor(max(order.total - order_money(order=order)["captured"], ZERO), order.currency)
+    due = round_down_money(
+        max(order.total - order_money(order=order)["captured"], ZERO), order.currency
+    )
     asked = sum((i.amount for i in pending), ZERO)
     if asked <= due:
         return []
@@ -195,15 +188,30 @@ def fit_pending_invoices(*, order: Order, actor: Actor, strict: bool) -> list[In
 
 
 def void_pending_invoices(*, order: Order, actor: Actor) -> list[Invoice]:
-    """A cancelled order asks for nothing: its pending invoices are voided."""
+    """A cancelled order asks for nothing: its pending invoices are voided. Refused while
+    one is with the payment provider."""
     pending = _pending(order)
-    if not pending:
-        return []
     busy = [i for i in pending if with_provider(i)]
     if busy:
         raise _refuse(order, busy, "the order cannot be cancelled now")
+    return _void_all(order, pending, ORDER_CANCELLED, "cancelled", actor)
+
+
+def void_invoices_of_declined_order(*, order: Order, actor: Actor) -> list[Invoice]:
+    """A declined order asks for nothing: its pending invoices are voided, as a cancelled
+    order's are. A decline is not refused while one is with the payment provider (it is
+    often the provider's or the billing engine's own verdict); the provider's late success
+    under a voided invoice is still recorded, leaving the order holding money to refund."""
+    return _void_all(order, _pending(order), ORDER_DECLINED, "declined", actor)
+
+
+def _void_all(
+    order: Order, pending: Sequence[Invoice], code: str, status: str, actor: Actor
+) -> list[Invoice]:
+    if not pending:
+        return []
     for invoice in pending:
-        _void(invoice, ORDER_CANCELLED, "The order was cancelled.")
+        _void(invoice, code, f"The order was {status}.")
     asked = sum((i.amount for i in pending), ZERO)
     record_event(
         order,
@@ -216,6 +224,6 @@ def void_pending_invoices(*, order: Order, actor: Actor) -> list[Invoice]:
             "from": format_money(asked, order.currency),
             "to": format_money(ZERO, order.currency),
         },
-        reason="the order was cancelled",
+        reason=f"the order was {status}",
     )
-    return pending
+    return list(pending)

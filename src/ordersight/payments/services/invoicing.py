@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 
 from django.db import transaction
 
 from ordersight.core.actors import Actor
 from ordersight.core.deadlocks import retry_on_deadlock
 from ordersight.core.errors import Conflict, Invalid
-from ordersight.core.money import format_money, quantum
+from ordersight.core.money import format_money, quantum, round_down_money, share_money
 from ordersight.core.sequences import reserve_numbers
 from ordersight.orders.events import record_event
 from ordersight.orders.models import Order, OrderEventKind
@@ -31,16 +31,6 @@ MAX_INSTALLMENTS = 24
 def _allows_partial_payments(order: Order) -> bool:
     lines = list(order.lines.select_related("offer"))
     return bool(lines) and all(line.offer and line.offer.allow_partial_payments for line in lines)
-
-
-def _split(total: Decimal, parts: int, currency: str) -> list[Decimal]:
-    """Equal installments in minor units; the remainder goes to the first one."""
-    unit = quantum(currency)
-    units = int(total / unit)
-    base, remainder = divmod(units, parts)
-    amounts = [Decimal(base) * unit for _ in range(parts)]
-    amounts[0] += Decimal(remainder) * unit
-    return amounts
 
 
 def next_installment(order: Order) -> int:
@@ -98,7 +88,7 @@ def _plan(
                 "More installments than minor units to split.",
                 fields={"installments": "too many for the amount"},
             )
-        plan = _split(outstanding, count, order.currency)
+        plan = share_money(outstanding, [Decimal(1)] * count, order.currency)
     return plan
 
 
@@ -164,7 +154,7 @@ def retry_invoice(*, invoice: Invoice, actor: Actor) -> Invoice:
     # The retry asks for the failed amount, but never for more than is left to invoice:
     # another invoice may have been issued for it meanwhile.
     left = order.total - order_money(order=order)["invoiced"]
-    amount = min(invoice.amount, left).quantize(quantum(order.currency), rounding=ROUND_DOWN)
+    amount = round_down_money(min(invoice.amount, left), order.currency)
     if amount <= 0:
         raise Conflict(
             f"Order {order.number} is fully invoiced; invoice {invoice.number} is not retried.",
