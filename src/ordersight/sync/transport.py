@@ -59,22 +59,59 @@ def _file_root() -> Path | None:
     return Path(root).resolve() if root else None
 
 
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+_IPV4_TRANSLATED = ipaddress.IPv6Network("::ffff:0:0:0/96")
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+_NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries (mapped, compatible, translated, NAT64,
+    6to4, Teredo): a connection to it reaches them, so they are what is checked."""
+    if address.ipv4_mapped is not None:
+        return [address.ipv4_mapped]
+    if address.sixtofour is not None:
+        return [address.sixtofour]
+    if address.teredo is not None:
+        return list(address.teredo)
+    value = int(address)
+    if address in _NAT64_LOCAL:
+        # RFC 6052 /48: the IPv4 address sits in bits 48-63 and 72-87, around the u octet.
+        return [ipaddress.IPv4Address(((value >> 64) & 0xFFFF) << 16 | (value >> 40) & 0xFFFF)]
+    if address in _IPV4_TRANSLATED or address in _NAT64:
+        return [ipaddress.IPv4Address(value & 0xFFFFFFFF)]
+    if address in _IPV4_COMPATIBLE and not (address.is_unspecified or address.is_loopback):
+        return [ipaddress.IPv4Address(value & 0xFFFFFFFF)]
+    return []
+
+
 def address_refusal(ip: str, *, scheme: str) -> str | None:
-    """Why sync may not connect to this address, or None when it may."""
+    """Why sync may not connect to this address, or None when it may. An IPv6 address
+    carrying an IPv4 one is judged by the IPv4 addresses inside it."""
     address = ipaddress.ip_address(ip.split("%", 1)[0])
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    if address.is_global and not address.is_multicast:
-        if scheme != "https":
-            return "a public store is reached over https only"
-        return None
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = _embedded_ipv4(address)
+        if embedded:
+            refusals = [_refusal(inner, scheme) for inner in embedded]
+            return next((r for r in refusals if r), None)
+    return _refusal(address, scheme)
+
+
+def _refusal(address: ipaddress.IPv4Address | ipaddress.IPv6Address, scheme: str) -> str | None:
+    # The classes never allowed come first: some are also "global" to `ipaddress`.
     never = (
         address.is_link_local
         or address.is_multicast
         or address.is_unspecified
         or address.is_reserved
     )
-    if never or not (address.is_private or address.is_loopback):
+    if never:
+        return "it is not a store's address (link-local, multicast or reserved)"
+    if address.is_global:
+        if scheme != "https":
+            return "a public store is reached over https only"
+        return None
+    if not (address.is_private or address.is_loopback):
         return "it is not a store's address (link-local, multicast or reserved)"
     if not _allow_private():
         return (
