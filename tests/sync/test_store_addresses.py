@@ -472,3 +472,34 @@ def test_an_ipv6_form_of_link_local_is_refused_even_where_private_networks_are_a
 @pytest.mark.parametrize("ip", ["64:ff9b::808:808", "2002:808:808::1", "2606:4700::1111"])
 def test_an_ipv6_form_of_a_public_address_is_a_store_address(private_refused, ip):
     assert transport.address_refusal(ip, scheme="https") is None
+
+
+# --- File addresses the file system cannot take -----------------------------------------------
+
+
+@pytest.mark.parametrize("tail", ["a%00b", "main/%00", "%2500%00"])
+def test_a_file_address_with_a_nul_is_refused_as_an_address(api, settings, tmp_path, tail):
+    settings.SYNC_FILE_ROOT = str(tmp_path)
+    url = f"{tmp_path.as_uri()}/{tail}"
+    response = api.post("sync/connections", {"name": "f", "platform": "feed", "shop_url": url})
+    assert response.status_code == 422
+    assert "shop_url" in response.json()["error"]["fields"]
+
+
+def test_a_stored_file_feed_with_a_nul_fails_its_run_without_reading(settings, tmp_path):
+    settings.SYNC_FILE_ROOT = str(tmp_path)
+    connection = StoreConnection.objects.create(
+        name="files", platform="feed", shop_url=f"{tmp_path.as_uri()}/a%00b"
+    )
+    run = customers_run(connection)
+    assert run.status == "failed" and "refused" in run.message and run.received == 0
+
+
+def test_a_feed_file_that_cannot_be_read_fails_the_run(settings, tmp_path):
+    settings.SYNC_FILE_ROOT = str(tmp_path)
+    (tmp_path / "customers.jsonl").symlink_to(tmp_path / "customers.jsonl")  # a loop
+    connection = StoreConnection.objects.create(
+        name="files", platform="feed", shop_url=tmp_path.as_uri()
+    )
+    run = customers_run(connection)
+    assert run.status == "failed" and run.received == 0

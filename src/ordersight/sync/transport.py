@@ -163,8 +163,13 @@ def url_refusal(url: str, *, files: bool) -> str | None:
     return None
 
 
-def _file_path(parts: urllib.parse.SplitResult) -> Path:
-    return Path(urllib.request.url2pathname(parts.path)).resolve()
+def _file_path(parts: urllib.parse.SplitResult) -> Path | None:
+    """The file a `file://` address names, links resolved; None when no file could have
+    that name (a NUL in it, a loop of links, a name too long)."""
+    try:
+        return Path(urllib.request.url2pathname(parts.path)).resolve()
+    except (ValueError, OSError, RuntimeError):
+        return None
 
 
 def _file_refusal(parts: urllib.parse.SplitResult) -> str | None:
@@ -173,7 +178,10 @@ def _file_refusal(parts: urllib.parse.SplitResult) -> str | None:
         return "file://… feeds are off: the operator names their folder in SYNC_FILE_ROOT"
     if parts.netloc not in ("", "localhost"):
         return "a file on this machine: file:///…"
-    if not _file_path(parts).is_relative_to(root):
+    path = _file_path(parts)
+    if path is None:
+        return "not a valid file name"
+    if not path.is_relative_to(root):
         return "file://… below the folder SYNC_FILE_ROOT names"
     return None
 
@@ -272,13 +280,18 @@ class StoreAccess:
         if refusal:
             raise AddressRefused(f"the feed's address is refused: {refusal}")
         path = _file_path(parts)  # links resolved: a link out of the root is refused above
-        if not path.exists():
-            return Answer(404, {}, b"")
-        if not path.is_file():
-            raise StoreUnavailable("the feed's address is not a file")
-        if path.stat().st_size > MAX_BODY_BYTES:
-            raise StoreUnavailable("the feed's file is too large")
-        return Answer(200, {}, path.read_bytes())
+        if path is None:
+            raise AddressRefused("the feed's address is refused: not a valid file name")
+        try:
+            if not path.exists():
+                return Answer(404, {}, b"")
+            if not path.is_file():
+                raise StoreUnavailable("the feed's address is not a file")
+            if path.stat().st_size > MAX_BODY_BYTES:
+                raise StoreUnavailable("the feed's file is too large")
+            return Answer(200, {}, path.read_bytes())
+        except OSError:
+            raise StoreUnavailable("the feed's file could not be read") from None
 
     def _request(self, parts: urllib.parse.SplitResult, headers: dict[str, str]) -> Answer:
         host, port = self.origin[1], self.origin[2] or 443
