@@ -1,6 +1,7 @@
 """A client for Shopify's REST Admin API, as a feed reads it: pages of products, customers or
 orders (250 a page, the next page named by the `Link` header), throttling honoured
-(`429` with `Retry-After`), server errors retried with backoff.
+(`429` with `Retry-After`), server errors and failures to connect retried with backoff;
+what asking again cannot change (`PermanentFailure`) is not retried.
 
 Every request goes through `transport.StoreAccess`, which keeps it on the store's own
 address and off the addresses the operator has not allowed.
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ordersight.sync.transport import AddressRefused, StoreAccess, StoreUnavailable
+from ordersight.sync.transport import PermanentFailure, StoreAccess, StoreUnavailable
 
 API_VERSION = "2024-10"
 PAGE_SIZE = 250
@@ -59,7 +60,7 @@ class ShopifyClient:
             self.requests += 1
             try:
                 answer = self.store.get(url, headers=headers)
-            except AddressRefused:
+            except PermanentFailure:
                 raise
             except StoreUnavailable:
                 if attempt <= RETRIES:

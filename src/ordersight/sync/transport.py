@@ -10,16 +10,21 @@ may connect, so no connector can reach an address the operator has not allowed.
 - Redirects and `Link` pages are followed only on the store's own origin.
 - `file://` feeds are read only below `SYNC_FILE_ROOT` (links resolved first), without a
   query or fragment; with no root set, never.
+- Each request has an overall deadline (DEADLINE_SECONDS), however slowly the bytes come,
+  and its answer is read in chunks, refused once larger than MAX_BODY_BYTES.
 - A failure to connect, a timeout or an answer that is not HTTP all read "could not reach
   the store": nothing the other end said is echoed, so runs cannot map ports.
 """
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import ipaddress
 import socket
 import ssl
+import threading
+import time
 import urllib.parse
 import urllib.request
 from collections.abc import Mapping
@@ -31,6 +36,8 @@ from django.conf import settings
 UNREACHABLE = "could not reach the store"
 MAX_REDIRECTS = 5
 MAX_BODY_BYTES = 256 * 1024 * 1024
+DEADLINE_SECONDS = 60.0
+_CHUNK_BYTES = 64 * 1024
 _DEFAULT_PORTS = {"https": 443, "http": 80}
 _REDIRECTS = {301, 302, 303, 307, 308}
 
@@ -39,8 +46,13 @@ class StoreUnavailable(Exception):
     """The store did not answer usefully after the retries (or refused the credentials)."""
 
 
-class AddressRefused(StoreUnavailable):
-    """The operator's rules do not allow this address; asking again will not help."""
+class PermanentFailure(StoreUnavailable):
+    """Asking again will not help (a refused address, an answer too large, too many
+    redirects, the deadline passed): clients do not retry it."""
+
+
+class AddressRefused(PermanentFailure):
+    """The operator's rules do not allow this address."""
 
 
 @dataclass(frozen=True)
@@ -233,10 +245,26 @@ class _PinnedHTTPS(http.client.HTTPSConnection):
         self.sock = self.tls.wrap_socket(sock, server_hostname=self.host)
 
 
+def _cut(connection: http.client.HTTPConnection) -> None:
+    """End a connection from another thread: a blocked read returns at once (a plain
+    socket shutdown, under TLS too, so the reading thread sees the end of the stream)."""
+    sock = connection.sock
+    if sock is not None:
+        with contextlib.suppress(OSError):  # already closed
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
 class StoreAccess:
     """The way to one store: its base address, checked, and `get` for any address on it."""
 
-    def __init__(self, base_url: str, *, files: bool = False, timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        files: bool = False,
+        timeout: float = 30.0,
+        deadline: float = DEADLINE_SECONDS,
+    ) -> None:
         refusal = url_refusal(base_url, files=files)
         if refusal:
             raise AddressRefused(f"the store's address is refused: {refusal}")
@@ -244,6 +272,7 @@ class StoreAccess:
         self.parts = urllib.parse.urlsplit(self.base)
         self.origin = _origin(self.parts)
         self.timeout = timeout
+        self.deadline = deadline
 
     def url(self, path: str, query: Mapping[str, object] | None = None) -> str:
         """An address below the base: `path` appended, the query encoded."""
@@ -251,17 +280,19 @@ class StoreAccess:
         return f"{joined}?{urllib.parse.urlencode(query)}" if query else joined
 
     def get(self, url: str, *, headers: Mapping[str, str] | None = None) -> Answer:
-        """GET an address on the store's origin, following redirects that stay on it."""
+        """GET an address on the store's origin, following redirects that stay on it, all
+        within the deadline."""
+        until = time.monotonic() + self.deadline
         for _ in range(MAX_REDIRECTS + 1):
             parts = self._on_origin(url)
             if parts.scheme == "file":
                 return self._read_file(parts)
-            answer = self._request(parts, dict(headers or {}))
+            answer = self._request(parts, dict(headers or {}), until)
             location = answer.headers.get("location")
             if answer.status not in _REDIRECTS or not location:
                 return answer
             url = urllib.parse.urljoin(url, location)
-        raise StoreUnavailable("the store redirected too many times")
+        raise PermanentFailure("the store redirected too many times")
 
     def _on_origin(self, url: str) -> urllib.parse.SplitResult:
         try:
@@ -288,12 +319,14 @@ class StoreAccess:
             if not path.is_file():
                 raise StoreUnavailable("the feed's address is not a file")
             if path.stat().st_size > MAX_BODY_BYTES:
-                raise StoreUnavailable("the feed's file is too large")
+                raise PermanentFailure("the feed's file is too large")
             return Answer(200, {}, path.read_bytes())
         except OSError:
             raise StoreUnavailable("the feed's file could not be read") from None
 
-    def _request(self, parts: urllib.parse.SplitResult, headers: dict[str, str]) -> Answer:
+    def _request(
+        self, parts: urllib.parse.SplitResult, headers: dict[str, str], until: float
+    ) -> Answer:
         host, port = self.origin[1], self.origin[2] or 443
         try:
             addresses = resolve(host, port)
@@ -306,19 +339,45 @@ class StoreAccess:
         if not addresses:
             raise StoreUnavailable(UNREACHABLE)
         kind = _PinnedHTTPS if parts.scheme == "https" else _PinnedHTTP
-        connection = kind(host, port, ips=addresses, timeout=self.timeout)
+        timeout = min(self.timeout, max(until - time.monotonic(), 0.001))
+        connection = kind(host, port, ips=addresses, timeout=timeout)
         target = parts.path or "/"
         if parts.query:
             target += f"?{parts.query}"
+        # The socket timeout bounds each read only: a store sending a byte at a time would
+        # never reach it, so the connection is cut when the deadline passes.
+        watchdog = threading.Timer(max(until - time.monotonic(), 0.0), _cut, (connection,))
+        watchdog.daemon = True
+        watchdog.start()
         try:
             connection.request("GET", target, headers=headers)
             response = connection.getresponse()
-            body = response.read(MAX_BODY_BYTES + 1)
             answer_headers = {k.lower(): v for k, v in response.getheaders()}
+            body = _read_body(response, until)
+            if time.monotonic() >= until:
+                raise TimeoutError  # cut by the watchdog: what was read is not the answer
         except (OSError, http.client.HTTPException, ValueError):
+            if time.monotonic() >= until:
+                raise self._late() from None
             raise StoreUnavailable(UNREACHABLE) from None
         finally:
+            watchdog.cancel()
             connection.close()
-        if len(body) > MAX_BODY_BYTES:
-            raise StoreUnavailable("the store's answer is too large")
         return Answer(response.status, answer_headers, body)
+
+    def _late(self) -> PermanentFailure:
+        return PermanentFailure(f"the store did not answer within {self.deadline:g} seconds")
+
+
+def _read_body(response: http.client.HTTPResponse, until: float) -> bytes:
+    """The answer's body, read a chunk at a time so the size cap and the deadline hold
+    while it is read."""
+    chunks, size = [], 0
+    while chunk := response.read1(_CHUNK_BYTES):
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise PermanentFailure("the store's answer is too large")
+        if time.monotonic() >= until:
+            raise TimeoutError
+        chunks.append(chunk)
+    return b"".join(chunks)
