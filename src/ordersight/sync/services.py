@@ -47,6 +47,7 @@ ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]{0,99}$")
 Progress = Callable[[SyncRun], None]
 
 
+@retry_on_deadlock
 def create_connection(*, actor: Actor, **data: Any) -> StoreConnection:
     """A store connection; the token and webhook secret are named environment variables,
     never stored."""
@@ -90,9 +91,9 @@ def create_connection(*, actor: Actor, **data: Any) -> StoreConnection:
                 ],
                 refresh_minutes=minutes,
             )
+            feeds_of(connection)  # with the connection, so running it again makes both
     except IntegrityError:
         raise Conflict(f"A connection named {name!r} exists.", fields={"name": "taken"}) from None
-    feeds_of(connection)
     return connection
 
 
@@ -135,6 +136,7 @@ def feeds_of(connection: StoreConnection) -> dict[str, Feed]:
     return {feed.kind: feed for feed in connection.feeds.all()}
 
 
+@retry_on_deadlock
 def start_run(feed: Feed, *, full: bool = False) -> SyncRun:
     """A new run of the feed; Conflict when one is already running."""
     try:
