@@ -13,11 +13,10 @@ import json
 import re
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ordersight.sync.transport import PermanentFailure, StoreAccess, StoreUnavailable
+from ordersight.sync.transport import Page, PermanentFailure, StoreAccess, StoreUnavailable
 
 API_VERSION = "2024-10"
 PAGE_SIZE = 250
@@ -25,12 +24,6 @@ RETRIES = 4
 BACKOFF_SECONDS = 0.5
 MAX_WAIT_SECONDS = 30.0
 _NEXT = re.compile(r'<([^>]+)>;\s*rel="next"')
-
-
-@dataclass
-class Page:
-    items: list[dict[str, Any]]
-    next_url: str | None
 
 
 class ShopifyClient:

@@ -30,6 +30,7 @@ import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 
@@ -53,6 +54,14 @@ class PermanentFailure(StoreUnavailable):
 
 class AddressRefused(PermanentFailure):
     """The operator's rules do not allow this address."""
+
+
+@dataclass
+class Page:
+    """A page of items as every store client yields them (Shopify's, the generic feed's)."""
+
+    items: list[dict[str, Any]]
+    next_url: str | None
 
 
 @dataclass(frozen=True)
