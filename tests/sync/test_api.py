@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import psycopg
 import pytest
 import redis.exceptions
+from django.db import OperationalError
 from django.utils import timezone
 
+from ordersight.core import deadlocks
 from ordersight.sync import services
 from ordersight.sync.models import ReceivedRecord, StoreConnection, SyncRun
 from ordersight.sync.shopify import ShopifyClient
@@ -203,3 +206,25 @@ def test_json_stored_before_the_imported_fields_rule_shows_only_the_imported_fie
     page = viewer.get("/sync/main/lookup/", {"kind": "customer", "external_id": "7001"})
     assert "tier" in page.content.decode()
     assert "door code" not in page.content.decode() and "1234" not in page.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_whose_start_is_aborted_by_a_deadlock_starts_on_the_next_attempt(monkeypatch):
+    monkeypatch.setattr(deadlocks, "sleep", lambda seconds: None)
+    connection = StoreConnection.objects.create(
+        name="main", platform="shopify", shop_url="https://main.myshopify.com"
+    )
+    feed = services.feeds_of(connection)["orders"]
+    create, calls = SyncRun.objects.create, []
+
+    def aborted_once(**fields):
+        calls.append(fields)
+        if len(calls) == 1:
+            exc = OperationalError("deadlock detected")
+            exc.__cause__ = psycopg.errors.DeadlockDetected("deadlock detected")
+            raise exc
+        return create(**fields)
+
+    monkeypatch.setattr(SyncRun.objects, "create", aborted_once)
+    run = services.start_run(feed)
+    assert len(calls) == 2 and SyncRun.objects.filter(pk=run.pk, feed=feed).exists()
