@@ -70,13 +70,19 @@ def drip_body(client: socket.socket, stop: threading.Event) -> None:
         client.sendall(b" ")
 
 
+def drip_body_to_its_close(client: socket.socket, stop: threading.Event) -> None:
+    client.sendall(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n")
+    while not stop.wait(0.05):
+        client.sendall(b" ")
+
+
 def drip_headers(client: socket.socket, stop: threading.Event) -> None:
     client.sendall(b"HTTP/1.1 200 OK\r\n")
     while not stop.wait(0.05):
         client.sendall(b"X")
 
 
-@pytest.mark.parametrize("behaviour", [drip_body, drip_headers])
+@pytest.mark.parametrize("behaviour", [drip_body, drip_body_to_its_close, drip_headers])
 def test_a_store_dripping_its_answer_is_given_up_at_the_deadline(raw_store, behaviour):
     store = raw_store(behaviour)
     access = StoreAccess(store.url, timeout=30.0, deadline=0.5)

@@ -236,9 +236,10 @@ class _PinnedHTTP(http.client.HTTPConnection):
     def __init__(self, host: str, port: int, *, ips: list[str], timeout: float) -> None:
         super().__init__(host, port, timeout=timeout)
         self.ips = ips
+        self.opened: socket.socket | None = None
 
     def connect(self) -> None:
-        self.sock = _connect(self.ips, self.port, self.timeout)
+        self.sock = self.opened = _connect(self.ips, self.port, self.timeout)
 
 
 class _PinnedHTTPS(http.client.HTTPSConnection):
@@ -248,16 +249,18 @@ class _PinnedHTTPS(http.client.HTTPSConnection):
         self.tls = ssl.create_default_context()
         super().__init__(host, port, timeout=timeout, context=self.tls)
         self.ips = ips
+        self.opened: socket.socket | None = None
 
     def connect(self) -> None:
         sock = _connect(self.ips, self.port, self.timeout)
-        self.sock = self.tls.wrap_socket(sock, server_hostname=self.host)
+        self.sock = self.opened = self.tls.wrap_socket(sock, server_hostname=self.host)
 
 
 def _cut(connection: http.client.HTTPConnection) -> None:
     """End a connection from another thread: a blocked read returns at once (a plain
-    socket shutdown, under TLS too, so the reading thread sees the end of the stream)."""
-    sock = connection.sock
+    socket shutdown, under TLS too, so the reading thread sees the end of the stream). The
+    socket kept at connect: an answer read to its close has taken it from `sock`."""
+    sock = getattr(connection, "opened", None)  # set by the pinned connections
     if sock is not None:
         with contextlib.suppress(OSError):  # already closed
             socket.socket.shutdown(sock, socket.SHUT_RDWR)
