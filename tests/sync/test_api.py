@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import psycopg
 import pytest
 import redis.exceptions
+from django.db import OperationalError
+from django.utils import timezone
 
+from ordersight.core import deadlocks
 from ordersight.sync import services
-from ordersight.sync.models import StoreConnection, SyncRun
+from ordersight.sync.models import ReceivedRecord, StoreConnection, SyncRun
 from ordersight.sync.shopify import ShopifyClient
+from tests import factories
 from tests.fakes.shopify import TOKEN
 from tests.sync.test_shopify_customers import shopper
 from tests.sync.test_shopify_products_and_orders import product
@@ -142,3 +147,84 @@ def test_a_refresh_that_cannot_be_queued_fails_its_run_instead_of_blocking_the_f
     with django_capture_on_commit_callbacks():  # queued for real is not this test's concern
         again = api.post("sync/connections/main/feeds/customers/refresh", {})
     assert again.status_code == 202
+
+
+def test_json_stored_before_the_imported_fields_rule_shows_only_the_imported_fields(
+    read_api, roles
+):
+    """Rows received before only imported fields were kept still hold the whole item: the
+    lookups (API and page) show its imported fields only."""
+    connection = StoreConnection.objects.create(
+        name="main", platform="shopify", shop_url="https://main.myshopify.com"
+    )
+    full_customer = {
+        "id": 7001,
+        "email": "buyer@example.com",
+        "tags": "b2b",
+        "note": "door code 4711",
+        "metafields": [
+            {"namespace": "ordersight", "key": "tier", "value": "gold"},
+            {"namespace": "private", "key": "pin", "value": "1234"},
+        ],
+    }
+    full_product = {
+        "id": 101,
+        "title": "Mug",
+        "vendor": "Hidden Supplier Ltd",
+        "variants": [{"id": 1, "sku": "MUG-A", "inventory_item_id": 99}],
+    }
+    ReceivedRecord.objects.create(
+        connection=connection,
+        kind="customers",
+        external_id="7001",
+        payload=full_customer,
+        received_at=timezone.now(),
+    )
+    ReceivedRecord.objects.create(
+        connection=connection,
+        kind="products",
+        external_id="101",
+        payload=full_product,
+        search_keys=" MUG-A ",
+        received_at=timezone.now(),
+    )
+    customer = read_api.get("sync/connections/main/lookup/customer", external_id="7001").json()
+    assert customer["received"] == {
+        "id": 7001,
+        "email": "buyer@example.com",
+        "tags": "b2b",
+        "metafields": [{"namespace": "ordersight", "key": "tier", "value": "gold"}],
+    }
+    for query in ({"sku": "MUG-A"}, {"external_id": "101"}):
+        found = read_api.get("sync/connections/main/lookup/product", **query).json()
+        assert found["received"] == {
+            "id": 101,
+            "title": "Mug",
+            "variants": [{"id": 1, "sku": "MUG-A"}],
+        }
+    viewer = factories.signed_in(roles, "Viewer", "vic")
+    page = viewer.get("/sync/main/lookup/", {"kind": "customer", "external_id": "7001"})
+    assert "tier" in page.content.decode()
+    assert "door code" not in page.content.decode() and "1234" not in page.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_whose_start_is_aborted_by_a_deadlock_starts_on_the_next_attempt(monkeypatch):
+    monkeypatch.setattr(deadlocks, "sleep", lambda seconds: None)
+    connection = StoreConnection.objects.create(
+        name="main", platform="shopify", shop_url="https://main.myshopify.com"
+    )
+    feed = services.feeds_of(connection)["orders"]
+    create, calls = SyncRun.objects.create, []
+
+    def aborted_once(**fields):
+        calls.append(fields)
+        if len(calls) == 1:
+            exc = OperationalError("deadlock detected")
+            exc.__cause__ = psycopg.errors.DeadlockDetected("deadlock detected")
+            raise exc
+        return create(**fields)
+
+    monkeypatch.setattr(SyncRun.objects, "create", aborted_once)
+    run = services.start_run(feed)
+    assert len(calls) == 2 and SyncRun.objects.filter(pk=run.pk, feed=feed).exists()

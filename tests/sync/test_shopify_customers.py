@@ -11,7 +11,8 @@ from ordersight.core.errors import Conflict
 from ordersight.customers.models import Customer
 from ordersight.sync import services
 from ordersight.sync.models import ReceivedRecord, StoreConnection, SyncRun
-from ordersight.sync.shopify import ShopifyClient, StoreUnavailable
+from ordersight.sync.shopify import ShopifyClient
+from ordersight.sync.transport import StoreUnavailable
 from tests.fakes.shopify import TOKEN
 
 pytestmark = pytest.mark.django_db

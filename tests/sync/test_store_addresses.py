@@ -432,3 +432,74 @@ def test_only_the_transport_module_reaches_the_network_or_the_files():
                 if called in FILE_CALLS:
                     offenders.append(f"{source.name}:{node.lineno} calls {called}")
     assert offenders == []
+
+
+# --- IPv6 forms carrying an IPv4 address -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "ip",
+    [
+        "::7f00:1",  # IPv4-compatible 127.0.0.1
+        "::a9fe:a9fe",  # IPv4-compatible 169.254.169.254
+        "::ffff:0:7f00:1",  # IPv4-translated 127.0.0.1
+        "::ffff:0:a9fe:a9fe",  # IPv4-translated 169.254.169.254
+        "::ffff:169.254.169.254",  # IPv4-mapped
+        "64:ff9b::a9fe:a9fe",  # NAT64 of 169.254.169.254
+        "64:ff9b::7f00:1",  # NAT64 of 127.0.0.1
+        "64:ff9b:1:a9fe:a9:fe00::",  # local-use NAT64 (/48) of 169.254.169.254
+        "2002:a9fe:a9fe::1",  # 6to4 of 169.254.169.254
+        "2002:7f00:1::1",  # 6to4 of 127.0.0.1
+        "2001:0:4136:e378:8000:63bf:5601:5601",  # Teredo, client 169.254.169.254 (inverted)
+    ],
+)
+def test_an_ipv6_form_of_a_refused_ipv4_address_is_refused(private_refused, ip):
+    """The address connected to is the IPv4 one inside: it is checked by the same rules."""
+    assert transport.address_refusal(ip, scheme="https") is not None
+    assert transport.url_refusal(f"https://[{ip}]/", files=False) is not None
+
+
+@pytest.mark.parametrize(
+    "ip", ["::ffff:a9fe:a9fe", "64:ff9b::a9fe:a9fe", "2002:a9fe:a9fe::1", "::a9fe:a9fe"]
+)
+def test_an_ipv6_form_of_link_local_is_refused_even_where_private_networks_are_allowed(
+    settings, ip
+):
+    settings.SYNC_ALLOW_PRIVATE_NETWORKS = True
+    assert transport.address_refusal(ip, scheme="https") is not None
+
+
+@pytest.mark.parametrize("ip", ["64:ff9b::808:808", "2002:808:808::1", "2606:4700::1111"])
+def test_an_ipv6_form_of_a_public_address_is_a_store_address(private_refused, ip):
+    assert transport.address_refusal(ip, scheme="https") is None
+
+
+# --- File addresses the file system cannot take -----------------------------------------------
+
+
+@pytest.mark.parametrize("tail", ["a%00b", "main/%00", "%2500%00"])
+def test_a_file_address_with_a_nul_is_refused_as_an_address(api, settings, tmp_path, tail):
+    settings.SYNC_FILE_ROOT = str(tmp_path)
+    url = f"{tmp_path.as_uri()}/{tail}"
+    response = api.post("sync/connections", {"name": "f", "platform": "feed", "shop_url": url})
+    assert response.status_code == 422
+    assert "shop_url" in response.json()["error"]["fields"]
+
+
+def test_a_stored_file_feed_with_a_nul_fails_its_run_without_reading(settings, tmp_path):
+    settings.SYNC_FILE_ROOT = str(tmp_path)
+    connection = StoreConnection.objects.create(
+        name="files", platform="feed", shop_url=f"{tmp_path.as_uri()}/a%00b"
+    )
+    run = customers_run(connection)
+    assert run.status == "failed" and "refused" in run.message and run.received == 0
+
+
+def test_a_feed_file_that_cannot_be_read_fails_the_run(settings, tmp_path):
+    settings.SYNC_FILE_ROOT = str(tmp_path)
+    (tmp_path / "customers.jsonl").symlink_to(tmp_path / "customers.jsonl")  # a loop
+    connection = StoreConnection.objects.create(
+        name="files", platform="feed", shop_url=tmp_path.as_uri()
+    )
+    run = customers_run(connection)
+    assert run.status == "failed" and run.received == 0

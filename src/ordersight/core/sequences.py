@@ -17,6 +17,7 @@ from collections.abc import Sequence as Numbers
 
 from django.db import connection, transaction
 
+from ordersight.core.deadlocks import retry_on_deadlock
 from ordersight.core.models import Sequence
 
 # Series kept as PostgreSQL sequences there, and each sequence's name.
@@ -51,6 +52,7 @@ def _reserve_from_row(name: str, count: int, *, start: int) -> range:
     return range(first, first + count)
 
 
+@retry_on_deadlock
 def move_numbers_past(name: str, value: int) -> None:
     """Make the series hand out numbers above `value` from now on (after rows were loaded
     with numbers of their own, as bulk loaders and benchmarks do)."""

@@ -24,6 +24,7 @@ from django.db import connection, transaction
 from django.db.models import Sum
 
 from ordersight.core.bulk import insert_rows
+from ordersight.core.deadlocks import retry_on_deadlock
 from ordersight.customers.services import lock_customers
 from ordersight.orders.models import Order, OrderStatus
 from ordersight.payments.models import CAPTURED, Invoice
@@ -181,6 +182,7 @@ _REBUILD_SQL = (
 )
 
 
+@retry_on_deadlock
 def rebuild_figures() -> int:
     """Recount every order and every customer from the raw rows, in SQL (the same rules as
     `counted` and `recount_customers`); returns how many orders count."""

@@ -189,6 +189,7 @@ def _clean_code_fields(code: DiscountCode, data: Mapping[str, Any]) -> None:
         raise Invalid("The discount code is not valid.", fields=errors)
 
 
+@retry_on_deadlock
 def create_discount_code(*, code: str, actor: Actor, **data: Any) -> DiscountCode:
     """One discount code; `data` holds any of CODE_FIELDS."""
     actor.require("promotions.add_discountcode")
@@ -247,6 +248,7 @@ def generate_discount_codes(
     return DiscountCode.objects.bulk_create(codes, batch_size=1000)
 
 
+@retry_on_deadlock
 def update_discount_code(
     *, code: DiscountCode, changes: Mapping[str, Any], actor: Actor
 ) -> DiscountCode:

@@ -25,8 +25,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from ordersight.sync.shopify import Page
-from ordersight.sync.transport import StoreAccess, StoreUnavailable
+from ordersight.sync.transport import Page, StoreAccess, StoreUnavailable
 
 PAGE_SIZE = 250
 

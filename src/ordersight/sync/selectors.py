@@ -13,7 +13,7 @@ from ordersight.core.errors import Invalid, NotFound
 from ordersight.core.validation import is_id
 from ordersight.customers.models import Customer
 from ordersight.sync.models import FeedKind, Platform, ReceivedRecord, StoreConnection, SyncRun
-from ordersight.sync.services import FeedStatus, feed_status, feeds_of
+from ordersight.sync.services import FeedStatus, feed_status, feeds_of, imported_fields
 
 
 def source_of(connection: StoreConnection) -> str:
@@ -83,10 +83,21 @@ def admin_url(connection: StoreConnection, what: str, external_id: Any) -> str:
     return f"{connection.shop_url.rstrip('/')}/admin/{what}/{external_id}"
 
 
+def _shown(record: ReceivedRecord | None) -> ReceivedRecord | None:
+    """The record with the imported fields of its JSON only: rows received before only
+    those were kept still hold the whole item."""
+    if record is not None:
+        payload = record.payload if isinstance(record.payload, dict) else {}
+        record.payload = imported_fields(record.connection, record.kind, payload)
+    return record
+
+
 def _received(connection: StoreConnection, kind: str, external_id: str) -> ReceivedRecord | None:
-    return ReceivedRecord.objects.filter(
-        connection=connection, kind=kind, external_id=external_id
-    ).first()
+    return _shown(
+        ReceivedRecord.objects.select_related("connection")
+        .filter(connection=connection, kind=kind, external_id=external_id)
+        .first()
+    )
 
 
 def lookup_product(connection: StoreConnection, *, sku: str = "", external_id: str = "") -> Lookup:
@@ -100,9 +111,11 @@ def lookup_product(connection: StoreConnection, *, sku: str = "", external_id: s
         variant = Variant.objects.select_related("offer").filter(sku__in=skus).first()
     else:
         variant = Variant.objects.select_related("offer").filter(sku=sku).first()
-        record = ReceivedRecord.objects.filter(
-            connection=connection, kind=FeedKind.PRODUCTS, search_keys__contains=f" {sku} "
-        ).first()
+        record = _shown(
+            ReceivedRecord.objects.select_related("connection")
+            .filter(connection=connection, kind=FeedKind.PRODUCTS, search_keys__contains=f" {sku} ")
+            .first()
+        )
     if variant is None and record is None:
         raise NotFound(
             "No such product here or from the store.",

@@ -47,6 +47,7 @@ ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]{0,99}$")
 Progress = Callable[[SyncRun], None]
 
 
+@retry_on_deadlock
 def create_connection(*, actor: Actor, **data: Any) -> StoreConnection:
     """A store connection; the token and webhook secret are named environment variables,
     never stored."""
@@ -90,9 +91,9 @@ def create_connection(*, actor: Actor, **data: Any) -> StoreConnection:
                 ],
                 refresh_minutes=minutes,
             )
+            feeds_of(connection)  # with the connection, so running it again makes both
     except IntegrityError:
         raise Conflict(f"A connection named {name!r} exists.", fields={"name": "taken"}) from None
-    feeds_of(connection)
     return connection
 
 
@@ -116,15 +117,13 @@ def read_secret(name: str) -> str:
 def client_for(connection: StoreConnection) -> ShopifyClient | FeedSource:
     if connection.platform == Platform.FEED:
         return FeedSource(connection.shop_url)
-    if connection.token_env and secret_env_refusal(connection.token_env):
-        raise StoreUnavailable(
-            f"the access token's variable is not allowed: its name must start with "
-            f"{settings.SYNC_SECRET_ENV_PREFIX}"
-        )
-    token = read_secret(connection.token_env)
+    token = read_secret(connection.token_env)  # "" for a name outside the prefix too
     if not token:
         named = connection.token_env or "(none named)"
-        raise StoreUnavailable(f"no access token: set the environment variable {named}")
+        raise StoreUnavailable(
+            f"no access token: the connection names the variable {named}; set one whose "
+            f"name starts with {settings.SYNC_SECRET_ENV_PREFIX}"
+        )
     return ShopifyClient(connection.shop_url, token)
 
 
@@ -135,6 +134,7 @@ def feeds_of(connection: StoreConnection) -> dict[str, Feed]:
     return {feed.kind: feed for feed in connection.feeds.all()}
 
 
+@retry_on_deadlock
 def start_run(feed: Feed, *, full: bool = False) -> SyncRun:
     """A new run of the feed; Conflict when one is already running."""
     try:
@@ -176,7 +176,7 @@ def customer_item(connection: StoreConnection, customer: Mapping[str, Any]) -> d
     name = " ".join(
         str(customer.get(part) or "").strip() for part in ("first_name", "last_name")
     ).strip()
-    tags = [t.strip() for t in str(customer.get("tags") or "").split(",") if t.strip()]
+    tags = sorted(_tags(customer.get("tags")))
     metafields = {
         str(m.get("key")): m.get("value")
         for m in customer.get("metafields") or []

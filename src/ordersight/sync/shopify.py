@@ -1,6 +1,7 @@
 """A client for Shopify's REST Admin API, as a feed reads it: pages of products, customers or
 orders (250 a page, the next page named by the `Link` header), throttling honoured
-(`429` with `Retry-After`), server errors retried with backoff.
+(`429` with `Retry-After`), server errors and failures to connect retried with backoff;
+what asking again cannot change (`PermanentFailure`) is not retried.
 
 Every request goes through `transport.StoreAccess`, which keeps it on the store's own
 address and off the addresses the operator has not allowed.
@@ -12,11 +13,10 @@ import json
 import re
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ordersight.sync.transport import AddressRefused, StoreAccess, StoreUnavailable
+from ordersight.sync.transport import Page, PermanentFailure, StoreAccess, StoreUnavailable
 
 API_VERSION = "2024-10"
 PAGE_SIZE = 250
@@ -24,12 +24,6 @@ RETRIES = 4
 BACKOFF_SECONDS = 0.5
 MAX_WAIT_SECONDS = 30.0
 _NEXT = re.compile(r'<([^>]+)>;\s*rel="next"')
-
-
-@dataclass
-class Page:
-    items: list[dict[str, Any]]
-    next_url: str | None
 
 
 class ShopifyClient:
@@ -59,7 +53,7 @@ class ShopifyClient:
             self.requests += 1
             try:
                 answer = self.store.get(url, headers=headers)
-            except AddressRefused:
+            except PermanentFailure:
                 raise
             except StoreUnavailable:
                 if attempt <= RETRIES:
