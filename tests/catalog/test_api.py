@@ -67,6 +67,15 @@ def test_categories_and_offer_updates(api, category):
     assert api.get("offers", q="cour").json()["items"][0]["number"] == number
 
 
+def test_an_offer_price_patched_to_null_is_refused_naming_the_field(api, category):
+    # Found by the schema fuzzer: null reached Decimal("None") and answered 500.
+    number = _offer(api).json()["number"]
+    r = api.patch(f"offers/{number}", {"unit_price": None})
+    assert r.status_code == 422, r.content
+    assert r.json()["error"]["fields"] == {"unit_price": "required"}
+    assert api.get(f"offers/{number}").json()["unit_price"] == "99.00"
+
+
 def test_add_and_update_variant(api, category):
     number = _offer(api).json()["number"]
     assert api.post(f"offers/{number}/variants", {"sku": "C-9"}).status_code == 201

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
@@ -26,7 +26,14 @@ def _clean_text(value: Any, field: str, *, max_length: int = 200, required: bool
 
 
 def _clean_price(value: Any, currency: str, field: str) -> Decimal:
-    amount = Decimal(str(value))
+    if value is None:  # a PATCH may send null; an offer or variant always has a price
+        raise Invalid(f"{field} is required.", fields={field: "required"})
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise Invalid(
+            f"{field} is not an amount.", fields={field: "an amount such as 5.00"}
+        ) from None
     problem = amount_error(amount, currency)
     if problem:
         raise Invalid(f"{field} {problem}.", fields={field: problem})
