@@ -39,11 +39,12 @@ def slug(pattern: str, description: str) -> Any:
 
 
 # Money travels as a string ("12.50"). The schema gives its shape, so a client generating
-# requests from it sends amounts the API can read (a number is read as well).
+# requests from it sends amounts the API can read (a number is read as well); eleven integer
+# digits at most, as amounts stay below core.validation.MAX_AMOUNT (10^11).
 Amount = Annotated[
     Decimal,
     WithJsonSchema(
-        {"type": "string", "pattern": r"^[0-9]{1,14}(\.[0-9]{1,4})?$", "examples": ["12.50"]}
+        {"type": "string", "pattern": r"^[0-9]{1,11}(\.[0-9]{1,4})?$", "examples": ["12.50"]}
     ),
 ]
 Percent = Annotated[
