@@ -279,6 +279,9 @@ LOGOUT_REDIRECT_URL = "/login/"
 # Bulk ingest takes up to 1,000 orders in one body; anything past this is refused with 413.
 MAX_REQUEST_BYTES = int(os.environ.get("MAX_REQUEST_BYTES", 8 * 1024 * 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
+# Threads per web process for pages and the API (ordersight/serving.py). As many as the
+# process's database connections: a thread past those would only wait for one.
+WEB_THREADS = int(os.environ.get("WEB_THREADS", DB_POOL_MAX))
 
 IDEMPOTENCY_TTL_HOURS = 24
 

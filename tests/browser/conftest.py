@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from ordersight.management.processes import uvicorn_command
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -166,18 +168,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     (data_dir / "feeds").mkdir()
     env["SYNC_FILE_ROOT"] = str(data_dir / "feeds")
     port = _free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "ordersight.asgi:application",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-    ]
+    command = uvicorn_command("127.0.0.1", str(port), ["--log-level", "warning"])
     yield from _run_server(data_dir, env, command, f"http://127.0.0.1:{port}")
 
 

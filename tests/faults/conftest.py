@@ -17,6 +17,7 @@ from http.client import HTTPConnection
 import psycopg
 import pytest
 
+from ordersight.management.processes import uvicorn_command
 from tests.faults.servers import PrivatePostgres, PrivateRedis, free_port, wait_for_port
 
 # The app's bounds in these tests: small, so an outage is over quickly.
@@ -219,10 +220,7 @@ def app(servers: tuple[PrivatePostgres, PrivateRedis], tmp_path_factory) -> Iter
     app.session = app.manage("shell", "-c", _SIGNED_IN_SESSION).strip().splitlines()[-1]
     log = open(root / "uvicorn.log", "ab")  # noqa: SIM115 - closed below
     app.process = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "uvicorn", "ordersight.asgi:application"),
-            *("--host", "127.0.0.1", "--port", str(app.base_port), "--no-access-log"),
-        ],
+        uvicorn_command("127.0.0.1", str(app.base_port), ["--no-access-log"]),
         env=app.env,
         stdout=log,
         stderr=subprocess.STDOUT,

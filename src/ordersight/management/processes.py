@@ -11,6 +11,7 @@ from typing import Any, TextIO
 
 
 def uvicorn_command(host: str, port: str, extra: Sequence[str] = ()) -> list[str]:
+    """The web server as it runs everywhere, tests included (see ordersight/serving.py)."""
     return [
         sys.executable,
         "-m",
@@ -20,6 +21,12 @@ def uvicorn_command(host: str, port: str, extra: Sequence[str] = ()) -> list[str
         host,
         "--port",
         port,
+        # httptools parses HTTP in C (h11, uvicorn's fallback, in Python); the class sets
+        # TCP_NODELAY. uvloop where it is installed (Linux and macOS), else asyncio's loop.
+        "--http",
+        "ordersight.serving:HttpProtocol",
+        "--loop",
+        "auto",
         *extra,
     ]
 

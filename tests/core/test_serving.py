@@ -1,0 +1,161 @@
+"""How a web process serves: streams on the event loop, pages on threads, no Nagle delay."""
+
+from __future__ import annotations
+
+import asyncio
+import http.client
+import socket
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import uvicorn
+
+from ordersight.serving import HttpProtocol, StreamsAndPages, is_stream
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def _hello(scope, receive, send) -> None:
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"hello"})
+
+
+@pytest.fixture(params=["asyncio", "uvloop"])
+def server_on_a_shared_socket(request) -> Iterator[tuple[int, list[int]]]:
+    """uvicorn as its worker processes run: on a listening socket bound beforehand by the
+    supervisor (`Config.bind_socket`), which is where TCP_NODELAY used to be lost, on
+    either event loop (`--loop auto` takes uvloop where it is installed)."""
+    nodelay: list[int] = []
+
+    class Recording(HttpProtocol):
+        def connection_made(self, transport) -> None:
+            super().connection_made(transport)
+            sock = transport.get_extra_info("socket")
+            nodelay.append(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+
+    port = _free_port()
+    config = uvicorn.Config(
+        _hello,
+        host="127.0.0.1",
+        port=port,
+        http=Recording,
+        loop=request.param,
+        lifespan="off",
+        log_level="critical",
+    )
+    listener = config.bind_socket()
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
+    thread.start()
+    while not server.started:
+        assert thread.is_alive()
+        threading.Event().wait(0.02)
+    yield port, nodelay
+    server.should_exit = True
+    thread.join()
+    listener.close()
+
+
+def test_every_connection_sends_small_answers_at_once(server_on_a_shared_socket):
+    port, nodelay = server_on_a_shared_socket
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    for _ in range(3):  # one connection kept alive
+        connection.request("GET", "/")
+        assert connection.getresponse().read() == b"hello"
+    connection.close()
+    assert nodelay == [1]
+
+
+def test_live_updates_and_downloads_are_streams_and_the_rest_pages():
+    assert is_stream("/live/")
+    assert is_stream("/orders/export.csv")
+    assert is_stream("/api/v1/reports/sales.csv")
+    assert not is_stream("/orders/")
+    assert not is_stream("/api/v1/orders")
+    assert not is_stream("/live/elsewhere")
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.bodies: list[bytes] = []
+        self.paths: list[str] = []
+
+    async def __call__(self, scope, receive, send) -> None:
+        self.paths.append(scope["path"])
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        self.bodies.append(body)
+        await _hello(scope, receive, send)
+
+
+def _call(app, path: str, messages: list[dict]) -> list[dict]:
+    sent: list[dict] = []
+    queue = list(messages)
+
+    async def receive():
+        return queue.pop(0) if queue else {"type": "http.disconnect"}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": path, "headers": []}
+    # On a thread of its own: the browser tests' Playwright keeps an event loop running in
+    # the main thread for the whole session.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, app(scope, receive, send)).result()
+    return sent
+
+
+def _chunks(*parts: bytes) -> list[dict]:
+    last = len(parts) - 1
+    return [
+        {"type": "http.request", "body": part, "more_body": i < last}
+        for i, part in enumerate(parts)
+    ]
+
+
+def test_each_request_goes_to_the_handler_its_path_needs():
+    streams, pages = Recorder(), Recorder()
+    app = StreamsAndPages(streams=streams, pages=pages)
+    _call(app, "/orders/export.csv", _chunks(b""))
+    _call(app, "/api/v1/orders", _chunks(b""))
+    _call(app, "/live/", _chunks(b""))
+    assert streams.paths == ["/orders/export.csv", "/live/"]
+    assert pages.paths == ["/api/v1/orders"]
+
+
+def test_a_page_gets_the_whole_body_in_one_piece():
+    pages = Recorder()
+    app = StreamsAndPages(streams=Recorder(), pages=pages)
+    sent = _call(app, "/api/v1/orders", _chunks(b'{"lines"', b": [", b"]}"))
+    assert pages.bodies == [b'{"lines": []}']
+    assert sent[0]["status"] == 200
+
+
+def test_a_client_that_leaves_mid_body_takes_no_thread():
+    pages = Recorder()
+    app = StreamsAndPages(streams=Recorder(), pages=pages)
+    sent = _call(app, "/api/v1/orders", _chunks(b"{", b"")[:1])  # more_body, then gone
+    assert pages.paths == []
+    assert sent == []
+
+
+def test_an_oversized_body_sent_in_chunks_is_refused_before_a_page_reads_it(settings):
+    from ordersight.asgi import application
+
+    limit = settings.MAX_REQUEST_BYTES
+    chunk = b"a" * (1024 * 1024)
+    parts = [chunk] * (limit // len(chunk) + 2)
+    sent = _call(application, "/api/v1/orders", _chunks(*parts))
+    assert sent[0]["status"] == 413
+    assert b"too_large" in sent[1]["body"]
