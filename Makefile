@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # The install stamp changes with pyproject.toml, so a changed dependency list reinstalls.
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install browser demo test test-quick lint format bench clean
+.PHONY: install browser wrk demo test test-quick lint format bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,8 +42,15 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# The load benchmark drives the server with wrk, Debian's package.
+wrk:
+	@command -v wrk >/dev/null || { \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk; }
+
 # Benchmarks on PostgreSQL (a throwaway database); results go to BENCHMARKS.md.
-bench: install
+bench: install wrk
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 clean:

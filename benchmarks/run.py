@@ -1387,6 +1387,20 @@ def bench_sync(catalog: dict, orders: int, customers: int) -> list[Result]:
     ]
 
 
+def bench_load(seconds: int) -> list[Result]:
+    """Over HTTP under load, each endpoint beside a bare one (benchmarks/load.py)."""
+    from ordersight.campaigns.models import Campaign
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import load
+
+    campaign = Campaign.objects.order_by("pk").values_list("pk", flat=True).first()
+    if campaign is None:
+        campaign, _ = _campaign_with_conversions(20_000)
+    rows = load.measure(_db_url(DB_NAME), seconds, campaign)
+    return [Result(r.name, r.ours, r.baseline, r.ratio, r.note) for r in rows]
+
+
 def _machine() -> str:
     cpu = "unknown CPU"
     try:
@@ -1482,6 +1496,7 @@ def main() -> None:
     parser.add_argument("--sync-customers", type=int, default=20_000, help="customers synced")
     parser.add_argument("--only", default="", help="comma-separated sections, e.g. billing")
     parser.add_argument("--keep", action="store_true", help="keep the database to explore")
+    parser.add_argument("--load-seconds", type=int, default=10, help="each load run's length")
     args = parser.parse_args()
 
     with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
@@ -1500,7 +1515,8 @@ def main() -> None:
             results += bench_ingest(catalog, args.ingest_batches)
         if wanted("bulk"):
             results += bench_catalog_and_customers(args.bulk)
-        if any(wanted(s) for s in ("gendata", "lists", "reports", "campaigns", "promotions")):
+        sections = ("gendata", "lists", "reports", "campaigns", "promotions", "load")
+        if any(wanted(s) for s in sections):
             results += bench_gendata(args.orders, catalog)
         from ordersight.orders.models import Order
 
@@ -1518,6 +1534,8 @@ def main() -> None:
             results += bench_sync(catalog, args.sync_orders, args.sync_customers)
         if wanted("billing"):
             results += bench_billing(args.recurring, catalog)
+        if wanted("load"):
+            results += bench_load(args.load_seconds)
         from django.db import connections
 
         connections.close_all()
