@@ -118,6 +118,19 @@ def test_bad_choices_are_refused_by_field(api, db, body, status, field):
 
 
 def test_an_unknown_source_is_still_refused(api, catalog):
+    api.post("order-sources", {"value": "amazon", "label": "Amazon"})
     response = api.post("orders", {"lines": [{"sku": "TEE-M"}], "source": "ebay"})
     assert response.status_code == 422
-    assert "source" in response.json()["error"]["fields"]
+    # The answer lists every source the account may use, the added ones too.
+    assert "amazon" in response.json()["error"]["fields"]["source"]
+    assert "storefront" in response.json()["error"]["fields"]["source"]
+
+
+def test_an_order_of_a_built_in_source_and_type_reads_no_added_choices(api, catalog):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        created = api.post("orders", {"lines": [{"sku": "TEE-M"}], "source": "storefront"})
+    assert created.status_code == 201, created.content
+    assert not [q for q in queries.captured_queries if "orders_orderchoice" in q["sql"]]

@@ -3,6 +3,8 @@ added (`OrderChoice`). Order input, filters, pages and reports all ask here."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from ordersight.orders.models import ChoiceKind, OrderChoice, OrderSource, OrderType
 
 BUILT_IN = {ChoiceKind.SOURCE: OrderSource, ChoiceKind.ORDER_TYPE: OrderType}
@@ -23,12 +25,27 @@ def order_type_choices() -> list[tuple[str, str]]:
 
 
 def source_values() -> list[str]:
-    return [value for value, _ in source_choices()]
+    return all_values(ChoiceKind.SOURCE)
 
 
 def order_type_values() -> list[str]:
-    return [value for value, _ in order_type_choices()]
+    return all_values(ChoiceKind.ORDER_TYPE)
 
 
 def is_built_in(kind: ChoiceKind, value: str) -> bool:
     return value in BUILT_IN[kind].values
+
+
+def known_values(kind: ChoiceKind, named: Iterable[str]) -> frozenset[str]:
+    """The built-in values and those of `named` the account added: the table is read only
+    when an order names a value that is not built in (most name a built-in one)."""
+    built_in = frozenset(BUILT_IN[kind].values)
+    others = set(named) - built_in
+    if not others:
+        return built_in
+    added = OrderChoice.objects.filter(kind=kind, value__in=others).values_list("value", flat=True)
+    return built_in | frozenset(added)
+
+
+def all_values(kind: ChoiceKind) -> list[str]:
+    return [value for value, _ in _choices(kind)]

@@ -28,8 +28,9 @@ from ordersight.core.validation import (
     normal_code,
 )
 from ordersight.customers.models import Customer, CustomerExternalId
-from ordersight.orders.choices import order_type_values, source_values
+from ordersight.orders.choices import known_values, order_type_values, source_values
 from ordersight.orders.models import (
+    ChoiceKind,
     Order,
     OrderLine,
     OrderSource,
@@ -168,8 +169,8 @@ class Lookups:
                 else {}
             ),
             customers_by_any_source=by_any_source,
-            sources=frozenset(source_values()),
-            order_types=frozenset(order_type_values()),
+            sources=known_values(ChoiceKind.SOURCE, {d.source for d in inputs}),
+            order_types=known_values(ChoiceKind.ORDER_TYPE, {d.order_type for d in inputs}),
             sales_plans=plans,
         )
 
@@ -240,13 +241,13 @@ def _check_fields(
     data: OrderInput, lookups: Lookups, errors: dict[str, str]
 ) -> tuple[str | None, dict[str, Any]]:
     """The order's own fields; returns its currency (if given) and its clean metadata."""
-    for name, allowed in (
-        ("source", lookups.sources),
-        ("order_type", lookups.order_types),
-        ("status", STATUSES),
+    for name, allowed, every in (
+        ("source", lookups.sources, source_values),
+        ("order_type", lookups.order_types, order_type_values),
+        ("status", STATUSES, lambda: STATUSES),
     ):
         if getattr(data, name) not in allowed:
-            errors[name] = f"must be one of {', '.join(sorted(allowed))}"
+            errors[name] = f"must be one of {', '.join(sorted(every()))}"
     currency = (data.currency or "").upper() or None
     if currency is not None and not is_currency(currency):
         errors["currency"] = f"unknown currency {data.currency!r}"
