@@ -29,10 +29,7 @@ BADGE_STYLES = {
     "Paused": "warning",
     "Processing": "info",
     "Failed": "danger",
-    "pending": "secondary",
-    "succeeded": "success",
-    "failed": "danger",
-    "refunded": "warning",
+    "Succeeded": "success",
     # Conversions: their live status and their approval.
     "Paid": "success",
     "Canceled": "secondary",
@@ -108,6 +105,28 @@ def status_badge(status: str) -> str:
         '<span class="badge text-bg-{}">{}</span>',
         BADGE_STYLES.get(status, "secondary"),
         status.replace("_", " "),
+    )
+
+
+@register.filter
+def invoice_status(invoice: Any) -> str:
+    """An invoice's status in words: a voided one says Void and why, a failed one what the
+    provider said (its code kept in the tooltip), never a bare code."""
+    if invoice.is_void:
+        return format_html(
+            '<span class="badge text-bg-secondary" data-testid="void-{}">Void</span> '
+            '<span class="small text-body-secondary">{}</span>',
+            invoice.number,
+            invoice.failure_message,
+        )
+    shown = status_badge(invoice.get_status_display())
+    if not (invoice.failure_code or invoice.failure_message):
+        return shown
+    return format_html(
+        '{} <span class="small text-danger" title="{}">{}</span>',
+        shown,
+        invoice.failure_code,
+        invoice.failure_message or invoice.failure_code.replace("_", " "),
     )
 
 
