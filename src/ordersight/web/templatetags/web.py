@@ -131,6 +131,12 @@ def invoice_status(invoice: Any) -> str:
 
 
 @register.filter
+def applied_filters(panel: Any) -> int:
+    """How many of a filter panel's fields have a value."""
+    return sum(1 for field in panel if field.value)
+
+
+@register.filter
 def role_names(user: Any) -> str:
     if user.is_superuser:
         return "Owner"
