@@ -60,10 +60,19 @@ def money(amount: Any, currency: Any) -> str:
 
 
 @register.simple_tag
-def change_mark(change: Decimal | None, *, rise_is_good: bool) -> str:
+def change_mark(
+    change: Decimal | None, *, rise_is_good: bool, current: Any = None, previous: Any = None
+) -> str:
     """A change on the period before: the arrow says which way the figure went, the colour
-    whether that is good news for the business (more refunds is bad news)."""
+    whether that is good news for the business (more refunds is bad news). A rise from
+    nothing has no percentage but is still a rise (refunds where there were none)."""
     if change is None:
+        if _is_number(current) and _is_number(previous) and previous == 0 and current > 0:
+            return format_html(
+                '<span class="text-{}" data-tone="{}">▲ up</span>',
+                "success" if rise_is_good else "danger",
+                "good" if rise_is_good else "bad",
+            )
         return mark_safe('<span class="text-secondary" data-tone="none">—</span>')
     if change == 0:
         return mark_safe('<span class="text-secondary" data-tone="flat">0.0%</span>')
@@ -75,6 +84,10 @@ def change_mark(change: Decimal | None, *, rise_is_good: bool) -> str:
         "▲" if change > 0 else "▼",
         abs(change),
     )
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, Decimal | int) and not isinstance(value, bool)
 
 
 @register.filter
