@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -130,22 +131,33 @@ def _prepare(data_dir: Path) -> dict[str, str]:
     return env
 
 
-def _run_server(
+def _start(
     data_dir: Path, env: dict[str, str], command: list[str], url: str
-) -> Iterator[Server]:
-    """Start `command`, wait until it answers, yield it, and stop it (and its database)."""
+) -> tuple[subprocess.Popen, IO[str]]:
+    """Start `command` and wait until its sign-in page answers; returns (process, log)."""
     log = open(data_dir / "server.log", "w")  # noqa: SIM115 - kept open while it runs
     process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 90
     while True:
         try:
             with urllib.request.urlopen(f"{url}/login/", timeout=2):
-                break
+                return process, log
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
                 process.terminate()
                 raise RuntimeError((data_dir / "server.log").read_text()) from None
             time.sleep(0.3)
+
+
+def _uvicorn(port: int) -> list[str]:
+    return uvicorn_command("127.0.0.1", str(port), ["--log-level", "warning"])
+
+
+def _run_server(
+    data_dir: Path, env: dict[str, str], command: list[str], url: str
+) -> Iterator[Server]:
+    """Start `command`, wait until it answers, yield it, and stop it (and its database)."""
+    process, log = _start(data_dir, env, command, url)
     password = (data_dir / "demo-login.txt").read_text().strip()
     try:
         feeds = Path(env["SYNC_FILE_ROOT"]) if env.get("SYNC_FILE_ROOT") else None
@@ -168,8 +180,34 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     (data_dir / "feeds").mkdir()
     env["SYNC_FILE_ROOT"] = str(data_dir / "feeds")
     port = _free_port()
-    command = uvicorn_command("127.0.0.1", str(port), ["--log-level", "warning"])
-    yield from _run_server(data_dir, env, command, f"http://127.0.0.1:{port}")
+    yield from _run_server(data_dir, env, _uvicorn(port), f"http://127.0.0.1:{port}")
+
+
+@pytest.fixture(scope="session")
+def unavailable_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app whose database is away: its PostgreSQL address has nothing listening, so a
+    page that reads the database answers the styled 503. Yields the server's URL."""
+    data_dir = tmp_path_factory.mktemp("unavailable-server")
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update(
+        {
+            "ORDERSIGHT_DATA_DIR": str(data_dir),
+            "DJANGO_SETTINGS_MODULE": "ordersight.settings",
+            "DEBUG": "1",
+            "DATABASE_URL": f"postgres://postgres@127.0.0.1:{_free_port()}/away",
+            "DB_POOL_TIMEOUT": "1",
+            "DB_CONNECT_TIMEOUT": "1",
+        }
+    )
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    process, log = _start(data_dir, env, _uvicorn(port), url)
+    try:
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
 
 
 @pytest.fixture(scope="session")

@@ -43,7 +43,7 @@ def test_expand_a_row_to_its_invoices(page, server):
     invoices = page.get_by_test_id(f"invoices-{number}")
     expect(invoices).to_be_visible()
     expect(invoices).to_contain_text("Funds credited")
-    expect(invoices).to_contain_text("succeeded")
+    expect(invoices).to_contain_text("Succeeded")
 
 
 def test_open_an_order_and_switch_tabs(page, server):

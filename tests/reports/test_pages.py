@@ -105,6 +105,8 @@ def _change(html: str, testid: str) -> tuple[str, str]:
     [
         ("from=2026-02-01&to=2026-02-28", ("bad", "▲ 100.0%"), ("bad", "▼ 33.6%")),
         ("from=2026-03-01&to=2026-03-31", ("good", "▼ 50.0%"), ("good", "▲ 50.5%")),
+        # December had no sales: refunds rise from nothing, still bad news.
+        ("from=2026-01-01&to=2026-01-31", ("bad", "▲ up"), ("good", "▲ up")),
     ],
 )
 def test_the_colour_of_a_change_says_whether_it_is_good_news(

@@ -137,6 +137,16 @@ def test_the_three_feed_statuses(shop, connection):
     assert status.colour == "amber" and "1 error" in status.text
 
 
+def test_a_feed_whose_first_refresh_could_not_reach_the_store_says_so(shop, connection):
+    shop.stop()  # nothing listens at the store's address any more
+    feed = customers_feed(connection)
+    run = services.run_feed(feed, client=quick(connection))
+    assert run.status == "failed" and run.received == 0
+    status = services.feed_status(feed)
+    assert status.colour == "amber"
+    assert status.text == "The last refresh failed: could not reach the store"
+
+
 def test_a_missing_token_fails_the_run_naming_the_variable(db, shop):
     connection = StoreConnection.objects.create(
         name="No token",

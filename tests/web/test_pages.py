@@ -274,7 +274,7 @@ def test_row_expands_to_its_invoices(admin_web, paid_order):
     part = _text(admin_web.get(f"/orders/{paid_order.number}/invoices/"))
     for text in (
         str(invoice.number),
-        "succeeded",
+        "Succeeded",
         "39.80",
         "Acme Payments EU",
         "100.00%",
@@ -283,6 +283,36 @@ def test_row_expands_to_its_invoices(admin_web, paid_order):
         "Buyer comment",
     ):
         assert text in part
+
+
+def test_invoice_lists_say_void_and_failed_in_words_never_the_code(admin_web, catalog, card):
+    from ordersight.core.actors import Actor
+    from ordersight.orders.pricing import LineInput, OrderInput
+    from ordersight.orders.services import create_order, transition_order
+    from ordersight.payments import services as payments
+
+    system = Actor.system()
+    declined = create_order(data=OrderInput(lines=[LineInput(sku="TEE-M")]), actor=system)
+    (voided,) = payments.issue_invoices(order=declined, actor=system)
+    transition_order(order=declined, to="declined", actor=system)
+    unpaid = create_order(data=OrderInput(lines=[LineInput(sku="TEE-M")]), actor=system)
+    (refused,) = payments.issue_invoices(order=unpaid, actor=system)
+    payments.charge_invoice(
+        invoice=refused, payment_system=card, card_token="tok_insufficient_funds", actor=system
+    )
+    refused.refresh_from_db()
+    pages = {
+        "payments": _text(admin_web.get("/payments/")),
+        "order": _text(admin_web.get(f"/orders/{declined.number}/")),
+        "row": _text(admin_web.get(f"/orders/{declined.number}/invoices/")),
+    }
+    for name, html in pages.items():
+        assert f'data-testid="void-{voided.number}">Void<' in html, name
+        assert "The order was declined." in html, name
+        assert "order_declined" not in html, name
+    payments_page = pages["payments"]
+    assert refused.failure_message and refused.failure_message in payments_page
+    assert f">{refused.failure_code}<" not in payments_page
 
 
 def test_list_queries_do_not_grow_with_rows(

@@ -519,10 +519,12 @@ class FeedStatus:
 def feed_status(feed: Feed) -> FeedStatus:
     """Green: data received, no errors; amber: errors found, or no data yet (configure)."""
     last = feed.runs.exclude(status=RunStatus.RUNNING).first()
+    # A failed refresh says why first: "could not reach the store" is what to fix, even on
+    # a feed that never received data.
+    if last is not None and last.status == RunStatus.FAILED:
+        return FeedStatus(AMBER, f"The last refresh failed: {last.message}", last)
     if last is None or (not feed.items_synced and not last.received):
         return FeedStatus(AMBER, "No data received yet: the connection needs configuring.", last)
-    if last.status == RunStatus.FAILED:
-        return FeedStatus(AMBER, f"The last refresh failed: {last.message}", last)
     if last.errors:
         return FeedStatus(AMBER, f"Data received with {last.errors} error(s).", last)
     return FeedStatus(GREEN, "Data received, no errors.", last)

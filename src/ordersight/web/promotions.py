@@ -101,12 +101,23 @@ def _code_settings(data: QueryDict, current: DiscountCode | None = None) -> dict
     return settings
 
 
+# The rule builder's condition types in words (the rules' JSON keeps the codes).
+RULE_TYPE_LABELS = {
+    "order_total": "Order total",
+    "items_required": "Items required",
+    "items_excluded": "Items excluded",
+    "quantity": "Quantity",
+    "segment": "Customer segment",
+    "metadata": "Order metadata",
+}
+
+
 def _editor_context(request: HttpRequest) -> dict[str, Any]:
     return {
         "section": "promotions",
         "kinds": DiscountKind.choices,
         "targets": DiscountTarget.choices,
-        "rule_types": TYPES,
+        "rule_types": [(t, RULE_TYPE_LABELS.get(t, t)) for t in TYPES],
         "segments": selectors.list_segments(),
     }
 

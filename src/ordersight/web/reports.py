@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
@@ -237,13 +237,25 @@ def _chart(result: selectors.Performance) -> dict[str, Any]:
                 )
             )
     step = "day" if query.days <= 90 else "week"
+    # The axis spans the whole period, half a day beyond each end: left to itself Plotly
+    # zooms a one-day range down to milliseconds. Short ranges get one tick per day.
+    half_day = timedelta(hours=12)
+    xaxis: dict[str, Any] = {
+        "type": "date",
+        "range": [
+            (datetime.combine(query.start, time()) - half_day).isoformat(),
+            (datetime.combine(query.end, time()) + half_day).isoformat(),
+        ],
+    }
+    if query.days <= 14:
+        xaxis.update(dtick=timedelta(days=1).total_seconds() * 1000, tickformat="%-d %b")
     figure.update_layout(
         margin={"l": 50, "r": 10, "t": 30, "b": 40},
         height=320,
         title={"text": f"Net revenue per {step}", "font": {"size": 14}},
         legend={"orientation": "h", "y": -0.2},
         hovermode="x unified",
-        xaxis={"type": "date"},
+        xaxis=xaxis,
     )
     # Through JSON once: Plotly's encoder turns its own types into plain values.
     return json.loads(figure.to_json())

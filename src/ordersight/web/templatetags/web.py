@@ -29,10 +29,7 @@ BADGE_STYLES = {
     "Paused": "warning",
     "Processing": "info",
     "Failed": "danger",
-    "pending": "secondary",
-    "succeeded": "success",
-    "failed": "danger",
-    "refunded": "warning",
+    "Succeeded": "success",
     # Conversions: their live status and their approval.
     "Paid": "success",
     "Canceled": "secondary",
@@ -63,10 +60,19 @@ def money(amount: Any, currency: Any) -> str:
 
 
 @register.simple_tag
-def change_mark(change: Decimal | None, *, rise_is_good: bool) -> str:
+def change_mark(
+    change: Decimal | None, *, rise_is_good: bool, current: Any = None, previous: Any = None
+) -> str:
     """A change on the period before: the arrow says which way the figure went, the colour
-    whether that is good news for the business (more refunds is bad news)."""
+    whether that is good news for the business (more refunds is bad news). A rise from
+    nothing has no percentage but is still a rise (refunds where there were none)."""
     if change is None:
+        if _is_number(current) and _is_number(previous) and previous == 0 and current > 0:
+            return format_html(
+                '<span class="text-{}" data-tone="{}">▲ up</span>',
+                "success" if rise_is_good else "danger",
+                "good" if rise_is_good else "bad",
+            )
         return mark_safe('<span class="text-secondary" data-tone="none">—</span>')
     if change == 0:
         return mark_safe('<span class="text-secondary" data-tone="flat">0.0%</span>')
@@ -78,6 +84,10 @@ def change_mark(change: Decimal | None, *, rise_is_good: bool) -> str:
         "▲" if change > 0 else "▼",
         abs(change),
     )
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, Decimal | int) and not isinstance(value, bool)
 
 
 @register.filter
@@ -109,6 +119,34 @@ def status_badge(status: str) -> str:
         BADGE_STYLES.get(status, "secondary"),
         status.replace("_", " "),
     )
+
+
+@register.filter
+def invoice_status(invoice: Any) -> str:
+    """An invoice's status in words: a voided one says Void and why, a failed one what the
+    provider said (its code kept in the tooltip), never a bare code."""
+    if invoice.is_void:
+        return format_html(
+            '<span class="badge text-bg-secondary" data-testid="void-{}">Void</span> '
+            '<span class="small text-body-secondary">{}</span>',
+            invoice.number,
+            invoice.failure_message,
+        )
+    shown = status_badge(invoice.get_status_display())
+    if not (invoice.failure_code or invoice.failure_message):
+        return shown
+    return format_html(
+        '{} <span class="small text-danger" title="{}">{}</span>',
+        shown,
+        invoice.failure_code,
+        invoice.failure_message or invoice.failure_code.replace("_", " "),
+    )
+
+
+@register.filter
+def applied_filters(panel: Any) -> int:
+    """How many of a filter panel's fields have a value."""
+    return sum(1 for field in panel if field.value)
 
 
 @register.filter
