@@ -2,9 +2,13 @@
 wrk at 1, 10 and 50 connections, each endpoint beside a bare endpoint of the same process
 (benchmarks/bare/urls.py) measured in the same run.
 
-Run by benchmarks/run.py (`make bench`, or `make bench BENCH_ARGS="--only load"`). The server
-runs as shipped: two web workers, authentication and rate limiting on (the limits raised so
-the counting happens but never refuses), Redis for the counts, DEBUG off.
+Run by benchmarks/run.py (`make bench`, or `make bench BENCH_ARGS="--only load"`), or alone
+against a database that already holds data (`ordersight gendata --orders 1000000` first):
+
+    DATABASE_URL=postgres://... python benchmarks/load.py [--seconds 10]
+
+The server runs as shipped: two web workers, authentication and rate limiting on (the limits
+raised so the counting happens but never refuses), Redis for the counts, DEBUG off.
 """
 
 from __future__ import annotations
@@ -268,6 +272,10 @@ def queries_per_request(path: str, headers: dict[str, str], method: str = "get")
     return len(queries)
 
 
+def _ratio(a: float, b: float) -> float:
+    return a / b if b else float("inf")
+
+
 @dataclass
 class Row:
     name: str
@@ -291,7 +299,8 @@ def measure(database_url: str, seconds: int, campaign_id: int | None) -> list[Ro
 
     ensure_roles()
     token = create_api_key(name="load benchmark", scopes="read,write")[1]
-    user = get_user_model().objects.create_superuser("load-bench", "load@example.com", "x")
+    user = get_user_model().objects.filter(username="load-bench").first()
+    user = user or get_user_model().objects.create_superuser("load-bench", "l@example.com", "x")
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(user)
     api = {"Authorization": f"Bearer {token}"}
@@ -321,7 +330,7 @@ def measure(database_url: str, seconds: int, campaign_id: int | None) -> list[Ro
                     f"`/healthz`, kept-alive connections, {conns} conn.",
                     kept.text(),
                     f"{closed.text()} (a new connection per request)",
-                    closed.rps / kept.rps,
+                    _ratio(closed.rps, kept.rps),
                     "target: kept-alive ≥ 0.9 × new connections (ratio ≤ 1.11)",
                 )
             )
@@ -358,7 +367,7 @@ def measure(database_url: str, seconds: int, campaign_id: int | None) -> list[Ro
                         f"{label}, {conns} conn.",
                         ours.text(),
                         f"{baseline.text()} (bare endpoint)",
-                        baseline.rps / ours.rps,
+                        _ratio(baseline.rps, ours.rps),
                         f"{queries} queries; target: ratio ≤ 2 at 10 and 50 conn.",
                     )
                 )
@@ -376,7 +385,7 @@ def measure(database_url: str, seconds: int, campaign_id: int | None) -> list[Ro
                         f"{label}, signed in, {conns} conn.",
                         ours.text(),
                         f"{api_run.text()} (the list API, same connections)",
-                        ours.p50_ms / api_run.p50_ms,
+                        _ratio(ours.p50_ms, api_run.p50_ms),
                         f"{queries} queries; ratio of p50s; target ≤ 2",
                     )
                 )
@@ -390,7 +399,7 @@ def measure(database_url: str, seconds: int, campaign_id: int | None) -> list[Ro
                     f"`POST /api/v1/orders`, 3 lines, {conns} conn.",
                     ours.text(),
                     f"{baseline.text()} (bare: the rows inserted as sent)",
-                    baseline.rps / ours.rps,
+                    _ratio(baseline.rps, ours.rps),
                     "catalog prices, customer, events, figures; target p99 ≤ 100 ms at 10",
                 )
             )
@@ -411,3 +420,47 @@ def measure(database_url: str, seconds: int, campaign_id: int | None) -> list[Ro
     if errors:
         print(f"serve logged {len(errors)} tracebacks; see {log}")
     return rows
+
+
+def main() -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description="The load benchmark on an existing database.")
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""))
+    parser.add_argument("--seconds", type=int, default=10, help="each run's length")
+    args = parser.parse_args()
+    if not args.database_url.startswith("postgres"):
+        raise SystemExit("give a PostgreSQL database that holds data (--database-url)")
+    os.environ.update(
+        {
+            "DATABASE_URL": args.database_url,
+            "DJANGO_SETTINGS_MODULE": "ordersight.settings",
+            "DEBUG": "false",
+            "DB_STATEMENT_TIMEOUT": "0",
+        }
+    )
+    os.environ.setdefault("SECRET_KEY", "load-benchmark-" + "x" * 40)
+    import django
+
+    django.setup()
+    from ordersight.campaigns.models import Campaign
+    from ordersight.orders.models import Order
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from run import _campaign_with_conversions, _machine
+
+    campaign = Campaign.objects.order_by("pk").values_list("pk", flat=True).first()
+    if campaign is None:
+        campaign, _ = _campaign_with_conversions(20_000)
+    orders = Order.objects.count()
+    rows = measure(args.database_url, args.seconds, campaign)
+    print(f"- Machine: {_machine()}")
+    print(f"- Orders: {orders:,}; each run {args.seconds} s")
+    print("\n| measurement | ordersight | baseline | ratio | what it covers |")
+    print("| --- | --- | --- | --- | --- |")
+    for r in rows:
+        print(f"| {r.name} | {r.ours} | {r.baseline} | {r.ratio:.2f} | {r.note} |")
+
+
+if __name__ == "__main__":
+    main()
