@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import jsonschema_rs
 import pytest
 
+from ordersight.api import api as api_schema_source
 from ordersight.catalog.models import Offer, Variant
+
+
+def api_schema() -> dict:
+    return api_schema_source.get_openapi_schema()
 
 
 @pytest.fixture
@@ -92,6 +98,12 @@ def test_add_and_update_variant(api, category):
         ({"category_number": 99}, 422, "category_number"),
         ({"unit_price": "abc"}, 422, "unit_price"),
         ({"variants": [{"sku": "D"}, {"sku": "D"}]}, 409, "variants[1].sku"),
+        ({"external_ids": {"shopify": "p" * 256}}, 422, "external_ids.shopify"),
+        (
+            {"variants": [{"sku": "D", "external_ids": {"": "v1"}}]},
+            422,
+            "variants[0].external_ids.",
+        ),
     ],
 )
 def test_bad_offer_is_refused_whole(api, category, body, status, field):
@@ -99,6 +111,28 @@ def test_bad_offer_is_refused_whole(api, category, body, status, field):
     assert r.status_code == status, r.content
     assert field in r.json()["error"]["fields"]
     assert Offer.objects.count() == 0 and Variant.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("currency", "price", "accepted"),
+    [
+        ("JPY", "1500", True),
+        ("JPY", "1500.5", False),
+        ("KWD", "1.125", True),
+        ("EUR", "1.125", False),
+    ],
+)
+def test_the_schema_and_the_service_agree_on_a_currencys_decimals(
+    api, category, currency, price, accepted
+):
+    body = {"name": "Course", "category_number": 7, "currency": currency, "unit_price": price}
+    schema = api_schema()
+    offer_in = {**schema["components"]["schemas"]["OfferIn"], "components": schema["components"]}
+    assert jsonschema_rs.validator_for(offer_in).is_valid(body) is accepted
+    r = api.post("offers", body)
+    assert r.status_code == (201 if accepted else 422), r.content
+    if not accepted:
+        assert "unit_price" in r.json()["error"]["fields"]
 
 
 def test_duplicate_numbers_conflict(api, category):

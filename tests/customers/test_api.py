@@ -70,6 +70,12 @@ def test_external_id_of_another_customer_is_a_conflict(api, db):
         ({"metadata": [1]}, "metadata"),
         ({"tags": ["x" * 65]}, "tags[0]"),
         ({"nmae": "typo"}, "nmae"),
+        # The address validator takes up to 320 characters; the column holds 254.
+        ({"email": f"{'a' * 64}@{'b' * 63}.{'c' * 63}.{'d' * 60}.io"}, "email"),
+        ({"external_ids": {"shopify": ""}}, "external_ids.shopify"),
+        ({"external_ids": {"shopify": "7" * 256}}, "external_ids.shopify"),
+        ({"external_ids": {" ": "7001"}}, "external_ids. "),
+        ({"external_ids": {"s" * 41: "7001"}}, f"external_ids.{'s' * 41}"),
     ],
 )
 def test_bad_input_is_named_and_nothing_stored(api, db, body, field):
@@ -84,6 +90,14 @@ def test_bad_update_keeps_the_stored_customer(api, db):
     r = api.patch(f"customers/{c['id']}", {"email": "nope", "name": "Changed"})
     assert r.status_code == 422
     assert Customer.objects.get().name == "Grace Hopper"
+
+
+def test_a_bad_external_id_in_an_update_keeps_the_stored_customer(api, db):
+    c = _create(api, external_ids={"shopify": "1"}).json()
+    r = api.patch(f"customers/{c['id']}", {"name": "Changed", "external_ids": {"feed": " "}})
+    assert r.status_code == 422, r.content
+    assert r.json()["error"]["fields"] == {"external_ids.feed": "an id of 1 to 255 characters"}
+    assert api.get(f"customers/{c['id']}").json() == c
 
 
 def test_unknown_customer_is_404(api, db):

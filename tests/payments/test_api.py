@@ -235,6 +235,19 @@ def test_bad_manual_payments_change_nothing(api, card, bank, tee_order, body, st
     assert _order(api, tee_order)["payment_status"] == "unpaid"
 
 
+def test_manual_payment_without_an_amount_on_a_fully_invoiced_order_is_a_conflict(
+    api, bank, course_order
+):
+    # Nothing is left to invoice, so there is no balance to default to: the order's state
+    # answers (409) and names the amount; the pending invoices are left as they were.
+    _invoice(api, course_order, installments=2)
+    r = api.post(f"orders/{course_order}/payments/manual", {"payment_system": "bank"})
+    assert r.status_code == 409, r.content
+    assert "amount" in r.json()["error"]["fields"]
+    assert sorted(Invoice.objects.values_list("status", flat=True)) == ["pending", "pending"]
+    assert _order(api, course_order)["payment_status"] == "unpaid"
+
+
 def test_no_payment_on_a_cancelled_order(api, card, bank, tee_order):
     (invoice,) = _invoice(api, tee_order)
     api.post(f"orders/{tee_order}/cancel")

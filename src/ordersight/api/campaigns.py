@@ -19,7 +19,16 @@ from ordersight.campaigns.models import Campaign, Conversion, Creator, CreatorCo
 from ordersight.core.csv_stream import csv_response
 from ordersight.core.filtering import query_schema
 from ordersight.core.money import format_money
-from ordersight.core.schemas import PageOut, Percent, StrictIn, error_responses, slug, text
+from ordersight.core.schemas import (
+    Email,
+    JsonObject,
+    PageOut,
+    Percent,
+    StrictIn,
+    error_responses,
+    slug,
+    text,
+)
 from ordersight.reports.params import day_range
 
 router = Router(tags=["creator campaigns"])
@@ -35,15 +44,15 @@ ConversionListQuery = query_schema(
 class CreatorIn(StrictIn):
     name: text(200)
     handle: slug(services.HANDLE.pattern, "Lowercase letters, digits, '.', '-', '_'")
-    email: str = ""
-    payout: Any = Field(None, description="Payout details as a JSON object")
+    email: Email = ""
+    payout: JsonObject = Field(None, description="Payout details as a JSON object")
 
 
 class CreatorUpdateIn(StrictIn):
     name: text(200) = None
     handle: slug(services.HANDLE.pattern, "Lowercase letters, digits, '.', '-', '_'") = None
-    email: str | None = None
-    payout: Any = None
+    email: Email | None = None
+    payout: JsonObject = Field(None, description="Payout details as a JSON object")
 
 
 class CampaignIn(StrictIn):

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from decimal import Decimal
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
-from pydantic import Field
+from pydantic import ConfigDict, Field, WithJsonSchema
 
 from ordersight.accounts.auth import can_read, can_write
 from ordersight.api.lists import BulkOut, bulk_out
@@ -18,11 +19,16 @@ from ordersight.core.filtering import query_schema, reject_unknown_params
 from ordersight.core.keyset import paginate
 from ordersight.core.money import format_money
 from ordersight.core.schemas import (
+    AMOUNT_SCHEMA,
+    NUMBER_SCHEMA,
+    VISIBLE,
     Amount,
     Currency,
+    ExternalIds,
     Number,
     PageOut,
     StrictIn,
+    decimals_by_currency,
     error_responses,
     text,
 )
@@ -48,21 +54,45 @@ class CategoryOut(Schema):
     name: str
 
 
+Sku = Annotated[str, WithJsonSchema({"type": "string", "maxLength": 100, "pattern": VISIBLE})]
+VariantName = Annotated[str, WithJsonSchema({"type": "string", "maxLength": 200})]
+
+
 class VariantIn(StrictIn):
-    sku: str = Field(..., min_length=1, max_length=100)
-    name: str = ""
-    unit_price: Amount | None = Field(None, description="Overrides the offer's price")
-    external_ids: dict[str, str] = {}
+    sku: Sku = Field(..., description="Unique across the catalog")
+    name: VariantName = ""
+    unit_price: Amount | None = Field(
+        None, description="Overrides the offer's price; in the offer's currency"
+    )
+    external_ids: ExternalIds = {}
 
 
 class VariantUpdateIn(StrictIn):
-    name: str | None = None
+    name: VariantName | None = None
     unit_price: Amount | None = None
     is_active: bool | None = None
-    external_ids: dict[str, str] | None = None
+    external_ids: ExternalIds | None = None
 
 
 class OfferIn(StrictIn):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "allOf": [
+                decimals_by_currency(
+                    "currency",
+                    lambda pattern: {
+                        "properties": {
+                            "unit_price": {"pattern": pattern},
+                            "variants": {
+                                "items": {"properties": {"unit_price": {"pattern": pattern}}}
+                            },
+                        }
+                    },
+                )
+            ]
+        }
+    )
+
     name: text(200)
     category_number: Number
     currency: Currency
@@ -71,17 +101,21 @@ class OfferIn(StrictIn):
     allow_quantity: bool = False
     allow_partial_payments: bool = False
     variants: list[VariantIn] = []
-    external_ids: dict[str, str] = {}
+    external_ids: ExternalIds = {}
 
 
 class OfferUpdateIn(StrictIn):
     name: text(200) = None
-    category_number: Number | None = None
-    unit_price: Amount | None = None
+    # A price and a category are never taken away, so null is no value for them (the
+    # service refuses it naming the field).
+    category_number: Annotated[int | None, WithJsonSchema(NUMBER_SCHEMA)] = None
+    unit_price: Annotated[Decimal | None, WithJsonSchema(AMOUNT_SCHEMA)] = Field(
+        None, description="In the offer's currency"
+    )
     allow_quantity: bool | None = None
     allow_partial_payments: bool | None = None
     is_active: bool | None = None
-    external_ids: dict[str, str] | None = None
+    external_ids: ExternalIds | None = None
 
 
 class VariantOut(Schema):

@@ -14,7 +14,17 @@ from ordersight.api.lists import BulkOut, bulk_out, list_export, list_page
 from ordersight.catalog.selectors import get_offer
 from ordersight.core.errors import Forbidden
 from ordersight.core.filtering import query_schema
-from ordersight.core.schemas import Id, Number, PageOut, StrictIn, error_responses, text
+from ordersight.core.schemas import (
+    Email,
+    ExternalIds,
+    Id,
+    JsonObject,
+    Number,
+    PageOut,
+    StrictIn,
+    error_responses,
+    text,
+)
 from ordersight.customers import bulk, selectors, services
 from ordersight.customers.filters import CustomerFilterSet
 from ordersight.customers.models import Customer
@@ -28,22 +38,25 @@ CustomerListQuery = query_schema(
 ERRORS = error_responses()
 
 
+Tag = text(services.TAG_MAX)
+
+
 class CustomerIn(StrictIn):
     name: text(200)
-    email: str = ""
+    email: Email = ""
     phone: str = Field("", max_length=40)
-    tags: list[str] = []
-    metadata: Any = None
-    external_ids: dict[str, str] = Field({}, description='{"shopify": "7001"}')
+    tags: list[Tag] = Field([], description="Kept in lower case")
+    metadata: JsonObject = None
+    external_ids: ExternalIds = {}
 
 
 class CustomerUpdateIn(StrictIn):
     name: text(200) = None
-    email: str | None = None
+    email: Email | None = None
     phone: str | None = Field(None, max_length=40)
-    tags: list[str] | None = None
-    metadata: Any = None
-    external_ids: dict[str, str] | None = None
+    tags: list[Tag] | None = Field(None, description="Kept in lower case")
+    metadata: JsonObject = None
+    external_ids: ExternalIds | None = None
 
 
 class CustomerOut(Schema):

@@ -4,47 +4,170 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import ConfigDict, Field, WithJsonSchema
 
 from ordersight.api.payment_schemas import InvoiceOut, RefundOut, invoice_out
 from ordersight.core.money import format_money
-from ordersight.core.schemas import Amount, StrictIn
-from ordersight.orders.models import Order, OrderEvent
-from ordersight.orders.pricing import LineInput, OrderInput
+from ordersight.core.schemas import (
+    ID_OR_NULL,
+    VISIBLE,
+    Amount,
+    Code,
+    CurrencyOrNone,
+    JsonObject,
+    StrictIn,
+    decimals_by_currency,
+)
+from ordersight.core.validation import EXTERNAL_ID_MAX
+from ordersight.orders.models import Order, OrderEvent, OrderSource, OrderType
+from ordersight.orders.pricing import (
+    EARLIEST,
+    LATEST,
+    MAX_LINES,
+    MAX_QUANTITY,
+    NOTES_MAX,
+    LineInput,
+    OrderInput,
+)
+from ordersight.orders.services import CREATE_STATUSES
+
+
+def _doc(schema: dict[str, Any]) -> Any:
+    """Stated in the schema only: pricing checks it and names the field in its own words."""
+    return WithJsonSchema(schema)
+
+
+def _built_in(choices: type, what: str, listed_at: str) -> dict[str, Any]:
+    return {
+        "type": "string",
+        "enum": list(choices.values),
+        "description": f"A built-in {what}, or one the account added (GET {listed_at})",
+    }
+
+
+# Years whose every moment, at any UTC offset, falls in what pricing accepts (1970 to 2100).
+_CREATED_AT = {
+    "type": "string",
+    "format": "date-time",
+    "pattern": r"^(197[1-9]|19[89][0-9]|20[0-8][0-9]|209[0-8])-",
+    "description": f"Between {EARLIEST.year} and {LATEST.year} (UTC); a time without an "
+    "offset is read as UTC",
+}
+_FREE_SKU = {"anyOf": [{"type": "null"}, {"type": "string", "maxLength": 0}]}
+_CATALOG_LINE = {"required": ["sku"], "properties": {"sku": {"type": "string", "minLength": 1}}}
 
 
 class LineIn(StrictIn):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                _CATALOG_LINE,
+                {
+                    "required": ["name", "unit_price"],
+                    "properties": {
+                        "sku": _FREE_SKU,
+                        "name": {"type": "string", "pattern": VISIBLE},
+                        "unit_price": {"type": "string"},
+                    },
+                },
+            ],
+            "description": "A catalog line (sku) or a free line (name and unit_price)",
+        }
+    )
+
     sku: str | None = Field(None, max_length=100, description="Catalog SKU; price from catalog")
     name: str | None = Field(None, max_length=300, description="Name of a free line")
-    unit_price: Amount | None = Field(None, description="Required for a free line")
-    quantity: int = Field(1, description="Greater than zero")
-    discount: Amount = Decimal(0)
+    unit_price: Amount | None = Field(
+        None, description="Required for a free line; for a SKU, if given, the catalog price"
+    )
+    quantity: Annotated[int, _doc({"type": "integer", "minimum": 1, "maximum": MAX_QUANTITY})] = 1
+    discount: Amount = Field(
+        Decimal(0), description="At most unit_price × quantity, in the order's currency"
+    )
 
 
 class OrderIn(StrictIn):
-    lines: list[LineIn]
-    currency: str | None = Field(None, description="ISO 4217; taken from SKUs when omitted")
-    customer_id: int | None = None
+    model_config = ConfigDict(
+        json_schema_extra={
+            "allOf": [
+                {
+                    # The currency comes from the SKUs, or must be given.
+                    "anyOf": [
+                        {
+                            "required": ["currency"],
+                            "properties": {"currency": {"type": "string"}},
+                        },
+                        {"properties": {"lines": {"contains": _CATALOG_LINE}}},
+                    ]
+                },
+                {
+                    "not": {
+                        "required": ["sales_manager_id", "sales_manager"],
+                        "properties": {
+                            "sales_manager_id": {"type": "integer"},
+                            "sales_manager": {"type": "string", "minLength": 1},
+                        },
+                    },
+                    "description": "sales_manager_id or sales_manager, not both",
+                },
+                decimals_by_currency(
+                    "currency",
+                    lambda pattern: {
+                        "properties": {
+                            "lines": {
+                                "items": {
+                                    "properties": {
+                                        "unit_price": {"pattern": pattern},
+                                        "discount": {"pattern": pattern},
+                                    }
+                                }
+                            },
+                            **{
+                                name: {"pattern": pattern}
+                                for name in ("subtotal", "discount_total", "total")
+                            },
+                        }
+                    },
+                ),
+            ]
+        }
+    )
+
+    lines: list[LineIn] = Field(..., json_schema_extra={"minItems": 1, "maxItems": MAX_LINES})
+    currency: CurrencyOrNone = Field(None, description="ISO 4217; taken from SKUs when omitted")
+    customer_id: Annotated[int | None, _doc(ID_OR_NULL)] = None
     customer_external_id: str | None = Field(
         None,
         description="The customer's id in the order's source system, or in another source "
         "when exactly one customer has it there",
     )
-    source: str = "api"
-    order_type: str = "standard"
-    status: str = "open"
-    external_id: str | None = None
-    metadata: Any = Field(None, description="A JSON object of at most 16 KB")
-    notes: str = ""
-    coupon_code: str = Field("", description="The coupon code the buyer entered")
-    referral_code: str = Field(
+    source: Annotated[str, _doc(_built_in(OrderSource, "order source", "/order-sources"))] = "api"
+    order_type: Annotated[str, _doc(_built_in(OrderType, "order type", "/order-types"))] = (
+        "standard"
+    )
+    status: Annotated[str, _doc({"type": "string", "enum": sorted(CREATE_STATUSES)})] = "open"
+    external_id: Annotated[
+        str | None,
+        _doc(
+            {
+                "anyOf": [
+                    {"type": "string", "minLength": 1, "maxLength": EXTERNAL_ID_MAX},
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = None
+    metadata: JsonObject = None
+    notes: Annotated[str, _doc({"type": "string", "maxLength": NOTES_MAX})] = ""
+    coupon_code: Code = Field("", description="The coupon code the buyer entered")
+    referral_code: Code = Field(
         "", description="The affiliate link code: the storefront's `ref` URL parameter"
     )
-    created_at: datetime | None = None
-    sales_manager_id: int | None = None
+    created_at: Annotated[datetime | None, _doc({"anyOf": [_CREATED_AT, {"type": "null"}]})] = None
+    sales_manager_id: Annotated[int | None, _doc(ID_OR_NULL)] = None
     sales_manager: str | None = Field(
         None, max_length=150, description="The sales manager's username (see GET /users)"
     )
@@ -58,11 +181,13 @@ class OrderIn(StrictIn):
 
 
 class OrderUpdateIn(StrictIn):
-    metadata: Any = None
-    notes: str | None = None
-    order_type: str | None = None
-    coupon_code: str | None = None
-    referral_code: str | None = None
+    metadata: JsonObject = None
+    notes: Annotated[
+        str | None, _doc({"anyOf": [{"type": "string", "maxLength": NOTES_MAX}, {"type": "null"}]})
+    ] = None
+    order_type: Annotated[str, _doc(_built_in(OrderType, "order type", "/order-types"))] = None
+    coupon_code: Code | None = None
+    referral_code: Code | None = None
 
 
 class TransitionIn(StrictIn):

@@ -3,26 +3,55 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import ConfigDict, Field, WithJsonSchema
 
 from ordersight.core.money import format_money
-from ordersight.core.schemas import Amount, StrictIn
+from ordersight.core.schemas import ID_OR_NULL, Amount, CurrencyOrNone, PositiveAmount, StrictIn
 from ordersight.payments.models import Invoice, Refund
+from ordersight.payments.services.invoicing import MAX_INSTALLMENTS
 
 
 class IssueInvoicesIn(StrictIn):
-    installments: int | None = Field(None, description="Split the balance into N invoices")
-    amounts: list[Amount] | None = Field(None, description="Or give each invoice's amount")
+    model_config = ConfigDict(
+        json_schema_extra={
+            "not": {
+                "required": ["installments", "amounts"],
+                "properties": {"installments": {"type": "integer"}, "amounts": {"type": "array"}},
+            },
+            "description": "installments or amounts, not both; amounts in the order's currency",
+        }
+    )
+
+    installments: Annotated[
+        int | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 1, "maximum": MAX_INSTALLMENTS},
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, description="Split the balance into N invoices")
+    amounts: list[PositiveAmount] | None = Field(
+        None,
+        json_schema_extra={"minItems": 1},
+        description="Or give each invoice's amount; they add up to what is left to invoice",
+    )
 
 
 class ManualPaymentIn(StrictIn):
     payment_system: str = Field(..., description="Code of a manual payment system")
-    amount: Amount | None = Field(None, description="Defaults to the invoice or the balance")
-    currency: str | None = None
-    invoice: int | None = Field(None, description="The pending invoice this settles")
+    amount: PositiveAmount | None = Field(
+        None, description="Defaults to the invoice or the balance; in the order's currency"
+    )
+    currency: CurrencyOrNone = Field(None, description="The order's currency, if given")
+    invoice: Annotated[int | None, WithJsonSchema(ID_OR_NULL)] = Field(
+        None, description="The pending invoice this settles"
+    )
     buyer_comment: str = Field("", max_length=2000)
 
 

@@ -8,10 +8,10 @@ from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
-from pydantic import Field, WithJsonSchema
+from pydantic import ConfigDict, Field, WithJsonSchema
 
 from ordersight.accounts.auth import can_read, can_write
-from ordersight.core.money import format_money
+from ordersight.core.money import CURRENCY_CODES, format_money
 from ordersight.core.schemas import Amount, StrictIn, error_responses, slug, text
 from ordersight.payments import selectors, services
 from ordersight.payments.models import PaymentSystem, Provider
@@ -34,6 +34,10 @@ WebhookSecret = Annotated[
 ]
 
 
+# An ISO 4217 code as the schema lists them; the service reads it in any case.
+CurrencyCode = Annotated[str, WithJsonSchema({"type": "string", "enum": sorted(CURRENCY_CODES)})]
+
+
 class FeeRuleOut(Schema):
     currency: str
     percent: str
@@ -52,6 +56,21 @@ class PaymentSystemOut(Schema):
 
 
 class PaymentSystemIn(StrictIn):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "allOf": [
+                {
+                    "if": {
+                        "properties": {"provider": {"const": Provider.MANUAL}},
+                        "required": ["provider"],
+                    },
+                    "then": {"properties": {"supports_one_click": {"const": False}}},
+                    "description": "A manual payment method has no one-click payments",
+                }
+            ]
+        }
+    )
+
     code: slug(CODE_PATTERN.pattern, "Lowercase slug; names the system in its webhook URL")
     name: text(100) = Field(..., description="Merchant account name, shown on invoices")
     provider: Literal[tuple(Provider.values)] = Field(
@@ -143,8 +162,9 @@ def update_payment_system(request: HttpRequest, code: str, payload: PaymentSyste
     response={200: PaymentSystemOut, **ERRORS},
     auth=can_write("payments.change_paymentsystem"),
 )
-def set_fee_rule(request: HttpRequest, code: str, currency: str, payload: FeeRuleIn):
-    """What the provider keeps of each payment in this currency: percent + fixed."""
+def set_fee_rule(request: HttpRequest, code: str, currency: CurrencyCode, payload: FeeRuleIn):
+    """What the provider keeps of each payment in this currency: percent + fixed. `fixed`
+    has at most the currency's decimals (JPY none, EUR two)."""
     system = selectors.get_payment_system(code=code, missing=True)
     services.set_fee_rule(
         system=system, currency=currency, percent=payload.percent, fixed=payload.fixed

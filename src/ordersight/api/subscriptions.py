@@ -4,12 +4,12 @@ child orders, pause, activate, complete, replace the payment method; retry setti
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.db import transaction
 from django.http import HttpRequest, StreamingHttpResponse
 from ninja import Query, Router, Schema, Status
-from pydantic import Field
+from pydantic import ConfigDict, Field, WithJsonSchema
 
 from ordersight.accounts.auth import can_read, can_write
 from ordersight.api.lists import list_export, list_page
@@ -17,13 +17,25 @@ from ordersight.catalog.models import Offer
 from ordersight.core.errors import Invalid, PaymentDeclined
 from ordersight.core.filtering import query_schema
 from ordersight.core.money import format_money
-from ordersight.core.schemas import Amount, Id, Number, PageOut, StrictIn, error_responses
+from ordersight.core.schemas import (
+    VISIBLE,
+    CurrencyOrNone,
+    Id,
+    Number,
+    PageOut,
+    PositiveAmount,
+    StrictIn,
+    decimals_by_currency,
+    error_responses,
+    slug,
+)
 from ordersight.customers.models import Customer
 from ordersight.payments.models import PaymentSystem
 from ordersight.subscriptions import selectors, services
 from ordersight.subscriptions.billing import run_attempt
 from ordersight.subscriptions.filters import RecurringOrderFilterSet
 from ordersight.subscriptions.models import RecurringOrder
+from ordersight.subscriptions.schedule import DURATION_PATTERN
 
 router = Router(tags=["recurring orders"])
 RecurringListQuery = query_schema(
@@ -34,17 +46,40 @@ MANAGE = services.MANAGE_STATUS
 
 
 class RecurringOrderIn(StrictIn):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "allOf": [
+                decimals_by_currency(
+                    "currency", lambda pattern: {"properties": {"amount": {"pattern": pattern}}}
+                )
+            ]
+        }
+    )
+
     customer_id: Id
     offer: Number = Field(..., description="Offer number")
-    amount: Amount = Field(..., description="Charged every interval, in `currency`")
-    currency: str | None = Field(None, description="Defaults to the offer's currency")
-    interval_count: int = Field(..., description="Every N units, 1 to 366")
+    amount: PositiveAmount = Field(..., description="Charged every interval, in `currency`")
+    currency: CurrencyOrNone = Field(None, description="Defaults to the offer's currency")
+    interval_count: Annotated[
+        int,
+        WithJsonSchema({"type": "integer", "minimum": 1, "maximum": services.MAX_INTERVAL}),
+    ] = Field(..., description="Every N units")
     interval_unit: Literal["day", "week", "month"]
-    total_payments: int | None = Field(
-        None, description="Payments in all, the initial one included; null for open-ended"
-    )
+    total_payments: Annotated[
+        int | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 1, "maximum": services.MAX_PAYMENTS},
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, description="Payments in all, the initial one included; null for open-ended")
     payment_system: str = Field(..., description="Code of a card payment system")
-    payment_token: str = Field(..., description="Stored payment method (card) token")
+    payment_token: Annotated[
+        str, WithJsonSchema({"type": "string", "maxLength": 255, "pattern": VISIBLE})
+    ] = Field(..., description="Stored payment method (card) token")
 
 
 class PaymentMethodIn(StrictIn):
@@ -53,8 +88,11 @@ class PaymentMethodIn(StrictIn):
 
 
 class RetrySettingsIn(StrictIn):
-    retry_intervals: list[str] = Field(
-        ..., description='The two retry intervals, e.g. ["1d", "3d"] or ["30m", "2h"]'
+    retry_intervals: list[slug(DURATION_PATTERN, "Minutes, hours or days: 30m, 2h, 1d")] = Field(
+        ...,
+        # Stated, not enforced here: the service refuses another count in its own words.
+        json_schema_extra={"minItems": services.RETRIES, "maxItems": services.RETRIES},
+        description='The two retry intervals, e.g. ["1d", "3d"] or ["30m", "2h"]',
     )
 
 

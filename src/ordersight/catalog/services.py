@@ -13,7 +13,7 @@ from ordersight.core.actors import Actor
 from ordersight.core.deadlocks import retry_on_deadlock
 from ordersight.core.errors import Conflict, Invalid, NotFound
 from ordersight.core.sequences import next_free_number
-from ordersight.core.validation import amount_error, clean_currency
+from ordersight.core.validation import amount_error, clean_currency, clean_external_ids
 
 
 def _clean_text(value: Any, field: str, *, max_length: int = 200, required: bool = True) -> str:
@@ -61,7 +61,7 @@ def _check_sku_free(sku: str, field: str, exclude_pk: int | None = None) -> None
 def _set_external_ids(
     model: type, owner_field: str, owner: Any, ids: Mapping[str, str], field: str
 ) -> None:
-    for source, external_id in ids.items():
+    for source, external_id in clean_external_ids(ids, field=field).items():
         clash = model.objects.filter(source=source, external_id=external_id).exclude(
             **{owner_field: owner}
         )

@@ -2,21 +2,43 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from ninja import Schema
 from pydantic import ConfigDict, Field, WithJsonSchema
 
-from ordersight.core.money import CURRENCY_CODES
-from ordersight.core.validation import MAX_ID, MAX_NUMBER
+from ordersight.core.money import CURRENCY_CODES, MINOR_UNITS
+from ordersight.core.validation import (
+    CODE_PATTERN,
+    EMAIL_MAX,
+    EXTERNAL_ID_MAX,
+    EXTERNAL_SOURCE_MAX,
+    MAX_ID,
+    MAX_NUMBER,
+    METADATA_MAX_BYTES,
+    METADATA_MAX_DEPTH,
+)
 
 T = TypeVar("T")
 # Whole numbers that name rows: refused by name when the column could not hold them.
 Id = Annotated[int, Field(gt=0, le=MAX_ID)]
 Number = Annotated[int, Field(gt=0, le=MAX_NUMBER)]
+NUMBER_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_NUMBER}
 # An ISO 4217 code the money helpers know.
 Currency = Literal[tuple(sorted(CURRENCY_CODES))]
+CURRENCY_ENUM = {"type": "string", "enum": sorted(CURRENCY_CODES)}
+# A currency the service reads itself (in any case), or none: stated as the codes it knows.
+CurrencyOrNone = Annotated[str | None, WithJsonSchema({"anyOf": [CURRENCY_ENUM, {"type": "null"}]})]
+# An id that may be null, as the schema states it (for fields the service checks itself).
+ID_OR_NULL = {"anyOf": [{"type": "integer", "minimum": 1, "maximum": MAX_ID}, {"type": "null"}]}
+
+
+# A character `str.strip()` keeps: what makes text more than blanks. Spelt out, since the
+# `\s` of JSON Schema's regular expressions (ECMA 262) leaves out characters Python strips
+# (U+001C to U+001F, U+0085).
+VISIBLE = r"[^\x09-\x0d\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
 
 
 def text(max_length: int) -> Any:
@@ -26,7 +48,7 @@ def text(max_length: int) -> Any:
     return Annotated[
         str,
         WithJsonSchema(
-            {"type": "string", "minLength": 1, "maxLength": max_length, "pattern": r"\S"}
+            {"type": "string", "minLength": 1, "maxLength": max_length, "pattern": VISIBLE}
         ),
     ]
 
@@ -41,12 +63,54 @@ def slug(pattern: str, description: str) -> Any:
 # Money travels as a string ("12.50"). The schema gives its shape, so a client generating
 # requests from it sends amounts the API can read (a number is read as well); eleven integer
 # digits at most, as amounts stay below core.validation.MAX_AMOUNT (10^11).
-Amount = Annotated[
+AMOUNT_PATTERN = r"^[0-9]{1,11}(\.[0-9]{1,4})?$"
+AMOUNT_SCHEMA = {"type": "string", "pattern": AMOUNT_PATTERN, "examples": ["12.50"]}
+Amount = Annotated[Decimal, WithJsonSchema(AMOUNT_SCHEMA)]
+# An amount that must be more than zero: of the amount's shape, with a digit other than 0
+# somewhere (a JSON Schema pattern matches anywhere unless anchored).
+PositiveAmount = Annotated[
     Decimal,
     WithJsonSchema(
-        {"type": "string", "pattern": r"^[0-9]{1,11}(\.[0-9]{1,4})?$", "examples": ["12.50"]}
+        {
+            "type": "string",
+            "allOf": [{"pattern": AMOUNT_PATTERN}, {"pattern": "[1-9]"}],
+            "examples": ["12.50"],
+        }
     ),
 ]
+
+
+def _decimals_pattern(places: int) -> str:
+    return r"^[0-9]{1,11}$" if places == 0 else rf"^[0-9]{{1,11}}(\.[0-9]{{1,{places}}})?$"
+
+
+def decimals_by_currency(currency_field: str, amounts: Callable[[str], dict[str, Any]]) -> Any:
+    """A JSON Schema clause for a body that names its currency in `currency_field`: the
+    amounts `amounts(pattern)` places carry no more decimals than that currency's minor
+    units (JPY none, EUR two, BHD three). When the field is absent or null the currency
+    comes from elsewhere (an offer) and the schema cannot say. Use it in the model's
+    `json_schema_extra` as `{"allOf": [clause]}`."""
+    by_places: dict[int, list[str]] = {}
+    for code, places in MINOR_UNITS.items():
+        by_places.setdefault(places, []).append(code)
+    # Two places is the rule; the other groups are short lists, tried first.
+    chain: dict[str, Any] = amounts(_decimals_pattern(2))
+    for places in sorted(by_places, reverse=True):
+        if places != 2:
+            chain = {
+                "if": {"properties": {currency_field: {"enum": sorted(by_places[places])}}},
+                "then": amounts(_decimals_pattern(places)),
+                "else": chain,
+            }
+    return {
+        "if": {
+            "properties": {currency_field: {"type": "string"}},
+            "required": [currency_field],
+        },
+        "then": chain,
+    }
+
+
 Percent = Annotated[
     Decimal,
     WithJsonSchema(
@@ -54,6 +118,59 @@ Percent = Annotated[
             "type": "string",
             "pattern": r"^(100(\.0{1,4})?|[0-9]{1,2}(\.[0-9]{1,4})?)$",
             "examples": ["10"],
+        }
+    ),
+]
+
+
+# A coupon or referral code, or empty for none; matched in any case, kept upper-case.
+Code = Annotated[
+    str,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": rf"^({CODE_PATTERN})?$",
+            "description": "Letters, digits, '.', '-' or '_', starting with a letter or digit",
+        }
+    ),
+]
+# An email address, or empty for none.
+Email = Annotated[
+    str,
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "maxLength": 0},
+                {"type": "string", "format": "email", "maxLength": EMAIL_MAX},
+            ]
+        }
+    ),
+]
+# A JSON object kept as given (metadata, payout details); null stores an empty one.
+JsonObject = Annotated[
+    Any,
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "object"}, {"type": "null"}],
+            "description": f"A JSON object of at most {METADATA_MAX_BYTES // 1024} KB "
+            f"(compact UTF-8), nested at most {METADATA_MAX_DEPTH} levels",
+        }
+    ),
+]
+# The ids other systems know an object by: source → id, as core.validation checks them.
+ExternalIds = Annotated[
+    dict[str, str],
+    WithJsonSchema(
+        {
+            "type": "object",
+            "propertyNames": {"minLength": 1, "maxLength": EXTERNAL_SOURCE_MAX, "pattern": VISIBLE},
+            "additionalProperties": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": EXTERNAL_ID_MAX,
+                "pattern": VISIBLE,
+            },
+            "description": 'Source → id in that source, e.g. {"shopify": "7001"}',
         }
     ),
 ]

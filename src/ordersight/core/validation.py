@@ -145,7 +145,8 @@ def amount_error(amount: Decimal, currency: str, *, allow_zero: bool = True) -> 
 
 
 CODE_MAX = 64
-_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+CODE_PATTERN = rf"[A-Za-z0-9][A-Za-z0-9._-]{{0,{CODE_MAX - 1}}}"
+_CODE = re.compile(rf"^{CODE_PATTERN}$")
 
 
 def code_error(value: str) -> str | None:
@@ -199,10 +200,20 @@ def clean_amounts_by_currency(value: Any, *, field: str, errors: dict[str, str])
     return out
 
 
+# What an email column holds (Django's EmailField); the address validator alone lets
+# through up to 320 characters, which PostgreSQL would refuse.
+EMAIL_MAX = 254
+
+
 def clean_email(value: str | None, *, field: str = "email") -> str:
     email = (value or "").strip()
     if not email:
         return ""
+    if len(email) > EMAIL_MAX:
+        raise Invalid(
+            f"The email address is longer than {EMAIL_MAX} characters.",
+            fields={field: f"at most {EMAIL_MAX} characters"},
+        )
     try:
         validate_email(email)
     except ValidationError:
@@ -210,3 +221,33 @@ def clean_email(value: str | None, *, field: str = "email") -> str:
             f"{email!r} is not an email address.", fields={field: "invalid email"}
         ) from None
     return email.lower()
+
+
+# The id another system gives one of our objects: its source (a store, a feed) and the id.
+EXTERNAL_SOURCE_MAX = 40
+EXTERNAL_ID_MAX = 255
+
+
+def _fits(text: Any, max_length: int) -> bool:
+    return isinstance(text, str) and bool(text.strip()) and len(text) <= max_length
+
+
+def clean_external_ids(value: Any, *, field: str = "external_ids") -> dict[str, str]:
+    """{"shopify": "7001"}: each source and id non-blank and no longer than its column, so
+    a bad one is refused by name instead of failing (PostgreSQL) or being cut (SQLite)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise Invalid(
+            "External ids are an object of source to id.",
+            fields={field: 'an object such as {"shopify": "7001"}'},
+        )
+    errors: dict[str, str] = {}
+    for source, external_id in value.items():
+        if not _fits(source, EXTERNAL_SOURCE_MAX):
+            errors[f"{field}.{source}"] = f"a source of 1 to {EXTERNAL_SOURCE_MAX} characters"
+        elif not _fits(external_id, EXTERNAL_ID_MAX):
+            errors[f"{field}.{source}"] = f"an id of 1 to {EXTERNAL_ID_MAX} characters"
+    if errors:
+        raise Invalid("An external id is not valid.", fields=errors)
+    return dict(value)

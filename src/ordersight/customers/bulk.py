@@ -19,12 +19,15 @@ from ordersight.core.actors import Actor
 from ordersight.core.bulk import ItemResult, insert_many
 from ordersight.core.deadlocks import retry_on_deadlock
 from ordersight.core.errors import Invalid
-from ordersight.core.validation import clean_email, clean_metadata
+from ordersight.core.validation import (
+    EXTERNAL_ID_MAX,
+    clean_email,
+    clean_metadata,
+)
+from ordersight.core.validation import EXTERNAL_SOURCE_MAX as SOURCE_MAX
 from ordersight.customers.models import Customer, CustomerExternalId, Tag
 from ordersight.customers.services import clean_name, clean_tags, locked_customers
 
-SOURCE_MAX = 40
-EXTERNAL_ID_MAX = 255
 FIELDS = ("name", "email", "phone", "metadata")
 
 

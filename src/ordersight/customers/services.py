@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from ordersight.core.actors import Actor
 from ordersight.core.deadlocks import retry_on_deadlock
 from ordersight.core.errors import Conflict, Invalid
-from ordersight.core.validation import clean_email, clean_metadata
+from ordersight.core.validation import clean_email, clean_external_ids, clean_metadata
 from ordersight.customers.models import Customer, CustomerExternalId, Tag
 
 TAG_MAX = 64
@@ -97,6 +97,7 @@ def create_customer(
     external_ids: Mapping[str, str] | None = None,
     actor: Actor,
 ) -> Customer:
+    external_ids = clean_external_ids(external_ids)
     customer = Customer.objects.create(
         name=clean_name(name),
         email=clean_email(email),
@@ -106,7 +107,7 @@ def create_customer(
     _set_tags(customer, clean_tags(tags))
     try:
         with transaction.atomic():
-            _add_external_ids(customer, external_ids or {})
+            _add_external_ids(customer, external_ids)
     except IntegrityError:
         raise Conflict(
             "An external id is already in use.", fields={"external_ids": "taken"}
@@ -118,6 +119,7 @@ def create_customer(
 @transaction.atomic
 def update_customer(*, customer: Customer, changes: Mapping[str, Any], actor: Actor) -> Customer:
     """Apply the given fields only; fields left out keep their values."""
+    external_ids = clean_external_ids(changes.get("external_ids"))
     (customer,) = locked_customers([customer.pk])
     fields = []
     if "name" in changes:
@@ -136,6 +138,6 @@ def update_customer(*, customer: Customer, changes: Mapping[str, Any], actor: Ac
         customer.save(update_fields=[*fields, "updated_at"])
     if "tags" in changes:
         _set_tags(customer, clean_tags(changes["tags"] or []))
-    if changes.get("external_ids"):
-        _add_external_ids(customer, changes["external_ids"])
+    if external_ids:
+        _add_external_ids(customer, external_ids)
     return customer

@@ -46,6 +46,9 @@ def next_due_after(
 
 
 _DURATION = re.compile(r"^\s*(\d{1,6})\s*([mhd])\s*$")
+# The plain spelling of a duration, for the API's schema: the parser also reads leading
+# zeros and spaces around the parts.
+DURATION_PATTERN = r"^[1-9][0-9]{0,5}[mhd]$"
 _SECONDS = {"m": 60, "h": 3600, "d": 86400}
 
 

@@ -210,7 +210,12 @@ def _invoice_to_settle(order: Order, amount: Decimal | None, invoice: Invoice | 
     if amount is None:
         amount = order.total - order_money(order=order)["invoiced"]
         if amount <= 0:
-            raise Invalid("Nothing is left to pay; give an amount.", fields={"amount": "required"})
+            # The order's state, not the request, leaves no default: a conflict.
+            raise Conflict(
+                f"Order {order.number} has nothing left to invoice; give an amount or the "
+                "pending invoice this payment settles.",
+                fields={"amount": "required: nothing is left to invoice"},
+            )
     check_amount(amount, order.currency)
     pending = order.invoices.filter(status=InvoiceStatus.PENDING, amount=amount)
     found = pending.select_for_update(no_key=True).order_by("installment").first()
