@@ -162,6 +162,14 @@ def _no_rate_limits_unless_asked(settings) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _api_keys_read_afresh() -> None:
+    # Each test's keys live in its own transaction: none is held over from another test.
+    from ordersight.accounts.services import forget_api_keys
+
+    forget_api_keys()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_test_gateway() -> None:
     # Invoice numbers restart in every test database; the gateway must not recall old ones.
     from ordersight.payments.gateways import gateway_for
