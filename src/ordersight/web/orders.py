@@ -100,6 +100,8 @@ def _detail_context(request: HttpRequest, order: Order) -> dict[str, Any]:
         "section": "orders",
         "order": order,
         "invoices": order.invoices.all(),
+        # With their invoices at once: each refund names its invoice.
+        "refunds": order.refunds.select_related("invoice"),
         "events": selectors.list_order_events(order=order),
         "can_complete": OrderStatus.COMPLETED in allowed,
         "can_decline": OrderStatus.DECLINED in allowed,
