@@ -131,11 +131,17 @@ def may_decline(order: Any, user: Any) -> bool:
 
 @register.filter
 def status_badge(status: str) -> str:
-    return format_html(
-        '<span class="badge text-bg-{}">{}</span>',
-        BADGE_STYLES.get(status, "secondary"),
-        status.replace("_", " "),
-    )
+    html = _STATUS_BADGES.get(status)
+    if html is None:  # as for `badge`: a few words, each made once
+        html = _STATUS_BADGES[status] = format_html(
+            '<span class="badge text-bg-{}">{}</span>',
+            BADGE_STYLES.get(status, "secondary"),
+            status.replace("_", " "),
+        )
+    return html
+
+
+_STATUS_BADGES: dict[str, str] = {}
 
 
 @register.filter
