@@ -988,6 +988,18 @@ def _campaign_with_conversions(count: int) -> tuple[int, int]:
     return campaign.pk, inserted
 
 
+def _bench_campaign() -> int | None:
+    """The campaign `_campaign_with_conversions` made, if it did."""
+    from ordersight.campaigns.models import Campaign
+
+    return (
+        Campaign.objects.filter(name="Benchmark creators")
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
 def bench_campaigns(total: int, conversions: int) -> list[Result]:
     """A campaign's Performance tab (first and deep page) and the all-sales download,
     against raw SQL on the same rows."""
@@ -1128,6 +1140,177 @@ def bench_campaigns(total: int, conversions: int) -> list[Result]:
                 "text, formula neutralisation, streamed",
             )
         )
+    return results
+
+
+# --- requests in-process ------------------------------------------------------------------
+
+
+@dataclass
+class Endpoint:
+    """A request through the whole Django stack, and which of its queries is the main
+    SELECT that its bare equivalent runs alone."""
+
+    name: str
+    client: object
+    url: str
+    main: Callable[[str], bool]
+
+
+def _queries_of(fn: Callable[[], object]) -> list[tuple[str, object, float]]:
+    """The queries `fn` runs on the default connection: (sql, params, seconds)."""
+    from django.db import connection
+
+    seen: list[tuple[str, object, float]] = []
+
+    def record(execute, sql, params, many, context):
+        start = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            seen.append((sql, params, time.perf_counter() - start))
+
+    with connection.execute_wrapper(record):
+        fn()
+    return seen
+
+
+def _bare_urlconf(statements: dict[str, tuple[str, object]]):
+    """The project's URLs plus /bench/bare/<name>: a plain view that runs one endpoint's
+    main SELECT and writes its rows as JSON, nothing else (no key, no filters, no schema)."""
+    import types
+
+    from django.core.serializers.json import DjangoJSONEncoder
+    from django.db import connection
+    from django.http import HttpResponse
+    from django.urls import include, path
+
+    def bare(request, name: str):
+        sql, params = statements[name]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            columns = [c.name for c in cursor.description]
+            rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+        return HttpResponse(
+            json.dumps({"items": rows}, cls=DjangoJSONEncoder), content_type="application/json"
+        )
+
+    module = types.ModuleType("bench_urls")
+    module.urlpatterns = [
+        path("bench/bare/<str:name>", bare),
+        path("", include("ordersight.urls")),
+    ]
+    return module
+
+
+def _paired_ms(ours: Callable[[], object], bare: Callable[[], object], runs: int):
+    """Medians of `ours` and `bare` run in turns, so both see the same machine."""
+    ours(), bare()  # warm caches and plans
+    mine, theirs = [], []
+    for _ in range(runs):
+        for fn, samples in ((ours, mine), (bare, theirs)):
+            start = time.perf_counter()
+            fn()
+            samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(mine), statistics.median(theirs)
+
+
+def bench_requests(campaign: int | None, runs: int = 41) -> list[Result]:
+    """API calls and staff pages through the whole Django stack (middleware, key or session,
+    rate limit as shipped, filters, serialisation, templates), each beside a bare view that
+    runs the same main SELECT and writes its rows as JSON, through the same stack."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client, override_settings
+
+    from ordersight.orders.models import Order
+
+    api = _api_client()
+    user = get_user_model().objects.filter(username="bench-staff").first()
+    if user is None:
+        user = get_user_model().objects.create_superuser("bench-staff", "s@example.com", "x")
+    web = Client(HTTP_HOST="127.0.0.1")
+    web.force_login(user)
+    bare_client = Client(HTTP_HOST="127.0.0.1")
+    number = Order.objects.order_by("-created_at", "-id").values_list("number", flat=True)[7]
+    customer = (
+        Order.objects.filter(customer__isnull=False)
+        .order_by("-created_at")
+        .values_list("customer__name", flat=True)[3]
+    )
+
+    def on(table: str) -> Callable[[str], bool]:
+        return lambda sql: sql.startswith("SELECT") and f'FROM "{table}"' in sql
+
+    endpoints = [
+        Endpoint(
+            "API: orders, first page of 50", api, "/api/v1/orders?limit=50", on("orders_order")
+        ),
+        Endpoint(
+            "API: orders by status and currency, first page of 50",
+            api,
+            "/api/v1/orders?limit=50&status=completed&currency=EUR",
+            on("orders_order"),
+        ),
+        Endpoint("API: one order", api, f"/api/v1/orders/{number}", on("orders_order")),
+        Endpoint(
+            "API: orders search by customer name",
+            api,
+            f"/api/v1/orders?limit=50&q={customer.replace(' ', '%20')}",
+            on("orders_order"),
+        ),
+        Endpoint("Page: All Orders", web, "/orders/", on("orders_order")),
+        Endpoint("Page: an order", web, f"/orders/{number}/", on("orders_order")),
+        Endpoint("Page: sales dashboard", web, "/", lambda sql: "reports_" in sql),
+    ]
+    if campaign is not None:
+        endpoints.append(
+            Endpoint(
+                "Page: a campaign's Performance tab",
+                web,
+                f"/campaigns/{campaign}/",
+                lambda sql: 'FROM "campaigns_conversion"' in sql and "LIMIT" in sql,
+            )
+        )
+
+    def call(client, url: str) -> Callable[[], object]:
+        def go() -> object:
+            response = client.get(url, secure=True)  # as behind the production proxy
+            assert response.status_code == 200, (url, response.status_code)
+            return response
+
+        return go
+
+    # The limits as shipped count every request; only their size is raised, so the
+    # measurement is never answered 429.
+    limits = override_settings(API_RATE_LIMIT_PER_KEY=10**9, API_RATE_LIMIT_PER_ADDRESS=10**9)
+    statements: dict[str, tuple[str, object]] = {}
+    counts: dict[str, int] = {}
+    with limits:
+        for i, endpoint in enumerate(endpoints):
+            ours = call(endpoint.client, endpoint.url)
+            ours()
+            queries = _queries_of(ours)
+            counts[endpoint.name] = len(queries)
+            mains = [(sql, params, t) for sql, params, t in queries if endpoint.main(sql)]
+            sql, params, _ = max(mains, key=lambda q: q[2])  # the slowest of them
+            statements[str(i)] = (sql, params)
+        results = []
+        with override_settings(ROOT_URLCONF=_bare_urlconf(statements)):
+            for i, endpoint in enumerate(endpoints):
+                ours = call(endpoint.client, endpoint.url)
+                bare = call(bare_client, f"/bench/bare/{i}")
+                ours_ms, bare_ms = _paired_ms(ours, bare, runs)
+                results.append(
+                    Result(
+                        endpoint.name,
+                        f"{ours_ms:.1f} ms ({1000 / ours_ms:,.0f}/s), "
+                        f"{counts[endpoint.name]} queries",
+                        f"{bare_ms:.1f} ms ({1000 / bare_ms:,.0f}/s) (bare view: its main SELECT"
+                        " as JSON)",
+                        ours_ms / bare_ms,
+                        f"in-process through every middleware; median of {runs}, in turns",
+                    )
+                )
     return results
 
 
@@ -1515,7 +1698,7 @@ def main() -> None:
             results += bench_ingest(catalog, args.ingest_batches)
         if wanted("bulk"):
             results += bench_catalog_and_customers(args.bulk)
-        sections = ("gendata", "lists", "reports", "campaigns", "promotions", "load")
+        sections = ("gendata", "lists", "reports", "campaigns", "promotions", "requests", "load")
         if any(wanted(s) for s in sections):
             results += bench_gendata(args.orders, catalog)
         from ordersight.orders.models import Order
@@ -1526,8 +1709,14 @@ def main() -> None:
             results += bench_export(total)
         if wanted("reports"):
             results += bench_reports()
+        campaign = None
         if wanted("campaigns"):
             results += bench_campaigns(total, args.conversions)
+            campaign = _bench_campaign()
+        if wanted("requests"):
+            if campaign is None:
+                campaign = _campaign_with_conversions(args.conversions)[0]
+            results += bench_requests(campaign)
         if wanted("promotions"):
             results += bench_promotions(total)
         if wanted("sync"):

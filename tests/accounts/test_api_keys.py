@@ -68,7 +68,7 @@ def test_revoked_key_stops_working(db):
     assert client.get("orders").status_code == 401
 
 
-def test_last_use_is_recorded_at_most_once_a_minute(db):
+def test_last_use_is_recorded_at_most_once_a_minute(db, monkeypatch):
     key, token = create_api_key(name="k", scopes="read")
     assert key.last_used_at is None
     ApiClient(token).get("orders")
@@ -78,10 +78,53 @@ def test_last_use_is_recorded_at_most_once_a_minute(db):
     ApiClient(token).get("orders")
     key.refresh_from_db()
     assert key.last_used_at == first
-    ApiKey.objects.filter(pk=key.pk).update(last_used_at=timezone.now() - timedelta(minutes=5))
+    later = first + timedelta(minutes=5)
+    monkeypatch.setattr("django.utils.timezone.now", lambda: later)
     ApiClient(token).get("orders")
     key.refresh_from_db()
-    assert key.last_used_at > first
+    assert key.last_used_at == later
+
+
+def test_a_key_used_in_another_process_meanwhile_is_not_stamped_twice(db, monkeypatch):
+    key, token = create_api_key(name="k", scopes="read")
+    ApiClient(token).get("orders")
+    # Another web process stamped it since this one read the key: this one leaves it.
+    stamped = timezone.now() + timedelta(minutes=2)
+    ApiKey.objects.filter(pk=key.pk).update(last_used_at=stamped)
+    monkeypatch.setattr("django.utils.timezone.now", lambda: stamped + timedelta(seconds=30))
+    ApiClient(token).get("orders")
+    key.refresh_from_db()
+    assert key.last_used_at == stamped
+
+
+def _clock_moved(monkeypatch, seconds: float) -> None:
+    import time
+
+    from ordersight.accounts import services
+
+    now = time.monotonic() + seconds
+    monkeypatch.setattr(services.time, "monotonic", lambda: now)
+
+
+def test_a_key_revoked_elsewhere_is_refused_within_the_cache_bound(db, monkeypatch):
+    from ordersight.accounts.services import KEY_CACHE_SECONDS
+
+    key, token = create_api_key(name="k", scopes="read")
+    client = ApiClient(token)
+    assert client.get("orders").status_code == 200
+    # Revoked by another process (the shell command on another machine): this process
+    # reads the key again once its copy is KEY_CACHE_SECONDS old.
+    ApiKey.objects.filter(pk=key.pk).update(revoked_at=timezone.now())
+    _clock_moved(monkeypatch, KEY_CACHE_SECONDS)
+    assert client.get("orders").status_code == 401
+
+
+def test_a_known_key_is_not_read_again_on_every_request(db, django_assert_num_queries):
+    _, token = create_api_key(name="k", scopes="read")
+    client = ApiClient(token)
+    client.get("orders")
+    with django_assert_num_queries(1):  # the page of orders alone: none for the key
+        client.get("orders")
 
 
 def test_command_creates_lists_and_revokes(db):

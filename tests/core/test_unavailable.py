@@ -53,7 +53,7 @@ def test_api_view_that_meets_the_database_away_answers_503_json(api, monkeypatch
     def away(*args, **kwargs):
         raise OperationalError("the pool timed out")
 
-    monkeypatch.setattr(orders_api, "list_page", away)
+    monkeypatch.setattr(orders_api, "answered_page", away)
     _assert_api_503(api.get("orders"))
 
 
@@ -110,7 +110,7 @@ def test_a_cache_error_in_a_view_is_a_503_too(api, monkeypatch):
     def away(*args, **kwargs):
         raise redis.exceptions.ConnectionError("Error 111 connecting to 127.0.0.1:6379.")
 
-    monkeypatch.setattr(orders_api, "list_page", away)
+    monkeypatch.setattr(orders_api, "answered_page", away)
     _assert_api_503(api.get("orders"))
 
 

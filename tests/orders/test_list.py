@@ -163,8 +163,8 @@ def test_list_query_count_does_not_grow_with_rows(api, db, django_assert_num_que
         Invoice.objects.create(
             number=70000 + i, order=order, amount=order.total, currency=order.currency
         )
-    # key lookup and its first-use stamp, the page, then one prefetch each for lines,
-    # invoices and refunds: the same count for 3 rows as for 30
+    # key lookup and its first-use stamp, the page, then its lines, its invoices and their
+    # refunds: the same count for 3 rows as for 30
     with django_assert_num_queries(6):
         api.get("orders", limit=50)
 

@@ -58,6 +58,90 @@ def test_the_chart_has_a_series_per_currency_and_the_previous_period(admin, marc
     assert "created_after=2026-03-03" in eur["customdata"][day]
 
 
+def _chart_by_plotly(result) -> dict:
+    """The revenue chart built with Plotly's figure objects, as the page once built it."""
+    from datetime import datetime, time, timedelta
+
+    import plotly.graph_objects as go
+
+    from ordersight.reports import selectors
+    from ordersight.web.reports import orders_url
+
+    query, previous = result.query, result.previous_query
+    figure = go.Figure()
+    offset = timedelta(days=query.days)
+    for currency in sorted(set(result.series) | set(result.previous_series)):
+        points = result.series.get(currency, [])
+        figure.add_trace(
+            go.Scatter(
+                name=f"{currency}",
+                x=[p.start.isoformat() for p in points],
+                y=[float(p.net) for p in points],
+                mode="lines+markers",
+                customdata=[
+                    orders_url(
+                        selectors.orders_filter(query, currency=currency, start=p.start, end=p.end)
+                    )
+                    for p in points
+                ],
+                hovertemplate="%{x}: %{y:,.2f} " + currency + "<extra></extra>",
+            )
+        )
+        earlier = result.previous_series.get(currency, [])
+        if earlier:
+            figure.add_trace(
+                go.Scatter(
+                    name=f"{currency}, previous period",
+                    x=[(p.start + offset).isoformat() for p in earlier],
+                    y=[float(p.net) for p in earlier],
+                    mode="lines",
+                    line={"dash": "dot"},
+                    customdata=[
+                        orders_url(
+                            selectors.orders_filter(
+                                previous, currency=currency, start=p.start, end=p.end
+                            )
+                        )
+                        for p in earlier
+                    ],
+                    text=[p.start.isoformat() for p in earlier],
+                    hovertemplate="%{text}: %{y:,.2f} " + currency + "<extra></extra>",
+                )
+            )
+    step = "day" if query.days <= 90 else "week"
+    figure.update_layout(
+        margin={"l": 50, "r": 10, "t": 30, "b": 40},
+        height=320,
+        title={"text": f"Net revenue per {step}", "font": {"size": 14}},
+        legend={"orientation": "h", "y": -0.2},
+        hovermode="x unified",
+        xaxis={
+            "type": "date",
+            "range": [
+                (datetime.combine(query.start, time()) - timedelta(hours=12)).isoformat(),
+                (datetime.combine(query.end, time()) + timedelta(hours=12)).isoformat(),
+            ],
+        },
+    )
+    if query.days <= 14:
+        figure.update_layout(xaxis={"dtick": 86_400_000.0, "tickformat": "%-d %b"})
+    return json.loads(figure.to_json())
+
+
+@pytest.mark.parametrize(
+    "period", [MARCH, "from=2025-10-01&to=2026-03-31", "from=2026-03-02&to=2026-03-08"]
+)
+def test_the_chart_is_the_json_plotly_builds(admin, march, period):
+    from django.http import QueryDict
+
+    from ordersight.reports import selectors
+    from ordersight.reports.params import read_report_params
+    from ordersight.web.reports import _chart
+
+    result = selectors.sales_performance(read_report_params(QueryDict(period))["query"])
+    assert _chart(result) == _chart_by_plotly(result)
+
+
 def test_filters_narrow_the_dashboard(admin, march):
     html = admin.get(f"/?{MARCH}&order_type=quote").content.decode()
     assert 'data-testid="figures-USD"' not in html

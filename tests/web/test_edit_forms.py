@@ -53,7 +53,8 @@ ACTIONS = {
     "password_change": "sets a new password",
 }
 FORM_TAG = re.compile(r"<form\b[^>]*>")
-FORM_TARGET = re.compile(r"action=\"\{% url 'web:(\w+)'")
+# `row_url` is `url` for the links of a list's rows (templatetags/web.py).
+FORM_TARGET = re.compile(r"action=\"\{% (?:row_)?url 'web:(\w+)'")
 
 
 def test_every_form_a_page_posts_is_declared():

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from ordersight.accounts.models import ApiKey
+from ordersight.accounts.services import active_api_key
 from ordersight.core.errors import error_body
 from ordersight.core.unavailable import UNAVAILABLE_ERRORS
 
@@ -65,19 +65,20 @@ def _who(request: HttpRequest) -> tuple[str, int]:
     auth = request.headers.get("Authorization", "")
     token = auth[7:].strip() if auth.startswith("Bearer ") else ""
     parts = token.split("_", 2)
-    if len(parts) == 3 and ApiKey.objects.filter(prefix=parts[1], revoked_at=None).exists():
+    if len(parts) == 3 and active_api_key(parts[1]) is not None:
         return f"key:{parts[1]}", settings.API_RATE_LIMIT_PER_KEY
     return f"addr:{request.META.get('REMOTE_ADDR', '')}", settings.API_RATE_LIMIT_PER_ADDRESS
 
 
 def _count(bucket: str, window: int) -> int:
     key = f"ratelimit:{bucket}:{window}"
-    cache.add(key, 0, timeout=WINDOW_SECONDS * 2)
+    # One round trip to the cache for every request of a window but its first.
     try:
         return cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=WINDOW_SECONDS * 2)
-        return 1
+    except ValueError:  # the window's first request (or its count expired)
+        if cache.add(key, 1, timeout=WINDOW_SECONDS * 2):
+            return 1
+        return cache.incr(key)  # another request started the count meanwhile
 
 
 class ApiRateLimit:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 from collections.abc import Iterable
 from datetime import timedelta
 
@@ -17,6 +18,16 @@ from ordersight.core.errors import Invalid, NotFound
 TOKEN_PREFIX = "os"
 # Writing last_used_at on every request would turn each read into a write.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+# How long a web process answers from the key it read instead of reading it again: a key
+# revoked in another process (the admin, `ordersight apikey revoke`) is refused by every
+# process within this many seconds, by the one that revoked it at once. Reading the key on
+# every request was a query per API call, a tenth of a page of orders.
+KEY_CACHE_SECONDS = 10.0
+# Active keys of this process, by prefix: (when read, on the monotonic clock; the key).
+# Only keys found active are kept, so made-up prefixes cannot fill it; the bound is for
+# an account with very many keys.
+_active_keys: dict[str, tuple[float, ApiKey]] = {}
+_ACTIVE_KEYS_MAX = 1000
 
 
 def _hash(secret: str) -> str:
@@ -87,18 +98,44 @@ def create_api_key(
     return key, f"{TOKEN_PREFIX}_{prefix}_{secret}"
 
 
+def active_api_key(prefix: str) -> ApiKey | None:
+    """The active (not revoked) key with this prefix, as read at most KEY_CACHE_SECONDS ago
+    by this process; the secret is not checked here (see `authenticate_api_key`)."""
+    now = time.monotonic()
+    held = _active_keys.get(prefix)
+    if held is not None and now - held[0] < KEY_CACHE_SECONDS:
+        return held[1]
+    key = ApiKey.objects.filter(prefix=prefix, revoked_at__isnull=True).first()
+    if key is None:
+        _active_keys.pop(prefix, None)
+        return None
+    if len(_active_keys) >= _ACTIVE_KEYS_MAX:
+        _active_keys.clear()
+    _active_keys[prefix] = (now, key)
+    return key
+
+
+def forget_api_keys() -> None:
+    """Read every key afresh on its next use (tests; a process that changed keys)."""
+    _active_keys.clear()
+
+
 def authenticate_api_key(token: str) -> ApiKey | None:
     """The active key for a bearer token, or None; records when the key was last used."""
     parts = token.split("_", 2)
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
         return None
     _, prefix, secret = parts
-    key = ApiKey.objects.filter(prefix=prefix, revoked_at__isnull=True).first()
+    key = active_api_key(prefix)
     if key is None or not hmac.compare_digest(key.key_hash, _hash(secret)):
         return None
     now = timezone.now()
     if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
-        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        # Conditional, so processes holding the same key stamp it once a minute between
+        # them, not once each.
+        ApiKey.objects.filter(pk=key.pk).exclude(
+            last_used_at__gt=now - LAST_USED_RESOLUTION
+        ).update(last_used_at=now)
         key.last_used_at = now
     return key
 
@@ -110,4 +147,5 @@ def revoke_api_key(*, prefix: str) -> ApiKey:
     if key.revoked_at is None:
         key.revoked_at = timezone.now()
         key.save(update_fields=["revoked_at"])
+    _active_keys.pop(prefix, None)
     return key

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from django.http import HttpRequest, QueryDict, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from ninja import Schema
+from ninja.responses import NinjaJSONEncoder
 
 from ordersight.core.bulk import ItemResult
 from ordersight.core.filtering import reject_unknown_params
-from ordersight.core.keyset import paginate
+from ordersight.core.keyset import Page, paginate
 from ordersight.core.lists import ListSpec
 
 
@@ -23,11 +25,56 @@ def list_page(
 ) -> dict[str, Any]:
     """One keyset page of the list (`filters`, else the query string); unknown filters and
     bad values are refused by name."""
+    page = _page(request, spec, params, filters)
+    return {"items": [out(row) for row in page.items], "next_cursor": page.next_cursor}
+
+
+def answered_page(
+    request: HttpRequest,
+    spec: ListSpec,
+    params: Any,
+    out: Callable[[list[Any]], list[dict[str, Any]]],
+    fields: Sequence[str],
+    filters: QueryDict | None = None,
+) -> HttpResponse:
+    """`list_page` for a list whose `out` makes the answer of a whole page at once, in the
+    route's response schema (its tests compare it with the schema's own), from rows of
+    the columns `fields` (named tuples, with the sort's columns too): sent as it is (see
+    `answer`)."""
+    page = _page(request, spec, params, filters, fields)
+    return answer({"items": out(page.items), "next_cursor": page.next_cursor})
+
+
+def _page(
+    request: HttpRequest,
+    spec: ListSpec,
+    params: Any,
+    filters: QueryDict | None,
+    fields: Sequence[str] = (),
+) -> Page[Any]:
     filters = request.GET if filters is None else filters
     reject_unknown_params(spec.filterset, filters)
     queryset, ordering = spec.sort(spec.rows(filters), params.sort)
-    page = paginate(queryset, ordering=ordering, cursor=params.cursor, limit=params.limit)
-    return {"items": [out(row) for row in page.items], "next_cursor": page.next_cursor}
+    if fields:
+        # The cursor is made of the sort's values: they are read too.
+        sorted_by = [name.lstrip("-") for name in ordering]
+        queryset = queryset.values_list(
+            *fields, *(name for name in sorted_by if name not in fields), named=True
+        )
+    return paginate(queryset, ordering=ordering, cursor=params.cursor, limit=params.limit)
+
+
+def answer(data: Any, status: int = 200) -> HttpResponse:
+    """`data`, already in the shape of the route's response schema, sent as django-ninja
+    sends what it validated (its encoder, its content type) without validating it again:
+    ninja's validation of a page of orders cost a fifth of the request (32,000 attribute
+    reads through its DjangoGetter) to confirm dicts built field by field."""
+    return HttpResponse(
+        json.dumps(data, cls=NinjaJSONEncoder), status=status, content_type=JSON_CONTENT_TYPE
+    )
+
+
+JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 
 
 def list_export(

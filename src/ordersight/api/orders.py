@@ -11,8 +11,9 @@ from pydantic import Field
 from pydantic import ValidationError as PydanticValidationError
 
 from ordersight.accounts.auth import can_read, can_write
-from ordersight.api.lists import BulkOut, bulk_out, list_export, list_page
+from ordersight.api.lists import BulkOut, answer, answered_page, bulk_out, list_export
 from ordersight.api.order_schemas import (
+    ORDER_ROW_FIELDS,
     BulkIn,
     EventOut,
     OrderIn,
@@ -21,6 +22,8 @@ from ordersight.api.order_schemas import (
     TransitionIn,
     event_out,
     order_out,
+    order_row,
+    orders_out,
 )
 from ordersight.core.api_errors import validation_fields
 from ordersight.core.errors import Invalid
@@ -52,7 +55,7 @@ def create_order(request: HttpRequest, payload: OrderIn):
     "/orders", response={200: PageOut[OrderOut], **ERRORS}, auth=can_read("orders.view_order")
 )
 def list_orders(request: HttpRequest, params: Query[OrderListQuery]):
-    return list_page(request, selectors.ORDER_LIST, params, order_out)
+    return answered_page(request, selectors.ORDER_LIST, params, orders_out, ORDER_ROW_FIELDS)
 
 
 @router.get(
@@ -81,7 +84,7 @@ def bulk_ingest(request: HttpRequest, payload: BulkIn):
     "/orders/{int:number}", response={200: OrderOut, **ERRORS}, auth=can_read("orders.view_order")
 )
 def get_order(request: HttpRequest, number: int):
-    return order_out(selectors.get_order(number=number))
+    return answer(orders_out([order_row(selectors.get_order(number=number, details=False))])[0])
 
 
 @router.patch(

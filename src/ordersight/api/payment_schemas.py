@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Any
 
 from ninja import Schema
@@ -10,7 +12,8 @@ from pydantic import ConfigDict, Field, WithJsonSchema
 
 from ordersight.core.money import format_money
 from ordersight.core.schemas import ID_OR_NULL, Amount, CurrencyOrNone, PositiveAmount, StrictIn
-from ordersight.payments.models import Invoice, Refund
+from ordersight.payments.models import Invoice, Refund, payment_percent, refundable_amount
+from ordersight.payments.selectors import InvoiceRow, RefundRow
 from ordersight.payments.services.invoicing import MAX_INSTALLMENTS
 
 
@@ -103,9 +106,14 @@ class InvoiceOut(Schema):
 
 
 def refund_out(refund: Refund) -> dict[str, Any]:
+    return refund_answer(refund, refund.invoice.number)
+
+
+def refund_answer(refund: Refund | RefundRow, invoice_number: int) -> dict[str, Any]:
+    """A refund's API form, from the model or from a row of `invoices_of_orders`."""
     return {
-        "id": refund.pk,
-        "invoice_number": refund.invoice.number,
+        "id": refund.id,
+        "invoice_number": invoice_number,
         "amount": format_money(refund.amount, refund.currency),
         "currency": refund.currency,
         "reason": refund.reason,
@@ -116,11 +124,40 @@ def refund_out(refund: Refund) -> dict[str, Any]:
 
 
 def invoice_out(invoice: Invoice) -> dict[str, Any]:
-    c = invoice.currency
     system = invoice.payment_system
+    return invoice_answer(
+        invoice,
+        order_number=invoice.order.number,
+        order_total=invoice.order.total,
+        system=(system.name, system.code) if system else (None, None),
+        refunds=invoice.refunds.all(),
+    )
+
+
+def invoice_row_out(row: InvoiceRow, *, order_number: int, order_total: Decimal) -> dict[str, Any]:
+    """`invoice_out` of an invoice read by `invoices_of_orders`."""
+    return invoice_answer(
+        row,
+        order_number=order_number,
+        order_total=order_total,
+        system=(row.payment_system_name, row.payment_system_code),
+        refunds=row.refunds,
+    )
+
+
+def invoice_answer(
+    invoice: Invoice | InvoiceRow,
+    *,
+    order_number: int,
+    order_total: Decimal,
+    system: tuple[str | None, str | None],
+    refunds: Iterable[Refund | RefundRow],
+) -> dict[str, Any]:
+    """An invoice's API form, the one definition for the model and for a row."""
+    c = invoice.currency
     return {
         "number": invoice.number,
-        "order_number": invoice.order.number,
+        "order_number": order_number,
         "installment": invoice.installment,
         "status": invoice.status,
         "amount": format_money(invoice.amount, c),
@@ -128,10 +165,12 @@ def invoice_out(invoice: Invoice) -> dict[str, Any]:
         "fee": format_money(invoice.fee, c),
         "funds_credited": format_money(invoice.funds_credited, c),
         "refunded": format_money(invoice.refunded_amount, c),
-        "refundable": format_money(invoice.refundable, c),
-        "payment_percent": str(invoice.payment_percent),
-        "payment_system": system.name if system else None,
-        "payment_system_code": system.code if system else None,
+        "refundable": format_money(
+            refundable_amount(invoice.status, invoice.amount, invoice.refunded_amount), c
+        ),
+        "payment_percent": str(payment_percent(invoice.amount, order_total)),
+        "payment_system": system[0],
+        "payment_system_code": system[1],
         "paid_in_one_click": invoice.paid_in_one_click,
         "buyer_comment": invoice.buyer_comment,
         "transaction_id": invoice.transaction_id,
@@ -140,5 +179,5 @@ def invoice_out(invoice: Invoice) -> dict[str, Any]:
         "created_at": invoice.created_at,
         "attempted_at": invoice.attempted_at,
         "paid_at": invoice.paid_at,
-        "refunds": [refund_out(r) for r in invoice.refunds.all()],
+        "refunds": [refund_answer(r, invoice.number) for r in refunds],
     }

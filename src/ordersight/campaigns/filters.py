@@ -15,7 +15,7 @@ from ordersight.campaigns.models import (
     ConversionStatus,
     Membership,
 )
-from ordersight.core.filtering import AnyOfFilter, DateOrDateTimeFilter, IdFilter
+from ordersight.core.filtering import AnyOfFilter, DateOrDateTimeFilter, IdFilter, ListFilterSet
 from ordersight.core.validation import is_id
 
 MAX_SELECTED = 1000
@@ -49,7 +49,7 @@ class IdListFilter(django_filters.Filter):
         return qs if value is None else qs.filter(pk__in=value)
 
 
-class ConversionFilterSet(django_filters.FilterSet):
+class ConversionFilterSet(ListFilterSet):
     campaign = IdFilter(field_name="campaign_id", label="Campaign id")
     creator = django_filters.CharFilter(method="by_creator", label="Creator handle")
     status = AnyOfFilter(choices=ConversionStatus.choices, label="Status")

@@ -4,14 +4,14 @@ import django_filters
 from django.db.models import Q, QuerySet
 
 from ordersight.catalog.models import Offer, Variant
-from ordersight.core.filtering import IdFilter
+from ordersight.core.filtering import IdFilter, ListFilterSet
 from ordersight.core.money import CURRENCY_CODES
 from ordersight.core.validation import MAX_NUMBER
 
 _CURRENCIES = [(c, c) for c in sorted(CURRENCY_CODES)]
 
 
-class OfferFilterSet(django_filters.FilterSet):
+class OfferFilterSet(ListFilterSet):
     q = django_filters.CharFilter(method="search", label="Name contains")
     category = IdFilter(field_name="category__number", label="Category number", limit=MAX_NUMBER)
     currency = django_filters.ChoiceFilter(choices=_CURRENCIES)
@@ -28,7 +28,7 @@ class OfferFilterSet(django_filters.FilterSet):
         return queryset.filter(name__icontains=value)
 
 
-class VariantFilterSet(django_filters.FilterSet):
+class VariantFilterSet(ListFilterSet):
     sku = django_filters.CharFilter(field_name="sku", lookup_expr="iexact")
     offer = IdFilter(field_name="offer__number", label="Offer number", limit=MAX_NUMBER)
     external_id = django_filters.CharFilter(

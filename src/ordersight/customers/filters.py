@@ -3,11 +3,11 @@
 import django_filters
 from django.db.models import Q, QuerySet
 
-from ordersight.core.filtering import DateOrDateTimeFilter
+from ordersight.core.filtering import DateOrDateTimeFilter, ListFilterSet
 from ordersight.customers.models import Customer
 
 
-class CustomerFilterSet(django_filters.FilterSet):
+class CustomerFilterSet(ListFilterSet):
     q = django_filters.CharFilter(method="search", label="Name, email or phone contains")
     email = django_filters.CharFilter(field_name="email", lookup_expr="iexact")
     tag = django_filters.CharFilter(method="with_tag", label="Has tag")

@@ -11,7 +11,7 @@ import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from ordersight.core.filtering import AnyOfFilter, DateOrDateTimeFilter, IdFilter
+from ordersight.core.filtering import AnyOfFilter, DateOrDateTimeFilter, IdFilter, ListFilterSet
 from ordersight.core.money import CURRENCY_CODES
 from ordersight.core.validation import MAX_ID, MAX_NUMBER, normal_code
 from ordersight.orders.choices import order_type_choices, source_choices
@@ -92,7 +92,7 @@ def _choices(enum: type) -> list[tuple[str, str]]:
     return list(enum.choices)
 
 
-class OrderFilterSet(django_filters.FilterSet):
+class OrderFilterSet(ListFilterSet):
     status = AnyOfFilter(choices=_choices(OrderStatus), label="Status")
     payment_status = AnyOfFilter(choices=_choices(PaymentStatus), label="Order payment type")
     refund_status = AnyOfFilter(choices=_choices(RefundStatus), label="Refund")

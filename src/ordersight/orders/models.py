@@ -179,15 +179,7 @@ class Order(models.Model):
     @property
     def badge(self) -> str:
         """The one status word a person sees, computed from the four status fields."""
-        if self.status == OrderStatus.CANCELLED:
-            return "Cancelled"
-        if self.status == OrderStatus.DECLINED:
-            return "Declined"
-        if self.status == OrderStatus.DRAFT:
-            return "Draft"
-        if self.status == OrderStatus.COMPLETED:
-            return "Refund" if self.refund_status == RefundStatus.FULL else "Completed"
-        return "Fulfilled" if self.fulfillment_status == FulfillmentStatus.FULFILLED else "Open"
+        return order_badge(self.status, self.refund_status, self.fulfillment_status)
 
     @property
     def is_paid_in_full(self) -> bool:
@@ -212,6 +204,19 @@ class Order(models.Model):
             OrderStatus.DRAFT,
             OrderStatus.OPEN,
         )
+
+
+def order_badge(status: str, refund_status: str, fulfillment_status: str) -> str:
+    """`Order.badge` of an order with these statuses (for a row read without its model)."""
+    if status == OrderStatus.CANCELLED:
+        return "Cancelled"
+    if status == OrderStatus.DECLINED:
+        return "Declined"
+    if status == OrderStatus.DRAFT:
+        return "Draft"
+    if status == OrderStatus.COMPLETED:
+        return "Refund" if refund_status == RefundStatus.FULL else "Completed"
+    return "Fulfilled" if fulfillment_status == FulfillmentStatus.FULFILLED else "Open"
 
 
 class OrderLine(models.Model):

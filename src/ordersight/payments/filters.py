@@ -3,12 +3,12 @@
 import django_filters
 from django.db.models import QuerySet
 
-from ordersight.core.filtering import AnyOfFilter, DateOrDateTimeFilter, IdFilter
+from ordersight.core.filtering import AnyOfFilter, DateOrDateTimeFilter, IdFilter, ListFilterSet
 from ordersight.core.money import CURRENCY_CODES
 from ordersight.payments.models import Invoice, InvoiceStatus
 
 
-class InvoiceFilterSet(django_filters.FilterSet):
+class InvoiceFilterSet(ListFilterSet):
     status = AnyOfFilter(choices=InvoiceStatus.choices)
     payment_system = django_filters.CharFilter(method="by_system", label="Payment system code")
     currency = AnyOfFilter(choices=[(c, c) for c in sorted(CURRENCY_CODES)])

@@ -135,9 +135,7 @@ class Invoice(models.Model):
     @property
     def refundable(self) -> Decimal:
         """What is left to refund of the money this invoice captured."""
-        if self.status not in CAPTURED:
-            return Decimal(0)
-        return self.amount - self.refunded_amount
+        return refundable_amount(self.status, self.amount, self.refunded_amount)
 
     @property
     def is_void(self) -> bool:
@@ -147,10 +145,21 @@ class Invoice(models.Model):
     @property
     def payment_percent(self) -> Decimal:
         """This invoice's share of the order total, in percent with two decimals."""
-        total = self.order.total
-        if not total:
-            return Decimal("0.00")
-        return (self.amount * 100 / total).quantize(Decimal("0.01"))
+        return payment_percent(self.amount, self.order.total)
+
+
+def refundable_amount(status: str, amount: Decimal, refunded: Decimal) -> Decimal:
+    """What is left to refund of an invoice of `status` that captured `amount`."""
+    if status not in CAPTURED:
+        return Decimal(0)
+    return amount - refunded
+
+
+def payment_percent(amount: Decimal, order_total: Decimal) -> Decimal:
+    """An invoice's share of its order's total, in percent with two decimals."""
+    if not order_total:
+        return Decimal("0.00")
+    return (amount * 100 / order_total).quantize(Decimal("0.01"))
 
 
 class Refund(models.Model):

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db.models import Q, QuerySet, Sum
 
@@ -12,10 +13,11 @@ from ordersight.core.csv_stream import IsoTimestamp, money_text, neutralised, ye
 from ordersight.core.errors import Invalid, NotFound
 from ordersight.core.lists import ListSpec
 from ordersight.core.money import ZERO
+from ordersight.core.related_rows import RelatedRows
 from ordersight.core.validation import is_id
 from ordersight.orders.models import Order
 from ordersight.payments.filters import InvoiceFilterSet
-from ordersight.payments.models import CAPTURED, Invoice, InvoiceStatus, PaymentSystem
+from ordersight.payments.models import CAPTURED, Invoice, InvoiceStatus, PaymentSystem, Refund
 
 
 def _base() -> QuerySet[Invoice]:
@@ -124,3 +126,70 @@ def get_payment_system(
             raise NotFound(f"No payment system {code!r}.", fields={"code": "not found"})
         raise Invalid(f"No payment system {code!r}.", fields={field: "unknown payment system"})
     return system
+
+
+class RefundRow(NamedTuple):
+    id: int
+    amount: Decimal
+    currency: str
+    reason: str
+    transaction_id: str
+    actor_label: str
+    created_at: datetime
+
+
+class InvoiceRow(NamedTuple):
+    """An order's invoice as the API shows it, with its refunds (oldest first)."""
+
+    order_id: int
+    id: int
+    number: int
+    installment: int
+    status: str
+    amount: Decimal
+    currency: str
+    fee: Decimal
+    funds_credited: Decimal
+    refunded_amount: Decimal
+    paid_in_one_click: bool
+    buyer_comment: str
+    transaction_id: str
+    failure_code: str
+    failure_message: str
+    created_at: datetime
+    attempted_at: datetime | None
+    paid_at: datetime | None
+    payment_system_name: str | None
+    payment_system_code: str | None
+    refunds: list[RefundRow]
+
+
+_INVOICES_OF_ORDERS = RelatedRows(
+    lambda ids: (
+        Invoice.objects.filter(order_id__in=ids)
+        .order_by("order_id", "installment", "number")
+        .values_list(*InvoiceRow._fields[:-3], "payment_system__name", "payment_system__code")
+    )
+)
+# By the refunds' own order id: joined to the invoices instead, PostgreSQL scanned every
+# refund to hash them.
+_REFUNDS_OF_ORDERS = RelatedRows(
+    lambda ids: (
+        Refund.objects.filter(order_id__in=ids)
+        .order_by("order_id", "created_at", "id")
+        .values_list("order_id", "invoice_id", *RefundRow._fields)
+    )
+)
+
+
+def invoices_of_orders(*, order_ids: Sequence[int]) -> dict[int, list[InvoiceRow]]:
+    """The invoices of a page of orders with their refunds, by order id, in the invoices'
+    own order (installment, number): two queries."""
+    refunds: dict[int, list[RefundRow]] = {}
+    for rows in _REFUNDS_OF_ORDERS.of(order_ids).values():
+        for row in rows:
+            refunds.setdefault(row[1], []).append(RefundRow._make(row[2:]))
+    return {
+        order_id: [InvoiceRow(*row, refunds.get(row[1], [])) for row in rows]
+        for order_id, rows in _INVOICES_OF_ORDERS.of(order_ids).items()
+    }

@@ -3,7 +3,7 @@
 import django_filters
 from django.db.models import Q, QuerySet
 
-from ordersight.core.filtering import AnyOfFilter, DateOrDateTimeFilter, IdFilter
+from ordersight.core.filtering import AnyOfFilter, DateOrDateTimeFilter, IdFilter, ListFilterSet
 from ordersight.core.validation import normal_code
 from ordersight.promotions.models import (
     DiscountCode,
@@ -14,7 +14,7 @@ from ordersight.promotions.models import (
 )
 
 
-class DiscountCodeFilterSet(django_filters.FilterSet):
+class DiscountCodeFilterSet(ListFilterSet):
     q = django_filters.CharFilter(method="search", label="Code contains")
     kind = AnyOfFilter(choices=DiscountKind.choices, label="Kind")
     target = AnyOfFilter(choices=DiscountTarget.choices, label="Applies to")
@@ -29,7 +29,7 @@ class DiscountCodeFilterSet(django_filters.FilterSet):
         return queryset.filter(code__contains=normal_code(value))
 
 
-class RedemptionFilterSet(django_filters.FilterSet):
+class RedemptionFilterSet(ListFilterSet):
     code = django_filters.CharFilter(method="by_code", label="Discount code")
     status = AnyOfFilter(choices=RedemptionStatus.choices, label="Status")
     customer = IdFilter(field_name="customer_id", label="Customer id")

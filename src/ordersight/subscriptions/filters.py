@@ -3,12 +3,12 @@
 import django_filters
 from django.db.models import Q, QuerySet
 
-from ordersight.core.filtering import DateOrDateTimeFilter, IdFilter
+from ordersight.core.filtering import DateOrDateTimeFilter, IdFilter, ListFilterSet
 from ordersight.core.validation import MAX_NUMBER
 from ordersight.subscriptions.models import IntervalUnit, RecurringOrder, RecurringStatus
 
 
-class RecurringOrderFilterSet(django_filters.FilterSet):
+class RecurringOrderFilterSet(ListFilterSet):
     status = django_filters.ChoiceFilter(choices=RecurringStatus.choices)
     customer = IdFilter(field_name="customer_id", label="Customer id")
     q = django_filters.CharFilter(method="search", label="Customer name or email contains")

@@ -35,6 +35,7 @@ from ordersight.orders.transitions import FULFILLABLE, allowed_transitions, can_
 from ordersight.payments.models import PaymentSystem
 from ordersight.promotions.selectors import redemptions_of_order
 from ordersight.web.access import actor_of, require_perm, run_service
+from ordersight.web.filter_panel import Options
 from ordersight.web.forms import parse_new_order, rename_line_errors
 from ordersight.web.lists import PRESETS, export_response, list_context
 
@@ -45,11 +46,11 @@ def _managers() -> list[Any]:
 
 def _filter_options(managers: list[Any]) -> dict[str, list[tuple[str, str]]]:
     """Options of the filters whose values live in the database."""
-    currencies = set(Offer.objects.values_list("currency", flat=True)) | {"EUR", "USD", "GBP"}
-    offers = Offer.objects.order_by("number").only("number", "name")
+    offers = list(Offer.objects.order_by("number").values_list("number", "name", "currency"))
+    currencies = {currency for _, _, currency in offers} | {"EUR", "USD", "GBP"}
     return {
         "currency": [(c, c) for c in sorted(currencies)],
-        "offer": [(str(o.number), f"{o.number} · {o.name}") for o in offers],
+        "offer": [(str(number), f"{number} · {name}") for number, name, _ in offers],
         "category": [
             (str(c.number), f"{c.number} · {c.name}") for c in Category.objects.order_by("number")
         ],
@@ -60,11 +61,17 @@ def _filter_options(managers: list[Any]) -> dict[str, list[tuple[str, str]]]:
 @require_perm("orders.view_order")
 def all_orders(request: HttpRequest) -> HttpResponse:
     managers = _managers()  # the row actions and the filter panel list the same people
+    names = [(m.pk, m.get_username()) for m in managers]
     context = {
         "section": "orders",
         "tab": "all",
         **list_context(request, selectors.ORDER_LIST, OrderFilterSet, _filter_options(managers)),
-        "managers": managers,
+        # Each row's Check and Add user pickers, rendered once per selected manager.
+        "sale_by_options": Options(
+            [("system", "System sale")] + [(pk, f"Sale by {name}") for pk, name in names],
+            none_selects="system",
+        ),
+        "manager_options": Options([("system", "System"), *names]),
         "presets": PRESETS,
     }
     if request.htmx and request.GET.get("partial") == "rows":
@@ -93,6 +100,8 @@ def _detail_context(request: HttpRequest, order: Order) -> dict[str, Any]:
         "section": "orders",
         "order": order,
         "invoices": order.invoices.all(),
+        # With their invoices at once: each refund names its invoice.
+        "refunds": order.refunds.select_related("invoice"),
         "events": selectors.list_order_events(order=order),
         "can_complete": OrderStatus.COMPLETED in allowed,
         "can_decline": OrderStatus.DECLINED in allowed,

@@ -4,6 +4,7 @@ the orders behind it."""
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -69,10 +70,11 @@ RANGE_PARAMS = frozenset({"range", "from", "to"})
 FILTER_PARAMS = ("range", "from", "to", "currency", "order_type", "source", "include_unconfirmed")
 
 
-def orders_url(params: dict[str, str] | None) -> str | None:
+def orders_url(params: dict[str, str] | None, path: str | None = None) -> str | None:
+    """All Orders filtered by `params` (`path`: All Orders' own, when already reversed)."""
     if params is None:
         return None
-    return reverse("web:orders") + "?" + urlencode(params)
+    return (path or reverse("web:orders")) + "?" + urlencode(params)
 
 
 def _filters_only(params: QueryDict) -> QueryDict:
@@ -120,7 +122,9 @@ def _form_context(request: HttpRequest, params: dict[str, Any], errors: dict) ->
         ),
         "order_types": order_type_choices(),
         "sources": source_choices(),
-        "currencies": sorted(set(Order.objects.values_list("currency", flat=True).distinct()[:50])),
+        "currencies": sorted(
+            {*order_selectors.order_currencies(), *([query.currency] if query.currency else [])}
+        ),
         "errors": errors,
         "filters_query": _filters_only(request.GET).urlencode(),
         # The breakdown's own choices survive a change of range or filters.
@@ -191,50 +195,57 @@ def _cards(result: selectors.Performance) -> list[tuple[str, list[Card]]]:
 
 def _chart(result: selectors.Performance) -> dict[str, Any]:
     """The revenue chart as Plotly JSON: one line per currency, the previous period dotted
-    on the same days, each point carrying the link to its orders."""
-    import plotly.graph_objects as go
+    on the same days, each point carrying the link to its orders.
 
+    Written as the JSON Plotly's figure objects produce (with their default template):
+    building those objects validated every value and cost more than the rest of the page.
+    """
     query, previous = result.query, result.previous_query
-    figure = go.Figure()
+    path = reverse("web:orders")
+    traces: list[dict[str, Any]] = []
     now, before = result.series, result.previous_series
     offset = timedelta(days=query.days)
     for currency in sorted(set(now) | set(before)):
         points = now.get(currency, [])
-        figure.add_trace(
-            go.Scatter(
-                name=f"{currency}",
-                x=[p.start.isoformat() for p in points],
-                y=[float(p.net) for p in points],
-                mode="lines+markers",
-                customdata=[
+        traces.append(
+            {
+                "customdata": [
                     orders_url(
-                        selectors.orders_filter(query, currency=currency, start=p.start, end=p.end)
+                        selectors.orders_filter(query, currency=currency, start=p.start, end=p.end),
+                        path,
                     )
                     for p in points
                 ],
-                hovertemplate="%{x}: %{y:,.2f} " + currency + "<extra></extra>",
-            )
+                "hovertemplate": "%{x}: %{y:,.2f} " + currency + "<extra></extra>",
+                "mode": "lines+markers",
+                "name": f"{currency}",
+                "x": [p.start.isoformat() for p in points],
+                "y": [float(p.net) for p in points],
+                "type": "scatter",
+            }
         )
         earlier = before.get(currency, [])
         if earlier:
-            figure.add_trace(
-                go.Scatter(
-                    name=f"{currency}, previous period",
-                    x=[(p.start + offset).isoformat() for p in earlier],
-                    y=[float(p.net) for p in earlier],
-                    mode="lines",
-                    line={"dash": "dot"},
-                    customdata=[
+            traces.append(
+                {
+                    "customdata": [
                         orders_url(
                             selectors.orders_filter(
                                 previous, currency=currency, start=p.start, end=p.end
-                            )
+                            ),
+                            path,
                         )
                         for p in earlier
                     ],
-                    text=[p.start.isoformat() for p in earlier],
-                    hovertemplate="%{text}: %{y:,.2f} " + currency + "<extra></extra>",
-                )
+                    "hovertemplate": "%{text}: %{y:,.2f} " + currency + "<extra></extra>",
+                    "line": {"dash": "dot"},
+                    "mode": "lines",
+                    "name": f"{currency}, previous period",
+                    "text": [p.start.isoformat() for p in earlier],
+                    "x": [(p.start + offset).isoformat() for p in earlier],
+                    "y": [float(p.net) for p in earlier],
+                    "type": "scatter",
+                }
             )
     step = "day" if query.days <= 90 else "week"
     # The axis spans the whole period, half a day beyond each end: left to itself Plotly
@@ -249,16 +260,26 @@ def _chart(result: selectors.Performance) -> dict[str, Any]:
     }
     if query.days <= 14:
         xaxis.update(dtick=timedelta(days=1).total_seconds() * 1000, tickformat="%-d %b")
-    figure.update_layout(
-        margin={"l": 50, "r": 10, "t": 30, "b": 40},
-        height=320,
-        title={"text": f"Net revenue per {step}", "font": {"size": 14}},
-        legend={"orientation": "h", "y": -0.2},
-        hovermode="x unified",
-        xaxis=xaxis,
-    )
-    # Through JSON once: Plotly's encoder turns its own types into plain values.
-    return json.loads(figure.to_json())
+    return {
+        "data": traces,
+        "layout": {
+            "template": _plotly_template(),
+            "margin": {"l": 50, "r": 10, "t": 30, "b": 40},
+            "title": {"text": f"Net revenue per {step}", "font": {"size": 14}},
+            "legend": {"orientation": "h", "y": -0.2},
+            "xaxis": xaxis,
+            "height": 320,
+            "hovermode": "x unified",
+        },
+    }
+
+
+@functools.cache
+def _plotly_template() -> dict[str, Any]:
+    """Plotly's default template, as every figure it builds carries it (read once)."""
+    import plotly.graph_objects as go
+
+    return json.loads(go.Figure().to_json())["layout"]["template"]
 
 
 @require_perm(PERMISSION)
