@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import collections
 import zlib
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -21,6 +22,7 @@ from ordersight.orders.services import create_order
 from ordersight.payments import services as payments
 from ordersight.payments.models import PaymentSystem
 from ordersight.payments.webhooks import SIGNATURE_HEADER
+from ordersight.reports.params import MAX_DAYS
 from tests import factories
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
@@ -60,11 +62,6 @@ NOT_YET_AGREED = {
     "PUT /api/v1/recurring-settings",
     "POST /api/v1/campaigns",
     "PATCH /api/v1/campaigns/{campaign_id}",
-    "GET /api/v1/reports/sales",
-    "GET /api/v1/reports/sales.csv",
-    "GET /api/v1/reports/performance",
-    "GET /api/v1/sales-generated",
-    "GET /api/v1/sales-generated/export.csv",
     "POST /api/v1/segments",
     "POST /api/v1/segments/count",
     "PATCH /api/v1/segments/{segment_id}",
@@ -166,6 +163,35 @@ def _aim_at_known_objects(case, known: dict[str, dict[str, str]]) -> None:
                     case.path_parameters[name] = value
 
 
+def _order_ranges(case) -> None:
+    """Put the two ends of a range in order, as the services require: `to` on or after
+    `from` and at most a report's longest span after it, a campaign's `ends_on` on or after
+    its `starts_on`, a code's `ends_at` after its `starts_at`. JSON Schema cannot compare two
+    values (the schema's descriptions state these rules), so a generated pair would break
+    them half the time and be refused, by name, for it. Only data valid by the schema is
+    put in order: what the negative cases send stays as generated."""
+    if case.meta is None or not case.meta.generation.mode.is_positive:
+        return
+    query = case.query or {}
+    if query.get("from") or query.get("to"):
+        start = date.fromisoformat(query.get("from") or query["to"])
+        end = date.fromisoformat(query.get("to") or query["from"])
+        start, end = min(start, end), max(start, end)
+        end = min(end, start + timedelta(days=MAX_DAYS - 1))
+        query["from"], query["to"] = start.isoformat(), end.isoformat()
+    if not isinstance(case.body, dict):
+        return
+    for first, last, parse in (
+        ("starts_on", "ends_on", date.fromisoformat),
+        ("starts_at", "ends_at", datetime.fromisoformat),
+    ):
+        if case.body.get(first) is not None and case.body.get(last) is not None:
+            if parse(case.body[last]) < parse(case.body[first]):
+                case.body[first], case.body[last] = case.body[last], case.body[first]
+            if last == "ends_at" and parse(case.body[last]) == parse(case.body[first]):
+                del case.body[last]
+
+
 @schema.parametrize()
 @settings(
     max_examples=12,
@@ -175,6 +201,7 @@ def _aim_at_known_objects(case, known: dict[str, dict[str, str]]) -> None:
 )
 def test_the_api_never_fails_and_keeps_its_schema(case, token, known):
     _aim_at_known_objects(case, known)
+    _order_ranges(case)
     if case.query:
         # A cursor is what a page gave out as next_cursor; a made-up one is refused by name.
         case.query.pop("cursor", None)

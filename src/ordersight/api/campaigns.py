@@ -19,8 +19,16 @@ from ordersight.campaigns.models import Campaign, Conversion, Creator, CreatorCo
 from ordersight.core.csv_stream import csv_response
 from ordersight.core.filtering import query_schema
 from ordersight.core.money import format_money
-from ordersight.core.schemas import PageOut, Percent, StrictIn, error_responses, slug, text
-from ordersight.reports.params import day_range
+from ordersight.core.schemas import (
+    PageOut,
+    Percent,
+    StrictIn,
+    error_responses,
+    one_of,
+    slug,
+    text,
+)
+from ordersight.reports.params import MAX_DAYS, PRESETS, day_range
 
 router = Router(tags=["creator campaigns"])
 ERRORS = error_responses()
@@ -169,10 +177,20 @@ class SalesGeneratedOut(Schema):
     note: str
 
 
+_PRESET = one_of(PRESETS, "today, 7d, 30d, 90d, this_month, last_month, this_year")
+
+
 class RangeQuery(Schema):
-    range: str | None = Field(None, description="today, 7d, 30d, 90d, this_month, ...")
-    from_: date | None = Field(None, alias="from")
-    to: date | None = None
+    """A preset or `from` and `to` together (`to` on or after `from`, at most MAX_DAYS
+    after it): `reports.params.day_range` reads them and names a bad one."""
+
+    range: _PRESET | None = Field(
+        None, description="Last 30 days when neither a range nor from and to is given"
+    )
+    from_: date | None = Field(None, alias="from", description="Included; give `to` with it")
+    to: date | None = Field(
+        None, description=f"Included; on or after `from`, at most {MAX_DAYS} days from it"
+    )
 
 
 class DownloadQuery(RangeQuery):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
@@ -29,6 +30,14 @@ def text(max_length: int) -> Any:
             {"type": "string", "minLength": 1, "maxLength": max_length, "pattern": r"\S"}
         ),
     ]
+
+
+def one_of(values: Iterable[str], description: str | None = None) -> Any:
+    """Text that is one of `values`, stated in the schema as an enum (see `text`)."""
+    schema: dict[str, Any] = {"type": "string", "enum": list(values)}
+    if description:
+        schema["description"] = description
+    return Annotated[str, WithJsonSchema(schema)]
 
 
 def slug(pattern: str, description: str) -> Any:
