@@ -60,8 +60,6 @@ NOT_YET_AGREED = {
     "POST /api/v1/invoices/{number}/charge",
     "POST /api/v1/recurring-orders",
     "PUT /api/v1/recurring-settings",
-    "POST /api/v1/campaigns",
-    "PATCH /api/v1/campaigns/{campaign_id}",
     "POST /api/v1/segments",
     "POST /api/v1/segments/count",
     "PATCH /api/v1/segments/{segment_id}",

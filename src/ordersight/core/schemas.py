@@ -9,8 +9,8 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 from ninja import Schema
 from pydantic import ConfigDict, Field, WithJsonSchema
 
-from ordersight.core.money import CURRENCY_CODES
-from ordersight.core.validation import MAX_ID, MAX_NUMBER
+from ordersight.core.money import CURRENCY_CODES, minor_units
+from ordersight.core.validation import MAX_AMOUNT, MAX_ID, MAX_NUMBER
 
 T = TypeVar("T")
 # Whole numbers that name rows: refused by name when the column could not hold them.
@@ -66,6 +66,76 @@ Percent = Annotated[
         }
     ),
 ]
+
+
+def _non_zero_fraction(decimals: int) -> str:
+    """Up to `decimals` digits after the point, not all zero ("01", "5", "10" for two).
+    Without look-ahead, which not every client's regular expressions have, a zero is kept
+    out by asking for a non-zero digit after the leading zeros."""
+    return "|".join(
+        "0" * zeros
+        + "[1-9]"
+        + (f"[0-9]{{0,{decimals - 1 - zeros}}}" if zeros < decimals - 1 else "")
+        for zeros in range(decimals)
+    )
+
+
+# Greater than 0 and at most 100, with at most four decimal places: a rate of commission or
+# of discount (0 would be no rate at all).
+PositivePercent = Annotated[
+    Decimal,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^(100(\.0{1,4})?|(0?[1-9]|[1-9][0-9])(\.[0-9]{1,4})?"
+            rf"|0{{1,2}}\.({_non_zero_fraction(4)}))$",
+            "examples": ["10"],
+        }
+    ),
+]
+_INTEGER_DIGITS = len(str(int(MAX_AMOUNT))) - 1  # amounts stay below 10^11: 11 digits
+
+
+def positive_amount_pattern(decimals: int) -> str:
+    """An amount greater than zero with at most `decimals` decimal places, below MAX_AMOUNT."""
+    whole = f"[1-9][0-9]{{0,{_INTEGER_DIGITS - 1}}}"
+    if not decimals:
+        return f"^{whole}$"
+    return rf"^({whole}(\.[0-9]{{1,{decimals}}})?|0\.({_non_zero_fraction(decimals)}))$"
+
+
+def _amounts_by_currency_schema() -> dict[str, Any]:
+    by_decimals: dict[int, list[str]] = {}
+    for code in sorted(CURRENCY_CODES):
+        by_decimals.setdefault(minor_units(code), []).append(code)
+    return {
+        "type": "object",
+        "minProperties": 1,
+        "patternProperties": {
+            f"^({'|'.join(codes)})$": {"type": "string", "pattern": positive_amount_pattern(n)}
+            for n, codes in sorted(by_decimals.items())
+        },
+        "additionalProperties": False,
+        "description": "An amount greater than zero per ISO 4217 currency, with no more "
+        "decimal places than the currency has",
+        "examples": [{"EUR": "5.00"}],
+    }
+
+
+# {"EUR": "5.00", "JPY": "500"}: what core.validation.clean_amounts_by_currency accepts.
+AmountsByCurrency = Annotated[dict[str, str], WithJsonSchema(_amounts_by_currency_schema())]
+
+
+def required_when(field: str, value: str, *needed: str) -> dict[str, Any]:
+    """A JSON Schema rule for a model's `json_schema_extra`: when `field` is `value`, the
+    `needed` fields are given too, and not null."""
+    return {
+        "if": {"properties": {field: {"const": value}}, "required": [field]},
+        "then": {
+            "required": list(needed),
+            "properties": {name: {"not": {"type": "null"}} for name in needed},
+        },
+    }
 
 
 class StrictIn(Schema):
