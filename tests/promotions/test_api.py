@@ -78,6 +78,75 @@ def test_a_bad_rule_is_a_422_naming_its_path_and_nothing_is_stored(api, db):
     assert r.status_code == 422 and "rules.any[0].value" in r.json()["error"]["fields"]
 
 
+def _nested(levels: int) -> dict:
+    rule: dict = {"field": "orders", "op": "gte", "value": 1}
+    for _ in range(levels):
+        rule = {"all": [rule]}
+    return rule
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"name": None}, "name"),
+        ({"name": " \x1e "}, "name"),
+        ({"rules": None}, "rules"),
+        ({"rules": _nested(9)}, "rules" + ".all[0]" * 9),
+        (
+            {"rules": {"any": [{"field": "orders", "op": "gte", "value": n} for n in range(101)]}},
+            "rules.any[100]",
+        ),
+        ({"rules": {"field": "tag", "op": "in", "value": ["vip", " "]}}, "rules.value"),
+    ],
+)
+def test_a_bad_change_of_a_segment_is_refused_naming_the_field(api, db, body, field):
+    segment = api.post("segments", {"name": "Buyers", "rules": _nested(8)}).json()
+    r = api.patch(f"segments/{segment['id']}", body)
+    assert r.status_code == 422, r.content
+    assert field in r.json()["error"]["fields"]
+    assert api.get(f"segments/{segment['id']}").json() == segment
+
+
+def test_a_change_of_a_code_that_does_not_fit_what_it_keeps_is_a_409(api, db):
+    r = api.post(
+        "discount-codes",
+        {"code": "WEEK", "kind": "percent", "percent": "10", "starts_at": "2026-03-02T00:00:00Z"},
+    )
+    assert r.status_code == 201, r.content
+    r = api.patch("discount-codes/WEEK", {"ends_at": "2026-03-01T00:00:00Z"})
+    assert r.status_code == 409, r.content
+    assert "ends_at" in r.json()["error"]["fields"]
+    r = api.patch(
+        "discount-codes/WEEK",
+        {"starts_at": "2026-03-09T00:00:00Z", "ends_at": "2026-03-01T00:00:00Z"},
+    )
+    assert r.status_code == 422 and "ends_at" in r.json()["error"]["fields"]
+    assert api.get("discount-codes/WEEK").json()["ends_at"] is None
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("discount-codes", {"code": "X", "kind": "percent"}, "percent"),
+        ("discount-codes", {"code": "X", "kind": "percent", "percent": "10.00001"}, "percent"),
+        (
+            "discount-codes",
+            {"code": "X", "kind": "fixed", "amounts": {"JPY": "5.5"}},
+            "amounts.JPY",
+        ),
+        ("discount-codes", {"code": "X", "kind": "free_item", "target": None}, "target"),
+        ("discount-codes/bulk", {"kind": "free_item", "count": 0}, "count"),
+        ("discount-codes/bulk", {"kind": "free_item", "count": 1, "length": 33}, "length"),
+        ("discount-codes/bulk", {"kind": "free_item", "count": 1, "prefix": "A" * 33}, "prefix"),
+    ],
+)
+def test_a_bad_code_is_refused_by_the_api_naming_the_field(api, db, path, body, field):
+    r = api.post(path, body)
+    assert r.status_code == 422, r.content
+    assert field in r.json()["error"]["fields"]
+    assert not DiscountCode.objects.exists()
+
+
 def test_validate_answers_the_discount_or_every_reason(api, catalog):
     r = api.post(
         "discount-codes",

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 from ninja import Schema
 from pydantic import ConfigDict, Field, WithJsonSchema
 
+from ordersight.core.bidi import BIDI_CONTROLS
 from ordersight.core.money import CURRENCY_CODES, minor_units
 from ordersight.core.validation import MAX_AMOUNT, MAX_ID, MAX_NUMBER
 
@@ -20,14 +21,38 @@ Number = Annotated[int, Field(gt=0, le=MAX_NUMBER)]
 Currency = Literal[tuple(sorted(CURRENCY_CODES))]
 
 
-def text(max_length: int) -> Any:
-    """Text with more than blanks in it, at most `max_length` characters: what the services
-    require of a name or a label, stated in the schema. The service still checks it, so
-    its refusal names the field in its own words."""
+# What no text may hold (core.validation.text_error): NUL and the bidi controls, as a regular
+# expression class. Patterns state it, so a client generating text from them never sends it.
+_REFUSED = "\\x00" + "".join(f"\\u{ord(c):04x}" for c in BIDI_CONTROLS)
+# Python's str.strip() also takes U+001C-U+001F and U+0085 for blanks, where the `\s` of
+# other regular expression engines does not: a name of only those is blank to the service.
+_BLANK = "\\s\\x1c-\\x1f\\x85"
+
+
+def text_pattern(excluding: str = "") -> str:
+    """A regular expression for text with more than blanks in it, holding none of the
+    characters no text may hold, nor those in `excluding` (a regex class's contents)."""
+    refused = _REFUSED + excluding
+    return f"^[^{refused}]*[^{_BLANK}{refused}][^{refused}]*$"
+
+
+TEXT_PATTERN = text_pattern()
+
+
+def text(max_length: int, *, excluding: str = "") -> Any:
+    """Text with more than blanks in it, at most `max_length` characters (and none of the
+    characters in `excluding`): what the services require of a name or a label, stated in
+    the schema. The service still checks it, so its refusal names the field in its own
+    words."""
     return Annotated[
         str,
         WithJsonSchema(
-            {"type": "string", "minLength": 1, "maxLength": max_length, "pattern": r"\S"}
+            {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": max_length,
+                "pattern": text_pattern(excluding),
+            }
         ),
     ]
 
