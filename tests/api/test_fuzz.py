@@ -63,7 +63,6 @@ NOT_YET_AGREED = {
     "POST /api/v1/recurring-orders",
     "PUT /api/v1/recurring-settings",
     "POST /api/v1/discount-codes/{code}/validate",
-    "POST /api/v1/sync/connections",
 }
 
 
