@@ -135,6 +135,16 @@ def test_a_change_of_a_code_that_does_not_fit_what_it_keeps_is_a_409(api, db):
             "amounts.JPY",
         ),
         ("discount-codes", {"code": "X", "kind": "free_item", "target": None}, "target"),
+        (
+            "discount-codes",
+            {"code": "X", "kind": "free_item", "starts_at": "1969-12-31T23:59:59Z"},
+            "starts_at",
+        ),
+        (
+            "discount-codes",
+            {"code": "X", "kind": "free_item", "ends_at": "2099-12-31T23:00:00-01:00"},
+            "ends_at",
+        ),
         ("discount-codes/bulk", {"kind": "free_item", "count": 0}, "count"),
         ("discount-codes/bulk", {"kind": "free_item", "count": 1, "length": 33}, "length"),
         ("discount-codes/bulk", {"kind": "free_item", "count": 1, "prefix": "A" * 33}, "prefix"),
@@ -145,6 +155,40 @@ def test_a_bad_code_is_refused_by_the_api_naming_the_field(api, db, path, body, 
     assert r.status_code == 422, r.content
     assert field in r.json()["error"]["fields"]
     assert not DiscountCode.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2030-01-01T00:00:00+17:00",  # ISO 8601 allows it; PostgreSQL holds no such offset
+        "0001-01-01T00:00:00+01:00",  # before the first moment Python holds in UTC
+        "9999-12-31T23:59:59-01:00",  # after the last
+        "0001-01-01",
+    ],
+)
+def test_a_segment_rule_takes_any_iso_time(api, buyers, value):
+    rule = {"field": "last_order_at", "op": "gt", "value": value}
+    r = api.post("segments/count", {"rules": rule})
+    assert r.status_code == 200, r.content
+    expected = 4 if value.startswith("0001") else 0  # four of the buyers have ordered
+    assert r.json() == {"member_count": expected}
+
+
+def test_a_codes_times_are_kept_in_utc_whatever_offset_they_came_with(api, db):
+    # ISO 8601 allows offsets up to 23:59; PostgreSQL holds none beyond 15:59.
+    r = api.post(
+        "discount-codes",
+        {
+            "code": "FAR",
+            "kind": "free_item",
+            "starts_at": "2030-01-01T20:00:00+17:30",
+            "ends_at": "2030-01-02T00:00:00-23:59",
+        },
+    )
+    assert r.status_code == 201, r.content
+    found = DiscountCode.objects.get(code="FAR")
+    assert found.starts_at.isoformat() == "2030-01-01T02:30:00+00:00"
+    assert found.ends_at.isoformat() == "2030-01-02T23:59:00+00:00"
 
 
 def test_validate_answers_the_discount_or_every_reason(api, catalog):

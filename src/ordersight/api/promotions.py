@@ -5,11 +5,11 @@ their redemptions."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest, StreamingHttpResponse
 from ninja import Query, Router, Schema, Status
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, WithJsonSchema
 
 from ordersight.accounts.auth import can_read, can_write
 from ordersight.api.lists import list_export, list_page
@@ -29,6 +29,7 @@ from ordersight.core.schemas import (
     text,
 )
 from ordersight.core.validation import CODE_MAX
+from ordersight.orders.pricing import EARLIEST, LATEST
 from ordersight.orders.selectors import get_order
 from ordersight.promotions import selectors, services
 from ordersight.promotions.filters import DiscountCodeFilterSet, RedemptionFilterSet
@@ -198,6 +199,21 @@ def export_segment_members(request: HttpRequest, segment_id: int) -> StreamingHt
 
 
 _LIMIT = {"minimum": 1, "maximum": services.MAX_LIMIT}
+# A code's start or end is kept in UTC within EARLIEST and LATEST (as an order's time). The
+# pattern admits the years 1971 to 2098, inside those bounds whatever the time's offset.
+STORED_YEARS = r"^(197[1-9]|19[89][0-9]|20[0-8][0-9]|209[0-8])-"
+_StoredTime = Annotated[
+    datetime,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "date-time",
+            "pattern": STORED_YEARS,
+            "description": f"An ISO 8601 time from {EARLIEST:%Y-%m-%d} to {LATEST:%Y-%m-%d} "
+            "(UTC); one without an offset is in UTC",
+        }
+    ),
+]
 # What a setting needs with it: a kind its percent or amounts, a lines target its SKUs or
 # categories (a non-empty list of either).
 _SETTINGS_NEED = {
@@ -235,8 +251,8 @@ class CodeSettingsIn(StrictIn):
     target: Literal["order", "lines"] = None
     target_skus: list[str] | None = Field(None, max_length=500)
     target_categories: list[int] | None = Field(None, max_length=500)
-    starts_at: datetime | None = None
-    ends_at: datetime | None = Field(None, description="After starts_at")
+    starts_at: _StoredTime | None = None
+    ends_at: _StoredTime | None = Field(None, description="After starts_at")
     usage_limit: int | None = Field(None, json_schema_extra=_LIMIT)
     per_customer_limit: int | None = Field(None, json_schema_extra=_LIMIT)
     is_active: bool | None = None
