@@ -41,28 +41,31 @@ CHECKS = [
     schemathesis.specs.openapi.checks.response_schema_conformance,
 ]
 # What the schema admits, the API accepts (no 400 or 422 for it): checked for every
-# operation except these, whose bodies still carry rules the schema does not state yet
-# (lengths and patterns checked only in the service, fields required together, rows that
-# must exist). Remove an operation from here once its schema states its rules.
+# operation except these, each with the reason its schema cannot yet say all it refuses.
+# Remove an operation from here once its schema states its rules.
+_NOT_STATED = "its body still carries rules the schema does not state yet"
 NOT_YET_AGREED = {
-    "POST /api/v1/customers",
-    "PATCH /api/v1/customers/{customer_id}",
-    "POST /api/v1/offers",
-    "PATCH /api/v1/offers/{number}",
-    "POST /api/v1/payment-systems",
-    "PUT /api/v1/payment-systems/{code}/fee-rules/{currency}",
-    "POST /api/v1/creators",
-    "PATCH /api/v1/creators/{handle}",
-    "POST /api/v1/orders",
-    "PATCH /api/v1/orders/{number}",
-    "POST /api/v1/orders/{number}/sales-attribution",
-    "POST /api/v1/orders/{number}/sales-attribution/confirm",
-    "POST /api/v1/orders/{number}/invoices",
-    "POST /api/v1/orders/{number}/payments/manual",
-    "POST /api/v1/invoices/{number}/charge",
-    "POST /api/v1/recurring-orders",
-    "PUT /api/v1/recurring-settings",
-    "POST /api/v1/discount-codes/{code}/validate",
+    "POST /api/v1/customers": _NOT_STATED,
+    "PATCH /api/v1/customers/{customer_id}": _NOT_STATED,
+    "POST /api/v1/offers": _NOT_STATED,
+    "PATCH /api/v1/offers/{number}": _NOT_STATED,
+    "POST /api/v1/payment-systems": _NOT_STATED,
+    "PUT /api/v1/payment-systems/{code}/fee-rules/{currency}": _NOT_STATED,
+    "POST /api/v1/creators": _NOT_STATED,
+    "PATCH /api/v1/creators/{handle}": _NOT_STATED,
+    "POST /api/v1/orders": _NOT_STATED,
+    "PATCH /api/v1/orders/{number}": _NOT_STATED,
+    "POST /api/v1/orders/{number}/sales-attribution": _NOT_STATED,
+    "POST /api/v1/orders/{number}/sales-attribution/confirm": _NOT_STATED,
+    "POST /api/v1/orders/{number}/invoices": _NOT_STATED,
+    "POST /api/v1/orders/{number}/payments/manual": _NOT_STATED,
+    "POST /api/v1/invoices/{number}/charge": _NOT_STATED,
+    "POST /api/v1/recurring-orders": _NOT_STATED,
+    "PUT /api/v1/recurring-settings": _NOT_STATED,
+    "POST /api/v1/discount-codes/{code}/validate": "its order is an order payload as POST "
+    "/api/v1/orders takes it, priced the same way: it carries that operation's rules between "
+    "fields (a line's discount at most its price, totals a client sends equal to ours) and "
+    "names objects that must exist (SKUs, a customer, a sales manager)",
 }
 
 
