@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -70,6 +71,44 @@ def test_a_bad_campaign_is_refused_naming_the_field(api, body, field):
     assert r.status_code == 422, r.content
     assert field in r.json()["error"]["fields"]
     assert not Campaign.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"ends_on": "2025-12-31"}, "ends_on"),  # Flat starts on 2026-01-01
+        ({"starts_on": "2027-01-01"}, "starts_on"),  # Flat ends on 2026-12-31
+    ],
+)
+def test_a_date_that_does_not_fit_the_campaigns_other_date_is_a_conflict(api, world, body, field):
+    flat = world["flat"]
+    r = api.patch(f"campaigns/{flat.pk}", body)
+    assert r.status_code == 409, r.content
+    assert field in r.json()["error"]["fields"]
+    flat.refresh_from_db()
+    assert (flat.starts_on, flat.ends_on) == (date(2026, 1, 1), date(2026, 12, 31))
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"starts_on": "2026-06-01", "ends_on": "2026-05-31"}, "ends_on"),
+        ({"name": None}, "name"),
+        ({"starts_on": None}, "starts_on"),
+        ({"commission_kind": None}, "commission_kind"),
+        ({"commission_kind": "percent", "commission_percent": "0"}, "commission_percent"),
+        ({"commission_kind": "percent", "commission_percent": None}, "commission_percent"),
+        ({"commission_kind": "percent"}, "commission_percent"),
+        ({"fixed_commissions": {"EUR": "0"}}, "fixed_commissions.EUR"),
+    ],
+)
+def test_a_bad_change_of_a_campaign_is_refused_naming_the_field(api, world, body, field):
+    flat = world["flat"]
+    r = api.patch(f"campaigns/{flat.pk}", body)
+    assert r.status_code == 422, r.content
+    assert field in r.json()["error"]["fields"]
+    flat.refresh_from_db()
+    assert (flat.name, flat.commission_kind, flat.ends_on) == ("Flat", "fixed", date(2026, 12, 31))
 
 
 def test_bad_creators_and_codes_are_refused_and_nothing_changes(api, world):

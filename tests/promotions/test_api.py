@@ -78,6 +78,119 @@ def test_a_bad_rule_is_a_422_naming_its_path_and_nothing_is_stored(api, db):
     assert r.status_code == 422 and "rules.any[0].value" in r.json()["error"]["fields"]
 
 
+def _nested(levels: int) -> dict:
+    rule: dict = {"field": "orders", "op": "gte", "value": 1}
+    for _ in range(levels):
+        rule = {"all": [rule]}
+    return rule
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"name": None}, "name"),
+        ({"name": " \x1e "}, "name"),
+        ({"rules": None}, "rules"),
+        ({"rules": _nested(9)}, "rules" + ".all[0]" * 9),
+        (
+            {"rules": {"any": [{"field": "orders", "op": "gte", "value": n} for n in range(101)]}},
+            "rules.any[100]",
+        ),
+        ({"rules": {"field": "tag", "op": "in", "value": ["vip", " "]}}, "rules.value"),
+    ],
+)
+def test_a_bad_change_of_a_segment_is_refused_naming_the_field(api, db, body, field):
+    segment = api.post("segments", {"name": "Buyers", "rules": _nested(8)}).json()
+    r = api.patch(f"segments/{segment['id']}", body)
+    assert r.status_code == 422, r.content
+    assert field in r.json()["error"]["fields"]
+    assert api.get(f"segments/{segment['id']}").json() == segment
+
+
+def test_a_change_of_a_code_that_does_not_fit_what_it_keeps_is_a_409(api, db):
+    r = api.post(
+        "discount-codes",
+        {"code": "WEEK", "kind": "percent", "percent": "10", "starts_at": "2026-03-02T00:00:00Z"},
+    )
+    assert r.status_code == 201, r.content
+    r = api.patch("discount-codes/WEEK", {"ends_at": "2026-03-01T00:00:00Z"})
+    assert r.status_code == 409, r.content
+    assert "ends_at" in r.json()["error"]["fields"]
+    r = api.patch(
+        "discount-codes/WEEK",
+        {"starts_at": "2026-03-09T00:00:00Z", "ends_at": "2026-03-01T00:00:00Z"},
+    )
+    assert r.status_code == 422 and "ends_at" in r.json()["error"]["fields"]
+    assert api.get("discount-codes/WEEK").json()["ends_at"] is None
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("discount-codes", {"code": "X", "kind": "percent"}, "percent"),
+        ("discount-codes", {"code": "X", "kind": "percent", "percent": "10.00001"}, "percent"),
+        (
+            "discount-codes",
+            {"code": "X", "kind": "fixed", "amounts": {"JPY": "5.5"}},
+            "amounts.JPY",
+        ),
+        ("discount-codes", {"code": "X", "kind": "free_item", "target": None}, "target"),
+        (
+            "discount-codes",
+            {"code": "X", "kind": "free_item", "starts_at": "1969-12-31T23:59:59Z"},
+            "starts_at",
+        ),
+        (
+            "discount-codes",
+            {"code": "X", "kind": "free_item", "ends_at": "2099-12-31T23:00:00-01:00"},
+            "ends_at",
+        ),
+        ("discount-codes/bulk", {"kind": "free_item", "count": 0}, "count"),
+        ("discount-codes/bulk", {"kind": "free_item", "count": 1, "length": 33}, "length"),
+        ("discount-codes/bulk", {"kind": "free_item", "count": 1, "prefix": "A" * 33}, "prefix"),
+    ],
+)
+def test_a_bad_code_is_refused_by_the_api_naming_the_field(api, db, path, body, field):
+    r = api.post(path, body)
+    assert r.status_code == 422, r.content
+    assert field in r.json()["error"]["fields"]
+    assert not DiscountCode.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2030-01-01T00:00:00+17:00",  # ISO 8601 allows it; PostgreSQL holds no such offset
+        "0001-01-01T00:00:00+01:00",  # before the first moment Python holds in UTC
+        "9999-12-31T23:59:59-01:00",  # after the last
+        "0001-01-01",
+    ],
+)
+def test_a_segment_rule_takes_any_iso_time(api, buyers, value):
+    rule = {"field": "last_order_at", "op": "gt", "value": value}
+    r = api.post("segments/count", {"rules": rule})
+    assert r.status_code == 200, r.content
+    expected = 4 if value.startswith("0001") else 0  # four of the buyers have ordered
+    assert r.json() == {"member_count": expected}
+
+
+def test_a_codes_times_are_kept_in_utc_whatever_offset_they_came_with(api, db):
+    # ISO 8601 allows offsets up to 23:59; PostgreSQL holds none beyond 15:59.
+    r = api.post(
+        "discount-codes",
+        {
+            "code": "FAR",
+            "kind": "free_item",
+            "starts_at": "2030-01-01T20:00:00+17:30",
+            "ends_at": "2030-01-02T00:00:00-23:59",
+        },
+    )
+    assert r.status_code == 201, r.content
+    found = DiscountCode.objects.get(code="FAR")
+    assert found.starts_at.isoformat() == "2030-01-01T02:30:00+00:00"
+    assert found.ends_at.isoformat() == "2030-01-02T23:59:00+00:00"
+
+
 def test_validate_answers_the_discount_or_every_reason(api, catalog):
     r = api.post(
         "discount-codes",

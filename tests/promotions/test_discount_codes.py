@@ -192,6 +192,20 @@ def test_a_segment_rule_checks_the_customer(catalog, bank):
             {"kind": "percent", "rules": {"all": [{"type": "metadata", "key": "a", "op": "gt"}]}},
             "rules.all[0].op",
         ),
+        # The column keeps four places: a fifth would be rounded away unseen.
+        ({"kind": "percent", "percent": "10.00005"}, "percent"),
+        (
+            {"kind": "percent", "rules": {"all": [{"type": "quantity", "min": 1.5}]}},
+            "rules.all[0].min",
+        ),
+        (
+            {"kind": "percent", "rules": {"all": [{"type": "quantity", "max": True}]}},
+            "rules.all[0].max",
+        ),
+        (
+            {"kind": "percent", "rules": {"all": [{"type": "items_required", "categories": [0]}]}},
+            "rules.all[0].categories",
+        ),
     ],
 )
 def test_a_bad_code_is_refused_naming_the_field(catalog, data, field):
@@ -306,3 +320,57 @@ def test_rolling_back_locks_the_codes_at_once_in_primary_key_order_before_writin
     if connection.features.has_select_for_no_key_update:
         assert lock.endswith("FOR NO KEY UPDATE")
     assert writes and all(sql.startswith("UPDATE") for sql in writes)
+
+
+def test_whole_numbers_written_with_a_point_are_whole_numbers_in_rules(catalog, bank):
+    # JSON has one number type: 2.0 is the whole number 2, as JSON Schema's integer says.
+    customer = factories.CustomerFactory()
+    pay(place(customer=customer), bank)
+    segment = services.create_segment(
+        name="Buyers", rules={"field": "orders", "op": "gte", "value": 1}, actor=SYSTEM
+    )
+    found = code(
+        rules={
+            "all": [
+                {"type": "quantity", "min": 2.0, "max": 3.0},
+                {"type": "segment", "segment": float(segment.pk)},
+            ]
+        }
+    )
+    assert check(found, ("TEE-M", 2), customer=customer).valid
+    assert check(found, ("TEE-M", 1), customer=customer).reasons == [
+        "at least 2 items in all (the cart has 1)"
+    ]
+    no_courses = code("NOCOURSE", rules={"type": "items_excluded", "categories": [20.0]})
+    assert check(no_courses, ("TEE-M", 1)).valid
+    assert check(no_courses, ("COURSE-1", 1)).reasons == [
+        "the cart may not hold items of category 20"
+    ]
+
+
+def test_a_change_that_does_not_fit_what_the_code_keeps_is_a_conflict(catalog, customer):
+    starts, ends = timezone.now(), timezone.now() + timedelta(days=10)
+    found = code(usage_limit=2, starts_at=starts, ends_at=ends)
+    services.redeem_code(order=place(customer=customer), code="SAVE10", actor=SYSTEM)
+    services.redeem_code(order=place(), code="SAVE10", actor=SYSTEM)
+    lines = code("LINES", target="lines", target_skus=["TEE-M"])
+    for target, changes, field in (
+        (found, {"ends_at": starts - timedelta(days=1)}, "ends_at"),
+        (found, {"starts_at": ends + timedelta(days=1)}, "starts_at"),
+        (found, {"usage_limit": 1}, "usage_limit"),
+        (lines, {"target_skus": []}, "target_skus"),
+    ):
+        with pytest.raises(Conflict) as caught:
+            services.update_discount_code(code=target, changes=changes, actor=SYSTEM)
+        assert field in caught.value.fields
+    found.refresh_from_db()
+    assert (found.starts_at, found.ends_at, found.usage_limit) == (starts, ends, 2)
+    assert DiscountCode.objects.get(code="LINES").target_skus == ["TEE-M"]
+    # The same rules broken by the request alone are invalid input.
+    for changes, field in (
+        ({"starts_at": ends, "ends_at": starts}, "ends_at"),
+        ({"target": "lines"}, "target_skus"),
+    ):
+        with pytest.raises(Invalid) as caught:
+            services.update_discount_code(code=found, changes=changes, actor=SYSTEM)
+        assert field in caught.value.fields

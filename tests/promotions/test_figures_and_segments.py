@@ -114,6 +114,8 @@ def names(rules) -> list[str]:
         ({"field": "tag", "op": "ne", "value": "vip"}, ["Ada", "Ben", "Cy"]),
         ({"field": "metadata.tier", "op": "in", "value": ["gold", "silver"]}, ["Ada", "Ben"]),
         ({"field": "metadata.visits", "op": "gt", "value": 10}, ["Ada"]),
+        # JSON has one number type: 12.0 is the whole number 12.
+        ({"field": "metadata.visits", "op": "eq", "value": 12.0}, ["Ada"]),
         (
             {
                 "any": [

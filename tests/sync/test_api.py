@@ -7,9 +7,12 @@ import pytest
 import redis.exceptions
 from django.db import OperationalError
 from django.utils import timezone
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from ordersight.api.sync import SHOP_URL_PATTERN
 from ordersight.core import deadlocks
-from ordersight.sync import services
+from ordersight.sync import services, transport
 from ordersight.sync.models import ReceivedRecord, StoreConnection, SyncRun
 from ordersight.sync.shopify import ShopifyClient
 from tests import factories
@@ -47,6 +50,20 @@ def test_a_connection_is_made_and_shows_its_feeds(api, db):
         ({"name": "a", "shop_url": "https://a.example", "token_env": "not a var"}, "token_env"),
         ({"name": "a", "shop_url": "https://a.example", "currency": "XXX"}, "currency"),
         ({"name": "a", "shop_url": "https://a.example", "refresh_minutes": 0}, "refresh_minutes"),
+        (
+            {"name": "a", "shop_url": "https://a.example", "refresh_minutes": 1441},
+            "refresh_minutes",
+        ),
+        ({"name": "a/b", "shop_url": "https://a.example"}, "name"),
+        ({"name": "a", "shop_url": "https://shop.localhost"}, "shop_url"),
+        ({"name": "a", "shop_url": "https://10.0.0.1"}, "shop_url"),
+        ({"name": "a", "shop_url": "https://a.example/?page=2"}, "shop_url"),
+        ({"name": "a", "shop_url": "https://a.example:0"}, "shop_url"),
+        ({"name": "a", "shop_url": "https://a.example/" + "p" * 300}, "shop_url"),
+        (
+            {"name": "a", "shop_url": "https://a.example", "token_env": "ORDERSIGHT_SYNC_"},
+            "token_env",
+        ),
     ],
 )
 def test_a_bad_connection_is_refused_naming_the_field(api, db, body, field):
@@ -228,3 +245,11 @@ def test_a_run_whose_start_is_aborted_by_a_deadlock_starts_on_the_next_attempt(m
     monkeypatch.setattr(SyncRun.objects, "create", aborted_once)
     run = services.start_run(feed)
     assert len(calls) == 2 and SyncRun.objects.filter(pk=run.pk, feed=feed).exists()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.from_regex(SHOP_URL_PATTERN, fullmatch=True))
+def test_every_store_address_the_schema_admits_is_one_sync_accepts(url):
+    # What the API's schema states is a rule of store sync's own (transport.url_refusal),
+    # without its private-network allowance: the two must not drift apart.
+    assert transport.url_refusal(url, files=False) is None

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from django.http import HttpRequest, StreamingHttpResponse
 from ninja import Query, Router, Schema, Status
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from ordersight.accounts.auth import can_read, can_write, request_actor
 from ordersight.api.lists import list_export, list_page
@@ -20,16 +20,19 @@ from ordersight.core.csv_stream import csv_response
 from ordersight.core.filtering import query_schema
 from ordersight.core.money import format_money
 from ordersight.core.schemas import (
+    AmountsByCurrency,
     Email,
     JsonObject,
     PageOut,
-    Percent,
+    PositivePercent,
     StrictIn,
     error_responses,
+    one_of,
+    required_when,
     slug,
     text,
 )
-from ordersight.reports.params import day_range
+from ordersight.reports.params import MAX_DAYS, PRESETS, day_range
 
 router = Router(tags=["creator campaigns"])
 ERRORS = error_responses()
@@ -55,24 +58,44 @@ class CreatorUpdateIn(StrictIn):
     payout: JsonObject = Field(None, description="Payout details as a JSON object")
 
 
+# A commission rule's kind comes with what it needs: a percent, or amounts per currency.
+_RULE_NEEDS = {
+    "allOf": [
+        required_when("commission_kind", "percent", "commission_percent"),
+        required_when("commission_kind", "fixed", "fixed_commissions"),
+    ]
+}
+
+
 class CampaignIn(StrictIn):
-    name: str
+    model_config = ConfigDict(json_schema_extra=_RULE_NEEDS)
+
+    name: text(200)
     starts_on: date
-    ends_on: date | None = None
+    ends_on: date | None = Field(None, description="On or after starts_on; null: no end")
     commission_kind: Literal["percent", "fixed"]
-    commission_percent: Percent | None = Field(None, description="For percent: of net value")
-    fixed_commissions: dict[str, str] | None = Field(
-        None, description='For fixed: an amount per order by currency, e.g. {"EUR": "5.00"}'
+    commission_percent: PositivePercent | None = Field(
+        None, description="For percent, and required with it: of net value"
+    )
+    fixed_commissions: AmountsByCurrency | None = Field(
+        None,
+        description="For fixed, and required with it: an amount per order by currency, e.g. "
+        '{"EUR": "5.00"}',
     )
 
 
 class CampaignUpdateIn(StrictIn):
-    name: str | None = None
-    starts_on: date | None = None
-    ends_on: date | None = None
-    commission_kind: Literal["percent", "fixed"] | None = None
-    commission_percent: Percent | None = None
-    fixed_commissions: dict[str, str] | None = None
+    """The fields to change. A new commission_kind comes with its percent or amounts; new
+    dates that do not fit the dates kept are a conflict (409) naming the field."""
+
+    model_config = ConfigDict(json_schema_extra=_RULE_NEEDS)
+
+    name: text(200) = None
+    starts_on: date = None
+    ends_on: date | None = Field(None, description="On or after starts_on; null: no end")
+    commission_kind: Literal["percent", "fixed"] = None
+    commission_percent: PositivePercent = Field(None, description="Used by percent rules")
+    fixed_commissions: AmountsByCurrency = Field(None, description="Used by fixed rules")
 
 
 class MemberIn(StrictIn):
@@ -178,10 +201,20 @@ class SalesGeneratedOut(Schema):
     note: str
 
 
+_PRESET = one_of(PRESETS, "today, 7d, 30d, 90d, this_month, last_month, this_year")
+
+
 class RangeQuery(Schema):
-    range: str | None = Field(None, description="today, 7d, 30d, 90d, this_month, ...")
-    from_: date | None = Field(None, alias="from")
-    to: date | None = None
+    """A preset or `from` and `to` together (`to` on or after `from`, at most MAX_DAYS
+    after it): `reports.params.day_range` reads them and names a bad one."""
+
+    range: _PRESET | None = Field(
+        None, description="Last 30 days when neither a range nor from and to is given"
+    )
+    from_: date | None = Field(None, alias="from", description="Included; give `to` with it")
+    to: date | None = Field(
+        None, description=f"Included; on or after `from`, at most {MAX_DAYS} days from it"
+    )
 
 
 class DownloadQuery(RangeQuery):

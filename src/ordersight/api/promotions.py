@@ -5,19 +5,31 @@ their redemptions."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest, StreamingHttpResponse
 from ninja import Query, Router, Schema, Status
-from pydantic import Field
+from pydantic import ConfigDict, Field, WithJsonSchema
 
 from ordersight.accounts.auth import can_read, can_write
 from ordersight.api.lists import list_export, list_page
 from ordersight.api.order_schemas import OrderIn
+from ordersight.api.promotion_schemas import CodeRules, SegmentRules
 from ordersight.core.filtering import query_schema
 from ordersight.core.keyset import paginate
 from ordersight.core.money import format_money
-from ordersight.core.schemas import PageOut, Percent, StrictIn, error_responses
+from ordersight.core.schemas import (
+    AmountsByCurrency,
+    PageOut,
+    PositivePercent,
+    StrictIn,
+    error_responses,
+    required_when,
+    slug,
+    text,
+)
+from ordersight.core.validation import CODE_MAX
+from ordersight.orders.pricing import EARLIEST, LATEST
 from ordersight.orders.selectors import get_order
 from ordersight.promotions import selectors, services
 from ordersight.promotions.filters import DiscountCodeFilterSet, RedemptionFilterSet
@@ -37,21 +49,17 @@ RedemptionListQuery = query_schema(
 
 
 class SegmentIn(StrictIn):
-    name: str
-    rules: Any = Field(
-        ...,
-        description='e.g. {"all": [{"field": "spent", "currency": "USD", "op": "gt", '
-        '"value": "1000.00"}, {"field": "orders", "op": "gte", "value": 5}]}',
-    )
+    name: text(200)
+    rules: SegmentRules
 
 
 class SegmentUpdateIn(StrictIn):
-    name: str | None = None
-    rules: Any = None
+    name: text(200) = None
+    rules: SegmentRules = None
 
 
 class RulesIn(StrictIn):
-    rules: Any
+    rules: SegmentRules
 
 
 class SegmentOut(Schema):
@@ -190,31 +198,88 @@ def export_segment_members(request: HttpRequest, segment_id: int) -> StreamingHt
 # --- Discount codes ------------------------------------------------------------------------
 
 
+_LIMIT = {"minimum": 1, "maximum": services.MAX_LIMIT}
+# A code's start or end is kept in UTC within EARLIEST and LATEST (as an order's time). The
+# pattern admits the years 1971 to 2098, inside those bounds whatever the time's offset.
+STORED_YEARS = r"^(197[1-9]|19[89][0-9]|20[0-8][0-9]|209[0-8])-"
+_StoredTime = Annotated[
+    datetime,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "date-time",
+            "pattern": STORED_YEARS,
+            "description": f"An ISO 8601 time from {EARLIEST:%Y-%m-%d} to {LATEST:%Y-%m-%d} "
+            "(UTC); one without an offset is in UTC",
+        }
+    ),
+]
+# What a setting needs with it: a kind its percent or amounts, a lines target its SKUs or
+# categories (a non-empty list of either).
+_SETTINGS_NEED = {
+    "allOf": [
+        required_when("kind", "percent", "percent"),
+        required_when("kind", "fixed", "amounts"),
+        {
+            "if": {"properties": {"target": {"const": "lines"}}, "required": ["target"]},
+            "then": {
+                "anyOf": [
+                    {"required": [name], "properties": {name: {"type": "array", "minItems": 1}}}
+                    for name in ("target_skus", "target_categories")
+                ]
+            },
+        },
+    ]
+}
+_CODE = slug(
+    rf"^[A-Za-z0-9][A-Za-z0-9._-]{{0,{CODE_MAX - 1}}}$",
+    f"Up to {CODE_MAX} letters, digits, '.', '-' or '_', starting with a letter or digit; "
+    "matched without regard to case",
+)
+
+
 class CodeSettingsIn(StrictIn):
-    kind: Literal["percent", "fixed", "free_item"] | None = None
-    percent: Percent | None = Field(None, description="For percent: greater than 0, up to 100")
-    amounts: dict[str, str] | None = Field(None, description='For fixed: {"EUR": "5.00"}')
-    target: Literal["order", "lines"] | None = None
+    """A code's settings; in a change, those to change. A kind comes with its percent or
+    amounts, a lines target with its SKUs or categories. A start or end that does not fit
+    the one the code keeps, or a usage limit below the uses so far, is a conflict (409)."""
+
+    model_config = ConfigDict(json_schema_extra=_SETTINGS_NEED)
+
+    kind: Literal["percent", "fixed", "free_item"] = None
+    percent: PositivePercent = Field(None, description="For percent: greater than 0, up to 100")
+    amounts: AmountsByCurrency = Field(None, description='For fixed: {"EUR": "5.00"}')
+    target: Literal["order", "lines"] = None
     target_skus: list[str] | None = Field(None, max_length=500)
     target_categories: list[int] | None = Field(None, max_length=500)
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
-    usage_limit: int | None = None
-    per_customer_limit: int | None = None
+    starts_at: _StoredTime | None = None
+    ends_at: _StoredTime | None = Field(None, description="After starts_at")
+    usage_limit: int | None = Field(None, json_schema_extra=_LIMIT)
+    per_customer_limit: int | None = Field(None, json_schema_extra=_LIMIT)
     is_active: bool | None = None
-    rules: Any = Field(None, description="Validation rules: all/any of conditions (see docs)")
+    rules: CodeRules = None
 
 
 class CodeIn(CodeSettingsIn):
-    code: str
+    code: _CODE
     kind: Literal["percent", "fixed", "free_item"]
 
 
 class GenerateIn(CodeSettingsIn):
     kind: Literal["percent", "fixed", "free_item"]
-    count: int = Field(..., description="How many codes, at most 10,000")
-    prefix: str = ""
-    length: int = Field(8, description="Random characters after the prefix, 6 to 32")
+    count: int = Field(
+        ...,
+        description="How many codes, at most 10,000",
+        json_schema_extra={"minimum": 1, "maximum": services.MAX_GENERATED},
+    )
+    prefix: slug(
+        rf"^([A-Za-z0-9][A-Za-z0-9._-]{{0,{services.MAX_PREFIX - 1}}})?$",
+        f"Up to {services.MAX_PREFIX} letters, digits, '.', '-' or '_' before the random part",
+    ) = ""
+    length: int = Field(
+        8,
+        description="Random characters after the prefix",
+        json_schema_extra=dict(zip(("minimum", "maximum"), services.GENERATED_LENGTH, strict=True)),
+    )
 
 
 class CodeOut(Schema):

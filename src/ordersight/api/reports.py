@@ -9,7 +9,6 @@ descending), `limit`, `compare=true` for the previous period beside each row, an
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Annotated, Any
 
 from django.http import HttpRequest, StreamingHttpResponse
@@ -18,7 +17,7 @@ from pydantic import WithJsonSchema
 
 from ordersight.accounts.auth import can_read
 from ordersight.core.money import CURRENCY_CODES
-from ordersight.core.schemas import error_responses
+from ordersight.core.schemas import error_responses, one_of
 from ordersight.orders import choices
 from ordersight.orders.models import ChoiceKind
 from ordersight.reports import params as report_params
@@ -107,46 +106,49 @@ _BUILT_IN = {kind: choices.BUILT_IN[kind].values for kind in ChoiceKind}
 _DAY = Annotated[str, WithJsonSchema({"type": "string", "format": "date"})]
 
 
-def _one_of(values: Iterable[str], description: str | None = None) -> Any:
-    schema: dict[str, Any] = {"type": "string", "enum": list(values)}
-    if description:
-        schema["description"] = description
-    return Annotated[str, WithJsonSchema(schema)]
+_GROUP_BY = one_of(g.value for g in GroupBy)
 
 
 class ReportQuery(Schema):
     """Documents the parameters as precisely as `reports.params` reads them; that reader
-    (which the pages share) validates them and names a bad one."""
+    (which the pages share) validates them and names a bad one. `from` and `to` come
+    together, `to` on or after `from` and at most MAX_DAYS after it: rules between two
+    parameters, which OpenAPI cannot state of query parameters, so their descriptions do."""
 
-    group_by: _one_of(g.value for g in GroupBy) | None = None
+    group_by: _GROUP_BY | None = Field(None, description="Not used by the performance figures")
     range: (
-        _one_of(report_params.PRESETS, "today, 7d, 30d, 90d, this_month, last_month, this_year")
+        one_of(report_params.PRESETS, "today, 7d, 30d, 90d, this_month, last_month, this_year")
         | None
     ) = None
-    from_: _DAY | None = Field(None, alias="from", description="YYYY-MM-DD, included")
-    to: _DAY | None = Field(None, description="YYYY-MM-DD, included")
-    currency: _one_of(sorted(CURRENCY_CODES)) | None = None
+    from_: _DAY | None = Field(
+        None, alias="from", description="YYYY-MM-DD, included; give `to` with it"
+    )
+    to: _DAY | None = Field(
+        None,
+        description=f"YYYY-MM-DD, included; on or after `from`, at most {report_params.MAX_DAYS} "
+        "days from it",
+    )
+    currency: one_of(sorted(CURRENCY_CODES)) | None = None
     order_type: (
-        _one_of(
+        one_of(
             _BUILT_IN[ChoiceKind.ORDER_TYPE], "a built-in order type or one of the account's own"
         )
         | None
     ) = None
     source: (
-        _one_of(_BUILT_IN[ChoiceKind.SOURCE], "a built-in source or one of the account's own")
-        | None
+        one_of(_BUILT_IN[ChoiceKind.SOURCE], "a built-in source or one of the account's own") | None
     ) = None
     include_unconfirmed: bool | None = Field(
         None, description="sales manager rows: count unconfirmed attributions too"
     )
     kind: (
-        _one_of(
+        one_of(
             ("recurring", "one_off"),
             "recurring (recurring orders' payments) or one_off (all others)",
         )
         | None
     ) = None
-    sort: _one_of(_SORTS, "a column, - for descending") | None = None
+    sort: one_of(_SORTS, "a column, - for descending") | None = None
     limit: (
         Annotated[
             int,
@@ -161,6 +163,10 @@ class ReportQuery(Schema):
         ]
         | None
     ) = Field(None, description="CSV: comma-separated columns")
+
+
+class BreakdownQuery(ReportQuery):
+    group_by: _GROUP_BY = Field(..., description="What to break the sales down by")
 
 
 def _breakdown(
@@ -183,7 +189,7 @@ def _breakdown(
     auth=can_read(PERMISSION),
     by_alias=True,
 )
-def sales_report(request: HttpRequest, params: Query[ReportQuery]) -> dict[str, Any]:
+def sales_report(request: HttpRequest, params: Query[BreakdownQuery]) -> dict[str, Any]:
     """Completed sales broken down by `group_by`: currency, payment_system, offer, category,
     sales_manager, source, order_type, customer, day or month; or campaign or creator (the
     creators' approved sales, with their `commission` beside the net; totals are theirs); or
@@ -200,7 +206,7 @@ def sales_report(request: HttpRequest, params: Query[ReportQuery]) -> dict[str, 
 
 
 @router.get("/reports/sales.csv", response={200: None, **ERRORS}, auth=can_read(PERMISSION))
-def sales_report_csv(request: HttpRequest, params: Query[ReportQuery]) -> StreamingHttpResponse:
+def sales_report_csv(request: HttpRequest, params: Query[BreakdownQuery]) -> StreamingHttpResponse:
     """The same report as CSV with the chosen `columns`; per-currency totals at the end."""
     breakdown, cleaned = _breakdown(request, csv=True)
     response = StreamingHttpResponse(

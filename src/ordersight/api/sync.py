@@ -5,16 +5,18 @@ HMAC header)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+from django.conf import settings
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
 from ordersight.accounts.auth import can_read, can_write
 from ordersight.core.api_errors import bad_signature
 from ordersight.core.errors import Invalid
-from ordersight.core.schemas import StrictIn, error_responses
+from ordersight.core.money import CURRENCY_CODES
+from ordersight.core.schemas import StrictIn, error_responses, one_of, slug, text
 from ordersight.sync import selectors, services, webhooks
 from ordersight.sync.models import FeedKind
 from ordersight.sync.tasks import refresh_in_worker
@@ -53,29 +55,50 @@ def shopify_order_webhook(request: HttpRequest, connection: str) -> Any:
 # --- Connections, feeds, runs and lookups ---------------------------------------------------
 
 
+# The store's address as `transport.url_refusal` accepts it on a public network: https, a
+# host name (a public address given as digits is accepted too; private, loopback and other
+# refused addresses never), an optional port and path, no user, query or fragment.
+_PORT = r"(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})"
+_LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
+SHOP_URL_PATTERN = (
+    rf"^https://({_LABEL}\.)+(?!localhost(:|/|$))[a-z]{{2,63}}(:{_PORT})?"
+    r"(/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?$"
+)
+_PREFIX = settings.SYNC_SECRET_ENV_PREFIX
+_SECRET_ENV = slug(
+    rf"^({_PREFIX}[A-Z0-9_]{{1,{services.MAX_ENV_NAME - len(_PREFIX)}}})?$",
+    f"The name of an environment variable starting with {_PREFIX}; empty for none",
+)
+
+
 class ConnectionIn(StrictIn):
-    name: str
+    name: text(services.MAX_NAME, excluding="/") = Field(..., description="No slash")
     platform: Literal["shopify", "feed"] = "shopify"
-    shop_url: str = Field(
+    shop_url: Annotated[
+        str,
+        WithJsonSchema(
+            {
+                "type": "string",
+                "maxLength": services.MAX_SHOP_URL,
+                "pattern": SHOP_URL_PATTERN,
+                "examples": ["https://shop.example.com"],
+            }
+        ),
+    ] = Field(
         ...,
         description="The store's https address on a public network (private ones and plain "
         "http only where SYNC_ALLOW_PRIVATE_NETWORKS allows); a feed may be file://… below "
-        "SYNC_FILE_ROOT. No query or fragment.",
+        "SYNC_FILE_ROOT. No user, query or fragment.",
     )
-    currency: str = "EUR"
-    token_env: str = Field(
-        "",
-        description="Environment variable holding the access token; its name starts with "
-        "SYNC_SECRET_ENV_PREFIX (ORDERSIGHT_SYNC_ by default)",
-    )
-    webhook_secret_env: str = Field(
-        "",
-        description="Environment variable holding the webhook secret; its name starts with "
-        "SYNC_SECRET_ENV_PREFIX (ORDERSIGHT_SYNC_ by default)",
-    )
+    currency: one_of(sorted(CURRENCY_CODES)) = "EUR"
+    token_env: _SECRET_ENV = Field("", description="Variable holding the access token")
+    webhook_secret_env: _SECRET_ENV = Field("", description="Variable holding the webhook secret")
     customer_tag: str = "b2b"
     metafield_namespace: str = "ordersight"
-    refresh_minutes: int = 10
+    refresh_minutes: int = Field(
+        10,
+        json_schema_extra=dict(zip(("minimum", "maximum"), services.REFRESH_MINUTES, strict=True)),
+    )
 
 
 class RunOut(Schema):

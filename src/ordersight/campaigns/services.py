@@ -172,14 +172,24 @@ def _clean_campaign(data: Mapping[str, Any], campaign: Campaign) -> None:
                 errors[field] = "a date, YYYY-MM-DD"
             else:
                 setattr(campaign, field, value)
+    conflicts: dict[str, str] = {}
     if campaign.starts_on is None and "starts_on" not in errors:
         errors["starts_on"] = "required"
     elif campaign.ends_on and campaign.starts_on and campaign.ends_on < campaign.starts_on:
-        errors["ends_on"] = "on or after starts_on"
+        if {"starts_on", "ends_on"} <= set(data):
+            errors["ends_on"] = "on or after starts_on"
+        elif "ends_on" in data:
+            conflicts["ends_on"] = f"on or after the campaign's starts_on, {campaign.starts_on}"
+        else:
+            conflicts["starts_on"] = f"on or before the campaign's ends_on, {campaign.ends_on}"
     if {"commission_kind", "commission_percent", "fixed_commissions"} & set(data):
         _clean_rule(data, campaign, errors)
     if errors:
         raise Invalid("The campaign is not valid.", fields=errors)
+    if conflicts:
+        # The change is well formed; the dates it keeps from the campaign are what it
+        # does not fit.
+        raise Conflict("The change does not fit the campaign's dates.", fields=conflicts)
 
 
 def _save_campaign(campaign: Campaign) -> Campaign:

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from ninja import Schema
 from pydantic import ConfigDict, Field, WithJsonSchema
 
-from ordersight.core.money import CURRENCY_CODES, MINOR_UNITS
+from ordersight.core.bidi import BIDI_CONTROLS
+from ordersight.core.money import CURRENCY_CODES, MINOR_UNITS, minor_units
 from ordersight.core.validation import (
     CODE_PATTERN,
     EMAIL_MAX,
     EXTERNAL_ID_MAX,
     EXTERNAL_SOURCE_MAX,
+    MAX_AMOUNT,
     MAX_ID,
     MAX_NUMBER,
     METADATA_MAX_BYTES,
@@ -38,19 +40,49 @@ ID_OR_NULL = {"anyOf": [{"type": "integer", "minimum": 1, "maximum": MAX_ID}, {"
 # A character `str.strip()` keeps: what makes text more than blanks. Spelt out, since the
 # `\s` of JSON Schema's regular expressions (ECMA 262) leaves out characters Python strips
 # (U+001C to U+001F, U+0085).
-VISIBLE = r"[^\x09-\x0d\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+_BLANK = r"\x09-\x0d\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+VISIBLE = f"[^{_BLANK}]"
 
 
-def text(max_length: int) -> Any:
-    """Text with more than blanks in it, at most `max_length` characters: what the services
-    require of a name or a label, stated in the schema. The service still checks it, so
-    its refusal names the field in its own words."""
+# What no text may hold (core.validation.text_error): NUL and the bidi controls, as a regular
+# expression class. Patterns state it, so a client generating text from them never sends it.
+_REFUSED = "\\x00" + "".join(f"\\u{ord(c):04x}" for c in BIDI_CONTROLS)
+
+
+def text_pattern(excluding: str = "") -> str:
+    """A regular expression for text with more than blanks in it, holding none of the
+    characters no text may hold, nor those in `excluding` (a regex class's contents)."""
+    refused = _REFUSED + excluding
+    return f"^[^{refused}]*[^{_BLANK}{refused}][^{refused}]*$"
+
+
+TEXT_PATTERN = text_pattern()
+
+
+def text(max_length: int, *, excluding: str = "") -> Any:
+    """Text with more than blanks in it, at most `max_length` characters (and none of the
+    characters in `excluding`): what the services require of a name or a label, stated in
+    the schema. The service still checks it, so its refusal names the field in its own
+    words."""
     return Annotated[
         str,
         WithJsonSchema(
-            {"type": "string", "minLength": 1, "maxLength": max_length, "pattern": VISIBLE}
+            {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": max_length,
+                "pattern": text_pattern(excluding),
+            }
         ),
     ]
+
+
+def one_of(values: Iterable[str], description: str | None = None) -> Any:
+    """Text that is one of `values`, stated in the schema as an enum (see `text`)."""
+    schema: dict[str, Any] = {"type": "string", "enum": list(values)}
+    if description:
+        schema["description"] = description
+    return Annotated[str, WithJsonSchema(schema)]
 
 
 def slug(pattern: str, description: str) -> Any:
@@ -174,6 +206,76 @@ ExternalIds = Annotated[
         }
     ),
 ]
+
+
+def _non_zero_fraction(decimals: int) -> str:
+    """Up to `decimals` digits after the point, not all zero ("01", "5", "10" for two).
+    Without look-ahead, which not every client's regular expressions have, a zero is kept
+    out by asking for a non-zero digit after the leading zeros."""
+    return "|".join(
+        "0" * zeros
+        + "[1-9]"
+        + (f"[0-9]{{0,{decimals - 1 - zeros}}}" if zeros < decimals - 1 else "")
+        for zeros in range(decimals)
+    )
+
+
+# Greater than 0 and at most 100, with at most four decimal places: a rate of commission or
+# of discount (0 would be no rate at all).
+PositivePercent = Annotated[
+    Decimal,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^(100(\.0{1,4})?|(0?[1-9]|[1-9][0-9])(\.[0-9]{1,4})?"
+            rf"|0{{1,2}}\.({_non_zero_fraction(4)}))$",
+            "examples": ["10"],
+        }
+    ),
+]
+_INTEGER_DIGITS = len(str(int(MAX_AMOUNT))) - 1  # amounts stay below 10^11: 11 digits
+
+
+def positive_amount_pattern(decimals: int) -> str:
+    """An amount greater than zero with at most `decimals` decimal places, below MAX_AMOUNT."""
+    whole = f"[1-9][0-9]{{0,{_INTEGER_DIGITS - 1}}}"
+    if not decimals:
+        return f"^{whole}$"
+    return rf"^({whole}(\.[0-9]{{1,{decimals}}})?|0\.({_non_zero_fraction(decimals)}))$"
+
+
+def _amounts_by_currency_schema() -> dict[str, Any]:
+    by_decimals: dict[int, list[str]] = {}
+    for code in sorted(CURRENCY_CODES):
+        by_decimals.setdefault(minor_units(code), []).append(code)
+    return {
+        "type": "object",
+        "minProperties": 1,
+        "patternProperties": {
+            f"^({'|'.join(codes)})$": {"type": "string", "pattern": positive_amount_pattern(n)}
+            for n, codes in sorted(by_decimals.items())
+        },
+        "additionalProperties": False,
+        "description": "An amount greater than zero per ISO 4217 currency, with no more "
+        "decimal places than the currency has",
+        "examples": [{"EUR": "5.00"}],
+    }
+
+
+# {"EUR": "5.00", "JPY": "500"}: what core.validation.clean_amounts_by_currency accepts.
+AmountsByCurrency = Annotated[dict[str, str], WithJsonSchema(_amounts_by_currency_schema())]
+
+
+def required_when(field: str, value: str, *needed: str) -> dict[str, Any]:
+    """A JSON Schema rule for a model's `json_schema_extra`: when `field` is `value`, the
+    `needed` fields are given too, and not null."""
+    return {
+        "if": {"properties": {field: {"const": value}}, "required": [field]},
+        "then": {
+            "required": list(needed),
+            "properties": {name: {"not": {"type": "null"}} for name in needed},
+        },
+    }
 
 
 class StrictIn(Schema):

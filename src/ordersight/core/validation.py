@@ -81,6 +81,19 @@ def split_refused(items: list[Any]) -> tuple[list[Any], list[tuple[Any, str]]]:
     return kept, refused
 
 
+def whole_number(value: object) -> int | None:
+    """The int a JSON value stands for when it is a whole number, or None. JSON has one
+    number type: 3.0 is the whole number 3 (JSON Schema's `integer` says so too), though
+    Python reads it as a float; true and false are not numbers."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
 def is_id(value: object, *, limit: int = MAX_ID) -> bool:
     """True for an int that can name a row (1 up to the column's largest value)."""
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= limit

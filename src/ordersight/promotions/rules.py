@@ -22,12 +22,15 @@ from typing import Any
 
 from ordersight.core.errors import Invalid
 from ordersight.core.money import format_money, is_currency
+from ordersight.core.validation import MAX_AMOUNT, is_id, whole_number
 from ordersight.promotions.models import Segment
 from ordersight.promotions.segments import members
 
 TYPES = ("order_total", "items_required", "items_excluded", "quantity", "segment", "metadata")
 MAX_DEPTH = 8
-_KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$")
+MAX_QUANTITY = 10**6  # a quantity rule's bounds
+MAX_IN = 100  # values in a metadata rule's `in` list
+METADATA_KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$")
 
 
 @dataclass(frozen=True)
@@ -85,16 +88,16 @@ def _decimal(rule: dict, name: str, path: str) -> Decimal | None:
         value = Decimal(str(rule[name]))
     except (InvalidOperation, ValueError):
         raise _bad(f"{path}.{name}", "an amount such as 50.00") from None
-    if not value.is_finite() or value < 0 or value >= Decimal(10) ** 11:
+    if not value.is_finite() or value < 0 or value >= MAX_AMOUNT:
         raise _bad(f"{path}.{name}", "an amount from 0")
     return value
 
 
 def _whole(rule: dict, name: str, path: str) -> int | None:
-    value = rule.get(name)
-    if value is None:
+    if rule.get(name) is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10**6:
+    value = whole_number(rule[name])
+    if value is None or not 0 <= value <= MAX_QUANTITY:
         raise _bad(f"{path}.{name}", "a whole number from 0")
     return value
 
@@ -125,7 +128,7 @@ def _check_items(rule: dict, path: str) -> None:
     if not isinstance(skus, list) or not all(isinstance(s, str) and s for s in skus):
         raise _bad(f"{path}.skus", "a list of SKUs")
     if not isinstance(categories, list) or not all(
-        isinstance(c, int) and not isinstance(c, bool) and c > 0 for c in categories
+        (number := whole_number(c)) is not None and number > 0 for c in categories
     ):
         raise _bad(f"{path}.categories", "a list of category numbers")
     if not skus and not categories:
@@ -141,24 +144,20 @@ def _check_quantity(rule: dict, path: str) -> None:
 
 def _check_segment(rule: dict, path: str) -> None:
     _only(rule, path, {"segment"})
-    pk = rule.get("segment")
-    if (
-        isinstance(pk, bool)
-        or not isinstance(pk, int)
-        or not Segment.objects.filter(pk=pk).exists()
-    ):
+    pk = whole_number(rule.get("segment"))
+    if not is_id(pk) or not Segment.objects.filter(pk=pk).exists():
         raise _bad(f"{path}.segment", "the id of an existing segment")
 
 
 def _check_metadata(rule: dict, path: str) -> None:
     _only(rule, path, {"key", "op", "value"})
-    if not isinstance(rule.get("key"), str) or not _KEY.match(rule["key"]):
+    if not isinstance(rule.get("key"), str) or not METADATA_KEY.match(rule["key"]):
         raise _bad(f"{path}.key", "a metadata key")
     if rule.get("op") not in ("eq", "in"):
         raise _bad(f"{path}.op", "eq or in")
     value = rule.get("value")
-    if rule["op"] == "in" and (not isinstance(value, list) or not 0 < len(value) <= 100):
-        raise _bad(f"{path}.value", "a list of 1 to 100 values")
+    if rule["op"] == "in" and (not isinstance(value, list) or not 0 < len(value) <= MAX_IN):
+        raise _bad(f"{path}.value", f"a list of 1 to {MAX_IN} values")
     if rule["op"] == "eq" and isinstance(value, dict | list):
         raise _bad(f"{path}.value", "a single value")
 
@@ -210,7 +209,7 @@ def _required_fails(rule: dict, cart: Cart) -> list[str]:
     out = [f"the cart needs SKU {sku}" for sku in rule.get("skus", []) if sku not in skus]
     out += [
         f"the cart needs an item of category {c}"
-        for c in rule.get("categories", [])
+        for c in map(whole_number, rule.get("categories", []))
         if c not in categories
     ]
     return out
@@ -222,7 +221,7 @@ def _excluded_fails(rule: dict, cart: Cart) -> list[str]:
     out = [f"the cart may not hold SKU {sku}" for sku in rule.get("skus", []) if sku in skus]
     out += [
         f"the cart may not hold items of category {c}"
-        for c in rule.get("categories", [])
+        for c in map(whole_number, rule.get("categories", []))
         if c in categories
     ]
     return out
@@ -233,15 +232,16 @@ def _quantity_fails(rule: dict, cart: Cart) -> list[str]:
     lines = [ln for ln in cart.lines if sku is None or ln.sku == sku]
     count = sum(ln.quantity for ln in lines)
     what = f"of SKU {sku}" if sku else "items in all"
-    if rule.get("min") is not None and count < rule["min"]:
-        return [f"at least {rule['min']} {what} (the cart has {count})"]
-    if rule.get("max") is not None and count > rule["max"]:
-        return [f"at most {rule['max']} {what} (the cart has {count})"]
+    low, high = _whole(rule, "min", ""), _whole(rule, "max", "")
+    if low is not None and count < low:
+        return [f"at least {low} {what} (the cart has {count})"]
+    if high is not None and count > high:
+        return [f"at most {high} {what} (the cart has {count})"]
     return []
 
 
 def _segment_fails(rule: dict, cart: Cart) -> list[str]:
-    segment = Segment.objects.filter(pk=rule["segment"]).first()
+    segment = Segment.objects.filter(pk=whole_number(rule["segment"])).first()
     if segment is None:
         return [f"segment {rule['segment']} no longer exists"]
     if cart.customer_id is None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -30,15 +30,22 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from ordersight.core.errors import Invalid
 from ordersight.core.money import is_currency
+from ordersight.core.validation import whole_number
 from ordersight.customers.models import Customer
 from ordersight.promotions.models import CustomerFigures, CustomerSpend
 
-OPS = ("eq", "ne", "gt", "gte", "lt", "lte", "in")
-FIELDS = ("spent", "average", "orders", "last_order_at", "first_order_at", "tag")
+COMPARISONS = ("eq", "ne", "gt", "gte", "lt", "lte")
+OPS = (*COMPARISONS, "in")
+MONEY_FIELDS = ("spent", "average")
+DATE_FIELDS = ("last_order_at", "first_order_at")
+FIELDS = (*MONEY_FIELDS, "orders", *DATE_FIELDS, "tag")
 MAX_DEPTH = 8
 MAX_CONDITIONS = 100
-_RELATIVE = re.compile(r"^-(\d{1,5})([dhm])$")
-_METADATA_KEY = re.compile(r"^metadata(\.[A-Za-z0-9_][A-Za-z0-9_-]{0,63}){1,8}$")
+MAX_IN = 100  # values in one `in` list
+MAX_VALUE = Decimal(10) ** 14  # numbers compared stay below this, either sign
+MAX_TAG = 64
+RELATIVE_MOMENT = re.compile(r"^-([0-9]{1,5})([dhm])$")
+METADATA_FIELD = re.compile(r"^metadata(\.[A-Za-z0-9_][A-Za-z0-9_-]{0,63}){1,8}$")
 _LOOKUP = {"eq": "exact", "gt": "gt", "gte": "gte", "lt": "lt", "lte": "lte", "in": "in"}
 
 
@@ -113,7 +120,7 @@ def _number(value: Any, path: str, *, whole: bool = False) -> Decimal | int:
         number = Decimal(str(value))
     except (InvalidOperation, ValueError):
         raise _bad(f"{path}.value", "a number") from None
-    if not number.is_finite() or abs(number) >= Decimal(10) ** 14:
+    if not number.is_finite() or abs(number) >= MAX_VALUE:
         raise _bad(f"{path}.value", "a finite number below 10^14")
     if whole:
         if number != number.to_integral_value():
@@ -124,7 +131,7 @@ def _number(value: Any, path: str, *, whole: bool = False) -> Decimal | int:
 
 def _moment(value: Any, path: str) -> datetime:
     text = str(value).strip() if isinstance(value, str) else ""
-    relative = _RELATIVE.match(text)
+    relative = RELATIVE_MOMENT.match(text)
     if relative:
         amount, unit = int(relative.group(1)), relative.group(2)
         step = {"d": timedelta(days=1), "h": timedelta(hours=1), "m": timedelta(minutes=1)}[unit]
@@ -138,15 +145,26 @@ def _moment(value: Any, path: str) -> datetime:
         moment = datetime.combine(day, datetime.min.time())
     if moment is None:
         raise _bad(f"{path}.value", "an ISO date or time, or -90d / -12h / -30m")
-    return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
+    return _in_utc(moment if timezone.is_aware(moment) else timezone.make_aware(moment))
+
+
+def _in_utc(moment: datetime) -> datetime:
+    """The moment in UTC, as the figures' times are compared: PostgreSQL refuses offsets
+    beyond 15:59, which ISO 8601 allows. A moment beyond what Python holds in UTC (the
+    calendar's first or last day, with an offset) bounds nothing more than that end does."""
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        end = datetime.min if moment.year == 1 else datetime.max
+        return end.replace(tzinfo=UTC)
 
 
 def _values(rule: dict, path: str, parse: Callable[[Any, str], Any]) -> Any:
     """The rule's value parsed; a list of them for `in`."""
     value = rule.get("value")
     if rule["op"] == "in":
-        if not isinstance(value, list) or not value or len(value) > 100:
-            raise _bad(f"{path}.value", "a list of 1 to 100 values for in")
+        if not isinstance(value, list) or not value or len(value) > MAX_IN:
+            raise _bad(f"{path}.value", f"a list of 1 to {MAX_IN} values for in")
         return [parse(v, path) for v in value]
     return parse(value, path)
 
@@ -174,14 +192,14 @@ def _holds_for_zero(op: str, value: Any) -> bool:
 
 def condition(rule: dict, path: str, paths: _Paths = FROM_CUSTOMERS) -> Compiled:
     field, op = rule.get("field"), rule.get("op")
-    if not isinstance(field, str) or not (field in FIELDS or _METADATA_KEY.match(field)):
+    if not isinstance(field, str) or not (field in FIELDS or METADATA_FIELD.match(field)):
         raise _bad(f"{path}.field", f"one of {', '.join(FIELDS)} or metadata.<key>")
     if op not in OPS:
         raise _bad(f"{path}.op", f"one of {', '.join(OPS)}")
     extra = set(rule) - {"field", "op", "value", "currency"}
     if extra:
         raise _bad(path, f"unknown key {sorted(extra)[0]!r}")
-    if field in ("spent", "average"):
+    if field in MONEY_FIELDS:
         return _money_condition(rule, path, paths)
     if field == "orders":
         value = _values(rule, path, lambda v, p: _number(v, p, whole=True))
@@ -190,7 +208,7 @@ def condition(rule: dict, path: str, paths: _Paths = FROM_CUSTOMERS) -> Compiled
         if empty and paths is FROM_CUSTOMERS:
             q |= Q(figures__isnull=True)
         return Compiled(q, empty)
-    if field in ("last_order_at", "first_order_at"):
+    if field in DATE_FIELDS:
         if op in ("in", "eq", "ne"):
             raise _bad(f"{path}.op", "dates compare with gt, gte, lt or lte")
         moment = _values(rule, path, _moment)
@@ -231,7 +249,7 @@ def _tag_condition(rule: dict, path: str, paths: _Paths) -> Q:
 
 
 def _tag_name(value: Any, path: str) -> str:
-    if not isinstance(value, str) or not 0 < len(value.strip()) <= 64:
+    if not isinstance(value, str) or not 0 < len(value.strip()) <= MAX_TAG:
         raise _bad(f"{path}.value", "a tag name")
     return value.strip()
 
@@ -240,11 +258,13 @@ def _metadata_condition(rule: dict, path: str, field: str, paths: _Paths) -> Q:
     op = rule["op"]
     value = rule.get("value")
     if op == "in":
-        if not isinstance(value, list) or not 0 < len(value) <= 100:
-            raise _bad(f"{path}.value", "a list of 1 to 100 values for in")
+        if not isinstance(value, list) or not 0 < len(value) <= MAX_IN:
+            raise _bad(f"{path}.value", f"a list of 1 to {MAX_IN} values for in")
     elif op in ("gt", "gte", "lt", "lte"):
         value = float(_number(value, path))  # JSON numbers compare as numbers
-    elif not isinstance(value, str | int | float | bool) or isinstance(value, float):
+    elif isinstance(value, float) and (whole := whole_number(value)) is not None:
+        value = whole
+    elif not isinstance(value, str | int | bool):
         raise _bad(f"{path}.value", "a string, whole number or boolean")
     prefix = f"{paths.customer}metadata__" + field.removeprefix("metadata.").replace(".", "__")
     if op == "in":

@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any
 
@@ -24,7 +24,7 @@ from ordersight.core.money import format_money, quantum, round_money
 from ordersight.core.validation import clean_amounts_by_currency, clean_code, normal_code
 from ordersight.orders.events import record_event
 from ordersight.orders.models import Order, OrderEventKind
-from ordersight.orders.pricing import Lookups, OrderInput, prepare_order
+from ordersight.orders.pricing import EARLIEST, LATEST, Lookups, OrderInput, prepare_order
 from ordersight.orders.services import apply_discounts, lock_order
 from ordersight.promotions.models import (
     DiscountCode,
@@ -42,6 +42,10 @@ HUNDRED = Decimal(100)
 # Generated codes avoid letters and digits that read alike (0/O, 1/I/L).
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 MAX_GENERATED = 10_000
+GENERATED_LENGTH = (6, 32)  # random characters after a generated code's prefix
+MAX_PREFIX = 32
+MAX_LIMIT = 10**9  # a usage limit, overall or per customer
+PERCENT_PLACES = 4
 
 
 # --- Segments ------------------------------------------------------------------------------
@@ -113,33 +117,60 @@ def _clean_percent(value: Any, errors: dict[str, str]) -> Decimal | None:
         return None
     if not percent.is_finite() or not ZERO < percent <= HUNDRED:
         errors["percent"] = "greater than 0 and at most 100"
+    elif percent.as_tuple().exponent < -PERCENT_PLACES:  # type: ignore[operator]
+        # The column keeps four places: more would be rounded away unseen.
+        errors["percent"] = f"at most {PERCENT_PLACES} decimal places"
     return percent
 
 
-def _clean_limits(code: DiscountCode, data: Mapping[str, Any], errors: dict[str, str]) -> None:
+def _clean_limits(
+    code: DiscountCode, data: Mapping[str, Any], errors: dict[str, str], conflicts: dict[str, str]
+) -> None:
     for name in ("usage_limit", "per_customer_limit"):
         if name in data:
             value = data[name]
             if value is not None and (
-                isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= 10**9
+                isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_LIMIT
             ):
                 errors[name] = "a whole number from 1, or null for no limit"
             else:
                 setattr(code, name, value)
     if code.usage_limit is not None and code.redeemed > code.usage_limit:
-        errors["usage_limit"] = f"already redeemed {code.redeemed} times"
+        conflicts["usage_limit"] = f"already redeemed {code.redeemed} times"
     for name in ("starts_at", "ends_at"):
         if name in data:
             value = data[name]
-            if value is not None and not isinstance(value, datetime):
+            if value is None:
+                setattr(code, name, None)
+            elif not isinstance(value, datetime):
                 errors[name] = "an ISO time"
+            elif (moment := _stored_time(value)) is None:
+                errors[name] = f"between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d}"
             else:
-                setattr(code, name, value)
+                setattr(code, name, moment)
     if code.starts_at and code.ends_at and code.ends_at <= code.starts_at:
-        errors["ends_at"] = "after starts_at"
+        if {"starts_at", "ends_at"} <= set(data):
+            errors["ends_at"] = "after starts_at"
+        elif "ends_at" in data:
+            conflicts["ends_at"] = f"after the code's starts_at, {code.starts_at.isoformat()}"
+        else:
+            conflicts["starts_at"] = f"before the code's ends_at, {code.ends_at.isoformat()}"
 
 
-def _clean_target(code: DiscountCode, data: Mapping[str, Any], errors: dict[str, str]) -> None:
+def _stored_time(value: datetime) -> datetime | None:
+    """The time in UTC (one without a zone is read as UTC, as the API documents), within the
+    years an order's time may take too; None outside them. PostgreSQL refuses offsets beyond
+    15:59, which ISO 8601 allows, and the ends of the calendar overflow on the way to UTC."""
+    try:
+        moment = (value if timezone.is_aware(value) else value.replace(tzinfo=UTC)).astimezone(UTC)
+    except OverflowError:
+        return None
+    return moment if EARLIEST <= moment < LATEST else None
+
+
+def _clean_target(
+    code: DiscountCode, data: Mapping[str, Any], errors: dict[str, str], conflicts: dict[str, str]
+) -> None:
     if "target" in data:
         code.target = data["target"]
         if code.target not in DiscountTarget.values:
@@ -153,11 +184,19 @@ def _clean_target(code: DiscountCode, data: Mapping[str, Any], errors: dict[str,
                 errors[name] = "a list of SKUs" if kind is str else "a list of category numbers"
             setattr(code, name, value)
     if code.target == DiscountTarget.LINES and not (code.target_skus or code.target_categories):
-        errors["target_skus"] = "name the SKUs or categories the discount applies to"
+        # Asked for with `target`, the lines are missing from the request; emptied without
+        # it, they are what the code's lines target still needs.
+        (errors if "target" in data else conflicts)["target_skus"] = (
+            "name the SKUs or categories the discount applies to"
+        )
 
 
 def _clean_code_fields(code: DiscountCode, data: Mapping[str, Any]) -> None:
+    """Set `data` on the code. Invalid for a request that breaks a rule by itself; Conflict
+    (naming the field) for one that is well formed but does not fit what the code keeps:
+    its start or end, its lines target, how often it was redeemed."""
     errors: dict[str, str] = {}
+    conflicts: dict[str, str] = {}
     if "kind" in data:
         code.kind = data["kind"]
         if code.kind not in DiscountKind.values:
@@ -174,8 +213,8 @@ def _clean_code_fields(code: DiscountCode, data: Mapping[str, Any]) -> None:
         code.percent = None
     else:
         code.percent, code.amounts = None, {}
-    _clean_target(code, data, errors)
-    _clean_limits(code, data, errors)
+    _clean_target(code, data, errors, conflicts)
+    _clean_limits(code, data, errors, conflicts)
     if "is_active" in data:
         code.is_active = bool(data["is_active"])
     if "rules" in data:
@@ -187,6 +226,8 @@ def _clean_code_fields(code: DiscountCode, data: Mapping[str, Any]) -> None:
         code.rules = data["rules"]
     if errors:
         raise Invalid("The discount code is not valid.", fields=errors)
+    if conflicts:
+        raise Conflict("The change does not fit the discount code as it is.", fields=conflicts)
 
 
 @retry_on_deadlock
@@ -216,15 +257,16 @@ def generate_discount_codes(
     errors: dict[str, str] = {}
     if isinstance(count, bool) or not isinstance(count, int) or not 0 < count <= MAX_GENERATED:
         errors["count"] = f"1 to {MAX_GENERATED:,}"
-    if isinstance(length, bool) or not isinstance(length, int) or not 6 <= length <= 32:
-        errors["length"] = "6 to 32 characters"
+    low, high = GENERATED_LENGTH
+    if isinstance(length, bool) or not isinstance(length, int) or not low <= length <= high:
+        errors["length"] = f"{low} to {high} characters"
     prefix = normal_code(prefix)
     try:
         clean_code(prefix + "X", field="prefix")
-        if len(prefix) > 32:
+        if len(prefix) > MAX_PREFIX:
             raise Invalid("too long", fields={"prefix": "too long"})
     except Invalid:
-        errors["prefix"] = "at most 32 letters, digits, '.', '-' or '_'"
+        errors["prefix"] = f"at most {MAX_PREFIX} letters, digits, '.', '-' or '_'"
     template = DiscountCode()
     _clean_code_fields(template, data)
     if errors:

@@ -43,7 +43,11 @@ from ordersight.sync.transport import StoreUnavailable, url_refusal
 
 SOURCE = "shopify"
 LIVE_CHANNEL = "sync"
-ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]{0,99}$")
+MAX_ENV_NAME = 100
+ENV_NAME = re.compile(rf"^[A-Z_][A-Z0-9_]{{0,{MAX_ENV_NAME - 1}}}$")
+MAX_NAME = 100
+MAX_SHOP_URL = 300
+REFRESH_MINUTES = (1, 24 * 60)  # how often the feeds refresh: from a minute to a day
 Progress = Callable[[SyncRun], None]
 
 
@@ -54,15 +58,16 @@ def create_connection(*, actor: Actor, **data: Any) -> StoreConnection:
     actor.require("sync.add_storeconnection")
     errors: dict[str, str] = {}
     name = str(data.get("name") or "").strip()
-    if not 0 < len(name) <= 100 or "/" in name:
-        errors["name"] = "1 to 100 characters, no slash"
+    if not 0 < len(name) <= MAX_NAME or "/" in name:
+        errors["name"] = f"1 to {MAX_NAME} characters, no slash"
     platform = data.get("platform") or Platform.SHOPIFY
     if platform not in Platform.values:
         errors["platform"] = f"one of {', '.join(Platform.values)}"
     shop_url = str(data.get("shop_url") or "").strip()
     refusal = url_refusal(shop_url, files=platform == Platform.FEED)
-    if refusal or len(shop_url) > 300:
-        errors["shop_url"] = f"the store's address: {refusal or 'at most 300 characters'}"
+    if refusal or len(shop_url) > MAX_SHOP_URL:
+        too_long = f"at most {MAX_SHOP_URL} characters"
+        errors["shop_url"] = f"the store's address: {refusal or too_long}"
     currency = str(data.get("currency") or "EUR").upper()
     if not is_currency(currency):
         errors["currency"] = "a currency, e.g. EUR"
@@ -72,8 +77,9 @@ def create_connection(*, actor: Actor, **data: Any) -> StoreConnection:
         if env_refusal:
             errors[env] = env_refusal
     minutes = data.get("refresh_minutes", 10)
-    if isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= 1440:
-        errors["refresh_minutes"] = "1 to 1440"
+    low, high = REFRESH_MINUTES
+    if isinstance(minutes, bool) or not isinstance(minutes, int) or not low <= minutes <= high:
+        errors["refresh_minutes"] = f"{low} to {high}"
     if errors:
         raise Invalid("The store connection is not valid.", fields=errors)
     try:
