@@ -30,6 +30,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from ordersight.core.errors import Invalid
 from ordersight.core.money import is_currency
+from ordersight.core.zones import utc_bound
 from ordersight.customers.models import Customer
 from ordersight.promotions.models import CustomerFigures, CustomerSpend
 
@@ -138,7 +139,7 @@ def _moment(value: Any, path: str) -> datetime:
         moment = datetime.combine(day, datetime.min.time())
     if moment is None:
         raise _bad(f"{path}.value", "an ISO date or time, or -90d / -12h / -30m")
-    return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
+    return utc_bound(moment if timezone.is_aware(moment) else timezone.make_aware(moment))
 
 
 def _values(rule: dict, path: str, parse: Callable[[Any, str], Any]) -> Any:

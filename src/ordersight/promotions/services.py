@@ -21,7 +21,12 @@ from ordersight.core.actors import Actor
 from ordersight.core.deadlocks import retry_on_deadlock
 from ordersight.core.errors import Conflict, Invalid, NotFound
 from ordersight.core.money import format_money, quantum, round_money
-from ordersight.core.validation import clean_amounts_by_currency, clean_code, normal_code
+from ordersight.core.validation import (
+    clean_amounts_by_currency,
+    clean_code,
+    clean_moment,
+    normal_code,
+)
 from ordersight.orders.events import record_event
 from ordersight.orders.models import Order, OrderEventKind
 from ordersight.orders.pricing import Lookups, OrderInput, prepare_order
@@ -133,8 +138,10 @@ def _clean_limits(code: DiscountCode, data: Mapping[str, Any], errors: dict[str,
             value = data[name]
             if value is not None and not isinstance(value, datetime):
                 errors[name] = "an ISO time"
+            elif value is not None:
+                setattr(code, name, clean_moment(value, field=name, errors=errors))
             else:
-                setattr(code, name, value)
+                setattr(code, name, None)
     if code.starts_at and code.ends_at and code.ends_at <= code.starts_at:
         errors["ends_at"] = "after starts_at"
 
