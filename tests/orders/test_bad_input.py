@@ -147,6 +147,25 @@ def test_unknown_source_or_type(api, catalog, field, value):
     _rejected(api.post("orders", {"lines": [{"sku": "TEE-M"}], field: value}), 422, field)
 
 
+@pytest.mark.parametrize(
+    "moment", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00", "1969-12-31T23:59:59Z"]
+)
+def test_a_creation_time_outside_the_calendar_is_refused_by_name(api, catalog, moment):
+    # The ends of the calendar overflowed on the way to UTC (a 500 on SQLite).
+    _rejected(
+        api.post("orders", {"lines": [{"sku": "TEE-M"}], "created_at": moment}), 422, "created_at"
+    )
+
+
+def test_a_creation_time_with_any_iso_offset_is_kept_in_utc(api, catalog):
+    # ISO 8601 allows offsets to 23:59; PostgreSQL refused those beyond 15:59 (a 500).
+    r = api.post("orders", {"lines": [{"sku": "TEE-M"}], "created_at": "2030-01-01T00:00:00-20:33"})
+    assert r.status_code == 201, r.content
+    assert r.json()["created_at"] == "2030-01-01T20:33:00Z"
+    stored = api.get(f"orders/{r.json()['number']}").json()["created_at"]
+    assert stored == "2030-01-01T20:33:00Z"
+
+
 def test_oversized_body_is_413(api, catalog, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
     body = {"lines": [{"sku": "TEE-M"}], "notes": "x" * 20_000}

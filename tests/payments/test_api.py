@@ -225,6 +225,9 @@ def test_manual_payment_settles_a_pending_installment(api, card, bank, course_or
         ({"payment_system": "bank", "amount": "-5.00"}, 422, "amount"),
         ({"payment_system": "bank", "amount": "0"}, 422, "amount"),
         ({"payment_system": "bank", "amount": "1.001"}, 422, "amount"),
+        # An invoice named in the body that does not exist: the order in the path does, so
+        # this is the body's field, not a 404 naming the path's number.
+        ({"payment_system": "bank", "invoice": 424242}, 422, "invoice"),
     ],
 )
 def test_bad_manual_payments_change_nothing(api, card, bank, tee_order, body, status, field):

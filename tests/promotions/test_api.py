@@ -272,3 +272,66 @@ def test_bulk_generation_and_the_code_list(api, db):
     )
     assert dupe.status_code == 409
     assert DiscountCode.objects.count() == 25
+
+
+def test_a_codes_times_with_any_iso_offset_are_kept_in_utc(api, db):
+    # ISO 8601 allows offsets to 23:59; PostgreSQL refused those beyond 15:59 with a 500,
+    # on create and on a change alike (the stateful fuzzing found the change).
+    r = api.post(
+        "discount-codes",
+        {
+            "code": "DAWN",
+            "kind": "percent",
+            "percent": "5",
+            "starts_at": "2030-01-01T00:00:00-20:33",
+        },
+    )
+    assert r.status_code == 201, r.content
+    assert r.json()["starts_at"] == "2030-01-01T20:33:00Z"
+    r = api.patch("discount-codes/DAWN", {"ends_at": "2030-02-01T00:00:00+23:59"})
+    assert r.status_code == 200, r.content
+    stored = api.get("discount-codes/DAWN").json()
+    assert (stored["starts_at"], stored["ends_at"]) == (
+        "2030-01-01T20:33:00Z",
+        "2030-01-31T00:01:00Z",
+    )
+    # A time without a zone is read as UTC, as for an order's creation time.
+    api.patch("discount-codes/DAWN", {"starts_at": "2029-06-01T08:00:00"})
+    assert api.get("discount-codes/DAWN").json()["starts_at"] == "2029-06-01T08:00:00Z"
+
+
+@pytest.mark.parametrize(
+    "moment", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00", "1969-12-31T23:59:59Z"]
+)
+@pytest.mark.parametrize("field", ["starts_at", "ends_at"])
+def test_a_codes_time_outside_the_calendar_is_refused_by_name(api, db, moment, field):
+    # The ends of the calendar overflowed on the way to UTC (a 500 on SQLite).
+    r = api.post(
+        "discount-codes", {"code": "EDGE", "kind": "percent", "percent": "5", field: moment}
+    )
+    assert r.status_code == 422 and field in r.json()["error"]["fields"], r.content
+    assert not DiscountCode.objects.exists()
+    api.post("discount-codes", {"code": "EDGE", "kind": "percent", "percent": "5"})
+    r = api.patch("discount-codes/EDGE", {field: moment})
+    assert r.status_code == 422 and field in r.json()["error"]["fields"], r.content
+    assert getattr(DiscountCode.objects.get(), field) is None
+
+
+@pytest.mark.parametrize(
+    ("moment", "members"),
+    [
+        ("2020-01-01T00:00:00-20:33", 4),
+        ("0001-01-01T00:00:00+05:00", 4),
+        ("9999-12-31T23:59:59-05:00", 0),
+    ],
+)
+def test_any_iso_time_in_a_segment_rule_counts_its_members(api, buyers, moment, members):
+    # PostgreSQL refused offsets beyond 15:59 with a 500, and the ends of the calendar
+    # overflowed on the way to UTC.
+    rules = {"field": "last_order_at", "op": "gt", "value": moment}
+    r = api.post("segments/count", {"rules": rules})
+    assert r.status_code == 200, r.content
+    assert r.json() == {"member_count": members}
+    segment = api.post("segments", {"name": "Since", "rules": rules})
+    assert segment.status_code == 201, segment.content
+    assert api.get(f"segments/{segment.json()['id']}").json()["member_count"] == members

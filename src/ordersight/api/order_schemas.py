@@ -23,7 +23,7 @@ from ordersight.core.schemas import (
     StrictIn,
     decimals_by_currency,
 )
-from ordersight.core.validation import EXTERNAL_ID_MAX
+from ordersight.core.validation import EARLIEST, EXTERNAL_ID_MAX, LATEST
 from ordersight.orders import selectors
 from ordersight.orders.models import (
     Order,
@@ -34,8 +34,6 @@ from ordersight.orders.models import (
     order_badge,
 )
 from ordersight.orders.pricing import (
-    EARLIEST,
-    LATEST,
     MAX_LINES,
     MAX_QUANTITY,
     NOTES_MAX,

@@ -219,9 +219,15 @@ class OrderChoiceIn(StrictIn):
 
 def _choice_routes(path: str, kind: ChoiceKind, noun: str) -> None:
     listing = choices.source_choices if kind == ChoiceKind.SOURCE else choices.order_type_choices
+    # The two kinds share these views, so each route is named by its path (ninja would name
+    # both after the function and give two operations one operationId).
+    plural = path.strip("/").replace("-", "_")
 
     @router.get(
-        path, response={200: list[OrderChoiceOut], **ERRORS}, auth=can_read("orders.view_order")
+        path,
+        response={200: list[OrderChoiceOut], **ERRORS},
+        auth=can_read("orders.view_order"),
+        operation_id=f"ordersight_api_orders_list_{plural}",
     )
     def list_choices(request: HttpRequest) -> list[dict[str, Any]]:
         return [
@@ -232,7 +238,10 @@ def _choice_routes(path: str, kind: ChoiceKind, noun: str) -> None:
     list_choices.__doc__ = f"Every {noun} an order may have: the built-in ones and the account's."
 
     @router.post(
-        path, response={201: OrderChoiceOut, **ERRORS}, auth=can_write("orders.add_orderchoice")
+        path,
+        response={201: OrderChoiceOut, **ERRORS},
+        auth=can_write("orders.add_orderchoice"),
+        operation_id=f"ordersight_api_orders_add_{plural.removesuffix('s')}",
     )
     def add_choice(request: HttpRequest, payload: OrderChoiceIn) -> Status:
         actor = request.actor

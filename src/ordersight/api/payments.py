@@ -91,7 +91,7 @@ def record_manual_payment(request: HttpRequest, number: int, payload: ManualPaym
     actor = request.actor
     invoice = None
     if payload.invoice is not None:
-        invoice = selectors.get_invoice(number=payload.invoice)
+        invoice = selectors.get_invoice(number=payload.invoice, field="invoice")
     paid = services.record_manual_payment(
         order=get_order(number=number),
         payment_system=selectors.get_payment_system(code=payload.payment_system),

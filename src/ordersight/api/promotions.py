@@ -28,8 +28,7 @@ from ordersight.core.schemas import (
     slug,
     text,
 )
-from ordersight.core.validation import CODE_MAX
-from ordersight.orders.pricing import EARLIEST, LATEST
+from ordersight.core.validation import CODE_MAX, EARLIEST, LATEST
 from ordersight.orders.selectors import get_order
 from ordersight.promotions import selectors, services
 from ordersight.promotions.filters import DiscountCodeFilterSet, RedemptionFilterSet

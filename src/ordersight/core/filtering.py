@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime, time
+from datetime import datetime, time
 from typing import Annotated, Any
 
 import django_filters
@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field, WithJsonSchema, create_model
 from ordersight.core.errors import Invalid
 from ordersight.core.keyset import MAX_LIMIT
 from ordersight.core.validation import MAX_ID
+from ordersight.core.zones import utc_bound
 
 # Query parameters that steer the list itself rather than choosing rows.
 LIST_PARAMS = frozenset({"cursor", "limit", "sort"})
@@ -219,13 +220,7 @@ class DateOrDateTimeField(forms.Field):
             raise forms.ValidationError("use a date (2026-11-01) or an ISO 8601 time") from None
         if timezone.is_naive(moment):
             moment = timezone.make_aware(moment)
-        # In UTC: PostgreSQL refuses offsets beyond 15:59, which ISO 8601 allows. An instant
-        # before or after what Python holds in UTC bounds nothing more than its limit does.
-        try:
-            return moment.astimezone(UTC)
-        except OverflowError:
-            limit = datetime.min if moment.year == 1 else datetime.max
-            return limit.replace(tzinfo=UTC)
+        return utc_bound(moment)
 
 
 class DateOrDateTimeFilter(django_filters.Filter):

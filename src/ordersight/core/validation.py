@@ -1,20 +1,23 @@
 """Input rules shared by several apps: characters no text may hold, metadata objects,
-currencies, amounts, emails."""
+currencies, amounts, emails, times."""
 
 from __future__ import annotations
 
 import json
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils import timezone
 
 from ordersight.core.bidi import REPLACEMENT, bidi_control_error, replace_bidi_controls
 from ordersight.core.errors import Invalid
 from ordersight.core.money import fits_currency, format_money, is_currency, minor_units
+from ordersight.core.zones import utc_bound
 
 METADATA_MAX_BYTES = 16 * 1024
 METADATA_MAX_DEPTH = 32
@@ -27,6 +30,11 @@ MAX_NUMBER = 2**31 - 1
 MAX_AMOUNT = Decimal(10) ** 11
 # What the money columns (18 digits, 4 of them decimal) can hold at all.
 COLUMN_AMOUNT_LIMIT = Decimal(10) ** 14
+# Times that are stored (an order's creation, a discount code's validity): anything else is
+# a typo or an attack, and dates near the end of the calendar overflow when shown in a time
+# zone east or west of UTC.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
 
 NUL = "\x00"
@@ -264,3 +272,14 @@ def clean_external_ids(value: Any, *, field: str = "external_ids") -> dict[str, 
     if errors:
         raise Invalid("An external id is not valid.", fields=errors)
     return dict(value)
+
+
+def clean_moment(moment: datetime, *, field: str, errors: dict[str, str]) -> datetime | None:
+    """A time to store, in UTC (one without a zone is read as UTC, as the API documents):
+    PostgreSQL refuses offsets beyond 15:59, which ISO 8601 allows. Outside EARLIEST to
+    LATEST the error goes under `field` and None comes back."""
+    utc = utc_bound(moment.replace(tzinfo=UTC) if timezone.is_naive(moment) else moment)
+    if not EARLIEST <= utc < LATEST:
+        errors[field] = f"between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d}"
+        return None
+    return utc

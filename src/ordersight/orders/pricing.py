@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -23,6 +23,7 @@ from ordersight.core.validation import (
     MAX_AMOUNT,
     amount_error,
     clean_metadata,
+    clean_moment,
     code_error,
     is_id,
     normal_code,
@@ -44,10 +45,6 @@ from ordersight.orders.models import (
 STATUSES = tuple(OrderStatus.values)
 MAX_LINES = 500
 MAX_QUANTITY = 1_000_000
-# Times an order may carry: anything else is a typo or an attack, and dates near the end of
-# the calendar overflow when shown in a time zone east or west of UTC.
-EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
-LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 NOTES_MAX = 10_000
 LINE_SUMMARY_FIELDS = (
     "line_count",
@@ -232,15 +229,11 @@ def _price_line(
     return built, None
 
 
-def _aware(moment: datetime) -> datetime:
-    """A time without a zone is read as UTC, as the API documents."""
-    return moment if timezone.is_aware(moment) else moment.replace(tzinfo=UTC)
-
-
 def _check_fields(
     data: OrderInput, lookups: Lookups, errors: dict[str, str]
-) -> tuple[str | None, dict[str, Any]]:
-    """The order's own fields; returns its currency (if given) and its clean metadata."""
+) -> tuple[str | None, dict[str, Any], datetime | None]:
+    """The order's own fields; returns its currency (if given), its clean metadata and its
+    creation time in UTC (if given)."""
     for name, allowed, every in (
         ("source", lookups.sources, source_values),
         ("order_type", lookups.order_types, order_type_values),
@@ -265,9 +258,10 @@ def _check_fields(
             errors[name] = error
     if data.external_id is not None and not (0 < len(data.external_id) <= 255):
         errors["external_id"] = "1 to 255 characters"
-    if data.created_at is not None and not (EARLIEST <= _aware(data.created_at) < LATEST):
-        errors["created_at"] = f"between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d}"
-    return currency, metadata
+    created_at = None
+    if data.created_at is not None:
+        created_at = clean_moment(data.created_at, field="created_at", errors=errors)
+    return currency, metadata, created_at
 
 
 def _find_parties(
@@ -372,7 +366,7 @@ def _totals(
 def prepare_order(data: OrderInput, lookups: Lookups) -> PreparedOrder:
     """Validate one order in full and build its unsaved rows; raises Invalid naming fields."""
     errors: dict[str, str] = {}
-    currency, metadata = _check_fields(data, lookups, errors)
+    currency, metadata, created_at = _check_fields(data, lookups, errors)
     customer, manager = _find_parties(data, lookups, errors)
     lines, currency = _build_lines(data, currency, lookups, errors)
     subtotal = discount_total = ZERO
@@ -400,7 +394,7 @@ def prepare_order(data: OrderInput, lookups: Lookups) -> PreparedOrder:
         coupon_code=normal_code(data.coupon_code),
         referral_code=normal_code(data.referral_code),
         sales_manager=manager,
-        created_at=_aware(data.created_at) if data.created_at else timezone.now(),
+        created_at=created_at or timezone.now(),
     )
     summarise_lines(order, lines)
     return PreparedOrder(order=order, lines=lines, names_manager=names_manager)

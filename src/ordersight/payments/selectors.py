@@ -104,9 +104,13 @@ def payment_totals(queryset: QuerySet[Invoice]) -> dict[str, dict[str, Any]]:
     return totals
 
 
-def get_invoice(*, number: int) -> Invoice:
+def get_invoice(*, number: int, field: str | None = None) -> Invoice:
+    """The invoice with this number. Named in the URL it is a 404; named in a body field
+    (`field`) it is an invalid field."""
     invoice = list_invoices(filters={}).filter(number=number).first() if is_id(number) else None
     if invoice is None:
+        if field is not None:
+            raise Invalid(f"No invoice {number}.", fields={field: "unknown invoice"})
         raise NotFound(f"No invoice {number}.", fields={"number": "not found"})
     return invoice
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -31,6 +31,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from ordersight.core.errors import Invalid
 from ordersight.core.money import is_currency
 from ordersight.core.validation import whole_number
+from ordersight.core.zones import utc_bound
 from ordersight.customers.models import Customer
 from ordersight.promotions.models import CustomerFigures, CustomerSpend
 
@@ -145,18 +146,7 @@ def _moment(value: Any, path: str) -> datetime:
         moment = datetime.combine(day, datetime.min.time())
     if moment is None:
         raise _bad(f"{path}.value", "an ISO date or time, or -90d / -12h / -30m")
-    return _in_utc(moment if timezone.is_aware(moment) else timezone.make_aware(moment))
-
-
-def _in_utc(moment: datetime) -> datetime:
-    """The moment in UTC, as the figures' times are compared: PostgreSQL refuses offsets
-    beyond 15:59, which ISO 8601 allows. A moment beyond what Python holds in UTC (the
-    calendar's first or last day, with an offset) bounds nothing more than that end does."""
-    try:
-        return moment.astimezone(UTC)
-    except OverflowError:
-        end = datetime.min if moment.year == 1 else datetime.max
-        return end.replace(tzinfo=UTC)
+    return utc_bound(moment if timezone.is_aware(moment) else timezone.make_aware(moment))
 
 
 def _values(rule: dict, path: str, parse: Callable[[Any, str], Any]) -> Any:

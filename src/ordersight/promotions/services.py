@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any
 
@@ -21,10 +21,15 @@ from ordersight.core.actors import Actor
 from ordersight.core.deadlocks import retry_on_deadlock
 from ordersight.core.errors import Conflict, Invalid, NotFound
 from ordersight.core.money import format_money, quantum, round_money
-from ordersight.core.validation import clean_amounts_by_currency, clean_code, normal_code
+from ordersight.core.validation import (
+    clean_amounts_by_currency,
+    clean_code,
+    clean_moment,
+    normal_code,
+)
 from ordersight.orders.events import record_event
 from ordersight.orders.models import Order, OrderEventKind
-from ordersight.orders.pricing import EARLIEST, LATEST, Lookups, OrderInput, prepare_order
+from ordersight.orders.pricing import Lookups, OrderInput, prepare_order
 from ordersight.orders.services import apply_discounts, lock_order
 from ordersight.promotions.models import (
     DiscountCode,
@@ -144,10 +149,8 @@ def _clean_limits(
                 setattr(code, name, None)
             elif not isinstance(value, datetime):
                 errors[name] = "an ISO time"
-            elif (moment := _stored_time(value)) is None:
-                errors[name] = f"between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d}"
             else:
-                setattr(code, name, moment)
+                setattr(code, name, clean_moment(value, field=name, errors=errors))
     if code.starts_at and code.ends_at and code.ends_at <= code.starts_at:
         if {"starts_at", "ends_at"} <= set(data):
             errors["ends_at"] = "after starts_at"
@@ -155,17 +158,6 @@ def _clean_limits(
             conflicts["ends_at"] = f"after the code's starts_at, {code.starts_at.isoformat()}"
         else:
             conflicts["starts_at"] = f"before the code's ends_at, {code.ends_at.isoformat()}"
-
-
-def _stored_time(value: datetime) -> datetime | None:
-    """The time in UTC (one without a zone is read as UTC, as the API documents), within the
-    years an order's time may take too; None outside them. PostgreSQL refuses offsets beyond
-    15:59, which ISO 8601 allows, and the ends of the calendar overflow on the way to UTC."""
-    try:
-        moment = (value if timezone.is_aware(value) else value.replace(tzinfo=UTC)).astimezone(UTC)
-    except OverflowError:
-        return None
-    return moment if EARLIEST <= moment < LATEST else None
 
 
 def _clean_target(
