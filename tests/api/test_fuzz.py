@@ -65,6 +65,18 @@ def _in_the_offers_currency(value: Any, body: dict[str, Any]) -> Any:
     return value if body.get("currency") else _two_places(value, body)
 
 
+def _pending_invoice(number: int):
+    """The known order's first pending invoice (another is refused naming the field); a
+    manual payment settles it whole, so an amount given is its amount."""
+
+    def aim(value: Any, body: dict[str, Any]) -> int:
+        if body.get("amount") is not None:
+            body["amount"] = "100.00"
+        return number
+
+    return aim
+
+
 def _on_known_skus(lines: Any, body: dict[str, Any]) -> Any:
     """Catalog lines name TEE-M, a SKU of the catalog."""
     for line in lines if isinstance(lines, list) else ():
@@ -106,6 +118,7 @@ def known_in_bodies(known, roles) -> dict[str, dict[str, Any]]:
             "payment_system": "bank",
             "currency": "USD",
             "amount": _two_places,
+            "invoice": _pending_invoice(int(known["/api/v1/invoices/"]["number"])),
         },
         "POST /api/v1/invoices/{number}/charge": {"payment_system": "one-click"},
         "PUT /api/v1/payment-systems/{code}/fee-rules/{currency}": {"fixed": _two_places},
