@@ -1,10 +1,12 @@
-"""A fake Stripe on 127.0.0.1: the PaymentIntents API with idempotency keys, as tests need it.
+"""A fake Stripe on 127.0.0.1: the PaymentIntents and Refunds APIs with idempotency keys, as
+tests need them.
 
-It speaks what the Stripe gateway adapter sends (form-encoded `POST /v1/payment_intents`,
-`Authorization: Bearer`, `Idempotency-Key`) and answers like Stripe: the intent on success,
-a 402 `card_error` with a `decline_code` on a decline, 500 for the outage token, 409 while a
-request with the same key is still in progress, and the first answer again, unchanged, for a
-repeated key. It keeps a ledger of every charge it made, so tests count double charges from
+It speaks what the Stripe gateway adapter sends (form-encoded `POST /v1/payment_intents` and
+`POST /v1/refunds`, `Authorization: Bearer`, `Idempotency-Key`) and answers like Stripe: the
+intent on success, a 402 `card_error` with a `decline_code` on a decline, 500 for the outage
+token, a refund of what an intent it made still holds or a 400 `invalid_request_error`, 409
+while a request with the same key is still in progress, and the first answer again, unchanged,
+for a repeated key. It keeps a ledger of every charge it made, so tests count double charges from
 the provider's side. `hold()` makes it charge and then keep the answer back, so a test can
 kill the worker that is waiting for it.
 """
@@ -39,8 +41,17 @@ class Charge:
 
 
 @dataclass
+class RefundMade:
+    key: str
+    refund_id: str
+    intent_id: str
+    amount: int
+
+
+@dataclass
 class Ledger:
     charges: list[Charge] = field(default_factory=list)
+    refunds: list[RefundMade] = field(default_factory=list)
     answers: dict[str, tuple[int, dict]] = field(default_factory=dict)
     in_progress: set[str] = field(default_factory=set)
     requests: int = 0
@@ -128,6 +139,44 @@ class FakeStripe:
         }
         return 200, intent
 
+    def _refund(self, key: str, form: dict[str, str]) -> tuple[int, dict]:
+        intent_id = form.get("payment_intent", "")
+        with self.ledger.lock:
+            charge = next((c for c in self.ledger.charges if c.intent_id == intent_id), None)
+            if charge is None:
+                error = {
+                    "type": "invalid_request_error",
+                    "code": "resource_missing",
+                    "message": f"No such payment_intent: '{intent_id}'",
+                    "param": "payment_intent",
+                }
+                return 400, {"error": error}
+            left = charge.amount - sum(
+                r.amount for r in self.ledger.refunds if r.intent_id == intent_id
+            )
+            try:
+                amount = int(form.get("amount", left))
+            except ValueError:
+                return 400, {"error": {"type": "invalid_request_error", "param": "amount"}}
+            if not 0 < amount <= left:
+                error = {
+                    "type": "invalid_request_error",
+                    "code": "amount_too_large" if left else "charge_already_refunded",
+                    "message": f"Refund amount ({amount}) is greater than what is left ({left}).",
+                    "param": "amount",
+                }
+                return 400, {"error": error}
+            refund = RefundMade(key, f"re_{secrets.token_hex(12)}", intent_id, amount)
+            self.ledger.refunds.append(refund)
+        body = {
+            "id": refund.refund_id,
+            "object": "refund",
+            "amount": amount,
+            "payment_intent": intent_id,
+            "status": "succeeded",
+        }
+        return 200, body
+
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
 
@@ -159,7 +208,8 @@ class FakeStripe:
                 if self.headers.get("Authorization") != f"Bearer {SECRET_KEY}":
                     self._send(401, {"error": {"type": "invalid_request_error"}})
                     return
-                if self.path != "/v1/payment_intents":
+                answer = {"/v1/payment_intents": fake._answer, "/v1/refunds": fake._refund}
+                if self.path not in answer:
                     self._send(404, {"error": {"type": "invalid_request_error"}})
                     return
                 key = self.headers.get("Idempotency-Key") or secrets.token_hex(8)
@@ -181,13 +231,13 @@ class FakeStripe:
                     return
                 if fake.delay:
                     time.sleep(fake.delay)
-                status, body = fake._answer(key, form)
+                status, body = answer[self.path](key, form)
                 # Stripe saves the answer of a request that reached its servers (not 5xx).
                 with ledger.lock:
                     ledger.in_progress.discard(key)
                     if status < 500:
                         ledger.answers[key] = (status, body)
-                if status == 200 and fake._hold.is_set():
+                if status == 200 and self.path == "/v1/payment_intents" and fake._hold.is_set():
                     fake._hold.clear()
                     fake.held.set()
                     fake._release.wait(60)

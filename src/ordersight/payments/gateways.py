@@ -24,6 +24,10 @@ class GatewayUnavailable(Exception):
     """The provider could not be reached or answered with a temporary error; try again."""
 
 
+class GatewayRefused(Exception):
+    """The provider answered and refused the request; asking again gets the same answer."""
+
+
 @dataclass(frozen=True)
 class ChargeResult:
     succeeded: bool
@@ -139,7 +143,8 @@ class StripeGateway:
     The idempotency key goes in the `Idempotency-Key` header, so the provider answers a
     repeated request with the first answer instead of charging again. A declined card is a
     402 with a `card_error`; 429, 5xx and network errors are `GatewayUnavailable` (ask again
-    later with the same key). Each thread keeps one connection open (keep-alive).
+    later with the same key); a refund the provider refuses is `GatewayRefused`. Each thread
+    keeps one connection open (keep-alive).
     """
 
     remote = True
@@ -226,8 +231,10 @@ class StripeGateway:
             idempotency_key,
         )
         if status != 200:
+            # Temporary answers were raised as GatewayUnavailable above; this one stands (the
+            # intent is unknown to the provider, or it holds less than asked back).
             error = body.get("error") or {}
-            raise GatewayUnavailable(str(error.get("message", f"HTTP {status}")))
+            raise GatewayRefused(str(error.get("message", f"HTTP {status}"))[:500])
         return RefundResult(str(body.get("id", "")))
 
 

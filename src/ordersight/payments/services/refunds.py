@@ -12,7 +12,7 @@ from ordersight.core.errors import Conflict, Invalid, Unavailable
 from ordersight.core.money import format_money
 from ordersight.orders.events import record_event
 from ordersight.orders.models import Order, OrderEventKind
-from ordersight.payments.gateways import GatewayUnavailable, gateway_for
+from ordersight.payments.gateways import GatewayRefused, GatewayUnavailable, gateway_for
 from ordersight.payments.models import CAPTURED, Invoice, InvoiceStatus, Refund
 from ordersight.payments.services.settlement import (
     check_amount,
@@ -93,6 +93,11 @@ def refund_invoice(*, invoice: Invoice, amount: Decimal, reason: str = "", actor
         except GatewayUnavailable as exc:
             raise Unavailable(
                 f"Refund not made: {exc}; try again.", fields={"payment_system": "unavailable"}
+            ) from None
+        except GatewayRefused as exc:
+            raise Conflict(
+                f"Refund not made: the payment provider refused it ({exc}).",
+                fields={"invoice": "refused by the payment provider"},
             ) from None
         transaction_id = result.transaction_id
     return _add_refund(
