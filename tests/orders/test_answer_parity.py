@@ -107,3 +107,31 @@ def test_a_page_of_orders_is_answered_as_the_schema_validates_it(api, varied_ord
     assert sorted(seen) == sorted(varied_orders)
     refunds = {o["number"]: len(o["refunds"]) for o in api.get("orders").json()["items"]}
     assert sorted(refunds.values()) == [0, 0, 0, 1, 2]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"lines": [{"sku": "TEE-M"}]},
+        {
+            "customer": "ada",
+            "sales_manager": "mia",
+            "metadata": {"channel": "phone"},
+            "notes": "Call first",
+            "coupon_code": "SPRING",
+            "lines": [{"sku": "TEE-M", "quantity": 2, "discount": "1.00"}, {"sku": "TEE-L"}],
+        },
+        {"currency": "JPY", "lines": [{"name": "Tea set", "unit_price": "4500", "quantity": 3}]},
+    ],
+)
+def test_a_created_order_is_answered_as_the_schema_validates_it(
+    api, catalog, customer, roles, body
+):
+    manager = factories.UserFactory(username="mia", first_name="Mia", last_name="Wong")
+    manager.groups.add(roles["Sales manager"])
+    if body.pop("customer", None):
+        body["customer_id"] = customer.pk
+    r = api.post("orders", {"external_id": "parity-1", **body})
+    assert r.status_code == 201 and r["Content-Type"] == "application/json; charset=utf-8"
+    assert r.content.decode() == _as_json(_validated(r.json()["number"]))
+    assert r.json()["external_id"] == "parity-1" and r.json()["lines"]

@@ -35,6 +35,21 @@ def test_order_from_skus_takes_prices_and_currency_from_the_catalog(api, catalog
     assert body["customer"]["email"] == "ada@example.com"
 
 
+def test_a_repeated_external_id_is_409_and_keeps_the_first_order(api, catalog):
+    first = _create(api, external_id="S-1", source="storefront", notes="first")
+    assert first.status_code == 201, first.json()
+    again = _create(api, external_id="S-1", source="storefront", lines=[{"sku": "TEE-L"}])
+    assert again.status_code == 409
+    assert again.json()["error"]["fields"] == {"external_id": "already exists"}
+    assert "use bulk ingest" in again.json()["error"]["message"]
+    kept = Order.objects.get(external_id="S-1")
+    assert (kept.number, kept.notes) == (first.json()["number"], "first")
+    assert kept.lines.get().sku == "TEE-M"
+    assert OrderEvent.objects.filter(order=kept).count() == 1
+    # The same id from another source is another store's order.
+    assert _create(api, external_id="S-1", source="feed").status_code == 201
+
+
 def test_free_lines_need_a_currency_and_keep_their_own_price(api, db):
     r = api.post(
         "orders",

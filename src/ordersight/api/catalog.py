@@ -69,7 +69,9 @@ class VariantIn(StrictIn):
 
 class VariantUpdateIn(StrictIn):
     name: VariantName | None = None
-    unit_price: Amount | None = None
+    unit_price: Amount | None = Field(
+        None, description="In the offer's currency, with at most as many decimals as it has"
+    )
     is_active: bool | None = None
     external_ids: ExternalIds | None = None
 
@@ -110,7 +112,7 @@ class OfferUpdateIn(StrictIn):
     # service refuses it naming the field).
     category_number: Annotated[int | None, WithJsonSchema(NUMBER_SCHEMA)] = None
     unit_price: Annotated[Decimal | None, WithJsonSchema(AMOUNT_SCHEMA)] = Field(
-        None, description="In the offer's currency"
+        None, description="In the offer's currency, with at most as many decimals as it has"
     )
     allow_quantity: bool | None = None
     allow_partial_payments: bool | None = None

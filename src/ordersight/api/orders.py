@@ -48,7 +48,9 @@ ERRORS = error_responses()
 def create_order(request: HttpRequest, payload: OrderIn):
     actor = request.actor
     order = services.create_order(data=payload.to_input(), actor=actor)
-    return Status(201, order_out(selectors.get_order(number=order.number)))
+    # Read back as one order is read (GET /orders/{number}), so the two answers agree.
+    created = selectors.get_order(number=order.number, details=False)
+    return answer(orders_out([order_row(created)])[0], status=201)
 
 
 @router.get(

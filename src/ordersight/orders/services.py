@@ -87,21 +87,18 @@ def create_order(*, data: OrderInput, actor: Actor) -> Order:
         )
     prepared = prepare_order(data, Lookups.load([data]))
     attribution.check_may_name(actor, prepared)
-    if (
-        data.external_id
-        and Order.objects.filter(source=data.source, external_id=data.external_id).exists()
-    ):
-        raise Conflict(
-            f"An order from {data.source} with external id {data.external_id} exists; "
-            "use bulk ingest to upsert.",
-            fields={"external_id": "already exists"},
-        )
+    # The unique (source, external_id) constraint is the check: a query asking first
+    # would cost every order a round trip and still lose to a concurrent insert.
     try:
         with transaction.atomic():
             (order,) = save_new_orders([prepared])
     except IntegrityError:
+        if not data.external_id:
+            raise
         raise Conflict(
-            "The order clashes with one saved meanwhile.", fields={"external_id": "already exists"}
+            f"An order from {data.source} with external id {data.external_id} exists; "
+            "use bulk ingest to upsert.",
+            fields={"external_id": "already exists"},
         ) from None
     record_event(order, OrderEventKind.CREATED, actor, **created_payload(order))
     return order
