@@ -20,6 +20,7 @@ from ordersight.core.csv_stream import csv_response
 from ordersight.core.errors import Invalid
 from ordersight.reports.params import PRESETS, day_range
 from ordersight.web.access import actor_of, check_perm, require_perm, run_service
+from ordersight.web.filter_panel import Options
 from ordersight.web.lists import export_response, list_page, period_fields
 
 VIEW = "campaigns.view_conversion"
@@ -125,10 +126,15 @@ def _performance_context(request: HttpRequest, campaign: Any) -> dict[str, Any]:
     filters = request.GET.copy()
     filters.pop("tab", None)
     filters["campaign"] = str(campaign.pk)
+    members = selectors.members(campaign)
     return {
         "page": list_page(request, selectors.PERFORMANCE_LIST, filters),
         "totals": selectors.campaign_totals(campaign),
-        "members": selectors.members(campaign),
+        "members": members,
+        # The creator filter's <option>s, made once rather than by a loop of nodes per member.
+        "creator_options": Options(
+            [(m.membership.creator.handle, m.membership.creator.name) for m in members]
+        ).html(request.GET.get("creator")),
         "statuses": ConversionStatus.choices,
         "approvals": Approval.choices,
         "default_sort": "-ordered_at",
