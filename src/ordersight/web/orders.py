@@ -35,6 +35,7 @@ from ordersight.orders.transitions import FULFILLABLE, allowed_transitions, can_
 from ordersight.payments.models import PaymentSystem
 from ordersight.promotions.selectors import redemptions_of_order
 from ordersight.web.access import actor_of, require_perm, run_service
+from ordersight.web.activity import activity_entries
 from ordersight.web.filter_panel import Options
 from ordersight.web.forms import parse_new_order, rename_line_errors
 from ordersight.web.lists import PRESETS, export_response, list_context
@@ -102,7 +103,9 @@ def _detail_context(request: HttpRequest, order: Order) -> dict[str, Any]:
         "invoices": order.invoices.all(),
         # With their invoices at once: each refund names its invoice.
         "refunds": order.refunds.select_related("invoice"),
-        "events": selectors.list_order_events(order=order),
+        "activity": activity_entries(
+            selectors.list_order_events(order=order), currency=order.currency
+        ),
         "can_complete": OrderStatus.COMPLETED in allowed,
         "can_decline": OrderStatus.DECLINED in allowed,
         "can_cancel": OrderStatus.CANCELLED in allowed,

@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ordersight.core.errors import Invalid
@@ -26,6 +27,7 @@ from ordersight.promotions.models import DiscountCode, DiscountKind, DiscountTar
 from ordersight.promotions.rules import TYPES
 from ordersight.promotions.segments import FIELDS, OPS
 from ordersight.web.access import actor_of, require_perm, run_service
+from ordersight.web.display import money_text
 from ordersight.web.lists import export_response, list_context
 
 
@@ -237,7 +239,10 @@ def redeem_on_order(request: HttpRequest, number: int) -> HttpResponse:
     )
     if done is not None:
         messages.success(
-            request, f"{done.code.code} took {done.amount:.2f} {done.currency} off the order."
+            request,
+            _("{code} took {amount} off the order.").format(
+                code=done.code.code, amount=money_text(done.amount, done.currency)
+            ),
         )
     return redirect("web:order", number)
 
