@@ -253,13 +253,13 @@ def _lines_replaced(payload: Mapping[str, Any], currency: str) -> str:
 
 
 def _attribution_changed(payload: Mapping[str, Any], currency: str) -> str:
-    manager = payload.get("manager") or _("system")
-    text = _("Sale attributed to {manager}, not yet confirmed").format(manager=manager)
+    manager = payload.get("manager") or _("the system")
+    text = _("Sales manager changed to {manager}").format(manager=manager)
     if payload.get("proposed_by"):
-        text = _("{text}: proposed by the {source}").format(
+        return _("{text}: proposed by the {source}, not confirmed yet").format(
             text=text, source=payload["proposed_by"]
         )
-    return text
+    return _("{text}: not confirmed yet").format(text=text)
 
 
 def _attribution_confirmed(payload: Mapping[str, Any], currency: str) -> str:

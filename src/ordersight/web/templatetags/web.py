@@ -88,15 +88,21 @@ def amounts(per_currency: Any) -> str:
 
 @register.filter
 def when(moment: Any) -> str:
-    """A moment in the account's time zone with the zone named: `3 Dec 2026, 14:05 CET`;
-    nothing where there is no moment (so `|default:"never"` still reads)."""
-    return moment_text(moment) if isinstance(moment, datetime) else ""
+    """A moment in the account's time zone with the zone named: `3 Dec 2026, 14:05 CET`, kept
+    on one line; nothing where there is no moment (so `|default:"never"` still reads)."""
+    return _time(moment, moment_text(moment)) if isinstance(moment, datetime) else ""
 
 
 @register.filter
 def when_exact(moment: Any) -> str:
     """As `when`, to the second (an activity log, a sync run)."""
-    return moment_text(moment, seconds=True) if isinstance(moment, datetime) else ""
+    return _time(moment, moment_text(moment, seconds=True)) if isinstance(moment, datetime) else ""
+
+
+def _time(moment: datetime, text: str) -> str:
+    return format_html(
+        '<time class="text-nowrap" datetime="{}">{}</time>', moment.isoformat(), text
+    )
 
 
 @register.filter
