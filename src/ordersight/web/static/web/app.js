@@ -64,6 +64,27 @@ document.addEventListener("DOMContentLoaded", () => {
       appDialog.returnFocus.focus();
     }
   });
+  // Tab wraps around inside the dialog. Bootstrap's trap brings the focus back only once it
+  // has gone elsewhere in the page; past the last field it would reach the browser's bar.
+  element.addEventListener("keydown", (event) => {
+    if (event.key !== "Tab") return;
+    const focusable = [
+      ...element.querySelectorAll(
+        "button:not([disabled]), [href], input:not([type=hidden]):not([disabled]), " +
+          "select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex='-1'])"
+      ),
+    ].filter((el) => el.offsetParent !== null);
+    if (focusable.length === 0) return;
+    const first = focusable[0];
+    const last = focusable[focusable.length - 1];
+    if (event.shiftKey && (document.activeElement === first || document.activeElement === element)) {
+      event.preventDefault();
+      last.focus();
+    } else if (!event.shiftKey && document.activeElement === last) {
+      event.preventDefault();
+      first.focus();
+    }
+  });
   // Enter in a field of the dialog confirms it, as it would submit a form.
   element.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && event.target.matches("#app-dialog-body input")) {
