@@ -20,6 +20,7 @@ from django.utils.safestring import mark_safe
 from ordersight.core.actors import Actor
 from ordersight.orders.models import OrderStatus
 from ordersight.orders.transitions import allowed_transitions, can_confirm
+from ordersight.web.access import typed_fields
 from ordersight.web.display import day_text, moment_text, money_text
 from ordersight.web.filter_panel import Options
 
@@ -255,6 +256,21 @@ def invoice_status(invoice: Any) -> str:
         invoice.failure_code,
         invoice.failure_message or invoice.failure_code.replace("_", " "),
     )
+
+
+@register.simple_tag(takes_context=True)
+def typed(context: Any, form: str, field: str, default: Any = "") -> Any:
+    """What was typed in `field` of `form` when the form was refused (see access.keep_typed),
+    else `default`: the form shows again as the person left it."""
+    request = context.get("request")
+    if request is None:
+        return default
+    if not hasattr(request, "_typed_form"):
+        request._typed_form = typed_fields(request)
+    kept = request._typed_form
+    if kept.get("form") != form:
+        return default
+    return kept["fields"].get(field, default)
 
 
 @register.filter
