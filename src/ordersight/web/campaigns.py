@@ -5,6 +5,7 @@ and the approval actions (Reject, Undo)."""
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 from typing import Any
 
 from django.contrib import messages
@@ -205,7 +206,11 @@ def conversion_approval(request: HttpRequest, conversion_id: int, action: str) -
     if action not in ("reject", "undo"):
         messages.error(request, _("Unknown action {action!r}.").format(action=action))
         return redirect(back)
-    change = services.reject_conversion if action == "reject" else services.undo_rejection
+    if action == "reject":
+        reason = request.POST.get("reason", "")[:500]
+        change = partial(services.reject_conversion, reason=reason)
+    else:
+        change = services.undo_rejection
     done = run_service(
         request,
         lambda: change(conversion=conversion, actor=actor_of(request)),
