@@ -46,6 +46,9 @@ BADGE_STYLES = {
     "Pending": "info",
     "Approved": "success",
     "Rejected": "danger",
+    # Discount redemptions.
+    "Redeemed": "success",
+    "Rolled back": "secondary",
 }
 
 
