@@ -16,6 +16,7 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 
 from ordersight.core.actors import Actor
 from ordersight.orders.models import OrderStatus
@@ -156,9 +157,10 @@ def change_mark(
     if change is None:
         if _is_number(current) and _is_number(previous) and previous == 0 and current > 0:
             return format_html(
-                '<span class="text-{}" data-tone="{}">▲ up</span>',
+                '<span class="text-{}" data-tone="{}">▲ {}</span>',
                 "success" if rise_is_good else "danger",
                 "good" if rise_is_good else "bad",
+                _("up"),
             )
         return mark_safe('<span class="text-secondary" data-tone="none">—</span>')
     if change == 0:
@@ -245,9 +247,10 @@ def invoice_status(invoice: Any) -> str:
     provider said (its code kept in the tooltip), never a bare code."""
     if invoice.is_void:
         return format_html(
-            '<span class="badge text-bg-secondary" data-testid="void-{}">Void</span> '
+            '<span class="badge text-bg-secondary" data-testid="void-{}">{}</span> '
             '<span class="small text-body-secondary">{}</span>',
             invoice.number,
+            _("Void"),
             invoice.failure_message,
         )
     shown = status_badge(invoice.get_status_display())
@@ -285,7 +288,7 @@ def applied_filters(panel: Any) -> int:
 @register.filter
 def role_names(user: Any) -> str:
     if user.is_superuser:
-        return "Owner"
+        return _("Owner")
     return ", ".join(g.name for g in user.groups.all())
 
 
