@@ -73,7 +73,7 @@ def test_create_a_manual_order_with_an_error_then_fix_it(page, server):
     page.locator("input[name=line_quantity]").first.fill("2")
     page.get_by_test_id("save-order").click()
     page.wait_for_url(re.compile(r"/orders/\d+/$"))
-    expect(page.locator(".alert-success")).to_contain_text("created")
+    expect(page.get_by_test_id("toast-success")).to_contain_text("created")
     expect(page.get_by_test_id("items")).to_contain_text("101-M")
 
 
@@ -86,9 +86,13 @@ def test_refund_part_of_a_payment(page, server):
     form.locator("input[name=amount]").fill("1.00")
     form.locator("input[name=reason]").fill("scratched box")
     form.get_by_role("button", name="Refund…").click()
-    expect(page.get_by_role("heading", name=re.compile(r"Refund 1\.00"))).to_be_visible()
-    page.get_by_test_id("confirm-refund").click()
-    expect(page.locator(".alert-success")).to_contain_text("Refunded 1.00")
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_role("heading", name=re.compile(r"Refund 1\.00"))).to_be_visible()
+    expect(dialog).to_contain_text("Reason: scratched box")
+    dialog.get_by_test_id("dialog-confirm").click()
+    expect(page.get_by_test_id("toast-success")).to_contain_text(
+        re.compile(r"Refunded \D{1,4}1\.00 of invoice")
+    )
     page.get_by_role("tab", name="Invoices and refunds").click()
     expect(page.get_by_test_id("refunds")).to_contain_text("scratched box")
     after = server.api("GET", f"invoices/{invoice['number']}")

@@ -55,7 +55,7 @@ def test_the_performance_tab_lists_orders_with_live_status_and_approval(admin, w
     assert f'data-order="{sales["anna"].number}"' in html
     assert f'data-order="{sales["cleo"].number}"' not in html  # another campaign
     assert 'data-testid="reject"' in html
-    assert 'data-testid="commission-anna-EUR">3.98 EUR' in html
+    assert 'data-testid="commission-anna-EUR">€3.98' in html
 
 
 def test_reject_then_undo_from_the_page(admin, world, sales):
@@ -64,10 +64,10 @@ def test_reject_then_undo_from_the_page(admin, world, sales):
     response = admin.post(f"/conversions/{conversion.pk}/reject/", {"next": page})
     assert response.status_code == 302 and response["Location"] == page
     html = admin.get(page).content.decode()
-    assert 'data-testid="commission-anna-EUR">0.00 EUR' in html
+    assert 'data-testid="commission-anna-EUR">€0.00' in html
     assert 'data-testid="undo"' in html
     admin.post(f"/conversions/{conversion.pk}/undo/", {"next": page})
-    assert 'data-testid="commission-anna-EUR">3.98 EUR' in admin.get(page).content.decode()
+    assert 'data-testid="commission-anna-EUR">€3.98' in admin.get(page).content.decode()
 
 
 def test_the_export_button_sends_exactly_the_ticked_rows(admin, world, sales):
@@ -152,7 +152,7 @@ def test_a_campaign_is_created_from_the_home_page_and_bad_input_is_named(admin, 
 
 def test_the_creator_page_shows_commission_per_campaign_and_conversions(admin, world, sales):
     html = admin.get(f"/creators/{world['anna'].pk}/").content.decode()
-    assert 'data-testid="creator-commission-EUR">3.98 EUR' in html
+    assert 'data-testid="creator-commission-EUR">€3.98' in html
     assert str(sales["anna"].number) in html
 
 

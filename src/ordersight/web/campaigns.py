@@ -5,6 +5,7 @@ and the approval actions (Reject, Undo)."""
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 from typing import Any
 
 from django.contrib import messages
@@ -12,6 +13,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ordersight.campaigns import selectors, services
@@ -19,7 +21,7 @@ from ordersight.campaigns.models import Approval, ConversionStatus
 from ordersight.core.csv_stream import csv_response
 from ordersight.core.errors import Invalid
 from ordersight.reports.params import PRESETS, day_range
-from ordersight.web.access import actor_of, check_perm, require_perm, run_service
+from ordersight.web.access import actor_of, check_perm, keep_typed, require_perm, run_service
 from ordersight.web.filter_panel import Options
 from ordersight.web.lists import export_response, list_page, period_fields
 
@@ -117,8 +119,9 @@ def new_campaign(request: HttpRequest) -> HttpResponse:
         failed="Campaign not created: ",
     )
     if campaign is None:
+        keep_typed(request, "new-campaign")
         return redirect("web:campaigns")
-    messages.success(request, f"Campaign {campaign.name} created.")
+    messages.success(request, _("Campaign {name} created.").format(name=campaign.name))
     return redirect("web:campaign", campaign.pk)
 
 
@@ -196,9 +199,16 @@ def campaign_members(request: HttpRequest, campaign_id: int) -> HttpResponse:
             actor=actor_of(request),
         )
 
-    if run_service(request, change, failed=f"@{handle}: ") is not None:
-        done = "removed from" if request.POST.get("remove") else "is in"
-        messages.success(request, f"@{handle.lstrip('@')} {done} {found.name}.")
+    if run_service(request, change, failed=f"@{handle}: ") is None:
+        if not request.POST.get("remove"):
+            keep_typed(request, "add-member")
+    else:
+        said = (
+            _("@{handle} removed from {campaign}.")
+            if request.POST.get("remove")
+            else _("@{handle} is in {campaign}.")
+        )
+        messages.success(request, said.format(handle=handle.lstrip("@"), campaign=found.name))
     return redirect(back)
 
 
@@ -209,17 +219,25 @@ def conversion_approval(request: HttpRequest, conversion_id: int, action: str) -
     conversion = selectors.get_conversion(conversion_id=conversion_id)
     back = _back(request, reverse("web:campaign", args=[conversion.campaign_id]))
     if action not in ("reject", "undo"):
-        messages.error(request, f"Unknown action {action!r}.")
+        messages.error(request, _("Unknown action {action!r}.").format(action=action))
         return redirect(back)
-    change = services.reject_conversion if action == "reject" else services.undo_rejection
+    if action == "reject":
+        reason = request.POST.get("reason", "")[:500]
+        change = partial(services.reject_conversion, reason=reason)
+    else:
+        change = services.undo_rejection
     done = run_service(
         request,
         lambda: change(conversion=conversion, actor=actor_of(request)),
         failed=f"Order {conversion.order.number}: ",
     )
     if done is not None:
-        word = "rejected" if action == "reject" else "approved again"
-        messages.success(request, f"The conversion of order {conversion.order.number} is {word}.")
+        said = (
+            _("The conversion of order {number} is rejected.")
+            if action == "reject"
+            else _("The conversion of order {number} is approved again.")
+        )
+        messages.success(request, said.format(number=conversion.order.number))
     return redirect(back)
 
 
@@ -247,8 +265,9 @@ def new_creator(request: HttpRequest) -> HttpResponse:
         failed="Creator not added: ",
     )
     if creator is None:
+        keep_typed(request, "new-creator")
         return redirect("web:creators")
-    messages.success(request, f"@{creator.handle} added.")
+    messages.success(request, _("@{handle} added.").format(handle=creator.handle))
     return redirect("web:creator", creator.pk)
 
 

@@ -15,6 +15,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from ordersight.accounts.selectors import list_sales_managers
@@ -35,6 +37,7 @@ from ordersight.orders.transitions import FULFILLABLE, allowed_transitions, can_
 from ordersight.payments.models import PaymentSystem
 from ordersight.promotions.selectors import redemptions_of_order
 from ordersight.web.access import actor_of, require_perm, run_service
+from ordersight.web.activity import activity_entries
 from ordersight.web.filter_panel import Options
 from ordersight.web.forms import parse_new_order, rename_line_errors
 from ordersight.web.lists import PRESETS, export_response, list_context
@@ -102,7 +105,9 @@ def _detail_context(request: HttpRequest, order: Order) -> dict[str, Any]:
         "invoices": order.invoices.all(),
         # With their invoices at once: each refund names its invoice.
         "refunds": order.refunds.select_related("invoice"),
-        "events": selectors.list_order_events(order=order),
+        "activity": activity_entries(
+            selectors.list_order_events(order=order), currency=order.currency
+        ),
         "can_complete": OrderStatus.COMPLETED in allowed,
         "can_decline": OrderStatus.DECLINED in allowed,
         "can_cancel": OrderStatus.CANCELLED in allowed,
@@ -147,12 +152,21 @@ def order_live_part(request: HttpRequest, number: int, part: str) -> HttpRespons
 
 # Each row action: the service call and the words of its success message. The page only
 # checks the coarse permission; the services refuse what depends on the order itself.
-ACTIONS: dict[str, tuple[Callable[..., Order], str]] = {
-    "complete": (partial(services.transition_order, to=OrderStatus.COMPLETED), "completed"),
-    "decline": (partial(services.transition_order, to=OrderStatus.DECLINED), "declined"),
-    "cancel": (partial(services.transition_order, to=OrderStatus.CANCELLED), "cancelled"),
-    "fulfil": (services.fulfil_order, "fulfilled"),
-    "confirm": (services.confirm_order, "confirmed as completed"),
+ACTIONS: dict[str, tuple[Callable[..., Order], Any]] = {
+    "complete": (
+        partial(services.transition_order, to=OrderStatus.COMPLETED),
+        gettext_lazy("Order {number} completed."),
+    ),
+    "decline": (
+        partial(services.transition_order, to=OrderStatus.DECLINED),
+        gettext_lazy("Order {number} declined."),
+    ),
+    "cancel": (
+        partial(services.transition_order, to=OrderStatus.CANCELLED),
+        gettext_lazy("Order {number} cancelled."),
+    ),
+    "fulfil": (services.fulfil_order, gettext_lazy("Order {number} marked fulfilled.")),
+    "confirm": (services.confirm_order, gettext_lazy("Order {number} confirmed as completed.")),
 }
 TAKES_REASON = ("decline", "cancel")
 
@@ -166,7 +180,7 @@ def order_action(request: HttpRequest, number: int, action: str) -> HttpResponse
     order = selectors.get_order(number=number)
     extra = {"reason": request.POST.get("reason", "")[:500]} if action in TAKES_REASON else {}
     if run_service(request, lambda: service(order=order, actor=actor_of(request), **extra)):
-        messages.success(request, f"Order {number} {done}.")
+        messages.success(request, done.format(number=number))
     return redirect(back_to(request, order_url(number)))
 
 
@@ -186,7 +200,7 @@ def order_metadata(request: HttpRequest, number: int) -> HttpResponse:
     except Invalid as exc:
         error = exc.fields.get("metadata") or exc.message
     if error is None:
-        messages.success(request, "Metadata saved.")
+        messages.success(request, _("Metadata saved."))
         return redirect(f"{order_url(number)}#metadata")
     context = _detail_context(request, order)
     context.update({"metadata_text": text, "metadata_error": error, "open_tab": "metadata"})
@@ -218,13 +232,13 @@ def order_attribution(request: HttpRequest, number: int) -> HttpResponse:
         request, lambda: service(order=order, manager_id=manager_id, actor=actor_of(request))
     )
     if done is not None:
-        who = done.sales_manager.get_username() if done.sales_manager else "the system"
-        messages.success(
-            request,
-            f"Sale {number} confirmed as made by {who}."
+        who = done.sales_manager.get_username() if done.sales_manager else _("the system")
+        said = (
+            _("Sale {number} confirmed as made by {who}.")
             if confirm
-            else f"Order {number} now names {who}.",
+            else _("Order {number} now names {who} as its sales manager.")
         )
+        messages.success(request, said.format(number=number, who=who))
     return redirect(back_to(request, order_url(number)))
 
 
@@ -255,7 +269,7 @@ def new_order(request: HttpRequest) -> HttpResponse:
         except Invalid as exc:
             errors = rename_line_errors(exc.fields, rows)
         else:
-            messages.success(request, f"Order {order.number} created.")
+            messages.success(request, _("Order {number} created.").format(number=order.number))
             return redirect("web:order", number=order.number)
     context["errors"] = errors
     return render(request, "orders/new_order.html", context, status=422)

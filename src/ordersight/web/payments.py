@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ordersight.core.errors import DomainError, Invalid
@@ -13,6 +16,7 @@ from ordersight.payments import selectors, services
 from ordersight.payments.filters import InvoiceFilterSet
 from ordersight.payments.models import FeeRule, PaymentSystem
 from ordersight.web.access import actor_of, require_perm
+from ordersight.web.display import money_text
 from ordersight.web.forms import parse_decimal
 from ordersight.web.lists import PRESETS, export_response, list_context
 
@@ -75,7 +79,16 @@ def refund(request: HttpRequest, number: int) -> HttpResponse:
             invoice=invoice, amount=amount, reason=reason, actor=actor_of(request)
         )
     except DomainError as exc:
-        messages.error(request, f"Refund not made: {exc.message}")
-        return redirect(back)
-    messages.success(request, f"Refunded {amount} {invoice.currency} of invoice {number}.")
+        messages.error(request, _("Refund not made: {why}").format(why=exc.message))
+        # The form shows again with what was typed in it.
+        typed = urlencode(
+            {"refund": number, "amount": request.POST.get("amount", "")[:40], "reason": reason}
+        )
+        return redirect(f"{back.removesuffix('#payments')}?{typed}#payments")
+    messages.success(
+        request,
+        _("Refunded {amount} of invoice {number}.").format(
+            amount=money_text(amount, invoice.currency), number=number
+        ),
+    )
     return redirect(back)

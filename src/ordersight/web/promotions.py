@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ordersight.core.errors import Invalid
@@ -25,7 +26,8 @@ from ordersight.promotions.filters import DiscountCodeFilterSet, RedemptionFilte
 from ordersight.promotions.models import DiscountCode, DiscountKind, DiscountTarget
 from ordersight.promotions.rules import TYPES
 from ordersight.promotions.segments import FIELDS, OPS
-from ordersight.web.access import actor_of, require_perm, run_service
+from ordersight.web.access import actor_of, keep_typed, require_perm, run_service
+from ordersight.web.display import money_text
 from ordersight.web.lists import export_response, list_context
 
 
@@ -148,8 +150,9 @@ def new_discount_code(request: HttpRequest) -> HttpResponse:
 
     found = run_service(request, create, failed="Code not created: ")
     if found is None:
+        keep_typed(request, "new-code")
         return redirect("web:discount_codes")
-    messages.success(request, f"Discount code {found.code} created.")
+    messages.success(request, _("Discount code {code} created.").format(code=found.code))
     return redirect("web:discount_code", found.code)
 
 
@@ -205,7 +208,7 @@ def edit_discount_code(request: HttpRequest, code: str) -> HttpResponse:
         failed=f"{found.code} not changed: ",
     )
     if changed is not None:
-        messages.success(request, f"Discount code {found.code} saved.")
+        messages.success(request, _("Discount code {code} saved.").format(code=found.code))
     return redirect("web:discount_code", found.code)
 
 
@@ -235,9 +238,14 @@ def redeem_on_order(request: HttpRequest, number: int) -> HttpResponse:
         ),
         failed="Discount not applied: ",
     )
-    if done is not None:
+    if done is None:
+        keep_typed(request, "redeem")
+    else:
         messages.success(
-            request, f"{done.code.code} took {done.amount:.2f} {done.currency} off the order."
+            request,
+            _("{code} took {amount} off the order.").format(
+                code=done.code.code, amount=money_text(done.amount, done.currency)
+            ),
         )
     return redirect("web:order", number)
 
@@ -281,8 +289,9 @@ def new_segment(request: HttpRequest) -> HttpResponse:
         failed="Segment not created: ",
     )
     if found is None:
+        keep_typed(request, "new-segment")
         return redirect("web:segments")
-    messages.success(request, f"Segment {found.name} created.")
+    messages.success(request, _("Segment {name} created.").format(name=found.name))
     return redirect("web:segment", found.pk)
 
 
@@ -322,7 +331,7 @@ def edit_segment(request: HttpRequest, segment_id: int) -> HttpResponse:
         failed="Segment not saved: ",
     )
     if changed is not None:
-        messages.success(request, f"Segment {found.name} saved.")
+        messages.success(request, _("Segment {name} saved.").format(name=found.name))
     return redirect(reverse("web:segment", args=[found.pk]))
 
 

@@ -8,12 +8,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ordersight.catalog.models import Offer
 from ordersight.subscriptions import selectors, services
 from ordersight.subscriptions.filters import RecurringOrderFilterSet
-from ordersight.web.access import actor_of, require_perm, run_service
+from ordersight.web.access import actor_of, keep_typed, require_perm, run_service
 from ordersight.web.lists import export_response, list_context
 
 ACTIONS = {
@@ -67,7 +68,7 @@ def recurring_action(request: HttpRequest, number: int, action: str) -> HttpResp
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
         back = reverse("web:recurring")
     if action not in ACTIONS:
-        messages.error(request, f"Unknown action {action!r}.")
+        messages.error(request, _("Unknown action {action!r}.").format(action=action))
         return redirect(back)
     change, done = ACTIONS[action]
     changed = run_service(
@@ -76,7 +77,9 @@ def recurring_action(request: HttpRequest, number: int, action: str) -> HttpResp
         failed=f"Recurring order {number}: ",
     )
     if changed is not None:
-        messages.success(request, f"Recurring order {number} {done}.")
+        messages.success(
+            request, _("Recurring order {number} {done}.").format(number=number, done=done)
+        )
     return redirect(back)
 
 
@@ -90,7 +93,9 @@ def recurring_settings(request: HttpRequest) -> HttpResponse:
         lambda: services.set_retry_intervals(intervals=intervals, actor=actor_of(request)),
         failed="Retry intervals: ",
     )
-    if changed is not None:
+    if changed is None:
+        keep_typed(request, "retry-settings")
+    else:
         shown = ", ".join(services.describe_intervals(changed.retry_intervals))
         messages.success(request, f"Failed payments are now retried after {shown}.")
     return redirect(reverse("web:recurring"))
