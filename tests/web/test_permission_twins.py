@@ -24,6 +24,8 @@ from tests import factories
 # page URL name → (page method, API method, API path, API body)
 PAGE_TWINS: dict[str, tuple[str, str, str, dict | None]] = {
     "orders": ("get", "get", "orders", None),
+    # A bulk action needs the list first; each action then checks its own permission.
+    "orders_bulk": ("post", "get", "orders", None),
     "new_order": ("post", "post", "orders", {"lines": [{"sku": "TEE-M"}]}),
     "recurring": ("get", "get", "recurring-orders", None),
     "recurring_export": ("get", "get", "recurring-orders/export.csv", None),
@@ -59,10 +61,12 @@ PAGE_TWINS: dict[str, tuple[str, str, str, dict | None]] = {
     "campaign_export": ("get", "get", "campaigns/1/conversions/export.csv", None),
     "campaign_members": ("post", "post", "campaigns/1/members", {"creator": "a"}),
     "conversion_approval": ("post", "post", "conversions/1/undo", None),
+    "campaign_bulk": ("post", "get", "campaigns/1/conversions", None),
     "creators": ("get", "get", "creators", None),
     "new_creator": ("post", "post", "creators", {"name": "A", "handle": "a"}),
     "creator": ("get", "get", "creators/a", None),
     "discount_codes": ("get", "get", "discount-codes", None),
+    "discount_codes_bulk": ("post", "get", "discount-codes", None),
     "discount_codes_export": ("get", "get", "discount-codes/export.csv", None),
     "new_discount_code": ("post", "post", "discount-codes", {"code": "A", "kind": "percent"}),
     "discount_code": ("get", "get", "discount-codes/A", None),
