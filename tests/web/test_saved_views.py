@@ -66,7 +66,7 @@ def test_a_private_view_is_never_shown_to_another_person(ana, ben):
     assert "Mine" not in body
     # Nor changed by them: to another person it is as good as missing.
     response = ben.post(f"/views/{view.pk}/rename/", {"name": "Theirs"})
-    assert "No saved view" in [str(m) for m in get_messages(response.wsgi_request)][0]
+    assert "No saved view" in next(str(m) for m in get_messages(response.wsgi_request))
     assert ben.post(f"/views/{view.pk}/delete/").status_code == 302
     assert SavedView.objects.get().name == "Mine"
 

@@ -19,6 +19,7 @@ from typing import Any
 from django.contrib import messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, QueryDict
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -44,7 +45,7 @@ class BulkResult:
 
     def message(self, done_words: str) -> str:
         """ "38 confirmed; 2 refused: Order 1043 is declined …; Order 1044 …" """
-        text = f"{self.done} {done_words}"
+        text = f"{number_format(self.done, force_grouping=True)} {done_words}"
         if not self.refused:
             return text
         named = "; ".join(
@@ -54,7 +55,8 @@ class BulkResult:
         more = len(self.refused) - NAMED_REFUSALS
         if more > 0:
             named += " " + ngettext("and %(n)d more.", "and %(n)d more.", more) % {"n": more}
-        return f"{text}; {len(self.refused)} refused: {named}"
+        refused = number_format(len(self.refused), force_grouping=True)
+        return f"{text}; {refused} refused: {named}"
 
 
 def chosen_ids(

@@ -34,6 +34,10 @@
       button.disabled = !matching && ticked.length === 0;
     });
     bar.classList.toggle("active", matching || ticked.length > 0);
+    bar.classList.add("ready");
+    const summary = bar.querySelector("[data-bulk-summary]");
+    summary.classList.toggle("fw-semibold", matching || ticked.length > 0);
+    summary.classList.toggle("text-secondary", !(matching || ticked.length > 0));
   }
 
   function setScope(value) {
