@@ -102,8 +102,9 @@ def test_a_shared_view_saved_by_one_person_opens_for_another(page, browser, serv
     assert set(badges.all_inner_texts()) == {"Cancelled"}
     expect(theirs.get_by_test_id("manage-view")).to_have_count(0)  # only its owner edits it
     # A viewer has no bulk actions that change orders: only the export.
-    expect(theirs.get_by_test_id("bulk-fulfil")).to_have_count(0)
+    theirs.get_by_test_id("select-page").check()
     expect(theirs.get_by_test_id("bulk-export")).to_be_visible()
+    expect(theirs.get_by_test_id("bulk-fulfil")).to_have_count(0)
     other.close()
 
 
