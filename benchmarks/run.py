@@ -1683,7 +1683,7 @@ def _report(results: list[Result], args: argparse.Namespace, machine: str) -> st
         "  their payment systems and refunds) and the Python objects for 50 orders; the raw",
         "  baseline reads the order rows alone, so its ratio is mostly that extra work. Its time",
         "  stays flat with depth, where OFFSET grows with it.",
-        "- A list's count (\"1–50 of 2,100\") is `SELECT count(*) FROM (… LIMIT 10,001)` over",
+        '- A list\'s count ("1–50 of 2,100") is `SELECT count(*) FROM (… LIMIT 10,001)` over',
         "  the list's own selector: it stops reading at the bound, so it costs at most what",
         "  reading 10,001 index entries costs, where counting every match grows with the",
         "  table. A filter that matches fewer rows than the bound reads all of them (the last",
