@@ -95,6 +95,31 @@
     refresh();
   });
 
+  // A row's invoices open from its arrow too, so the keyboard reaches them (a click on the
+  // row's plain cells does the same, in app.js).
+  document.addEventListener("click", (event) => {
+    const toggle = event.target.closest("[data-row-toggle]");
+    if (!toggle) return;
+    const row = toggle.closest("tr[data-invoices-url]");
+    const detail = document.getElementById(row.dataset.detailRow);
+    const opening = detail.classList.contains("d-none");
+    detail.classList.toggle("d-none", !opening);
+    toggle.setAttribute("aria-expanded", String(opening));
+    if (opening) {
+      htmx.ajax("GET", row.dataset.invoicesUrl, { target: `#${detail.id} td`, swap: "innerHTML" });
+    }
+  });
+  document.addEventListener("click", (event) => {
+    // A click on the row itself (app.js opens it): the arrow says so.
+    const row = event.target.closest("tr[data-invoices-url]");
+    if (!row || event.target.closest("a, button, form, details, input, select")) return;
+    const toggle = row.querySelector("[data-row-toggle]");
+    const detail = document.getElementById(row.dataset.detailRow);
+    if (toggle && detail) {
+      setTimeout(() => toggle.setAttribute("aria-expanded", String(!detail.classList.contains("d-none"))));
+    }
+  });
+
   document.addEventListener("DOMContentLoaded", refresh);
   if (document.readyState !== "loading") refresh();
 })();
