@@ -133,3 +133,42 @@ def test_all_orders_fits_the_window_with_its_actions_in_view(page, server, width
         assert table.evaluate("el => el.scrollWidth <= el.clientWidth + 1"), "the table scrolls"
         box = page.locator("tr.order-row td.actions-col").first.bounding_box()
         assert box["x"] + box["width"] <= width
+
+
+LIST_PAGES = {
+    "recurring": "/orders/recurring/?status=active",
+    "payments": "/payments/?status=succeeded",
+    "customers": "/customers/",
+    "codes": "/promotions/codes/",
+    "redemptions": "/promotions/redemptions/",
+}
+
+
+@pytest.mark.parametrize("width", [1400, 390])
+@pytest.mark.parametrize("name", LIST_PAGES)
+def test_every_list_counts_and_fits_the_window(page, server, name, width):
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in(page, server, then=LIST_PAGES[name])
+    count = page.get_by_test_id("list-count")
+    expect(count).to_be_visible()
+    assert int(count.get_attribute("data-count")) >= 0
+    expect(page.get_by_test_id("saved-views")).to_be_visible()
+    if name == "codes":  # a list with bulk actions: tick a row and they show
+        page.get_by_test_id("select-row").first.check()
+        expect(page.get_by_test_id("bulk-summary")).to_have_text("1 selected")
+        expect(page.get_by_test_id("bulk-deactivate")).to_be_visible()
+    wide = page.evaluate("document.documentElement.scrollWidth")
+    assert wide <= width, f"{wide} px wide in a {width} px window"
+
+
+@pytest.mark.parametrize("width", [1400, 390])
+def test_a_campaigns_orders_tick_and_count(page, server, width):
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in(page, server, then="/campaigns/")
+    page.locator("main td > a[href^='/campaigns/']").first.click()
+    expect(page.get_by_test_id("list-count")).to_be_visible()
+    page.get_by_test_id("select").first.check()
+    expect(page.get_by_test_id("bulk-summary")).to_have_text("1 selected")
+    expect(page.get_by_test_id("export-selected")).to_be_visible()
+    wide = page.evaluate("document.documentElement.scrollWidth")
+    assert wide <= width, f"{wide} px wide in a {width} px window"

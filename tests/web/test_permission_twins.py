@@ -227,7 +227,11 @@ OPEN_PAGES = {
     "password_change": "signed in",
     "password_change_done": "signed in",
     "live": "signed in",  # and orders.view_order, checked inside the stream view
+    # A person's saved views of a list: theirs to keep; only the owner changes one.
+    "save_view": "signed in",
+    "change_view": "signed in",
 }
+OPEN_PAGE_ARGS = {"change_view": [1, "rename"]}
 ROLES = ["anonymous", "Viewer", "Sales manager", "Admin", "Owner"]
 
 
@@ -269,7 +273,7 @@ def test_each_role_is_allowed_or_refused_each_page(roles, world, name, role):
 def test_open_pages_ask_only_for_a_sign_in(roles, name, role):
     from django.urls import reverse
 
-    url = reverse(f"web:{name}")
+    url = reverse(f"web:{name}", args=OPEN_PAGE_ARGS.get(name, []))
     client, user = _role_client(role, roles)
     response = client.get(url) if name != "logout" else client.post(url)
     if OPEN_PAGES[name] == "signed in" and user is None:
