@@ -48,13 +48,14 @@ class BulkResult:
         text = f"{number_format(self.done, force_grouping=True)} {done_words}"
         if not self.refused:
             return text
-        named = "; ".join(
-            why if why.lower().startswith(row.lower()) else f"{row}: {why}"
+        reasons = [
+            (why if why.lower().startswith(row.lower()) else f"{row}: {why}").rstrip(".")
             for row, why in self.refused[:NAMED_REFUSALS]
-        )
+        ]
         more = len(self.refused) - NAMED_REFUSALS
         if more > 0:
-            named += " " + ngettext("and %(n)d more.", "and %(n)d more.", more) % {"n": more}
+            reasons.append(ngettext("and %(n)d more", "and %(n)d more", more) % {"n": more})
+        named = "; ".join(reasons) + "."
         refused = number_format(len(self.refused), force_grouping=True)
         return f"{text}; {refused} refused: {named}"
 
