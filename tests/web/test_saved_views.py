@@ -96,6 +96,21 @@ def test_the_owner_renames_unshares_and_deletes(ana, ben):
     assert not SavedView.objects.exists()
 
 
+def test_the_owner_keeps_changed_filters_in_the_view(ana, ben):
+    _save(ana, name="Open", query="status=open", shared="on")
+    view = SavedView.objects.get()
+    body = ana.get(f"/orders/?status=open&currency=EUR&view={view.pk}").content.decode()
+    assert 'data-testid="update-view"' in body
+    ana.post(f"/views/{view.pk}/update/", {"query": "status=open&currency=EUR&cursor=x"})
+    assert SavedView.objects.get().query == "status=open&currency=EUR"
+    # Another person sees that the filters differ, but cannot change the view.
+    theirs = ben.get(f"/orders/?status=draft&view={view.pk}").content.decode()
+    assert 'data-testid="view-modified"' in theirs
+    assert 'data-testid="update-view"' not in theirs
+    assert ben.post(f"/views/{view.pk}/update/", {"query": "status=draft"}).status_code == 403
+    assert SavedView.objects.get().query == "status=open&currency=EUR"
+
+
 def test_views_belong_to_their_list(ana):
     _save(ana, name="Paused", query="status=paused", list="recurring")
     assert _tabs(ana) == {}

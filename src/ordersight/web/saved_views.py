@@ -65,7 +65,7 @@ def views_context(request: HttpRequest, list_name: str) -> dict[str, Any]:
     }
 
 
-def _own_view(request: HttpRequest, view_id: int) -> SavedView:
+def _visible_view(request: HttpRequest, view_id: int) -> SavedView:
     return selectors.get_view(user=request.user, view_id=view_id)
 
 
@@ -98,9 +98,10 @@ def save_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def change_view(request: HttpRequest, view_id: int, action: str) -> HttpResponse:
-    """Rename, share, make private or delete a view (its owner only)."""
+    """Rename, update with the filters shown now, share, make private or delete a view (its
+    owner only)."""
     try:
-        view = _own_view(request, view_id)
+        view = _visible_view(request, view_id)
     except NotFound as exc:
         messages.error(request, exc.message)
         return redirect("web:orders")
@@ -114,6 +115,16 @@ def change_view(request: HttpRequest, view_id: int, action: str) -> HttpResponse
         )
         if done is not None:
             messages.success(request, f"View renamed to “{done.name}”.")
+    elif action == "update":
+        done = run_service(
+            request,
+            lambda: services.update_view(
+                view=view, query=request.POST.get("query", ""), user=request.user
+            ),
+            failed="View not updated: ",
+        )
+        if done is not None:
+            messages.success(request, f"View “{done.name}” now keeps these filters.")
     elif action in ("share", "unshare"):
         done = run_service(
             request,

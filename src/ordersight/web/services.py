@@ -92,6 +92,13 @@ def rename_view(*, view: SavedView, name: str, user: Any) -> SavedView:
     return _save(view)
 
 
+def update_view(*, view: SavedView, query: str, user: Any) -> SavedView:
+    """Keep the list's filters as they are now in the view."""
+    _check_owner(view, user)
+    view.query = clean_query(query)
+    return _save(view)
+
+
 def share_view(*, view: SavedView, shared: bool, user: Any) -> SavedView:
     """Show the view to everyone who sees the list (True), or to its owner alone."""
     _check_owner(view, user)
