@@ -118,6 +118,11 @@ def _pages(seeded: dict[str, int]) -> dict[str, tuple[str, str]]:
     return {
         "dashboard": ("/?range=today", "[data-testid=figures-EUR]"),
         "all-orders": ("/orders/", "tr.order-row"),
+        "orders-with-chips": (
+            "/orders/?status=open&status=draft&currency=EUR&colour=red",
+            "[data-testid=chip][data-name=colour]",
+        ),
+        "discount-codes": ("/promotions/codes/", "[data-testid=bulk-bar]"),
         "order-holding-money": (
             f"/orders/{seeded['holding']}/",
             "[data-testid=transitions] button:has-text('Confirm partial payments')",
@@ -146,7 +151,7 @@ def _pages(seeded: dict[str, int]) -> dict[str, tuple[str, str]]:
         ),
         "orders-drill-down": (
             f"/orders/?status=completed&created_after={start}&created_before={end}",
-            "#f-preset",
+            "[data-testid=chip][data-name=created_after]",
         ),
         "change-password": ("/password/", "#id_old_password"),
         "data-sync": (
@@ -159,6 +164,8 @@ def _pages(seeded: dict[str, int]) -> dict[str, tuple[str, str]]:
 
 PAGE_NAMES = [
     "dashboard",
+    "discount-codes",
+    "orders-with-chips",
     "all-orders",
     "order-holding-money",
     "order-invoices",
@@ -201,7 +208,8 @@ def test_staff_page_passes_axe(page, server, axe, seeded, owner_cookies, name, w
     page.goto(f"{server.url}{path}")
     page.wait_for_load_state("load")  # Bootstrap and htmx run deferred
     if name == "order-row-invoices":
-        page.locator(f"tr.order-row[data-number='{seeded['cancelled']}'] td").nth(1).click()
+        # The date cell: the first two tick the row and link the order.
+        page.locator(f"tr.order-row[data-number='{seeded['cancelled']}'] td").nth(2).click()
     expect(page.locator(shows).first).to_be_visible()
     _check(page, axe, width)
 

@@ -51,6 +51,9 @@ ACTIONS = {
     "recurring_action": "pauses, activates or completes a recurring order",
     "sync_refresh": "starts a sync run",
     "password_change": "sets a new password",
+    "_bulk_bar": "runs one bulk action on the ticked rows or every row matching",
+    "save_view": "saves a new view of a list",
+    "change_view": "renames a saved view (its name is all it shows), shares or deletes it",
 }
 FORM_TAG = re.compile(r"<form\b[^>]*>")
 # `row_url` is `url` for the links of a list's rows (templatetags/web.py).

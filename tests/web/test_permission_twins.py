@@ -24,6 +24,8 @@ from tests import factories
 # page URL name → (page method, API method, API path, API body)
 PAGE_TWINS: dict[str, tuple[str, str, str, dict | None]] = {
     "orders": ("get", "get", "orders", None),
+    # A bulk action needs the list first; each action then checks its own permission.
+    "orders_bulk": ("post", "get", "orders", None),
     "new_order": ("post", "post", "orders", {"lines": [{"sku": "TEE-M"}]}),
     "recurring": ("get", "get", "recurring-orders", None),
     "recurring_export": ("get", "get", "recurring-orders/export.csv", None),
@@ -59,10 +61,12 @@ PAGE_TWINS: dict[str, tuple[str, str, str, dict | None]] = {
     "campaign_export": ("get", "get", "campaigns/1/conversions/export.csv", None),
     "campaign_members": ("post", "post", "campaigns/1/members", {"creator": "a"}),
     "conversion_approval": ("post", "post", "conversions/1/undo", None),
+    "campaign_bulk": ("post", "get", "campaigns/1/conversions", None),
     "creators": ("get", "get", "creators", None),
     "new_creator": ("post", "post", "creators", {"name": "A", "handle": "a"}),
     "creator": ("get", "get", "creators/a", None),
     "discount_codes": ("get", "get", "discount-codes", None),
+    "discount_codes_bulk": ("post", "get", "discount-codes", None),
     "discount_codes_export": ("get", "get", "discount-codes/export.csv", None),
     "new_discount_code": ("post", "post", "discount-codes", {"code": "A", "kind": "percent"}),
     "discount_code": ("get", "get", "discount-codes/A", None),
@@ -223,7 +227,11 @@ OPEN_PAGES = {
     "password_change": "signed in",
     "password_change_done": "signed in",
     "live": "signed in",  # and orders.view_order, checked inside the stream view
+    # A person's saved views of a list: theirs to keep; only the owner changes one.
+    "save_view": "signed in",
+    "change_view": "signed in",
 }
+OPEN_PAGE_ARGS = {"change_view": [1, "rename"]}
 ROLES = ["anonymous", "Viewer", "Sales manager", "Admin", "Owner"]
 
 
@@ -265,7 +273,7 @@ def test_each_role_is_allowed_or_refused_each_page(roles, world, name, role):
 def test_open_pages_ask_only_for_a_sign_in(roles, name, role):
     from django.urls import reverse
 
-    url = reverse(f"web:{name}")
+    url = reverse(f"web:{name}", args=OPEN_PAGE_ARGS.get(name, []))
     client, user = _role_client(role, roles)
     response = client.get(url) if name != "logout" else client.post(url)
     if OPEN_PAGES[name] == "signed in" and user is None:

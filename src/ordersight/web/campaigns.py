@@ -22,8 +22,10 @@ from ordersight.core.csv_stream import csv_response
 from ordersight.core.errors import Invalid
 from ordersight.reports.params import PRESETS, day_range
 from ordersight.web.access import actor_of, check_perm, keep_typed, require_perm, run_service
-from ordersight.web.filter_panel import Options
-from ordersight.web.lists import export_response, list_page, period_fields
+from ordersight.web.bulk import chosen_ids, refuse, run_bulk, tell
+from ordersight.web.filter_panel import Options, filter_chips, panel_fields
+from ordersight.web.lists import PRESETS as DATE_PRESETS
+from ordersight.web.lists import UI_PARAMS, export_response, list_page, period_fields
 
 VIEW = "campaigns.view_conversion"
 DIFFERENCE_NOTE = (
@@ -126,18 +128,22 @@ def new_campaign(request: HttpRequest) -> HttpResponse:
 
 
 def _performance_context(request: HttpRequest, campaign: Any) -> dict[str, Any]:
+    members = selectors.members(campaign)
     filters = request.GET.copy()
     filters.pop("tab", None)
     filters["campaign"] = str(campaign.pk)
-    members = selectors.members(campaign)
+    # The Orders table's own filters as chips (the campaign is the page, not a filter).
+    shown = request.GET.copy()
+    shown.pop("tab", None)
+    creators = [(m.membership.creator.handle, m.membership.creator.name) for m in members]
+    panel = panel_fields(selectors.PERFORMANCE_LIST.filterset, shown, {"creator": creators})
     return {
+        "chips": filter_chips(shown, panel, DATE_PRESETS, UI_PARAMS),
         "page": list_page(request, selectors.PERFORMANCE_LIST, filters),
         "totals": selectors.campaign_totals(campaign),
         "members": members,
         # The creator filter's <option>s, made once rather than by a loop of nodes per member.
-        "creator_options": Options(
-            [(m.membership.creator.handle, m.membership.creator.name) for m in members]
-        ).html(request.GET.get("creator")),
+        "creator_options": Options(creators).html(request.GET.get("creator")),
         "statuses": ConversionStatus.choices,
         "approvals": Approval.choices,
         "default_sort": "-ordered_at",
@@ -238,6 +244,49 @@ def conversion_approval(request: HttpRequest, conversion_id: int, action: str) -
             else _("The conversion of order {number} is approved again.")
         )
         messages.success(request, said.format(number=conversion.order.number))
+    return redirect(back)
+
+
+# Bulk actions on a campaign's orders: (permission, words of the result).
+BULK_ACTIONS = {
+    "reject": (services.APPROVE, "rejected"),
+    "undo": (services.APPROVE, "approved again"),
+    "export": (VIEW, "exported"),
+}
+
+
+@require_perm(VIEW)
+@require_POST
+def bulk_conversions(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    """Reject or Undo the ticked conversions, or every one the filters match, each through
+    the service of the row's own buttons; or export the ticked rows."""
+    found = selectors.get_campaign(campaign_id=campaign_id)
+    back = _back(request, reverse("web:campaign", args=[found.pk]))
+    action = request.POST.get("action", "")
+    if action not in BULK_ACTIONS:
+        messages.error(request, f"Unknown bulk action {action!r}.")
+        return redirect(back)
+    perm, done_words = BULK_ACTIONS[action]
+    check_perm(request, perm)
+    fixed = {"campaign": str(found.pk)}
+    try:
+        ids = chosen_ids(request.POST, selectors.PERFORMANCE_LIST, fixed)
+    except Invalid as exc:
+        refuse(request, exc)
+        return redirect(back)
+    if action == "export":
+        spec = selectors.PERFORMANCE_LIST
+        rows = spec.export(fixed, request.POST.get("sort")).filter(pk__in=ids)
+        return csv_response(request, rows, spec.headers, spec.filename)
+    change = services.reject_conversion if action == "reject" else services.undo_rejection
+    actor = actor_of(request)
+    result = run_bulk(
+        rows=selectors.PERFORMANCE_LIST.rows(fixed),
+        ids=ids,
+        act=lambda conversion: change(conversion=conversion, actor=actor),
+        name=lambda conversion: f"Order {conversion.order.number}",
+    )
+    tell(request, result, ("conversion", "conversions"), done_words)
     return redirect(back)
 
 

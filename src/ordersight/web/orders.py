@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from ordersight.accounts.selectors import list_sales_managers
 from ordersight.campaigns.selectors import conversion_of_order
 from ordersight.catalog.models import Category, Offer, Variant
+from ordersight.core.csv_stream import csv_response
 from ordersight.core.errors import Invalid
 from ordersight.core.money import CURRENCY_CODES
 from ordersight.customers.models import Customer
@@ -36,8 +37,9 @@ from ordersight.orders.models import (
 from ordersight.orders.transitions import FULFILLABLE, allowed_transitions, can_confirm
 from ordersight.payments.models import PaymentSystem
 from ordersight.promotions.selectors import redemptions_of_order
-from ordersight.web.access import actor_of, require_perm, run_service
+from ordersight.web.access import actor_of, check_perm, require_perm, run_service
 from ordersight.web.activity import activity_entries
+from ordersight.web.bulk import chosen_ids, refuse, run_bulk, tell
 from ordersight.web.filter_panel import Options
 from ordersight.web.forms import parse_new_order, rename_line_errors
 from ordersight.web.lists import PRESETS, export_response, list_context
@@ -182,6 +184,75 @@ def order_action(request: HttpRequest, number: int, action: str) -> HttpResponse
     if run_service(request, lambda: service(order=order, actor=actor_of(request), **extra)):
         messages.success(request, done.format(number=number))
     return redirect(back_to(request, order_url(number)))
+
+
+# Bulk actions of All Orders: (permission, words of the result). The services are the row
+# actions' own; each refuses, row by row, what depends on the order.
+BULK_ACTIONS: dict[str, tuple[str, str]] = {
+    "confirm": ("orders.change_order", "confirmed"),
+    "decline": ("orders.change_order", "declined"),
+    "cancel": ("orders.change_order", "cancelled"),
+    "fulfil": ("orders.change_order", "marked fulfilled"),
+    "assign": (attribution.PERMISSION, "attributed"),
+    "export": ("orders.view_order", "exported"),
+}
+
+
+def _bulk_manager(request: HttpRequest) -> int | None:
+    """The sales manager Add user names for every order, checked once for all of them."""
+    choice = request.POST.get("manager", "")
+    if choice == "system":
+        return None
+    if not choice.isdigit():
+        raise Invalid("Choose who made the sales.", fields={"manager": "choose a sales manager"})
+    attribution.sales_manager_by_id(int(choice), field="manager")
+    return int(choice)
+
+
+@require_perm("orders.view_order")
+@require_POST
+def bulk_orders(request: HttpRequest) -> HttpResponse:
+    """One action on the ticked orders, or on every order the filters match (see web/bulk.py),
+    each through the single action's service, so each changed order has its one event."""
+    back = back_to(request, reverse("web:orders"))
+    action = request.POST.get("action", "")
+    if action not in BULK_ACTIONS:
+        messages.error(request, f"Unknown bulk action {action!r}.")
+        return redirect(back)
+    perm, done_words = BULK_ACTIONS[action]
+    check_perm(request, perm)
+    actor = actor_of(request)
+    try:
+        ids = chosen_ids(request.POST, selectors.ORDER_LIST)
+        manager_id = _bulk_manager(request) if action == "assign" else None
+    except Invalid as exc:
+        refuse(request, exc)
+        return redirect(back)
+    if action == "export":
+        rows = selectors.ORDER_LIST.export({}, request.POST.get("sort")).filter(pk__in=ids)
+        return csv_response(request, rows, selectors.ORDER_LIST.headers, "orders-selected.csv")
+    reason = request.POST.get("reason", "")[:500]
+    acts: dict[str, Callable[[Order], Any]] = {
+        "confirm": lambda order: services.confirm_order(order=order, actor=actor),
+        "decline": lambda order: services.transition_order(
+            order=order, to=OrderStatus.DECLINED, actor=actor, reason=reason
+        ),
+        "cancel": lambda order: services.transition_order(
+            order=order, to=OrderStatus.CANCELLED, actor=actor, reason=reason
+        ),
+        "fulfil": lambda order: services.fulfil_order(order=order, actor=actor),
+        "assign": lambda order: attribution.assign_sales_manager(
+            order=order, manager_id=manager_id, actor=actor
+        ),
+    }
+    result = run_bulk(
+        rows=Order.objects.all(),
+        ids=ids,
+        act=acts[action],
+        name=lambda order: f"Order {order.number}",
+    )
+    tell(request, result, ("order", "orders"), done_words)
+    return redirect(back)
 
 
 @require_perm("orders.change_order")

@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -26,7 +27,8 @@ from ordersight.promotions.filters import DiscountCodeFilterSet, RedemptionFilte
 from ordersight.promotions.models import DiscountCode, DiscountKind, DiscountTarget
 from ordersight.promotions.rules import TYPES
 from ordersight.promotions.segments import FIELDS, OPS
-from ordersight.web.access import actor_of, keep_typed, require_perm, run_service
+from ordersight.web.access import actor_of, check_perm, keep_typed, require_perm, run_service
+from ordersight.web.bulk import chosen_ids, refuse, run_bulk, tell
 from ordersight.web.display import money_text
 from ordersight.web.lists import export_response, list_context
 
@@ -137,6 +139,38 @@ def discount_codes(request: HttpRequest) -> HttpResponse:
 @require_perm("promotions.view_discountcode")
 def export_discount_codes(request: HttpRequest) -> HttpResponse:
     return export_response(request, selectors.CODE_LIST)
+
+
+@require_perm("promotions.view_discountcode")
+@require_POST
+def bulk_discount_codes(request: HttpRequest) -> HttpResponse:
+    """Activate or deactivate the ticked codes, or every code the filters match, each
+    through the editor's own service."""
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = reverse("web:discount_codes")
+    action = request.POST.get("action", "")
+    if action not in ("activate", "deactivate"):
+        messages.error(request, f"Unknown bulk action {action!r}.")
+        return redirect(back)
+    check_perm(request, "promotions.change_discountcode")
+    try:
+        ids = chosen_ids(request.POST, selectors.CODE_LIST)
+    except Invalid as exc:
+        refuse(request, exc)
+        return redirect(back)
+    actor = actor_of(request)
+    active = action == "activate"
+    result = run_bulk(
+        rows=DiscountCode.objects.all(),
+        ids=ids,
+        act=lambda code: services.update_discount_code(
+            code=code, changes={"is_active": active}, actor=actor
+        ),
+        name=lambda code: f"Code {code.code}",
+    )
+    tell(request, result, ("code", "codes"), "activated" if active else "deactivated")
+    return redirect(back)
 
 
 @require_perm("promotions.add_discountcode")

@@ -9,9 +9,9 @@ from ordersight.web import orders as order_views
 from ordersight.web import payments as payment_views
 from ordersight.web import promotions as promotion_views
 from ordersight.web import reports as report_views
+from ordersight.web import saved_views, views
 from ordersight.web import subscriptions as recurring_views
 from ordersight.web import sync as sync_views
-from ordersight.web import views
 
 app_name = "web"
 
@@ -43,11 +43,14 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("live/", views.live_events, name="live"),
+    path("views/", saved_views.save_view, name="save_view"),
+    path("views/<int:view_id>/<str:action>/", saved_views.change_view, name="change_view"),
     path("sales/report/", report_views.sales_report, name="sales_report"),
     path("sales/report.csv", report_views.export_sales_report, name="sales_report_export"),
     path("sales/history/", report_views.sales_history, name="sales_history"),
     path("orders/", order_views.all_orders, name="orders"),
     path("orders/new/", order_views.new_order, name="new_order"),
+    path("orders/bulk/", order_views.bulk_orders, name="orders_bulk"),
     path("orders/recurring/", recurring_views.recurring_orders, name="recurring"),
     path(
         "orders/recurring/export.csv",
@@ -96,6 +99,11 @@ urlpatterns = [
         name="campaign_export",
     ),
     path(
+        "campaigns/<int:campaign_id>/bulk/",
+        campaign_views.bulk_conversions,
+        name="campaign_bulk",
+    ),
+    path(
         "campaigns/<int:campaign_id>/members/",
         campaign_views.campaign_members,
         name="campaign_members",
@@ -109,6 +117,11 @@ urlpatterns = [
     path("creators/new/", campaign_views.new_creator, name="new_creator"),
     path("creators/<int:creator_id>/", campaign_views.creator, name="creator"),
     path("promotions/codes/", promotion_views.discount_codes, name="discount_codes"),
+    path(
+        "promotions/code-actions/",
+        promotion_views.bulk_discount_codes,
+        name="discount_codes_bulk",
+    ),
     path(
         "promotions/codes/export.csv",
         promotion_views.export_discount_codes,
