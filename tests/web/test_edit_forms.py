@@ -317,9 +317,7 @@ def test_order_metadata_saved_as_shown_is_unchanged(admin, catalog):
 
 def test_recurring_settings_saved_as_shown_are_unchanged(admin):
     subscriptions.set_retry_intervals(intervals=["90m", "3d"], actor=SYSTEM)
-    _submit_as_rendered(
-        admin, reverse("web:retry_settings"), reverse("web:recurring_settings")
-    )
+    _submit_as_rendered(admin, reverse("web:retry_settings"), reverse("web:recurring_settings"))
     assert RecurringPaymentSettings.objects.get().retry_intervals == [5400, 259200]
 
 

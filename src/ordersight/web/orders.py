@@ -22,7 +22,7 @@ from ordersight.accounts.selectors import list_sales_managers
 from ordersight.campaigns.selectors import conversion_of_order
 from ordersight.catalog.models import Category, Offer, Variant
 from ordersight.core.errors import DomainError, Forbidden, Invalid
-from ordersight.core.money import CURRENCY_CODES
+from ordersight.core.money import CURRENCY_CODES, format_money
 from ordersight.customers.models import Customer
 from ordersight.orders import attribution, selectors, services
 from ordersight.orders.choices import order_type_choices
@@ -294,14 +294,19 @@ def _payment_refused(
         "manual": "No payment recorded",
         "paid": "The order was not marked paid",
     }[form]
-    messages.error(request, f"{what}: {exc.message if exc else 'check the fields marked below.'}")
+    errors = errors or (exc.fields if exc else {})
+    if form == "invoice" and any(key.startswith("amounts[") for key in errors):
+        # One field holds every amount: its error names which one.
+        errors = {"amounts": "; ".join(f"{k}: {v}" for k, v in errors.items())}
+    detail = "; ".join(f"{field}: {text}" for field, text in errors.items())
+    messages.error(request, f"{what}: {exc.message if exc else detail + '.'}")
     context = _detail_context(request, order)
     context.update(
         {
             "open_tab": "payments",
             "payment_form": form,
             "payment_typed": request.POST,
-            "payment_errors": errors or (exc.fields if exc else {}),
+            "payment_errors": errors,
         }
     )
     return render(request, "orders/order_detail.html", context, status=422)
@@ -339,8 +344,6 @@ def issue_invoices(request: HttpRequest, number: int) -> HttpResponse:
                 amounts.append(value)
         if not parts:
             errors["amounts"] = "give each invoice's amount, separated by spaces"
-        elif errors:
-            errors = {"amounts": "; ".join(f"{k}: {v}" for k, v in errors.items())}
     elif plan != "one":
         errors["plan"] = "one invoice, installments or amounts"
     if errors:
@@ -389,8 +392,8 @@ def record_manual_payment(request: HttpRequest, number: int) -> HttpResponse:
         return _payment_refused(request, order, "manual", exc, {})
     messages.success(
         request,
-        f"Order {number}: payment of {paid.amount.normalize()} {paid.currency} recorded "
-        f"through {system.name} (invoice {paid.number}).",
+        f"Order {number}: payment of {format_money(paid.amount, paid.currency)} "
+        f"{paid.currency} recorded through {system.name} (invoice {paid.number}).",
     )
     return redirect(f"{order_url(number)}#payments")
 
