@@ -203,6 +203,7 @@ def test_a_person_is_invited_sets_a_password_signs_in_and_is_deactivated(
     row.locator("select[name=role]").select_option("Viewer")
     row.get_by_role("button", name="Save").click()
     expect(page.get_by_text("nora is now Viewer.")).to_be_visible()
+    page.locator("tr[data-user=nora]").get_by_test_id("user-actions").click()
     page.locator("tr[data-user=nora]").get_by_test_id("deactivate").click()
     expect(page.get_by_text("nora is deactivated and can no longer sign in.")).to_be_visible()
     expect(page.locator("tr[data-user=nora]")).to_contain_text("Deactivated")

@@ -238,6 +238,8 @@ def set_fee_rule(request: HttpRequest, code: str) -> HttpResponse:
     currency = post.get("currency", "").strip().upper()
     percent = parse_decimal(post.get("percent", ""), "percent", errors)
     fixed = parse_decimal(post.get("fixed", ""), "fixed", errors)
+    if not currency:
+        errors["currency"] = "choose the currency the rule is for"
     if not errors:
         try:
             services.set_fee_rule(

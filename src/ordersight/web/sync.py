@@ -12,6 +12,8 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from ordersight.core.errors import DomainError, Forbidden
@@ -35,9 +37,13 @@ def data_sync(request: HttpRequest) -> HttpResponse:
 @require_POST
 def refresh(request: HttpRequest, name: str, kind: str) -> HttpResponse:
     connection = selectors.get_connection(name=name)
+    # Back to the page the button was on: Data Sync or the connection's own page.
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = reverse("web:sync")
     if kind not in FeedKind.values:
         messages.error(request, f"Unknown feed {kind!r}.")
-        return redirect("web:sync")
+        return redirect(back)
     feed = services.feeds_of(connection)[kind]
     full = request.POST.get("full") == "1"
     started = run_service(
@@ -46,7 +52,7 @@ def refresh(request: HttpRequest, name: str, kind: str) -> HttpResponse:
     if started is not None:
         what = "full resync" if full else "refresh"
         messages.success(request, f"{connection.name}: the {kind} {what} has started.")
-    return redirect("web:sync")
+    return redirect(back)
 
 
 @require_perm("sync.view_syncrun")
