@@ -179,7 +179,9 @@ def test_a_key_is_created_its_token_shown_once_and_it_works_until_revoked(admin)
     token = re.search(r'id="shown-once-value" value="([^"]+)"', done).group(1)
     key = ApiKey.objects.get(name="Storefront")
     assert key.permissions == ["orders.add_order"] and key.created_by.username == "ada"
-    assert token not in admin.get("/settings/api-keys/").content.decode()
+    listed = admin.get("/settings/api-keys/").content.decode()
+    assert token not in listed
+    assert 'only: <span title="orders.add_order">Can add order</span>' in listed
     forget_api_keys()
     assert authenticate_api_key(token) == key
     revoked = _html(admin.post(f"/settings/api-keys/{key.prefix}/revoke/", follow=True))

@@ -160,9 +160,9 @@ def _keys_page(
 ) -> HttpResponse:
     form = form or {}
     chosen = set(form.getlist("permissions")) if hasattr(form, "getlist") else set()
+    choices = _permission_choices()
     groups = [
-        (app, choices, any(value in chosen for value, _ in choices))
-        for app, choices in _permission_choices()
+        (app, options, any(value in chosen for value, _ in options)) for app, options in choices
     ]
     return render(
         request,
@@ -172,6 +172,10 @@ def _keys_page(
             "keys": selectors.list_api_keys(),
             "scopes": ApiScope.choices,
             "permission_groups": groups,
+            # A restricted key's permissions by their names, as the picker shows them.
+            "permission_labels": {
+                value: label for _, options in choices for value, label in options
+            },
             "form": form,
             "chosen_scopes": form.getlist("scopes") if hasattr(form, "getlist") else ["read"],
             "chosen_permissions": chosen,
