@@ -166,7 +166,7 @@ def test_a_recurring_order_gets_a_new_card_and_the_retry_settings_change(page, s
     page.fill("#f-retry-1", "12h")
     page.fill("#f-retry-2", "2d")
     page.get_by_role("button", name="Save").click()
-    expect(page.get_by_test_id("retry-now")).to_contain_text("after 12h, then after 2d")
+    expect(page.get_by_test_id("retry-now")).to_contain_text("after 12 hours, then after 2 days")
     assert server.api("GET", "recurring-settings")["retry_intervals"] == ["12h", "2d"]
     server.api("PUT", "recurring-settings", {"retry_intervals": ["1d", "3d"]})
 

@@ -112,7 +112,7 @@ def test_retry_intervals_are_shown_on_the_tab_and_changed_on_their_settings_page
     saved = admin_web.post(
         "/orders/recurring/settings/", {"retry_interval": ["30m", "2h"]}, follow=True
     )
-    assert "tried again after 30m and then 2h" in _text(saved)
+    assert "tried again after 30 minutes and then 2 hours" in _text(saved)
     assert "after 30m and then 2h" in _text(admin_web.get("/orders/recurring/"))
     # A sales manager reads the rule, not the form, and may not post it.
     assert 'name="retry_interval"' not in _text(manager_web.get("/settings/recurring-payments/"))

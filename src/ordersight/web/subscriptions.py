@@ -86,6 +86,17 @@ def recurring_action(request: HttpRequest, number: int, action: str) -> HttpResp
     return redirect(back)
 
 
+_UNITS = {"m": "minute", "h": "hour", "d": "day", "s": "second"}
+
+
+def _in_words(interval: str) -> str:
+    """ "12h" as people say it: "12 hours"."""
+    count, unit = interval[:-1], _UNITS.get(interval[-1:], "")
+    if not count.isdigit() or not unit:
+        return interval
+    return f"{count} {unit}{'' if count == '1' else 's'}"
+
+
 def _settings_page(
     request: HttpRequest, *, typed: list[str] | None = None, errors: dict[str, str] | None = None
 ) -> HttpResponse:
@@ -102,7 +113,12 @@ def _settings_page(
     return render(
         request,
         "subscriptions/retry_settings.html",
-        {"section": "settings", "current": current, "rows": rows, "retries": services.RETRIES},
+        {
+            "section": "settings",
+            "current": [_in_words(i) for i in current],
+            "rows": rows,
+            "retries": services.RETRIES,
+        },
         status=422 if errors else 200,
     )
 
@@ -128,7 +144,9 @@ def recurring_settings(request: HttpRequest) -> HttpResponse:
     except DomainError as exc:
         messages.error(request, f"Retry intervals not saved: {exc.message}")
         return _settings_page(request, typed=intervals, errors=exc.fields)
-    shown = " and then ".join(services.describe_intervals(changed.retry_intervals))
+    shown = " and then ".join(
+        _in_words(i) for i in services.describe_intervals(changed.retry_intervals)
+    )
     messages.success(
         request, f"Saved: a failed recurring payment is now tried again after {shown}."
     )
