@@ -98,6 +98,9 @@ def seeded(server: Server) -> dict[str, int]:
         "declined": declined,
         "reissued": reissued,
         "run": run["id"],
+        "recurring": server.api("GET", "recurring-orders?status=active&limit=1")["items"][0][
+            "number"
+        ],
     }
 
 
@@ -159,6 +162,24 @@ def _pages(seeded: dict[str, int]) -> dict[str, tuple[str, str]]:
             "section[data-connection=axe-feed] [data-testid=status-text]:has-text('failed')",
         ),
         "sync-run": (f"/sync/runs/{seeded['run']}/", "[data-testid=run-message]"),
+        "settings": ("/settings/", "[data-testid=settings-users]"),
+        "connect-a-store": ("/sync/connections/new/", "#f-shop_url"),
+        "store-connection": ("/sync/connections/axe-feed/", "[data-testid=feed-orders]"),
+        "edit-store-connection": ("/sync/connections/axe-feed/edit/", "#f-refresh_minutes"),
+        "payment-systems": ("/settings/payment-systems/", "[data-testid=payment-systems]"),
+        "new-payment-system": ("/settings/payment-systems/new/", "#f-code"),
+        "payment-system": ("/settings/payment-systems/acme/", "[data-testid=fee-rules]"),
+        "order-take-payment": (
+            f"/orders/{seeded['holding']}/#payments",
+            "[data-testid=manual-payment-form]",
+        ),
+        "replace-payment-method": (
+            f"/orders/recurring/{seeded['recurring']}/payment-method/",
+            "#f-payment_token",
+        ),
+        "retry-settings": ("/settings/recurring-payments/", "[data-testid=retry-form]"),
+        "users": ("/settings/users/", "[data-testid=invite-form]"),
+        "api-keys": ("/settings/api-keys/", "[data-testid=api-key-form]"),
     }
 
 
@@ -179,6 +200,18 @@ PAGE_NAMES = [
     "change-password",
     "data-sync",
     "sync-run",
+    "settings",
+    "connect-a-store",
+    "store-connection",
+    "edit-store-connection",
+    "payment-systems",
+    "new-payment-system",
+    "payment-system",
+    "order-take-payment",
+    "replace-payment-method",
+    "retry-settings",
+    "users",
+    "api-keys",
 ]
 
 

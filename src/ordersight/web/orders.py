@@ -11,6 +11,7 @@ from functools import partial
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -23,8 +24,8 @@ from ordersight.accounts.selectors import list_sales_managers
 from ordersight.campaigns.selectors import conversion_of_order
 from ordersight.catalog.models import Category, Offer, Variant
 from ordersight.core.csv_stream import csv_response
-from ordersight.core.errors import Invalid
-from ordersight.core.money import CURRENCY_CODES
+from ordersight.core.errors import DomainError, Forbidden, Invalid
+from ordersight.core.money import CURRENCY_CODES, format_money
 from ordersight.customers.models import Customer
 from ordersight.orders import attribution, selectors, services
 from ordersight.orders.choices import order_type_choices
@@ -35,13 +36,17 @@ from ordersight.orders.models import (
     OrderStatus,
 )
 from ordersight.orders.transitions import FULFILLABLE, allowed_transitions, can_confirm
-from ordersight.payments.models import PaymentSystem
+from ordersight.payments import selectors as payment_selectors
+from ordersight.payments import services as payments
+from ordersight.payments.models import InvoiceStatus, PaymentSystem
+from ordersight.payments.selectors import order_money
+from ordersight.payments.services.settlement import OPEN_FOR_PAYMENT
 from ordersight.promotions.selectors import redemptions_of_order
 from ordersight.web.access import actor_of, check_perm, require_perm, run_service
 from ordersight.web.activity import activity_entries
 from ordersight.web.bulk import chosen_ids, refuse, run_bulk, tell
 from ordersight.web.filter_panel import Options
-from ordersight.web.forms import parse_new_order, rename_line_errors
+from ordersight.web.forms import parse_decimal, parse_new_order, rename_line_errors
 from ordersight.web.lists import PRESETS, export_response, list_context
 
 
@@ -120,6 +125,7 @@ def _detail_context(request: HttpRequest, order: Order) -> dict[str, Any]:
         "can_confirm": can_confirm(order, actor),
         "managers": _managers(),
         "manual_systems": PaymentSystem.objects.filter(provider="manual", is_active=True),
+        **_payment_figures(order),
         "metadata_text": json.dumps(order.metadata, indent=2, ensure_ascii=False, sort_keys=True),
         "redemptions": list(redemptions_of_order(order.pk)),
         "can_redeem": order.status in ("draft", "open") and not order.has_ever_captured_money,
@@ -129,6 +135,19 @@ def _detail_context(request: HttpRequest, order: Order) -> dict[str, Any]:
             and (order.coupon_code or order.referral_code)
             else None
         ),
+    }
+
+
+def _payment_figures(order: Order) -> dict[str, Any]:
+    """What the Take payment panel offers: what is left to invoice and to pay, the pending
+    invoices a manual payment may settle."""
+    figures = order_money(order=order)
+    return {
+        "left_to_invoice": order.total - figures["invoiced"],
+        "left_to_pay": order.total - figures["net"],
+        "pending_invoices": [i for i in order.invoices.all() if i.status == InvoiceStatus.PENDING],
+        "may_invoice": order.status in OPEN_FOR_PAYMENT,
+        "takes_payments": order.status not in (OrderStatus.CANCELLED, OrderStatus.DECLINED),
     }
 
 
@@ -344,3 +363,148 @@ def new_order(request: HttpRequest) -> HttpResponse:
             return redirect("web:order", number=order.number)
     context["errors"] = errors
     return render(request, "orders/new_order.html", context, status=422)
+
+
+# --- Taking payment on the order page: invoices, a manual payment, mark paid -----------------
+
+
+def _payment_refused(
+    request: HttpRequest, order: Order, form: str, exc: DomainError | None, errors: dict[str, str]
+) -> HttpResponse:
+    """The order page again with the form as typed, its errors by field, the tab open."""
+    if isinstance(exc, Forbidden):
+        raise PermissionDenied(exc.message) from None
+    what = {
+        "invoice": "No invoice issued",
+        "manual": "No payment recorded",
+        "paid": "The order was not marked paid",
+    }[form]
+    errors = errors or (exc.fields if exc else {})
+    if form == "invoice" and any(key.startswith("amounts[") for key in errors):
+        # One field holds every amount: its error names which one.
+        errors = {"amounts": "; ".join(f"{k}: {v}" for k, v in errors.items())}
+    detail = "; ".join(f"{field}: {text}" for field, text in errors.items())
+    messages.error(request, f"{what}: {exc.message if exc else detail + '.'}")
+    context = _detail_context(request, order)
+    context.update(
+        {
+            "open_tab": "payments",
+            "payment_form": form,
+            "payment_typed": request.POST,
+            "payment_errors": errors,
+        }
+    )
+    return render(request, "orders/order_detail.html", context, status=422)
+
+
+def _manual_system(request: HttpRequest, errors: dict[str, str]) -> PaymentSystem | None:
+    code = request.POST.get("payment_system", "")
+    system = PaymentSystem.objects.filter(code=code, provider="manual", is_active=True).first()
+    if system is None:
+        errors["payment_system"] = "choose one of the active manual payment methods"
+    return system
+
+
+@require_perm("payments.add_invoice")
+@require_POST
+def issue_invoices(request: HttpRequest, number: int) -> HttpResponse:
+    """Invoice what is left: one invoice, N equal installments, or the amounts given."""
+    order = selectors.get_order(number=number)
+    errors: dict[str, str] = {}
+    plan = request.POST.get("plan", "one")
+    installments: int | None = None
+    amounts: list | None = None
+    if plan == "installments":
+        raw = request.POST.get("installments", "").strip()
+        if raw.isdigit():
+            installments = int(raw)
+        else:
+            errors["installments"] = "a whole number of installments, e.g. 3"
+    elif plan == "amounts":
+        parts = [p for p in request.POST.get("amounts", "").replace(";", " ").split() if p]
+        amounts = []
+        for i, part in enumerate(parts):
+            value = parse_decimal(part.strip(","), f"amounts[{i}]", errors)
+            if value is not None:
+                amounts.append(value)
+        if not parts:
+            errors["amounts"] = "give each invoice's amount, separated by spaces"
+    elif plan != "one":
+        errors["plan"] = "one invoice, installments or amounts"
+    if errors:
+        return _payment_refused(request, order, "invoice", None, errors)
+    try:
+        invoices = payments.issue_invoices(
+            order=order, installments=installments, amounts=amounts, actor=actor_of(request)
+        )
+    except DomainError as exc:
+        return _payment_refused(request, order, "invoice", exc, {})
+    numbers = ", ".join(str(i.number) for i in invoices)
+    what = f"invoice {numbers}" if len(invoices) == 1 else f"{len(invoices)} invoices ({numbers})"
+    messages.success(request, f"Order {number}: {what} issued.")
+    return redirect(f"{order_url(number)}#payments")
+
+
+@require_perm("payments.add_invoice")
+@require_POST
+def record_manual_payment(request: HttpRequest, number: int) -> HttpResponse:
+    """Money received outside a gateway: a pending invoice settled, or an amount."""
+    order = selectors.get_order(number=number)
+    errors: dict[str, str] = {}
+    system = _manual_system(request, errors)
+    amount = parse_decimal(request.POST.get("amount", ""), "amount", errors)
+    invoice = None
+    invoice_raw = request.POST.get("invoice", "").strip()
+    if invoice_raw:
+        try:
+            invoice = payment_selectors.get_invoice(
+                number=int(invoice_raw) if invoice_raw.isdigit() else -1, field="invoice"
+            )
+        except DomainError as exc:
+            errors["invoice"] = exc.fields.get("invoice") or exc.message
+    if errors or system is None:
+        return _payment_refused(request, order, "manual", None, errors)
+    try:
+        paid = payments.record_manual_payment(
+            order=order,
+            payment_system=system,
+            amount=amount,
+            invoice=invoice,
+            buyer_comment=request.POST.get("buyer_comment", "")[:2000],
+            actor=actor_of(request),
+        )
+    except DomainError as exc:
+        return _payment_refused(request, order, "manual", exc, {})
+    messages.success(
+        request,
+        f"Order {number}: payment of {format_money(paid.amount, paid.currency)} "
+        f"{paid.currency} recorded through {system.name} (invoice {paid.number}).",
+    )
+    return redirect(f"{order_url(number)}#payments")
+
+
+@require_perm("payments.add_invoice")
+@require_POST
+def mark_paid(request: HttpRequest, number: int) -> HttpResponse:
+    """All still due received by a manual method."""
+    order = selectors.get_order(number=number)
+    errors: dict[str, str] = {}
+    system = _manual_system(request, errors)
+    if system is None:
+        return _payment_refused(request, order, "paid", None, errors)
+    try:
+        settled = payments.mark_order_paid(
+            order=order,
+            payment_system=system,
+            buyer_comment=request.POST.get("buyer_comment", "")[:2000],
+            actor=actor_of(request),
+        )
+    except DomainError as exc:
+        return _payment_refused(request, order, "paid", exc, {})
+    numbers = ", ".join(str(i.number) for i in settled)
+    messages.success(
+        request,
+        f"Order {number} marked paid through {system.name}: invoice"
+        f"{'s' if len(settled) > 1 else ''} {numbers} settled.",
+    )
+    return redirect(f"{order_url(number)}#payments")

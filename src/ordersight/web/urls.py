@@ -3,6 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
+from ordersight.web import accounts as account_views
 from ordersight.web import campaigns as campaign_views
 from ordersight.web import customers as customer_views
 from ordersight.web import orders as order_views
@@ -42,6 +43,19 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(template_name="web/password_change_done.html"),
         name="password_change_done",
     ),
+    path(
+        "password/set/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(
+            template_name="web/password_set.html",
+            success_url=reverse_lazy("web:password_set_done"),
+        ),
+        name="password_set",
+    ),
+    path(
+        "password/set/done/",
+        auth_views.PasswordResetCompleteView.as_view(template_name="web/password_set_done.html"),
+        name="password_set_done",
+    ),
     path("live/", views.live_events, name="live"),
     path("views/", saved_views.save_view, name="save_view"),
     path("views/<int:view_id>/<str:action>/", saved_views.change_view, name="change_view"),
@@ -68,6 +82,11 @@ urlpatterns = [
         name="recurring_children",
     ),
     path(
+        "orders/recurring/<int:number>/payment-method/",
+        recurring_views.replace_payment_method,
+        name="recurring_payment_method",
+    ),
+    path(
         "orders/recurring/<int:number>/<str:action>/",
         recurring_views.recurring_action,
         name="recurring_action",
@@ -80,6 +99,13 @@ urlpatterns = [
     path(
         "orders/<int:number>/attribution/", order_views.order_attribution, name="order_attribution"
     ),
+    path("orders/<int:number>/invoice/", order_views.issue_invoices, name="order_issue_invoices"),
+    path(
+        "orders/<int:number>/manual-payment/",
+        order_views.record_manual_payment,
+        name="order_manual_payment",
+    ),
+    path("orders/<int:number>/mark-paid/", order_views.mark_paid, name="order_mark_paid"),
     path(
         "orders/<int:number>/discount-code/",
         promotion_views.redeem_on_order,
@@ -89,6 +115,48 @@ urlpatterns = [
     path("payments/", payment_views.payments, name="payments"),
     path("payments/export.csv", payment_views.export_payments, name="payments_export"),
     path("invoices/<int:number>/refund/", payment_views.refund, name="invoice_refund"),
+    path("settings/", views.settings_home, name="settings"),
+    path("settings/users/", account_views.users, name="users"),
+    path("settings/users/invite/", account_views.invite_user, name="invite_user"),
+    path(
+        "settings/users/<int:user_id>/<str:action>/",
+        account_views.user_action,
+        name="user_action",
+    ),
+    path("settings/api-keys/", account_views.api_keys, name="api_keys"),
+    path("settings/api-keys/new/", account_views.new_api_key, name="new_api_key"),
+    path(
+        "settings/api-keys/<str:prefix>/revoke/",
+        account_views.revoke_api_key,
+        name="revoke_api_key",
+    ),
+    path("settings/recurring-payments/", recurring_views.retry_settings, name="retry_settings"),
+    path("settings/payment-systems/", payment_views.payment_systems, name="payment_systems"),
+    path(
+        "settings/payment-systems/new/",
+        payment_views.new_payment_system,
+        name="new_payment_system",
+    ),
+    path(
+        "settings/payment-systems/<str:code>/",
+        payment_views.payment_system,
+        name="payment_system",
+    ),
+    path(
+        "settings/payment-systems/<str:code>/edit/",
+        payment_views.edit_payment_system,
+        name="edit_payment_system",
+    ),
+    path(
+        "settings/payment-systems/<str:code>/fee-rules/",
+        payment_views.set_fee_rule,
+        name="set_fee_rule",
+    ),
+    path(
+        "settings/payment-systems/<str:code>/fee-rules/<str:currency>/remove/",
+        payment_views.remove_fee_rule,
+        name="remove_fee_rule",
+    ),
     path("campaigns/", campaign_views.campaigns_home, name="campaigns"),
     path("campaigns/new/", campaign_views.new_campaign, name="new_campaign"),
     path("campaigns/sales.csv", campaign_views.download_sales, name="campaign_sales_download"),
@@ -156,6 +224,18 @@ urlpatterns = [
     ),
     path("sync/", sync_views.data_sync, name="sync"),
     path("sync/runs/<int:run_id>/", sync_views.sync_run, name="sync_run"),
+    path("sync/connections/new/", sync_views.new_connection, name="sync_new_connection"),
+    path("sync/connections/<str:name>/", sync_views.connection_detail, name="sync_connection"),
+    path(
+        "sync/connections/<str:name>/edit/",
+        sync_views.edit_connection,
+        name="sync_connection_edit",
+    ),
+    path(
+        "sync/connections/<str:name>/test/",
+        sync_views.test_connection,
+        name="sync_connection_test",
+    ),
     path("sync/<str:name>/lookup/", sync_views.lookup, name="sync_lookup"),
     path("sync/<str:name>/<str:kind>/refresh/", sync_views.refresh, name="sync_refresh"),
     path("customers/", customer_views.customers, name="customers"),
