@@ -9,6 +9,7 @@ from ordersight.web import orders as order_views
 from ordersight.web import payments as payment_views
 from ordersight.web import promotions as promotion_views
 from ordersight.web import reports as report_views
+from ordersight.web import search as search_views
 from ordersight.web import subscriptions as recurring_views
 from ordersight.web import sync as sync_views
 from ordersight.web import views
@@ -43,6 +44,7 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("live/", views.live_events, name="live"),
+    path("search/", search_views.search, name="search"),
     path("sales/report/", report_views.sales_report, name="sales_report"),
     path("sales/report.csv", report_views.export_sales_report, name="sales_report_export"),
     path("sales/history/", report_views.sales_history, name="sales_history"),
