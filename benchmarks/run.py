@@ -1522,8 +1522,8 @@ def bench_search(total: int) -> list[Result]:
                 f"{mine:.1f} ms (p50)",
                 f"{base:.2f} ms (raw SQL of the six lookups)",
                 mine / base,
-                f"{hits} hit{'' if hits == 1 else 's'}; the results fragment through Django (session, six kinds, "
-                "template), median of 25 (target under 100 ms)",
+                f"{hits} hit{'' if hits == 1 else 's'}; the results fragment through Django "
+                "(session, six kinds, template), median of 25 (target under 100 ms)",
             )
         )
     return results
