@@ -91,7 +91,9 @@ def seeded(server: Server) -> dict[str, int]:
         {"name": "axe-feed", "platform": "feed", "shop_url": feed.as_uri()},
     )
     run = server.api("POST", "sync/connections/axe-feed/feeds/orders/refresh", {})
+    loyal = next(s for s in server.api("GET", "segments") if s["name"] == "Loyal buyers")
     return {
+        "segment": loyal["id"],
         "holding": holding,
         "holding_paid": first["number"],
         "cancelled": cancelled,
@@ -154,6 +156,13 @@ def _pages(seeded: dict[str, int]) -> dict[str, tuple[str, str]]:
             "section[data-connection=axe-feed] [data-testid=status-text]:has-text('failed')",
         ),
         "sync-run": (f"/sync/runs/{seeded['run']}/", "[data-testid=run-message]"),
+        "segment-rules": (
+            f"/promotions/segments/{seeded['segment']}/",
+            "[data-testid=segment-builder] [data-testid=rule-row]",
+        ),
+        "segments": ("/promotions/segments/", "[data-testid=segment-sentence]"),
+        "search-results": ("/search/?q=customer", "[data-testid=search-hit]"),
+        "search-panel-open": ("/orders/", "[data-testid=search-panel] [data-testid=search-hit]"),
     }
 
 
@@ -172,6 +181,10 @@ PAGE_NAMES = [
     "change-password",
     "data-sync",
     "sync-run",
+    "segment-rules",
+    "segments",
+    "search-results",
+    "search-panel-open",
 ]
 
 
@@ -202,6 +215,9 @@ def test_staff_page_passes_axe(page, server, axe, seeded, owner_cookies, name, w
     page.wait_for_load_state("load")  # Bootstrap and htmx run deferred
     if name == "order-row-invoices":
         page.locator(f"tr.order-row[data-number='{seeded['cancelled']}'] td").nth(1).click()
+    if name == "search-panel-open":
+        page.get_by_test_id("search-box").fill("customer")
+        page.keyboard.press("ArrowDown")
     expect(page.locator(shows).first).to_be_visible()
     _check(page, axe, width)
 
