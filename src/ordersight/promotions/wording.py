@@ -64,6 +64,8 @@ def vocabulary() -> dict[str, Any]:
             "all": _("all"),
             "any": _("any"),
             "match": _("Match"),
+            "condition": _("Condition"),
+            "comparison": _("Comparison"),
             "of_these": _("of these conditions"),
             "add_condition": _("Add condition"),
             "add_group": _("Add group"),

@@ -62,7 +62,7 @@
     whats: V.segment_fields,
     whatOf: (c) => (typeof c.field === "string" && c.field.startsWith("metadata.") ? "metadata" : c.field),
     parts(what, c) {
-      const op = (ops, fallback) => choice("op", ops, c.op ?? fallback, V.words.value);
+      const op = (ops, fallback) => choice("op", ops, c.op ?? fallback, W.comparison);
       if (what === "orders") return [op(COMPARE, "gte"), field("value", listed(c.value), W.value, 6)];
       if (what === "spent" || what === "average") {
         return [field("currency", c.currency, W.currency, 4), op(COMPARE, "gte"), field("value", listed(c.value), W.value, 8)];
@@ -118,7 +118,7 @@
         }
         return [choice("segment", options, c.segment, W.segment)];
       }
-      return [field("key", c.key, W.key, 10), choice("op", META_CODE_OPS, c.op ?? "eq", W.value), field("value", listed(c.value), W.value, 12)];
+      return [field("key", c.key, W.key, 10), choice("op", META_CODE_OPS, c.op ?? "eq", W.comparison), field("value", listed(c.value), W.value, 12)];
     },
     known(what, c) {
       const allowed = {
@@ -186,7 +186,7 @@
       row.appendChild(removeButton(row));
       return row;
     }
-    const whatSelect = choice("what", kind.whats, what, W.value);
+    const whatSelect = choice("what", kind.whats, what, W.condition);
     whatSelect.classList.add("fw-semibold");
     row.appendChild(whatSelect);
     const parts = node("span", { class: "rule-parts" }, kind.parts(what, condition || {}));
