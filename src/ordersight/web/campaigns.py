@@ -142,10 +142,19 @@ def campaign(request: HttpRequest, campaign_id: int) -> HttpResponse:
     context: dict[str, Any] = {"section": "campaigns", "campaign": found}
     if request.user.has_perm(VIEW):
         context.update(_performance_context(request, found))
-    if request.htmx and request.GET.get("partial") == "performance":
+    partial = request.GET.get("partial") if request.htmx else None
+    if partial == "performance":
         return render(request, "campaigns/_performance.html", context)
-    context["removed"] = selectors.members(found, current=False)
-    context["creators"] = selectors.list_creators()
+    # The Creators tab is read when it is opened (or linked to), not with every view of
+    # the Performance tab: its lists of removed members and of every creator cost a third
+    # of the page.
+    if partial == "members" or request.GET.get("tab") == "members":
+        if "members" not in context:
+            context["members"] = selectors.members(found)
+        context["removed"] = selectors.members(found, current=False)
+        context["creators"] = selectors.list_creators()
+    if partial == "members":
+        return render(request, "campaigns/_members.html", context)
     return render(request, "campaigns/campaign.html", context)
 
 
