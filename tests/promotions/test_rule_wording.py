@@ -27,13 +27,16 @@ from ordersight.promotions.wording import (
         ),
         (
             {"field": "last_order_at", "op": "lt", "value": "-90d"},
-            "Last order before 90 days ago",
+            "Last order more than 90 days ago",
         ),
         (
             {"field": "first_order_at", "op": "gte", "value": "2025-01-01"},
             "First order on or after 2025-01-01",
         ),
-        ({"field": "last_order_at", "op": "gt", "value": "-12h"}, "Last order after 12 hours ago"),
+        (
+            {"field": "last_order_at", "op": "gt", "value": "-12h"},
+            "Last order less than 12 hours ago",
+        ),
         ({"field": "tag", "op": "eq", "value": "vip"}, "Tag is vip"),
         ({"field": "tag", "op": "ne", "value": "vip"}, "Tag is not vip"),
         ({"field": "tag", "op": "in", "value": ["b2b", "vip"]}, "Tag is one of b2b, vip"),

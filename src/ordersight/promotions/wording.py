@@ -120,6 +120,10 @@ def _segment_condition(rule: Mapping[str, Any]) -> str:
         return f"{label} {str(rule.get('currency', '')).upper()} {symbol} {_listed(value)}"
     if field in segment_rules.DATE_FIELDS:
         label = _("Last order") if field == "last_order_at" else _("First order")
+        if segment_rules.RELATIVE_MOMENT.match(str(value)) and op in ("lt", "lte"):
+            return f"{label} {_('more than')} {_moment(value)}"
+        if segment_rules.RELATIVE_MOMENT.match(str(value)) and op in ("gt", "gte"):
+            return f"{label} {_('less than')} {_moment(value)}"
         return f"{label} {_date_ops().get(op, symbol)} {_moment(value)}"
     if field == "tag":
         return f"{_('Tag')} {_tag_ops().get(op, symbol)} {_listed(value)}"

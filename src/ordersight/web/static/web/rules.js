@@ -45,6 +45,9 @@
     });
   }
 
+  // A word between fields ("from", "to"), so a filled field still says what it is.
+  const word = (text) => node("span", { class: "rule-word", text: text.toLowerCase(), "aria-hidden": "true" });
+
   const listed = (v) => (Array.isArray(v) ? v.join(", ") : v === undefined || v === null ? "" : String(v));
   const items = (text) => text.split(",").map((s) => s.trim()).filter(Boolean);
   const whole = (text) => (/^-?\d+$/.test(text.trim()) ? parseInt(text, 10) : text.trim());
@@ -103,13 +106,13 @@
     whatOf: (c) => c.type,
     parts(what, c) {
       if (what === "order_total") {
-        return [field("currency", c.currency, W.currency, 4), field("min", c.min, W.min, 7), field("max", c.max, W.max, 7)];
+        return [field("currency", c.currency, W.currency, 4), word(W.min), field("min", c.min, W.min, 7), word(W.max), field("max", c.max, W.max, 7)];
       }
       if (what === "items_required" || what === "items_excluded") {
         return [field("skus", listed(c.skus), W.skus, 14), field("categories", listed(c.categories), W.categories, 10)];
       }
       if (what === "quantity") {
-        return [field("sku", c.sku, W.sku_or_all, 12), field("min", c.min, W.min, 5), field("max", c.max, W.max, 5)];
+        return [field("sku", c.sku, W.sku_or_all, 12), word(W.min), field("min", c.min, W.min, 5), word(W.max), field("max", c.max, W.max, 5)];
       }
       if (what === "segment") {
         const options = SEGMENTS.slice();
