@@ -91,7 +91,9 @@ def seeded(server: Server) -> dict[str, int]:
         {"name": "axe-feed", "platform": "feed", "shop_url": feed.as_uri()},
     )
     run = server.api("POST", "sync/connections/axe-feed/feeds/orders/refresh", {})
+    loyal = next(s for s in server.api("GET", "segments") if s["name"] == "Loyal buyers")
     return {
+        "segment": loyal["id"],
         "holding": holding,
         "holding_paid": first["number"],
         "cancelled": cancelled,
@@ -180,6 +182,13 @@ def _pages(seeded: dict[str, int]) -> dict[str, tuple[str, str]]:
         "retry-settings": ("/settings/recurring-payments/", "[data-testid=retry-form]"),
         "users": ("/settings/users/", "[data-testid=invite-form]"),
         "api-keys": ("/settings/api-keys/", "[data-testid=api-key-form]"),
+        "segment-rules": (
+            f"/promotions/segments/{seeded['segment']}/",
+            "[data-testid=segment-builder] [data-testid=rule-row]",
+        ),
+        "segments": ("/promotions/segments/", "[data-testid=segment-sentence]"),
+        "search-results": ("/search/?q=customer", "[data-testid=search-hit]"),
+        "search-panel-open": ("/orders/", "[data-testid=search-panel] [data-testid=search-hit]"),
     }
 
 
@@ -212,6 +221,10 @@ PAGE_NAMES = [
     "retry-settings",
     "users",
     "api-keys",
+    "segment-rules",
+    "segments",
+    "search-results",
+    "search-panel-open",
 ]
 
 
@@ -243,6 +256,9 @@ def test_staff_page_passes_axe(page, server, axe, seeded, owner_cookies, name, w
     if name == "order-row-invoices":
         # The date cell: the first two tick the row and link the order.
         page.locator(f"tr.order-row[data-number='{seeded['cancelled']}'] td").nth(2).click()
+    if name == "search-panel-open":
+        page.get_by_test_id("search-box").fill("customer")
+        page.keyboard.press("ArrowDown")
     expect(page.locator(shows).first).to_be_visible()
     _check(page, axe, width)
 

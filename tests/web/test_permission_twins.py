@@ -294,6 +294,7 @@ OPEN_PAGES = {
     "password_change": "signed in",
     "password_change_done": "signed in",
     "live": "signed in",  # and orders.view_order, checked inside the stream view
+    "search": "signed in",  # each kind searched only with its view permission (test_search)
     # A person's saved views of a list: theirs to keep; only the owner changes one.
     "save_view": "signed in",
     "change_view": "signed in",

@@ -25,8 +25,11 @@ from ordersight.orders.selectors import get_order
 from ordersight.promotions import selectors, services
 from ordersight.promotions.filters import DiscountCodeFilterSet, RedemptionFilterSet
 from ordersight.promotions.models import DiscountCode, DiscountKind, DiscountTarget
-from ordersight.promotions.rules import TYPES
-from ordersight.promotions.segments import FIELDS, OPS
+from ordersight.promotions.wording import (
+    describe_code_rules,
+    describe_segment_rules,
+    vocabulary,
+)
 from ordersight.web.access import actor_of, check_perm, keep_typed, require_perm, run_service
 from ordersight.web.bulk import chosen_ids, refuse, run_bulk, tell
 from ordersight.web.display import money_text
@@ -105,24 +108,13 @@ def _code_settings(data: QueryDict, current: DiscountCode | None = None) -> dict
     return settings
 
 
-# The rule builder's condition types in words (the rules' JSON keeps the codes).
-RULE_TYPE_LABELS = {
-    "order_total": "Order total",
-    "items_required": "Items required",
-    "items_excluded": "Items excluded",
-    "quantity": "Quantity",
-    "segment": "Customer segment",
-    "metadata": "Order metadata",
-}
-
-
 def _editor_context(request: HttpRequest) -> dict[str, Any]:
     return {
         "section": "promotions",
         "kinds": DiscountKind.choices,
         "targets": DiscountTarget.choices,
-        "rule_types": [(t, RULE_TYPE_LABELS.get(t, t)) for t in TYPES],
-        "segments": selectors.list_segments(),
+        "rule_vocabulary": vocabulary(),
+        "rule_segments": [[s.pk, s.name] for s in selectors.list_segments()],
     }
 
 
@@ -214,6 +206,9 @@ def discount_code(request: HttpRequest, code: str) -> HttpResponse:
         **_editor_context(request),
         "code": found,
         "rules_text": json.dumps(found.rules, indent=2) if found.rules else "",
+        "rules_sentence": describe_code_rules(
+            found.rules, {s.pk: s.name for s in selectors.list_segments()}
+        ),
         "redemptions": selectors.REDEMPTION_LIST.rows({"code": found.code}).order_by(
             "-redeemed_at", "-id"
         )[:50],
@@ -288,12 +283,15 @@ def redeem_on_order(request: HttpRequest, number: int) -> HttpResponse:
 
 
 def _segment_context() -> dict[str, Any]:
-    return {"section": "promotions", "fields": FIELDS, "ops": OPS}
+    return {"section": "promotions", "rule_vocabulary": vocabulary()}
 
 
 @require_perm("promotions.view_segment")
 def segments(request: HttpRequest) -> HttpResponse:
-    rows = [(s, selectors.member_count(s.rules)) for s in selectors.list_segments()]
+    rows = [
+        (s, selectors.member_count(s.rules), describe_segment_rules(s.rules))
+        for s in selectors.list_segments()
+    ]
     context = {**_segment_context(), "tab": "segments", "rows": rows}
     return render(request, "promotions/segments.html", context)
 
@@ -342,6 +340,7 @@ def segment(request: HttpRequest, segment_id: int) -> HttpResponse:
         **_segment_context(),
         "segment": found,
         "rules_text": json.dumps(found.rules, indent=2),
+        "rules_sentence": describe_segment_rules(found.rules),
         "count": selectors.member_count(found.rules),
         "page": page,
     }
