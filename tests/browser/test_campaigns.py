@@ -1,5 +1,6 @@
-"""A campaign's Performance tab in a real browser: Reject and Undo move the creator's
-commission; an order paid through the API appears live with its status."""
+"""A campaign's page in a real browser: Reject and Undo move the creator's
+commission; an order paid through the API appears live with its status; the Creators tab
+is read when opened."""
 
 from __future__ import annotations
 
@@ -55,3 +56,16 @@ def test_an_order_paid_through_the_api_appears_live_in_the_performance_tab(page,
     server.api("POST", f"orders/{order['number']}/payments/manual", {"payment_system": "bank"})
     expect(row.get_by_test_id("conversion-status")).to_contain_text("Paid")
     expect(row).to_contain_text("Anna Cooks")
+
+
+def test_the_creators_tab_reads_its_members_when_opened(page, server):
+    sign_in(page, server, then="/campaigns/")
+    page.get_by_role("link", name="Spring creators").click()
+    expect(page.get_by_test_id("campaign-name")).to_have_text("Spring creators")
+    # Not read with the Performance tab: only the placeholder is in the page.
+    expect(page.get_by_test_id("member-list")).to_have_count(0)
+    page.get_by_test_id("members-tab").click()
+    members = page.get_by_test_id("member-list")
+    expect(members).to_be_visible()
+    expect(members.locator("tbody tr").first).to_contain_text("@")
+    expect(page.get_by_test_id("add-member")).to_be_visible()

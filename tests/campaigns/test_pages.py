@@ -85,8 +85,23 @@ def test_a_removed_creator_leaves_the_tab_and_stays_in_the_total(admin, world, s
     assert Membership.objects.get(creator=world["ben"]).removed_at is not None
     html = admin.get(page).content.decode()
     assert f'data-order="{sales["ben"].number}"' not in html
-    assert 'data-testid="removed-note"' in html
+    assert 'data-testid="removed-note"' in admin.get(f"{page}?tab=members").content.decode()
     assert "79.60" in admin.get(f"/campaigns/?{MARCH}").content.decode()
+
+
+def test_the_creators_tab_is_read_when_opened(admin, world, sales):
+    page = f"/campaigns/{world['spring'].pk}/"
+    admin.post(f"/campaigns/{world['spring'].pk}/members/", {"creator": "ben", "remove": "1"})
+    opened = admin.get(page).content.decode()
+    assert 'data-testid="member-list"' not in opened and 'data-testid="members-loading"' in opened
+    assert 'data-testid="creator-commissions"' in opened  # the Performance tab is whole
+    tab = admin.get(f"{page}?partial=members", headers={"HX-Request": "true"})
+    html = tab.content.decode()
+    assert "<html" not in html and 'data-testid="member-list"' in html
+    assert "@anna" in html and 'data-testid="removed-note"' in html and "@ben" in html
+    assert 'data-testid="add-member"' in html
+    linked = admin.get(f"{page}?tab=members").content.decode()
+    assert 'data-testid="member-list"' in linked and 'data-testid="members-loading"' not in linked
 
 
 def test_members_and_creators_are_added_from_the_pages(admin, world):

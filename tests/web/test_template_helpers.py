@@ -19,6 +19,13 @@ def test_a_row_link_is_the_url_reverse_gives(name, number):
     assert row_url(name, number) == reverse(name, args=[number])
 
 
+@pytest.mark.parametrize("action", ["reject", "undo"])
+@pytest.mark.parametrize("number", [1, 7, 10_000_123])
+def test_a_row_link_with_a_fixed_argument_is_the_url_reverse_gives(action, number):
+    name = "web:conversion_approval"
+    assert row_url(name, number, action) == reverse(name, args=[number, action])
+
+
 def test_options_mark_the_selected_value_and_escape_labels():
     choices = Options([("system", "System"), (3, "<b>ann</b>"), (12, "bo & co")])
     html = choices.html(12)

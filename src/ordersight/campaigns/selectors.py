@@ -192,12 +192,10 @@ def members(campaign: Campaign, *, current: bool = True) -> list[MemberRow]:
         .order_by("creator__name", "pk")
     )
     totals: dict[int, list[CreatorCommission]] = {}
-    for row in CreatorCommission.objects.filter(campaign=campaign).order_by("currency"):
-        totals.setdefault(row.creator_id, []).append(row)
-    return [
-        MemberRow(m, list(m.codes.all()), totals.get(m.creator_id, []) if current else [])
-        for m in memberships
-    ]
+    if current:  # a removed member's commission is not shown with the campaign
+        for row in CreatorCommission.objects.filter(campaign=campaign).order_by("currency"):
+            totals.setdefault(row.creator_id, []).append(row)
+    return [MemberRow(m, list(m.codes.all()), totals.get(m.creator_id, [])) for m in memberships]
 
 
 @dataclass

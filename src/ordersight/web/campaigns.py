@@ -20,6 +20,7 @@ from ordersight.core.csv_stream import csv_response
 from ordersight.core.errors import Invalid
 from ordersight.reports.params import PRESETS, day_range
 from ordersight.web.access import actor_of, check_perm, require_perm, run_service
+from ordersight.web.filter_panel import Options
 from ordersight.web.lists import export_response, list_page, period_fields
 
 VIEW = "campaigns.view_conversion"
@@ -125,10 +126,15 @@ def _performance_context(request: HttpRequest, campaign: Any) -> dict[str, Any]:
     filters = request.GET.copy()
     filters.pop("tab", None)
     filters["campaign"] = str(campaign.pk)
+    members = selectors.members(campaign)
     return {
         "page": list_page(request, selectors.PERFORMANCE_LIST, filters),
         "totals": selectors.campaign_totals(campaign),
-        "members": selectors.members(campaign),
+        "members": members,
+        # The creator filter's <option>s, made once rather than by a loop of nodes per member.
+        "creator_options": Options(
+            [(m.membership.creator.handle, m.membership.creator.name) for m in members]
+        ).html(request.GET.get("creator")),
         "statuses": ConversionStatus.choices,
         "approvals": Approval.choices,
         "default_sort": "-ordered_at",
@@ -142,10 +148,19 @@ def campaign(request: HttpRequest, campaign_id: int) -> HttpResponse:
     context: dict[str, Any] = {"section": "campaigns", "campaign": found}
     if request.user.has_perm(VIEW):
         context.update(_performance_context(request, found))
-    if request.htmx and request.GET.get("partial") == "performance":
+    partial = request.GET.get("partial") if request.htmx else None
+    if partial == "performance":
         return render(request, "campaigns/_performance.html", context)
-    context["removed"] = selectors.members(found, current=False)
-    context["creators"] = selectors.list_creators()
+    # The Creators tab is read when it is opened (or linked to), not with every view of
+    # the Performance tab: its lists of removed members and of every creator cost a third
+    # of the page.
+    if partial == "members" or request.GET.get("tab") == "members":
+        if "members" not in context:
+            context["members"] = selectors.members(found)
+        context["removed"] = selectors.members(found, current=False)
+        context["creators"] = selectors.list_creators()
+    if partial == "members":
+        return render(request, "campaigns/_members.html", context)
     return render(request, "campaigns/campaign.html", context)
 
 

@@ -110,14 +110,16 @@ _BADGES: dict[str, str] = {}
 
 
 @register.simple_tag
-def row_url(name: str, number: int) -> str:
-    """`{% url name number %}` for a URL whose only argument is a whole number (an order's,
-    a customer's), as a list row links it: reversed once per name, then filled in, since
-    reversing costs more than the rest of a cell and a row has several links."""
+def row_url(name: str, number: int, *rest: Any) -> str:
+    """`{% url name number … %}` for a URL whose first argument is a whole number (an
+    order's, a customer's), as a list row links it: reversed once per name and fixed
+    arguments (`rest`, such as an action), then filled in, since reversing costs more than
+    the rest of a cell and a row has several links."""
+    key = (name, *rest)
     try:
-        before, after = _ROW_URLS[name]
+        before, after = _ROW_URLS[key]
     except KeyError:
-        before, after = _ROW_URLS[name] = reverse(name, args=[_PLACEHOLDER]).split(
+        before, after = _ROW_URLS[key] = reverse(name, args=[_PLACEHOLDER, *rest]).split(
             str(_PLACEHOLDER)
         )
     return f"{before}{int(number)}{after}"
@@ -125,7 +127,7 @@ def row_url(name: str, number: int) -> str:
 
 # A number no URL contains otherwise, reversed in its place.
 _PLACEHOLDER = 918273645546372819
-_ROW_URLS: dict[str, tuple[str, str]] = {}
+_ROW_URLS: dict[tuple[Any, ...], tuple[str, str]] = {}
 
 
 @register.filter
