@@ -21,6 +21,7 @@ from django.utils import timezone
 from ordersight.accounts.models import ApiKey, ApiScope
 from ordersight.accounts.roles import OUR_APPS, OWNER, ROLES
 from ordersight.core.actors import Actor
+from ordersight.core.deadlocks import retry_on_deadlock
 from ordersight.core.errors import Conflict, Invalid, NotFound
 
 TOKEN_PREFIX = "os"
@@ -229,6 +230,7 @@ def _refuse_losing_the_last_owner(user: AbstractBaseUser) -> None:
         )
 
 
+@retry_on_deadlock
 @transaction.atomic
 def invite_user(
     *,
@@ -289,6 +291,7 @@ def _refuse_self(user: AbstractBaseUser, actor: Actor, what: str) -> None:
         )
 
 
+@retry_on_deadlock
 @transaction.atomic
 def change_role(*, user: AbstractBaseUser, role: str, actor: Actor) -> AbstractBaseUser:
     """Give the user this role in place of the one they had."""
@@ -306,6 +309,7 @@ def change_role(*, user: AbstractBaseUser, role: str, actor: Actor) -> AbstractB
     return user
 
 
+@retry_on_deadlock
 @transaction.atomic
 def set_user_active(*, user: AbstractBaseUser, active: bool, actor: Actor) -> AbstractBaseUser:
     """Deactivate (they can no longer sign in; what they did stays theirs) or reactivate."""
