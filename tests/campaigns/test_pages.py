@@ -222,7 +222,7 @@ def test_reject_every_matching_conversion_in_bulk_then_undo_the_ticked_one(admin
     assert Conversion.objects.get(order=sales["cleo"]).approval == "approved"
     html = admin.get(page).content.decode()
     assert "2 conversions rejected." in html
-    assert 'data-testid="commission-anna-EUR">0.00 EUR' in html
+    assert 'data-testid="commission-anna-EUR">€0.00' in html
     admin.post(f"{page}bulk/", {"action": "undo", "ids": [ben.pk], "next": page})
     assert Conversion.objects.get(pk=ben.pk).approval == "approved"
     # Undo on an approved conversion is refused by the service and said so.
