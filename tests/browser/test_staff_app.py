@@ -30,7 +30,7 @@ def test_filter_all_orders_changes_url_and_rows(page, server):
     expect(badges.first).to_be_visible()
     assert set(badges.all_inner_texts()) == {"Cancelled"}
     assert page.locator("tr.order-row").count() < all_rows
-    page.get_by_role("link", name="Clear", exact=True).click()
+    page.get_by_test_id("clear-all").click()
     expect(page).not_to_have_url(re.compile(r"status="))
 
 
