@@ -44,9 +44,8 @@ class ShopifyClient:
     def _url(self, path: str, query: dict[str, Any]) -> str:
         return self.store.url(f"admin/api/{API_VERSION}/{path}", query)
 
-    def _get(self, url: str, *, retries: int = RETRIES) -> tuple[Any, dict[str, str]]:
-        """GET a URL as JSON, waiting out throttling and retrying server errors (`retries`
-        times; none for a person waiting on a connection test)."""
+    def _get(self, url: str) -> tuple[Any, dict[str, str]]:
+        """GET a URL as JSON, waiting out throttling and retrying server errors."""
         attempt = 0
         headers = {"X-Shopify-Access-Token": self.token, "Accept": "application/json"}
         while True:
@@ -57,16 +56,16 @@ class ShopifyClient:
             except PermanentFailure:
                 raise
             except StoreUnavailable:
-                if attempt <= retries:
+                if attempt <= RETRIES:
                     self.sleep(BACKOFF_SECONDS * 2 ** (attempt - 1))
                     continue
                 raise
             if answer.status == 429:
                 self.throttled += 1
                 self.sleep(_retry_after(answer.headers.get("retry-after")))
-                if attempt <= retries * 4:
+                if attempt <= RETRIES * 4:
                     continue
-            if answer.status >= 500 and attempt <= retries:
+            if answer.status >= 500 and attempt <= RETRIES:
                 self.sleep(BACKOFF_SECONDS * 2 ** (attempt - 1))
                 continue
             if not 200 <= answer.status < 300:
@@ -76,16 +75,12 @@ class ShopifyClient:
             except ValueError:
                 raise StoreUnavailable("the store answered with something not JSON") from None
 
-    def count(
-        self, resource: str, updated_at_min: datetime | None = None, *, once: bool = False
-    ) -> int | None:
-        """How many items the store has (changed since `updated_at_min`); `once` asks a
-        single time, without waiting out throttling or retrying."""
+    def count(self, resource: str, updated_at_min: datetime | None = None) -> int | None:
         query = {"status": "any"} if resource == "orders" else {}
         if updated_at_min is not None:
             query["updated_at_min"] = updated_at_min.isoformat()
         url = self._url(f"{resource}/count.json", query)
-        body, _ = self._get(url, retries=0 if once else RETRIES)
+        body, _ = self._get(url)
         count = body.get("count") if isinstance(body, dict) else None
         return count if isinstance(count, int) else None
 
