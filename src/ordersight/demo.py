@@ -1,5 +1,11 @@
 """Deterministic demo data: a catalog, customers, managers, payment systems, 2,100 orders.
 
+Every state a page can show is in it: open orders paid in part and awaiting Confirm, sales
+attributions confirmed and not, a failed and a paused recurring order, a store connection
+with a green and an amber feed (read from files the demo ships), redemptions over weeks,
+and a fifth of the orders spread back to the start of last year, so "this year" has last
+year's same dates to compare with.
+
 Everything goes through the same services as the API, so the demo shows real behaviour
 (numbers, totals, events). Loading twice changes nothing: orders are upserted by their
 external ids and the other tables are looked up before they are created.
@@ -8,10 +14,13 @@ external ids and the other tables are looked up before they are created.
 from __future__ import annotations
 
 import random
+import shutil
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
@@ -27,6 +36,7 @@ from ordersight.core.errors import DomainError
 from ordersight.core.money import round_money
 from ordersight.customers.models import Customer
 from ordersight.customers.services import create_customer
+from ordersight.orders.attribution import confirm_sales_attribution
 from ordersight.orders.ingest import upsert_orders
 from ordersight.orders.models import Order, OrderEvent
 from ordersight.orders.pricing import LineInput, OrderInput
@@ -43,10 +53,15 @@ from ordersight.subscriptions.services import (
     pause_recurring_order,
     replace_payment_method,
 )
+from ordersight.sync import services as sync_services
+from ordersight.sync.models import StoreConnection
 
 SEED = 20261123
 ORDER_COUNT = 2100
-DAYS = 120
+DAYS = 120  # most orders are this recent
+HISTORY_EVERY = 5  # every fifth order is older: back to the start of last year
+FEED_FILES = Path(__file__).resolve().parent / "demo_feed"
+FEED_STORE = "Demo feed store"
 CURRENCIES = ("EUR", "USD", "GBP")
 CATEGORIES = ("Apparel", "Courses", "Coffee", "Software", "Workshops")
 OFFER_NAMES = {
@@ -203,6 +218,9 @@ def _orders(
     targets: dict[str, str] = {}
     # A separate generator, so the orders themselves stay what they were before campaigns.
     codes = random.Random(SEED + 1)
+    history = random.Random(SEED + 2)
+    last_year = now.replace(year=now.year - 1, month=1, day=1, hour=0, minute=0, second=0)
+    history_minutes = int((now - timedelta(days=DAYS) - last_year).total_seconds() // 60)
     coupons = [c for _, _, creators in CAMPAIGNS for _, _, c, _ in creators]
     links = [ln for _, _, creators in CAMPAIGNS for _, _, _, ln in creators]
     for i in range(order_count):
@@ -221,6 +239,9 @@ def _orders(
         if order_type == "draft":
             status = "draft"
         targets[f"demo-{i + 1:05d}"] = status
+        created_at = now - timedelta(minutes=rng.randint(0, DAYS * 24 * 60))
+        if i % HISTORY_EVERY == HISTORY_EVERY - 1 and history_minutes > 0:
+            created_at = last_year + timedelta(minutes=history.randint(0, history_minutes))
         inputs.append(
             OrderInput(
                 lines=lines,
@@ -229,7 +250,7 @@ def _orders(
                 order_type=order_type,
                 status="draft" if status == "draft" else "open",
                 external_id=f"demo-{i + 1:05d}",
-                created_at=now - timedelta(minutes=rng.randint(0, DAYS * 24 * 60)),
+                created_at=created_at,
                 metadata={
                     "channel": rng.choice(["web", "mobile_app", "phone"]),
                     "locale": rng.choice(["en-gb", "de-de", "pl-pl"]),
@@ -427,7 +448,80 @@ def load_demo_data(*, now: datetime | None = None, order_count: int = ORDER_COUN
     _recurring_orders(rng, now, offers, customers, systems["acme"], actor)
     _reject_some_conversions(actor)
     _promotions(actor)
+    _awaiting_confirm(systems, actor)
+    _confirm_some_attributions(actor)
+    _store_feeds(actor)
     return DemoSummary(created=created, skipped=False)
+
+
+def _awaiting_confirm(systems: dict[str, PaymentSystem], actor: Actor) -> None:
+    """Open orders of offers sold in installments with the first one paid: each awaits a
+    person's Confirm to become a sale."""
+    candidates = (
+        Order.objects.filter(status="open", payment_status="unpaid", invoices__isnull=True)
+        .exclude(lines__offer__allow_partial_payments=False)
+        .exclude(redemptions__isnull=False)
+        .order_by("number")
+        .prefetch_related("lines__offer")
+    )
+    for order in candidates[:8]:
+        if not all(line.offer and line.offer.allow_partial_payments for line in order.lines.all()):
+            continue
+        with transaction.atomic():
+            first, *_ = payment_services.issue_invoices(order=order, installments=2, actor=actor)
+            payment_services.charge_invoice(
+                invoice=first,
+                payment_system=systems["acme"],
+                card_token="tok_success",
+                actor=actor,
+            )
+            _align_times([order.number])
+
+
+def _confirm_some_attributions(actor: Actor) -> None:
+    """Half of the managers' sales confirmed (green in the lists), the rest awaiting a
+    Check (red)."""
+    if Order.objects.filter(sales_confirmed_at__isnull=False).exists():
+        return
+    sales = Order.objects.filter(status="completed", sales_manager__isnull=False).order_by("number")
+    for order in list(sales)[::2]:
+        confirm_sales_attribution(order=order, manager_id=order.sales_manager_id, actor=actor)
+
+
+def feed_folder() -> Path:
+    """Where the demo store's feed files are read from: below SYNC_FILE_ROOT, which the
+    demo names (the data directory's feeds/) when the operator has not."""
+    root = Path(settings.SYNC_FILE_ROOT or settings.DATA_DIR / "feeds")
+    return root / "demo-store"
+
+
+def _store_feeds(actor: Actor) -> None:
+    """A store connection read from the demo's own feed files, each feed run once:
+    products green, customers amber (a row without a name), orders amber (no file)."""
+    if StoreConnection.objects.filter(name=FEED_STORE).exists():
+        return
+    folder = feed_folder()
+    folder.mkdir(parents=True, exist_ok=True)
+    for source in FEED_FILES.glob("*.csv"):
+        shutil.copyfile(source, folder / source.name)
+    # Files are read only below SYNC_FILE_ROOT; where the operator named none, the demo
+    # command names this folder to the web server and the worker, and it is named here for
+    # the connection's first runs alone.
+    named = settings.SYNC_FILE_ROOT
+    settings.SYNC_FILE_ROOT = named or str(folder.parent)
+    try:
+        connection = sync_services.create_connection(
+            name=FEED_STORE,
+            platform="feed",
+            shop_url=folder.as_uri(),
+            currency="EUR",
+            refresh_minutes=60,
+            actor=actor,
+        )
+        for feed in sync_services.feeds_of(connection).values():
+            sync_services.run_feed(feed, full=True)
+    finally:
+        settings.SYNC_FILE_ROOT = named
 
 
 def _promotions(actor: Actor) -> None:
@@ -437,12 +531,17 @@ def _promotions(actor: Actor) -> None:
     if Redemption.objects.exists():
         return
     open_orders = Order.objects.filter(status="open", payment_status="unpaid").order_by("number")
-    for order in open_orders[:12]:
+    for order in open_orders[:30]:
         code = "APP5" if order.metadata.get("channel") == "mobile_app" else "WELCOME10"
         try:
-            promotion_services.redeem_code(order=order, code=code, actor=actor)
+            redemption = promotion_services.redeem_code(order=order, code=code, actor=actor)
         except DomainError:
             continue  # a code that does not apply to this order (a limit, a rule)
+        # Redeemed when the order was placed, so the history spreads over the weeks.
+        Redemption.objects.filter(pk=redemption.pk).update(
+            redeemed_at=order.created_at + timedelta(minutes=5)
+        )
+        _align_times([order.number])
 
 
 def _codes_and_segments(actor: Actor) -> None:

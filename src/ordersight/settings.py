@@ -288,8 +288,22 @@ IDEMPOTENCY_TTL_HOURS = 24
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"worker": {"format": "[%(asctime)s] %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "worker": {"class": "logging.StreamHandler", "formatter": "worker"},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {
+        # The worker's own lines, once: Huey's run_huey adds a handler of its own to the
+        # "huey" logger when it has none, and that logger also passes every line on to the
+        # root's console, so each line was printed twice. One handler here, not passed on.
+        "huey": {
+            "handlers": ["worker"],
+            "level": os.environ.get("LOG_LEVEL", "INFO"),
+            "propagate": False,
+        },
+    },
 }
 
 if not DEBUG:

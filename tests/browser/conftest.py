@@ -177,7 +177,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     data_dir = tmp_path_factory.mktemp("browser-server")
     env = _prepare(data_dir)
     env["HUEY_IMMEDIATE"] = "1"
-    (data_dir / "feeds").mkdir()
+    # The demo put its own store's feed files there already (demo-store/).
+    (data_dir / "feeds").mkdir(exist_ok=True)
     env["SYNC_FILE_ROOT"] = str(data_dir / "feeds")
     port = _free_port()
     yield from _run_server(data_dir, env, _uvicorn(port), f"http://127.0.0.1:{port}")

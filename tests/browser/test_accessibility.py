@@ -91,13 +91,18 @@ def seeded(server: Server) -> dict[str, int]:
         {"name": "axe-feed", "platform": "feed", "shop_url": feed.as_uri()},
     )
     run = server.api("POST", "sync/connections/axe-feed/feeds/orders/refresh", {})
+    loyal = next(s for s in server.api("GET", "segments") if s["name"] == "Loyal buyers")
     return {
+        "segment": loyal["id"],
         "holding": holding,
         "holding_paid": first["number"],
         "cancelled": cancelled,
         "declined": declined,
         "reissued": reissued,
         "run": run["id"],
+        "recurring": server.api("GET", "recurring-orders?status=active&limit=1")["items"][0][
+            "number"
+        ],
     }
 
 
@@ -118,6 +123,11 @@ def _pages(seeded: dict[str, int]) -> dict[str, tuple[str, str]]:
     return {
         "dashboard": ("/?range=today", "[data-testid=figures-EUR]"),
         "all-orders": ("/orders/", "tr.order-row"),
+        "orders-with-chips": (
+            "/orders/?status=open&status=draft&currency=EUR&colour=red",
+            "[data-testid=chip][data-name=colour]",
+        ),
+        "discount-codes": ("/promotions/codes/", "[data-testid=bulk-bar]"),
         "order-holding-money": (
             f"/orders/{seeded['holding']}/",
             "[data-testid=transitions] button:has-text('Confirm partial payments')",
@@ -146,7 +156,7 @@ def _pages(seeded: dict[str, int]) -> dict[str, tuple[str, str]]:
         ),
         "orders-drill-down": (
             f"/orders/?status=completed&created_after={start}&created_before={end}",
-            "#f-preset",
+            "[data-testid=chip][data-name=created_after]",
         ),
         "change-password": ("/password/", "#id_old_password"),
         "data-sync": (
@@ -154,11 +164,38 @@ def _pages(seeded: dict[str, int]) -> dict[str, tuple[str, str]]:
             "section[data-connection=axe-feed] [data-testid=status-text]:has-text('failed')",
         ),
         "sync-run": (f"/sync/runs/{seeded['run']}/", "[data-testid=run-message]"),
+        "settings": ("/settings/", "[data-testid=settings-users]"),
+        "connect-a-store": ("/sync/connections/new/", "#f-shop_url"),
+        "store-connection": ("/sync/connections/axe-feed/", "[data-testid=feed-orders]"),
+        "edit-store-connection": ("/sync/connections/axe-feed/edit/", "#f-refresh_minutes"),
+        "payment-systems": ("/settings/payment-systems/", "[data-testid=payment-systems]"),
+        "new-payment-system": ("/settings/payment-systems/new/", "#f-code"),
+        "payment-system": ("/settings/payment-systems/acme/", "[data-testid=fee-rules]"),
+        "order-take-payment": (
+            f"/orders/{seeded['holding']}/#payments",
+            "[data-testid=manual-payment-form]",
+        ),
+        "replace-payment-method": (
+            f"/orders/recurring/{seeded['recurring']}/payment-method/",
+            "#f-payment_token",
+        ),
+        "retry-settings": ("/settings/recurring-payments/", "[data-testid=retry-form]"),
+        "users": ("/settings/users/", "[data-testid=invite-form]"),
+        "api-keys": ("/settings/api-keys/", "[data-testid=api-key-form]"),
+        "segment-rules": (
+            f"/promotions/segments/{seeded['segment']}/",
+            "[data-testid=segment-builder] [data-testid=rule-row]",
+        ),
+        "segments": ("/promotions/segments/", "[data-testid=segment-sentence]"),
+        "search-results": ("/search/?q=customer", "[data-testid=search-hit]"),
+        "search-panel-open": ("/orders/", "[data-testid=search-panel] [data-testid=search-hit]"),
     }
 
 
 PAGE_NAMES = [
     "dashboard",
+    "discount-codes",
+    "orders-with-chips",
     "all-orders",
     "order-holding-money",
     "order-invoices",
@@ -172,6 +209,22 @@ PAGE_NAMES = [
     "change-password",
     "data-sync",
     "sync-run",
+    "settings",
+    "connect-a-store",
+    "store-connection",
+    "edit-store-connection",
+    "payment-systems",
+    "new-payment-system",
+    "payment-system",
+    "order-take-payment",
+    "replace-payment-method",
+    "retry-settings",
+    "users",
+    "api-keys",
+    "segment-rules",
+    "segments",
+    "search-results",
+    "search-panel-open",
 ]
 
 
@@ -201,7 +254,11 @@ def test_staff_page_passes_axe(page, server, axe, seeded, owner_cookies, name, w
     page.goto(f"{server.url}{path}")
     page.wait_for_load_state("load")  # Bootstrap and htmx run deferred
     if name == "order-row-invoices":
-        page.locator(f"tr.order-row[data-number='{seeded['cancelled']}'] td").nth(1).click()
+        # The date cell: the first two tick the row and link the order.
+        page.locator(f"tr.order-row[data-number='{seeded['cancelled']}'] td").nth(2).click()
+    if name == "search-panel-open":
+        page.get_by_test_id("search-box").fill("customer")
+        page.keyboard.press("ArrowDown")
     expect(page.locator(shows).first).to_be_visible()
     _check(page, axe, width)
 

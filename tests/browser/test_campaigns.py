@@ -32,14 +32,18 @@ def test_reject_and_undo_move_the_creators_commission(page, server):
     before = _amount(total.inner_text())
 
     row.get_by_test_id("reject").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_role("heading")).to_have_text(f"Reject the conversion of order {order}?")
+    dialog.get_by_test_id("dialog-confirm").click()
     expect(page.get_by_text(f"The conversion of order {order} is rejected.")).to_be_visible()
-    expect(total).to_have_text(f"{before - earned:.2f} {currency}")
+    # Amounts read with their currency's symbol ("€12.50"), the figure after it.
+    expect(total).to_have_text(re.compile(rf"^\D+{before - earned:,.2f}$"))
     rejected = page.locator(f"tr[data-order='{order}']")
     expect(rejected.get_by_test_id("conversion-approval")).to_contain_text("Rejected")
 
     rejected.get_by_test_id("undo").click()
     expect(page.get_by_text(f"The conversion of order {order} is approved again.")).to_be_visible()
-    expect(total).to_have_text(f"{before:.2f} {currency}")
+    expect(total).to_have_text(re.compile(rf"^\D+{before:,.2f}$"))
     expect(
         page.locator(f"tr[data-order='{order}'] [data-testid=conversion-approval]")
     ).to_contain_text("Approved")

@@ -91,9 +91,13 @@ def test_a_figure_shows_its_range_in_the_date_control_and_any_time_drops_it(page
     count = int(_sales(page, "USD"))
     page.get_by_test_id("figure-USD-1").click()
     page.wait_for_url(re.compile(r"/orders/\?.*created_after="))
+    after = re.search(r"created_after=([\d-]+)", page.url).group(1)
+    # The range shows as chips above the folded panel, and in the panel once opened.
+    expect(page.locator('[data-testid=chip][data-name="created_after"]')).to_contain_text(after)
+    expect(page.locator('[data-testid=chip][data-name="created_before"]')).to_be_visible()
+    page.get_by_test_id("filters-toggle").click()
     # The range the link applies is the custom range shown, not "Any time".
     expect(page.locator("#f-preset")).to_have_value("custom")
-    after = re.search(r"created_after=([\d-]+)", page.url).group(1)
     expect(page.locator("#f-created_after")).to_be_visible()
     expect(page.locator("#f-created_after")).to_have_value(after)
     expect(page.locator("#f-created_before")).to_be_visible()

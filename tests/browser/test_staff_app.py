@@ -22,6 +22,7 @@ def test_sign_in(page, server):
 def test_filter_all_orders_changes_url_and_rows(page, server):
     sign_in(page, server)
     all_rows = page.locator("tr.order-row").count()
+    page.get_by_test_id("filters-toggle").click()
     page.select_option("#f-status", "cancelled")
     page.get_by_role("button", name="Apply filters").click()
     page.wait_for_url(re.compile(r"status=cancelled"))
@@ -29,7 +30,7 @@ def test_filter_all_orders_changes_url_and_rows(page, server):
     expect(badges.first).to_be_visible()
     assert set(badges.all_inner_texts()) == {"Cancelled"}
     assert page.locator("tr.order-row").count() < all_rows
-    page.get_by_role("link", name="Clear").click()
+    page.get_by_test_id("clear-all").click()
     expect(page).not_to_have_url(re.compile(r"status="))
 
 
@@ -39,7 +40,7 @@ def test_expand_a_row_to_its_invoices(page, server):
     page.goto(f"{server.url}/orders/?status=completed&source=shopify")
     row = page.locator("tr.order-row").first
     number = row.get_attribute("data-number")
-    row.locator("td").nth(1).click()
+    row.locator("td").nth(2).click()  # the date: the first two cells tick and link
     invoices = page.get_by_test_id(f"invoices-{number}")
     expect(invoices).to_be_visible()
     expect(invoices).to_contain_text("Funds credited")
@@ -73,7 +74,7 @@ def test_create_a_manual_order_with_an_error_then_fix_it(page, server):
     page.locator("input[name=line_quantity]").first.fill("2")
     page.get_by_test_id("save-order").click()
     page.wait_for_url(re.compile(r"/orders/\d+/$"))
-    expect(page.locator(".alert-success")).to_contain_text("created")
+    expect(page.get_by_test_id("toast-success")).to_contain_text("created")
     expect(page.get_by_test_id("items")).to_contain_text("101-M")
 
 
@@ -86,9 +87,13 @@ def test_refund_part_of_a_payment(page, server):
     form.locator("input[name=amount]").fill("1.00")
     form.locator("input[name=reason]").fill("scratched box")
     form.get_by_role("button", name="Refund…").click()
-    expect(page.get_by_role("heading", name=re.compile(r"Refund 1\.00"))).to_be_visible()
-    page.get_by_test_id("confirm-refund").click()
-    expect(page.locator(".alert-success")).to_contain_text("Refunded 1.00")
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_role("heading", name=re.compile(r"Refund 1\.00"))).to_be_visible()
+    expect(dialog).to_contain_text("Reason: scratched box")
+    dialog.get_by_test_id("dialog-confirm").click()
+    expect(page.get_by_test_id("toast-success")).to_contain_text(
+        re.compile(r"Refunded \D{1,4}1\.00 of invoice")
+    )
     page.get_by_role("tab", name="Invoices and refunds").click()
     expect(page.get_by_test_id("refunds")).to_contain_text("scratched box")
     after = server.api("GET", f"invoices/{invoice['number']}")

@@ -55,7 +55,7 @@ def test_the_performance_tab_lists_orders_with_live_status_and_approval(admin, w
     assert f'data-order="{sales["anna"].number}"' in html
     assert f'data-order="{sales["cleo"].number}"' not in html  # another campaign
     assert 'data-testid="reject"' in html
-    assert 'data-testid="commission-anna-EUR">3.98 EUR' in html
+    assert 'data-testid="commission-anna-EUR">€3.98' in html
 
 
 def test_reject_then_undo_from_the_page(admin, world, sales):
@@ -64,10 +64,10 @@ def test_reject_then_undo_from_the_page(admin, world, sales):
     response = admin.post(f"/conversions/{conversion.pk}/reject/", {"next": page})
     assert response.status_code == 302 and response["Location"] == page
     html = admin.get(page).content.decode()
-    assert 'data-testid="commission-anna-EUR">0.00 EUR' in html
+    assert 'data-testid="commission-anna-EUR">€0.00' in html
     assert 'data-testid="undo"' in html
     admin.post(f"/conversions/{conversion.pk}/undo/", {"next": page})
-    assert 'data-testid="commission-anna-EUR">3.98 EUR' in admin.get(page).content.decode()
+    assert 'data-testid="commission-anna-EUR">€3.98' in admin.get(page).content.decode()
 
 
 def test_the_export_button_sends_exactly_the_ticked_rows(admin, world, sales):
@@ -152,7 +152,7 @@ def test_a_campaign_is_created_from_the_home_page_and_bad_input_is_named(admin, 
 
 def test_the_creator_page_shows_commission_per_campaign_and_conversions(admin, world, sales):
     html = admin.get(f"/creators/{world['anna'].pk}/").content.decode()
-    assert 'data-testid="creator-commission-EUR">3.98 EUR' in html
+    assert 'data-testid="creator-commission-EUR">€3.98' in html
     assert str(sales["anna"].number) in html
 
 
@@ -206,3 +206,37 @@ def test_a_refused_range_keeps_what_was_typed_with_the_error_beside_it(
         html,
     )
     assert "is-invalid" in beside.group(1) and error in beside.group(2)
+
+
+def test_reject_every_matching_conversion_in_bulk_then_undo_the_ticked_one(admin, world, sales):
+    page = f"/campaigns/{world['spring'].pk}/"
+    ben = Conversion.objects.get(order=sales["ben"])
+    response = admin.post(
+        f"{page}bulk/", {"action": "reject", "scope": "matching", "query": "", "next": page}
+    )
+    assert response.status_code == 302 and response["Location"] == page
+    # Anna's and Ben's: Cleo's sale is another campaign's.
+    assert set(
+        Conversion.objects.filter(campaign=world["spring"]).values_list("approval", flat=True)
+    ) == {"rejected"}
+    assert Conversion.objects.get(order=sales["cleo"]).approval == "approved"
+    html = admin.get(page).content.decode()
+    assert "2 conversions rejected." in html
+    assert 'data-testid="commission-anna-EUR">€0.00' in html
+    admin.post(f"{page}bulk/", {"action": "undo", "ids": [ben.pk], "next": page})
+    assert Conversion.objects.get(pk=ben.pk).approval == "approved"
+    # Undo on an approved conversion is refused by the service and said so.
+    admin.post(f"{page}bulk/", {"action": "undo", "ids": [ben.pk], "next": page})
+    html = admin.get(page).content.decode()
+    assert "0 conversions approved again; 1 refused: Order" in html
+
+
+def test_a_viewer_cannot_reject_in_bulk_but_may_export_the_ticked(roles, world, sales):
+    viewer = factories.signed_in(roles, "Viewer", "vic")
+    page = f"/campaigns/{world['spring'].pk}/"
+    ben = Conversion.objects.get(order=sales["ben"])
+    refused = viewer.post(f"{page}bulk/", {"action": "reject", "ids": [ben.pk]})
+    assert refused.status_code == 403
+    assert Conversion.objects.get(pk=ben.pk).approval == "approved"
+    rows = _rows(viewer.post(f"{page}bulk/", {"action": "export", "ids": [ben.pk]}))
+    assert [int(r["conversion_id"]) for r in rows] == [ben.pk]

@@ -81,7 +81,7 @@ def test_page_meets_the_database_away_and_gets_a_styled_503_page(roles):
     assert response["Content-Type"].startswith("text/html")
     body = response.content.decode()
     assert 'data-testid="unavailable"' in body
-    assert "bootstrap.min.css" in body  # the site's own look, not a bare server error
+    assert "tabler.min.css" in body  # the site's own look, not a bare server error
 
 
 def test_health_check_says_503_while_the_database_is_away(db):

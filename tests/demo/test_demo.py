@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.db.models import Count
+from django.utils import timezone
 
 from ordersight.catalog.models import Category, Offer
 from ordersight.core.models import Sequence
@@ -22,7 +23,10 @@ from ordersight.customers.models import Customer
 from ordersight.demo import load_demo_data
 from ordersight.orders.models import Order, OrderEvent
 from ordersight.payments.models import Invoice, Refund, WebhookEvent
+from ordersight.promotions.models import Redemption
 from ordersight.subscriptions.models import ChargeAttempt, RecurringEvent, RecurringOrder
+from ordersight.sync.models import StoreConnection
+from ordersight.sync.services import feed_status
 
 pytestmark = pytest.mark.slow
 
@@ -33,8 +37,9 @@ def test_demo_data_has_the_promised_shape_and_loads_once():
     assert first.created >= 2000
     assert Order.objects.count() >= 2000
     assert set(Order.objects.values_list("currency", flat=True)) == {"EUR", "USD", "GBP"}
-    assert Customer.objects.count() == 60
-    assert Offer.objects.count() == 20 and Category.objects.count() == 5
+    # 60 customers and 20 offers of its own, and what the demo store's feed brought in.
+    assert Customer.objects.count() == 62
+    assert Offer.objects.count() == 22 and Category.objects.count() == 5
     assert (
         Order.objects.filter(sales_manager__isnull=False).values("sales_manager").distinct().count()
         == 4
@@ -58,10 +63,45 @@ def test_demo_data_has_the_promised_shape_and_loads_once():
     assert systems.count() >= 3
     assert Invoice.objects.exclude(buyer_comment="").exists()
 
+    _every_state_is_shown()
+
     counts = (Order.objects.count(), OrderEvent.objects.count(), Customer.objects.count())
     again = load_demo_data()
     assert again.skipped and again.created == 0
     assert (Order.objects.count(), OrderEvent.objects.count(), Customer.objects.count()) == counts
+
+
+def _every_state_is_shown() -> None:
+    """What the pages must have to show: each state the issue lists, in the full demo."""
+    awaiting = Order.objects.filter(status="open", payment_status="partially_paid")
+    assert awaiting.count() >= 3
+    assert all(order.can_be_confirmed for order in awaiting)
+    sales = Order.objects.filter(status="completed", sales_manager__isnull=False)
+    assert sales.filter(sales_confirmed_at__isnull=False).exists()
+    assert sales.filter(sales_confirmed_at__isnull=True).exists()
+    statuses = set(RecurringOrder.objects.values_list("status", flat=True))
+    assert {"failed", "paused", "active"} <= statuses
+
+    connection = StoreConnection.objects.get(name="Demo feed store")
+    colours = {feed.kind: feed_status(feed).colour for feed in connection.feeds.all()}
+    assert colours == {"products": "green", "customers": "amber", "orders": "amber"}
+    customers = connection.feeds.get(kind="customers")
+    assert "1 error" in feed_status(customers).text
+
+    redeemed = sorted(Redemption.objects.values_list("redeemed_at", flat=True))
+    assert len(redeemed) >= 10
+    assert (redeemed[-1] - redeemed[0]).days >= 21  # spread over weeks, not one moment
+    weeks = {moment.isocalendar()[:2] for moment in redeemed}
+    assert len(weeks) >= 4
+
+    # "This year" and last year's same dates both hold sales.
+    now = timezone.now()
+    this_year = now.replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
+    last_year = this_year.replace(year=now.year - 1)
+    same_day_last_year = now.replace(year=now.year - 1)
+    completed = Order.objects.filter(status="completed")
+    assert completed.filter(created_at__gte=this_year).count() > 100
+    assert completed.filter(created_at__gte=last_year, created_at__lt=same_day_last_year).count()
 
 
 def _demo_snapshot() -> list[tuple]:
@@ -97,6 +137,7 @@ def test_demo_command_prints_a_working_owner_login(settings, tmp_path, client):
     password = text.split("password", 1)[1].split()[0]
     # The sign-in it prints is the staff app's, not the admin's.
     assert "sign in:  http://127.0.0.1:8000/login/  user owner" in text
+    assert "/admin/" not in text
     signed_in = client.post("/login/", {"username": "owner", "password": password})
     assert signed_in.status_code == 302, signed_in.content
     # Running again prints the same login and loads nothing more.
@@ -172,3 +213,30 @@ def test_demo_serves_api_docs_and_admin_until_interrupted(tmp_path: Path):
     assert "password" in output
     left = subprocess.run(["pgrep", "-s", str(process.pid)], capture_output=True, text=True)
     assert not left.stdout.strip(), "Ctrl-C left a process running"
+
+
+def test_the_worker_prints_each_line_once(tmp_path: Path):
+    """Huey's lines appeared twice (its own handler and the root's console): once now."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update({"ORDERSIGHT_DATA_DIR": str(tmp_path), "PYTHONUNBUFFERED": "1"})
+    run = [sys.executable, "-m", "ordersight"]
+    subprocess.run([*run, "migrate", "--verbosity", "0"], env=env, check=True, timeout=300)
+    worker = subprocess.Popen(
+        [*run, "run_huey"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        deadline = time.monotonic() + 60
+        lines = []
+        while time.monotonic() < deadline:
+            line = worker.stdout.readline()
+            lines.append(line)
+            if "executed in" in line:  # the first periodic task has run
+                break
+    finally:
+        worker.send_signal(signal.SIGINT)
+        rest, _ = worker.communicate(timeout=30)
+    lines += rest.splitlines()
+    started = [line for line in lines if "Huey consumer started" in line]
+    assert len(started) == 1, lines
+    executed = [line.split("executed in")[0] for line in lines if "executed in" in line]
+    assert executed and len(executed) == len(set(executed)), lines

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from ordersight.subscriptions.models import RecurringEvent, RecurringStatus
+from ordersight.subscriptions.models import RecurringEvent, RecurringOrder, RecurringStatus
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -37,8 +37,8 @@ def test_tab_lists_status_amount_remaining_and_next_date(admin_web, subscribe):
     )
     assert row, page
     cells = row.group(0)
-    assert "Active" in cells and "25.00 EUR" in cells and "Ada Lovelace" in cells
-    assert "2026-02-28 09:00" in cells  # next payment date
+    assert "Active" in cells and "€25.00" in cells and "Ada Lovelace" in cells
+    assert "28 Feb 2026, 09:00 UTC" in cells  # next payment date, in the account's zone
     assert '<td class="text-end">2</td>' in cells  # payments remaining
     assert 'data-testid="pause"' in cells and 'data-testid="complete"' in cells
 
@@ -102,19 +102,101 @@ def test_customer_card_lists_the_customers_recurring_orders(admin_web, subscribe
     assert f">{recurring.number}</a>" in card and "Recurring orders (1)" in card
 
 
-def test_retry_intervals_are_shown_and_changed_from_the_tab(admin_web, manager_web):
+def test_retry_intervals_are_shown_on_the_tab_and_changed_on_their_settings_page(
+    admin_web, manager_web
+):
     page = _text(admin_web.get("/orders/recurring/"))
-    assert "after 1d and then 3d" in page and 'name="retry_intervals"' in page
-    admin_web.post("/orders/recurring/settings/", {"retry_intervals": "30m, 2h"})
-    assert "after 30m and then 2h" in _text(admin_web.get("/orders/recurring/"))
-    refused = admin_web.post(
-        "/orders/recurring/settings/", {"retry_intervals": "soon"}, follow=True
+    assert "after 1d and then 3d" in page and 'data-testid="retry-settings-link"' in page
+    settings = _text(admin_web.get("/settings/recurring-payments/"))
+    assert 'name="retry_interval" value="1d"' in settings
+    saved = admin_web.post(
+        "/orders/recurring/settings/", {"retry_interval": ["30m", "2h"]}, follow=True
     )
-    assert "Retry intervals:" in _text(refused)
+    assert "tried again after 30 minutes and then 2 hours" in _text(saved)
     assert "after 30m and then 2h" in _text(admin_web.get("/orders/recurring/"))
-    # A sales manager sees the rule, not the form, and may not post it.
-    assert 'name="retry_intervals"' not in _text(manager_web.get("/orders/recurring/"))
+    # A sales manager reads the rule, not the form, and may not post it.
+    assert 'name="retry_interval"' not in _text(manager_web.get("/settings/recurring-payments/"))
     assert (
-        manager_web.post("/orders/recurring/settings/", {"retry_intervals": "1d, 1d"}).status_code
+        manager_web.post(
+            "/orders/recurring/settings/", {"retry_interval": ["1d", "1d"]}
+        ).status_code
         == 403
     )
+
+
+@pytest.mark.parametrize(
+    ("typed", "field", "says"),
+    [
+        (["soon", "2h"], "1", "a whole number of minutes, hours or days"),
+        (["30m", "0d"], "2", "a whole number of minutes, hours or days"),
+        (["30m", ""], "2", "a whole number of minutes, hours or days"),
+    ],
+)
+def test_a_bad_retry_interval_is_named_and_what_was_typed_is_kept(admin_web, typed, field, says):
+    refused = admin_web.post("/orders/recurring/settings/", {"retry_interval": typed})
+    assert refused.status_code == 422
+    html = refused.content.decode()
+    assert f'data-testid="error-retry-{field}"' in html and says in html
+    for value in typed:
+        assert f'name="retry_interval" value="{value}"' in html
+    assert "after 1d and then 3d" in _text(admin_web.get("/orders/recurring/"))
+
+
+def test_the_payment_method_is_replaced_and_a_failed_order_can_be_activated(admin_web, subscribe):
+    recurring, _ = subscribe(token="tok_success")
+    # As billing leaves one whose card was declined for good after the initial payment.
+    RecurringOrder.objects.filter(pk=recurring.pk).update(
+        status=RecurringStatus.FAILED, needs_new_payment_method=True, payment_token="tok_gone_line"
+    )
+    rows = _text(admin_web.get("/orders/recurring/"))
+    assert f'href="/orders/recurring/{recurring.number}/payment-method/"' in rows
+    page = _text(admin_web.get(f"/orders/recurring/{recurring.number}/payment-method/"))
+    assert "ending <strong>…line</strong>" in page  # the stored token, never in full
+    assert "tok_gone_line" not in page
+    done = admin_web.post(
+        f"/orders/recurring/{recurring.number}/payment-method/",
+        {"payment_system": "cards", "payment_token": "tok_success_4242"},
+        follow=True,
+    )
+    assert f"Recurring order {recurring.number} will be charged to the card ending …4242" in (
+        _text(done)
+    )
+    assert "It can be activated again." in _text(done)
+    recurring.refresh_from_db()
+    assert recurring.payment_token == "tok_success_4242"
+    assert not recurring.needs_new_payment_method
+    assert RecurringEvent.objects.filter(
+        recurring_order=recurring, kind="payment_method_replaced"
+    ).exists()
+
+
+@pytest.mark.parametrize(
+    ("form", "field"),
+    [
+        ({"payment_system": "cards", "payment_token": ""}, "payment_token"),
+        ({"payment_system": "cards", "payment_token": "x" * 256}, "payment_token"),
+        ({"payment_system": "bank", "payment_token": "tok_success"}, "payment_system"),
+        ({"payment_token": "tok_success"}, "payment_system"),
+    ],
+)
+def test_a_bad_payment_method_is_named_and_nothing_changes(admin_web, subscribe, form, field):
+    from ordersight.payments.models import PaymentSystem
+
+    PaymentSystem.objects.create(code="bank", name="Bank transfer", provider="manual")
+    recurring, _ = subscribe()
+    response = admin_web.post(f"/orders/recurring/{recurring.number}/payment-method/", form)
+    assert response.status_code == 422
+    assert f'data-testid="error-{field}"' in response.content.decode()
+    recurring.refresh_from_db()
+    assert recurring.payment_token == "tok_success"
+
+
+def test_a_sales_manager_may_not_replace_a_payment_method(manager_web, subscribe):
+    recurring, _ = subscribe()
+    rows = _text(manager_web.get("/orders/recurring/"))
+    assert 'data-testid="replace-card"' not in rows
+    url = f"/orders/recurring/{recurring.number}/payment-method/"
+    assert manager_web.get(url).status_code == 403
+    refused = manager_web.post(url, {"payment_system": "cards", "payment_token": "tok_x"})
+    assert refused.status_code == 403
+    assert "subscriptions.manage_recurring_status" in refused.content.decode()

@@ -31,7 +31,14 @@ SYSTEM = Actor.system()
 TEMPLATES = Path(__file__).resolve().parents[2] / "src" / "ordersight" / "web" / "templates"
 
 # Pages that take a form which changes a stored object's values: round-tripped below.
-EDIT_FORMS = {"edit_discount_code", "edit_segment", "order_metadata", "recurring_settings"}
+EDIT_FORMS = {
+    "edit_discount_code",
+    "edit_segment",
+    "order_metadata",
+    "recurring_settings",
+    "sync_connection_edit",
+    "edit_payment_system",
+}
 # Pages whose forms create something new or make a move, never re-save shown values.
 ACTIONS = {
     "login": "signs in",
@@ -51,6 +58,23 @@ ACTIONS = {
     "recurring_action": "pauses, activates or completes a recurring order",
     "sync_refresh": "starts a sync run",
     "password_change": "sets a new password",
+    "_bulk_bar": "runs one bulk action on the ticked rows or every row matching",
+    "save_view": "saves a new view of a list",
+    "change_view": "renames a saved view (its name is all it shows), shares or deletes it",
+    "password_set": "sets an invited person's first password",
+    "sync_new_connection": "creates a store connection",
+    "sync_connection_test": "asks the store once",
+    "new_payment_system": "creates a payment system",
+    "set_fee_rule": "adds or replaces one currency's fee rule",
+    "remove_fee_rule": "removes one currency's fee rule",
+    "order_issue_invoices": "issues invoices",
+    "order_manual_payment": "records a payment",
+    "order_mark_paid": "records payments of all that is due",
+    "recurring_payment_method": "sets a new card token, never shown back",
+    "invite_user": "creates a user",
+    "user_action": "changes one user's role or state, or makes a link",
+    "new_api_key": "creates a key",
+    "revoke_api_key": "revokes a key",
 }
 FORM_TAG = re.compile(r"<form\b[^>]*>")
 # `row_url` is `url` for the links of a list's rows (templatetags/web.py).
@@ -296,8 +320,55 @@ def test_order_metadata_saved_as_shown_is_unchanged(admin, catalog):
 
 def test_recurring_settings_saved_as_shown_are_unchanged(admin):
     subscriptions.set_retry_intervals(intervals=["90m", "3d"], actor=SYSTEM)
-    _submit_as_rendered(admin, reverse("web:recurring"), reverse("web:recurring_settings"))
+    _submit_as_rendered(admin, reverse("web:retry_settings"), reverse("web:recurring_settings"))
     assert RecurringPaymentSettings.objects.get().retry_intervals == [5400, 259200]
+
+
+def test_a_store_connection_saved_as_shown_is_unchanged(admin, settings):
+    from ordersight.sync.models import StoreConnection
+    from ordersight.sync.services import create_connection, update_connection
+
+    connection = create_connection(
+        actor=SYSTEM,
+        name="main shop",
+        platform="shopify",
+        shop_url="https://main.example.com/base",
+        currency="GBP",
+        token_env=f"{settings.SYNC_SECRET_ENV_PREFIX}TOKEN_MAIN",
+        webhook_secret_env=f"{settings.SYNC_SECRET_ENV_PREFIX}HOOK_MAIN",
+        customer_tag="wholesale",
+        metafield_namespace="acme",
+        refresh_minutes=45,
+    )
+    update_connection(connection=connection, changes={"is_active": False}, actor=SYSTEM)
+    before = model_to_dict(StoreConnection.objects.get(pk=connection.pk))
+    _submit_as_rendered(
+        admin,
+        reverse("web:sync_connection_edit", args=["main shop"]),
+        reverse("web:sync_connection_edit", args=["main shop"]),
+    )
+    assert model_to_dict(StoreConnection.objects.get(pk=connection.pk)) == before
+
+
+def test_a_payment_system_saved_as_shown_keeps_its_secret_and_flags(admin):
+    from ordersight.payments.models import PaymentSystem
+    from ordersight.payments.services import create_payment_system
+
+    create_payment_system(
+        code="acme",
+        name="Acme Payments",
+        provider="test",
+        supports_one_click=True,
+        webhook_secret="s" * 32,
+        is_active=False,
+    )
+    before = model_to_dict(PaymentSystem.objects.get(code="acme"))
+    _submit_as_rendered(
+        admin,
+        reverse("web:payment_system", args=["acme"]),
+        reverse("web:edit_payment_system", args=["acme"]),
+    )
+    assert model_to_dict(PaymentSystem.objects.get(code="acme")) == before
 
 
 def test_the_fixtures_fill_every_field_the_edit_forms_show(catalog):

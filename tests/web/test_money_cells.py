@@ -27,9 +27,9 @@ SYSTEM = Actor.system()
         (None, "EUR", "—"),
         ("", "EUR", "—"),  # what a template makes of a missing attribute
         ("", "", "—"),
-        (Decimal("12.5"), "EUR", "12.50"),
-        (Decimal("12.5"), "JPY", "12"),
-        (7, "EUR", "7.00"),
+        (Decimal("12.5"), "EUR", "€12.50"),
+        (Decimal("12.5"), "JPY", "¥12"),
+        (7, "EUR", "€7.00"),
     ],
 )
 def test_the_money_filter_shows_a_dash_for_no_amount(amount, currency, shown):

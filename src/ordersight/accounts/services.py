@@ -1,4 +1,5 @@
-"""Writes for accounts: API keys (create, authenticate, revoke)."""
+"""Writes for accounts: people (invite, change role, deactivate) and API keys (create,
+authenticate, revoke)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,19 @@ import time
 from collections.abc import Iterable
 from datetime import timedelta
 
-from django.contrib.auth.models import AbstractBaseUser, Permission
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser, Group, Permission
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from ordersight.accounts.models import ApiKey, ApiScope
-from ordersight.core.errors import Invalid, NotFound
+from ordersight.accounts.roles import OUR_APPS, OWNER, ROLES
+from ordersight.core.actors import Actor
+from ordersight.core.deadlocks import retry_on_deadlock
+from ordersight.core.errors import Conflict, Invalid, NotFound
 
 TOKEN_PREFIX = "os"
 # Writing last_used_at on every request would turn each read into a write.
@@ -68,23 +77,55 @@ def parse_permissions(permissions: Iterable[str] | str) -> list[str]:
     return wanted
 
 
+def _refuse_more_than_held(actor: Actor, scopes: list[str], permissions: list[str]) -> None:
+    """A person may make a key that does only what they may do themselves."""
+    if permissions:
+        wanted = permissions
+    else:  # all that the scopes allow: every permission of our apps, or their view ones
+        found = Permission.objects.filter(content_type__app_label__in=OUR_APPS)
+        if ApiScope.WRITE not in scopes:
+            found = found.filter(codename__startswith="view_")
+        wanted = [
+            f"{app}.{code}"
+            for app, code in found.values_list("content_type__app_label", "codename")
+        ]
+    unheld = sorted(p for p in wanted if not actor.has_perm(p))
+    if unheld:
+        shown = ", ".join(unheld[:5]) + (f" and {len(unheld) - 5} more" if len(unheld) > 5 else "")
+        raise Invalid(
+            f"A key may only do what you may do yourself; you lack {shown}.",
+            fields={"permissions": f"not yours to give: {shown}"},
+        )
+
+
 def create_api_key(
     *,
     name: str,
     scopes: Iterable[str] | str,
     permissions: Iterable[str] | str = (),
     created_by: AbstractBaseUser | None = None,
+    actor: Actor | None = None,
 ) -> tuple[ApiKey, str]:
     """Create a key and return it with its token; the token is not stored and never shown again.
 
     With `permissions` the key is restricted to them (a storefront key that may create
-    orders but not refund); without, it may do all that its scopes allow.
+    orders but not refund); without, it may do all that its scopes allow. Made by a person
+    (`actor`), the key may hold no permission that person lacks.
     """
+    if actor is not None:
+        actor.require("accounts.add_apikey")
     name = name.strip()
     if not name:
         raise Invalid("An API key needs a name.", fields={"name": "required"})
+    if len(name) > 100:
+        raise Invalid(
+            "An API key's name is at most 100 characters.",
+            fields={"name": "at most 100 characters"},
+        )
     scope_list = parse_scopes(scopes)
     permission_list = parse_permissions(permissions)
+    if actor is not None:
+        _refuse_more_than_held(actor, scope_list, permission_list)
     prefix = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     key = ApiKey.objects.create(
@@ -140,7 +181,9 @@ def authenticate_api_key(token: str) -> ApiKey | None:
     return key
 
 
-def revoke_api_key(*, prefix: str) -> ApiKey:
+def revoke_api_key(*, prefix: str, actor: Actor | None = None) -> ApiKey:
+    if actor is not None:
+        actor.require("accounts.change_apikey")
     key = ApiKey.objects.filter(prefix=prefix).first()
     if key is None:
         raise NotFound(f"No API key with prefix {prefix}.", fields={"prefix": "not found"})
@@ -149,3 +192,131 @@ def revoke_api_key(*, prefix: str) -> ApiKey:
         key.save(update_fields=["revoked_at"])
     _active_keys.pop(prefix, None)
     return key
+
+
+# --- People and their roles ------------------------------------------------------------------
+
+MAX_USERNAME = 150
+
+
+def _role_group(role: str) -> Group:
+    if role not in ROLES:
+        raise Invalid(f"Unknown role {role!r}.", fields={"role": f"one of {', '.join(ROLES)}"})
+    return Group.objects.get_or_create(name=role)[0]
+
+
+def role_of(user: AbstractBaseUser) -> str:
+    """The user's role: the first of the roles they hold, Owner for a superuser."""
+    if user.is_superuser:
+        return OWNER
+    held = {g.name for g in user.groups.all()}
+    return next((role for role in ROLES if role in held), "")
+
+
+def _active_owners() -> int:
+    return (
+        get_user_model()
+        .objects.filter(Q(is_superuser=True) | Q(groups__name=OWNER), is_active=True)
+        .distinct()
+        .count()
+    )
+
+
+def _refuse_losing_the_last_owner(user: AbstractBaseUser) -> None:
+    if role_of(user) == OWNER and user.is_active and _active_owners() <= 1:
+        raise Conflict(
+            f"{user.get_username()} is the only active Owner; make someone else Owner first.",
+            fields={"role": "the account needs an active Owner"},
+        )
+
+
+@retry_on_deadlock
+@transaction.atomic
+def invite_user(
+    *,
+    username: str,
+    email: str,
+    role: str,
+    first_name: str = "",
+    last_name: str = "",
+    actor: Actor,
+) -> AbstractBaseUser:
+    """A new person with a role and no password yet: they choose one through the
+    set-password link the page gives the inviter."""
+    actor.require("auth.add_user")
+    errors: dict[str, str] = {}
+    username = (username or "").strip()
+    model = get_user_model()
+    if not username or len(username) > MAX_USERNAME:
+        errors["username"] = f"1 to {MAX_USERNAME} characters"
+    else:
+        try:
+            model.username_validator(username)
+        except ValidationError:
+            errors["username"] = "letters, digits and @ . + - _ only"
+    email = (email or "").strip()
+    try:
+        validate_email(email)
+    except ValidationError:
+        errors["email"] = "an e-mail address, e.g. ana@example.com"
+    if role not in ROLES:
+        errors["role"] = f"one of {', '.join(ROLES)}"
+    for field, value in (("first_name", first_name), ("last_name", last_name)):
+        if len(value or "") > 150:
+            errors[field] = "at most 150 characters"
+    if errors:
+        raise Invalid("The invitation is not valid.", fields=errors)
+    if model.objects.filter(username__iexact=username).exists():
+        raise Conflict(f"The username {username} is taken.", fields={"username": "taken"})
+    try:
+        with transaction.atomic():
+            user = model.objects.create_user(
+                username=username,
+                email=email,
+                first_name=(first_name or "").strip(),
+                last_name=(last_name or "").strip(),
+            )
+    except IntegrityError:
+        raise Conflict(f"The username {username} is taken.", fields={"username": "taken"}) from None
+    user.set_unusable_password()
+    user.save(update_fields=["password"])
+    user.groups.add(_role_group(role))
+    return user
+
+
+def _refuse_self(user: AbstractBaseUser, actor: Actor, what: str) -> None:
+    if actor.user is not None and actor.user.pk == user.pk:
+        raise Conflict(
+            f"You cannot {what} yourself; ask another Owner.", fields={"user": "yourself"}
+        )
+
+
+@retry_on_deadlock
+@transaction.atomic
+def change_role(*, user: AbstractBaseUser, role: str, actor: Actor) -> AbstractBaseUser:
+    """Give the user this role in place of the one they had."""
+    actor.require("auth.change_user")
+    group = _role_group(role)
+    _refuse_self(user, actor, "change the role of")
+    if role != OWNER:
+        _refuse_losing_the_last_owner(user)
+    user.groups.remove(*Group.objects.filter(name__in=ROLES))
+    user.groups.add(group)
+    if user.is_superuser and role != OWNER:
+        # An Owner made by the install (a superuser) takes the role given like anyone else.
+        user.is_superuser = False
+        user.save(update_fields=["is_superuser"])
+    return user
+
+
+@retry_on_deadlock
+@transaction.atomic
+def set_user_active(*, user: AbstractBaseUser, active: bool, actor: Actor) -> AbstractBaseUser:
+    """Deactivate (they can no longer sign in; what they did stays theirs) or reactivate."""
+    actor.require("auth.change_user")
+    if not active:
+        _refuse_self(user, actor, "deactivate")
+        _refuse_losing_the_last_owner(user)
+    user.is_active = active
+    user.save(update_fields=["is_active"])
+    return user

@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import (
+    Case,
     Count,
     DecimalField,
     ExpressionWrapper,
@@ -23,6 +24,7 @@ from django.db.models import (
     QuerySet,
     Sum,
     Value,
+    When,
 )
 from django.db.models.functions import Coalesce
 
@@ -40,7 +42,7 @@ from ordersight.campaigns.models import (
 from ordersight.core.csv_stream import IsoTimestamp, money_text, neutralised
 from ordersight.core.errors import NotFound
 from ordersight.core.lists import ListSpec
-from ordersight.core.validation import is_id
+from ordersight.core.validation import SEARCH_PART_MIN, is_id
 from ordersight.core.zones import day_bounds
 from ordersight.orders.models import Order, OrderStatus, OrderType
 
@@ -381,3 +383,16 @@ def labels(by: str, keys: Collection[int]) -> dict[int, tuple[str, str]]:
             "pk", "handle", "name"
         )
     }
+
+
+def find_creators(*, term: str, limit: int) -> list[Creator]:
+    """Creators whose handle holds the search text (a leading @ allowed; the whole handle
+    when it is shorter than three characters), the exact handle first."""
+    handle = term.strip().removeprefix("@")
+    if not handle:
+        return []
+    if len(handle) < SEARCH_PART_MIN:
+        return list(Creator.objects.filter(handle__iexact=handle)[:limit])
+    exact = Case(When(handle__iexact=handle, then=Value(0)), default=Value(1))
+    rows = Creator.objects.filter(handle__icontains=handle)
+    return list(rows.order_by(exact, "handle")[:limit])

@@ -3,13 +3,13 @@
 from collections.abc import Mapping
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Case, QuerySet, Value, When
 
 from ordersight.catalog.filters import OfferFilterSet, VariantFilterSet
 from ordersight.catalog.models import Category, Offer, Variant
 from ordersight.core.errors import NotFound
 from ordersight.core.filtering import apply_filterset
-from ordersight.core.validation import MAX_NUMBER, is_id
+from ordersight.core.validation import MAX_NUMBER, SEARCH_PART_MIN, is_id
 
 
 def list_categories() -> QuerySet[Category]:
@@ -52,3 +52,16 @@ def variants_by_sku(skus: set[str]) -> dict[str, Variant]:
     return {
         v.sku: v for v in Variant.objects.select_related("offer__category").filter(sku__in=skus)
     }
+
+
+def find_variants(*, term: str, limit: int) -> list[Variant]:
+    """Variants whose SKU holds the search text (the whole SKU when it is shorter than
+    three characters), the exact SKU first, each with its offer."""
+    sku = term.strip()
+    if not sku:
+        return []
+    rows = Variant.objects.select_related("offer")
+    if len(sku) < SEARCH_PART_MIN:
+        return list(rows.filter(sku__iexact=sku)[:limit])
+    exact = Case(When(sku__iexact=sku, then=Value(0)), default=Value(1))
+    return list(rows.filter(sku__icontains=sku).order_by(exact, "sku")[:limit])

@@ -22,6 +22,30 @@ from ordersight.core.filtering import apply_filterset
 # A sort key or an export cell: a field path ("customer__name") or an expression.
 Value = str | Expression
 
+# How far a list counts exactly: beyond it a page says "more than 10,000", so a count never
+# reads a million rows to print a number nobody reads to the last digit.
+COUNT_BOUND = 10_000
+
+
+@dataclass(frozen=True)
+class Count:
+    """How many rows match: exact up to `bound`, else only that there are more."""
+
+    value: int
+    bound: int
+
+    @property
+    def more(self) -> bool:
+        return self.value > self.bound
+
+
+def bounded_count(queryset: QuerySet, bound: int | None = None) -> Count:
+    """Count `queryset` up to `bound` rows in one query: ``SELECT count(*) FROM (SELECT id
+    ... LIMIT bound + 1)``, which stops reading once it knows the answer is "more"."""
+    bound = COUNT_BOUND if bound is None else bound
+    value = queryset.order_by().values("pk")[: bound + 1].count()
+    return Count(value=value, bound=bound)
+
 
 @dataclass(frozen=True)
 class ListSpec:
@@ -45,6 +69,10 @@ class ListSpec:
     def rows(self, filters: Mapping[str, Any]) -> QuerySet:
         """The rows that match `filters`; bad filter values raise Invalid naming them."""
         return apply_filterset(self.filterset, filters, self.base())
+
+    def count(self, filters: Mapping[str, Any], bound: int | None = None) -> Count:
+        """How many rows match `filters`, from the same selector as the rows (bounded)."""
+        return bounded_count(self.rows(filters), bound)
 
     def sort(self, queryset: QuerySet, sort: str | None) -> tuple[QuerySet, tuple[str, str]]:
         """The queryset ready to sort by `sort` (e.g. "-total"), and its keyset ordering."""

@@ -181,6 +181,12 @@ def code_error(value: str) -> str | None:
     return None
 
 
+# The shortest text a search looks for inside names, e-mails, codes and SKUs: three
+# characters make a trigram, so PostgreSQL's trigram indexes answer instead of a scan.
+# Shorter text is matched whole.
+SEARCH_PART_MIN = 3
+
+
 def normal_code(value: str | None) -> str:
     """Codes are matched without regard to case or surrounding spaces: kept upper-case."""
     return (value or "").strip().upper()

@@ -3,12 +3,12 @@
 from collections.abc import Mapping
 from typing import Any
 
-from django.db.models import CharField, Func, QuerySet
+from django.db.models import CharField, Func, Q, QuerySet
 
 from ordersight.core.csv_stream import IsoTimestamp, as_text, neutralised
 from ordersight.core.errors import NotFound
 from ordersight.core.lists import ListSpec
-from ordersight.core.validation import is_id
+from ordersight.core.validation import SEARCH_PART_MIN, is_id
 from ordersight.customers.filters import CustomerFilterSet
 from ordersight.customers.models import Customer
 
@@ -66,3 +66,13 @@ def get_customer(*, customer_id: int) -> Customer:
     if customer is None:
         raise NotFound(f"No customer {customer_id}.", fields={"customer_id": "not found"})
     return customer
+
+
+def find_customers(*, term: str, limit: int) -> list[Customer]:
+    """Customers whose name or e-mail holds the search text (three characters or more),
+    read through the trigram indexes on PostgreSQL; a shorter text matches no one."""
+    term = term.strip()
+    if len(term) < SEARCH_PART_MIN:
+        return []
+    rows = Customer.objects.filter(Q(name__icontains=term) | Q(email__icontains=term))
+    return list(rows.order_by("name", "id")[:limit])

@@ -169,6 +169,13 @@ class Order(models.Model):
                 condition=Q(status="completed"),
                 name="order_customer_sale_idx",
             ),
+            # The search box finds an order by its external id whatever its source: the
+            # unique constraint leads with the source, so it cannot answer that alone.
+            models.Index(
+                fields=["external_id"],
+                condition=Q(external_id__isnull=False),
+                name="order_external_id_idx",
+            ),
         ]
 
     def __str__(self) -> str:

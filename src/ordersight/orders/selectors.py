@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 from django.db.models import (
     DecimalField,
     Prefetch,
+    Q,
     QuerySet,
     Value,
 )
@@ -169,3 +170,15 @@ def list_sales_plan(*, customer: Customer) -> QuerySet[SalesPlanEntry]:
 
 def list_order_events(*, order: Order) -> QuerySet[OrderEvent]:
     return OrderEvent.objects.filter(order=order).select_related("actor_user")
+
+
+def find_orders(*, term: str, limit: int) -> list[Order]:
+    """Orders a search names exactly: by number (a leading # allowed) or by external id.
+    Both are single index probes, whatever the number of orders."""
+    term = term.strip()
+    match = Q(external_id=term)
+    digits = term.removeprefix("#")
+    if digits.isdigit() and is_id(int(digits)):
+        match |= Q(number=int(digits))
+    rows = Order.objects.filter(match).select_related("customer").order_by("-created_at", "-id")
+    return list(rows[:limit])

@@ -197,3 +197,12 @@ def invoices_of_orders(*, order_ids: Sequence[int]) -> dict[int, list[InvoiceRow
         order_id: [InvoiceRow(*row, refunds.get(row[1], [])) for row in rows]
         for order_id, rows in _INVOICES_OF_ORDERS.of(order_ids).items()
     }
+
+
+def find_invoices(*, term: str, limit: int) -> list[Invoice]:
+    """The invoice a search names by its number (a leading # allowed): one index probe."""
+    digits = term.strip().removeprefix("#")
+    if not (digits.isdigit() and is_id(int(digits))):
+        return []
+    rows = Invoice.objects.filter(number=int(digits)).select_related("order")
+    return list(rows[:limit])

@@ -10,13 +10,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import F, QuerySet, Sum
+from django.db.models import Case, F, QuerySet, Sum, Value, When
 from django.http import HttpRequest, StreamingHttpResponse
 
 from ordersight.core.csv_stream import IsoTimestamp, csv_response, money_text, neutralised
 from ordersight.core.errors import NotFound
 from ordersight.core.lists import ListSpec
-from ordersight.core.validation import is_id, normal_code
+from ordersight.core.validation import SEARCH_PART_MIN, is_id, normal_code
 from ordersight.customers.models import Customer
 from ordersight.orders.models import OrderLine, OrderStatus
 from ordersight.payments.models import CAPTURED, Invoice
@@ -196,3 +196,16 @@ def discount_figures(
         row["funds_credited"] += paid.get("funds") or 0
         row["discount"] += discount
     return [{"key": code, "currency": currency, **row} for (code, currency), row in out.items()]
+
+
+def find_discount_codes(*, term: str, limit: int) -> list[DiscountCode]:
+    """Discount codes holding the search text (the whole code when it is shorter than three
+    characters), the exact code first."""
+    code = normal_code(term)
+    if not code:
+        return []
+    if len(code) < SEARCH_PART_MIN:
+        return list(DiscountCode.objects.filter(code=code)[:limit])
+    rows = DiscountCode.objects.filter(code__icontains=code)
+    exact = Case(When(code=code, then=Value(0)), default=Value(1))
+    return list(rows.order_by(exact, "code")[:limit])

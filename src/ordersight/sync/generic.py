@@ -49,6 +49,16 @@ class FeedSource:
                 raise StoreUnavailable(f"the {kind} feed is not UTF-8 text") from None
         return None
 
+    def has_file(self, kind: str) -> bool:
+        """Whether the feed serves a file for `kind` (JSON Lines or CSV)."""
+        for suffix in ("jsonl", "csv"):
+            answer = self.store.get(self.store.url(f"{kind}.{suffix}"))
+            if answer.status == 200:
+                return True
+            if answer.status != 404:
+                raise StoreUnavailable(f"the feed answered {answer.status}")
+        return False
+
     def count(self, kind: str, since: datetime | None = None) -> int | None:
         return None  # known once read
 

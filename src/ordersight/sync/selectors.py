@@ -55,6 +55,15 @@ def feed_views(connection: StoreConnection) -> list[FeedView]:
     ]
 
 
+def recent_runs(*, connection: StoreConnection, limit: int = 20) -> QuerySet[SyncRun]:
+    """The connection's latest runs over all its feeds, newest first."""
+    return (
+        SyncRun.objects.filter(feed__connection=connection)
+        .select_related("feed")
+        .order_by("-started_at", "-pk")[:limit]
+    )
+
+
 def get_run(*, run_id: int) -> SyncRun:
     found = (
         SyncRun.objects.select_related("feed__connection").filter(pk=run_id).first()

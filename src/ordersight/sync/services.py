@@ -51,6 +51,56 @@ REFRESH_MINUTES = (1, 24 * 60)  # how often the feeds refresh: from a minute to 
 Progress = Callable[[SyncRun], None]
 
 
+EDITABLE = (
+    "shop_url",
+    "currency",
+    "token_env",
+    "webhook_secret_env",
+    "customer_tag",
+    "metafield_namespace",
+    "refresh_minutes",
+    "is_active",
+)
+
+
+def _clean_settings(data: Mapping[str, Any], platform: str, errors: dict[str, str]) -> dict:
+    """The settings a connection is created or edited with, checked; each bad one named."""
+    clean: dict[str, Any] = {}
+    if "shop_url" in data:
+        shop_url = str(data.get("shop_url") or "").strip()
+        refusal = url_refusal(shop_url, files=platform == Platform.FEED)
+        if refusal or len(shop_url) > MAX_SHOP_URL:
+            too_long = f"at most {MAX_SHOP_URL} characters"
+            errors["shop_url"] = f"the store's address: {refusal or too_long}"
+        clean["shop_url"] = shop_url
+    if "currency" in data:
+        currency = str(data.get("currency") or "EUR").upper()
+        if not is_currency(currency):
+            errors["currency"] = "a currency, e.g. EUR"
+        clean["currency"] = currency
+    for env in ("token_env", "webhook_secret_env"):
+        if env in data:
+            value = str(data.get(env) or "").strip()
+            env_refusal = secret_env_refusal(value) if value else None
+            if env_refusal:
+                errors[env] = env_refusal
+            clean[env] = value
+    if "customer_tag" in data:
+        clean["customer_tag"] = str(data.get("customer_tag") or "b2b").strip()[:64]
+    if "metafield_namespace" in data:
+        namespace = str(data.get("metafield_namespace") or "ordersight").strip()[:64]
+        clean["metafield_namespace"] = namespace
+    if "refresh_minutes" in data:
+        minutes = data.get("refresh_minutes")
+        low, high = REFRESH_MINUTES
+        if isinstance(minutes, bool) or not isinstance(minutes, int) or not low <= minutes <= high:
+            errors["refresh_minutes"] = f"a whole number of minutes from {low} to {high}"
+        clean["refresh_minutes"] = minutes
+    if "is_active" in data:
+        clean["is_active"] = bool(data["is_active"])
+    return clean
+
+
 @retry_on_deadlock
 def create_connection(*, actor: Actor, **data: Any) -> StoreConnection:
     """A store connection; the token and webhook secret are named environment variables,
@@ -63,44 +113,67 @@ def create_connection(*, actor: Actor, **data: Any) -> StoreConnection:
     platform = data.get("platform") or Platform.SHOPIFY
     if platform not in Platform.values:
         errors["platform"] = f"one of {', '.join(Platform.values)}"
-    shop_url = str(data.get("shop_url") or "").strip()
-    refusal = url_refusal(shop_url, files=platform == Platform.FEED)
-    if refusal or len(shop_url) > MAX_SHOP_URL:
-        too_long = f"at most {MAX_SHOP_URL} characters"
-        errors["shop_url"] = f"the store's address: {refusal or too_long}"
-    currency = str(data.get("currency") or "EUR").upper()
-    if not is_currency(currency):
-        errors["currency"] = "a currency, e.g. EUR"
-    for env in ("token_env", "webhook_secret_env"):
-        value = str(data.get(env) or "")
-        env_refusal = secret_env_refusal(value) if value else None
-        if env_refusal:
-            errors[env] = env_refusal
-    minutes = data.get("refresh_minutes", 10)
-    low, high = REFRESH_MINUTES
-    if isinstance(minutes, bool) or not isinstance(minutes, int) or not low <= minutes <= high:
-        errors["refresh_minutes"] = f"{low} to {high}"
+    defaults = {"currency": "EUR", "refresh_minutes": 10, "shop_url": ""}
+    clean = _clean_settings(
+        {**defaults, **{k: v for k, v in data.items() if k in EDITABLE}}, platform, errors
+    )
     if errors:
         raise Invalid("The store connection is not valid.", fields=errors)
+    clean.setdefault("customer_tag", "b2b")
+    clean.setdefault("metafield_namespace", "ordersight")
     try:
         with transaction.atomic():
-            connection = StoreConnection.objects.create(
-                name=name,
-                platform=platform,
-                shop_url=shop_url,
-                currency=currency,
-                token_env=str(data.get("token_env") or ""),
-                webhook_secret_env=str(data.get("webhook_secret_env") or ""),
-                customer_tag=str(data.get("customer_tag") or "b2b").strip()[:64],
-                metafield_namespace=str(data.get("metafield_namespace") or "ordersight").strip()[
-                    :64
-                ],
-                refresh_minutes=minutes,
-            )
+            connection = StoreConnection.objects.create(name=name, platform=platform, **clean)
             feeds_of(connection)  # with the connection, so running it again makes both
     except IntegrityError:
         raise Conflict(f"A connection named {name!r} exists.", fields={"name": "taken"}) from None
     return connection
+
+
+@retry_on_deadlock
+@transaction.atomic
+def update_connection(
+    *, connection: StoreConnection, changes: Mapping[str, Any], actor: Actor
+) -> StoreConnection:
+    """Change a connection's address, currency, secret variables, import rules or refresh
+    interval. Its name (in its webhook URL) and platform stay as created."""
+    actor.require("sync.change_storeconnection")
+    errors: dict[str, str] = {}
+    for field in sorted(set(changes) - set(EDITABLE)):
+        errors[field] = "cannot be changed" if field in ("name", "platform") else "unknown field"
+    clean = _clean_settings(changes, connection.platform, errors)
+    if errors:
+        raise Invalid("The changes to the store connection are not valid.", fields=errors)
+    connection = StoreConnection.objects.select_for_update(no_key=True).get(pk=connection.pk)
+    for field, value in clean.items():
+        setattr(connection, field, value)
+    connection.save(update_fields=[*clean])
+    return connection
+
+
+@dataclass(frozen=True)
+class ConnectionCheck:
+    ok: bool
+    message: str
+
+
+def check_connection(connection: StoreConnection) -> ConnectionCheck:
+    """Ask the store once, the way a run would (same address rules, same token), and say
+    whether it answered: a Shopify store counts its products, a feed lists its files."""
+    try:
+        client = client_for(connection)
+        if isinstance(client, FeedSource):
+            found = [kind for kind in FeedKind.values if client.has_file(kind)]
+            if not found:
+                return ConnectionCheck(
+                    False, "the feed answered, but it has no products, customers or orders file"
+                )
+            return ConnectionCheck(True, f"the feed answered with files for {', '.join(found)}")
+        count = client.count("products", once=True)
+    except StoreUnavailable as exc:
+        return ConnectionCheck(False, str(exc))
+    counted = f" and counts {count} product{'s' if count != 1 else ''}" if count is not None else ""
+    return ConnectionCheck(True, f"the store answered{counted}")
 
 
 def secret_env_refusal(name: str) -> str | None:

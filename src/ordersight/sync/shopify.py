@@ -44,8 +44,9 @@ class ShopifyClient:
     def _url(self, path: str, query: dict[str, Any]) -> str:
         return self.store.url(f"admin/api/{API_VERSION}/{path}", query)
 
-    def _get(self, url: str) -> tuple[Any, dict[str, str]]:
-        """GET a URL as JSON, waiting out throttling and retrying server errors."""
+    def _get(self, url: str, *, retries: int = RETRIES) -> tuple[Any, dict[str, str]]:
+        """GET a URL as JSON, waiting out throttling and retrying server errors (`retries`
+        times; none for a person waiting on a connection test)."""
         attempt = 0
         headers = {"X-Shopify-Access-Token": self.token, "Accept": "application/json"}
         while True:
@@ -56,16 +57,16 @@ class ShopifyClient:
             except PermanentFailure:
                 raise
             except StoreUnavailable:
-                if attempt <= RETRIES:
+                if attempt <= retries:
                     self.sleep(BACKOFF_SECONDS * 2 ** (attempt - 1))
                     continue
                 raise
             if answer.status == 429:
                 self.throttled += 1
                 self.sleep(_retry_after(answer.headers.get("retry-after")))
-                if attempt <= RETRIES * 4:
+                if attempt <= retries * 4:
                     continue
-            if answer.status >= 500 and attempt <= RETRIES:
+            if answer.status >= 500 and attempt <= retries:
                 self.sleep(BACKOFF_SECONDS * 2 ** (attempt - 1))
                 continue
             if not 200 <= answer.status < 300:
@@ -75,12 +76,16 @@ class ShopifyClient:
             except ValueError:
                 raise StoreUnavailable("the store answered with something not JSON") from None
 
-    def count(self, resource: str, updated_at_min: datetime | None = None) -> int | None:
+    def count(
+        self, resource: str, updated_at_min: datetime | None = None, *, once: bool = False
+    ) -> int | None:
+        """How many items the store has (changed since `updated_at_min`); `once` asks a
+        single time, without waiting out throttling or retrying."""
         query = {"status": "any"} if resource == "orders" else {}
         if updated_at_min is not None:
             query["updated_at_min"] = updated_at_min.isoformat()
         url = self._url(f"{resource}/count.json", query)
-        body, _ = self._get(url)
+        body, _ = self._get(url, retries=0 if once else RETRIES)
         count = body.get("count") if isinstance(body, dict) else None
         return count if isinstance(count, int) else None
 

@@ -61,3 +61,25 @@ def run_service(request: HttpRequest, call: Callable[[], T], *, failed: str = ""
         detail = "; ".join(f"{name}: {text}" for name, text in exc.fields.items())
         messages.error(request, f"{failed}{exc.message}" + (f" ({detail})" if detail else ""))
         return None
+
+
+# A refused form shows again with what was typed: its fields wait in the session for the
+# page the refusal redirects to (`{% typed "form" "field" %}` reads them there, once).
+TYPED = "typed_form"
+
+
+def keep_typed(request: HttpRequest, form: str) -> None:
+    fields = {
+        name: values if len(values) > 1 else values[0]
+        for name, values in request.POST.lists()
+        if name != "csrfmiddlewaretoken" and values
+    }
+    request.session[TYPED] = {"form": form, "fields": fields}
+
+
+def typed_fields(request: HttpRequest) -> dict[str, Any]:
+    """What a refused form held, taken out of the session (an empty dict when nothing was)."""
+    session = getattr(request, "session", None)
+    if session is None or TYPED not in session:
+        return {}
+    return session.pop(TYPED)

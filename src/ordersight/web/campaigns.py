@@ -5,6 +5,7 @@ and the approval actions (Reject, Undo)."""
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 from typing import Any
 
 from django.contrib import messages
@@ -12,6 +13,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ordersight.campaigns import selectors, services
@@ -19,9 +21,11 @@ from ordersight.campaigns.models import Approval, ConversionStatus
 from ordersight.core.csv_stream import csv_response
 from ordersight.core.errors import Invalid
 from ordersight.reports.params import PRESETS, day_range
-from ordersight.web.access import actor_of, check_perm, require_perm, run_service
-from ordersight.web.filter_panel import Options
-from ordersight.web.lists import export_response, list_page, period_fields
+from ordersight.web.access import actor_of, check_perm, keep_typed, require_perm, run_service
+from ordersight.web.bulk import chosen_ids, refuse, run_bulk, tell
+from ordersight.web.filter_panel import Options, filter_chips, panel_fields
+from ordersight.web.lists import PRESETS as DATE_PRESETS
+from ordersight.web.lists import UI_PARAMS, export_response, list_page, period_fields
 
 VIEW = "campaigns.view_conversion"
 DIFFERENCE_NOTE = (
@@ -117,24 +121,29 @@ def new_campaign(request: HttpRequest) -> HttpResponse:
         failed="Campaign not created: ",
     )
     if campaign is None:
+        keep_typed(request, "new-campaign")
         return redirect("web:campaigns")
-    messages.success(request, f"Campaign {campaign.name} created.")
+    messages.success(request, _("Campaign {name} created.").format(name=campaign.name))
     return redirect("web:campaign", campaign.pk)
 
 
 def _performance_context(request: HttpRequest, campaign: Any) -> dict[str, Any]:
+    members = selectors.members(campaign)
     filters = request.GET.copy()
     filters.pop("tab", None)
     filters["campaign"] = str(campaign.pk)
-    members = selectors.members(campaign)
+    # The Orders table's own filters as chips (the campaign is the page, not a filter).
+    shown = request.GET.copy()
+    shown.pop("tab", None)
+    creators = [(m.membership.creator.handle, m.membership.creator.name) for m in members]
+    panel = panel_fields(selectors.PERFORMANCE_LIST.filterset, shown, {"creator": creators})
     return {
+        "chips": filter_chips(shown, panel, DATE_PRESETS, UI_PARAMS),
         "page": list_page(request, selectors.PERFORMANCE_LIST, filters),
         "totals": selectors.campaign_totals(campaign),
         "members": members,
         # The creator filter's <option>s, made once rather than by a loop of nodes per member.
-        "creator_options": Options(
-            [(m.membership.creator.handle, m.membership.creator.name) for m in members]
-        ).html(request.GET.get("creator")),
+        "creator_options": Options(creators).html(request.GET.get("creator")),
         "statuses": ConversionStatus.choices,
         "approvals": Approval.choices,
         "default_sort": "-ordered_at",
@@ -196,9 +205,16 @@ def campaign_members(request: HttpRequest, campaign_id: int) -> HttpResponse:
             actor=actor_of(request),
         )
 
-    if run_service(request, change, failed=f"@{handle}: ") is not None:
-        done = "removed from" if request.POST.get("remove") else "is in"
-        messages.success(request, f"@{handle.lstrip('@')} {done} {found.name}.")
+    if run_service(request, change, failed=f"@{handle}: ") is None:
+        if not request.POST.get("remove"):
+            keep_typed(request, "add-member")
+    else:
+        said = (
+            _("@{handle} removed from {campaign}.")
+            if request.POST.get("remove")
+            else _("@{handle} is in {campaign}.")
+        )
+        messages.success(request, said.format(handle=handle.lstrip("@"), campaign=found.name))
     return redirect(back)
 
 
@@ -209,17 +225,68 @@ def conversion_approval(request: HttpRequest, conversion_id: int, action: str) -
     conversion = selectors.get_conversion(conversion_id=conversion_id)
     back = _back(request, reverse("web:campaign", args=[conversion.campaign_id]))
     if action not in ("reject", "undo"):
-        messages.error(request, f"Unknown action {action!r}.")
+        messages.error(request, _("Unknown action {action!r}.").format(action=action))
         return redirect(back)
-    change = services.reject_conversion if action == "reject" else services.undo_rejection
+    if action == "reject":
+        reason = request.POST.get("reason", "")[:500]
+        change = partial(services.reject_conversion, reason=reason)
+    else:
+        change = services.undo_rejection
     done = run_service(
         request,
         lambda: change(conversion=conversion, actor=actor_of(request)),
         failed=f"Order {conversion.order.number}: ",
     )
     if done is not None:
-        word = "rejected" if action == "reject" else "approved again"
-        messages.success(request, f"The conversion of order {conversion.order.number} is {word}.")
+        said = (
+            _("The conversion of order {number} is rejected.")
+            if action == "reject"
+            else _("The conversion of order {number} is approved again.")
+        )
+        messages.success(request, said.format(number=conversion.order.number))
+    return redirect(back)
+
+
+# Bulk actions on a campaign's orders: (permission, words of the result).
+BULK_ACTIONS = {
+    "reject": (services.APPROVE, "rejected"),
+    "undo": (services.APPROVE, "approved again"),
+    "export": (VIEW, "exported"),
+}
+
+
+@require_perm(VIEW)
+@require_POST
+def bulk_conversions(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    """Reject or Undo the ticked conversions, or every one the filters match, each through
+    the service of the row's own buttons; or export the ticked rows."""
+    found = selectors.get_campaign(campaign_id=campaign_id)
+    back = _back(request, reverse("web:campaign", args=[found.pk]))
+    action = request.POST.get("action", "")
+    if action not in BULK_ACTIONS:
+        messages.error(request, f"Unknown bulk action {action!r}.")
+        return redirect(back)
+    perm, done_words = BULK_ACTIONS[action]
+    check_perm(request, perm)
+    fixed = {"campaign": str(found.pk)}
+    try:
+        ids = chosen_ids(request.POST, selectors.PERFORMANCE_LIST, fixed)
+    except Invalid as exc:
+        refuse(request, exc)
+        return redirect(back)
+    if action == "export":
+        spec = selectors.PERFORMANCE_LIST
+        rows = spec.export(fixed, request.POST.get("sort")).filter(pk__in=ids)
+        return csv_response(request, rows, spec.headers, spec.filename)
+    change = services.reject_conversion if action == "reject" else services.undo_rejection
+    actor = actor_of(request)
+    result = run_bulk(
+        rows=selectors.PERFORMANCE_LIST.rows(fixed),
+        ids=ids,
+        act=lambda conversion: change(conversion=conversion, actor=actor),
+        name=lambda conversion: f"Order {conversion.order.number}",
+    )
+    tell(request, result, ("conversion", "conversions"), done_words)
     return redirect(back)
 
 
@@ -247,8 +314,9 @@ def new_creator(request: HttpRequest) -> HttpResponse:
         failed="Creator not added: ",
     )
     if creator is None:
+        keep_typed(request, "new-creator")
         return redirect("web:creators")
-    messages.success(request, f"@{creator.handle} added.")
+    messages.success(request, _("@{handle} added.").format(handle=creator.handle))
     return redirect("web:creator", creator.pk)
 
 

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ordersight.accounts.selectors import list_sales_managers
@@ -16,7 +17,7 @@ from ordersight.orders import attribution
 from ordersight.orders.selectors import list_orders, list_sales_plan
 from ordersight.payments.selectors import list_invoices
 from ordersight.subscriptions.selectors import recurring_orders_of
-from ordersight.web.access import actor_of, require_perm, run_service
+from ordersight.web.access import actor_of, keep_typed, require_perm, run_service
 from ordersight.web.lists import PRESETS, export_response, list_context
 
 CARD_ROWS = 100
@@ -70,7 +71,8 @@ def add_sales_plan_entry(request: HttpRequest, customer_id: int) -> HttpResponse
     chosen = request.POST.get("manager", "")
     offer = Offer.objects.filter(number=request.POST.get("offer") or 0).first()
     if offer is None:
-        messages.error(request, "Choose the offer the customer paid for.")
+        messages.error(request, _("Choose the offer the customer paid for."))
+        keep_typed(request, "sales-plan")
         return redirect(back)
     entry = run_service(
         request,
@@ -82,10 +84,13 @@ def add_sales_plan_entry(request: HttpRequest, customer_id: int) -> HttpResponse
             actor=actor_of(request),
         ),
     )
-    if entry is not None:
+    if entry is None:
+        keep_typed(request, "sales-plan")
+    else:
         messages.success(
             request,
-            f"Recorded: {customer.name} paid for {offer.name} "
-            f"through {entry.manager.get_username()}.",
+            _("Recorded: {customer} paid for {offer} through {manager}.").format(
+                customer=customer.name, offer=offer.name, manager=entry.manager.get_username()
+            ),
         )
     return redirect(back)

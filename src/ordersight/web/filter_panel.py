@@ -56,6 +56,87 @@ def _kind_and_options(
     return "text", []
 
 
+@dataclass(frozen=True)
+class Chip:
+    """One filter in the URL as the page shows it: "Status: Open", with a link without it."""
+
+    name: str
+    label: str
+    value: str  # as in the URL
+    shown: str  # in words: the option's label where the panel has one
+    remove: str  # the query string without this one value
+    known: bool = True  # False: the list has no such filter, so it chooses nothing
+
+
+# Parameters that say where the reader is in the list, dropped when a filter changes.
+PLACE_PARAMS = ("cursor", "at", "partial")
+
+
+def _without(params: QueryDict, name: str, value: str | None = None) -> QueryDict:
+    remaining = params.copy()
+    for place in PLACE_PARAMS:
+        remaining.pop(place, None)
+    if value is None:
+        remaining.pop(name, None)
+    else:
+        kept = [v for v in remaining.getlist(name) if v != value]
+        remaining.setlist(name, kept) if kept else remaining.pop(name, None)
+    return remaining
+
+
+def filter_chips(
+    params: QueryDict,
+    panel: Sequence[PanelField],
+    presets: Sequence[tuple[str, str]],
+    page_params: Sequence[str],
+) -> list[Chip]:
+    """Every filter in the query string as a removable chip, the panel's or not, so a link
+    from a dashboard figure never filters by something the page does not show.
+
+    A date preset is one chip (it stands for its range); a range given by its bounds (a
+    drill-down) is one chip per bound. Each value of a many-valued filter is its own chip.
+    """
+    fields = {f.name: f for f in panel}
+    preset = params.get("preset", "")
+    chips = []
+    if preset and preset != "custom":
+        remove = _without(_without(_without(params, "preset"), "created_after"), "created_before")
+        label = dict(presets).get(preset, preset)
+        chips.append(Chip("preset", "Date", preset, label, f"?{remove.urlencode()}"))
+    for name, values in params.lists():
+        if name in page_params or (name in RANGE_FILTERS and preset not in ("", "custom")):
+            continue
+        field_ = fields.get(name)
+        for value in values:
+            if not value.strip():
+                continue  # an empty field of the panel filters nothing
+            remaining = _without(params, name, value)
+            if name in RANGE_FILTERS and not any(remaining.get(r) for r in RANGE_FILTERS):
+                remaining.pop("preset", None)  # no bound left: no custom range either
+            if field_ is None:
+                chips.append(
+                    Chip(name, name, value, value, f"?{remaining.urlencode()}", known=False)
+                )
+                continue
+            shown = dict(field_.options).get(value, value)
+            chips.append(Chip(name, field_.label, value, shown, f"?{remaining.urlencode()}"))
+    return chips
+
+
+def kept_params(params: QueryDict, panel: Sequence[PanelField]) -> list[tuple[str, str]]:
+    """What the panel's form repeats as hidden fields so that Apply keeps it: the values of
+    filters it has no field for and the other values of a many-valued filter (its field shows
+    one)."""
+    fields = {f.name for f in panel}
+    kept = []
+    for name, values in params.lists():
+        if name in PLACE_PARAMS or name in ("preset", "sort"):
+            continue
+        shown = values[:-1] if name in fields else values
+        kept.extend((name, value) for value in shown if value.strip())
+    return kept
+
+
 def panel_fields(
     filterset: type[django_filters.FilterSet],
     params: QueryDict,

@@ -10,10 +10,12 @@ import django_filters
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.utils import timezone
 
+from ordersight.core import lists
 from ordersight.core.errors import Invalid
 from ordersight.core.keyset import paginate
-from ordersight.core.lists import ListSpec
-from ordersight.web.filter_panel import panel_fields
+from ordersight.core.lists import Count, ListSpec
+from ordersight.web.filter_panel import filter_chips, kept_params, panel_fields
+from ordersight.web.saved_views import SPEC_LISTS, views_context
 
 PRESETS = [
     ("", "Any time"),
@@ -27,8 +29,10 @@ PRESETS = [
     ("custom", "Custom range"),
 ]
 PAGE_SIZE = 50
-# Parameters of the page itself, not filters of the selector.
-UI_PARAMS = ("preset", "cursor", "sort", "limit", "partial")
+# Parameters of the page itself, not filters of the selector: `at` is the position of a
+# page's first row (keyset pages know where they start only when the pager says so), `view`
+# the saved view the page was opened from.
+UI_PARAMS = ("preset", "cursor", "sort", "limit", "partial", "at", "view")
 
 
 def _start(day: date) -> datetime:
@@ -114,20 +118,49 @@ class ListPage:
     items: list[Any]
     next_cursor: str | None
     errors: dict[str, str]
+    # How many rows match (bounded), and the position of the first row shown when known.
+    count: Count | None = None
+    first: int | None = None
+
+    @property
+    def last(self) -> int | None:
+        return self.first + len(self.items) - 1 if self.first and self.items else None
+
+    @property
+    def next_at(self) -> int | None:
+        """Where the next page starts, carried in its link as `at`."""
+        return self.first + len(self.items) if self.first else None
+
+
+def page_start(params: QueryDict) -> int | None:
+    """The position of the page's first row: 1 without a cursor, else the pager's `at` (a
+    cursor pasted without it starts somewhere the page cannot know)."""
+    if not params.get("cursor"):
+        return 1
+    at = params.get("at", "")
+    return int(at) if at.isdigit() and 1 <= int(at) <= 10**9 else None
 
 
 def list_page(request: HttpRequest, spec: ListSpec, params: QueryDict | None = None) -> ListPage:
     """Run the list's selector for the page's filters (`params`, else the query string) and
-    return one keyset page (or the errors, shown beside the filters)."""
+    return one keyset page with the count of what matches (or the errors, shown beside the
+    filters)."""
     params = request.GET if params is None else params
     try:
-        queryset, ordering = spec.sort(spec.rows(selector_filters(params)), params.get("sort"))
+        rows = spec.rows(selector_filters(params))
+        queryset, ordering = spec.sort(rows, params.get("sort"))
         page = paginate(
             queryset, ordering=ordering, cursor=params.get("cursor") or None, limit=PAGE_SIZE
         )
     except Invalid as exc:
         return ListPage(items=[], next_cursor=None, errors=exc.fields)
-    return ListPage(items=page.items, next_cursor=page.next_cursor, errors={})
+    return ListPage(
+        items=page.items,
+        next_cursor=page.next_cursor,
+        errors={},
+        count=lists.bounded_count(rows, lists.COUNT_BOUND),
+        first=page_start(params),
+    )
 
 
 def export_response(
@@ -160,10 +193,15 @@ def list_context(
         export_query = selector_filters(request.GET).urlencode()
     except Invalid:
         export_query = ""  # the page shows the error; its Export answers it in plain text
+    panel = panel_fields(filterset, request.GET, options)
+    saved_list = SPEC_LISTS.get(spec.name)
     return {
+        **(views_context(request, saved_list) if saved_list else {}),
         "page": list_page(request, spec),
         "default_sort": spec.default_sort,
-        "panel": panel_fields(filterset, request.GET, options),
+        "panel": panel,
+        "chips": filter_chips(request.GET, panel, PRESETS, UI_PARAMS),
+        "kept_params": kept_params(request.GET, panel),
         "date_preset": date_preset(request.GET),
         "export_query": export_query,
     }

@@ -11,17 +11,21 @@ from functools import partial
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from ordersight.accounts.selectors import list_sales_managers
 from ordersight.campaigns.selectors import conversion_of_order
 from ordersight.catalog.models import Category, Offer, Variant
-from ordersight.core.errors import Invalid
-from ordersight.core.money import CURRENCY_CODES
+from ordersight.core.csv_stream import csv_response
+from ordersight.core.errors import DomainError, Forbidden, Invalid
+from ordersight.core.money import CURRENCY_CODES, format_money
 from ordersight.customers.models import Customer
 from ordersight.orders import attribution, selectors, services
 from ordersight.orders.choices import order_type_choices
@@ -32,11 +36,17 @@ from ordersight.orders.models import (
     OrderStatus,
 )
 from ordersight.orders.transitions import FULFILLABLE, allowed_transitions, can_confirm
-from ordersight.payments.models import PaymentSystem
+from ordersight.payments import selectors as payment_selectors
+from ordersight.payments import services as payments
+from ordersight.payments.models import InvoiceStatus, PaymentSystem
+from ordersight.payments.selectors import order_money
+from ordersight.payments.services.settlement import OPEN_FOR_PAYMENT
 from ordersight.promotions.selectors import redemptions_of_order
-from ordersight.web.access import actor_of, require_perm, run_service
+from ordersight.web.access import actor_of, check_perm, require_perm, run_service
+from ordersight.web.activity import activity_entries
+from ordersight.web.bulk import chosen_ids, refuse, run_bulk, tell
 from ordersight.web.filter_panel import Options
-from ordersight.web.forms import parse_new_order, rename_line_errors
+from ordersight.web.forms import parse_decimal, parse_new_order, rename_line_errors
 from ordersight.web.lists import PRESETS, export_response, list_context
 
 
@@ -102,7 +112,9 @@ def _detail_context(request: HttpRequest, order: Order) -> dict[str, Any]:
         "invoices": order.invoices.all(),
         # With their invoices at once: each refund names its invoice.
         "refunds": order.refunds.select_related("invoice"),
-        "events": selectors.list_order_events(order=order),
+        "activity": activity_entries(
+            selectors.list_order_events(order=order), currency=order.currency
+        ),
         "can_complete": OrderStatus.COMPLETED in allowed,
         "can_decline": OrderStatus.DECLINED in allowed,
         "can_cancel": OrderStatus.CANCELLED in allowed,
@@ -113,6 +125,7 @@ def _detail_context(request: HttpRequest, order: Order) -> dict[str, Any]:
         "can_confirm": can_confirm(order, actor),
         "managers": _managers(),
         "manual_systems": PaymentSystem.objects.filter(provider="manual", is_active=True),
+        **_payment_figures(order),
         "metadata_text": json.dumps(order.metadata, indent=2, ensure_ascii=False, sort_keys=True),
         "redemptions": list(redemptions_of_order(order.pk)),
         "can_redeem": order.status in ("draft", "open") and not order.has_ever_captured_money,
@@ -122,6 +135,19 @@ def _detail_context(request: HttpRequest, order: Order) -> dict[str, Any]:
             and (order.coupon_code or order.referral_code)
             else None
         ),
+    }
+
+
+def _payment_figures(order: Order) -> dict[str, Any]:
+    """What the Take payment panel offers: what is left to invoice and to pay, the pending
+    invoices a manual payment may settle."""
+    figures = order_money(order=order)
+    return {
+        "left_to_invoice": order.total - figures["invoiced"],
+        "left_to_pay": order.total - figures["net"],
+        "pending_invoices": [i for i in order.invoices.all() if i.status == InvoiceStatus.PENDING],
+        "may_invoice": order.status in OPEN_FOR_PAYMENT,
+        "takes_payments": order.status not in (OrderStatus.CANCELLED, OrderStatus.DECLINED),
     }
 
 
@@ -147,12 +173,21 @@ def order_live_part(request: HttpRequest, number: int, part: str) -> HttpRespons
 
 # Each row action: the service call and the words of its success message. The page only
 # checks the coarse permission; the services refuse what depends on the order itself.
-ACTIONS: dict[str, tuple[Callable[..., Order], str]] = {
-    "complete": (partial(services.transition_order, to=OrderStatus.COMPLETED), "completed"),
-    "decline": (partial(services.transition_order, to=OrderStatus.DECLINED), "declined"),
-    "cancel": (partial(services.transition_order, to=OrderStatus.CANCELLED), "cancelled"),
-    "fulfil": (services.fulfil_order, "fulfilled"),
-    "confirm": (services.confirm_order, "confirmed as completed"),
+ACTIONS: dict[str, tuple[Callable[..., Order], Any]] = {
+    "complete": (
+        partial(services.transition_order, to=OrderStatus.COMPLETED),
+        gettext_lazy("Order {number} completed."),
+    ),
+    "decline": (
+        partial(services.transition_order, to=OrderStatus.DECLINED),
+        gettext_lazy("Order {number} declined."),
+    ),
+    "cancel": (
+        partial(services.transition_order, to=OrderStatus.CANCELLED),
+        gettext_lazy("Order {number} cancelled."),
+    ),
+    "fulfil": (services.fulfil_order, gettext_lazy("Order {number} marked fulfilled.")),
+    "confirm": (services.confirm_order, gettext_lazy("Order {number} confirmed as completed.")),
 }
 TAKES_REASON = ("decline", "cancel")
 
@@ -166,8 +201,77 @@ def order_action(request: HttpRequest, number: int, action: str) -> HttpResponse
     order = selectors.get_order(number=number)
     extra = {"reason": request.POST.get("reason", "")[:500]} if action in TAKES_REASON else {}
     if run_service(request, lambda: service(order=order, actor=actor_of(request), **extra)):
-        messages.success(request, f"Order {number} {done}.")
+        messages.success(request, done.format(number=number))
     return redirect(back_to(request, order_url(number)))
+
+
+# Bulk actions of All Orders: (permission, words of the result). The services are the row
+# actions' own; each refuses, row by row, what depends on the order.
+BULK_ACTIONS: dict[str, tuple[str, str]] = {
+    "confirm": ("orders.change_order", "confirmed"),
+    "decline": ("orders.change_order", "declined"),
+    "cancel": ("orders.change_order", "cancelled"),
+    "fulfil": ("orders.change_order", "marked fulfilled"),
+    "assign": (attribution.PERMISSION, "attributed"),
+    "export": ("orders.view_order", "exported"),
+}
+
+
+def _bulk_manager(request: HttpRequest) -> int | None:
+    """The sales manager Add user names for every order, checked once for all of them."""
+    choice = request.POST.get("manager", "")
+    if choice == "system":
+        return None
+    if not choice.isdigit():
+        raise Invalid("Choose who made the sales.", fields={"manager": "choose a sales manager"})
+    attribution.sales_manager_by_id(int(choice), field="manager")
+    return int(choice)
+
+
+@require_perm("orders.view_order")
+@require_POST
+def bulk_orders(request: HttpRequest) -> HttpResponse:
+    """One action on the ticked orders, or on every order the filters match (see web/bulk.py),
+    each through the single action's service, so each changed order has its one event."""
+    back = back_to(request, reverse("web:orders"))
+    action = request.POST.get("action", "")
+    if action not in BULK_ACTIONS:
+        messages.error(request, f"Unknown bulk action {action!r}.")
+        return redirect(back)
+    perm, done_words = BULK_ACTIONS[action]
+    check_perm(request, perm)
+    actor = actor_of(request)
+    try:
+        ids = chosen_ids(request.POST, selectors.ORDER_LIST)
+        manager_id = _bulk_manager(request) if action == "assign" else None
+    except Invalid as exc:
+        refuse(request, exc)
+        return redirect(back)
+    if action == "export":
+        rows = selectors.ORDER_LIST.export({}, request.POST.get("sort")).filter(pk__in=ids)
+        return csv_response(request, rows, selectors.ORDER_LIST.headers, "orders-selected.csv")
+    reason = request.POST.get("reason", "")[:500]
+    acts: dict[str, Callable[[Order], Any]] = {
+        "confirm": lambda order: services.confirm_order(order=order, actor=actor),
+        "decline": lambda order: services.transition_order(
+            order=order, to=OrderStatus.DECLINED, actor=actor, reason=reason
+        ),
+        "cancel": lambda order: services.transition_order(
+            order=order, to=OrderStatus.CANCELLED, actor=actor, reason=reason
+        ),
+        "fulfil": lambda order: services.fulfil_order(order=order, actor=actor),
+        "assign": lambda order: attribution.assign_sales_manager(
+            order=order, manager_id=manager_id, actor=actor
+        ),
+    }
+    result = run_bulk(
+        rows=Order.objects.all(),
+        ids=ids,
+        act=acts[action],
+        name=lambda order: f"Order {order.number}",
+    )
+    tell(request, result, ("order", "orders"), done_words)
+    return redirect(back)
 
 
 @require_perm("orders.change_order")
@@ -186,7 +290,7 @@ def order_metadata(request: HttpRequest, number: int) -> HttpResponse:
     except Invalid as exc:
         error = exc.fields.get("metadata") or exc.message
     if error is None:
-        messages.success(request, "Metadata saved.")
+        messages.success(request, _("Metadata saved."))
         return redirect(f"{order_url(number)}#metadata")
     context = _detail_context(request, order)
     context.update({"metadata_text": text, "metadata_error": error, "open_tab": "metadata"})
@@ -218,13 +322,13 @@ def order_attribution(request: HttpRequest, number: int) -> HttpResponse:
         request, lambda: service(order=order, manager_id=manager_id, actor=actor_of(request))
     )
     if done is not None:
-        who = done.sales_manager.get_username() if done.sales_manager else "the system"
-        messages.success(
-            request,
-            f"Sale {number} confirmed as made by {who}."
+        who = done.sales_manager.get_username() if done.sales_manager else _("the system")
+        said = (
+            _("Sale {number} confirmed as made by {who}.")
             if confirm
-            else f"Order {number} now names {who}.",
+            else _("Order {number} now names {who} as its sales manager.")
         )
+        messages.success(request, said.format(number=number, who=who))
     return redirect(back_to(request, order_url(number)))
 
 
@@ -255,7 +359,152 @@ def new_order(request: HttpRequest) -> HttpResponse:
         except Invalid as exc:
             errors = rename_line_errors(exc.fields, rows)
         else:
-            messages.success(request, f"Order {order.number} created.")
+            messages.success(request, _("Order {number} created.").format(number=order.number))
             return redirect("web:order", number=order.number)
     context["errors"] = errors
     return render(request, "orders/new_order.html", context, status=422)
+
+
+# --- Taking payment on the order page: invoices, a manual payment, mark paid -----------------
+
+
+def _payment_refused(
+    request: HttpRequest, order: Order, form: str, exc: DomainError | None, errors: dict[str, str]
+) -> HttpResponse:
+    """The order page again with the form as typed, its errors by field, the tab open."""
+    if isinstance(exc, Forbidden):
+        raise PermissionDenied(exc.message) from None
+    what = {
+        "invoice": "No invoice issued",
+        "manual": "No payment recorded",
+        "paid": "The order was not marked paid",
+    }[form]
+    errors = errors or (exc.fields if exc else {})
+    if form == "invoice" and any(key.startswith("amounts[") for key in errors):
+        # One field holds every amount: its error names which one.
+        errors = {"amounts": "; ".join(f"{k}: {v}" for k, v in errors.items())}
+    detail = "; ".join(f"{field}: {text}" for field, text in errors.items())
+    messages.error(request, f"{what}: {exc.message if exc else detail + '.'}")
+    context = _detail_context(request, order)
+    context.update(
+        {
+            "open_tab": "payments",
+            "payment_form": form,
+            "payment_typed": request.POST,
+            "payment_errors": errors,
+        }
+    )
+    return render(request, "orders/order_detail.html", context, status=422)
+
+
+def _manual_system(request: HttpRequest, errors: dict[str, str]) -> PaymentSystem | None:
+    code = request.POST.get("payment_system", "")
+    system = PaymentSystem.objects.filter(code=code, provider="manual", is_active=True).first()
+    if system is None:
+        errors["payment_system"] = "choose one of the active manual payment methods"
+    return system
+
+
+@require_perm("payments.add_invoice")
+@require_POST
+def issue_invoices(request: HttpRequest, number: int) -> HttpResponse:
+    """Invoice what is left: one invoice, N equal installments, or the amounts given."""
+    order = selectors.get_order(number=number)
+    errors: dict[str, str] = {}
+    plan = request.POST.get("plan", "one")
+    installments: int | None = None
+    amounts: list | None = None
+    if plan == "installments":
+        raw = request.POST.get("installments", "").strip()
+        if raw.isdigit():
+            installments = int(raw)
+        else:
+            errors["installments"] = "a whole number of installments, e.g. 3"
+    elif plan == "amounts":
+        parts = [p for p in request.POST.get("amounts", "").replace(";", " ").split() if p]
+        amounts = []
+        for i, part in enumerate(parts):
+            value = parse_decimal(part.strip(","), f"amounts[{i}]", errors)
+            if value is not None:
+                amounts.append(value)
+        if not parts:
+            errors["amounts"] = "give each invoice's amount, separated by spaces"
+    elif plan != "one":
+        errors["plan"] = "one invoice, installments or amounts"
+    if errors:
+        return _payment_refused(request, order, "invoice", None, errors)
+    try:
+        invoices = payments.issue_invoices(
+            order=order, installments=installments, amounts=amounts, actor=actor_of(request)
+        )
+    except DomainError as exc:
+        return _payment_refused(request, order, "invoice", exc, {})
+    numbers = ", ".join(str(i.number) for i in invoices)
+    what = f"invoice {numbers}" if len(invoices) == 1 else f"{len(invoices)} invoices ({numbers})"
+    messages.success(request, f"Order {number}: {what} issued.")
+    return redirect(f"{order_url(number)}#payments")
+
+
+@require_perm("payments.add_invoice")
+@require_POST
+def record_manual_payment(request: HttpRequest, number: int) -> HttpResponse:
+    """Money received outside a gateway: a pending invoice settled, or an amount."""
+    order = selectors.get_order(number=number)
+    errors: dict[str, str] = {}
+    system = _manual_system(request, errors)
+    amount = parse_decimal(request.POST.get("amount", ""), "amount", errors)
+    invoice = None
+    invoice_raw = request.POST.get("invoice", "").strip()
+    if invoice_raw:
+        try:
+            invoice = payment_selectors.get_invoice(
+                number=int(invoice_raw) if invoice_raw.isdigit() else -1, field="invoice"
+            )
+        except DomainError as exc:
+            errors["invoice"] = exc.fields.get("invoice") or exc.message
+    if errors or system is None:
+        return _payment_refused(request, order, "manual", None, errors)
+    try:
+        paid = payments.record_manual_payment(
+            order=order,
+            payment_system=system,
+            amount=amount,
+            invoice=invoice,
+            buyer_comment=request.POST.get("buyer_comment", "")[:2000],
+            actor=actor_of(request),
+        )
+    except DomainError as exc:
+        return _payment_refused(request, order, "manual", exc, {})
+    messages.success(
+        request,
+        f"Order {number}: payment of {format_money(paid.amount, paid.currency)} "
+        f"{paid.currency} recorded through {system.name} (invoice {paid.number}).",
+    )
+    return redirect(f"{order_url(number)}#payments")
+
+
+@require_perm("payments.add_invoice")
+@require_POST
+def mark_paid(request: HttpRequest, number: int) -> HttpResponse:
+    """All still due received by a manual method."""
+    order = selectors.get_order(number=number)
+    errors: dict[str, str] = {}
+    system = _manual_system(request, errors)
+    if system is None:
+        return _payment_refused(request, order, "paid", None, errors)
+    try:
+        settled = payments.mark_order_paid(
+            order=order,
+            payment_system=system,
+            buyer_comment=request.POST.get("buyer_comment", "")[:2000],
+            actor=actor_of(request),
+        )
+    except DomainError as exc:
+        return _payment_refused(request, order, "paid", exc, {})
+    numbers = ", ".join(str(i.number) for i in settled)
+    messages.success(
+        request,
+        f"Order {number} marked paid through {system.name}: invoice"
+        f"{'s' if len(settled) > 1 else ''} {numbers} settled.",
+    )
+    return redirect(f"{order_url(number)}#payments")

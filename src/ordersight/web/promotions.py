@@ -14,6 +14,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ordersight.core.errors import Invalid
@@ -23,9 +25,14 @@ from ordersight.orders.selectors import get_order
 from ordersight.promotions import selectors, services
 from ordersight.promotions.filters import DiscountCodeFilterSet, RedemptionFilterSet
 from ordersight.promotions.models import DiscountCode, DiscountKind, DiscountTarget
-from ordersight.promotions.rules import TYPES
-from ordersight.promotions.segments import FIELDS, OPS
-from ordersight.web.access import actor_of, require_perm, run_service
+from ordersight.promotions.wording import (
+    describe_code_rules,
+    describe_segment_rules,
+    vocabulary,
+)
+from ordersight.web.access import actor_of, check_perm, keep_typed, require_perm, run_service
+from ordersight.web.bulk import chosen_ids, refuse, run_bulk, tell
+from ordersight.web.display import money_text
 from ordersight.web.lists import export_response, list_context
 
 
@@ -101,24 +108,13 @@ def _code_settings(data: QueryDict, current: DiscountCode | None = None) -> dict
     return settings
 
 
-# The rule builder's condition types in words (the rules' JSON keeps the codes).
-RULE_TYPE_LABELS = {
-    "order_total": "Order total",
-    "items_required": "Items required",
-    "items_excluded": "Items excluded",
-    "quantity": "Quantity",
-    "segment": "Customer segment",
-    "metadata": "Order metadata",
-}
-
-
 def _editor_context(request: HttpRequest) -> dict[str, Any]:
     return {
         "section": "promotions",
         "kinds": DiscountKind.choices,
         "targets": DiscountTarget.choices,
-        "rule_types": [(t, RULE_TYPE_LABELS.get(t, t)) for t in TYPES],
-        "segments": selectors.list_segments(),
+        "rule_vocabulary": vocabulary(),
+        "rule_segments": [[s.pk, s.name] for s in selectors.list_segments()],
     }
 
 
@@ -137,6 +133,38 @@ def export_discount_codes(request: HttpRequest) -> HttpResponse:
     return export_response(request, selectors.CODE_LIST)
 
 
+@require_perm("promotions.view_discountcode")
+@require_POST
+def bulk_discount_codes(request: HttpRequest) -> HttpResponse:
+    """Activate or deactivate the ticked codes, or every code the filters match, each
+    through the editor's own service."""
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = reverse("web:discount_codes")
+    action = request.POST.get("action", "")
+    if action not in ("activate", "deactivate"):
+        messages.error(request, f"Unknown bulk action {action!r}.")
+        return redirect(back)
+    check_perm(request, "promotions.change_discountcode")
+    try:
+        ids = chosen_ids(request.POST, selectors.CODE_LIST)
+    except Invalid as exc:
+        refuse(request, exc)
+        return redirect(back)
+    actor = actor_of(request)
+    active = action == "activate"
+    result = run_bulk(
+        rows=DiscountCode.objects.all(),
+        ids=ids,
+        act=lambda code: services.update_discount_code(
+            code=code, changes={"is_active": active}, actor=actor
+        ),
+        name=lambda code: f"Code {code.code}",
+    )
+    tell(request, result, ("code", "codes"), "activated" if active else "deactivated")
+    return redirect(back)
+
+
 @require_perm("promotions.add_discountcode")
 @require_POST
 def new_discount_code(request: HttpRequest) -> HttpResponse:
@@ -148,8 +176,9 @@ def new_discount_code(request: HttpRequest) -> HttpResponse:
 
     found = run_service(request, create, failed="Code not created: ")
     if found is None:
+        keep_typed(request, "new-code")
         return redirect("web:discount_codes")
-    messages.success(request, f"Discount code {found.code} created.")
+    messages.success(request, _("Discount code {code} created.").format(code=found.code))
     return redirect("web:discount_code", found.code)
 
 
@@ -177,6 +206,9 @@ def discount_code(request: HttpRequest, code: str) -> HttpResponse:
         **_editor_context(request),
         "code": found,
         "rules_text": json.dumps(found.rules, indent=2) if found.rules else "",
+        "rules_sentence": describe_code_rules(
+            found.rules, {s.pk: s.name for s in selectors.list_segments()}
+        ),
         "redemptions": selectors.REDEMPTION_LIST.rows({"code": found.code}).order_by(
             "-redeemed_at", "-id"
         )[:50],
@@ -205,7 +237,7 @@ def edit_discount_code(request: HttpRequest, code: str) -> HttpResponse:
         failed=f"{found.code} not changed: ",
     )
     if changed is not None:
-        messages.success(request, f"Discount code {found.code} saved.")
+        messages.success(request, _("Discount code {code} saved.").format(code=found.code))
     return redirect("web:discount_code", found.code)
 
 
@@ -235,9 +267,14 @@ def redeem_on_order(request: HttpRequest, number: int) -> HttpResponse:
         ),
         failed="Discount not applied: ",
     )
-    if done is not None:
+    if done is None:
+        keep_typed(request, "redeem")
+    else:
         messages.success(
-            request, f"{done.code.code} took {done.amount:.2f} {done.currency} off the order."
+            request,
+            _("{code} took {amount} off the order.").format(
+                code=done.code.code, amount=money_text(done.amount, done.currency)
+            ),
         )
     return redirect("web:order", number)
 
@@ -246,12 +283,15 @@ def redeem_on_order(request: HttpRequest, number: int) -> HttpResponse:
 
 
 def _segment_context() -> dict[str, Any]:
-    return {"section": "promotions", "fields": FIELDS, "ops": OPS}
+    return {"section": "promotions", "rule_vocabulary": vocabulary()}
 
 
 @require_perm("promotions.view_segment")
 def segments(request: HttpRequest) -> HttpResponse:
-    rows = [(s, selectors.member_count(s.rules)) for s in selectors.list_segments()]
+    rows = [
+        (s, selectors.member_count(s.rules), describe_segment_rules(s.rules))
+        for s in selectors.list_segments()
+    ]
     context = {**_segment_context(), "tab": "segments", "rows": rows}
     return render(request, "promotions/segments.html", context)
 
@@ -281,8 +321,9 @@ def new_segment(request: HttpRequest) -> HttpResponse:
         failed="Segment not created: ",
     )
     if found is None:
+        keep_typed(request, "new-segment")
         return redirect("web:segments")
-    messages.success(request, f"Segment {found.name} created.")
+    messages.success(request, _("Segment {name} created.").format(name=found.name))
     return redirect("web:segment", found.pk)
 
 
@@ -299,6 +340,7 @@ def segment(request: HttpRequest, segment_id: int) -> HttpResponse:
         **_segment_context(),
         "segment": found,
         "rules_text": json.dumps(found.rules, indent=2),
+        "rules_sentence": describe_segment_rules(found.rules),
         "count": selectors.member_count(found.rules),
         "page": page,
     }
@@ -322,7 +364,7 @@ def edit_segment(request: HttpRequest, segment_id: int) -> HttpResponse:
         failed="Segment not saved: ",
     )
     if changed is not None:
-        messages.success(request, f"Segment {found.name} saved.")
+        messages.success(request, _("Segment {name} saved.").format(name=found.name))
     return redirect(reverse("web:segment", args=[found.pk]))
 
 

@@ -1,18 +1,25 @@
 """Staff pages for recurring orders: the Recurring Orders tab, a row's child orders, the
-status actions (by permission) and the export."""
+status actions (by permission), replacing the payment method, the export, and the retry
+settings."""
 
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ordersight.catalog.models import Offer
+from ordersight.core.errors import DomainError, Forbidden
+from ordersight.payments.gateways import gateway_for
+from ordersight.payments.models import PaymentSystem
 from ordersight.subscriptions import selectors, services
 from ordersight.subscriptions.filters import RecurringOrderFilterSet
+from ordersight.subscriptions.models import RecurringStatus
 from ordersight.web.access import actor_of, require_perm, run_service
 from ordersight.web.lists import export_response, list_context
 
@@ -67,7 +74,7 @@ def recurring_action(request: HttpRequest, number: int, action: str) -> HttpResp
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
         back = reverse("web:recurring")
     if action not in ACTIONS:
-        messages.error(request, f"Unknown action {action!r}.")
+        messages.error(request, _("Unknown action {action!r}.").format(action=action))
         return redirect(back)
     change, done = ACTIONS[action]
     changed = run_service(
@@ -76,21 +83,131 @@ def recurring_action(request: HttpRequest, number: int, action: str) -> HttpResp
         failed=f"Recurring order {number}: ",
     )
     if changed is not None:
-        messages.success(request, f"Recurring order {number} {done}.")
+        messages.success(
+            request, _("Recurring order {number} {done}.").format(number=number, done=done)
+        )
     return redirect(back)
+
+
+_UNITS = {"m": "minute", "h": "hour", "d": "day", "s": "second"}
+
+
+def _in_words(interval: str) -> str:
+    """ "12h" as people say it: "12 hours"."""
+    count, unit = interval[:-1], _UNITS.get(interval[-1:], "")
+    if not count.isdigit() or not unit:
+        return interval
+    return f"{count} {unit}{'' if count == '1' else 's'}"
+
+
+def _settings_page(
+    request: HttpRequest, *, typed: list[str] | None = None, errors: dict[str, str] | None = None
+) -> HttpResponse:
+    current = services.describe_intervals(services.retry_intervals())
+    shown = list(typed if typed is not None else current)
+    shown += [""] * (services.RETRIES - len(shown))
+    errors = errors or {}
+    # A count error ("exactly 2 intervals") shows under the first field.
+    whole = errors.get("retry_intervals")
+    rows = [
+        (value, errors.get(f"retry_intervals[{i}]") or (whole if i == 0 else None))
+        for i, value in enumerate(shown)
+    ]
+    return render(
+        request,
+        "subscriptions/retry_settings.html",
+        {
+            "section": "settings",
+            "current": [_in_words(i) for i in current],
+            "rows": rows,
+            "retries": services.RETRIES,
+        },
+        status=422 if errors else 200,
+    )
+
+
+@require_perm("subscriptions.view_recurringpaymentsettings")
+def retry_settings(request: HttpRequest) -> HttpResponse:
+    """When a failed recurring payment is tried again: the account's two retry intervals."""
+    return _settings_page(request)
 
 
 @require_perm("subscriptions.change_recurringpaymentsettings")
 @require_POST
 def recurring_settings(request: HttpRequest) -> HttpResponse:
-    """The account's retry intervals, e.g. "1d, 3d" or "30m, 2h"."""
-    intervals = [part.strip() for part in request.POST.get("retry_intervals", "").split(",")]
-    changed = run_service(
-        request,
-        lambda: services.set_retry_intervals(intervals=intervals, actor=actor_of(request)),
-        failed="Retry intervals: ",
+    """Save the retry intervals, e.g. "1d" then "3d", or "30m" then "2h"."""
+    if "retry_interval" in request.POST:
+        intervals = [part.strip() for part in request.POST.getlist("retry_interval")]
+    else:  # one field, "1d, 3d"
+        intervals = [part.strip() for part in request.POST.get("retry_intervals", "").split(",")]
+    try:
+        changed = services.set_retry_intervals(intervals=intervals, actor=actor_of(request))
+    except Forbidden as exc:
+        raise PermissionDenied(exc.message) from None
+    except DomainError as exc:
+        messages.error(request, f"Retry intervals not saved: {exc.message}")
+        return _settings_page(request, typed=intervals, errors=exc.fields)
+    shown = " and then ".join(
+        _in_words(i) for i in services.describe_intervals(changed.retry_intervals)
     )
-    if changed is not None:
-        shown = ", ".join(services.describe_intervals(changed.retry_intervals))
-        messages.success(request, f"Failed payments are now retried after {shown}.")
+    messages.success(
+        request, f"Saved: a failed recurring payment is now tried again after {shown}."
+    )
+    return redirect(reverse("web:retry_settings"))
+
+
+def _card_systems() -> list[PaymentSystem]:
+    """Active payment systems that can charge a stored card."""
+    return [
+        system
+        for system in PaymentSystem.objects.filter(is_active=True).order_by("name")
+        if gateway_for(system.provider) is not None
+    ]
+
+
+@require_perm("subscriptions.manage_recurring_status")
+def replace_payment_method(request: HttpRequest, number: int) -> HttpResponse:
+    """A new card for a recurring order's next charges; the old and new tokens are never
+    shown in full."""
+    recurring = selectors.get_recurring_order(number=number)
+    context: dict = {
+        "section": "orders",
+        "recurring": recurring,
+        "systems": _card_systems(),
+        "form": {"payment_system": recurring.payment_system.code},
+        "errors": {},
+    }
+    if request.method != "POST":
+        return render(request, "subscriptions/payment_method.html", context)
+    code = request.POST.get("payment_system", "")
+    system = next((s for s in context["systems"] if s.code == code), None)
+    errors: dict[str, str] = {}
+    if system is None:
+        errors["payment_system"] = "choose an active payment system that charges cards"
+    else:
+        try:
+            services.replace_payment_method(
+                recurring=recurring,
+                payment_token=request.POST.get("payment_token", ""),
+                payment_system=system,
+                actor=actor_of(request),
+            )
+        except Forbidden as exc:
+            raise PermissionDenied(exc.message) from None
+        except DomainError as exc:
+            messages.error(request, f"Payment method not replaced: {exc.message}")
+            errors = exc.fields or {"payment_token": exc.message}
+    if errors:
+        # The token typed is kept out of the page, as a stored one is.
+        context.update(
+            {"form": {"payment_system": code}, "errors": errors},
+        )
+        return render(request, "subscriptions/payment_method.html", context, status=422)
+    recurring.refresh_from_db()
+    again = " It can be activated again." if recurring.status == RecurringStatus.FAILED else ""
+    messages.success(
+        request,
+        f"Recurring order {number} will be charged to the card ending {recurring.token_hint} "
+        f"through {system.name}.{again}",
+    )
     return redirect(reverse("web:recurring"))

@@ -17,7 +17,7 @@ from django.http import (
     JsonResponse,
     StreamingHttpResponse,
 )
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views import defaults
 
@@ -36,6 +36,12 @@ def home(request: HttpRequest) -> HttpResponse:
 
         return sales_performance(request)
     return redirect("web:orders")
+
+
+@login_required
+def settings_home(request: HttpRequest) -> HttpResponse:
+    """The account's settings, each shown to the roles that may open it."""
+    return render(request, "web/settings.html", {"section": "settings"})
 
 
 def healthz(request: HttpRequest) -> HttpResponse:

@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 from ordersight.accounts.roles import OWNER
-from ordersight.demo import ORDER_COUNT, load_demo_data
+from ordersight.demo import ORDER_COUNT, feed_folder, load_demo_data
 from ordersight.management.processes import supervise, uvicorn_command, worker_command
 
 OWNER_USERNAME = "owner"
@@ -56,6 +56,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         # The demo's quotes link to an example storefront (the web process inherits this).
         os.environ.setdefault("STOREFRONT_QUOTE_URL", DEMO_QUOTE_URL)
+        # The demo store's feeds are files: the web server (Refresh) and the worker (every
+        # hour) read them below this folder unless the operator named another.
+        os.environ.setdefault("SYNC_FILE_ROOT", str(feed_folder().parent))
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         summary = load_demo_data(order_count=options["orders"])

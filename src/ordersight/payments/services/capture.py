@@ -258,6 +258,45 @@ def record_manual_payment(
     return invoice
 
 
+@retry_on_deadlock
+@transaction.atomic
+def mark_order_paid(
+    *, order: Order, payment_system: PaymentSystem, buyer_comment: str = "", actor: Actor
+) -> list[Invoice]:
+    """Record that all still due was received by a manual method: each pending invoice
+    settled in turn, then one manual payment for what is left. Returns what it settled."""
+    order = lock_order(order)
+    refuse_payment_on_closed_order(order)
+    if order.total - order_money(order=order)["net"] <= 0:
+        raise Conflict(
+            f"Order {order.number} is paid already.", fields={"order": "nothing left to pay"}
+        )
+    settled = []
+    pending = order.invoices.filter(status=InvoiceStatus.PENDING).order_by("installment")
+    for invoice in pending:
+        settled.append(
+            record_manual_payment(
+                order=order,
+                payment_system=payment_system,
+                invoice=invoice,
+                buyer_comment=buyer_comment,
+                actor=actor,
+            )
+        )
+    left = order.total - order_money(order=order)["net"]
+    if left > 0:
+        settled.append(
+            record_manual_payment(
+                order=order,
+                payment_system=payment_system,
+                amount=left,
+                buyer_comment=buyer_comment,
+                actor=actor,
+            )
+        )
+    return settled
+
+
 def _gateway_to_charge(
     order: Order, invoice: Invoice, payment_system: PaymentSystem, one_click: bool
 ) -> Gateway:

@@ -1,20 +1,28 @@
-"""Template helpers for the staff app: money, badges, sortable headers, query strings."""
+"""Template helpers for the staff app: money, moments, icons, badges, sortable headers, query
+strings."""
 
 from __future__ import annotations
 
-from decimal import Decimal
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 from django import template
 from django.http import QueryDict
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 
 from ordersight.core.actors import Actor
-from ordersight.core.money import format_money, is_currency
 from ordersight.orders.models import OrderStatus
 from ordersight.orders.transitions import allowed_transitions, can_confirm
+from ordersight.web.access import typed_fields
+from ordersight.web.display import day_text, moment_text, money_text
 from ordersight.web.filter_panel import Options
 
 register = template.Library()
@@ -39,6 +47,9 @@ BADGE_STYLES = {
     "Pending": "info",
     "Approved": "success",
     "Rejected": "danger",
+    # Discount redemptions.
+    "Redeemed": "success",
+    "Rolled back": "secondary",
 }
 
 
@@ -49,16 +60,91 @@ NO_AMOUNT = "—"
 
 @register.filter
 def money(amount: Any, currency: Any) -> str:
-    """An amount with its currency's decimals, or a dash where there is none.
+    """An amount as people read it (`€26,694.88`, `¥1,200`), or a dash where there is none.
 
     Templates resolve a missing attribute (`c.figures.last_order_amount` of a customer with
-    no figures) to "", not None, so anything that is not a number reads as no amount; an
-    amount whose currency is unknown shows as it is stored rather than failing the page."""
+    no figures) to "", not None, so anything that is not a number reads as no amount."""
     if isinstance(amount, bool) or not isinstance(amount, Decimal | int):
         return NO_AMOUNT
-    if not isinstance(currency, str) or not is_currency(currency):
+    if not isinstance(currency, str) or not currency:
         return str(amount)
-    return format_money(Decimal(amount), currency)
+    return money_text(amount, currency)
+
+
+@register.filter
+def amounts(per_currency: Any) -> str:
+    """Amounts in several currencies ({"EUR": "5.00", "USD": "6.00"} or (currency, amount)
+    pairs) as separate items of a list, never run together and never added up."""
+    if isinstance(per_currency, Mapping):
+        pairs = list(per_currency.items())
+    else:
+        pairs = list(per_currency or [])
+    if not pairs:
+        return NO_AMOUNT
+    items = []
+    for currency, amount in pairs:
+        try:
+            shown = money(Decimal(str(amount)), currency)
+        except (InvalidOperation, ValueError):
+            shown = f"{amount} {currency}"
+        items.append(format_html('<li class="list-inline-item">{}</li>', shown))
+    return format_html('<ul class="list-inline amounts mb-0">{}</ul>', mark_safe("".join(items)))
+
+
+@register.filter
+def when(moment: Any) -> str:
+    """A moment in the account's time zone with the zone named: `3 Dec 2026, 14:05 CET`, kept
+    on one line; nothing where there is no moment (so `|default:"never"` still reads)."""
+    return _time(moment, moment_text(moment)) if isinstance(moment, datetime) else ""
+
+
+@register.filter
+def when_exact(moment: Any) -> str:
+    """As `when`, to the second (an activity log, a sync run)."""
+    return _time(moment, moment_text(moment, seconds=True)) if isinstance(moment, datetime) else ""
+
+
+def _time(moment: datetime, text: str) -> str:
+    return format_html(
+        '<time class="text-nowrap" datetime="{}">{}</time>', moment.isoformat(), text
+    )
+
+
+@register.filter
+def day(value: Any) -> str:
+    """A calendar day: `3 Dec 2026`."""
+    return day_text(value) if isinstance(value, date) else ""
+
+
+@cache
+def _sprite_names() -> frozenset[str]:
+    import re
+
+    sprite = Path(__file__).resolve().parent.parent / "static" / "web" / "icons.svg"
+    return frozenset(re.findall(r'<symbol id="([a-z0-9-]+)"', sprite.read_text()))
+
+
+def icon(name: str, label: str = "", css: str = "") -> str:
+    """An SVG icon from the sprite (Tabler Icons). Decorative unless given a label, which is
+    then what a screen reader says."""
+    if name not in _sprite_names():
+        raise ValueError(f"No icon {name!r} in web/static/web/icons.svg (tools/icon_sprite.py)")
+    if label:
+        aria = format_html('role="img" aria-label="{}"', label)
+    else:
+        aria = mark_safe('aria-hidden="true" focusable="false"')
+    return format_html(
+        '<svg class="icon{}" {} width="24" height="24" fill="none" stroke="currentColor"'
+        ' stroke-width="2" stroke-linecap="round" stroke-linejoin="round">'
+        '<use href="{}#{}"></use></svg>',
+        f" {css}" if css else "",
+        aria,
+        static("web/icons.svg"),
+        name,
+    )
+
+
+register.simple_tag(icon, name="icon")
 
 
 @register.simple_tag
@@ -71,9 +157,10 @@ def change_mark(
     if change is None:
         if _is_number(current) and _is_number(previous) and previous == 0 and current > 0:
             return format_html(
-                '<span class="text-{}" data-tone="{}">▲ up</span>',
+                '<span class="text-{}" data-tone="{}">▲ {}</span>',
                 "success" if rise_is_good else "danger",
                 "good" if rise_is_good else "bad",
+                _("up"),
             )
         return mark_safe('<span class="text-secondary" data-tone="none">—</span>')
     if change == 0:
@@ -162,9 +249,10 @@ def invoice_status(invoice: Any) -> str:
     provider said (its code kept in the tooltip), never a bare code."""
     if invoice.is_void:
         return format_html(
-            '<span class="badge text-bg-secondary" data-testid="void-{}">Void</span> '
+            '<span class="badge text-bg-secondary" data-testid="void-{}">{}</span> '
             '<span class="small text-body-secondary">{}</span>',
             invoice.number,
+            _("Void"),
             invoice.failure_message,
         )
     shown = status_badge(invoice.get_status_display())
@@ -178,6 +266,21 @@ def invoice_status(invoice: Any) -> str:
     )
 
 
+@register.simple_tag(takes_context=True)
+def typed(context: Any, form: str, field: str, default: Any = "") -> Any:
+    """What was typed in `field` of `form` when the form was refused (see access.keep_typed),
+    else `default`: the form shows again as the person left it."""
+    request = context.get("request")
+    if request is None:
+        return default
+    if not hasattr(request, "_typed_form"):
+        request._typed_form = typed_fields(request)
+    kept = request._typed_form
+    if kept.get("form") != form:
+        return default
+    return kept["fields"].get(field, default)
+
+
 @register.filter
 def applied_filters(panel: Any) -> int:
     """How many of a filter panel's fields have a value."""
@@ -187,7 +290,7 @@ def applied_filters(panel: Any) -> int:
 @register.filter
 def role_names(user: Any) -> str:
     if user.is_superuser:
-        return "Owner"
+        return _("Owner")
     return ", ".join(g.name for g in user.groups.all())
 
 
@@ -222,6 +325,39 @@ def sort_header(context: Any, key: str, label: str) -> str:
         label,
         arrow,
     )
+
+
+@register.filter
+def facts(value: Any) -> list[tuple[str, str]]:
+    """A JSON object (metadata) as key and value in words: nested keys joined with a dot,
+    lists with commas, true and false as yes and no; never a dict on a page."""
+    rows: list[tuple[str, str]] = []
+
+    def walk(prefix: str, item: Any) -> None:
+        if isinstance(item, Mapping):
+            if not item and prefix:
+                rows.append((prefix, NO_AMOUNT))
+            for key, inner in item.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), inner)
+        elif isinstance(item, list | tuple):
+            if all(not isinstance(i, Mapping | list | tuple) for i in item):
+                rows.append((prefix, ", ".join(_fact(i) for i in item) or NO_AMOUNT))
+            else:
+                for index, inner in enumerate(item, start=1):
+                    walk(f"{prefix}.{index}", inner)
+        else:
+            rows.append((prefix, _fact(item)))
+
+    walk("", value if isinstance(value, Mapping) else {})
+    return rows
+
+
+def _fact(item: Any) -> str:
+    if item is None:
+        return NO_AMOUNT
+    if isinstance(item, bool):
+        return "yes" if item else "no"
+    return str(item)
 
 
 @register.filter

@@ -1,4 +1,5 @@
-// ordersight staff app: row expansion, date presets, extra order lines, live indicator.
+// ordersight staff app: dialogs, toasts, row expansion, date presets, extra order lines,
+// live indicator.
 document.addEventListener("click", (event) => {
   const row = event.target.closest("tr[data-invoices-url]");
   if (!row || event.target.closest("a, button, form, details, input, select")) return;
@@ -12,11 +13,182 @@ document.addEventListener("click", (event) => {
   htmx.ajax("GET", row.dataset.invoicesUrl, { target: "#" + detail.id + " td", swap: "innerHTML" });
 });
 
-// Forms that ask before they submit say what they ask in data-confirm (no inline handlers:
-// the Content-Security-Policy forbids them).
+// Tabler's script carries Bootstrap's; it names it window.tabler.bootstrap.
+const bootstrap = window.bootstrap || window.tabler.bootstrap;
+
+// The one dialog (base.html): Bootstrap's modal traps focus, closes on Esc and stays inside
+// the viewport, where the <details> popovers it replaces fell off the screen.
+const appDialog = {
+  element: () => document.getElementById("app-dialog"),
+  onConfirm: null,
+  returnFocus: null,
+  open({ title, body, confirmLabel, tone, onConfirm, trigger }) {
+    const element = this.element();
+    element.querySelector("#app-dialog-title").textContent = title;
+    const holder = element.querySelector("#app-dialog-body");
+    holder.replaceChildren(...body);
+    holder.classList.toggle("d-none", body.length === 0);
+    const confirm = element.querySelector("#app-dialog-confirm");
+    confirm.textContent = confirmLabel || confirm.dataset.defaultLabel || "Confirm";
+    confirm.className = `btn btn-${tone || "primary"}`;
+    this.onConfirm = onConfirm;
+    this.returnFocus = trigger || document.activeElement;
+    bootstrap.Modal.getOrCreateInstance(element).show();
+  },
+};
+
+document.addEventListener("DOMContentLoaded", () => {
+  const element = appDialog.element();
+  if (!element) return;
+  const confirm = element.querySelector("#app-dialog-confirm");
+  confirm.dataset.defaultLabel = confirm.textContent;
+  confirm.addEventListener("click", () => {
+    const run = appDialog.onConfirm;
+    if (!run) return;
+    const body = element.querySelector("#app-dialog-body");
+    const form = body.querySelector("form");
+    if (form && !form.reportValidity()) return; // say what is missing, keep the dialog open
+    appDialog.onConfirm = null;
+    run(body);
+  });
+  element.addEventListener("shown.bs.modal", () => {
+    const first = element.querySelector(
+      "#app-dialog-body :is(input:not([type=hidden]), select, textarea)"
+    );
+    (first || confirm).focus();
+  });
+  element.addEventListener("hidden.bs.modal", () => {
+    element.querySelector("#app-dialog-body").replaceChildren();
+    appDialog.onConfirm = null;
+    if (appDialog.returnFocus && document.contains(appDialog.returnFocus)) {
+      appDialog.returnFocus.focus();
+    }
+  });
+  // Tab wraps around inside the dialog. Bootstrap's trap brings the focus back only once it
+  // has gone elsewhere in the page; past the last field it would reach the browser's bar.
+  element.addEventListener("keydown", (event) => {
+    if (event.key !== "Tab") return;
+    const focusable = [
+      ...element.querySelectorAll(
+        "button:not([disabled]), [href], input:not([type=hidden]):not([disabled]), " +
+          "select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex='-1'])"
+      ),
+    ].filter((el) => el.offsetParent !== null);
+    if (focusable.length === 0) return;
+    const first = focusable[0];
+    const last = focusable[focusable.length - 1];
+    if (event.shiftKey && (document.activeElement === first || document.activeElement === element)) {
+      event.preventDefault();
+      last.focus();
+    } else if (!event.shiftKey && document.activeElement === last) {
+      event.preventDefault();
+      first.focus();
+    }
+  });
+  // Enter in a field of the dialog confirms it, as it would submit a form.
+  element.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && event.target.matches("#app-dialog-body input")) {
+      event.preventDefault();
+      confirm.click();
+    }
+  });
+});
+
+// Forms that ask before they submit say what they ask in data-confirm ("Refund {amount}?"
+// takes the form's own field), with data-confirm-detail, -button, -tone, and -reason (the
+// label of a reason field, sent as the form's "reason"). No inline handlers: the
+// Content-Security-Policy forbids them.
+function fillIn(text, form) {
+  return (text || "").replace(/\{(\w+)\}/g, (_, name) => {
+    const field = form.elements.namedItem(name);
+    return field && field.value ? field.value : "";
+  });
+}
+
 document.addEventListener("submit", (event) => {
-  const question = event.target.dataset ? event.target.dataset.confirm : undefined;
-  if (question && !window.confirm(question)) event.preventDefault();
+  const form = event.target;
+  if (!form.dataset || !form.dataset.confirm || form.closest("#app-dialog")) return;
+  event.preventDefault();
+  if (!form.reportValidity()) return;
+  const body = [];
+  if (form.dataset.confirmDetail) {
+    const detail = document.createElement("p");
+    detail.className = "mb-2";
+    detail.textContent = fillIn(form.dataset.confirmDetail, form);
+    body.push(detail);
+  }
+  let reason = null;
+  if (form.dataset.confirmReason) {
+    const field = document.createElement("div");
+    const label = document.createElement("label");
+    label.className = "form-label";
+    label.htmlFor = "app-dialog-reason";
+    label.textContent = form.dataset.confirmReason;
+    reason = document.createElement("textarea");
+    reason.className = "form-control";
+    reason.id = "app-dialog-reason";
+    reason.rows = 2;
+    reason.maxLength = 500;
+    reason.value = form.elements.namedItem("reason") ? form.elements.namedItem("reason").value : "";
+    field.append(label, reason);
+    const wrapper = document.createElement("form"); // reportValidity() reads it
+    wrapper.append(field);
+    body.push(wrapper);
+  }
+  appDialog.open({
+    title: fillIn(form.dataset.confirm, form),
+    body,
+    confirmLabel: form.dataset.confirmButton,
+    tone: form.dataset.confirmTone,
+    trigger: event.submitter,
+    onConfirm: () => {
+      if (reason) {
+        let sent = form.elements.namedItem("reason");
+        if (!sent) {
+          sent = document.createElement("input");
+          sent.type = "hidden";
+          sent.name = "reason";
+          form.append(sent);
+        }
+        sent.value = reason.value;
+      }
+      (form.dataset.confirmAdds || "").split("&").filter(Boolean).forEach((pair) => {
+        const [name, value] = pair.split("=");
+        const extra = document.createElement("input");
+        extra.type = "hidden";
+        extra.name = name;
+        extra.value = value;
+        form.append(extra);
+      });
+      form.submit(); // no submit event: it does not ask again
+    },
+  });
+});
+
+// A row's small form (Check, Add user) opens in the dialog: a button names its <template>
+// in data-dialog-form; the form is copied into the dialog, so a live refresh of the rows
+// cannot take it away while it is open.
+document.addEventListener("click", (event) => {
+  const opener = event.target.closest("[data-dialog-form]");
+  if (!opener) return;
+  const template = document.getElementById(opener.dataset.dialogForm);
+  if (!template) return;
+  const content = template.content.cloneNode(true);
+  appDialog.open({
+    title: opener.dataset.dialogTitle || opener.textContent.trim(),
+    body: [...content.children],
+    confirmLabel: opener.dataset.dialogButton,
+    tone: opener.dataset.dialogTone,
+    trigger: opener,
+    onConfirm: (body) => body.querySelector("form").submit(),
+  });
+});
+
+// What an action did shows as a toast; a refusal (no autohide) stays until it is closed.
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll(".app-toast").forEach((toast) => {
+    bootstrap.Toast.getOrCreateInstance(toast).show();
+  });
 });
 
 document.addEventListener("change", (event) => {
@@ -82,61 +254,3 @@ function drawCharts(root) {
 }
 window.addEventListener("load", () => drawCharts(document));
 document.addEventListener("htmx:afterSwap", (event) => drawCharts(event.target));
-
-// Rule builders (discount codes, segments): the composer's visible fields become one
-// condition, added to the rules' JSON under the chosen "all" or "any" (the JSON stays
-// editable by hand for deeper nesting).
-function castRuleValue(input, value) {
-  const cast = input.dataset.ruleCast;
-  if (cast === "int") return parseInt(value, 10);
-  if (cast === "number") return Number(value);
-  if (cast === "list") return value.split(",").map((s) => s.trim()).filter(Boolean);
-  if (cast === "intlist") {
-    return value.split(",").map((s) => parseInt(s, 10)).filter((n) => !Number.isNaN(n));
-  }
-  if (cast === "values") {
-    const one = (text) => {
-      try {
-        return JSON.parse(text);
-      } catch {
-        return text; // a word such as vip or -90d
-      }
-    };
-    return value.includes(",") ? value.split(",").map((s) => one(s.trim())) : one(value);
-  }
-  return value;
-}
-
-document.addEventListener("click", (event) => {
-  const add = event.target.closest("[data-rule-add]");
-  if (!add) return;
-  const builder = add.closest("[data-rule-builder]");
-  const target = document.getElementById(builder.dataset.ruleBuilder);
-  const condition = {};
-  builder.querySelectorAll("[data-rule-key]").forEach((input) => {
-    if (input.closest(".d-none")) return; // a field of another kind of condition
-    const value = input.value.trim();
-    if (value === "") return;
-    condition[input.dataset.ruleKey] = castRuleValue(input, value);
-  });
-  const join = builder.querySelector("[data-rule-join]").value;
-  let rules = null;
-  try {
-    rules = target.value.trim() ? JSON.parse(target.value) : null;
-  } catch {
-    rules = null;
-  }
-  if (!rules) rules = { [join]: [] };
-  else if (!Array.isArray(rules[join])) rules = { [join]: [rules] };
-  rules[join].push(condition);
-  target.value = JSON.stringify(rules, null, 2);
-  target.dispatchEvent(new Event("change", { bubbles: true }));
-});
-
-document.addEventListener("change", (event) => {
-  if (!event.target.matches("[data-rule-type]")) return;
-  const builder = event.target.closest("[data-rule-builder]");
-  builder.querySelectorAll("[data-rule-for]").forEach((el) => {
-    el.classList.toggle("d-none", !el.dataset.ruleFor.split(" ").includes(event.target.value));
-  });
-});
