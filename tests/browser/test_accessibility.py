@@ -228,6 +228,16 @@ PAGE_NAMES = [
 ]
 
 
+# The outermost elements whose right edge passes the window, named so a failure says where.
+PAST_THE_EDGE = """width => [...document.querySelectorAll('body *')]
+  .filter(e => e.getBoundingClientRect().right > width + 0.5
+          && !(e.parentElement && e.parentElement.getBoundingClientRect().right > width + 0.5))
+  .slice(0, 5)
+  .map(e => e.tagName.toLowerCase() + (e.className && typeof e.className === 'string'
+       ? '.' + e.className.trim().split(/\\s+/).join('.') : '')
+       + ' (' + Math.round(e.getBoundingClientRect().right) + ' px)')"""
+
+
 def _check(page, axe, width: int) -> None:
     """Fail on axe's serious and critical violations, each with its id and elements, and
     on a page wider than the window."""
@@ -240,7 +250,10 @@ def _check(page, axe, width: int) -> None:
     ]
     assert not lines, f"axe on {page.url}:\n" + "\n".join(lines)
     overflow = page.evaluate("document.documentElement.scrollWidth")
-    assert overflow <= width, f"{page.url} is {overflow} px wide in a {width} px window"
+    assert overflow <= width, (
+        f"{page.url} is {overflow} px wide in a {width} px window; past its edge: "
+        + ", ".join(page.evaluate(PAST_THE_EDGE, width))
+    )
 
 
 @pytest.mark.parametrize("width", WIDTHS.values(), ids=WIDTHS.keys())

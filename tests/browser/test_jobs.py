@@ -18,8 +18,11 @@ from tests.browser.conftest import Server, sign_in
 pytestmark = pytest.mark.slow
 
 
-def _accept_confirmations(page) -> None:
-    page.on("dialog", lambda dialog: dialog.accept())
+def _confirm(page) -> None:
+    """Answer the page's own confirmation dialog (a form with `data-confirm` asks first)."""
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_be_visible()
+    dialog.get_by_test_id("dialog-confirm").click()
 
 
 def test_a_store_connection_is_created_tested_and_edited(page, server: Server):
@@ -68,7 +71,6 @@ def test_a_store_connection_is_created_tested_and_edited(page, server: Server):
 
 
 def test_a_payment_system_gets_a_fee_rule_and_loses_it(page, server: Server):
-    _accept_confirmations(page)
     sign_in(page, server, then="/settings/")
     page.get_by_test_id("settings-payment-systems").click()
     page.get_by_test_id("new-payment-system").click()
@@ -96,13 +98,13 @@ def test_a_payment_system_gets_a_fee_rule_and_loses_it(page, server: Server):
     expect(rule.locator("[data-percent]")).to_have_attribute("data-percent", "1.5")
 
     page.get_by_test_id("remove-fee-GBP").click()
+    _confirm(page)
     expect(page.get_by_text("Cash on delivery no longer has a fee rule for GBP.")).to_be_visible()
     expect(page.get_by_test_id("no-fee-rules")).to_be_visible()
     assert server.api("GET", "payment-systems/cod")["fee_rules"] == []
 
 
 def test_an_order_is_invoiced_paid_by_hand_and_another_marked_paid(page, server: Server):
-    _accept_confirmations(page)
     sku = server.api("GET", "variants?limit=1")["items"][0]["sku"]
     first = server.api("POST", "orders", {"lines": [{"sku": sku, "quantity": 2}]})
     second = server.api("POST", "orders", {"lines": [{"sku": sku}]})
@@ -136,6 +138,7 @@ def test_an_order_is_invoiced_paid_by_hand_and_another_marked_paid(page, server:
     page.goto(f"{server.url}/orders/{second['number']}/#payments")
     page.locator("#f-paid-system").select_option("invoice")
     page.get_by_test_id("mark-paid").click()
+    _confirm(page)
     expect(
         page.get_by_text(f"Order {second['number']} marked paid through Pay by invoice")
     ).to_be_visible()
@@ -174,7 +177,6 @@ def test_a_recurring_order_gets_a_new_card_and_the_retry_settings_change(page, s
 def test_a_person_is_invited_sets_a_password_signs_in_and_is_deactivated(
     page, server: Server, browser
 ):
-    _accept_confirmations(page)
     sign_in(page, server, then="/settings/users/")
     form = page.get_by_test_id("invite-form")
     form.locator("#f-username").fill("nora")
@@ -205,6 +207,7 @@ def test_a_person_is_invited_sets_a_password_signs_in_and_is_deactivated(
     expect(page.get_by_text("nora is now Viewer.")).to_be_visible()
     page.locator("tr[data-user=nora]").get_by_test_id("user-actions").click()
     page.locator("tr[data-user=nora]").get_by_test_id("deactivate").click()
+    _confirm(page)
     expect(page.get_by_text("nora is deactivated and can no longer sign in.")).to_be_visible()
     expect(page.locator("tr[data-user=nora]")).to_contain_text("Deactivated")
 
@@ -221,7 +224,6 @@ def _api_status(server: Server, token: str, path: str) -> int:
 
 
 def test_an_api_key_is_made_with_its_permissions_shown_once_and_revoked(page, server: Server):
-    _accept_confirmations(page)
     sign_in(page, server, then="/settings/api-keys/")
     form = page.get_by_test_id("api-key-form")
     form.get_by_role("button", name="Create key").click()
@@ -245,6 +247,7 @@ def test_an_api_key_is_made_with_its_permissions_shown_once_and_revoked(page, se
     expect(page.get_by_test_id("shown-once")).to_have_count(0)
 
     page.locator("tr[data-key='Order reader']").get_by_test_id("revoke").click()
+    _confirm(page)
     expect(page.get_by_text("API key Order reader (")).to_be_visible()
     expect(page.locator("tr[data-key='Order reader']")).to_contain_text("Revoked")
     assert _api_status(server, token, "orders?limit=1") == 401
