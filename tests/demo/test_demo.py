@@ -140,6 +140,11 @@ def test_demo_command_prints_a_working_owner_login(settings, tmp_path, client):
     assert "/admin/" not in text
     signed_in = client.post("/login/", {"username": "owner", "password": password})
     assert signed_in.status_code == 302, signed_in.content
+    # A sales manager of the demo signs in with the same password, to try that role.
+    assert "sales managers ana, leo, mia, tom sign in with the same password" in text
+    client.logout()
+    as_manager = client.post("/login/", {"username": "ana", "password": password})
+    assert as_manager.status_code == 302, as_manager.content
     # Running again prints the same login and loads nothing more.
     out2 = StringIO()
     call_command("demo", "--no-serve", "--orders", "20", stdout=out2)

@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 from ordersight.accounts.roles import OWNER
-from ordersight.demo import ORDER_COUNT, feed_folder, load_demo_data
+from ordersight.demo import MANAGERS, ORDER_COUNT, feed_folder, load_demo_data
 from ordersight.management.processes import supervise, uvicorn_command, worker_command
 
 OWNER_USERNAME = "owner"
@@ -37,6 +37,18 @@ def ensure_owner() -> tuple[str, str]:
         login_file.chmod(0o600)
     user.groups.add(Group.objects.get(name=OWNER))
     return OWNER_USERNAME, password
+
+
+def ensure_manager_logins(password: str) -> list[str]:
+    """The demo's sales managers sign in with the owner's password, so the Sales manager
+    role can be tried, and the users page shows them as people who have signed up, not as
+    invitations nobody answered."""
+    managers = get_user_model().objects.filter(username__in=[m[0] for m in MANAGERS])
+    for manager in managers:
+        if not manager.check_password(password):
+            manager.set_password(password)
+            manager.save(update_fields=["password"])
+    return sorted(manager.username for manager in managers)
 
 
 class Command(BaseCommand):
@@ -68,11 +80,13 @@ class Command(BaseCommand):
             else f"Loaded demo data: {summary.created} orders."
         )
         username, password = ensure_owner()
+        managers = ensure_manager_logins(password)
         base = f"http://{options['host']}:{options['port']}"
         self.stdout.write(
             self.style.SUCCESS(
                 f"\nordersight is ready at {base}\n"
                 f"  sign in:  {base}/login/  user {username}  password {password}\n"
+                f"  sales managers {', '.join(managers)} sign in with the same password\n"
                 f"  API docs: {base}/api/docs\n"
             )
         )
