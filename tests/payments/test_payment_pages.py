@@ -50,6 +50,8 @@ def test_a_payment_system_is_created_and_listed(admin):
     [
         ({"name": "", "code": "bank", "provider": "manual"}, "name"),
         ({"name": "Bank", "code": "Bank Transfer", "provider": "manual"}, "code"),
+        # The address of the page that adds one: a system so coded would have no page.
+        ({"name": "Bank", "code": "new", "provider": "manual"}, "code"),
         ({"name": "Bank", "code": "bank", "provider": "paypal"}, "provider"),
         (
             {"name": "Bank", "code": "bank", "provider": "manual", "supports_one_click": "on"},

@@ -52,6 +52,7 @@ def test_a_connection_is_created_with_its_three_feeds_and_says_so(admin):
     ("field", "value", "says"),
     [
         ("name", "a/b", "no slash"),
+        ("name", "New", "the page that adds a connection"),
         ("shop_url", "http://main.example.com", "https"),
         ("shop_url", "https://10.0.0.5", "the store's address"),
         ("token_env", "DATABASE_URL", "ORDERSIGHT_SYNC_"),

@@ -110,6 +110,9 @@ def create_connection(*, actor: Actor, **data: Any) -> StoreConnection:
     name = str(data.get("name") or "").strip()
     if not 0 < len(name) <= MAX_NAME or "/" in name:
         errors["name"] = f"1 to {MAX_NAME} characters, no slash"
+    elif name.lower() == "new":
+        # /sync/connections/new/ is the page that adds one: a connection so named had no page.
+        errors["name"] = "“new” is the address of the page that adds a connection; choose another"
     platform = data.get("platform") or Platform.SHOPIFY
     if platform not in Platform.values:
         errors["platform"] = f"one of {', '.join(Platform.values)}"

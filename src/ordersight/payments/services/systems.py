@@ -70,6 +70,9 @@ def create_payment_system(
     errors: dict[str, str] = {}
     if not CODE_PATTERN.match(code or ""):
         errors["code"] = "lowercase letters, digits, - and _, at most 50, starting alphanumeric"
+    elif code == "new":
+        # /settings/payment-systems/new/ is the page that adds one: a system so coded had none.
+        errors["code"] = "“new” is the address of the page that adds a payment system"
     if provider not in Provider.values:
         errors["provider"] = f"one of {', '.join(Provider.values)}"
     clean = _clean(
