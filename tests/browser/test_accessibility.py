@@ -92,7 +92,10 @@ def seeded(server: Server) -> dict[str, int]:
     )
     run = server.api("POST", "sync/connections/axe-feed/feeds/orders/refresh", {})
     loyal = next(s for s in server.api("GET", "segments") if s["name"] == "Loyal buyers")
+    # The demo campaign with a removed creator: its Creators tab has the removed note too.
+    spring = next(c for c in server.api("GET", "campaigns") if c["name"] == "Spring creators")
     return {
+        "campaign": spring["id"],
         "segment": loyal["id"],
         "holding": holding,
         "holding_paid": first["number"],
@@ -187,6 +190,14 @@ def _pages(seeded: dict[str, int]) -> dict[str, tuple[str, str]]:
             "[data-testid=segment-builder] [data-testid=rule-row]",
         ),
         "segments": ("/promotions/segments/", "[data-testid=segment-sentence]"),
+        "campaign-performance": (
+            f"/campaigns/{seeded['campaign']}/",
+            "[data-testid=campaign-orders] [data-testid=conversion-status]",
+        ),
+        "campaign-creators": (
+            f"/campaigns/{seeded['campaign']}/?tab=members",
+            "[data-testid=removed-note]",
+        ),
         "search-results": ("/search/?q=customer", "[data-testid=search-hit]"),
         "search-panel-open": ("/orders/", "[data-testid=search-panel] [data-testid=search-hit]"),
     }
@@ -223,6 +234,8 @@ PAGE_NAMES = [
     "api-keys",
     "segment-rules",
     "segments",
+    "campaign-performance",
+    "campaign-creators",
     "search-results",
     "search-panel-open",
 ]
