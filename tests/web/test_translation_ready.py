@@ -36,13 +36,20 @@ _READ_ATTRIBUTES = re.compile(
     r"""data-confirm-button|data-confirm-label|data-reason-label)=("[^"]*"|'[^']*')""",
     re.S,
 )
+# Text handed to an included partial as a tag's argument (`label="Name"`) is shown too.
+_SHOWN_ARGUMENTS = re.compile(
+    r"""\b(label|help|placeholder|title|hint|action_label|note)=("[^"]*"|'[^']*')"""
+)
 _HTML_TAG = re.compile(r"<[^>]*>", re.S)
 _ENTITY = re.compile(r"&[a-z]+;|&#\d+;")
 _WORD = re.compile(r"[^\W\d_]{2,}")
+# Markup a block hands to a tag of its parent (`{% block live %}hx-ext="sse" …`): attributes
+# and a URL's query, not words.
+_MARKUP = re.compile(r"""[\w:-]+=("[^"]*("|$)|'[^']*('|$))|[?&]\w+=""")
 
 
 def _words(text: str) -> str:
-    text = _ENTITY.sub(" ", _TAGS.sub(" ", text))
+    text = _MARKUP.sub(" ", _ENTITY.sub(" ", _TAGS.sub(" ", text)))
     text = " ".join(text.split())
     if all(word in NOT_LANGUAGE for word in _WORD.findall(text)):
         return ""
@@ -53,10 +60,16 @@ def untranslated(source: str) -> list[str]:
     """The words a template shows without passing them through translation."""
     for pattern in _DROPPED:
         source = pattern.sub(" ", source)
+    found = [
+        f"{name}={words!r} (in a tag)"
+        for tag in _TAGS.findall(source)
+        for name, value in _SHOWN_ARGUMENTS.findall(tag)
+        if (words := _words(value[1:-1]))
+    ]
     # Template tags and variables become a break first, so `title="{% translate "X" %}"`
     # reads as an attribute holding no words and `<a {% if x %}…{% endif %}>` as one tag.
     source = _TAGS.sub("\n", source)
-    found = [
+    found += [
         f"{name}={words!r}"
         for name, value in _READ_ATTRIBUTES.findall(source)
         if (words := _words(value[1:-1]))
@@ -79,8 +92,13 @@ def test_the_check_finds_words_in_text_and_in_attributes_read_aloud():
         '<button aria-label="Close">{% blocktranslate %}Hi {{ n }}{% endblocktranslate %}'
         '</button><input placeholder="{% translate \'Search\' %}" value="{{ q }}">'
         "<script>let words = 'not shown'</script>{{ order.number }} · 12 %"
+        '{% include "web/_field.html" with label="Name" help=_("Shown to buyers") %}'
     )
-    assert untranslated(source) == ["aria-label='Close'", "Nothing yet."]
+    assert untranslated(source) == [
+        "label='Name' (in a tag)",
+        "aria-label='Close'",
+        "Nothing yet.",
+    ]
 
 
 # The web layer's calls whose text reaches a person: the message must be a gettext call.

@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 
 from ordersight.core.actors import Actor
 from ordersight.core.errors import DomainError, Forbidden
@@ -21,13 +22,19 @@ T = TypeVar("T")
 def permission_label(perm: str) -> str:
     app_label, codename = perm.split(".", 1)
     found = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
-    return f"“{found.name}” ({perm})" if found else perm
+    if found is None:
+        return perm
+    return _("“{name}” ({perm})").format(name=found.name, perm=perm)
 
 
 def check_perm(request: HttpRequest, perm: str) -> None:
     """Refuse with a 403 that names the missing permission, whatever the page showed."""
     if not request.user.has_perm(perm):
-        raise PermissionDenied(f"Your role does not have the permission {permission_label(perm)}.")
+        raise PermissionDenied(
+            _("Your role does not have the permission {permission}.").format(
+                permission=permission_label(perm)
+            )
+        )
 
 
 def require_perm(perm: str) -> Callable:

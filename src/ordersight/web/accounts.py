@@ -15,6 +15,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from ordersight.accounts import selectors, services
@@ -25,19 +27,20 @@ from ordersight.web.access import actor_of, require_perm
 
 # What each role is for, as the invite and role forms explain it.
 ROLE_HELP = {
-    "Owner": "everything, including people and roles",
-    "Admin": "everything except people and roles",
-    "Sales manager": "sees everything; creates and edits orders and customers",
-    "Viewer": "sees everything, changes nothing",
+    "Owner": gettext_lazy("everything, including people and roles"),
+    "Admin": gettext_lazy("everything except people and roles"),
+    "Sales manager": gettext_lazy("sees everything; creates and edits orders and customers"),
+    "Viewer": gettext_lazy("sees everything, changes nothing"),
 }
 # Shown once, on the page the inviter lands on, then forgotten.
 SHOWN_ONCE = "shown_once"
 
 
-def _refused(request: HttpRequest, exc: DomainError, what: str) -> dict[str, str]:
+def _refused(request: HttpRequest, exc: DomainError, message: str, **names: Any) -> dict[str, str]:
+    """Say why nothing was done: `message` is translated and holds `{reason}` (and `names`)."""
     if isinstance(exc, Forbidden):
         raise PermissionDenied(exc.message) from None
-    messages.error(request, f"{what}: {exc.message}")
+    messages.error(request, message.format(reason=exc.message, **names))
     return exc.fields
 
 
@@ -96,7 +99,7 @@ def invite_user(request: HttpRequest) -> HttpResponse:
             actor=actor_of(request),
         )
     except DomainError as exc:
-        errors = _refused(request, exc, "Nobody was invited")
+        errors = _refused(request, exc, _("Nobody was invited: {reason}"))
         return _users_page(request, form=post, errors=errors)
     request.session[SHOWN_ONCE] = {
         "user": user.get_username(),
@@ -104,8 +107,9 @@ def invite_user(request: HttpRequest) -> HttpResponse:
     }
     messages.success(
         request,
-        f"{user.get_username()} invited as {post['role']}. Send them the set-password link "
-        "below; it is shown only now.",
+        _(
+            "{name} invited as {role}. Send them the set-password link below; it is shown only now."
+        ).format(name=user.get_username(), role=post["role"]),
     )
     return redirect("web:users")
 
@@ -121,24 +125,30 @@ def user_action(request: HttpRequest, user_id: int, action: str) -> HttpResponse
         if action == "role":
             role = request.POST.get("role", "")
             services.change_role(user=user, role=role, actor=actor)
-            messages.success(request, f"{name} is now {role}.")
+            messages.success(request, _("{name} is now {role}.").format(name=name, role=role))
         elif action == "deactivate":
             services.set_user_active(user=user, active=False, actor=actor)
-            messages.success(request, f"{name} is deactivated and can no longer sign in.")
+            messages.success(
+                request, _("{name} is deactivated and can no longer sign in.").format(name=name)
+            )
         elif action == "reactivate":
             services.set_user_active(user=user, active=True, actor=actor)
-            messages.success(request, f"{name} is active again and can sign in.")
+            messages.success(
+                request, _("{name} is active again and can sign in.").format(name=name)
+            )
         elif action == "link":
             request.session[SHOWN_ONCE] = {"user": name, "link": _set_password_link(request, user)}
             messages.success(
                 request,
-                f"A new set-password link for {name} is below; their current password works "
-                "until they use it.",
+                _(
+                    "A new set-password link for {name} is below; their current password works "
+                    "until they use it."
+                ).format(name=name),
             )
         else:
             raise Http404(f"No action {action!r}.")
     except DomainError as exc:
-        _refused(request, exc, f"{name} was not changed")
+        _refused(request, exc, _("{name} was not changed: {reason}"), name=name)
     return redirect("web:users")
 
 
@@ -162,7 +172,8 @@ def _keys_page(
     chosen = set(form.getlist("permissions")) if hasattr(form, "getlist") else set()
     choices = _permission_choices()
     groups = [
-        (app, options, any(value in chosen for value, _ in options)) for app, options in choices
+        (app, options, any(value in chosen for value, _label in options))
+        for app, options in choices
     ]
     return render(
         request,
@@ -174,7 +185,7 @@ def _keys_page(
             "permission_groups": groups,
             # A restricted key's permissions by their names, as the picker shows them.
             "permission_labels": {
-                value: label for _, options in choices for value, label in options
+                value: label for _app, options in choices for value, label in options
             },
             "form": form,
             "chosen_scopes": form.getlist("scopes") if hasattr(form, "getlist") else ["read"],
@@ -204,11 +215,14 @@ def new_api_key(request: HttpRequest) -> HttpResponse:
             actor=actor_of(request),
         )
     except DomainError as exc:
-        errors = _refused(request, exc, "No API key was created")
+        errors = _refused(request, exc, _("No API key was created: {reason}"))
         return _keys_page(request, form=post, errors=errors)
     request.session[SHOWN_ONCE] = {"key": key.name, "token": token}
     messages.success(
-        request, f"API key {key.name} created. Copy its token now: it is not shown again."
+        request,
+        _("API key {name} created. Copy its token now: it is not shown again.").format(
+            name=key.name
+        ),
     )
     return redirect("web:api_keys")
 
@@ -219,9 +233,12 @@ def revoke_api_key(request: HttpRequest, prefix: str) -> HttpResponse:
     try:
         key = services.revoke_api_key(prefix=prefix, actor=actor_of(request))
     except DomainError as exc:
-        _refused(request, exc, "No key was revoked")
+        _refused(request, exc, _("No key was revoked: {reason}"))
     else:
         messages.success(
-            request, f"API key {key.name} ({key.prefix}…) revoked: it is refused from now on."
+            request,
+            _("API key {name} ({prefix}…) revoked: it is refused from now on.").format(
+                name=key.name, prefix=key.prefix
+            ),
         )
     return redirect("web:api_keys")

@@ -37,17 +37,21 @@ MAX_TICKED = 500
 # Refusals named one by one in the result; the rest are counted.
 NAMED_REFUSALS = 5
 
+# What was done, given how many rows it was done to: a "%(count)s" marks where the number goes,
+# e.g. `lambda n: ngettext("%(count)s order confirmed", "%(count)s orders confirmed", n)`.
+DoneText = Callable[[int], str]
+
 
 @dataclass
 class BulkResult:
     done: int = 0
     refused: list[tuple[str, str]] = field(default_factory=list)  # (row, why)
 
-    def message(self, done_words: str) -> str:
-        """ "38 confirmed; 2 refused: Order 1043 is declined …; Order 1044 …" """
-        text = f"{number_format(self.done, force_grouping=True)} {done_words}"
+    def message(self, done: DoneText) -> str:
+        """ "38 orders confirmed; 2 refused: Order 1043 is declined …; Order 1044 …." """
+        text = done(self.done) % {"count": number_format(self.done, force_grouping=True)}
         if not self.refused:
-            return text
+            return _("{done}.").format(done=text)
         reasons = [
             (why if why.lower().startswith(row.lower()) else f"{row}: {why}").rstrip(".")
             for row, why in self.refused[:NAMED_REFUSALS]
@@ -55,9 +59,15 @@ class BulkResult:
         more = len(self.refused) - NAMED_REFUSALS
         if more > 0:
             reasons.append(ngettext("and %(n)d more", "and %(n)d more", more) % {"n": more})
-        named = "; ".join(reasons) + "."
-        refused = number_format(len(self.refused), force_grouping=True)
-        return f"{text}; {refused} refused: {named}"
+        return ngettext(
+            "{done}; {count} refused: {reasons}.",
+            "{done}; {count} refused: {reasons}.",
+            len(self.refused),
+        ).format(
+            done=text,
+            count=number_format(len(self.refused), force_grouping=True),
+            reasons="; ".join(reasons),
+        )
 
 
 def chosen_ids(
@@ -73,21 +83,27 @@ def chosen_ids(
         if len(ids) > BULK_LIMIT:
             raise Invalid(
                 _("More than %(limit)s rows match.") % {"limit": f"{BULK_LIMIT:,}"},
-                fields={"scope": f"narrow the filters to {BULK_LIMIT:,} rows or fewer"},
+                fields={
+                    "scope": _("narrow the filters to %(limit)s rows or fewer")
+                    % {"limit": f"{BULK_LIMIT:,}"}
+                },
             )
         if not ids:
-            raise Invalid(_("No rows match."), fields={"scope": "no rows match these filters"})
+            raise Invalid(_("No rows match."), fields={"scope": _("no rows match these filters")})
         return ids
     raw = data.getlist("ids")
     if not raw:
-        raise Invalid(_("Tick at least one row."), fields={"ids": "tick at least one row"})
+        raise Invalid(_("Tick at least one row."), fields={"ids": _("tick at least one row")})
     if len(raw) > MAX_TICKED:
         raise Invalid(
             _("Too many rows ticked."),
-            fields={"ids": f"at most {MAX_TICKED}; use Select all matching for more"},
+            fields={
+                "ids": _("at most %(limit)s; use Select all matching for more")
+                % {"limit": MAX_TICKED}
+            },
         )
     if not all(value.isdigit() and 0 < int(value) <= MAX_ID for value in raw):
-        raise Invalid(_("Not a row of this list."), fields={"ids": "whole numbers (row ids)"})
+        raise Invalid(_("Not a row of this list."), fields={"ids": _("whole numbers (row ids)")})
     return sorted({int(value) for value in raw})
 
 
@@ -113,13 +129,26 @@ def run_bulk(
     return result
 
 
-def tell(request: HttpRequest, result: BulkResult, nouns: tuple[str, str], done: str) -> None:
-    """The result as the page's message: a warning when some rows were refused."""
-    text = result.message(f"{nouns[0] if result.done == 1 else nouns[1]} {done}")
+def tell(
+    request: HttpRequest,
+    result: BulkResult,
+    done: DoneText | tuple[str, str],
+    words: str = "",
+) -> None:
+    """The result as the page's message: a warning when some rows were refused.
+
+    `done` says what was done for a number of rows (see `DoneText`). The older form, nouns
+    and words (`("code", "codes"), "activated"`), puts English words together that no
+    translation can follow; it stays until every caller says its whole phrase."""
+    text = result.message(done if callable(done) else _english_phrase(done, words))
     if result.refused:
         messages.warning(request, text)
     else:
-        messages.success(request, f"{text}.")
+        messages.success(request, text)
+
+
+def _english_phrase(nouns: tuple[str, str], words: str) -> DoneText:
+    return lambda n: f"%(count)s {nouns[0] if n == 1 else nouns[1]} {words}"
 
 
 def refuse(request: HttpRequest, exc: Invalid) -> None:

@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from ordersight.campaigns import selectors, services
@@ -28,7 +29,7 @@ from ordersight.web.lists import PRESETS as DATE_PRESETS
 from ordersight.web.lists import UI_PARAMS, export_response, list_page, period_fields
 
 VIEW = "campaigns.view_conversion"
-DIFFERENCE_NOTE = (
+DIFFERENCE_NOTE = gettext_lazy(
     "Total sales generated counts every creator's sales, including creators removed from a "
     "campaign since. A campaign's Performance tab shows only its current members, so the "
     "sum of the campaigns can be lower than this total."
@@ -40,7 +41,7 @@ def _date(params: QueryDict, name: str) -> date | None:
     try:
         return date.fromisoformat(value) if value else None
     except ValueError:
-        raise Invalid("Not a date.", fields={name: "use YYYY-MM-DD"}) from None
+        raise Invalid(_("Not a date."), fields={name: _("use YYYY-MM-DD")}) from None
 
 
 def _range(params: QueryDict) -> tuple[date, date, str, dict[str, str]]:
@@ -118,7 +119,7 @@ def new_campaign(request: HttpRequest) -> HttpResponse:
             fixed_commissions={currency: data.get("fixed_amount", "")} if currency else None,
             actor=actor_of(request),
         ),
-        failed="Campaign not created: ",
+        failed=_("Campaign not created: "),
     )
     if campaign is None:
         keep_typed(request, "new-campaign")
@@ -235,7 +236,7 @@ def conversion_approval(request: HttpRequest, conversion_id: int, action: str) -
     done = run_service(
         request,
         lambda: change(conversion=conversion, actor=actor_of(request)),
-        failed=f"Order {conversion.order.number}: ",
+        failed=_("Order {number}: ").format(number=conversion.order.number),
     )
     if done is not None:
         said = (
@@ -264,7 +265,7 @@ def bulk_conversions(request: HttpRequest, campaign_id: int) -> HttpResponse:
     back = _back(request, reverse("web:campaign", args=[found.pk]))
     action = request.POST.get("action", "")
     if action not in BULK_ACTIONS:
-        messages.error(request, f"Unknown bulk action {action!r}.")
+        messages.error(request, _("Unknown bulk action {action!r}.").format(action=action))
         return redirect(back)
     perm, done_words = BULK_ACTIONS[action]
     check_perm(request, perm)
@@ -311,7 +312,7 @@ def new_creator(request: HttpRequest) -> HttpResponse:
             email=data.get("email", ""),
             actor=actor_of(request),
         ),
-        failed="Creator not added: ",
+        failed=_("Creator not added: "),
     )
     if creator is None:
         keep_typed(request, "new-creator")

@@ -15,6 +15,7 @@ import django_filters
 from django.http import QueryDict
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
 # The date range is chosen with the presets; these two show for a custom range.
 RANGE_FILTERS = ("created_after", "created_before")
@@ -47,7 +48,7 @@ def _kind_and_options(
     if given is not None:
         return "select", given
     if isinstance(flt, django_filters.BooleanFilter):
-        return "select", [("true", "Yes"), ("false", "No")]
+        return "select", [("true", _("Yes")), ("false", _("No"))]
     choices = flt.extra.get("choices")
     if callable(choices):  # choices the account can extend, read now
         choices = choices()
@@ -102,7 +103,7 @@ def filter_chips(
     if preset and preset != "custom":
         remove = _without(_without(_without(params, "preset"), "created_after"), "created_before")
         label = dict(presets).get(preset, preset)
-        chips.append(Chip("preset", "Date", preset, label, f"?{remove.urlencode()}"))
+        chips.append(Chip("preset", _("Date"), preset, label, f"?{remove.urlencode()}"))
     for name, values in params.lists():
         if name in page_params or (name in RANGE_FILTERS and preset not in ("", "custom")):
             continue

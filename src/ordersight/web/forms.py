@@ -11,6 +11,8 @@ import json
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from ordersight.orders.models import OrderSource, OrderStatus, OrderType
 from ordersight.orders.pricing import LineInput, OrderInput
 
@@ -22,10 +24,10 @@ def parse_decimal(raw: str, field: str, errors: dict[str, str]) -> Decimal | Non
     try:
         value = Decimal(raw)
     except InvalidOperation:
-        errors[field] = "not a number"
+        errors[field] = _("not a number")
         return None
     if not value.is_finite():
-        errors[field] = "not a number"
+        errors[field] = _("not a number")
         return None
     return value
 
@@ -54,7 +56,7 @@ def _parse_lines(post: Any, errors: dict[str, str]) -> tuple[list[dict[str, str]
         try:
             quantity = int(quantity_raw)
         except ValueError:
-            errors[f"lines[{i}].quantity"] = "a whole number"
+            errors[f"lines[{i}].quantity"] = _("a whole number")
             quantity = 0
         lines.append(
             (
@@ -84,15 +86,15 @@ def parse_new_order(
         try:
             metadata = json.loads(post["metadata"])
         except json.JSONDecodeError as exc:
-            errors["metadata"] = f"not valid JSON ({exc.msg})"
+            errors["metadata"] = _("not valid JSON ({reason})").format(reason=exc.msg)
         except RecursionError:
-            errors["metadata"] = "the JSON nests too deeply"
+            errors["metadata"] = _("the JSON nests too deeply")
     customer_raw = post.get("customer_id", "").strip()
-    rows = [i for i, _ in lines]
+    rows = [i for i, _line in lines]
     if errors:
         return None, errors, typed, rows
     data = OrderInput(
-        lines=[line for _, line in lines],
+        lines=[line for _row, line in lines],
         currency=post.get("currency") or None,
         customer_id=int(customer_raw) if customer_raw.isdigit() else None,
         source=OrderSource.MANUAL,

@@ -9,6 +9,8 @@ from typing import Any
 import django_filters
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ordersight.core import lists
 from ordersight.core.errors import Invalid
@@ -18,15 +20,15 @@ from ordersight.web.filter_panel import filter_chips, kept_params, panel_fields
 from ordersight.web.saved_views import SPEC_LISTS, views_context
 
 PRESETS = [
-    ("", "Any time"),
-    ("today", "Today"),
-    ("yesterday", "Yesterday"),
-    ("7d", "Last 7 days"),
-    ("30d", "Last 30 days"),
-    ("90d", "Last 90 days"),
-    ("this_month", "This month"),
-    ("last_month", "Last month"),
-    ("custom", "Custom range"),
+    ("", gettext_lazy("Any time")),
+    ("today", gettext_lazy("Today")),
+    ("yesterday", gettext_lazy("Yesterday")),
+    ("7d", gettext_lazy("Last 7 days")),
+    ("30d", gettext_lazy("Last 30 days")),
+    ("90d", gettext_lazy("Last 90 days")),
+    ("this_month", gettext_lazy("This month")),
+    ("last_month", gettext_lazy("Last month")),
+    ("custom", gettext_lazy("Custom range")),
 ]
 PAGE_SIZE = 50
 # Parameters of the page itself, not filters of the selector: `at` is the position of a
@@ -57,7 +59,7 @@ def preset_range(preset: str, today: date | None = None) -> tuple[datetime | Non
     return None, None
 
 
-PRESET_NAMES = frozenset(value for value, _ in PRESETS)
+PRESET_NAMES = frozenset(value for value, _label in PRESETS)
 
 
 def date_preset(params: QueryDict) -> str:
@@ -79,7 +81,9 @@ def selector_filters(params: QueryDict) -> QueryDict:
         filters.pop(name, None)
     preset = date_preset(params)
     if preset not in PRESET_NAMES:
-        raise Invalid("Unknown date preset.", fields={"preset": "choose one of the listed dates"})
+        raise Invalid(
+            _("Unknown date preset."), fields={"preset": _("choose one of the listed dates")}
+        )
     if preset != "custom":
         after, before = preset_range(preset)
         for name, bound in (("created_after", after), ("created_before", before)):
@@ -174,7 +178,7 @@ def export_response(
         # Plain text, never HTML: the values come from the query string.
         lines = [f"{name}: {message}" for name, message in sorted(exc.fields.items())]
         return HttpResponse(
-            "\n".join(["Invalid filter.", *lines]),
+            "\n".join([_("Invalid filter."), *lines]),
             status=422,
             content_type="text/plain; charset=utf-8",
         )

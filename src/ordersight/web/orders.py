@@ -17,7 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from ordersight.accounts.selectors import list_sales_managers
@@ -64,7 +64,8 @@ def _filter_options(managers: list[Any]) -> dict[str, list[tuple[str, str]]]:
         "category": [
             (str(c.number), f"{c.number} · {c.name}") for c in Category.objects.order_by("number")
         ],
-        "sales_manager": [("system", "System")] + [(str(m.pk), m.get_username()) for m in managers],
+        "sales_manager": [("system", _("System"))]
+        + [(str(m.pk), m.get_username()) for m in managers],
     }
 
 
@@ -78,10 +79,11 @@ def all_orders(request: HttpRequest) -> HttpResponse:
         **list_context(request, selectors.ORDER_LIST, OrderFilterSet, _filter_options(managers)),
         # Each row's Check and Add user pickers, rendered once per selected manager.
         "sale_by_options": Options(
-            [("system", "System sale")] + [(pk, f"Sale by {name}") for pk, name in names],
+            [("system", _("System sale"))]
+            + [(pk, _("Sale by {name}").format(name=name)) for pk, name in names],
             none_selects="system",
         ),
-        "manager_options": Options([("system", "System"), *names]),
+        "manager_options": Options([("system", _("System")), *names]),
         "presets": PRESETS,
     }
     if request.htmx and request.GET.get("partial") == "rows":
@@ -205,15 +207,35 @@ def order_action(request: HttpRequest, number: int, action: str) -> HttpResponse
     return redirect(back_to(request, order_url(number)))
 
 
-# Bulk actions of All Orders: (permission, words of the result). The services are the row
-# actions' own; each refuses, row by row, what depends on the order.
-BULK_ACTIONS: dict[str, tuple[str, str]] = {
-    "confirm": ("orders.change_order", "confirmed"),
-    "decline": ("orders.change_order", "declined"),
-    "cancel": ("orders.change_order", "cancelled"),
-    "fulfil": ("orders.change_order", "marked fulfilled"),
-    "assign": (attribution.PERMISSION, "attributed"),
-    "export": ("orders.view_order", "exported"),
+# Bulk actions of All Orders: (permission, what was done, by how many orders). The services
+# are the row actions' own; each refuses, row by row, what depends on the order.
+BULK_ACTIONS: dict[str, tuple[str, Callable[[int], str]]] = {
+    "confirm": (
+        "orders.change_order",
+        lambda n: ngettext("%(count)s order confirmed", "%(count)s orders confirmed", n),
+    ),
+    "decline": (
+        "orders.change_order",
+        lambda n: ngettext("%(count)s order declined", "%(count)s orders declined", n),
+    ),
+    "cancel": (
+        "orders.change_order",
+        lambda n: ngettext("%(count)s order cancelled", "%(count)s orders cancelled", n),
+    ),
+    "fulfil": (
+        "orders.change_order",
+        lambda n: ngettext(
+            "%(count)s order marked fulfilled", "%(count)s orders marked fulfilled", n
+        ),
+    ),
+    "assign": (
+        attribution.PERMISSION,
+        lambda n: ngettext("%(count)s order attributed", "%(count)s orders attributed", n),
+    ),
+    "export": (
+        "orders.view_order",
+        lambda n: ngettext("%(count)s order exported", "%(count)s orders exported", n),
+    ),
 }
 
 
@@ -223,7 +245,9 @@ def _bulk_manager(request: HttpRequest) -> int | None:
     if choice == "system":
         return None
     if not choice.isdigit():
-        raise Invalid("Choose who made the sales.", fields={"manager": "choose a sales manager"})
+        raise Invalid(
+            _("Choose who made the sales."), fields={"manager": _("choose a sales manager")}
+        )
     attribution.sales_manager_by_id(int(choice), field="manager")
     return int(choice)
 
@@ -236,7 +260,7 @@ def bulk_orders(request: HttpRequest) -> HttpResponse:
     back = back_to(request, reverse("web:orders"))
     action = request.POST.get("action", "")
     if action not in BULK_ACTIONS:
-        messages.error(request, f"Unknown bulk action {action!r}.")
+        messages.error(request, _("Unknown bulk action {action}.").format(action=repr(action)))
         return redirect(back)
     perm, done_words = BULK_ACTIONS[action]
     check_perm(request, perm)
@@ -268,9 +292,9 @@ def bulk_orders(request: HttpRequest) -> HttpResponse:
         rows=Order.objects.all(),
         ids=ids,
         act=acts[action],
-        name=lambda order: f"Order {order.number}",
+        name=lambda order: _("Order {number}").format(number=order.number),
     )
-    tell(request, result, ("order", "orders"), done_words)
+    tell(request, result, done_words)
     return redirect(back)
 
 
@@ -284,9 +308,11 @@ def order_metadata(request: HttpRequest, number: int) -> HttpResponse:
         value = json.loads(text) if text.strip() else {}
         services.update_order(order=order, changes={"metadata": value}, actor=actor_of(request))
     except json.JSONDecodeError as exc:
-        error = f"Not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})."
+        error = _("Not valid JSON: {reason} (line {line}, column {column}).").format(
+            reason=exc.msg, line=exc.lineno, column=exc.colno
+        )
     except RecursionError:
-        error = "The JSON nests too deeply."
+        error = _("The JSON nests too deeply.")
     except Invalid as exc:
         error = exc.fields.get("metadata") or exc.message
     if error is None:
@@ -374,17 +400,17 @@ def _payment_refused(
     """The order page again with the form as typed, its errors by field, the tab open."""
     if isinstance(exc, Forbidden):
         raise PermissionDenied(exc.message) from None
-    what = {
-        "invoice": "No invoice issued",
-        "manual": "No payment recorded",
-        "paid": "The order was not marked paid",
+    refused = {
+        "invoice": _("No invoice issued: {why}"),
+        "manual": _("No payment recorded: {why}"),
+        "paid": _("The order was not marked paid: {why}"),
     }[form]
     errors = errors or (exc.fields if exc else {})
     if form == "invoice" and any(key.startswith("amounts[") for key in errors):
         # One field holds every amount: its error names which one.
         errors = {"amounts": "; ".join(f"{k}: {v}" for k, v in errors.items())}
     detail = "; ".join(f"{field}: {text}" for field, text in errors.items())
-    messages.error(request, f"{what}: {exc.message if exc else detail + '.'}")
+    messages.error(request, refused.format(why=exc.message if exc else detail + "."))
     context = _detail_context(request, order)
     context.update(
         {
@@ -401,7 +427,7 @@ def _manual_system(request: HttpRequest, errors: dict[str, str]) -> PaymentSyste
     code = request.POST.get("payment_system", "")
     system = PaymentSystem.objects.filter(code=code, provider="manual", is_active=True).first()
     if system is None:
-        errors["payment_system"] = "choose one of the active manual payment methods"
+        errors["payment_system"] = _("choose one of the active manual payment methods")
     return system
 
 
@@ -419,7 +445,7 @@ def issue_invoices(request: HttpRequest, number: int) -> HttpResponse:
         if raw.isdigit():
             installments = int(raw)
         else:
-            errors["installments"] = "a whole number of installments, e.g. 3"
+            errors["installments"] = _("a whole number of installments, e.g. 3")
     elif plan == "amounts":
         parts = [p for p in request.POST.get("amounts", "").replace(";", " ").split() if p]
         amounts = []
@@ -428,9 +454,9 @@ def issue_invoices(request: HttpRequest, number: int) -> HttpResponse:
             if value is not None:
                 amounts.append(value)
         if not parts:
-            errors["amounts"] = "give each invoice's amount, separated by spaces"
+            errors["amounts"] = _("give each invoice's amount, separated by spaces")
     elif plan != "one":
-        errors["plan"] = "one invoice, installments or amounts"
+        errors["plan"] = _("one invoice, installments or amounts")
     if errors:
         return _payment_refused(request, order, "invoice", None, errors)
     try:
@@ -440,8 +466,12 @@ def issue_invoices(request: HttpRequest, number: int) -> HttpResponse:
     except DomainError as exc:
         return _payment_refused(request, order, "invoice", exc, {})
     numbers = ", ".join(str(i.number) for i in invoices)
-    what = f"invoice {numbers}" if len(invoices) == 1 else f"{len(invoices)} invoices ({numbers})"
-    messages.success(request, f"Order {number}: {what} issued.")
+    issued = ngettext(
+        "Order {number}: invoice {numbers} issued.",
+        "Order {number}: {count} invoices ({numbers}) issued.",
+        len(invoices),
+    )
+    messages.success(request, issued.format(number=number, count=len(invoices), numbers=numbers))
     return redirect(f"{order_url(number)}#payments")
 
 
@@ -477,8 +507,16 @@ def record_manual_payment(request: HttpRequest, number: int) -> HttpResponse:
         return _payment_refused(request, order, "manual", exc, {})
     messages.success(
         request,
-        f"Order {number}: payment of {format_money(paid.amount, paid.currency)} "
-        f"{paid.currency} recorded through {system.name} (invoice {paid.number}).",
+        _(
+            "Order {number}: payment of {amount} {currency} recorded through {system} "
+            "(invoice {invoice})."
+        ).format(
+            number=number,
+            amount=format_money(paid.amount, paid.currency),
+            currency=paid.currency,
+            system=system.name,
+            invoice=paid.number,
+        ),
     )
     return redirect(f"{order_url(number)}#payments")
 
@@ -504,7 +542,10 @@ def mark_paid(request: HttpRequest, number: int) -> HttpResponse:
     numbers = ", ".join(str(i.number) for i in settled)
     messages.success(
         request,
-        f"Order {number} marked paid through {system.name}: invoice"
-        f"{'s' if len(settled) > 1 else ''} {numbers} settled.",
+        ngettext(
+            "Order {number} marked paid through {system}: invoice {numbers} settled.",
+            "Order {number} marked paid through {system}: invoices {numbers} settled.",
+            len(settled),
+        ).format(number=number, system=system.name, numbers=numbers),
     )
     return redirect(f"{order_url(number)}#payments")

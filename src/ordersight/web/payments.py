@@ -66,7 +66,8 @@ def refund(request: HttpRequest, number: int) -> HttpResponse:
         amount = parse_decimal(request.POST.get("amount", ""), "amount", errors)
         if amount is None:
             raise Invalid(
-                "Give the amount to refund as a number.", fields=errors or {"amount": "required"}
+                _("Give the amount to refund as a number."),
+                fields=errors or {"amount": "required"},
             )
         services.check_refundable(invoice, amount)
         if request.POST.get("confirmed") != "yes":
@@ -117,20 +118,21 @@ def _system_form(
             "section": "settings",
             "providers": Provider.choices,
             "currencies": sorted(CURRENCY_CODES),
-            "secret_help": (
-                f"The secret the provider signs its webhooks with, {SECRET_MIN} to 200 "
+            "secret_help": _(
+                "The secret the provider signs its webhooks with, {min} to 200 "
                 "characters; empty for none. It is never shown again."
-            ),
+            ).format(min=SECRET_MIN),
             **context,
         },
         status=status,
     )
 
 
-def _not_done(request: HttpRequest, exc: DomainError, what: str) -> dict[str, str]:
+def _not_done(request: HttpRequest, exc: DomainError, message: str) -> dict[str, str]:
+    """Show `message`, a translated sentence holding `{why}`, with the service's reason."""
     if isinstance(exc, Forbidden):
         raise PermissionDenied(exc.message) from None
-    messages.error(request, f"{what}: {exc.message} Check the fields marked below.")
+    messages.error(request, message.format(why=exc.message))
     return exc.fields
 
 
@@ -163,7 +165,11 @@ def new_payment_system(request: HttpRequest) -> HttpResponse:
             is_active=post.get("is_active") == "on",
         )
     except DomainError as exc:
-        errors = _not_done(request, exc, "The payment system was not created")
+        errors = _not_done(
+            request,
+            exc,
+            _("The payment system was not created: {why} Check the fields marked below."),
+        )
         # The secret is not sent back into the page, even as typed.
         form = {k: v for k, v in post.items() if k != "webhook_secret"}
         return _system_form(
@@ -174,7 +180,9 @@ def new_payment_system(request: HttpRequest) -> HttpResponse:
         )
     messages.success(
         request,
-        f"Payment system {system.name} created. Add a fee rule for each currency it takes.",
+        _("Payment system {name} created. Add a fee rule for each currency it takes.").format(
+            name=system.name
+        ),
     )
     return redirect("web:payment_system", code=system.code)
 
@@ -233,10 +241,14 @@ def edit_payment_system(request: HttpRequest, code: str) -> HttpResponse:
     try:
         services.update_payment_system(system=system, changes=changes)
     except DomainError as exc:
-        errors = _not_done(request, exc, "The changes were not saved")
+        errors = _not_done(
+            request, exc, _("The changes were not saved: {why} Check the fields marked below.")
+        )
         form = {k: v for k, v in post.items() if k != "webhook_secret"}
         return _system_page(request, system, form=form, errors=errors, status=422)
-    messages.success(request, f"Payment system {post.get('name', '').strip()} saved.")
+    messages.success(
+        request, _("Payment system {name} saved.").format(name=post.get("name", "").strip())
+    )
     return redirect("web:payment_system", code=system.code)
 
 
@@ -251,7 +263,7 @@ def set_fee_rule(request: HttpRequest, code: str) -> HttpResponse:
     percent = parse_decimal(post.get("percent", ""), "percent", errors)
     fixed = parse_decimal(post.get("fixed", ""), "fixed", errors)
     if not currency:
-        errors["currency"] = "choose the currency the rule is for"
+        errors["currency"] = _("choose the currency the rule is for")
     if not errors:
         try:
             services.set_fee_rule(
@@ -261,16 +273,25 @@ def set_fee_rule(request: HttpRequest, code: str) -> HttpResponse:
                 fixed=fixed if fixed is not None else Decimal(0),
             )
         except DomainError as exc:
-            errors = _not_done(request, exc, "The fee rule was not saved")
+            errors = _not_done(
+                request, exc, _("The fee rule was not saved: {why} Check the fields marked below.")
+            )
         else:
             messages.success(
                 request,
-                f"{system.name} now keeps {(percent or Decimal(0)).normalize()}% + "
-                f"{fixed or 0} {currency} of each payment in {currency}.",
+                _(
+                    "{system} now keeps {percent}% + {fixed} {currency} of each payment in "
+                    "{currency}."
+                ).format(
+                    system=system.name,
+                    percent=(percent or Decimal(0)).normalize(),
+                    fixed=fixed or 0,
+                    currency=currency,
+                ),
             )
             return redirect(f"{reverse('web:payment_system', kwargs={'code': code})}#fees")
     else:
-        messages.error(request, "The fee rule was not saved: check the fields marked below.")
+        messages.error(request, _("The fee rule was not saved: check the fields marked below."))
     return _system_page(request, system, fee_form=post, fee_errors=errors, status=422)
 
 
@@ -281,7 +302,12 @@ def remove_fee_rule(request: HttpRequest, code: str, currency: str) -> HttpRespo
     try:
         services.remove_fee_rule(system=system, currency=currency)
     except DomainError as exc:
-        messages.error(request, f"No fee rule removed: {exc.message}")
+        messages.error(request, _("No fee rule removed: {why}").format(why=exc.message))
     else:
-        messages.success(request, f"{system.name} no longer has a fee rule for {currency.upper()}.")
+        messages.success(
+            request,
+            _("{system} no longer has a fee rule for {currency}.").format(
+                system=system.name, currency=currency.upper()
+            ),
+        )
     return redirect(f"{reverse('web:payment_system', kwargs={'code': code})}#fees")

@@ -42,7 +42,9 @@ def _json(text: str, field: str) -> Any:
     try:
         return json.loads(text)
     except ValueError as exc:
-        raise Invalid("Not JSON.", fields={field: f"not valid JSON ({exc.msg})"}) from None
+        raise Invalid(
+            _("Not JSON."), fields={field: _("not valid JSON ({error})").format(error=exc.msg)}
+        ) from None
 
 
 def _amounts(data: QueryDict) -> dict[str, str]:
@@ -55,10 +57,13 @@ def _amounts(data: QueryDict) -> dict[str, str]:
         if not amount:
             continue
         if not currency:
-            raise Invalid("Name the currency.", fields={f"amounts[{index}]": "name its currency"})
+            raise Invalid(
+                _("Name the currency."), fields={f"amounts[{index}]": _("name its currency")}
+            )
         if currency in amounts:
             raise Invalid(
-                f"{currency} is given twice.", fields={f"amounts.{currency}": "given twice"}
+                _("{currency} is given twice.").format(currency=currency),
+                fields={f"amounts.{currency}": _("given twice")},
             )
         amounts[currency] = amount
     return amounts
@@ -72,7 +77,7 @@ def _time(data: QueryDict, name: str, current: datetime | None) -> datetime | No
         return None
     parsed = parse_datetime(value)
     if parsed is None:
-        raise Invalid("Not a time.", fields={name: "use YYYY-MM-DDTHH:MM"})
+        raise Invalid(_("Not a time."), fields={name: _("use YYYY-MM-DDTHH:MM")})
     if timezone.is_naive(parsed):
         parsed = timezone.make_aware(parsed)
     if current is not None and parsed == current.replace(microsecond=0):
@@ -101,7 +106,7 @@ def _code_settings(data: QueryDict, current: DiscountCode | None = None) -> dict
     for name in ("usage_limit", "per_customer_limit"):
         value = (data.get(name) or "").strip()
         if value and not value.isdigit():
-            raise Invalid("Not a whole number.", fields={name: "a whole number, or empty"})
+            raise Invalid(_("Not a whole number."), fields={name: _("a whole number, or empty")})
         settings[name] = int(value) if value else None
     for name in ("starts_at", "ends_at"):
         settings[name] = _time(data, name, getattr(current, name) if current else None)
@@ -143,7 +148,7 @@ def bulk_discount_codes(request: HttpRequest) -> HttpResponse:
         back = reverse("web:discount_codes")
     action = request.POST.get("action", "")
     if action not in ("activate", "deactivate"):
-        messages.error(request, f"Unknown bulk action {action!r}.")
+        messages.error(request, _("Unknown bulk action {action!r}.").format(action=action))
         return redirect(back)
     check_perm(request, "promotions.change_discountcode")
     try:
@@ -174,7 +179,7 @@ def new_discount_code(request: HttpRequest) -> HttpResponse:
             code=request.POST.get("code", ""), actor=actor_of(request), **settings
         )
 
-    found = run_service(request, create, failed="Code not created: ")
+    found = run_service(request, create, failed=_("Code not created: "))
     if found is None:
         keep_typed(request, "new-code")
         return redirect("web:discount_codes")
@@ -234,7 +239,7 @@ def edit_discount_code(request: HttpRequest, code: str) -> HttpResponse:
         lambda: services.update_discount_code(
             code=found, changes=_code_settings(request.POST, found), actor=actor_of(request)
         ),
-        failed=f"{found.code} not changed: ",
+        failed=_("{code} not changed: ").format(code=found.code),
     )
     if changed is not None:
         messages.success(request, _("Discount code {code} saved.").format(code=found.code))
@@ -265,7 +270,7 @@ def redeem_on_order(request: HttpRequest, number: int) -> HttpResponse:
         lambda: services.redeem_code(
             order=order, code=request.POST.get("code", ""), actor=actor_of(request)
         ),
-        failed="Discount not applied: ",
+        failed=_("Discount not applied: "),
     )
     if done is None:
         keep_typed(request, "redeem")
@@ -318,7 +323,7 @@ def new_segment(request: HttpRequest) -> HttpResponse:
             rules=_json(request.POST.get("rules", ""), "rules"),
             actor=actor_of(request),
         ),
-        failed="Segment not created: ",
+        failed=_("Segment not created: "),
     )
     if found is None:
         keep_typed(request, "new-segment")
@@ -361,7 +366,7 @@ def edit_segment(request: HttpRequest, segment_id: int) -> HttpResponse:
             },
             actor=actor_of(request),
         ),
-        failed="Segment not saved: ",
+        failed=_("Segment not saved: "),
     )
     if changed is not None:
         messages.success(request, _("Segment {name} saved.").format(name=found.name))

@@ -16,6 +16,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ordersight.core.errors import Invalid
 from ordersight.core.keyset import paginate
@@ -37,32 +39,35 @@ from ordersight.web.lists import PAGE_SIZE, period_fields
 
 PERMISSION = "reports.view_sales_report"
 GROUP_LABELS = {
-    GroupBy.CURRENCY: "Currency",
-    GroupBy.PAYMENT_SYSTEM: "Payment system",
-    GroupBy.OFFER: "Offer",
-    GroupBy.CATEGORY: "Offer category",
-    GroupBy.SALES_MANAGER: "Sales manager",
-    GroupBy.SOURCE: "Source",
-    GroupBy.ORDER_TYPE: "Order type",
-    GroupBy.CUSTOMER: "Customer",
-    GroupBy.DAY: "Day",
-    GroupBy.MONTH: "Month",
-    GroupBy.CAMPAIGN: "Campaign",
-    GroupBy.CREATOR: "Creator",
-    GroupBy.DISCOUNT_CODE: "Discount code",
+    GroupBy.CURRENCY: gettext_lazy("Currency"),
+    GroupBy.PAYMENT_SYSTEM: gettext_lazy("Payment system"),
+    GroupBy.OFFER: gettext_lazy("Offer"),
+    GroupBy.CATEGORY: gettext_lazy("Offer category"),
+    GroupBy.SALES_MANAGER: gettext_lazy("Sales manager"),
+    GroupBy.SOURCE: gettext_lazy("Source"),
+    GroupBy.ORDER_TYPE: gettext_lazy("Order type"),
+    GroupBy.CUSTOMER: gettext_lazy("Customer"),
+    GroupBy.DAY: gettext_lazy("Day"),
+    GroupBy.MONTH: gettext_lazy("Month"),
+    GroupBy.CAMPAIGN: gettext_lazy("Campaign"),
+    GroupBy.CREATOR: gettext_lazy("Creator"),
+    GroupBy.DISCOUNT_CODE: gettext_lazy("Discount code"),
 }
 # Their rows open the campaign's or the creator's page (the orders are listed there).
 CONVERSION_PAGES = {GroupBy.CAMPAIGN: "web:campaign", GroupBy.CREATOR: "web:creator"}
-MEASURE_LABELS = {"commission": "Commission", "discount": "Discount given"}
+MEASURE_LABELS = {
+    "commission": gettext_lazy("Commission"),
+    "discount": gettext_lazy("Discount given"),
+}
 COLUMN_LABELS = {
-    "orders": "Orders",
-    "units": "Units",
-    "gross": "Gross",
-    "refunds": "Refunds",
-    "net": "Net",
-    "fees": "Fees",
-    "funds_credited": "Funds credited",
-    "average": "Average",
+    "orders": gettext_lazy("Orders"),
+    "units": gettext_lazy("Units"),
+    "gross": gettext_lazy("Gross"),
+    "refunds": gettext_lazy("Refunds"),
+    "net": gettext_lazy("Net"),
+    "fees": gettext_lazy("Fees"),
+    "funds_credited": gettext_lazy("Funds credited"),
+    "average": gettext_lazy("Average"),
 }
 # Parameters of the page itself (live refresh, paging), not of the report.
 PAGE_PARAMS = ("partial", "cursor")
@@ -165,11 +170,11 @@ def _cards(result: selectors.Performance) -> list[tuple[str, list[Card]]]:
         before = orders_url(selectors.orders_filter(result.previous_query, currency=c.currency))
         cards = []
         for label, name, money, rise_is_good in (
-            ("Sales", "orders", False, True),
-            ("Revenue (net)", "net", True, True),
-            ("Average order value", "average", True, True),
-            ("Refunds", "refunds", True, False),
-            ("Units", "units", False, True),
+            (_("Sales"), "orders", False, True),
+            (_("Revenue (net)"), "net", True, True),
+            (_("Average order value"), "average", True, True),
+            (_("Refunds"), "refunds", True, False),
+            (_("Units"), "units", False, True),
         ):
             now, then = c.current.value(name), c.previous.value(name)
             change = selectors.change_percent(now, then)
@@ -179,7 +184,7 @@ def _cards(result: selectors.Performance) -> list[tuple[str, list[Card]]]:
         change = selectors.change_percent(now, then)
         cards.append(
             Card(
-                "Sales by creators (net)",
+                _("Sales by creators (net)"),
                 now,
                 then,
                 change,
@@ -240,14 +245,14 @@ def _chart(result: selectors.Performance) -> dict[str, Any]:
                     "hovertemplate": "%{text}: %{y:,.2f} " + currency + "<extra></extra>",
                     "line": {"dash": "dot"},
                     "mode": "lines",
-                    "name": f"{currency}, previous period",
+                    "name": _("{currency}, previous period").format(currency=currency),
                     "text": [p.start.isoformat() for p in earlier],
                     "x": [(p.start + offset).isoformat() for p in earlier],
                     "y": [float(p.net) for p in earlier],
                     "type": "scatter",
                 }
             )
-    step = "day" if query.days <= 90 else "week"
+    title = _("Net revenue per day") if query.days <= 90 else _("Net revenue per week")
     # The axis spans the whole period, half a day beyond each end: left to itself Plotly
     # zooms a one-day range down to milliseconds. Short ranges get one tick per day.
     half_day = timedelta(hours=12)
@@ -265,7 +270,7 @@ def _chart(result: selectors.Performance) -> dict[str, Any]:
         "layout": {
             "template": _plotly_template(),
             "margin": {"l": 50, "r": 10, "t": 30, "b": 40},
-            "title": {"text": f"Net revenue per {step}", "font": {"size": 14}},
+            "title": {"text": title, "font": {"size": 14}},
             "legend": {"orientation": "h", "y": -0.2},
             "xaxis": xaxis,
             "height": 320,
@@ -399,7 +404,7 @@ def export_sales_report(request: HttpRequest) -> HttpResponse:
     except Invalid as exc:
         lines = [f"{name}: {message}" for name, message in sorted(exc.fields.items())]
         return HttpResponse(
-            "\n".join(["Invalid report parameters.", *lines]),
+            "\n".join([_("Invalid report parameters."), *lines]),
             status=422,
             content_type="text/plain; charset=utf-8",
         )

@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ordersight.core.errors import NotFound
@@ -86,12 +87,15 @@ def save_view(request: HttpRequest) -> HttpResponse:
             query=request.POST.get("query", ""),
             shared=request.POST.get("shared") == "on",
         ),
-        failed="View not saved: ",
+        failed=_("View not saved: "),
     )
     if view is None:
         query = request.POST.get("query", "")
         return redirect(f"{_list_page(list_name)}?{query}")
-    messages.success(request, f"View “{view.name}” saved{' and shared' if view.shared else ''}.")
+    if view.shared:
+        messages.success(request, _("View “{name}” saved and shared.").format(name=view.name))
+    else:
+        messages.success(request, _("View “{name}” saved.").format(name=view.name))
     return redirect(view_url(view))
 
 
@@ -111,33 +115,38 @@ def change_view(request: HttpRequest, view_id: int, action: str) -> HttpResponse
             lambda: services.rename_view(
                 view=view, name=request.POST.get("name", ""), user=request.user
             ),
-            failed="View not renamed: ",
+            failed=_("View not renamed: "),
         )
         if done is not None:
-            messages.success(request, f"View renamed to “{done.name}”.")
+            messages.success(request, _("View renamed to “{name}”.").format(name=done.name))
     elif action == "update":
         done = run_service(
             request,
             lambda: services.update_view(
                 view=view, query=request.POST.get("query", ""), user=request.user
             ),
-            failed="View not updated: ",
+            failed=_("View not updated: "),
         )
         if done is not None:
-            messages.success(request, f"View “{done.name}” now keeps these filters.")
+            messages.success(
+                request, _("View “{name}” now keeps these filters.").format(name=done.name)
+            )
     elif action in ("share", "unshare"):
         done = run_service(
             request,
             lambda: services.share_view(view=view, shared=action == "share", user=request.user),
         )
         if done is not None:
-            word = "shared with everyone" if done.shared else "now private"
-            messages.success(request, f"View “{done.name}” is {word}.")
+            if done.shared:
+                text = _("View “{name}” is shared with everyone.")
+            else:
+                text = _("View “{name}” is now private.")
+            messages.success(request, text.format(name=done.name))
     elif action == "delete":
         page = _list_page(view.list_name)
         if run_service(request, lambda: services.delete_view(view=view, user=request.user) or True):
-            messages.success(request, f"View “{view.name}” deleted.")
+            messages.success(request, _("View “{name}” deleted.").format(name=view.name))
         return redirect(page)
     else:
-        messages.error(request, f"Unknown action {action!r}.")
+        messages.error(request, _("Unknown action {action}.").format(action=repr(action)))
     return redirect(view_url(view))

@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from ordersight.catalog.models import Offer
@@ -24,9 +25,15 @@ from ordersight.web.access import actor_of, require_perm, run_service
 from ordersight.web.lists import export_response, list_context
 
 ACTIONS = {
-    "pause": (services.pause_recurring_order, "paused"),
-    "activate": (services.activate_recurring_order, "activated"),
-    "complete": (services.complete_recurring_order, "completed"),
+    "pause": (services.pause_recurring_order, gettext_lazy("Recurring order {number} paused.")),
+    "activate": (
+        services.activate_recurring_order,
+        gettext_lazy("Recurring order {number} activated."),
+    ),
+    "complete": (
+        services.complete_recurring_order,
+        gettext_lazy("Recurring order {number} completed."),
+    ),
 }
 
 
@@ -80,24 +87,27 @@ def recurring_action(request: HttpRequest, number: int, action: str) -> HttpResp
     changed = run_service(
         request,
         lambda: change(recurring=recurring, actor=actor_of(request)),
-        failed=f"Recurring order {number}: ",
+        failed=_("Recurring order {number}: ").format(number=number),
     )
     if changed is not None:
-        messages.success(
-            request, _("Recurring order {number} {done}.").format(number=number, done=done)
-        )
+        messages.success(request, done.format(number=number))
     return redirect(back)
 
 
-_UNITS = {"m": "minute", "h": "hour", "d": "day", "s": "second"}
+_UNITS = {
+    "m": lambda n: ngettext("{count} minute", "{count} minutes", n),
+    "h": lambda n: ngettext("{count} hour", "{count} hours", n),
+    "d": lambda n: ngettext("{count} day", "{count} days", n),
+    "s": lambda n: ngettext("{count} second", "{count} seconds", n),
+}
 
 
 def _in_words(interval: str) -> str:
     """ "12h" as people say it: "12 hours"."""
-    count, unit = interval[:-1], _UNITS.get(interval[-1:], "")
+    count, unit = interval[:-1], _UNITS.get(interval[-1:])
     if not count.isdigit() or not unit:
         return interval
-    return f"{count} {unit}{'' if count == '1' else 's'}"
+    return unit(int(count)).format(count=count)
 
 
 def _settings_page(
@@ -145,13 +155,15 @@ def recurring_settings(request: HttpRequest) -> HttpResponse:
     except Forbidden as exc:
         raise PermissionDenied(exc.message) from None
     except DomainError as exc:
-        messages.error(request, f"Retry intervals not saved: {exc.message}")
+        messages.error(request, _("Retry intervals not saved: {why}").format(why=exc.message))
         return _settings_page(request, typed=intervals, errors=exc.fields)
-    shown = " and then ".join(
-        _in_words(i) for i in services.describe_intervals(changed.retry_intervals)
-    )
+    # The service keeps exactly services.RETRIES (two) intervals.
+    first, second = (_in_words(i) for i in services.describe_intervals(changed.retry_intervals))
     messages.success(
-        request, f"Saved: a failed recurring payment is now tried again after {shown}."
+        request,
+        _(
+            "Saved: a failed recurring payment is now tried again after {first} and then {second}."
+        ).format(first=first, second=second),
     )
     return redirect(reverse("web:retry_settings"))
 
@@ -183,7 +195,7 @@ def replace_payment_method(request: HttpRequest, number: int) -> HttpResponse:
     system = next((s for s in context["systems"] if s.code == code), None)
     errors: dict[str, str] = {}
     if system is None:
-        errors["payment_system"] = "choose an active payment system that charges cards"
+        errors["payment_system"] = _("choose an active payment system that charges cards")
     else:
         try:
             services.replace_payment_method(
@@ -195,7 +207,7 @@ def replace_payment_method(request: HttpRequest, number: int) -> HttpResponse:
         except Forbidden as exc:
             raise PermissionDenied(exc.message) from None
         except DomainError as exc:
-            messages.error(request, f"Payment method not replaced: {exc.message}")
+            messages.error(request, _("Payment method not replaced: {why}").format(why=exc.message))
             errors = exc.fields or {"payment_token": exc.message}
     if errors:
         # The token typed is kept out of the page, as a stored one is.
@@ -204,10 +216,16 @@ def replace_payment_method(request: HttpRequest, number: int) -> HttpResponse:
         )
         return render(request, "subscriptions/payment_method.html", context, status=422)
     recurring.refresh_from_db()
-    again = " It can be activated again." if recurring.status == RecurringStatus.FAILED else ""
+    if recurring.status == RecurringStatus.FAILED:
+        done = _(
+            "Recurring order {number} will be charged to the card ending {hint} through "
+            "{system}. It can be activated again."
+        )
+    else:
+        done = _(
+            "Recurring order {number} will be charged to the card ending {hint} through {system}."
+        )
     messages.success(
-        request,
-        f"Recurring order {number} will be charged to the card ending {recurring.token_hint} "
-        f"through {system.name}.{again}",
+        request, done.format(number=number, hint=recurring.token_hint, system=system.name)
     )
     return redirect(reverse("web:recurring"))

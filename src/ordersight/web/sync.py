@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ordersight.core.errors import DomainError, Forbidden
@@ -42,7 +43,7 @@ def refresh(request: HttpRequest, name: str, kind: str) -> HttpResponse:
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
         back = reverse("web:sync")
     if kind not in FeedKind.values:
-        messages.error(request, f"Unknown feed {kind!r}.")
+        messages.error(request, _("Unknown feed {kind}.").format(kind=repr(kind)))
         return redirect(back)
     feed = services.feeds_of(connection)[kind]
     full = request.POST.get("full") == "1"
@@ -50,8 +51,11 @@ def refresh(request: HttpRequest, name: str, kind: str) -> HttpResponse:
         request, lambda: refresh_in_worker(feed, full=full), failed=f"{connection.name}: "
     )
     if started is not None:
-        what = "full resync" if full else "refresh"
-        messages.success(request, f"{connection.name}: the {kind} {what} has started.")
+        if full:
+            started_text = _("{name}: the {kind} full resync has started.")
+        else:
+            started_text = _("{name}: the {kind} refresh has started.")
+        messages.success(request, started_text.format(name=connection.name, kind=kind))
     return redirect(back)
 
 
@@ -115,7 +119,9 @@ def _connection_input(post: QueryDict, errors: dict[str, str]) -> dict[str, Any]
         data["refresh_minutes"] = int(minutes)
     else:
         low, high = services.REFRESH_MINUTES
-        errors["refresh_minutes"] = f"a whole number of minutes from {low} to {high}"
+        errors["refresh_minutes"] = _("a whole number of minutes from {low} to {high}").format(
+            low=low, high=high
+        )
     data["is_active"] = post.get("is_active") == "on"
     return data
 
@@ -144,8 +150,9 @@ def _connection_form(
     )
 
 
-def _refused(request: HttpRequest, exc: DomainError, what: str) -> dict[str, str]:
-    messages.error(request, f"{what}: {exc.message} Check the fields marked below.")
+def _refused(request: HttpRequest, exc: DomainError, message: str) -> dict[str, str]:
+    """Say why the form was refused: `message` is translated and holds `{reason}`."""
+    messages.error(request, message.format(reason=exc.message))
     return exc.fields or {"name": exc.message}
 
 
@@ -177,16 +184,22 @@ def new_connection(request: HttpRequest) -> HttpResponse:
         except Forbidden as exc:
             raise PermissionDenied(exc.message) from None
         except DomainError as exc:
-            errors = _refused(request, exc, "The store connection was not created")
+            errors = _refused(
+                request,
+                exc,
+                _("The store connection was not created: {reason} Check the fields marked below."),
+            )
         else:
             messages.success(
                 request,
-                f"Store connection {connection.name} created with its products, customers and "
-                "orders feeds. Test the connection, then refresh a feed.",
+                _(
+                    "Store connection {name} created with its products, customers and orders "
+                    "feeds. Test the connection, then refresh a feed."
+                ).format(name=connection.name),
             )
             return redirect("web:sync_connection", name=connection.name)
     else:
-        messages.error(request, "The store connection was not created: check the fields below.")
+        messages.error(request, _("The store connection was not created: check the fields below."))
     return _connection_form(request, connection=None, form=request.POST, errors=errors, status=422)
 
 
@@ -226,12 +239,18 @@ def edit_connection(request: HttpRequest, name: str) -> HttpResponse:
         except Forbidden as exc:
             raise PermissionDenied(exc.message) from None
         except DomainError as exc:
-            errors = _refused(request, exc, "The changes were not saved")
+            errors = _refused(
+                request,
+                exc,
+                _("The changes were not saved: {reason} Check the fields marked below."),
+            )
         else:
-            messages.success(request, f"Store connection {connection.name} saved.")
+            messages.success(
+                request, _("Store connection {name} saved.").format(name=connection.name)
+            )
             return redirect("web:sync_connection", name=connection.name)
     else:
-        messages.error(request, "The changes were not saved: check the fields below.")
+        messages.error(request, _("The changes were not saved: check the fields below."))
     return _connection_form(
         request, connection=connection, form=request.POST, errors=errors, status=422
     )
@@ -244,7 +263,15 @@ def test_connection(request: HttpRequest, name: str) -> HttpResponse:
     connection = selectors.get_connection(name=name)
     result = services.check_connection(connection)
     if result.ok:
-        messages.success(request, f"{connection.name}: connected; {result.message}.")
+        messages.success(
+            request,
+            _("{name}: connected; {answer}.").format(name=connection.name, answer=result.message),
+        )
     else:
-        messages.error(request, f"{connection.name}: the connection failed; {result.message}.")
+        messages.error(
+            request,
+            _("{name}: the connection failed; {answer}.").format(
+                name=connection.name, answer=result.message
+            ),
+        )
     return redirect("web:sync_connection", name=connection.name)

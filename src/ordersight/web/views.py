@@ -19,6 +19,7 @@ from django.http import (
 )
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
 from django.views import defaults
 
 from ordersight.core import live
@@ -56,7 +57,7 @@ def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpR
     reason = (
         str(exception)
         if exception and str(exception)
-        else ("Your role does not allow this page or action.")
+        else _("Your role does not allow this page or action.")
     )
     html = render_to_string("web/403.html", {"reason": reason}, request=request)
     return HttpResponseForbidden(html)

@@ -24,12 +24,13 @@
     if (selectAll) selectAll.classList.toggle("d-none", matching || all.length === 0 || ticked.length < all.length);
     if (clear) clear.classList.toggle("d-none", !matching);
     const total = bar.querySelector("[data-testid=matching-count]");
-    const noun = bar.dataset.bulkNoun;
+    // The sentences come translated from the page, with {count} to fill in.
+    const say = bar.dataset;
     bar.querySelector("[data-bulk-summary]").textContent = matching
-      ? `All ${total ? total.textContent : ""} matching ${noun} selected`
+      ? say.textMatching.replace("{count}", total ? total.textContent : "")
       : ticked.length
-        ? `${ticked.length} selected`
-        : "Tick rows to act on them";
+        ? say.textTicked.replace("{count}", ticked.length)
+        : say.textNone;
     bar.querySelectorAll("[data-bulk-action]").forEach((button) => {
       button.disabled = !matching && ticked.length === 0;
     });
@@ -71,16 +72,17 @@
     }
   });
 
-  // Decline and Cancel ask first, naming how many orders they change.
+  // Decline and Cancel ask first, naming how many orders they change (the button holds the
+  // question, translated, with {count} to fill in).
   document.addEventListener("submit", (event) => {
     const bar = event.target;
     if (!bar.matches("[data-bulk]")) return;
-    const verb = event.submitter ? event.submitter.dataset.confirmVerb : undefined;
-    if (!verb) return;
+    const question = event.submitter ? event.submitter.dataset.confirmQuestion : undefined;
+    if (!question) return;
     const matching = bar.querySelector("[data-bulk-scope]").value === "matching";
     const total = bar.querySelector("[data-testid=matching-count]");
     const count = matching && total ? total.textContent : rows().filter((b) => b.checked).length;
-    if (!window.confirm(`${verb} ${count} ${bar.dataset.bulkNoun}?`)) event.preventDefault();
+    if (!window.confirm(question.replace("{count}", count))) event.preventDefault();
   });
 
   // Live updates redraw the rows: the ticks stay where they were.
