@@ -39,7 +39,7 @@ def test_tab_lists_status_amount_remaining_and_next_date(admin_web, subscribe):
     cells = row.group(0)
     assert "Active" in cells and "€25.00" in cells and "Ada Lovelace" in cells
     assert "28 Feb 2026, 09:00 UTC" in cells  # next payment date, in the account's zone
-    assert '<td class="text-end">2</td>' in cells  # payments remaining
+    assert 'data-label="Payments remaining">2</td>' in cells
     assert 'data-testid="pause"' in cells and 'data-testid="complete"' in cells
 
 

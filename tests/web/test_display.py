@@ -107,3 +107,20 @@ def test_an_icon_comes_from_the_sprite_and_an_unknown_one_fails_loudly():
     assert 'role="img" aria-label="Orders"' in icon("receipt", label="Orders")
     with pytest.raises(ValueError, match="No icon 'no-such-icon'"):
         icon("no-such-icon")
+
+
+@pytest.mark.parametrize(
+    ("count", "unit", "said"),
+    [
+        (1, "month", "1 month"),
+        (3, "month", "3 months"),
+        (1, "week", "1 week"),
+        (14, "day", "14 days"),
+    ],
+)
+def test_a_recurring_interval_reads_as_people_say_it(count, unit, said):
+    from types import SimpleNamespace
+
+    from ordersight.web.templatetags.web import interval
+
+    assert interval(SimpleNamespace(interval_count=count, interval_unit=unit)) == said

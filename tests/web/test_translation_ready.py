@@ -33,7 +33,7 @@ _DROPPED = [
 _TAGS = re.compile(r"\{%.*?%\}|\{\{.*?\}\}", re.S)
 _READ_ATTRIBUTES = re.compile(
     r"""\s(placeholder|title|aria-label|alt|data-confirm|data-confirm-detail|"""
-    r"""data-confirm-button|data-confirm-label|data-reason-label)=("[^"]*"|'[^']*')""",
+    r"""data-confirm-button|data-confirm-label|data-reason-label|data-label)=("[^"]*"|'[^']*')""",
     re.S,
 )
 # Text handed to an included partial as a tag's argument (`label="Name"`) is shown too.

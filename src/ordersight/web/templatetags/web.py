@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from ordersight.core.actors import Actor
 from ordersight.orders.models import OrderStatus
@@ -96,6 +97,18 @@ def when(moment: Any) -> str:
     """A moment in the account's time zone with the zone named: `3 Dec 2026, 14:05 CET`, kept
     on one line; nothing where there is no moment (so `|default:"never"` still reads)."""
     return _time(moment, moment_text(moment)) if isinstance(moment, datetime) else ""
+
+
+@register.filter
+def interval(recurring: Any) -> str:
+    """A recurring order's interval as people say it: `1 month`, `4 weeks`."""
+    count, unit = recurring.interval_count, recurring.interval_unit
+    phrases = {
+        "day": ngettext("%(count)s day", "%(count)s days", count),
+        "week": ngettext("%(count)s week", "%(count)s weeks", count),
+        "month": ngettext("%(count)s month", "%(count)s months", count),
+    }
+    return phrases.get(unit, f"%(count)s {unit}") % {"count": count}
 
 
 @register.filter
