@@ -54,7 +54,7 @@ def test_mark_every_matching_order_fulfilled_by_keyboard(page, server, batch):
     expect(page.get_by_test_id("clear-selection")).to_be_focused()
     page.get_by_test_id("bulk-fulfil").focus()
     page.keyboard.press("Enter")
-    expect(page.locator(".alert-success")).to_contain_text(
+    expect(page.get_by_test_id("toast-success")).to_contain_text(
         "3,000 orders marked fulfilled.", timeout=180_000
     )
     left = server.api(
@@ -64,7 +64,7 @@ def test_mark_every_matching_order_fulfilled_by_keyboard(page, server, batch):
     # Done again, every order is refused, and the page says why.
     page.get_by_test_id("select-page").check()
     page.get_by_test_id("bulk-fulfil").click()
-    expect(page.locator(".alert-warning")).to_contain_text(
+    expect(page.get_by_test_id("toast-warning")).to_contain_text(
         re.compile(r"^\s*0 orders marked fulfilled; 50 refused: Order \d+ is already fulfilled")
     )
 
@@ -75,7 +75,7 @@ def test_a_shared_view_saved_by_one_person_opens_for_another(page, browser, serv
     page.fill("#view-name", "Cancelled orders")
     page.check("#view-shared")
     page.get_by_role("button", name="Save", exact=True).click()
-    expect(page.locator(".alert-success")).to_contain_text("saved and shared")
+    expect(page.get_by_test_id("toast-success")).to_contain_text("saved and shared")
     expect(page.locator("[data-testid=saved-view].active")).to_have_text(
         re.compile(r"Cancelled orders")
     )

@@ -145,7 +145,7 @@ def test_viewer_sees_no_actions_and_a_forged_post_is_refused(page, server):
 def test_change_password_opens_in_the_app_with_a_way_back(page, server, width):
     page.set_viewport_size({"width": width, "height": 900})
     sign_in(page, server)
-    if width < 992:  # the navigation folds behind its toggler on a phone
+    if width < 1200:  # the navigation folds behind its toggler below 1200 px
         page.locator(".navbar-toggler").click()
     page.get_by_test_id("user-menu").click()
     page.get_by_role("link", name="Change password").click()

@@ -2,13 +2,14 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from ordersight.accounts.roles import OUR_APPS
 
 
 class ApiScope(models.TextChoices):
-    READ = "read", "Read"
-    WRITE = "write", "Write"
+    READ = "read", _("Read")
+    WRITE = "write", _("Write")
 
 
 class ApiKey(models.Model):

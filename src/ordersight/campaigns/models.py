@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from ordersight.orders.models import Order
 
@@ -28,8 +29,8 @@ class Creator(models.Model):
 
 
 class CommissionKind(models.TextChoices):
-    PERCENT = "percent", "Percent of net order value"
-    FIXED = "fixed", "Fixed amount per order"
+    PERCENT = "percent", _("Percent of net order value")
+    FIXED = "fixed", _("Fixed amount per order")
 
 
 class Campaign(models.Model):
@@ -87,8 +88,8 @@ class Membership(models.Model):
 
 
 class CodeKind(models.TextChoices):
-    COUPON = "coupon", "Coupon code"
-    LINK = "link", "Affiliate link"
+    COUPON = "coupon", _("Coupon code")
+    LINK = "link", _("Affiliate link")
 
 
 class CreatorCode(models.Model):
@@ -108,10 +109,10 @@ class CreatorCode(models.Model):
 
 
 class ConversionStatus(models.TextChoices):
-    PENDING = "pending", "Pending"  # placed, not paid yet
-    PAID = "paid", "Paid"
-    CANCELED = "canceled", "Canceled"  # cancelled, or its payment declined
-    REFUNDED = "refunded", "Refunded"  # refunded in full
+    PENDING = "pending", _("Pending")  # placed, not paid yet
+    PAID = "paid", _("Paid")
+    CANCELED = "canceled", _("Canceled")  # cancelled, or its payment declined
+    REFUNDED = "refunded", _("Refunded")  # refunded in full
 
 
 # A conversion in one of these is a sale (its order completed).
@@ -119,8 +120,8 @@ SALE_STATUSES = (ConversionStatus.PAID, ConversionStatus.REFUNDED)
 
 
 class Approval(models.TextChoices):
-    APPROVED = "approved", "Approved"
-    REJECTED = "rejected", "Rejected"
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
 
 
 class Conversion(models.Model):
@@ -174,10 +175,10 @@ class Conversion(models.Model):
 
 
 class ConversionEventKind(models.TextChoices):
-    ATTRIBUTED = "attributed", "Attributed"
-    STATUS_CHANGED = "status_changed", "Status changed"
-    REJECTED = "rejected", "Rejected"
-    APPROVED = "approved", "Approved again (undo)"
+    ATTRIBUTED = "attributed", _("Attributed")
+    STATUS_CHANGED = "status_changed", _("Status changed")
+    REJECTED = "rejected", _("Rejected")
+    APPROVED = "approved", _("Approved again (undo)")
 
 
 class ConversionEvent(models.Model):

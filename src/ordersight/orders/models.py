@@ -3,57 +3,58 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from ordersight.customers.models import Customer
 
 
 class OrderStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    OPEN = "open", "Open"
-    COMPLETED = "completed", "Completed"
-    DECLINED = "declined", "Declined"
-    CANCELLED = "cancelled", "Cancelled"
+    DRAFT = "draft", _("Draft")
+    OPEN = "open", _("Open")
+    COMPLETED = "completed", _("Completed")
+    DECLINED = "declined", _("Declined")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 class PaymentStatus(models.TextChoices):
-    UNPAID = "unpaid", "Unpaid"
-    PARTIALLY_PAID = "partially_paid", "Partially paid"
-    PAID = "paid", "Paid"
-    OVERPAID = "overpaid", "Overpaid"
+    UNPAID = "unpaid", _("Unpaid")
+    PARTIALLY_PAID = "partially_paid", _("Partially paid")
+    PAID = "paid", _("Paid")
+    OVERPAID = "overpaid", _("Overpaid")
 
 
 class RefundStatus(models.TextChoices):
-    NONE = "none", "None"
-    PARTIAL = "partial", "Partial"
-    FULL = "full", "Full"
+    NONE = "none", _("None")
+    PARTIAL = "partial", _("Partial")
+    FULL = "full", _("Full")
 
 
 class FulfillmentStatus(models.TextChoices):
-    UNFULFILLED = "unfulfilled", "Unfulfilled"
-    FULFILLED = "fulfilled", "Fulfilled"
+    UNFULFILLED = "unfulfilled", _("Unfulfilled")
+    FULFILLED = "fulfilled", _("Fulfilled")
 
 
 class OrderSource(models.TextChoices):
-    STOREFRONT = "storefront", "Storefront"
-    API = "api", "API"
-    MANUAL = "manual", "Manual"
-    SHOPIFY = "shopify", "Shopify"
-    FEED = "feed", "Feed"
-    SUBSCRIPTION = "subscription", "Recurring order"
+    STOREFRONT = "storefront", _("Storefront")
+    API = "api", _("API")
+    MANUAL = "manual", _("Manual")
+    SHOPIFY = "shopify", _("Shopify")
+    FEED = "feed", _("Feed")
+    SUBSCRIPTION = "subscription", _("Recurring order")
 
 
 class OrderType(models.TextChoices):
-    STANDARD = "standard", "Standard"
-    DRAFT = "draft", "Draft"
-    QUOTE = "quote", "Quote"
-    SAMPLE = "sample", "Sample"
-    WHOLESALE = "wholesale", "Wholesale"
-    RECURRING = "recurring", "Recurring"
+    STANDARD = "standard", _("Standard")
+    DRAFT = "draft", _("Draft")
+    QUOTE = "quote", _("Quote")
+    SAMPLE = "sample", _("Sample")
+    WHOLESALE = "wholesale", _("Wholesale")
+    RECURRING = "recurring", _("Recurring")
 
 
 class ChoiceKind(models.TextChoices):
-    SOURCE = "source", "Source"
-    ORDER_TYPE = "order_type", "Order type"
+    SOURCE = "source", _("Source")
+    ORDER_TYPE = "order_type", _("Order type")
 
 
 class OrderChoice(models.Model):
@@ -263,28 +264,28 @@ class OrderLine(models.Model):
 
 
 class OrderEventKind(models.TextChoices):
-    CREATED = "created", "Order created"
-    IMPORTED = "imported", "Order imported"
-    UPDATED = "updated", "Order updated"
-    STATUS_CHANGED = "status_changed", "Status changed"
-    FULFILLED = "fulfilled", "Order fulfilled"
-    LINES_REPLACED = "lines_replaced", "Items changed"
-    SALES_ATTRIBUTION_CHANGED = "sales_attribution_changed", "Sales manager changed"
-    SALES_ATTRIBUTION_CONFIRMED = "sales_attribution_confirmed", "Sale confirmed"
-    INVOICE_ISSUED = "invoice_issued", "Invoice issued"
-    PAYMENT_SUCCEEDED = "payment_succeeded", "Payment succeeded"
-    PAYMENT_FAILED = "payment_failed", "Payment failed"
-    REFUNDED = "refunded", "Refund made"
-    PAYMENT_STATUS_CHANGED = "payment_status_changed", "Payment status changed"
-    DISCOUNT_APPLIED = "discount_applied", "Discount applied"
-    REDEMPTION_ROLLED_BACK = "redemption_rolled_back", "Discount redemption rolled back"
-    INVOICES_ADJUSTED = "invoices_adjusted", "Pending invoices adjusted"
+    CREATED = "created", _("Order created")
+    IMPORTED = "imported", _("Order imported")
+    UPDATED = "updated", _("Order updated")
+    STATUS_CHANGED = "status_changed", _("Status changed")
+    FULFILLED = "fulfilled", _("Order fulfilled")
+    LINES_REPLACED = "lines_replaced", _("Items changed")
+    SALES_ATTRIBUTION_CHANGED = "sales_attribution_changed", _("Sales manager changed")
+    SALES_ATTRIBUTION_CONFIRMED = "sales_attribution_confirmed", _("Sale confirmed")
+    INVOICE_ISSUED = "invoice_issued", _("Invoice issued")
+    PAYMENT_SUCCEEDED = "payment_succeeded", _("Payment succeeded")
+    PAYMENT_FAILED = "payment_failed", _("Payment failed")
+    REFUNDED = "refunded", _("Refund made")
+    PAYMENT_STATUS_CHANGED = "payment_status_changed", _("Payment status changed")
+    DISCOUNT_APPLIED = "discount_applied", _("Discount applied")
+    REDEMPTION_ROLLED_BACK = "redemption_rolled_back", _("Discount redemption rolled back")
+    INVOICES_ADJUSTED = "invoices_adjusted", _("Pending invoices adjusted")
 
 
 class ActorType(models.TextChoices):
-    USER = "user", "User"
-    API_KEY = "api_key", "API key"
-    SYSTEM = "system", "System"
+    USER = "user", _("User")
+    API_KEY = "api_key", _("API key")
+    SYSTEM = "system", _("System")
 
 
 class OrderEvent(models.Model):

@@ -5,14 +5,15 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from ordersight.orders.models import Order
 
 
 class Provider(models.TextChoices):
-    TEST = "test", "Test gateway"
-    STRIPE = "stripe", "Stripe (PaymentIntents API)"
-    MANUAL = "manual", "Manual (bank transfer, pay by invoice)"
+    TEST = "test", _("Test gateway")
+    STRIPE = "stripe", _("Stripe (PaymentIntents API)")
+    MANUAL = "manual", _("Manual (bank transfer, pay by invoice)")
 
 
 class PaymentSystem(models.Model):
@@ -62,10 +63,10 @@ class FeeRule(models.Model):
 
 
 class InvoiceStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    SUCCEEDED = "succeeded", "Succeeded"
-    FAILED = "failed", "Failed"
-    REFUNDED = "refunded", "Refunded"
+    PENDING = "pending", _("Pending")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+    REFUNDED = "refunded", _("Refunded")
 
 
 # Invoices whose money was taken (a refunded one took it first).
@@ -191,10 +192,10 @@ class Refund(models.Model):
 
 
 class WebhookEventStatus(models.TextChoices):
-    APPLIED = "applied", "Applied"
-    STALE = "stale", "Older than the state it would change"
-    DEFERRED = "deferred", "Waiting for an earlier event"
-    REJECTED = "rejected", "Breaks a rule (see the reason); nothing was applied"
+    APPLIED = "applied", _("Applied")
+    STALE = "stale", _("Older than the state it would change")
+    DEFERRED = "deferred", _("Waiting for an earlier event")
+    REJECTED = "rejected", _("Breaks a rule (see the reason); nothing was applied")
 
 
 class WebhookEvent(models.Model):

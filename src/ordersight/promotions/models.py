@@ -4,6 +4,7 @@ their validation rules and redemptions."""
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from ordersight.customers.models import Customer
 from ordersight.orders.models import Order
@@ -92,15 +93,15 @@ class Segment(models.Model):
 
 
 class DiscountKind(models.TextChoices):
-    PERCENT = "percent", "Percent off"
-    FIXED = "fixed", "Fixed amount off"
+    PERCENT = "percent", _("Percent off")
+    FIXED = "fixed", _("Fixed amount off")
     # One unit free: the cheapest unit among the lines the code applies to.
-    FREE_ITEM = "free_item", "One item free"
+    FREE_ITEM = "free_item", _("One item free")
 
 
 class DiscountTarget(models.TextChoices):
-    ORDER = "order", "The whole order"
-    LINES = "lines", "Chosen lines (by SKU or category)"
+    ORDER = "order", _("The whole order")
+    LINES = "lines", _("Chosen lines (by SKU or category)")
 
 
 class DiscountCode(models.Model):
@@ -140,8 +141,8 @@ class DiscountCode(models.Model):
 
 
 class RedemptionStatus(models.TextChoices):
-    ACTIVE = "active", "Redeemed"
-    ROLLED_BACK = "rolled_back", "Rolled back"
+    ACTIVE = "active", _("Redeemed")
+    ROLLED_BACK = "rolled_back", _("Rolled back")
 
 
 class Redemption(models.Model):

@@ -6,13 +6,14 @@ The services keep them current in the transaction of each order change (see `ser
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from ordersight.orders.models import Order
 
 
 class Grain(models.TextChoices):
-    DAY = "d", "Day"
-    MONTH = "m", "Month"  # `period` is the first day of the month
+    DAY = "d", _("Day")
+    MONTH = "m", _("Month")  # `period` is the first day of the month
 
 
 # The source and order type of the rows that sum every source and order type.

@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from ordersight.catalog.models import Offer
 from ordersight.customers.models import Customer
@@ -21,17 +22,17 @@ DEFAULT_RETRY_INTERVALS = [86400, 3 * 86400]  # 1 day, then 3 days (seconds)
 
 
 class IntervalUnit(models.TextChoices):
-    DAY = "day", "Days"
-    WEEK = "week", "Weeks"
-    MONTH = "month", "Months"
+    DAY = "day", _("Days")
+    WEEK = "week", _("Weeks")
+    MONTH = "month", _("Months")
 
 
 class RecurringStatus(models.TextChoices):
-    ACTIVE = "active", "Active"
-    PAUSED = "paused", "Paused"
-    PROCESSING = "processing", "Processing"
-    COMPLETED = "completed", "Completed"
-    FAILED = "failed", "Failed"
+    ACTIVE = "active", _("Active")
+    PAUSED = "paused", _("Paused")
+    PROCESSING = "processing", _("Processing")
+    COMPLETED = "completed", _("Completed")
+    FAILED = "failed", _("Failed")
 
 
 class RecurringOrder(models.Model):
@@ -116,9 +117,9 @@ class RecurringOrder(models.Model):
 
 
 class AttemptStatus(models.TextChoices):
-    PENDING = "pending", "In flight"
-    SUCCEEDED = "succeeded", "Succeeded"
-    FAILED = "failed", "Failed"
+    PENDING = "pending", _("In flight")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
 
 
 class ChargeAttempt(models.Model):
@@ -177,18 +178,18 @@ class ChargeAttempt(models.Model):
 
 
 class RecurringEventKind(models.TextChoices):
-    CREATED = "created", "Created"
-    CHARGED = "charged", "Payment collected"
-    CHARGE_FAILED = "charge_failed", "Payment failed"
-    RETRY_SCHEDULED = "retry_scheduled", "Retry scheduled"
-    GATEWAY_UNAVAILABLE = "gateway_unavailable", "Gateway unavailable"
-    PAUSED = "paused", "Paused"
-    ACTIVATED = "activated", "Activated"
-    COMPLETED = "completed", "Completed"
-    FAILED = "failed", "Failed"
-    PAYMENT_METHOD_REPLACED = "payment_method_replaced", "Payment method replaced"
-    CHILD_ORDER_REFUNDED = "child_order_refunded", "Child order refunded"
-    CHILD_ORDER_CANCELLED = "child_order_cancelled", "Child order cancelled"
+    CREATED = "created", _("Created")
+    CHARGED = "charged", _("Payment collected")
+    CHARGE_FAILED = "charge_failed", _("Payment failed")
+    RETRY_SCHEDULED = "retry_scheduled", _("Retry scheduled")
+    GATEWAY_UNAVAILABLE = "gateway_unavailable", _("Gateway unavailable")
+    PAUSED = "paused", _("Paused")
+    ACTIVATED = "activated", _("Activated")
+    COMPLETED = "completed", _("Completed")
+    FAILED = "failed", _("Failed")
+    PAYMENT_METHOD_REPLACED = "payment_method_replaced", _("Payment method replaced")
+    CHILD_ORDER_REFUNDED = "child_order_refunded", _("Child order refunded")
+    CHILD_ORDER_CANCELLED = "child_order_cancelled", _("Child order cancelled")
 
 
 class RecurringEvent(models.Model):

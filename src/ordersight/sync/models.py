@@ -3,11 +3,12 @@ counts and per-item errors, and the raw record last received for each item (look
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class Platform(models.TextChoices):
-    SHOPIFY = "shopify", "Shopify"
-    FEED = "feed", "Generic JSON feed"
+    SHOPIFY = "shopify", _("Shopify")
+    FEED = "feed", _("Generic JSON feed")
 
 
 class StoreConnection(models.Model):
@@ -37,9 +38,9 @@ class StoreConnection(models.Model):
 
 
 class FeedKind(models.TextChoices):
-    PRODUCTS = "products", "Products"
-    CUSTOMERS = "customers", "Customers"
-    ORDERS = "orders", "Orders"
+    PRODUCTS = "products", _("Products")
+    CUSTOMERS = "customers", _("Customers")
+    ORDERS = "orders", _("Orders")
 
 
 class Feed(models.Model):
@@ -62,9 +63,9 @@ class Feed(models.Model):
 
 
 class RunStatus(models.TextChoices):
-    RUNNING = "running", "Running"
-    SUCCEEDED = "succeeded", "Succeeded"
-    FAILED = "failed", "Failed"
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
 
 
 class SyncRun(models.Model):

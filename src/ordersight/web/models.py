@@ -9,17 +9,18 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class SavedList(models.TextChoices):
     """The lists a view may be saved on, each the name of the page's URL."""
 
-    ORDERS = "orders", "All Orders"
-    RECURRING = "recurring", "Recurring Orders"
-    PAYMENTS = "payments", "Payments"
-    CUSTOMERS = "customers", "Customers"
-    DISCOUNT_CODES = "discount_codes", "Discount codes"
-    REDEMPTIONS = "redemptions", "Redemptions"
+    ORDERS = "orders", _("All Orders")
+    RECURRING = "recurring", _("Recurring Orders")
+    PAYMENTS = "payments", _("Payments")
+    CUSTOMERS = "customers", _("Customers")
+    DISCOUNT_CODES = "discount_codes", _("Discount codes")
+    REDEMPTIONS = "redemptions", _("Redemptions")
 
 
 class SavedView(models.Model):
