@@ -378,7 +378,7 @@ def bench_counts() -> list[Result]:
             "WHERE o.status = 'completed' AND o.currency = 'EUR'",
         ),
         (
-            "All Orders count, filtered to fewer rows than the bound",
+            "All Orders count, filtered by declined and GBP",
             {"status": "declined", "currency": "GBP"},
             "WHERE o.status = 'declined' AND o.currency = 'GBP'",
         ),
