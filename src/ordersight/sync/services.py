@@ -15,6 +15,8 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from ordersight.catalog.bulk import upsert_offers
 from ordersight.core.actors import Actor
@@ -604,12 +606,18 @@ def feed_status(feed: Feed) -> FeedStatus:
     # A failed refresh says why first: "could not reach the store" is what to fix, even on
     # a feed that never received data.
     if last is not None and last.status == RunStatus.FAILED:
-        return FeedStatus(AMBER, f"The last refresh failed: {last.message}", last)
+        failed = _("The last refresh failed: {why}").format(why=last.message)
+        return FeedStatus(AMBER, failed, last)
     if last is None or (not feed.items_synced and not last.received):
-        return FeedStatus(AMBER, "No data received yet: the connection needs configuring.", last)
+        return FeedStatus(AMBER, _("No data received yet: the connection needs configuring."), last)
     if last.errors:
-        return FeedStatus(AMBER, f"Data received with {last.errors} error(s).", last)
-    return FeedStatus(GREEN, "Data received, no errors.", last)
+        with_errors = ngettext(
+            "Data received with %(count)s error.",
+            "Data received with %(count)s errors.",
+            last.errors,
+        ) % {"count": last.errors}
+        return FeedStatus(AMBER, with_errors, last)
+    return FeedStatus(GREEN, _("Data received, no errors."), last)
 
 
 # --- Scheduled refreshes -------------------------------------------------------------------
