@@ -57,3 +57,25 @@ def test_a_refused_retry_setting_keeps_what_was_typed(admin_web):
     assert 'data-testid="toast-error"' in page and "Retry intervals not saved" in page
     assert 'name="retry_interval" value="soon"' in page
     assert 'name="retry_interval" value="later"' in page
+
+
+def test_a_refusal_reads_as_one_sentence_with_the_reason_in_its_place(rf):
+    """The page's sentence is translated whole; the service's reason and the field it names
+    go where `{why}` stands, so another language may put them anywhere in it."""
+    from django.contrib.messages import get_messages
+    from django.contrib.messages.storage.fallback import FallbackStorage
+
+    from ordersight.core.errors import Invalid
+    from ordersight.web.access import run_service
+
+    request = rf.post("/")
+    request.session = {}
+    request._messages = FallbackStorage(request)
+
+    def refuse() -> None:
+        raise Invalid("Give 2 retry intervals.", fields={"retry_interval": "exactly 2"})
+
+    assert run_service(request, refuse, failed="Recurring order 7 left as it was ({why}).") is None
+    assert [str(m) for m in get_messages(request)] == [
+        "Recurring order 7 left as it was (Give 2 retry intervals. (retry_interval: exactly 2))."
+    ]

@@ -138,6 +138,8 @@ def test_the_same_name_twice_on_a_list_is_refused_naming_the_field(ana):
     _save(ana, name="Open", query="status=open")
     response = _save(ana, name="Open", query="status=draft")
     message = [str(m) for m in get_messages(response.wsgi_request)][-1]
+    # One sentence: what was not done, then the service's reason and the field it names.
+    assert message.startswith("View not saved: ")
     assert "name: you already have a view with this name" in message
     assert SavedView.objects.count() == 1
     assert response.url == "/orders/?status=draft"  # the list as it was, to try another name

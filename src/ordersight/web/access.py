@@ -56,9 +56,10 @@ def actor_of(request: HttpRequest) -> Actor:
     return Actor(user=request.user)
 
 
-def run_service(request: HttpRequest, call: Callable[[], T], *, failed: str = "") -> T | None:
+def run_service(request: HttpRequest, call: Callable[[], T], *, failed: str = "{why}") -> T | None:
     """Run a service for a page. A refusal by the service is the same 403 page the
-    decorators give; any other broken rule becomes an error message and None."""
+    decorators give; any other broken rule becomes an error message and None: `failed` is
+    the whole sentence, translated, with `{why}` where the service's reason goes."""
     try:
         return call()
     except Forbidden as exc:
@@ -66,7 +67,8 @@ def run_service(request: HttpRequest, call: Callable[[], T], *, failed: str = ""
     except DomainError as exc:
         # Name the fields too: "rules.all[0].min: an amount from 0" says where to look.
         detail = "; ".join(f"{name}: {text}" for name, text in exc.fields.items())
-        messages.error(request, f"{failed}{exc.message}" + (f" ({detail})" if detail else ""))
+        why = exc.message + (f" ({detail})" if detail else "")
+        messages.error(request, failed.replace("{why}", why))
         return None
 
 

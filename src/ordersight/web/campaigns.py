@@ -119,7 +119,7 @@ def new_campaign(request: HttpRequest) -> HttpResponse:
             fixed_commissions={currency: data.get("fixed_amount", "")} if currency else None,
             actor=actor_of(request),
         ),
-        failed=_("Campaign not created: "),
+        failed=_("Campaign not created: {why}"),
     )
     if campaign is None:
         keep_typed(request, "new-campaign")
@@ -206,7 +206,7 @@ def campaign_members(request: HttpRequest, campaign_id: int) -> HttpResponse:
             actor=actor_of(request),
         )
 
-    if run_service(request, change, failed=f"@{handle}: ") is None:
+    if run_service(request, change, failed=f"@{handle}: {{why}}") is None:
         if not request.POST.get("remove"):
             keep_typed(request, "add-member")
     else:
@@ -236,7 +236,7 @@ def conversion_approval(request: HttpRequest, conversion_id: int, action: str) -
     done = run_service(
         request,
         lambda: change(conversion=conversion, actor=actor_of(request)),
-        failed=_("Order {number}: ").format(number=conversion.order.number),
+        failed=_("Order {number}: {why}").format(number=conversion.order.number, why="{why}"),
     )
     if done is not None:
         said = (
@@ -312,7 +312,7 @@ def new_creator(request: HttpRequest) -> HttpResponse:
             email=data.get("email", ""),
             actor=actor_of(request),
         ),
-        failed=_("Creator not added: "),
+        failed=_("Creator not added: {why}"),
     )
     if creator is None:
         keep_typed(request, "new-creator")

@@ -179,7 +179,7 @@ def new_discount_code(request: HttpRequest) -> HttpResponse:
             code=request.POST.get("code", ""), actor=actor_of(request), **settings
         )
 
-    found = run_service(request, create, failed=_("Code not created: "))
+    found = run_service(request, create, failed=_("Code not created: {why}"))
     if found is None:
         keep_typed(request, "new-code")
         return redirect("web:discount_codes")
@@ -239,7 +239,7 @@ def edit_discount_code(request: HttpRequest, code: str) -> HttpResponse:
         lambda: services.update_discount_code(
             code=found, changes=_code_settings(request.POST, found), actor=actor_of(request)
         ),
-        failed=_("{code} not changed: ").format(code=found.code),
+        failed=_("{code} not changed: {why}").format(code=found.code, why="{why}"),
     )
     if changed is not None:
         messages.success(request, _("Discount code {code} saved.").format(code=found.code))
@@ -270,7 +270,7 @@ def redeem_on_order(request: HttpRequest, number: int) -> HttpResponse:
         lambda: services.redeem_code(
             order=order, code=request.POST.get("code", ""), actor=actor_of(request)
         ),
-        failed=_("Discount not applied: "),
+        failed=_("Discount not applied: {why}"),
     )
     if done is None:
         keep_typed(request, "redeem")
@@ -323,7 +323,7 @@ def new_segment(request: HttpRequest) -> HttpResponse:
             rules=_json(request.POST.get("rules", ""), "rules"),
             actor=actor_of(request),
         ),
-        failed=_("Segment not created: "),
+        failed=_("Segment not created: {why}"),
     )
     if found is None:
         keep_typed(request, "new-segment")
@@ -366,7 +366,7 @@ def edit_segment(request: HttpRequest, segment_id: int) -> HttpResponse:
             },
             actor=actor_of(request),
         ),
-        failed=_("Segment not saved: "),
+        failed=_("Segment not saved: {why}"),
     )
     if changed is not None:
         messages.success(request, _("Segment {name} saved.").format(name=found.name))

@@ -87,7 +87,7 @@ def save_view(request: HttpRequest) -> HttpResponse:
             query=request.POST.get("query", ""),
             shared=request.POST.get("shared") == "on",
         ),
-        failed=_("View not saved: "),
+        failed=_("View not saved: {why}"),
     )
     if view is None:
         query = request.POST.get("query", "")
@@ -115,7 +115,7 @@ def change_view(request: HttpRequest, view_id: int, action: str) -> HttpResponse
             lambda: services.rename_view(
                 view=view, name=request.POST.get("name", ""), user=request.user
             ),
-            failed=_("View not renamed: "),
+            failed=_("View not renamed: {why}"),
         )
         if done is not None:
             messages.success(request, _("View renamed to “{name}”.").format(name=done.name))
@@ -125,7 +125,7 @@ def change_view(request: HttpRequest, view_id: int, action: str) -> HttpResponse
             lambda: services.update_view(
                 view=view, query=request.POST.get("query", ""), user=request.user
             ),
-            failed=_("View not updated: "),
+            failed=_("View not updated: {why}"),
         )
         if done is not None:
             messages.success(

@@ -87,7 +87,7 @@ def recurring_action(request: HttpRequest, number: int, action: str) -> HttpResp
     changed = run_service(
         request,
         lambda: change(recurring=recurring, actor=actor_of(request)),
-        failed=_("Recurring order {number}: ").format(number=number),
+        failed=_("Recurring order {number}: {why}").format(number=number, why="{why}"),
     )
     if changed is not None:
         messages.success(request, done.format(number=number))

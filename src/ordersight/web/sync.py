@@ -48,7 +48,7 @@ def refresh(request: HttpRequest, name: str, kind: str) -> HttpResponse:
     feed = services.feeds_of(connection)[kind]
     full = request.POST.get("full") == "1"
     started = run_service(
-        request, lambda: refresh_in_worker(feed, full=full), failed=f"{connection.name}: "
+        request, lambda: refresh_in_worker(feed, full=full), failed=f"{connection.name}: {{why}}"
     )
     if started is not None:
         if full:
