@@ -129,8 +129,12 @@ def test_demo_is_deterministic():
 
 
 @pytest.mark.django_db
-def test_demo_command_prints_a_working_owner_login(settings, tmp_path, client):
+def test_demo_command_prints_a_working_owner_login(settings, tmp_path, client, monkeypatch):
     settings.DATA_DIR = tmp_path
+    # The command sets these for the processes it starts (setdefault): named here, so they
+    # are taken back after the test instead of reaching later tests' subprocesses.
+    monkeypatch.setenv("SYNC_FILE_ROOT", str(tmp_path / "feeds"))
+    monkeypatch.setenv("STOREFRONT_QUOTE_URL", "https://shop.example/account/quotes/{external_id}")
     out = StringIO()
     call_command("demo", "--no-serve", "--orders", "20", stdout=out)
     text = out.getvalue()
