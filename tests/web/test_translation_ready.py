@@ -139,3 +139,48 @@ def _is_text_call(call: ast.Call) -> bool:
 def test_the_web_layer_shows_messages_through_gettext(module: Path):
     tree = ast.parse(module.read_text())
     assert _shown_without_gettext(tree) == [], f"{module.name}: messages not through gettext"
+
+
+# The domain's refusals reach the pages too (a toast gives the service's reason and the
+# fields it names): their words go through gettext where they are raised.
+DOMAIN_MODULES = sorted(
+    path
+    for path in SOURCE.rglob("*.py")
+    if path.parts[len(SOURCE.parts)] not in {"web", "api", "migrations", "management"}
+    and "migrations" not in path.parts
+)
+_REFUSALS = {"Invalid", "Conflict", "NotFound", "Forbidden", "DomainError", "Unprocessable"}
+
+
+def _is_words(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant | ast.JoinedStr) and _has_words(node)
+
+
+def _refusal_words_outside_gettext(tree: ast.AST) -> list[int]:
+    lines = []
+    for node in ast.walk(tree):
+        texts: list[ast.AST] = []
+        if isinstance(node, ast.Call) and getattr(node.func, "id", "") in _REFUSALS:
+            texts += node.args[:1]
+            texts += [
+                value
+                for keyword in node.keywords
+                if keyword.arg == "fields" and isinstance(keyword.value, ast.Dict)
+                for value in keyword.value.values
+            ]
+        elif isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Subscript) and getattr(t.value, "id", "") == "errors"
+            for t in node.targets
+        ):
+            texts.append(node.value)
+        for text in texts:
+            candidates = [text.body, text.orelse] if isinstance(text, ast.IfExp) else [text]
+            lines += [text.lineno for c in candidates if _is_words(c)]
+    return sorted(set(lines))
+
+
+@pytest.mark.parametrize("module", DOMAIN_MODULES, ids=lambda p: str(p.relative_to(SOURCE)))
+def test_the_domain_refuses_in_words_through_gettext(module: Path):
+    tree = ast.parse(module.read_text())
+    found = _refusal_words_outside_gettext(tree)
+    assert not found, f"{module.name}: refusals not through gettext at lines {found}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja.security import HttpBearer, SessionAuth
 
 from ordersight.accounts.models import ApiScope
@@ -15,8 +16,11 @@ from ordersight.core.errors import Forbidden
 
 def _require(actor: Actor, perm: str) -> None:
     if not actor.has_perm(perm):
-        who = "This API key" if actor.api_key is not None else "Your role"
-        raise Forbidden(f"{who} lacks the permission {perm}.", fields={"permission": perm})
+        if actor.api_key is not None:
+            message = _("This API key lacks the permission {perm}.")
+        else:
+            message = _("Your role lacks the permission {perm}.")
+        raise Forbidden(message.format(perm=perm), fields={"permission": perm})
 
 
 class ApiKeyBearer(HttpBearer):
@@ -33,8 +37,10 @@ class ApiKeyBearer(HttpBearer):
             return None
         if not key.has_scope(self.scope):
             raise Forbidden(
-                f"This API key has scopes {', '.join(key.scopes)}; this call needs {self.scope}.",
-                fields={"Authorization": f"needs the {self.scope} scope"},
+                _("This API key has scopes {scopes}; this call needs {scope}.").format(
+                    scopes=", ".join(key.scopes), scope=self.scope
+                ),
+                fields={"Authorization": _("needs the {scope} scope").format(scope=self.scope)},
             )
         request.actor = Actor(api_key=key)
         _require(request.actor, self.perm)

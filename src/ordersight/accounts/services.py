@@ -17,6 +17,8 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from ordersight.accounts.models import ApiKey, ApiScope
 from ordersight.accounts.roles import OUR_APPS, OWNER, ROLES
@@ -51,8 +53,12 @@ def parse_scopes(scopes: Iterable[str] | str) -> list[str]:
     if unknown or not cleaned:
         allowed = ", ".join(ApiScope.values)
         raise Invalid(
-            f"Scopes must be some of: {allowed}.",
-            fields={"scopes": f"unknown scope(s): {', '.join(unknown)}" if unknown else "empty"},
+            _("Scopes must be some of: {allowed}.").format(allowed=allowed),
+            fields={
+                "scopes": _("unknown scope(s): {scopes}").format(scopes=", ".join(unknown))
+                if unknown
+                else _("empty")
+            },
         )
     if ApiScope.WRITE in cleaned and ApiScope.READ not in cleaned:
         cleaned = sorted([*cleaned, ApiScope.READ])  # a key that may write may also read
@@ -71,8 +77,10 @@ def parse_permissions(permissions: Iterable[str] | str) -> list[str]:
     unknown = [p for p in wanted if p not in known]
     if unknown:
         raise Invalid(
-            f"Unknown permission(s): {', '.join(unknown)}.",
-            fields={"permissions": f"unknown: {', '.join(unknown)}"},
+            _("Unknown permission(s): {permissions}.").format(permissions=", ".join(unknown)),
+            fields={
+                "permissions": _("unknown: {permissions}").format(permissions=", ".join(unknown))
+            },
         )
     return wanted
 
@@ -91,10 +99,13 @@ def _refuse_more_than_held(actor: Actor, scopes: list[str], permissions: list[st
         ]
     unheld = sorted(p for p in wanted if not actor.has_perm(p))
     if unheld:
-        shown = ", ".join(unheld[:5]) + (f" and {len(unheld) - 5} more" if len(unheld) > 5 else "")
+        shown = ", ".join(unheld[:5])
+        if len(unheld) > 5:
+            more = len(unheld) - 5
+            shown += ngettext(" and {count} more", " and {count} more", more).format(count=more)
         raise Invalid(
-            f"A key may only do what you may do yourself; you lack {shown}.",
-            fields={"permissions": f"not yours to give: {shown}"},
+            _("A key may only do what you may do yourself; you lack {shown}.").format(shown=shown),
+            fields={"permissions": _("not yours to give: {shown}").format(shown=shown)},
         )
 
 
@@ -116,11 +127,11 @@ def create_api_key(
         actor.require("accounts.add_apikey")
     name = name.strip()
     if not name:
-        raise Invalid("An API key needs a name.", fields={"name": "required"})
+        raise Invalid(_("An API key needs a name."), fields={"name": _("required")})
     if len(name) > 100:
         raise Invalid(
-            "An API key's name is at most 100 characters.",
-            fields={"name": "at most 100 characters"},
+            _("An API key's name is at most 100 characters."),
+            fields={"name": _("at most 100 characters")},
         )
     scope_list = parse_scopes(scopes)
     permission_list = parse_permissions(permissions)
@@ -166,7 +177,7 @@ def authenticate_api_key(token: str) -> ApiKey | None:
     parts = token.split("_", 2)
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
         return None
-    _, prefix, secret = parts
+    _token_prefix, prefix, secret = parts
     key = active_api_key(prefix)
     if key is None or not hmac.compare_digest(key.key_hash, _hash(secret)):
         return None
@@ -186,7 +197,10 @@ def revoke_api_key(*, prefix: str, actor: Actor | None = None) -> ApiKey:
         actor.require("accounts.change_apikey")
     key = ApiKey.objects.filter(prefix=prefix).first()
     if key is None:
-        raise NotFound(f"No API key with prefix {prefix}.", fields={"prefix": "not found"})
+        raise NotFound(
+            _("No API key with prefix {prefix}.").format(prefix=prefix),
+            fields={"prefix": _("not found")},
+        )
     if key.revoked_at is None:
         key.revoked_at = timezone.now()
         key.save(update_fields=["revoked_at"])
@@ -201,7 +215,10 @@ MAX_USERNAME = 150
 
 def _role_group(role: str) -> Group:
     if role not in ROLES:
-        raise Invalid(f"Unknown role {role!r}.", fields={"role": f"one of {', '.join(ROLES)}"})
+        raise Invalid(
+            _("Unknown role {role}.").format(role=repr(role)),
+            fields={"role": _("one of {roles}").format(roles=", ".join(ROLES))},
+        )
     return Group.objects.get_or_create(name=role)[0]
 
 
@@ -225,8 +242,10 @@ def _active_owners() -> int:
 def _refuse_losing_the_last_owner(user: AbstractBaseUser) -> None:
     if role_of(user) == OWNER and user.is_active and _active_owners() <= 1:
         raise Conflict(
-            f"{user.get_username()} is the only active Owner; make someone else Owner first.",
-            fields={"role": "the account needs an active Owner"},
+            _("{username} is the only active Owner; make someone else Owner first.").format(
+                username=user.get_username()
+            ),
+            fields={"role": _("the account needs an active Owner")},
         )
 
 
@@ -248,26 +267,29 @@ def invite_user(
     username = (username or "").strip()
     model = get_user_model()
     if not username or len(username) > MAX_USERNAME:
-        errors["username"] = f"1 to {MAX_USERNAME} characters"
+        errors["username"] = _("1 to {max} characters").format(max=MAX_USERNAME)
     else:
         try:
             model.username_validator(username)
         except ValidationError:
-            errors["username"] = "letters, digits and @ . + - _ only"
+            errors["username"] = _("letters, digits and @ . + - _ only")
     email = (email or "").strip()
     try:
         validate_email(email)
     except ValidationError:
-        errors["email"] = "an e-mail address, e.g. ana@example.com"
+        errors["email"] = _("an e-mail address, e.g. ana@example.com")
     if role not in ROLES:
-        errors["role"] = f"one of {', '.join(ROLES)}"
+        errors["role"] = _("one of {roles}").format(roles=", ".join(ROLES))
     for field, value in (("first_name", first_name), ("last_name", last_name)):
         if len(value or "") > 150:
-            errors[field] = "at most 150 characters"
+            errors[field] = _("at most 150 characters")
     if errors:
-        raise Invalid("The invitation is not valid.", fields=errors)
+        raise Invalid(_("The invitation is not valid."), fields=errors)
     if model.objects.filter(username__iexact=username).exists():
-        raise Conflict(f"The username {username} is taken.", fields={"username": "taken"})
+        raise Conflict(
+            _("The username {username} is taken.").format(username=username),
+            fields={"username": _("taken")},
+        )
     try:
         with transaction.atomic():
             user = model.objects.create_user(
@@ -277,18 +299,20 @@ def invite_user(
                 last_name=(last_name or "").strip(),
             )
     except IntegrityError:
-        raise Conflict(f"The username {username} is taken.", fields={"username": "taken"}) from None
+        raise Conflict(
+            _("The username {username} is taken.").format(username=username),
+            fields={"username": _("taken")},
+        ) from None
     user.set_unusable_password()
     user.save(update_fields=["password"])
     user.groups.add(_role_group(role))
     return user
 
 
-def _refuse_self(user: AbstractBaseUser, actor: Actor, what: str) -> None:
+def _refuse_self(user: AbstractBaseUser, actor: Actor, message: str) -> None:
+    """Refuse, with `message` (already translated), an Owner acting on themselves."""
     if actor.user is not None and actor.user.pk == user.pk:
-        raise Conflict(
-            f"You cannot {what} yourself; ask another Owner.", fields={"user": "yourself"}
-        )
+        raise Conflict(message, fields={"user": _("yourself")})
 
 
 @retry_on_deadlock
@@ -297,7 +321,7 @@ def change_role(*, user: AbstractBaseUser, role: str, actor: Actor) -> AbstractB
     """Give the user this role in place of the one they had."""
     actor.require("auth.change_user")
     group = _role_group(role)
-    _refuse_self(user, actor, "change the role of")
+    _refuse_self(user, actor, _("You cannot change the role of yourself; ask another Owner."))
     if role != OWNER:
         _refuse_losing_the_last_owner(user)
     user.groups.remove(*Group.objects.filter(name__in=ROLES))
@@ -315,7 +339,7 @@ def set_user_active(*, user: AbstractBaseUser, active: bool, actor: Actor) -> Ab
     """Deactivate (they can no longer sign in; what they did stays theirs) or reactivate."""
     actor.require("auth.change_user")
     if not active:
-        _refuse_self(user, actor, "deactivate")
+        _refuse_self(user, actor, _("You cannot deactivate yourself; ask another Owner."))
         _refuse_losing_the_last_owner(user)
     user.is_active = active
     user.save(update_fields=["is_active"])

@@ -27,6 +27,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
 
 from ordersight.campaigns.filters import ConversionFilterSet, PerformanceFilterSet
 from ordersight.campaigns.models import (
@@ -104,28 +105,44 @@ CONVERSION_LIST = ListSpec(
 )
 
 
-def _get(queryset: QuerySet, what: str, field: str, value: Any, **lookup: Any) -> Any:
+def _get(queryset: QuerySet, missing: str, field: str, value: Any, **lookup: Any) -> Any:
+    """The one row `lookup` finds, or NotFound with `missing` (translated, `{value}` filled
+    in) naming `field`."""
     found = queryset.filter(**lookup).first() if is_id(value) or isinstance(value, str) else None
     if found is None:
-        raise NotFound(f"No {what} {value}.", fields={field: "not found"})
+        raise NotFound(missing.format(value=value), fields={field: _("not found")})
     return found
 
 
 def get_campaign(*, campaign_id: int) -> Campaign:
-    return _get(Campaign.objects.all(), "campaign", "campaign_id", campaign_id, pk=campaign_id)
+    return _get(
+        Campaign.objects.all(),
+        _("No campaign {value}."),
+        "campaign_id",
+        campaign_id,
+        pk=campaign_id,
+    )
 
 
 def get_creator(*, handle: str) -> Creator:
     handle = (handle or "").strip().lstrip("@").lower()
-    return _get(Creator.objects.all(), "creator", "handle", handle, handle=handle)
+    return _get(Creator.objects.all(), _("No creator {value}."), "handle", handle, handle=handle)
 
 
 def get_creator_by_id(*, creator_id: int) -> Creator:
-    return _get(Creator.objects.all(), "creator", "creator_id", creator_id, pk=creator_id)
+    return _get(
+        Creator.objects.all(), _("No creator {value}."), "creator_id", creator_id, pk=creator_id
+    )
 
 
 def get_conversion(*, conversion_id: int) -> Conversion:
-    return _get(_conversions(), "conversion", "conversion_id", conversion_id, pk=conversion_id)
+    return _get(
+        _conversions(),
+        _("No conversion {value}."),
+        "conversion_id",
+        conversion_id,
+        pk=conversion_id,
+    )
 
 
 def conversion_of_order(order_id: int) -> Conversion | None:

@@ -19,6 +19,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ordersight.campaigns.models import (
     SALE_STATUSES,
@@ -61,7 +62,7 @@ HUNDRED = Decimal(100)
 def _name(value: str | None, errors: dict[str, str], field: str = "name") -> str:
     name = (value or "").strip()
     if not 0 < len(name) <= 200:
-        errors[field] = "1 to 200 characters"
+        errors[field] = _("1 to 200 characters")
     return name
 
 
@@ -75,7 +76,7 @@ def _clean_creator(data: Mapping[str, Any], errors: dict[str, str]) -> dict[str,
     if "handle" in data:
         handle = (data["handle"] or "").strip().lstrip("@").lower()
         if not HANDLE.match(handle):
-            errors["handle"] = "1 to 64 letters, digits, '.', '-' or '_' (e.g. anna.cooks)"
+            errors["handle"] = _("1 to 64 letters, digits, '.', '-' or '_' (e.g. anna.cooks)")
         clean["handle"] = handle
     for field, cleaner in (("email", clean_email), ("payout", clean_metadata)):
         if field in data:
@@ -92,8 +93,8 @@ def _save_creator(creator: Creator) -> Creator:
             creator.save()
     except IntegrityError:
         raise Conflict(
-            f"A creator with the handle @{creator.handle} exists already.",
-            fields={"handle": "already taken"},
+            _("A creator with the handle @{handle} exists already.").format(handle=creator.handle),
+            fields={"handle": _("already taken")},
         ) from None
     return creator
 
@@ -107,7 +108,7 @@ def create_creator(
         {"name": name, "handle": handle, "email": email, "payout": payout}, errors
     )
     if errors:
-        raise Invalid("The creator is not valid.", fields=errors)
+        raise Invalid(_("The creator is not valid."), fields=errors)
     return _save_creator(Creator(**clean))
 
 
@@ -117,7 +118,7 @@ def update_creator(*, creator: Creator, changes: Mapping[str, Any], actor: Actor
     errors: dict[str, str] = {}
     clean = _clean_creator(changes, errors)
     if errors:
-        raise Invalid("The changes are not valid.", fields=errors)
+        raise Invalid(_("The changes are not valid."), fields=errors)
     for name, value in clean.items():
         setattr(creator, name, value)
     return _save_creator(creator)
@@ -130,12 +131,12 @@ def _percent(value: Any, errors: dict[str, str]) -> Decimal | None:
     try:
         percent = Decimal(str(value))
     except (InvalidOperation, ValueError):
-        errors["commission_percent"] = "a number from 0 to 100"
+        errors["commission_percent"] = _("a number from 0 to 100")
         return None
     if not percent.is_finite() or not ZERO < percent <= HUNDRED:
-        errors["commission_percent"] = "greater than 0 and at most 100"
+        errors["commission_percent"] = _("greater than 0 and at most 100")
     elif percent.as_tuple().exponent < -4:  # type: ignore[operator]
-        errors["commission_percent"] = "at most 4 decimal places"
+        errors["commission_percent"] = _("at most 4 decimal places")
     return percent
 
 
@@ -143,13 +144,15 @@ def _clean_rule(data: Mapping[str, Any], campaign: Campaign, errors: dict[str, s
     """Set the commission rule from `data` (kind, percent or fixed amounts) on `campaign`."""
     kind = data.get("commission_kind", campaign.commission_kind)
     if kind not in CommissionKind.values:
-        errors["commission_kind"] = f"one of {', '.join(CommissionKind.values)}"
+        errors["commission_kind"] = _("one of {choices}").format(
+            choices=", ".join(CommissionKind.values)
+        )
         return
     campaign.commission_kind = kind
     if kind == CommissionKind.PERCENT:
         value = data.get("commission_percent", campaign.commission_percent)
         if value is None:
-            errors["commission_percent"] = "required for a percent commission"
+            errors["commission_percent"] = _("required for a percent commission")
         else:
             campaign.commission_percent = _percent(value, errors)
         campaign.fixed_commissions = {}
@@ -169,27 +172,31 @@ def _clean_campaign(data: Mapping[str, Any], campaign: Campaign) -> None:
         if field in data:
             value = data[field]
             if value is not None and not isinstance(value, date):
-                errors[field] = "a date, YYYY-MM-DD"
+                errors[field] = _("a date, YYYY-MM-DD")
             else:
                 setattr(campaign, field, value)
     conflicts: dict[str, str] = {}
     if campaign.starts_on is None and "starts_on" not in errors:
-        errors["starts_on"] = "required"
+        errors["starts_on"] = _("required")
     elif campaign.ends_on and campaign.starts_on and campaign.ends_on < campaign.starts_on:
         if {"starts_on", "ends_on"} <= set(data):
-            errors["ends_on"] = "on or after starts_on"
+            errors["ends_on"] = _("on or after starts_on")
         elif "ends_on" in data:
-            conflicts["ends_on"] = f"on or after the campaign's starts_on, {campaign.starts_on}"
+            conflicts["ends_on"] = _("on or after the campaign's starts_on, {day}").format(
+                day=campaign.starts_on
+            )
         else:
-            conflicts["starts_on"] = f"on or before the campaign's ends_on, {campaign.ends_on}"
+            conflicts["starts_on"] = _("on or before the campaign's ends_on, {day}").format(
+                day=campaign.ends_on
+            )
     if {"commission_kind", "commission_percent", "fixed_commissions"} & set(data):
         _clean_rule(data, campaign, errors)
     if errors:
-        raise Invalid("The campaign is not valid.", fields=errors)
+        raise Invalid(_("The campaign is not valid."), fields=errors)
     if conflicts:
         # The change is well formed; the dates it keeps from the campaign are what it
         # does not fit.
-        raise Conflict("The change does not fit the campaign's dates.", fields=conflicts)
+        raise Conflict(_("The change does not fit the campaign's dates."), fields=conflicts)
 
 
 def _save_campaign(campaign: Campaign) -> Campaign:
@@ -198,8 +205,8 @@ def _save_campaign(campaign: Campaign) -> Campaign:
             campaign.save()
     except IntegrityError:
         raise Conflict(
-            f"A campaign named {campaign.name!r} exists already.",
-            fields={"name": "already taken"},
+            _("A campaign named {name} exists already.").format(name=repr(campaign.name)),
+            fields={"name": _("already taken")},
         ) from None
     return campaign
 
@@ -274,7 +281,7 @@ def _take_code(membership: Membership, kind: str, raw: str) -> CreatorCode:
     field = "coupon_codes" if kind == CodeKind.COUPON else "link_codes"
     code = clean_code(raw, field=field)
     if not code:
-        raise Invalid("A code cannot be empty.", fields={field: "empty code"})
+        raise Invalid(_("A code cannot be empty."), fields={field: _("empty code")})
     found = CreatorCode.objects.select_related("membership").filter(code=code).first()
     if found is None:
         return CreatorCode.objects.create(membership=membership, kind=kind, code=code)
@@ -290,7 +297,10 @@ def _take_code(membership: Membership, kind: str, raw: str) -> CreatorCode:
         return found
     if old.pk == membership.pk:
         return found
-    raise Conflict(f"The code {code} is taken.", fields={field: f"{code} is taken"})
+    raise Conflict(
+        _("The code {code} is taken.").format(code=code),
+        fields={field: _("{code} is taken").format(code=code)},
+    )
 
 
 @retry_on_deadlock
@@ -336,8 +346,10 @@ def remove_member(
     )
     if membership is None:
         raise Conflict(
-            f"@{creator.handle} is not in the campaign {campaign.name!r}.",
-            fields={"creator": "not a current member"},
+            _("@{handle} is not in the campaign {name}.").format(
+                handle=creator.handle, name=repr(campaign.name)
+            ),
+            fields={"creator": _("not a current member")},
         )
     membership.removed_at = at or timezone.now()
     membership.save(update_fields=["removed_at"])
@@ -498,7 +510,7 @@ def track_orders(orders: Sequence[Order], actor: Actor) -> None:
     if touched:
         recompute_commissions(touched)
         numbers = [coded[c.order_id].number for c in [*changed, *created]]
-        campaigns = sorted({campaign for campaign, _ in touched})
+        campaigns = sorted({campaign for campaign, _creator in touched})
         publish_after_commit(
             LIVE_CHANNEL, {"event": "conversions", "campaigns": campaigns, "orders": numbers}
         )
@@ -564,11 +576,13 @@ def _set_approval(
 ) -> Conversion:
     actor.require(APPROVE)
     if len(reason) > 500:
-        raise Invalid("The reason is too long.", fields={"reason": "at most 500 characters"})
+        raise Invalid(_("The reason is too long."), fields={"reason": _("at most 500 characters")})
     conversion = _lock_conversion(conversion)
     if conversion.approval == approval:
         raise Conflict(
-            f"The conversion of order {conversion.order.number} is already {approval}.",
+            _("The conversion of order {number} is already {approval}.").format(
+                number=conversion.order.number, approval=approval
+            ),
             fields={"approval": conversion.approval},
         )
     conversion.approval = approval
@@ -613,7 +627,7 @@ def recompute_commissions(pairs: Collection[tuple[int, int]]) -> None:
     if not pairs:
         return
     pairs = set(pairs)
-    creators = sorted({creator for _, creator in pairs})
+    creators = sorted({creator for _campaign, creator in pairs})
     # One writer per creator at a time (see the module's note on lock order).
     list(
         Creator.objects.select_for_update(no_key=True)
@@ -621,7 +635,7 @@ def recompute_commissions(pairs: Collection[tuple[int, int]]) -> None:
         .order_by("pk")
         .values("pk")
     )
-    campaigns = {campaign for campaign, _ in pairs}
+    campaigns = {campaign for campaign, _creator in pairs}
     approved = Q(approval=Approval.APPROVED)
     sums = (
         Conversion.objects.filter(campaign_id__in=campaigns, creator_id__in=creators)

@@ -16,6 +16,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ordersight.catalog.models import Category, Offer, Variant
 from ordersight.core.actors import Actor
@@ -47,11 +48,11 @@ class OfferRow:
 def _text(value: Any, name: str, limit: int, errors: dict[str, str], required: bool) -> str:
     text = value.strip() if isinstance(value, str) else ""
     if value is not None and not isinstance(value, str):
-        errors[name] = "must be text"
+        errors[name] = _("must be text")
     elif required and not text:
-        errors[name] = "required"
+        errors[name] = _("required")
     elif len(text) > limit:
-        errors[name] = f"at most {limit} characters"
+        errors[name] = _("at most {max} characters").format(max=limit)
     return text
 
 
@@ -59,7 +60,7 @@ def _price(value: Any, currency: str | None, name: str, errors: dict[str, str]) 
     try:
         amount = Decimal(str(value))
     except (InvalidOperation, ValueError):
-        errors[name] = "must be a decimal amount"
+        errors[name] = _("must be a decimal amount")
         return None
     if currency is not None:
         problem = amount_error(amount, currency)
@@ -73,7 +74,7 @@ def clean_item(item: Mapping[str, Any]) -> OfferRow:
     errors: dict[str, str] = {}
     number = item.get("number")
     if number is not None and not (is_id(number) and number <= MAX_NUMBER):
-        errors["number"] = f"a whole number from 1 to {MAX_NUMBER}"
+        errors["number"] = _("a whole number from 1 to {max}").format(max=MAX_NUMBER)
         number = None
     values: dict[str, Any] = {}
     if "name" in item:
@@ -82,7 +83,7 @@ def clean_item(item: Mapping[str, Any]) -> OfferRow:
     if "currency" in item:
         currency = str(item["currency"] or "").upper()
         if not is_currency(currency):
-            errors["currency"] = "an ISO 4217 code"
+            errors["currency"] = _("an ISO 4217 code")
             currency = None
         values["currency"] = currency
     if "unit_price" in item:
@@ -90,27 +91,27 @@ def clean_item(item: Mapping[str, Any]) -> OfferRow:
     if "category_number" in item:
         category = item["category_number"]
         if not (is_id(category) and category <= MAX_NUMBER):
-            errors["category_number"] = "a category number"
+            errors["category_number"] = _("a category number")
         values["category_number"] = category
     for flag in FLAGS:
         if flag in item:
             if not isinstance(item[flag], bool):
-                errors[flag] = "true or false"
+                errors[flag] = _("true or false")
             values[flag] = item[flag]
     variants = []
     raw_variants = item.get("variants") or []
     if not isinstance(raw_variants, list):
-        errors["variants"] = "a list"
+        errors["variants"] = _("a list")
         raw_variants = []
     skus: set[str] = set()
     for i, raw in enumerate(raw_variants):
         where = f"variants[{i}]"
         if not isinstance(raw, Mapping):
-            errors[where] = "an object"
+            errors[where] = _("an object")
             continue
         sku = _text(raw.get("sku"), f"{where}.sku", SKU_MAX, errors, True)
         if sku in skus:
-            errors[f"{where}.sku"] = "twice in this offer"
+            errors[f"{where}.sku"] = _("twice in this offer")
         skus.add(sku)
         v: dict[str, Any] = {}
         if "name" in raw:
@@ -119,9 +120,9 @@ def clean_item(item: Mapping[str, Any]) -> OfferRow:
             v["unit_price"] = _price(raw["unit_price"], currency, f"{where}.unit_price", errors)
         variants.append(VariantRow(sku, v))
     if number is None and not variants:
-        errors["number"] = "give the offer's number or at least one variant SKU"
+        errors["number"] = _("give the offer's number or at least one variant SKU")
     if errors:
-        raise Invalid("The offer is not valid.", fields=errors)
+        raise Invalid(_("The offer is not valid."), fields=errors)
     return OfferRow(number, values, variants)
 
 
@@ -177,8 +178,8 @@ def _find(
 ) -> tuple[dict[int, Offer], dict[str, int]]:
     """The stored offer of each row (keyed by the row's id()), locked for the batch, and
     the offer id each SKU named in the batch already belongs to."""
-    numbers = {row.number for _, row in rows if row.number is not None}
-    skus = {v.sku for _, row in rows for v in row.variants}
+    numbers = {row.number for _result, row in rows if row.number is not None}
+    skus = {v.sku for _result, row in rows for v in row.variants}
     by_number = {o.number: o for o in Offer.objects.filter(number__in=numbers)}
     by_sku = {
         v.sku: v.offer_id for v in Variant.objects.filter(sku__in=skus).only("sku", "offer_id")
@@ -191,7 +192,7 @@ def _find(
         .order_by("pk")
     }
     found: dict[int, Offer] = {}
-    for _, row in rows:
+    for _result, row in rows:
         if row.number is not None and row.number in by_number:
             found[id(row)] = locked[by_number[row.number].pk]
         elif row.number is None:
@@ -203,7 +204,9 @@ def _find(
 
 
 def _categories(rows: Sequence[tuple[ItemResult, OfferRow]]) -> dict[int, Category]:
-    numbers = {row.values["category_number"] for _, row in rows if "category_number" in row.values}
+    numbers = {
+        row.values["category_number"] for _result, row in rows if "category_number" in row.values
+    }
     return {c.number: c for c in Category.objects.filter(number__in=numbers)}
 
 
@@ -257,9 +260,9 @@ def _new_numbers(count: int) -> list[int]:
 def _create(creates: Sequence[tuple[ItemResult, OfferRow]], categories: dict) -> None:
     if not creates:
         return
-    automatic = iter(_new_numbers(sum(1 for _, row in creates if row.number is None)))
+    automatic = iter(_new_numbers(sum(1 for _result, row in creates if row.number is None)))
     offers = []
-    for _, row in creates:
+    for _result, row in creates:
         v = row.values
         offers.append(
             Offer(
@@ -281,11 +284,11 @@ def _create(creates: Sequence[tuple[ItemResult, OfferRow]], categories: dict) ->
                 name=variant.values.get("name", ""),
                 unit_price=variant.values.get("unit_price"),
             )
-            for offer, (_, row) in zip(offers, creates, strict=True)
+            for offer, (_result, row) in zip(offers, creates, strict=True)
             for variant in row.variants
         ],
     )
-    for offer, (result, _) in zip(offers, creates, strict=True):
+    for offer, (result, _row) in zip(offers, creates, strict=True):
         result.result, result.number, result.id = "created", offer.number, offer.pk
 
 
@@ -293,7 +296,8 @@ def _update(updates: Sequence[tuple[ItemResult, OfferRow, Offer]], categories: d
     if not updates:
         return
     stored = {
-        v.sku: v for v in Variant.objects.filter(offer_id__in=[offer.pk for _, _, offer in updates])
+        v.sku: v
+        for v in Variant.objects.filter(offer_id__in=[offer.pk for _result, _row, offer in updates])
     }
     changed_offers: list[Offer] = []
     offer_fields: set[str] = set()

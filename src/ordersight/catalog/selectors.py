@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db.models import Case, QuerySet, Value, When
+from django.utils.translation import gettext as _
 
 from ordersight.catalog.filters import OfferFilterSet, VariantFilterSet
 from ordersight.catalog.models import Category, Offer, Variant
@@ -21,7 +22,9 @@ def get_category(*, number: int) -> Category:
         Category.objects.filter(number=number).first() if is_id(number, limit=MAX_NUMBER) else None
     )
     if category is None:
-        raise NotFound(f"No category {number}.", fields={"number": "not found"})
+        raise NotFound(
+            _("No category {number}.").format(number=number), fields={"number": _("not found")}
+        )
     return category
 
 
@@ -38,7 +41,9 @@ def list_offers(*, filters: Mapping[str, Any]) -> QuerySet[Offer]:
 def get_offer(*, number: int, field: str = "number") -> Offer:
     offer = _offers().filter(number=number).first() if is_id(number, limit=MAX_NUMBER) else None
     if offer is None:
-        raise NotFound(f"No offer {number}.", fields={field: "not found"})
+        raise NotFound(
+            _("No offer {number}.").format(number=number), fields={field: _("not found")}
+        )
     return offer
 
 

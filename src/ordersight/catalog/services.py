@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from ordersight.catalog.models import Category, Offer, OfferExternalId, Variant, VariantExternalId
 from ordersight.core.actors import Actor
@@ -19,43 +20,57 @@ from ordersight.core.validation import amount_error, clean_currency, clean_exter
 def _clean_text(value: Any, field: str, *, max_length: int = 200, required: bool = True) -> str:
     text = (value or "").strip() if isinstance(value, str | type(None)) else str(value)
     if required and not text:
-        raise Invalid(f"{field} is required.", fields={field: "required"})
+        raise Invalid(_("{field} is required.").format(field=field), fields={field: _("required")})
     if len(text) > max_length:
-        raise Invalid(f"{field} is too long.", fields={field: f"at most {max_length} characters"})
+        raise Invalid(
+            _("{field} is too long.").format(field=field),
+            fields={field: _("at most {max} characters").format(max=max_length)},
+        )
     return text
 
 
 def _clean_price(value: Any, currency: str, field: str) -> Decimal:
     if value is None:  # a PATCH may send null; an offer or variant always has a price
-        raise Invalid(f"{field} is required.", fields={field: "required"})
+        raise Invalid(_("{field} is required.").format(field=field), fields={field: _("required")})
     try:
         amount = Decimal(str(value))
     except (InvalidOperation, ValueError):
         raise Invalid(
-            f"{field} is not an amount.", fields={field: "an amount such as 5.00"}
+            _("{field} is not an amount.").format(field=field),
+            fields={field: _("an amount such as 5.00")},
         ) from None
     problem = amount_error(amount, currency)
     if problem:
-        raise Invalid(f"{field} {problem}.", fields={field: problem})
+        raise Invalid(
+            _("{field} {problem}.").format(field=field, problem=problem), fields={field: problem}
+        )
     return amount
 
 
 def _category(number: int, field: str = "category_number") -> Category:
     category = Category.objects.filter(number=number).first()
     if category is None:
-        raise Invalid(f"No category number {number}.", fields={field: "unknown category"})
+        raise Invalid(
+            _("No category number {number}.").format(number=number),
+            fields={field: _("unknown category")},
+        )
     return category
 
 
 def _check_number_free(model: type, number: int | None, field: str = "number") -> None:
     if number is not None and model.objects.filter(number=number).exists():
-        raise Conflict(f"Number {number} is already used.", fields={field: "already used"})
+        raise Conflict(
+            _("Number {number} is already used.").format(number=number),
+            fields={field: _("already used")},
+        )
 
 
 def _check_sku_free(sku: str, field: str, exclude_pk: int | None = None) -> None:
     taken = Variant.objects.filter(sku=sku).exclude(pk=exclude_pk).exists()
     if taken:
-        raise Conflict(f"SKU {sku} already exists.", fields={field: "SKU already exists"})
+        raise Conflict(
+            _("SKU {sku} already exists.").format(sku=sku), fields={field: _("SKU already exists")}
+        )
 
 
 def _set_external_ids(
@@ -67,8 +82,10 @@ def _set_external_ids(
         )
         if clash.exists():
             raise Conflict(
-                f"External id {source}:{external_id} is already used.",
-                fields={f"{field}.{source}": "already used"},
+                _("External id {source}:{external_id} is already used.").format(
+                    source=source, external_id=external_id
+                ),
+                fields={f"{field}.{source}": _("already used")},
             )
         model.objects.update_or_create(
             **{owner_field: owner}, source=source, defaults={"external_id": str(external_id)}
@@ -195,7 +212,9 @@ def update_variant(*, sku: str, changes: Mapping[str, Any], actor: Actor) -> Var
         .first()
     )
     if variant is None:
-        raise NotFound(f"No variant with SKU {sku}.", fields={"sku": "not found"})
+        raise NotFound(
+            _("No variant with SKU {sku}.").format(sku=sku), fields={"sku": _("not found")}
+        )
     fields = []
     if "name" in changes:
         variant.name = _clean_text(changes["name"], "name", required=False)

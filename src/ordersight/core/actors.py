@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from django.utils.translation import gettext as _
+
 from ordersight.core.errors import Forbidden
 
 if TYPE_CHECKING:
@@ -58,4 +60,7 @@ class Actor:
         """Raise Forbidden naming `perm` unless this actor holds it (what a service checks
         whoever calls it: page, API or task)."""
         if not self.has_perm(perm):
-            raise Forbidden(f"This needs the permission {perm}.", fields={"permission": perm})
+            raise Forbidden(
+                _("This needs the permission {perm}.").format(perm=perm),
+                fields={"permission": perm},
+            )

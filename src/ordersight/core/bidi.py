@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 
 from django.db.models import CharField, Func
+from django.utils.translation import gettext as _
 
 BIDI_CONTROLS = (
     *(chr(c) for c in range(0x202A, 0x202F)),  # LRE, RLE, PDF, LRO, RLO
@@ -39,7 +40,9 @@ def bidi_control_error(text: str) -> str | None:
     control = first_bidi_control(text)
     if control is None:
         return None
-    return f"contains U+{ord(control):04X}, a bidirectional control character"
+    return _("contains {code}, a bidirectional control character").format(
+        code=f"U+{ord(control):04X}"
+    )
 
 
 def replace_bidi_controls(text: str) -> str:

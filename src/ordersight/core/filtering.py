@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
 from pydantic import BaseModel, Field, WithJsonSchema, create_model
 
 from ordersight.core.errors import Invalid
@@ -111,8 +112,8 @@ def reject_unknown_params(
     unknown = sorted(set(params) - known)
     if unknown:
         raise Invalid(
-            f"Unknown filter: {', '.join(unknown)}.",
-            fields={name: "unknown filter" for name in unknown},
+            _("Unknown filter: {names}.").format(names=", ".join(unknown)),
+            fields={name: _("unknown filter") for name in unknown},
         )
 
 
@@ -127,7 +128,9 @@ def apply_filterset(
         return queryset  # no filter named: every row
     if not filterset.is_valid():
         fields = {name: " ".join(str(m) for m in msgs) for name, msgs in filterset.errors.items()}
-        raise Invalid(f"Invalid filter: {', '.join(sorted(fields))}.", fields=fields)
+        raise Invalid(
+            _("Invalid filter: {names}.").format(names=", ".join(sorted(fields))), fields=fields
+        )
     return filterset.qs
 
 
@@ -180,7 +183,7 @@ def _filter_type(flt: django_filters.Filter, documented: Iterable[str] | None) -
     own form field; the FilterSet still reads the value, and names the filter if it is bad."""
     many = isinstance(flt, django_filters.MultipleChoiceFilter)
     if isinstance(flt, django_filters.ChoiceFilter | django_filters.MultipleChoiceFilter):
-        values = documented if documented is not None else (v for v, _ in flt.extra["choices"])
+        values = documented if documented is not None else (v for v, _label in flt.extra["choices"])
         schema: dict[str, Any] = {"type": "string", "enum": list(values)}
     elif isinstance(flt, django_filters.BooleanFilter):
         schema = {"type": "boolean"}

@@ -19,6 +19,7 @@ from typing import Any, Generic, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db.models import Model, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from ordersight.core.errors import Invalid
 from ordersight.core.validation import COLUMN_AMOUNT_LIMIT, MAX_ID
@@ -56,7 +57,9 @@ def _field(queryset: QuerySet, name: str) -> Any:
 
 
 def decode_cursor(cursor: str, ordering: Sequence[str], queryset: QuerySet) -> list[Any]:
-    bad = Invalid("The cursor is not one this list gave out.", fields={"cursor": "invalid cursor"})
+    bad = Invalid(
+        _("The cursor is not one this list gave out."), fields={"cursor": _("invalid cursor")}
+    )
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         payload = json.loads(raw)
@@ -64,8 +67,8 @@ def decode_cursor(cursor: str, ordering: Sequence[str], queryset: QuerySet) -> l
         raise bad from None
     if not isinstance(payload, dict) or payload.get("o") != list(ordering):
         raise Invalid(
-            "The cursor belongs to a different sort order; start again without it.",
-            fields={"cursor": "cursor does not match the sort order"},
+            _("The cursor belongs to a different sort order; start again without it."),
+            fields={"cursor": _("cursor does not match the sort order")},
         )
     values = payload.get("v")
     if not isinstance(values, list) or len(values) != len(ordering):
@@ -119,8 +122,8 @@ def clamp_limit(limit: int | None) -> int:
         return DEFAULT_LIMIT
     if limit < 1 or limit > MAX_LIMIT:
         raise Invalid(
-            f"limit must be between 1 and {MAX_LIMIT}.",
-            fields={"limit": f"must be between 1 and {MAX_LIMIT}"},
+            _("limit must be between 1 and {max}.").format(max=MAX_LIMIT),
+            fields={"limit": _("must be between 1 and {max}").format(max=MAX_LIMIT)},
         )
     return limit
 

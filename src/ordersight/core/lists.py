@@ -14,6 +14,7 @@ from typing import Any
 import django_filters
 from django.db.models import Expression, F, QuerySet
 from django.http import HttpRequest, StreamingHttpResponse
+from django.utils.translation import gettext as _
 
 from ordersight.core.csv_stream import csv_response
 from ordersight.core.errors import Invalid
@@ -64,7 +65,7 @@ class ListSpec:
 
     @property
     def headers(self) -> tuple[str, ...]:
-        return tuple(header for header, _ in self.columns)
+        return tuple(header for header, _value in self.columns)
 
     def rows(self, filters: Mapping[str, Any]) -> QuerySet:
         """The rows that match `filters`; bad filter values raise Invalid naming them."""
@@ -80,9 +81,11 @@ class ListSpec:
         key = sort.lstrip("-")
         if key not in self.sorts:
             raise Invalid(
-                f"Cannot sort by {sort!r}.",
+                _("Cannot sort by {sort}.").format(sort=repr(sort)),
                 fields={
-                    "sort": f"one of {', '.join(self.sorts)}, each optionally with a leading -"
+                    "sort": _("one of {sorts}, each optionally with a leading -").format(
+                        sorts=", ".join(self.sorts)
+                    )
                 },
             )
         value = self.sorts[key]
@@ -95,7 +98,7 @@ class ListSpec:
     def export(self, filters: Mapping[str, Any], sort: str | None) -> QuerySet:
         """The filtered rows as tuples of text cells in `headers` order, in the list's sort."""
         queryset, ordering = self.sort(self.rows(filters), sort)
-        cells = {f"cell_{i}": _expression(value) for i, (_, value) in enumerate(self.columns)}
+        cells = {f"cell_{i}": _expression(value) for i, (_header, value) in enumerate(self.columns)}
         return (
             queryset.select_related(None)
             .prefetch_related(None)

@@ -13,6 +13,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ordersight.core.bidi import REPLACEMENT, bidi_control_error, replace_bidi_controls
 from ordersight.core.errors import Invalid
@@ -45,7 +46,7 @@ def text_error(text: str) -> str | None:
     hold it (and SQLite would store it and break exports). Bidi controls: they make a
     name or code read differently from what it is (core/bidi.py)."""
     if NUL in text:
-        return "contains NUL"
+        return _("contains NUL")
     return bidi_control_error(text)
 
 
@@ -127,17 +128,25 @@ def clean_metadata(value: Any, *, field: str = "metadata") -> dict[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise Invalid("Metadata must be a JSON object.", fields={field: "must be a JSON object"})
+        raise Invalid(
+            _("Metadata must be a JSON object."), fields={field: _("must be a JSON object")}
+        )
     if _depth(value, METADATA_MAX_DEPTH) > METADATA_MAX_DEPTH:
         raise Invalid(
-            f"Metadata nests more than {METADATA_MAX_DEPTH} levels deep.",
-            fields={field: f"at most {METADATA_MAX_DEPTH} levels of nesting"},
+            _("Metadata nests more than {max} levels deep.").format(max=METADATA_MAX_DEPTH),
+            fields={field: _("at most {max} levels of nesting").format(max=METADATA_MAX_DEPTH)},
         )
     size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
     if size > METADATA_MAX_BYTES:
         raise Invalid(
-            f"Metadata is {size} bytes; the limit is {METADATA_MAX_BYTES}.",
-            fields={field: f"at most {METADATA_MAX_BYTES} bytes (got {size})"},
+            _("Metadata is {size} bytes; the limit is {max}.").format(
+                size=size, max=METADATA_MAX_BYTES
+            ),
+            fields={
+                field: _("at most {max} bytes (got {size})").format(
+                    max=METADATA_MAX_BYTES, size=size
+                )
+            },
         )
     return value
 
@@ -146,8 +155,8 @@ def clean_currency(value: str | None, *, field: str = "currency") -> str:
     code = (value or "").strip().upper()
     if not is_currency(code):
         raise Invalid(
-            f"{value!r} is not an ISO 4217 currency code.",
-            fields={field: "unknown currency"},
+            _("{value} is not an ISO 4217 currency code.").format(value=repr(value)),
+            fields={field: _("unknown currency")},
         )
     return code
 
@@ -155,13 +164,15 @@ def clean_currency(value: str | None, *, field: str = "currency") -> str:
 def amount_error(amount: Decimal, currency: str, *, allow_zero: bool = True) -> str | None:
     """Why an amount is not acceptable in a currency, or None when it is."""
     if not amount.is_finite():
-        return "must be a finite number"
+        return _("must be a finite number")
     if amount < 0 or (amount == 0 and not allow_zero):
-        return "must be greater than zero" if not allow_zero else "must not be negative"
+        return _("must be greater than zero") if not allow_zero else _("must not be negative")
     if not fits_currency(amount, currency):
-        return f"{currency} allows at most {minor_units(currency)} decimal places"
+        return _("{currency} allows at most {places} decimal places").format(
+            currency=currency, places=minor_units(currency)
+        )
     if amount >= MAX_AMOUNT:
-        return f"must be less than {MAX_AMOUNT:,.0f}"
+        return _("must be less than {max}").format(max=f"{MAX_AMOUNT:,.0f}")
     return None
 
 
@@ -175,9 +186,9 @@ def code_error(value: str) -> str | None:
     if not value:
         return None
     if len(value) > CODE_MAX:
-        return f"at most {CODE_MAX} characters"
+        return _("at most {max} characters").format(max=CODE_MAX)
     if not _CODE.match(value):
-        return "letters, digits, '.', '-' or '_', starting with a letter or digit"
+        return _("letters, digits, '.', '-' or '_', starting with a letter or digit")
     return None
 
 
@@ -196,7 +207,9 @@ def clean_code(value: str | None, *, field: str) -> str:
     code = normal_code(value)
     error = code_error(code)
     if error:
-        raise Invalid(f"{value!r} is not a valid code.", fields={field: error})
+        raise Invalid(
+            _("{value} is not a valid code.").format(value=repr(value)), fields={field: error}
+        )
     return code
 
 
@@ -205,7 +218,7 @@ def clean_amounts_by_currency(value: Any, *, field: str, errors: dict[str, str])
     currency and kept as text with its decimals. Problems go into `errors` under
     `field.CUR` (or `field` when the whole value is wrong)."""
     if not isinstance(value, dict) or not value:
-        errors[field] = 'an amount per currency, e.g. {"EUR": "5.00"}'
+        errors[field] = _('an amount per currency, e.g. {"EUR": "5.00"}')
         return {}
     out: dict[str, str] = {}
     for raw_currency, raw_amount in value.items():
@@ -217,7 +230,7 @@ def clean_amounts_by_currency(value: Any, *, field: str, errors: dict[str, str])
             errors.update(exc.fields)
             continue
         except (InvalidOperation, ValueError):
-            errors[name] = "an amount such as 5.00"
+            errors[name] = _("an amount such as 5.00")
             continue
         problem = amount_error(amount, currency, allow_zero=False)
         if problem:
@@ -238,14 +251,15 @@ def clean_email(value: str | None, *, field: str = "email") -> str:
         return ""
     if len(email) > EMAIL_MAX:
         raise Invalid(
-            f"The email address is longer than {EMAIL_MAX} characters.",
-            fields={field: f"at most {EMAIL_MAX} characters"},
+            _("The email address is longer than {max} characters.").format(max=EMAIL_MAX),
+            fields={field: _("at most {max} characters").format(max=EMAIL_MAX)},
         )
     try:
         validate_email(email)
     except ValidationError:
         raise Invalid(
-            f"{email!r} is not an email address.", fields={field: "invalid email"}
+            _("{email} is not an email address.").format(email=repr(email)),
+            fields={field: _("invalid email")},
         ) from None
     return email.lower()
 
@@ -266,17 +280,21 @@ def clean_external_ids(value: Any, *, field: str = "external_ids") -> dict[str, 
         return {}
     if not isinstance(value, dict):
         raise Invalid(
-            "External ids are an object of source to id.",
-            fields={field: 'an object such as {"shopify": "7001"}'},
+            _("External ids are an object of source to id."),
+            fields={field: _('an object such as {"shopify": "7001"}')},
         )
     errors: dict[str, str] = {}
     for source, external_id in value.items():
         if not _fits(source, EXTERNAL_SOURCE_MAX):
-            errors[f"{field}.{source}"] = f"a source of 1 to {EXTERNAL_SOURCE_MAX} characters"
+            errors[f"{field}.{source}"] = _("a source of 1 to {max} characters").format(
+                max=EXTERNAL_SOURCE_MAX
+            )
         elif not _fits(external_id, EXTERNAL_ID_MAX):
-            errors[f"{field}.{source}"] = f"an id of 1 to {EXTERNAL_ID_MAX} characters"
+            errors[f"{field}.{source}"] = _("an id of 1 to {max} characters").format(
+                max=EXTERNAL_ID_MAX
+            )
     if errors:
-        raise Invalid("An external id is not valid.", fields=errors)
+        raise Invalid(_("An external id is not valid."), fields=errors)
     return dict(value)
 
 
@@ -286,6 +304,8 @@ def clean_moment(moment: datetime, *, field: str, errors: dict[str, str]) -> dat
     LATEST the error goes under `field` and None comes back."""
     utc = utc_bound(moment.replace(tzinfo=UTC) if timezone.is_naive(moment) else moment)
     if not EARLIEST <= utc < LATEST:
-        errors[field] = f"between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d}"
+        errors[field] = _("between {earliest} and {latest}").format(
+            earliest=f"{EARLIEST:%Y-%m-%d}", latest=f"{LATEST:%Y-%m-%d}"
+        )
         return None
     return utc

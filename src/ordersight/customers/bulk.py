@@ -14,6 +14,8 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from ordersight.core.actors import Actor
 from ordersight.core.bulk import ItemResult, insert_many
@@ -44,10 +46,14 @@ def clean_item(item: Mapping[str, Any]) -> CustomerRow:
     errors: dict[str, str] = {}
     source = str(item.get("source") or "api").strip()
     if not 0 < len(source) <= SOURCE_MAX:
-        errors["source"] = f"1 to {SOURCE_MAX} characters"
+        errors["source"] = ngettext(
+            "1 to {count} character", "1 to {count} characters", SOURCE_MAX
+        ).format(count=SOURCE_MAX)
     external_id = item.get("external_id")
     if not isinstance(external_id, str) or not 0 < len(external_id.strip()) <= EXTERNAL_ID_MAX:
-        errors["external_id"] = f"required, 1 to {EXTERNAL_ID_MAX} characters"
+        errors["external_id"] = ngettext(
+            "required, 1 to {count} character", "required, 1 to {count} characters", EXTERNAL_ID_MAX
+        ).format(count=EXTERNAL_ID_MAX)
         external_id = ""
     values: dict[str, Any] = {}
     cleaners = {
@@ -69,7 +75,7 @@ def clean_item(item: Mapping[str, Any]) -> CustomerRow:
         except Invalid as exc:
             errors.update(exc.fields)
     if errors:
-        raise Invalid("The customer is not valid.", fields=errors)
+        raise Invalid(_("The customer is not valid."), fields=errors)
     return CustomerRow(source, external_id.strip(), values, tags)
 
 
@@ -99,8 +105,8 @@ def _upsert(items: Sequence[Mapping[str, Any]]) -> list[ItemResult]:
             continue
         result.external_id = row.external_id
         if (row.source, row.external_id) in seen:
-            result.message = "The same customer appears twice in this batch."
-            result.fields = {"external_id": "duplicate in batch"}
+            result.message = _("The same customer appears twice in this batch.")
+            result.fields = {"external_id": _("duplicate in batch")}
             continue
         seen.add((row.source, row.external_id))
         rows.append((result, row))
@@ -109,7 +115,8 @@ def _upsert(items: Sequence[Mapping[str, Any]]) -> list[ItemResult]:
     old = [(r, row) for r, row in rows if (row.source, row.external_id) in known]
     for result, row in new:
         if "name" not in row.values:
-            result.message, result.fields = "A new customer needs a name.", {"name": "required"}
+            result.message = _("A new customer needs a name.")
+            result.fields = {"name": _("required")}
     new = [(r, row) for r, row in new if "name" in row.values]
     _create(new)
     _update(old, known)
@@ -120,10 +127,10 @@ def _known(rows: Sequence[tuple[ItemResult, CustomerRow]]) -> dict[tuple[str, st
     if not rows:
         return {}
     found = CustomerExternalId.objects.select_related("customer").filter(
-        source__in={row.source for _, row in rows},
-        external_id__in={row.external_id for _, row in rows},
+        source__in={row.source for _unused, row in rows},
+        external_id__in={row.external_id for _unused, row in rows},
     )
-    wanted = {(row.source, row.external_id) for _, row in rows}
+    wanted = {(row.source, row.external_id) for _unused, row in rows}
     known = {(e.source, e.external_id): e.customer for e in found}
     known = {k: c for k, c in known.items() if k in wanted}
     # Lock them for the rest of the batch, in id order.
@@ -143,18 +150,18 @@ def _create(new: Sequence[tuple[ItemResult, CustomerRow]]) -> None:
                 phone=row.values.get("phone", ""),
                 metadata=row.values.get("metadata", {}),
             )
-            for _, row in new
+            for _unused, row in new
         ],
     )
     insert_many(
         CustomerExternalId,
         [
             CustomerExternalId(customer=c, source=row.source, external_id=row.external_id)
-            for c, (_, row) in zip(customers, new, strict=True)
+            for c, (_unused, row) in zip(customers, new, strict=True)
         ],
     )
-    _set_tags([(c, row.tags) for c, (_, row) in zip(customers, new, strict=True) if row.tags])
-    for customer, (result, _) in zip(customers, new, strict=True):
+    _set_tags([(c, row.tags) for c, (_unused, row) in zip(customers, new, strict=True) if row.tags])
+    for customer, (result, _unused) in zip(customers, new, strict=True):
         result.result, result.id = "created", customer.pk
 
 
@@ -165,7 +172,9 @@ def _update(
     fields: set[str] = set()
     retag: list[tuple[Customer, list[str]]] = []
     current_tags: dict[int, set[str]] = {}
-    with_tags = [known[(row.source, row.external_id)].pk for _, row in old if row.tags is not None]
+    with_tags = [
+        known[(row.source, row.external_id)].pk for _unused, row in old if row.tags is not None
+    ]
     if with_tags:
         through = Customer.tags.through.objects.filter(customer_id__in=with_tags)
         for customer_id, name in through.values_list("customer_id", "tag__name"):
@@ -187,12 +196,14 @@ def _update(
     if changed:
         Customer.objects.bulk_update(changed, [*sorted(fields), "updated_at"], batch_size=500)
     if retag:
-        Customer.tags.through.objects.filter(customer_id__in=[c.pk for c, _ in retag]).delete()
+        Customer.tags.through.objects.filter(
+            customer_id__in=[c.pk for c, _unused in retag]
+        ).delete()
         _set_tags(retag)
 
 
 def _set_tags(pairs: Sequence[tuple[Customer, list[str]]]) -> None:
-    names = {name for _, tags in pairs for name in tags}
+    names = {name for _unused, tags in pairs for name in tags}
     if not names:
         return
     Tag.objects.bulk_create([Tag(name=n) for n in sorted(names)], ignore_conflicts=True)

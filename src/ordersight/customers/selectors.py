@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db.models import CharField, Func, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from ordersight.core.csv_stream import IsoTimestamp, as_text, neutralised
 from ordersight.core.errors import NotFound
@@ -64,7 +65,10 @@ def get_customer(*, customer_id: int) -> Customer:
     customers = Customer.objects.prefetch_related("tags", "external_ids")
     customer = customers.filter(pk=customer_id).first() if is_id(customer_id) else None
     if customer is None:
-        raise NotFound(f"No customer {customer_id}.", fields={"customer_id": "not found"})
+        raise NotFound(
+            _("No customer {customer_id}.").format(customer_id=customer_id),
+            fields={"customer_id": _("not found")},
+        )
     return customer
 
 

@@ -7,6 +7,8 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from ordersight.core.actors import Actor
 from ordersight.core.deadlocks import retry_on_deadlock
@@ -46,7 +48,16 @@ def clean_tags(tags: Iterable[str]) -> list[str]:
         tag = str(raw).strip().lower()
         if not tag or len(tag) > TAG_MAX:
             raise Invalid(
-                "Tags must be 1 to 64 characters.", fields={f"tags[{i}]": "1 to 64 characters"}
+                ngettext(
+                    "Tags must be 1 to {count} character.",
+                    "Tags must be 1 to {count} characters.",
+                    TAG_MAX,
+                ).format(count=TAG_MAX),
+                fields={
+                    f"tags[{i}]": ngettext(
+                        "1 to {count} character", "1 to {count} characters", TAG_MAX
+                    ).format(count=TAG_MAX)
+                },
             )
         cleaned.append(tag)
     return sorted(set(cleaned))
@@ -55,9 +66,9 @@ def clean_tags(tags: Iterable[str]) -> list[str]:
 def clean_name(name: str | None) -> str:
     name = (name or "").strip()
     if not name:
-        raise Invalid("A customer needs a name.", fields={"name": "required"})
+        raise Invalid(_("A customer needs a name."), fields={"name": _("required")})
     if len(name) > 200:
-        raise Invalid("The name is too long.", fields={"name": "at most 200 characters"})
+        raise Invalid(_("The name is too long."), fields={"name": _("at most 200 characters")})
     return name
 
 
@@ -77,8 +88,10 @@ def _add_external_ids(customer: Customer, external_ids: Mapping[str, str]) -> No
         )
         if taken:
             raise Conflict(
-                f"External id {source}:{external_id} already belongs to another customer.",
-                fields={f"external_ids.{source}": "already used by another customer"},
+                _("External id {source}:{external_id} already belongs to another customer.").format(
+                    source=source, external_id=external_id
+                ),
+                fields={f"external_ids.{source}": _("already used by another customer")},
             )
         CustomerExternalId.objects.update_or_create(
             customer=customer, source=source, defaults={"external_id": str(external_id)}
@@ -110,7 +123,7 @@ def create_customer(
             _add_external_ids(customer, external_ids)
     except IntegrityError:
         raise Conflict(
-            "An external id is already in use.", fields={"external_ids": "taken"}
+            _("An external id is already in use."), fields={"external_ids": _("taken")}
         ) from None
     return customer
 

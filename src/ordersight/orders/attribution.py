@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ordersight.accounts.selectors import list_sales_managers
 from ordersight.catalog.models import Offer
@@ -40,8 +41,8 @@ def sales_manager_by_id(manager_id: int | None, *, field: str = "manager_id") ->
     user = list_sales_managers().filter(pk=manager_id).first() if is_id(manager_id) else None
     if user is None:
         raise Invalid(
-            f"User {manager_id} is not an active sales manager.",
-            fields={field: "not an active sales manager"},
+            _("User {manager_id} is not an active sales manager.").format(manager_id=manager_id),
+            fields={field: _("not an active sales manager")},
         )
     return user
 
@@ -50,7 +51,9 @@ def check_may_attribute(actor: Actor) -> None:
     """Naming or confirming who made a sale needs the attribution permission."""
     if not actor.has_perm(PERMISSION):
         raise Forbidden(
-            f"Your role lacks the permission {PERMISSION} needed to change who made a sale.",
+            _(
+                "Your role lacks the permission {permission} needed to change who made a sale."
+            ).format(permission=PERMISSION),
             fields={"permission": PERMISSION},
         )
 
@@ -94,7 +97,7 @@ def record_sales_plan_entry(
     own_id = actor.user.pk if actor.user is not None else None
     manager_id = own_id if manager_id is None else manager_id
     if manager_id is None:
-        raise Invalid("Name the sales manager.", fields={"manager_id": "required"})
+        raise Invalid(_("Name the sales manager."), fields={"manager_id": _("required")})
     if manager_id != own_id:
         check_may_attribute(actor)
     manager = sales_manager_by_id(manager_id)
@@ -143,8 +146,10 @@ def confirm_sales_attribution(*, order: Order, manager_id: int | None, actor: Ac
     order = Order.objects.select_for_update(no_key=True).get(pk=order.pk)
     if order.status != OrderStatus.COMPLETED:
         raise Conflict(
-            f"Order {order.number} is {order.status}; only a sale (a completed "
-            "order) has its attribution confirmed.",
+            _(
+                "Order {number} is {status}; only a sale (a completed "
+                "order) has its attribution confirmed."
+            ).format(number=order.number, status=order.status),
             fields={"status": order.status},
         )
     order.sales_manager = manager

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from ordersight.core.actors import Actor
 from ordersight.core.bulk import ItemResult
@@ -70,8 +71,10 @@ def _apply_ingested(existing: Order, new: PreparedOrder, actor: Actor) -> bool:
     lines_differ = lines_differ or existing.currency != incoming.currency
     if lines_differ and existing.status not in LINES_EDITABLE:
         raise Conflict(
-            f"Order {existing.number} is {existing.status}; its items can no longer change.",
-            fields={"lines": f"order is {existing.status}"},
+            _("Order {number} is {status}; its items can no longer change.").format(
+                number=existing.number, status=existing.status
+            ),
+            fields={"lines": _("order is {status}").format(status=existing.status)},
         )
     status_to = incoming.status if incoming.status != existing.status else None
     if not (changed or lines_differ or status_to or manager_changes):
@@ -125,7 +128,7 @@ def _locked_existing(valid: Sequence[OrderInput]) -> dict[tuple[str, str], Order
     # orders never wait for each other in a circle.
     found = (
         Order.objects.select_for_update(no_key=True)
-        .filter(source__in={s for s, _ in keys}, external_id__in={e for _, e in keys})
+        .filter(source__in={s for s, _unused in keys}, external_id__in={e for _unused, e in keys})
         .order_by("pk")
     )
     return {(o.source, o.external_id): o for o in found if (o.source, o.external_id) in keys}
@@ -170,8 +173,8 @@ def _upsert(items: Sequence[OrderInput | Invalid], actor: Actor) -> list[ItemRes
         except (Invalid, Conflict, Forbidden) as exc:
             result.message, result.fields = exc.message, exc.fields
     if to_create:
-        orders = save_new_orders([prepared for _, prepared in to_create])
-        for (result, _), order in zip(to_create, orders, strict=True):
+        orders = save_new_orders([prepared for _unused, prepared in to_create])
+        for (result, _unused), order in zip(to_create, orders, strict=True):
             result.result, result.number = "created", order.number
         record_events(
             ((order, OrderEventKind.IMPORTED, created_payload(order)) for order in orders),

@@ -13,6 +13,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from ordersight.accounts.selectors import list_sales_managers
 from ordersight.catalog.models import Variant
@@ -127,8 +129,8 @@ class Lookups:
         by_external: dict[tuple[str, str], Customer] = {}
         if externals:
             rows = CustomerExternalId.objects.select_related("customer").filter(
-                source__in={s for s, _ in externals},
-                external_id__in={e for _, e in externals},
+                source__in={s for s, _unused in externals},
+                external_id__in={e for _unused, e in externals},
             )
             by_external = {(r.source, r.external_id): r.customer for r in rows}
         missing = {e for s, e in externals if (s, e) not in by_external}
@@ -177,19 +179,21 @@ def _catalog_line(
 ) -> tuple[OrderLine, str | None] | None:
     variant = lookups.variants.get(line.sku or "")
     if variant is None:
-        errors[f"{where}.sku"] = f"unknown SKU {line.sku!r}"
+        errors[f"{where}.sku"] = _("unknown SKU {sku}").format(sku=repr(line.sku))
         return None
     offer = variant.offer
     if not (variant.is_active and offer.is_active):
-        errors[f"{where}.sku"] = f"SKU {line.sku!r} is not on sale"
+        errors[f"{where}.sku"] = _("SKU {sku} is not on sale").format(sku=repr(line.sku))
         return None
     if line.quantity > 1 and not offer.allow_quantity:
-        errors[f"{where}.quantity"] = f"offer {offer.number} is sold one unit at a time"
+        errors[f"{where}.quantity"] = _("offer {number} is sold one unit at a time").format(
+            number=offer.number
+        )
         return None
     agreed = line.agreed_price and line.unit_price is not None
     if line.unit_price is not None and line.unit_price != variant.price and not agreed:
-        errors[f"{where}.unit_price"] = (
-            f"the catalog price of {line.sku} is {round_money(variant.price, offer.currency)}"
+        errors[f"{where}.unit_price"] = _("the catalog price of {sku} is {price}").format(
+            sku=line.sku, price=round_money(variant.price, offer.currency)
         )
         return None
     built = OrderLine(
@@ -211,19 +215,19 @@ def _price_line(
     """Build one line from a SKU (price from the catalog) or a free line; None on error."""
     where = f"lines[{index}]"
     if line.quantity is None or line.quantity <= 0:
-        errors[f"{where}.quantity"] = "must be greater than zero"
+        errors[f"{where}.quantity"] = _("must be greater than zero")
         return None
     if line.quantity > MAX_QUANTITY:
-        errors[f"{where}.quantity"] = f"at most {MAX_QUANTITY:,}"
+        errors[f"{where}.quantity"] = _("at most {max}").format(max=f"{MAX_QUANTITY:,}")
         return None
     if line.sku:
         return _catalog_line(line, where, lookups, errors)
     name = (line.name or "").strip()
     if not name:
-        errors[f"{where}.name"] = "a line needs a sku, or a name and a unit_price"
+        errors[f"{where}.name"] = _("a line needs a sku, or a name and a unit_price")
         return None
     if line.unit_price is None:
-        errors[f"{where}.unit_price"] = "required for a line without a sku"
+        errors[f"{where}.unit_price"] = _("required for a line without a sku")
         return None
     built = OrderLine(sku="", name=name[:300], unit_price=line.unit_price, quantity=line.quantity)
     return built, None
@@ -240,10 +244,10 @@ def _check_fields(
         ("status", STATUSES, lambda: STATUSES),
     ):
         if getattr(data, name) not in allowed:
-            errors[name] = f"must be one of {', '.join(sorted(every()))}"
+            errors[name] = _("must be one of {choices}").format(choices=", ".join(sorted(every())))
     currency = (data.currency or "").upper() or None
     if currency is not None and not is_currency(currency):
-        errors["currency"] = f"unknown currency {data.currency!r}"
+        errors["currency"] = _("unknown currency {currency}").format(currency=repr(data.currency))
         currency = None
     metadata: dict[str, Any] = {}
     try:
@@ -251,13 +255,15 @@ def _check_fields(
     except Invalid as exc:
         errors.update(exc.fields)
     if len(data.notes or "") > NOTES_MAX:
-        errors["notes"] = f"at most {NOTES_MAX} characters"
+        errors["notes"] = ngettext(
+            "at most {count} character", "at most {count} characters", NOTES_MAX
+        ).format(count=NOTES_MAX)
     for name in ("coupon_code", "referral_code"):
         error = code_error(normal_code(getattr(data, name)))
         if error:
             errors[name] = error
     if data.external_id is not None and not (0 < len(data.external_id) <= 255):
-        errors["external_id"] = "1 to 255 characters"
+        errors["external_id"] = _("1 to 255 characters")
     created_at = None
     if data.created_at is not None:
         created_at = clean_moment(data.created_at, field="created_at", errors=errors)
@@ -272,31 +278,37 @@ def _find_parties(
     if data.customer_id is not None:
         customer = lookups.customers.get(data.customer_id)
         if customer is None:
-            errors["customer_id"] = f"no customer {data.customer_id}"
+            errors["customer_id"] = _("no customer {customer_id}").format(
+                customer_id=data.customer_id
+            )
     elif data.customer_external_id:
         external = data.customer_external_id
         customer = lookups.customers_by_external.get((data.source, external))
         if customer is None and external in lookups.customers_by_any_source:
             customer = lookups.customers_by_any_source[external]
             if customer is None:
-                errors["customer_external_id"] = (
-                    f"{external!r} names customers of several sources; give customer_id"
-                )
+                errors["customer_external_id"] = _(
+                    "{external_id} names customers of several sources; give customer_id"
+                ).format(external_id=repr(external))
         elif customer is None:
-            errors["customer_external_id"] = f"no customer with external id {external!r}"
+            errors["customer_external_id"] = _("no customer with external id {external_id}").format(
+                external_id=repr(external)
+            )
     manager = None
     if data.sales_manager_id is not None and data.sales_manager:
-        errors["sales_manager"] = "give sales_manager_id or sales_manager, not both"
+        errors["sales_manager"] = _("give sales_manager_id or sales_manager, not both")
     elif data.sales_manager_id is not None:
         manager = lookups.managers.get(data.sales_manager_id)
         if manager is None:
-            errors["sales_manager_id"] = (
-                f"user {data.sales_manager_id} is not an active sales manager"
-            )
+            errors["sales_manager_id"] = _(
+                "user {manager_id} is not an active sales manager"
+            ).format(manager_id=data.sales_manager_id)
     elif data.sales_manager:
         manager = lookups.managers_by_username.get(data.sales_manager)
         if manager is None:
-            errors["sales_manager"] = f"{data.sales_manager!r} is not an active sales manager"
+            errors["sales_manager"] = _("{username} is not an active sales manager").format(
+                username=repr(data.sales_manager)
+            )
     return customer, manager
 
 
@@ -305,9 +317,11 @@ def _build_lines(
 ) -> tuple[list[OrderLine], str | None]:
     """Price every line; an order has one currency, taken from its SKUs when not given."""
     if not data.lines:
-        errors["lines"] = "an order needs at least one line"
+        errors["lines"] = _("an order needs at least one line")
     elif len(data.lines) > MAX_LINES:
-        errors["lines"] = f"at most {MAX_LINES} lines"
+        errors["lines"] = ngettext(
+            "at most {count} line", "at most {count} lines", MAX_LINES
+        ).format(count=MAX_LINES)
     built: list[OrderLine] = []
     for i, line in enumerate(data.lines[:MAX_LINES]):
         priced = _price_line(line, i, lookups, errors)
@@ -318,16 +332,16 @@ def _build_lines(
             if currency is None and "currency" not in errors:
                 currency = line_currency
             elif currency is not None and line_currency != currency:
-                errors[f"lines[{i}].sku"] = (
-                    f"priced in {line_currency}, but the order is in {currency}; "
+                errors[f"lines[{i}].sku"] = _(
+                    "priced in {line_currency}, but the order is in {currency}; "
                     "an order has one currency"
-                )
+                ).format(line_currency=line_currency, currency=currency)
                 continue
         order_line.position = i + 1
         order_line.discount = line.discount
         built.append(order_line)
     if currency is None and "currency" not in errors:
-        errors["currency"] = "required when no line comes from the catalog"
+        errors["currency"] = _("required when no line comes from the catalog")
     return built, currency
 
 
@@ -344,14 +358,18 @@ def _totals(
                 errors[f"lines[{i}].{name}"] = problem
         gross = line.unit_price * line.quantity
         if line.discount > gross:
-            errors[f"lines[{i}].discount"] = "cannot exceed unit_price × quantity"
+            errors[f"lines[{i}].discount"] = _("cannot exceed unit_price × quantity")
         if gross >= MAX_AMOUNT:
-            errors[f"lines[{i}].quantity"] = f"the line comes to {MAX_AMOUNT:,.0f} or more"
+            errors[f"lines[{i}].quantity"] = _("the line comes to {amount} or more").format(
+                amount=f"{MAX_AMOUNT:,.0f}"
+            )
         line.total = gross - line.discount
         subtotal += gross
         discount_total += line.discount
     if subtotal >= MAX_AMOUNT and not errors:
-        errors["lines"] = f"the order comes to {MAX_AMOUNT:,.0f} or more"
+        errors["lines"] = _("the order comes to {amount} or more").format(
+            amount=f"{MAX_AMOUNT:,.0f}"
+        )
     for name, ours in (
         ("subtotal", subtotal),
         ("discount_total", discount_total),
@@ -359,7 +377,9 @@ def _totals(
     ):
         theirs = getattr(data, name)
         if theirs is not None and theirs != ours and not errors:
-            errors[name] = f"does not match the lines: expected {round_money(ours, currency)}"
+            errors[name] = _("does not match the lines: expected {expected}").format(
+                expected=round_money(ours, currency)
+            )
     return subtotal, discount_total
 
 
@@ -373,7 +393,7 @@ def prepare_order(data: OrderInput, lookups: Lookups) -> PreparedOrder:
     if currency is not None:
         subtotal, discount_total = _totals(data, lines, currency, errors)
     if errors:
-        raise Invalid("The order is not valid.", fields=errors)
+        raise Invalid(_("The order is not valid."), fields=errors)
     names_manager = manager is not None
     if manager is None and customer is not None:
         # A sales plan entry for this customer and offer proposes who made the sale.

@@ -14,6 +14,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
 
 from ordersight.core.csv_stream import IsoTimestamp, as_text, money_text, neutralised
 from ordersight.core.errors import NotFound
@@ -117,7 +118,9 @@ def get_order(*, number: int, details: bool = True) -> Order:
         orders = orders.prefetch_related(*ORDER_DETAILS)
     order = orders.filter(number=number).first() if is_id(number) else None
     if order is None:
-        raise NotFound(f"No order {number}.", fields={"number": "not found"})
+        raise NotFound(
+            _("No order {number}.").format(number=number), fields={"number": _("not found")}
+        )
     return order
 
 

@@ -13,6 +13,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from ordersight.core.actors import Actor
 from ordersight.core.bulk import insert_many
@@ -82,8 +84,8 @@ def create_order(*, data: OrderInput, actor: Actor) -> Order:
     """Create one order from catalog SKUs and free lines; the server computes the totals."""
     if data.status not in CREATE_STATUSES:
         raise Invalid(
-            "A new order starts as draft or open.",
-            fields={"status": "must be draft or open"},
+            _("A new order starts as draft or open."),
+            fields={"status": _("must be draft or open")},
         )
     prepared = prepare_order(data, Lookups.load([data]))
     attribution.check_may_name(actor, prepared)
@@ -96,9 +98,11 @@ def create_order(*, data: OrderInput, actor: Actor) -> Order:
         if not data.external_id:
             raise
         raise Conflict(
-            f"An order from {data.source} with external id {data.external_id} exists; "
-            "use bulk ingest to upsert.",
-            fields={"external_id": "already exists"},
+            _(
+                "An order from {source} with external id {external_id} exists; "
+                "use bulk ingest to upsert."
+            ).format(source=data.source, external_id=data.external_id),
+            fields={"external_id": _("already exists")},
         ) from None
     record_event(order, OrderEventKind.CREATED, actor, **created_payload(order))
     return order
@@ -112,8 +116,8 @@ def prepare_orders(*, data: Sequence[OrderInput], actor: Actor) -> list[Prepared
     for index, item in enumerate(data):
         if item.status not in CREATE_STATUSES:
             raise Invalid(
-                "A new order starts as draft or open.",
-                fields={f"[{index}].status": "must be draft or open"},
+                _("A new order starts as draft or open."),
+                fields={f"[{index}].status": _("must be draft or open")},
             )
         try:
             ready = prepare_order(item, lookups)
@@ -166,9 +170,14 @@ def confirm_order(*, order: Order, actor: Actor) -> Order:
     order = lock_order(order)
     if not order.can_be_confirmed:
         raise Conflict(
-            f"Order {order.number} is {order.status} and "
-            f"{order.payment_status.replace('_', ' ')}; only a draft or open order with "
-            "partial payments is confirmed by hand.",
+            _(
+                "Order {number} is {status} and {payment_status}; only a draft or open order "
+                "with partial payments is confirmed by hand."
+            ).format(
+                number=order.number,
+                status=order.status,
+                payment_status=order.payment_status.replace("_", " "),
+            ),
             fields={"payment_status": order.payment_status},
         )
     return transition_order(
@@ -182,12 +191,14 @@ def fulfil_order(*, order: Order, actor: Actor) -> Order:
     order = lock_order(order)
     if order.fulfillment_status == FulfillmentStatus.FULFILLED:
         raise Conflict(
-            f"Order {order.number} is already fulfilled.",
+            _("Order {number} is already fulfilled.").format(number=order.number),
             fields={"fulfillment_status": order.fulfillment_status},
         )
     if order.status not in FULFILLABLE:
         raise Conflict(
-            f"Order {order.number} is {order.status}; it cannot be fulfilled.",
+            _("Order {number} is {status}; it cannot be fulfilled.").format(
+                number=order.number, status=order.status
+            ),
             fields={"status": order.status},
         )
     order.fulfillment_status = FulfillmentStatus.FULFILLED
@@ -207,7 +218,9 @@ def _clean_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
     if "notes" in changes:
         notes = changes["notes"] or ""
         if len(notes) > NOTES_MAX:
-            errors["notes"] = f"at most {NOTES_MAX} characters"
+            errors["notes"] = ngettext(
+                "at most {count} character", "at most {count} characters", NOTES_MAX
+            ).format(count=NOTES_MAX)
         updates["notes"] = notes
     for name in ("coupon_code", "referral_code"):
         if name in changes:
@@ -218,10 +231,10 @@ def _clean_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
     if "order_type" in changes:
         allowed = order_type_values()
         if changes["order_type"] not in allowed:
-            errors["order_type"] = f"must be one of {', '.join(allowed)}"
+            errors["order_type"] = _("must be one of {choices}").format(choices=", ".join(allowed))
         updates["order_type"] = changes["order_type"]
     if errors:
-        raise Invalid("The changes are not valid.", fields=errors)
+        raise Invalid(_("The changes are not valid."), fields=errors)
     return updates
 
 
@@ -264,20 +277,25 @@ def apply_discounts(
     order = lock_order(order)
     if order.status not in LINES_EDITABLE or order.has_ever_captured_money:
         raise Conflict(
-            f"Order {order.number} is {order.status} ({order.payment_status}); a discount "
-            "applies only before any payment.",
+            _(
+                "Order {number} is {status} ({payment_status}); a discount "
+                "applies only before any payment."
+            ).format(number=order.number, status=order.status, payment_status=order.payment_status),
             fields={"order": order.status},
         )
     lines = {line.position: line for line in order.lines.all()}
     unknown = sorted(set(discounts) - set(lines))
     if unknown:
-        raise Invalid("No such line.", fields={"lines": f"no line at position {unknown[0]}"})
+        raise Invalid(
+            _("No such line."),
+            fields={"lines": _("no line at position {position}").format(position=unknown[0])},
+        )
     for position, amount in discounts.items():
         line = lines[position]
         if amount < 0 or amount > line.total:
             raise Invalid(
-                "A discount cannot exceed the line.",
-                fields={f"lines[{position}]": f"between 0 and {line.total}"},
+                _("A discount cannot exceed the line."),
+                fields={f"lines[{position}]": _("between 0 and {total}").format(total=line.total)},
             )
         line.discount += amount
         line.total -= amount
@@ -311,20 +329,23 @@ def add_order_choice(*, kind: str, value: str, label: str, actor: Actor) -> Orde
     """Add a source or an order type of the account's own."""
     errors: dict[str, str] = {}
     if kind not in ChoiceKind.values:
-        errors["kind"] = f"must be one of {', '.join(ChoiceKind.values)}"
+        errors["kind"] = _("must be one of {choices}").format(choices=", ".join(ChoiceKind.values))
     value = (value or "").strip()
     if not CHOICE_VALUE.match(value):
-        errors["value"] = (
+        errors["value"] = _(
             "1 to 20 lowercase letters, digits, - or _, starting with a letter or digit"
         )
     label = (label or "").strip()
     if not 0 < len(label) <= 100:
-        errors["label"] = "1 to 100 characters"
+        errors["label"] = _("1 to 100 characters")
     if errors:
-        raise Invalid("The choice is not valid.", fields=errors)
+        raise Invalid(_("The choice is not valid."), fields=errors)
     if (
         is_built_in(ChoiceKind(kind), value)
         or OrderChoice.objects.filter(kind=kind, value=value).exists()
     ):
-        raise Conflict(f"{value!r} already exists.", fields={"value": "already exists"})
+        raise Conflict(
+            _("{value} already exists.").format(value=repr(value)),
+            fields={"value": _("already exists")},
+        )
     return OrderChoice.objects.create(kind=kind, value=value, label=label)

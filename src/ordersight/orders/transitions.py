@@ -6,6 +6,9 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
 from ordersight.core.actors import Actor
 from ordersight.core.errors import Conflict, Forbidden
 from ordersight.orders.models import Order, OrderStatus
@@ -33,10 +36,12 @@ CONFIRM_PARTIAL_PAYMENTS = "payments.confirm_partial_payments"
 
 
 def transition_conflict(order: Order, to: str) -> Conflict:
-    allowed = ", ".join(sorted(TRANSITIONS[order.status])) or "nothing"
+    allowed = ", ".join(sorted(TRANSITIONS[order.status])) or _("nothing")
     return Conflict(
-        f"Order {order.number} is {order.status}; it cannot become {to} "
-        f"(from {order.status} it can become: {allowed}).",
+        _(
+            "Order {number} is {status}; it cannot become {to} "
+            "(from {status} it can become: {allowed})."
+        ).format(number=order.number, status=order.status, to=to, allowed=allowed),
         fields={"status": order.status},
     )
 
@@ -52,10 +57,18 @@ def permission_for(order: Order, to: str) -> str | None:
     return None
 
 
+# Whole sentences for translators; translated when raised.
 _REFUSED = {
-    S.COMPLETED: "complete an order not paid in full",
-    S.DECLINED: "decline an order that took payments",
-    S.CANCELLED: "cancel an order that holds captured money (refund it first)",
+    S.COMPLETED: gettext_noop(
+        "Your role lacks the permission {permission} needed to complete an order not paid in full."
+    ),
+    S.DECLINED: gettext_noop(
+        "Your role lacks the permission {permission} needed to decline an order that took payments."
+    ),
+    S.CANCELLED: gettext_noop(
+        "Your role lacks the permission {permission} needed to cancel an order that holds "
+        "captured money (refund it first)."
+    ),
 }
 
 
@@ -72,7 +85,7 @@ def check_may_reach(order: Order, to: str, actor: Actor) -> None:
     perm = permission_for(order, to)
     if perm is not None and not actor.has_perm(perm):
         raise Forbidden(
-            f"Your role lacks the permission {perm} needed to {_REFUSED[to]}.",
+            _(_REFUSED[to]).format(permission=perm),
             fields={"permission": perm},
         )
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from django.db.models import Q, QuerySet, Sum
+from django.utils.translation import gettext as _
 
 from ordersight.core.csv_stream import IsoTimestamp, money_text, neutralised, yes_no
 from ordersight.core.errors import Invalid, NotFound
@@ -110,8 +111,13 @@ def get_invoice(*, number: int, field: str | None = None) -> Invoice:
     invoice = list_invoices(filters={}).filter(number=number).first() if is_id(number) else None
     if invoice is None:
         if field is not None:
-            raise Invalid(f"No invoice {number}.", fields={field: "unknown invoice"})
-        raise NotFound(f"No invoice {number}.", fields={"number": "not found"})
+            raise Invalid(
+                _("No invoice {number}.").format(number=number),
+                fields={field: _("unknown invoice")},
+            )
+        raise NotFound(
+            _("No invoice {number}.").format(number=number), fields={"number": _("not found")}
+        )
     return invoice
 
 
@@ -127,8 +133,14 @@ def get_payment_system(
     system = list_payment_systems().filter(code=code).first()
     if system is None:
         if missing:
-            raise NotFound(f"No payment system {code!r}.", fields={"code": "not found"})
-        raise Invalid(f"No payment system {code!r}.", fields={field: "unknown payment system"})
+            raise NotFound(
+                _("No payment system {code}.").format(code=repr(code)),
+                fields={"code": _("not found")},
+            )
+        raise Invalid(
+            _("No payment system {code}.").format(code=repr(code)),
+            fields={field: _("unknown payment system")},
+        )
     return system
 
 

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Literal
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
@@ -88,7 +89,10 @@ def parse_event(body: bytes) -> ProviderEvent:
         return ProviderEvent.model_validate_json(body)
     except PydanticValidationError as exc:
         fields = validation_fields(exc.errors())
-        raise Invalid(f"Not a valid event: {', '.join(sorted(fields))}.", fields=fields) from None
+        raise Invalid(
+            _("Not a valid event: {fields}.").format(fields=", ".join(sorted(fields))),
+            fields=fields,
+        ) from None
 
 
 def _apply(event: ProviderEvent, system: PaymentSystem, invoice: Invoice) -> str:
@@ -150,7 +154,10 @@ def handle_webhook(*, system_code: str, body: bytes, signature: str) -> tuple[We
     """Verify and apply one event; returns the stored event and whether it was new."""
     system = PaymentSystem.objects.filter(code=system_code).first()
     if system is None:
-        raise NotFound(f"No payment system {system_code}.", fields={"system": "not found"})
+        raise NotFound(
+            _("No payment system {code}.").format(code=system_code),
+            fields={"system": _("not found")},
+        )
     verify(system.webhook_secret, body, signature)
     event = parse_event(body)
     existing = WebhookEvent.objects.filter(payment_system=system, event_id=event.id).first()
@@ -158,16 +165,23 @@ def handle_webhook(*, system_code: str, body: bytes, signature: str) -> tuple[We
         return existing, False
     invoice = Invoice.objects.filter(number=event.data.invoice).select_related("order").first()
     if invoice is None:
-        raise Invalid(f"No invoice {event.data.invoice}.", fields={"data.invoice": "not found"})
+        raise Invalid(
+            _("No invoice {number}.").format(number=event.data.invoice),
+            fields={"data.invoice": _("not found")},
+        )
     if event.data.currency.upper() != invoice.currency:
         raise Invalid(
-            f"Invoice {invoice.number} is in {invoice.currency}.",
-            fields={"data.currency": f"must be {invoice.currency}"},
+            _("Invoice {number} is in {currency}.").format(
+                number=invoice.number, currency=invoice.currency
+            ),
+            fields={"data.currency": _("must be {currency}").format(currency=invoice.currency)},
         )
     if event.type != "refund.succeeded" and event.data.amount != invoice.amount:
         raise Invalid(
-            f"Invoice {invoice.number} is for {invoice.amount}.",
-            fields={"data.amount": "does not match the invoice"},
+            _("Invoice {number} is for {amount}.").format(
+                number=invoice.number, amount=invoice.amount
+            ),
+            fields={"data.amount": _("does not match the invoice")},
         )
     # Claim the event id before applying anything: a second delivery running at the same
     # time waits on the unique index here and then finds the first one's row, so the event

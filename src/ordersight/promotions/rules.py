@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from ordersight.core.errors import Invalid
 from ordersight.core.money import format_money, is_currency
 from ordersight.core.validation import MAX_AMOUNT, is_id, whole_number
@@ -55,7 +57,11 @@ class Cart:
 
 
 def _bad(path: str, message: str) -> Invalid:
-    return Invalid(f"The rule at {path} is not valid: {message}.", fields={path: message})
+    """Invalid naming `path`; `message` comes translated."""
+    return Invalid(
+        _("The rule at {path} is not valid: {message}.").format(path=path, message=message),
+        fields={path: message},
+    )
 
 
 # --- Checking a rule as written ------------------------------------------------------------
@@ -64,20 +70,20 @@ def _bad(path: str, message: str) -> Invalid:
 def check_rules(rule: Any, path: str = "rules", depth: int = 0) -> None:
     """Raise Invalid naming the first malformed part of a rule tree."""
     if depth > MAX_DEPTH:
-        raise _bad(path, f"nests deeper than {MAX_DEPTH} levels")
+        raise _bad(path, _("nests deeper than {depth} levels").format(depth=MAX_DEPTH))
     if not isinstance(rule, dict):
-        raise _bad(path, 'must be an object: {"all": [...]}, {"any": [...]} or a condition')
+        raise _bad(path, _('must be an object: {"all": [...]}, {"any": [...]} or a condition'))
     for key in ("all", "any"):
         if key in rule:
             children = rule[key]
             if len(rule) != 1 or not isinstance(children, list) or not children:
-                raise _bad(f"{path}.{key}", "a group holds one non-empty list of rules")
+                raise _bad(f"{path}.{key}", _("a group holds one non-empty list of rules"))
             for i, child in enumerate(children):
                 check_rules(child, f"{path}.{key}[{i}]", depth + 1)
             return
     kind = rule.get("type")
     if kind not in TYPES:
-        raise _bad(f"{path}.type", f"one of {', '.join(TYPES)}")
+        raise _bad(f"{path}.type", _("one of {choices}").format(choices=", ".join(TYPES)))
     _CHECKS[kind](rule, path)
 
 
@@ -87,9 +93,9 @@ def _decimal(rule: dict, name: str, path: str) -> Decimal | None:
     try:
         value = Decimal(str(rule[name]))
     except (InvalidOperation, ValueError):
-        raise _bad(f"{path}.{name}", "an amount such as 50.00") from None
+        raise _bad(f"{path}.{name}", _("an amount such as 50.00")) from None
     if not value.is_finite() or value < 0 or value >= MAX_AMOUNT:
-        raise _bad(f"{path}.{name}", "an amount from 0")
+        raise _bad(f"{path}.{name}", _("an amount from 0"))
     return value
 
 
@@ -98,27 +104,27 @@ def _whole(rule: dict, name: str, path: str) -> int | None:
         return None
     value = whole_number(rule[name])
     if value is None or not 0 <= value <= MAX_QUANTITY:
-        raise _bad(f"{path}.{name}", "a whole number from 0")
+        raise _bad(f"{path}.{name}", _("a whole number from 0"))
     return value
 
 
 def _only(rule: dict, path: str, allowed: set[str]) -> None:
     extra = set(rule) - allowed - {"type"}
     if extra:
-        raise _bad(path, f"unknown key {sorted(extra)[0]!r}")
+        raise _bad(path, _("unknown key {key}").format(key=repr(sorted(extra)[0])))
 
 
 def _check_bounds(low: Decimal | int | None, high: Decimal | int | None, path: str) -> None:
     if low is None and high is None:
-        raise _bad(path, "give min, max or both")
+        raise _bad(path, _("give min, max or both"))
     if low is not None and high is not None and high < low:
-        raise _bad(f"{path}.max", "at least min")
+        raise _bad(f"{path}.max", _("at least min"))
 
 
 def _check_total(rule: dict, path: str) -> None:
     _only(rule, path, {"currency", "min", "max"})
     if not is_currency(str(rule.get("currency") or "")):
-        raise _bad(f"{path}.currency", "a currency, e.g. EUR")
+        raise _bad(f"{path}.currency", _("a currency, e.g. EUR"))
     _check_bounds(_decimal(rule, "min", path), _decimal(rule, "max", path), path)
 
 
@@ -126,19 +132,19 @@ def _check_items(rule: dict, path: str) -> None:
     _only(rule, path, {"skus", "categories"})
     skus, categories = rule.get("skus", []), rule.get("categories", [])
     if not isinstance(skus, list) or not all(isinstance(s, str) and s for s in skus):
-        raise _bad(f"{path}.skus", "a list of SKUs")
+        raise _bad(f"{path}.skus", _("a list of SKUs"))
     if not isinstance(categories, list) or not all(
         (number := whole_number(c)) is not None and number > 0 for c in categories
     ):
-        raise _bad(f"{path}.categories", "a list of category numbers")
+        raise _bad(f"{path}.categories", _("a list of category numbers"))
     if not skus and not categories:
-        raise _bad(path, "name skus, categories or both")
+        raise _bad(path, _("name skus, categories or both"))
 
 
 def _check_quantity(rule: dict, path: str) -> None:
     _only(rule, path, {"sku", "min", "max"})
     if "sku" in rule and not (isinstance(rule["sku"], str) and rule["sku"]):
-        raise _bad(f"{path}.sku", "a SKU")
+        raise _bad(f"{path}.sku", _("a SKU"))
     _check_bounds(_whole(rule, "min", path), _whole(rule, "max", path), path)
 
 
@@ -146,20 +152,20 @@ def _check_segment(rule: dict, path: str) -> None:
     _only(rule, path, {"segment"})
     pk = whole_number(rule.get("segment"))
     if not is_id(pk) or not Segment.objects.filter(pk=pk).exists():
-        raise _bad(f"{path}.segment", "the id of an existing segment")
+        raise _bad(f"{path}.segment", _("the id of an existing segment"))
 
 
 def _check_metadata(rule: dict, path: str) -> None:
     _only(rule, path, {"key", "op", "value"})
     if not isinstance(rule.get("key"), str) or not METADATA_KEY.match(rule["key"]):
-        raise _bad(f"{path}.key", "a metadata key")
+        raise _bad(f"{path}.key", _("a metadata key"))
     if rule.get("op") not in ("eq", "in"):
-        raise _bad(f"{path}.op", "eq or in")
+        raise _bad(f"{path}.op", _("eq or in"))
     value = rule.get("value")
     if rule["op"] == "in" and (not isinstance(value, list) or not 0 < len(value) <= MAX_IN):
-        raise _bad(f"{path}.value", f"a list of 1 to {MAX_IN} values")
+        raise _bad(f"{path}.value", _("a list of 1 to {most} values").format(most=MAX_IN))
     if rule["op"] == "eq" and isinstance(value, dict | list):
-        raise _bad(f"{path}.value", "a single value")
+        raise _bad(f"{path}.value", _("a single value"))
 
 
 _CHECKS = {
@@ -186,29 +192,45 @@ def evaluate(rule: dict | None, cart: Cart) -> list[str]:
         if any(not reasons for reasons in failures):
             return []
         flat = [reason for reasons in failures for reason in reasons]
-        return [f"none of these holds: {'; '.join(flat)}"]
+        return [_("none of these holds: {reasons}").format(reasons="; ".join(flat))]
     return _EVALUATE[rule["type"]](rule, cart)
 
 
 def _total_fails(rule: dict, cart: Cart) -> list[str]:
     currency = rule["currency"].upper()
     if cart.currency != currency:
-        return [f"the order is in {cart.currency}; this rule is for orders in {currency}"]
+        return [
+            _("the order is in {have}; this rule is for orders in {currency}").format(
+                have=cart.currency, currency=currency
+            )
+        ]
     total, shown = cart.total, format_money(cart.total, currency)
     low, high = _decimal(rule, "min", ""), _decimal(rule, "max", "")
     if low is not None and total < low:
-        return [f"the order total {shown} {currency} is below {format_money(low, currency)}"]
+        return [
+            _("the order total {total} {currency} is below {low}").format(
+                total=shown, currency=currency, low=format_money(low, currency)
+            )
+        ]
     if high is not None and total > high:
-        return [f"the order total {shown} {currency} is above {format_money(high, currency)}"]
+        return [
+            _("the order total {total} {currency} is above {high}").format(
+                total=shown, currency=currency, high=format_money(high, currency)
+            )
+        ]
     return []
 
 
 def _required_fails(rule: dict, cart: Cart) -> list[str]:
     skus = {line.sku for line in cart.lines}
     categories = {line.category_number for line in cart.lines}
-    out = [f"the cart needs SKU {sku}" for sku in rule.get("skus", []) if sku not in skus]
+    out = [
+        _("the cart needs SKU {sku}").format(sku=sku)
+        for sku in rule.get("skus", [])
+        if sku not in skus
+    ]
     out += [
-        f"the cart needs an item of category {c}"
+        _("the cart needs an item of category {category}").format(category=c)
         for c in map(whole_number, rule.get("categories", []))
         if c not in categories
     ]
@@ -218,9 +240,13 @@ def _required_fails(rule: dict, cart: Cart) -> list[str]:
 def _excluded_fails(rule: dict, cart: Cart) -> list[str]:
     skus = {line.sku for line in cart.lines}
     categories = {line.category_number for line in cart.lines}
-    out = [f"the cart may not hold SKU {sku}" for sku in rule.get("skus", []) if sku in skus]
+    out = [
+        _("the cart may not hold SKU {sku}").format(sku=sku)
+        for sku in rule.get("skus", [])
+        if sku in skus
+    ]
     out += [
-        f"the cart may not hold items of category {c}"
+        _("the cart may not hold items of category {category}").format(category=c)
         for c in map(whole_number, rule.get("categories", []))
         if c in categories
     ]
@@ -231,23 +257,35 @@ def _quantity_fails(rule: dict, cart: Cart) -> list[str]:
     sku = rule.get("sku")
     lines = [ln for ln in cart.lines if sku is None or ln.sku == sku]
     count = sum(ln.quantity for ln in lines)
-    what = f"of SKU {sku}" if sku else "items in all"
+    what = _("of SKU {sku}").format(sku=sku) if sku else _("items in all")
     low, high = _whole(rule, "min", ""), _whole(rule, "max", "")
     if low is not None and count < low:
-        return [f"at least {low} {what} (the cart has {count})"]
+        return [
+            _("at least {low} {what} (the cart has {count})").format(
+                low=low, what=what, count=count
+            )
+        ]
     if high is not None and count > high:
-        return [f"at most {high} {what} (the cart has {count})"]
+        return [
+            _("at most {high} {what} (the cart has {count})").format(
+                high=high, what=what, count=count
+            )
+        ]
     return []
 
 
 def _segment_fails(rule: dict, cart: Cart) -> list[str]:
     segment = Segment.objects.filter(pk=whole_number(rule["segment"])).first()
     if segment is None:
-        return [f"segment {rule['segment']} no longer exists"]
+        return [_("segment {id} no longer exists").format(id=rule["segment"])]
     if cart.customer_id is None:
-        return [f"only for customers in the segment {segment.name!r}; the order names none"]
+        return [
+            _("only for customers in the segment {name}; the order names none").format(
+                name=repr(segment.name)
+            )
+        ]
     if not members(segment.rules).filter(pk=cart.customer_id).exists():
-        return [f"the customer is not in the segment {segment.name!r}"]
+        return [_("the customer is not in the segment {name}").format(name=repr(segment.name))]
     return []
 
 
@@ -257,8 +295,12 @@ def _metadata_fails(rule: dict, cart: Cart) -> list[str]:
     wanted = value if rule["op"] == "in" else [value]
     if have in wanted:
         return []
-    shown = " or ".join(str(v) for v in wanted)
-    return [f"metadata {key} must be {shown} (it is {have if have is not None else 'missing'})"]
+    shown = _(" or ").join(str(v) for v in wanted)
+    return [
+        _("metadata {key} must be {wanted} (it is {have})").format(
+            key=key, wanted=shown, have=have if have is not None else _("missing")
+        )
+    ]
 
 
 _EVALUATE = {

@@ -27,6 +27,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
 
 from ordersight.core.errors import Invalid
 from ordersight.core.money import is_currency
@@ -78,17 +79,17 @@ class _Compiler:
 
     def node(self, rule: Any, path: str, depth: int = 0) -> Compiled:
         if depth > MAX_DEPTH:
-            raise _bad(path, f"nests deeper than {MAX_DEPTH} levels")
+            raise _bad(path, _("nests deeper than {depth} levels").format(depth=MAX_DEPTH))
         if not isinstance(rule, dict):
-            raise _bad(path, 'must be an object: {"all": [...]}, {"any": [...]} or a condition')
+            raise _bad(path, _('must be an object: {"all": [...]}, {"any": [...]} or a condition'))
         groups = [k for k in ("all", "any") if k in rule]
         if groups:
             if len(rule) != 1:
-                raise _bad(path, 'a group has only "all" or "any"')
+                raise _bad(path, _('a group has only "all" or "any"'))
             key = groups[0]
             children = rule[key]
             if not isinstance(children, list) or not children:
-                raise _bad(f"{path}.{key}", "a non-empty list of rules")
+                raise _bad(f"{path}.{key}", _("a non-empty list of rules"))
             parts = [
                 self.node(child, f"{path}.{key}[{i}]", depth + 1)
                 for i, child in enumerate(children)
@@ -100,12 +101,18 @@ class _Compiler:
             return Compiled(out, all(flags) if key == "all" else any(flags))
         self.conditions += 1
         if self.conditions > MAX_CONDITIONS:
-            raise _bad(path, f"at most {MAX_CONDITIONS} conditions in a segment")
+            raise _bad(
+                path, _("at most {most} conditions in a segment").format(most=MAX_CONDITIONS)
+            )
         return condition(rule, path, self.paths)
 
 
 def _bad(path: str, message: str) -> Invalid:
-    return Invalid(f"The rule at {path} is not valid: {message}.", fields={path: message})
+    """Invalid naming `path`; `message` comes translated."""
+    return Invalid(
+        _("The rule at {path} is not valid: {message}.").format(path=path, message=message),
+        fields={path: message},
+    )
 
 
 def compile_rules(rules: Any, *, path: str = "rules", paths: _Paths = FROM_CUSTOMERS) -> Compiled:
@@ -116,16 +123,16 @@ def compile_rules(rules: Any, *, path: str = "rules", paths: _Paths = FROM_CUSTO
 
 def _number(value: Any, path: str, *, whole: bool = False) -> Decimal | int:
     if isinstance(value, bool):
-        raise _bad(f"{path}.value", "a number")
+        raise _bad(f"{path}.value", _("a number"))
     try:
         number = Decimal(str(value))
     except (InvalidOperation, ValueError):
-        raise _bad(f"{path}.value", "a number") from None
+        raise _bad(f"{path}.value", _("a number")) from None
     if not number.is_finite() or abs(number) >= MAX_VALUE:
-        raise _bad(f"{path}.value", "a finite number below 10^14")
+        raise _bad(f"{path}.value", _("a finite number below 10^14"))
     if whole:
         if number != number.to_integral_value():
-            raise _bad(f"{path}.value", "a whole number")
+            raise _bad(f"{path}.value", _("a whole number"))
         return int(number)
     return number
 
@@ -145,7 +152,7 @@ def _moment(value: Any, path: str) -> datetime:
     if day is not None:
         moment = datetime.combine(day, datetime.min.time())
     if moment is None:
-        raise _bad(f"{path}.value", "an ISO date or time, or -90d / -12h / -30m")
+        raise _bad(f"{path}.value", _("an ISO date or time, or -90d / -12h / -30m"))
     return utc_bound(moment if timezone.is_aware(moment) else timezone.make_aware(moment))
 
 
@@ -154,7 +161,9 @@ def _values(rule: dict, path: str, parse: Callable[[Any, str], Any]) -> Any:
     value = rule.get("value")
     if rule["op"] == "in":
         if not isinstance(value, list) or not value or len(value) > MAX_IN:
-            raise _bad(f"{path}.value", f"a list of 1 to {MAX_IN} values for in")
+            raise _bad(
+                f"{path}.value", _("a list of 1 to {most} values for in").format(most=MAX_IN)
+            )
         return [parse(v, path) for v in value]
     return parse(value, path)
 
@@ -183,12 +192,15 @@ def _holds_for_zero(op: str, value: Any) -> bool:
 def condition(rule: dict, path: str, paths: _Paths = FROM_CUSTOMERS) -> Compiled:
     field, op = rule.get("field"), rule.get("op")
     if not isinstance(field, str) or not (field in FIELDS or METADATA_FIELD.match(field)):
-        raise _bad(f"{path}.field", f"one of {', '.join(FIELDS)} or metadata.<key>")
+        raise _bad(
+            f"{path}.field",
+            _("one of {choices} or metadata.<key>").format(choices=", ".join(FIELDS)),
+        )
     if op not in OPS:
-        raise _bad(f"{path}.op", f"one of {', '.join(OPS)}")
+        raise _bad(f"{path}.op", _("one of {choices}").format(choices=", ".join(OPS)))
     extra = set(rule) - {"field", "op", "value", "currency"}
     if extra:
-        raise _bad(path, f"unknown key {sorted(extra)[0]!r}")
+        raise _bad(path, _("unknown key {key}").format(key=repr(sorted(extra)[0])))
     if field in MONEY_FIELDS:
         return _money_condition(rule, path, paths)
     if field == "orders":
@@ -200,7 +212,7 @@ def condition(rule: dict, path: str, paths: _Paths = FROM_CUSTOMERS) -> Compiled
         return Compiled(q, empty)
     if field in DATE_FIELDS:
         if op in ("in", "eq", "ne"):
-            raise _bad(f"{path}.op", "dates compare with gt, gte, lt or lte")
+            raise _bad(f"{path}.op", _("dates compare with gt, gte, lt or lte"))
         moment = _values(rule, path, _moment)
         return Compiled(_compare(f"{paths.figures}{field}", op, moment), False)
     if field == "tag":
@@ -211,7 +223,7 @@ def condition(rule: dict, path: str, paths: _Paths = FROM_CUSTOMERS) -> Compiled
 def _money_condition(rule: dict, path: str, paths: _Paths) -> Compiled:
     currency = str(rule.get("currency") or "").upper()
     if not is_currency(currency):
-        raise _bad(f"{path}.currency", "a currency, e.g. EUR")
+        raise _bad(f"{path}.currency", _("a currency, e.g. EUR"))
     op = rule["op"]
     value = _values(rule, path, _number)
     field = rule["field"]
@@ -230,7 +242,7 @@ def _money_condition(rule: dict, path: str, paths: _Paths) -> Compiled:
 def _tag_condition(rule: dict, path: str, paths: _Paths) -> Q:
     op = rule["op"]
     if op not in ("eq", "ne", "in"):
-        raise _bad(f"{path}.op", "tags take eq, ne or in")
+        raise _bad(f"{path}.op", _("tags take eq, ne or in"))
     names = _values(rule, path, _tag_name)
     names = names if isinstance(names, list) else [names]
     tagged = Customer.objects.filter(tags__name__in=names).values("pk")
@@ -240,7 +252,7 @@ def _tag_condition(rule: dict, path: str, paths: _Paths) -> Q:
 
 def _tag_name(value: Any, path: str) -> str:
     if not isinstance(value, str) or not 0 < len(value.strip()) <= MAX_TAG:
-        raise _bad(f"{path}.value", "a tag name")
+        raise _bad(f"{path}.value", _("a tag name"))
     return value.strip()
 
 
@@ -249,13 +261,15 @@ def _metadata_condition(rule: dict, path: str, field: str, paths: _Paths) -> Q:
     value = rule.get("value")
     if op == "in":
         if not isinstance(value, list) or not 0 < len(value) <= MAX_IN:
-            raise _bad(f"{path}.value", f"a list of 1 to {MAX_IN} values for in")
+            raise _bad(
+                f"{path}.value", _("a list of 1 to {most} values for in").format(most=MAX_IN)
+            )
     elif op in ("gt", "gte", "lt", "lte"):
         value = float(_number(value, path))  # JSON numbers compare as numbers
     elif isinstance(value, float) and (whole := whole_number(value)) is not None:
         value = whole
     elif not isinstance(value, str | int | bool):
-        raise _bad(f"{path}.value", "a string, whole number or boolean")
+        raise _bad(f"{path}.value", _("a string, whole number or boolean"))
     prefix = f"{paths.customer}metadata__" + field.removeprefix("metadata.").replace(".", "__")
     if op == "in":
         out = Q()

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db.models import Case, F, QuerySet, Sum, Value, When
 from django.http import HttpRequest, StreamingHttpResponse
+from django.utils.translation import gettext as _
 
 from ordersight.core.csv_stream import IsoTimestamp, csv_response, money_text, neutralised
 from ordersight.core.errors import NotFound
@@ -71,14 +72,18 @@ REDEMPTION_LIST = ListSpec(
 def get_code(*, code: str) -> DiscountCode:
     found = DiscountCode.objects.filter(code=normal_code(code)).first()
     if found is None:
-        raise NotFound(f"No discount code {code!r}.", fields={"code": "not found"})
+        raise NotFound(
+            _("No discount code {code}.").format(code=repr(code)), fields={"code": _("not found")}
+        )
     return found
 
 
 def get_segment(*, segment_id: int) -> Segment:
     found = Segment.objects.filter(pk=segment_id).first() if is_id(segment_id) else None
     if found is None:
-        raise NotFound(f"No segment {segment_id}.", fields={"segment_id": "not found"})
+        raise NotFound(
+            _("No segment {id}.").format(id=segment_id), fields={"segment_id": _("not found")}
+        )
     return found
 
 

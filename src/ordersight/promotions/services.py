@@ -16,6 +16,8 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from ordersight.core.actors import Actor
 from ordersight.core.deadlocks import retry_on_deadlock
@@ -61,7 +63,7 @@ def _clean_segment(segment: Segment, data: Mapping[str, Any]) -> None:
     if "name" in data:
         segment.name = (data["name"] or "").strip()
         if not 0 < len(segment.name) <= 200:
-            errors["name"] = "1 to 200 characters"
+            errors["name"] = _("1 to 200 characters")
     if "rules" in data:
         try:
             compile_rules(data["rules"])
@@ -69,7 +71,7 @@ def _clean_segment(segment: Segment, data: Mapping[str, Any]) -> None:
             errors.update(exc.fields)
         segment.rules = data["rules"]
     if errors:
-        raise Invalid("The segment is not valid.", fields=errors)
+        raise Invalid(_("The segment is not valid."), fields=errors)
 
 
 def _save_segment(segment: Segment) -> Segment:
@@ -78,7 +80,8 @@ def _save_segment(segment: Segment) -> Segment:
             segment.save()
     except IntegrityError:
         raise Conflict(
-            f"A segment named {segment.name!r} exists already.", fields={"name": "already taken"}
+            _("A segment named {name} exists already.").format(name=repr(segment.name)),
+            fields={"name": _("already taken")},
         ) from None
     return segment
 
@@ -118,13 +121,13 @@ def _clean_percent(value: Any, errors: dict[str, str]) -> Decimal | None:
     try:
         percent = Decimal(str(value))
     except (InvalidOperation, ValueError):
-        errors["percent"] = "a number greater than 0, at most 100"
+        errors["percent"] = _("a number greater than 0, at most 100")
         return None
     if not percent.is_finite() or not ZERO < percent <= HUNDRED:
-        errors["percent"] = "greater than 0 and at most 100"
+        errors["percent"] = _("greater than 0 and at most 100")
     elif percent.as_tuple().exponent < -PERCENT_PLACES:  # type: ignore[operator]
         # The column keeps four places: more would be rounded away unseen.
-        errors["percent"] = f"at most {PERCENT_PLACES} decimal places"
+        errors["percent"] = _("at most {places} decimal places").format(places=PERCENT_PLACES)
     return percent
 
 
@@ -137,27 +140,31 @@ def _clean_limits(
             if value is not None and (
                 isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_LIMIT
             ):
-                errors[name] = "a whole number from 1, or null for no limit"
+                errors[name] = _("a whole number from 1, or null for no limit")
             else:
                 setattr(code, name, value)
     if code.usage_limit is not None and code.redeemed > code.usage_limit:
-        conflicts["usage_limit"] = f"already redeemed {code.redeemed} times"
+        conflicts["usage_limit"] = _("already redeemed {count} times").format(count=code.redeemed)
     for name in ("starts_at", "ends_at"):
         if name in data:
             value = data[name]
             if value is None:
                 setattr(code, name, None)
             elif not isinstance(value, datetime):
-                errors[name] = "an ISO time"
+                errors[name] = _("an ISO time")
             else:
                 setattr(code, name, clean_moment(value, field=name, errors=errors))
     if code.starts_at and code.ends_at and code.ends_at <= code.starts_at:
         if {"starts_at", "ends_at"} <= set(data):
-            errors["ends_at"] = "after starts_at"
+            errors["ends_at"] = _("after starts_at")
         elif "ends_at" in data:
-            conflicts["ends_at"] = f"after the code's starts_at, {code.starts_at.isoformat()}"
+            conflicts["ends_at"] = _("after the code's starts_at, {moment}").format(
+                moment=code.starts_at.isoformat()
+            )
         else:
-            conflicts["starts_at"] = f"before the code's ends_at, {code.ends_at.isoformat()}"
+            conflicts["starts_at"] = _("before the code's ends_at, {moment}").format(
+                moment=code.ends_at.isoformat()
+            )
 
 
 def _clean_target(
@@ -166,19 +173,23 @@ def _clean_target(
     if "target" in data:
         code.target = data["target"]
         if code.target not in DiscountTarget.values:
-            errors["target"] = f"one of {', '.join(DiscountTarget.values)}"
+            errors["target"] = _("one of {choices}").format(
+                choices=", ".join(DiscountTarget.values)
+            )
     for name, kind in (("target_skus", str), ("target_categories", int)):
         if name in data:
             value = data[name] or []
             if not isinstance(value, list) or not all(
                 isinstance(v, kind) and not isinstance(v, bool) for v in value
             ):
-                errors[name] = "a list of SKUs" if kind is str else "a list of category numbers"
+                errors[name] = (
+                    _("a list of SKUs") if kind is str else _("a list of category numbers")
+                )
             setattr(code, name, value)
     if code.target == DiscountTarget.LINES and not (code.target_skus or code.target_categories):
         # Asked for with `target`, the lines are missing from the request; emptied without
         # it, they are what the code's lines target still needs.
-        (errors if "target" in data else conflicts)["target_skus"] = (
+        (errors if "target" in data else conflicts)["target_skus"] = _(
             "name the SKUs or categories the discount applies to"
         )
 
@@ -192,7 +203,7 @@ def _clean_code_fields(code: DiscountCode, data: Mapping[str, Any]) -> None:
     if "kind" in data:
         code.kind = data["kind"]
         if code.kind not in DiscountKind.values:
-            errors["kind"] = f"one of {', '.join(DiscountKind.values)}"
+            errors["kind"] = _("one of {choices}").format(choices=", ".join(DiscountKind.values))
     if code.kind == DiscountKind.PERCENT:
         if "percent" in data or code.percent is None:
             code.percent = _clean_percent(data.get("percent"), errors)
@@ -217,9 +228,9 @@ def _clean_code_fields(code: DiscountCode, data: Mapping[str, Any]) -> None:
                 errors.update(exc.fields)
         code.rules = data["rules"]
     if errors:
-        raise Invalid("The discount code is not valid.", fields=errors)
+        raise Invalid(_("The discount code is not valid."), fields=errors)
     if conflicts:
-        raise Conflict("The change does not fit the discount code as it is.", fields=conflicts)
+        raise Conflict(_("The change does not fit the discount code as it is."), fields=conflicts)
 
 
 @retry_on_deadlock
@@ -228,14 +239,16 @@ def create_discount_code(*, code: str, actor: Actor, **data: Any) -> DiscountCod
     actor.require("promotions.add_discountcode")
     name = clean_code(code, field="code")
     if not name:
-        raise Invalid("Give the code.", fields={"code": "required"})
+        raise Invalid(_("Give the code."), fields={"code": _("required")})
     found = DiscountCode(code=name)
     _clean_code_fields(found, data)
     try:
         with transaction.atomic():
             found.save()
     except IntegrityError:
-        raise Conflict(f"The code {name} exists already.", fields={"code": "taken"}) from None
+        raise Conflict(
+            _("The code {code} exists already.").format(code=name), fields={"code": _("taken")}
+        ) from None
     return found
 
 
@@ -248,28 +261,30 @@ def generate_discount_codes(
     actor.require("promotions.add_discountcode")
     errors: dict[str, str] = {}
     if isinstance(count, bool) or not isinstance(count, int) or not 0 < count <= MAX_GENERATED:
-        errors["count"] = f"1 to {MAX_GENERATED:,}"
+        errors["count"] = _("1 to {most}").format(most=f"{MAX_GENERATED:,}")
     low, high = GENERATED_LENGTH
     if isinstance(length, bool) or not isinstance(length, int) or not low <= length <= high:
-        errors["length"] = f"{low} to {high} characters"
+        errors["length"] = _("{low} to {high} characters").format(low=low, high=high)
     prefix = normal_code(prefix)
     try:
         clean_code(prefix + "X", field="prefix")
         if len(prefix) > MAX_PREFIX:
-            raise Invalid("too long", fields={"prefix": "too long"})
+            raise Invalid(_("too long"), fields={"prefix": _("too long")})
     except Invalid:
-        errors["prefix"] = f"at most {MAX_PREFIX} letters, digits, '.', '-' or '_'"
+        errors["prefix"] = _("at most {most} letters, digits, '.', '-' or '_'").format(
+            most=MAX_PREFIX
+        )
     template = DiscountCode()
     _clean_code_fields(template, data)
     if errors:
-        raise Invalid("The codes cannot be generated.", fields=errors)
+        raise Invalid(_("The codes cannot be generated."), fields=errors)
     batch = f"{prefix or 'batch'}-{timezone.now():%Y%m%d%H%M%S}"
     wanted: set[str] = set()
     while len(wanted) < count:
         needed = count - len(wanted)
         fresh = {
-            prefix + "".join(secrets.choice(ALPHABET) for _ in range(length))
-            for _ in range(needed * 2)
+            prefix + "".join(secrets.choice(ALPHABET) for _char in range(length))
+            for _code in range(needed * 2)
         }
         fresh -= set(DiscountCode.objects.filter(code__in=fresh).values_list("code", flat=True))
         wanted |= set(sorted(fresh)[:needed])
@@ -304,7 +319,8 @@ def cart_of_input(data: OrderInput) -> Cart:
         prepared = prepare_order(data, Lookups.load([data]))
     except Invalid as exc:
         raise Invalid(
-            "The order is not valid.", fields={f"order.{k}": v for k, v in exc.fields.items()}
+            _("The order is not valid."),
+            fields={f"order.{k}": v for k, v in exc.fields.items()},
         ) from None
     return Cart(
         currency=prepared.order.currency,
@@ -376,23 +392,33 @@ def _share(amount: Decimal, lines: list[CartLine], currency: str) -> dict[int, D
 def _limits(code: DiscountCode, cart: Cart, at: datetime) -> list[str]:
     reasons = []
     if not code.is_active:
-        reasons.append("the code is not active")
+        reasons.append(_("the code is not active"))
     if code.starts_at and at < code.starts_at:
-        reasons.append(f"the code is valid from {code.starts_at:%Y-%m-%d %H:%M} UTC")
+        reasons.append(
+            _("the code is valid from {moment} UTC").format(
+                moment=f"{code.starts_at:%Y-%m-%d %H:%M}"
+            )
+        )
     if code.ends_at and at >= code.ends_at:
-        reasons.append(f"the code expired on {code.ends_at:%Y-%m-%d %H:%M} UTC")
+        reasons.append(
+            _("the code expired on {moment} UTC").format(moment=f"{code.ends_at:%Y-%m-%d %H:%M}")
+        )
     if code.usage_limit is not None and code.redeemed >= code.usage_limit:
-        reasons.append(f"the code was used up ({code.usage_limit} uses)")
+        reasons.append(_("the code was used up ({count} uses)").format(count=code.usage_limit))
     if code.per_customer_limit is not None:
         if cart.customer_id is None:
-            reasons.append("the code is limited per customer; the order names no customer")
+            reasons.append(_("the code is limited per customer; the order names no customer"))
         else:
             used = Redemption.objects.filter(
                 code=code, customer_id=cart.customer_id, status=RedemptionStatus.ACTIVE
             ).count()
             if used >= code.per_customer_limit:
                 reasons.append(
-                    f"this customer already used the code {used} time{'s' if used != 1 else ''}"
+                    ngettext(
+                        "this customer already used the code {count} time",
+                        "this customer already used the code {count} times",
+                        used,
+                    ).format(count=used)
                 )
     return reasons
 
@@ -404,12 +430,14 @@ def validate_code(code: DiscountCode, cart: Cart, *, at: datetime | None = None)
     eligible = _eligible(code, cart)
     if not eligible:
         result.reasons.append(
-            "no item in the cart is one the code applies to"
+            _("no item in the cart is one the code applies to")
             if code.target == DiscountTarget.LINES
-            else "the cart has nothing to discount"
+            else _("the cart has nothing to discount")
         )
     if code.kind == DiscountKind.FIXED and cart.currency not in code.amounts:
-        result.reasons.append(f"the code has no amount in {cart.currency}")
+        result.reasons.append(
+            _("the code has no amount in {currency}").format(currency=cart.currency)
+        )
     if result.reasons:
         return result
     if code.kind == DiscountKind.PERCENT:
@@ -436,7 +464,9 @@ def find_code(code: str, *, lock: bool = False) -> DiscountCode:
     )
     found = rows.filter(code=normal_code(code)).first()
     if found is None:
-        raise NotFound(f"No discount code {code!r}.", fields={"code": "not found"})
+        raise NotFound(
+            _("No discount code {code}.").format(code=repr(code)), fields={"code": _("not found")}
+        )
     return found
 
 
@@ -452,13 +482,16 @@ def redeem_code(*, order: Order, code: str, actor: Actor) -> Redemption:
     order = lock_order(order)
     if Redemption.objects.filter(order=order, status=RedemptionStatus.ACTIVE).exists():
         raise Conflict(
-            f"Order {order.number} already has a discount code.", fields={"code": "one per order"}
+            _("Order {number} already has a discount code.").format(number=order.number),
+            fields={"code": _("one per order")},
         )
     found = find_code(code, lock=True)  # held to the end: usage limits hold under load
     result = validate_code(found, cart_of_order(order))
     if not result.valid:
         raise Invalid(
-            f"The code {found.code} does not apply: {'; '.join(result.reasons)}.",
+            _("The code {code} does not apply: {reasons}.").format(
+                code=found.code, reasons="; ".join(result.reasons)
+            ),
             fields={"code": "; ".join(result.reasons)},
         )
     apply_discounts(order=order, discounts=result.lines, actor=actor, code=found.code)

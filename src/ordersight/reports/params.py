@@ -10,6 +10,8 @@ from typing import Any
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ordersight.core.errors import Invalid
 from ordersight.core.money import CURRENCY_CODES
@@ -19,13 +21,13 @@ from ordersight.reports.definitions import APP_MEASURE, GroupBy
 from ordersight.reports.selectors import COLUMNS, SalesQuery, month_end, month_start
 
 PRESETS = {
-    "today": "Today",
-    "7d": "Last 7 days",
-    "30d": "Last 30 days",
-    "90d": "Last 90 days",
-    "this_month": "This month",
-    "last_month": "Last month",
-    "this_year": "This year",
+    "today": gettext_lazy("Today"),
+    "7d": gettext_lazy("Last 7 days"),
+    "30d": gettext_lazy("Last 30 days"),
+    "90d": gettext_lazy("Last 90 days"),
+    "this_month": gettext_lazy("This month"),
+    "last_month": gettext_lazy("Last month"),
+    "this_year": gettext_lazy("This year"),
 }
 DEFAULT_PRESET = "30d"
 MAX_DAYS = 3 * 366 + 1  # three years and a day: the longest range one report covers
@@ -88,32 +90,46 @@ def day_range(preset: str | None, start: date | None, end: date | None) -> tuple
     days by default); Invalid naming the parameter for a bad combination."""
     if start is None and end is None:
         if preset and preset not in PRESETS:
-            raise Invalid("Unknown range.", fields={"range": f"one of {', '.join(PRESETS)}"})
+            raise Invalid(
+                _("Unknown range."),
+                fields={"range": _("one of {choices}").format(choices=", ".join(PRESETS))},
+            )
         return preset_range(preset or DEFAULT_PRESET)
     if start is None or end is None:
         missing = "from" if start is None else "to"
-        raise Invalid("Give both from and to.", fields={missing: "required with the other"})
+        raise Invalid(_("Give both from and to."), fields={missing: _("required with the other")})
     if end < start:
-        raise Invalid("The range ends before it starts.", fields={"to": "on or after from"})
+        raise Invalid(_("The range ends before it starts."), fields={"to": _("on or after from")})
     if (end - start).days + 1 > MAX_DAYS:
-        raise Invalid("The range is too long.", fields={"to": f"at most {MAX_DAYS} days"})
+        raise Invalid(
+            _("The range is too long."),
+            fields={"to": _("at most {days} days").format(days=MAX_DAYS)},
+        )
     return start, end
 
 
 def _with_all(choices: Callable[[], list[tuple[str, str]]]) -> Callable[[], list]:
-    return lambda: [("", "All"), *choices()]
+    return lambda: [("", gettext_lazy("All")), *choices()]
 
 
 class ReportForm(forms.Form):
-    range = forms.ChoiceField(choices=[("", "Custom"), *PRESETS.items()], required=False)
+    range = forms.ChoiceField(
+        choices=[("", gettext_lazy("Custom")), *PRESETS.items()], required=False
+    )
     currency = forms.ChoiceField(
-        choices=[("", "All"), *((c, c) for c in sorted(CURRENCY_CODES))], required=False
+        choices=[("", gettext_lazy("All")), *((c, c) for c in sorted(CURRENCY_CODES))],
+        required=False,
     )
     order_type = forms.ChoiceField(choices=_with_all(order_type_choices), required=False)
     source = forms.ChoiceField(choices=_with_all(source_choices), required=False)
     include_unconfirmed = forms.BooleanField(required=False)
     kind = forms.ChoiceField(
-        choices=[("", "All"), ("recurring", "Recurring"), ("one_off", "One-off")], required=False
+        choices=[
+            ("", gettext_lazy("All")),
+            ("recurring", gettext_lazy("Recurring")),
+            ("one_off", gettext_lazy("One-off")),
+        ],
+        required=False,
     )
     group_by = forms.ChoiceField(choices=[(g.value, g.value) for g in GroupBy], required=False)
     sort = forms.CharField(required=False, max_length=40)
@@ -130,7 +146,9 @@ class ReportForm(forms.Form):
     def clean_sort(self) -> str:
         sort = self.cleaned_data["sort"].strip()
         if sort and sort.lstrip("-") not in SORTABLE:
-            raise forms.ValidationError(f"sort by one of {', '.join(SORTABLE)}, - for descending")
+            raise forms.ValidationError(
+                _("sort by one of {choices}, - for descending").format(choices=", ".join(SORTABLE))
+            )
         return sort
 
     def clean_columns(self) -> list[str]:
@@ -141,8 +159,9 @@ class ReportForm(forms.Form):
         unknown = [c for c in columns if c not in CSV_COLUMNS + EXTRA_COLUMNS]
         if unknown:
             raise forms.ValidationError(
-                f"unknown column {', '.join(unknown)}; choose from "
-                f"{', '.join(CSV_COLUMNS + EXTRA_COLUMNS)}"
+                _("unknown column {unknown}; choose from {choices}").format(
+                    unknown=", ".join(unknown), choices=", ".join(CSV_COLUMNS + EXTRA_COLUMNS)
+                )
             )
         return list(dict.fromkeys(columns))
 
@@ -155,13 +174,13 @@ class ReportForm(forms.Form):
             start, end = preset_range(preset or DEFAULT_PRESET)
         elif start is None or end is None:
             missing = "from" if start is None else "to"
-            self.add_error(missing, "give both from and to (YYYY-MM-DD), or a range preset")
+            self.add_error(missing, _("give both from and to (YYYY-MM-DD), or a range preset"))
             return data
         elif end < start:
-            self.add_error("to", "must be on or after from")
+            self.add_error("to", _("must be on or after from"))
             return data
         elif (end - start).days + 1 > MAX_DAYS:
-            self.add_error("to", f"a report covers at most {MAX_DAYS} days")
+            self.add_error("to", _("a report covers at most {days} days").format(days=MAX_DAYS))
             return data
         data["query"] = SalesQuery(
             start=start,
@@ -180,20 +199,24 @@ def read_report_params(params: Mapping[str, Any], *, need_group: bool = False) -
     unknown = sorted(set(params) - KNOWN)
     if unknown:
         raise Invalid(
-            f"Unknown parameter: {', '.join(unknown)}.",
-            fields={name: "unknown parameter" for name in unknown},
+            _("Unknown parameter: {names}.").format(names=", ".join(unknown)),
+            fields={name: _("unknown parameter") for name in unknown},
         )
     form = ReportForm(params)
     if not form.is_valid():
         fields = {name: "; ".join(str(e) for e in errs) for name, errs in form.errors.items()}
-        raise Invalid("The report parameters are not valid.", fields=fields)
+        raise Invalid(_("The report parameters are not valid."), fields=fields)
     data = form.cleaned_data
     measure = APP_MEASURE.get(data.get("group_by"))
     if measure and not params.get("columns"):
         data["columns"] = [*data["columns"], measure]
     if need_group and not data.get("group_by"):
         raise Invalid(
-            "Say what to break the sales down by.",
-            fields={"group_by": f"one of {', '.join(g.value for g in GroupBy)}"},
+            _("Say what to break the sales down by."),
+            fields={
+                "group_by": _("one of {choices}").format(
+                    choices=", ".join(g.value for g in GroupBy)
+                )
+            },
         )
     return data

@@ -11,6 +11,8 @@ import calendar
 import re
 from datetime import datetime, timedelta
 
+from django.utils.translation import gettext as _
+
 from ordersight.core.errors import Invalid
 
 
@@ -57,8 +59,8 @@ def parse_duration(text: str, *, field: str) -> int:
     found = _DURATION.match(text or "")
     if not found or int(found.group(1)) == 0:
         raise Invalid(
-            f"{field}: {text!r} is not a duration.",
-            fields={field: "a whole number of minutes, hours or days, e.g. 30m, 2h, 1d"},
+            _("{field}: {text} is not a duration.").format(field=field, text=repr(text)),
+            fields={field: _("a whole number of minutes, hours or days, e.g. 30m, 2h, 1d")},
         )
     return int(found.group(1)) * _SECONDS[found.group(2)]
 

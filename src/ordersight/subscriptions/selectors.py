@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from ordersight.core.csv_stream import IsoTimestamp, money_text, neutralised
 from ordersight.core.errors import NotFound
@@ -71,7 +72,10 @@ def get_recurring_order(*, number: int) -> RecurringOrder:
         else None
     )
     if found is None:
-        raise NotFound(f"No recurring order {number}.", fields={"number": "not found"})
+        raise NotFound(
+            _("No recurring order {number}.").format(number=number),
+            fields={"number": _("not found")},
+        )
     return found
 
 

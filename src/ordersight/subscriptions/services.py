@@ -9,6 +9,8 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
 
 from ordersight.catalog.models import Offer
 from ordersight.core.actors import Actor
@@ -41,8 +43,10 @@ RETRIES = 2  # a failed charge is tried twice more
 def _require(actor: Actor) -> None:
     if not actor.has_perm(MANAGE_STATUS):
         raise Forbidden(
-            "Changing a recurring order's status needs the permission "
-            "'Can manage recurring order statuses'."
+            _(
+                "Changing a recurring order's status needs the permission "
+                "'Can manage recurring order statuses'."
+            )
         )
 
 
@@ -53,15 +57,17 @@ def lock_recurring(recurring: RecurringOrder) -> RecurringOrder:
 def _check_token(token: str | None, errors: dict[str, str]) -> str:
     token = (token or "").strip()
     if not 0 < len(token) <= 255:
-        errors["payment_token"] = "1 to 255 characters"
+        errors["payment_token"] = _("1 to 255 characters")
     return token
 
 
 def _check_card_gateway(payment_system: PaymentSystem | None, errors: dict[str, str]) -> None:
     if payment_system is None:
-        errors["payment_system"] = "required"
+        errors["payment_system"] = _("required")
     elif gateway_for(payment_system.provider) is None or not payment_system.is_active:
-        errors["payment_system"] = f"{payment_system.name} cannot charge cards"
+        errors["payment_system"] = _("{system} cannot charge cards").format(
+            system=payment_system.name
+        )
 
 
 def _check_terms(
@@ -76,28 +82,32 @@ def _check_terms(
     errors: dict[str, str],
 ) -> str:
     if customer is None:
-        errors["customer"] = "required"
+        errors["customer"] = _("required")
     if offer is None:
-        errors["offer"] = "required"
+        errors["offer"] = _("required")
     elif not offer.is_active or not offer.variants.filter(is_active=True).exists():
-        errors["offer"] = f"offer {offer.number} is not on sale"
+        errors["offer"] = _("offer {number} is not on sale").format(number=offer.number)
     try:
         code = clean_currency(currency or (offer.currency if offer else None))
     except Invalid as exc:
         errors.update(exc.fields)
         code = ""
     if amount is None:
-        errors["amount"] = "required"
+        errors["amount"] = _("required")
     elif code:
         problem = amount_error(amount, code, allow_zero=False)
         if problem:
             errors["amount"] = problem
     if interval_unit not in IntervalUnit.values:
-        errors["interval_unit"] = f"must be one of {', '.join(IntervalUnit.values)}"
+        errors["interval_unit"] = _("must be one of {choices}").format(
+            choices=", ".join(IntervalUnit.values)
+        )
     if interval_count is None or not 1 <= interval_count <= MAX_INTERVAL:
-        errors["interval_count"] = f"a whole number from 1 to {MAX_INTERVAL}"
+        errors["interval_count"] = _("a whole number from 1 to {most}").format(most=MAX_INTERVAL)
     if total_payments is not None and not 1 <= total_payments <= MAX_PAYMENTS:
-        errors["total_payments"] = f"1 to {MAX_PAYMENTS}, or null for open-ended"
+        errors["total_payments"] = _("1 to {most}, or null for open-ended").format(
+            most=MAX_PAYMENTS
+        )
     return code
 
 
@@ -134,7 +144,7 @@ def create_recurring_order(
     token = _check_token(payment_token, errors)
     _check_card_gateway(payment_system, errors)
     if errors:
-        raise Invalid("The recurring order is not valid.", fields=errors)
+        raise Invalid(_("The recurring order is not valid."), fields=errors)
     (number,) = reserve_numbers("recurring", 1, start=RECURRING_NUMBER_START)
     recurring = RecurringOrder.objects.create(
         number=number,
@@ -178,11 +188,13 @@ def _refuse(recurring: RecurringOrder, action: str, *allowed: str) -> None:
     if recurring.status in allowed:
         return
     if recurring.status == RecurringStatus.PROCESSING:
-        reason = "a charge is in flight; try again in a moment"
+        reason = _("a charge is in flight; try again in a moment")
     else:
-        reason = f"it is {recurring.get_status_display().lower()}"
+        reason = _("it is {status}").format(status=recurring.get_status_display().lower())
     raise Conflict(
-        f"Recurring order {recurring.number} cannot be {action}: {reason}.",
+        _("Recurring order {number} cannot be {action}: {reason}.").format(
+            number=recurring.number, action=action, reason=reason
+        ),
         fields={"status": recurring.status},
     )
 
@@ -196,7 +208,7 @@ def pause_recurring_order(
     _require(actor)
     at = at or timezone.now()
     recurring = lock_recurring(recurring)
-    _refuse(recurring, "paused", RecurringStatus.ACTIVE)
+    _refuse(recurring, pgettext("recurring order cannot be …", "paused"), RecurringStatus.ACTIVE)
     recurring.status = RecurringStatus.PAUSED
     recurring.save(update_fields=["status", "updated_at"])
     record_recurring_event(recurring, RecurringEventKind.PAUSED, actor, at)
@@ -214,18 +226,27 @@ def activate_recurring_order(
     _require(actor)
     at = at or timezone.now()
     recurring = lock_recurring(recurring)
-    _refuse(recurring, "activated", RecurringStatus.PAUSED, RecurringStatus.FAILED)
+    _refuse(
+        recurring,
+        pgettext("recurring order cannot be …", "activated"),
+        RecurringStatus.PAUSED,
+        RecurringStatus.FAILED,
+    )
     if recurring.started_at is None:
         raise Conflict(
-            f"Recurring order {recurring.number} never started: its initial payment failed.",
-            fields={"status": "initial payment failed"},
+            _("Recurring order {number} never started: its initial payment failed.").format(
+                number=recurring.number
+            ),
+            fields={"status": _("initial payment failed")},
         )
     if recurring.status == RecurringStatus.FAILED:
         if recurring.needs_new_payment_method:
             raise Conflict(
-                f"Recurring order {recurring.number} failed; replace its payment method "
-                "before activating it.",
-                fields={"payment_token": "replace the payment method first"},
+                _(
+                    "Recurring order {number} failed; replace its payment method "
+                    "before activating it."
+                ).format(number=recurring.number),
+                fields={"payment_token": _("replace the payment method first")},
             )
         recurring.failed_attempts = 0
         recurring.ended_at = None
@@ -253,7 +274,12 @@ def complete_recurring_order(
     _require(actor)
     at = at or timezone.now()
     recurring = lock_recurring(recurring)
-    _refuse(recurring, "completed", RecurringStatus.ACTIVE, RecurringStatus.PAUSED)
+    _refuse(
+        recurring,
+        pgettext("recurring order cannot be …", "completed"),
+        RecurringStatus.ACTIVE,
+        RecurringStatus.PAUSED,
+    )
     recurring.status = RecurringStatus.COMPLETED
     recurring.next_payment_at = None
     recurring.ended_at = at
@@ -288,10 +314,10 @@ def replace_payment_method(
     system = payment_system or recurring.payment_system
     _check_card_gateway(system, errors)
     if errors:
-        raise Invalid("The payment method is not valid.", fields=errors)
+        raise Invalid(_("The payment method is not valid."), fields=errors)
     _refuse(
         recurring,
-        "given a new payment method",
+        pgettext("recurring order cannot be …", "given a new payment method"),
         RecurringStatus.ACTIVE,
         RecurringStatus.PAUSED,
         RecurringStatus.FAILED,
@@ -312,7 +338,7 @@ def replace_payment_method(
 
 
 def recurring_settings() -> RecurringPaymentSettings:
-    found, _ = RecurringPaymentSettings.objects.get_or_create(pk=1)
+    found, _created = RecurringPaymentSettings.objects.get_or_create(pk=1)
     return found
 
 
@@ -329,8 +355,14 @@ def set_retry_intervals(*, intervals: Sequence[str], actor: Actor) -> RecurringP
     _require(actor)
     if len(intervals) != RETRIES:
         raise Invalid(
-            f"Give {RETRIES} retry intervals.",
-            fields={"retry_intervals": f"exactly {RETRIES} intervals"},
+            ngettext(
+                "Give {count} retry interval.", "Give {count} retry intervals.", RETRIES
+            ).format(count=RETRIES),
+            fields={
+                "retry_intervals": ngettext(
+                    "exactly {count} interval", "exactly {count} intervals", RETRIES
+                ).format(count=RETRIES)
+            },
         )
     seconds = [
         parse_duration(text, field=f"retry_intervals[{i}]") for i, text in enumerate(intervals)

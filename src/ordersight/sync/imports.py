@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 
 from ordersight.catalog.bulk import upsert_offers
 from ordersight.catalog.models import Category, Variant
@@ -97,7 +98,10 @@ def _money(value: Any) -> Decimal:
     try:
         return Decimal(str(value))
     except (InvalidOperation, ValueError):
-        raise Invalid("Not an amount.", fields={"price": f"{value!r} is not an amount"}) from None
+        raise Invalid(
+            _("Not an amount."),
+            fields={"price": _("{value} is not an amount").format(value=repr(value))},
+        ) from None
 
 
 def _ref(landing_site: Any) -> str:
@@ -156,7 +160,7 @@ def order_input(
 
 
 def shopify_payments() -> PaymentSystem:
-    system, _ = PaymentSystem.objects.get_or_create(
+    system, _created = PaymentSystem.objects.get_or_create(
         code="shopify", defaults={"name": "Shopify Payments", "provider": Provider.MANUAL}
     )
     return system
@@ -254,21 +258,21 @@ def feed_order_input(row: Mapping[str, Any]) -> OrderInput | Invalid:
     lines = []
     raw_lines = row.get("lines")
     if not isinstance(raw_lines, list) or not raw_lines:
-        errors["lines"] = "a list of lines"
+        errors["lines"] = _("a list of lines")
         raw_lines = []
     for i, raw in enumerate(raw_lines):
         if not isinstance(raw, Mapping):
-            errors[f"lines[{i}]"] = "an object"
+            errors[f"lines[{i}]"] = _("an object")
             continue
         try:
             price = _money(raw["unit_price"]) if raw.get("unit_price") is not None else None
             discount = _money(raw.get("discount") or 0)
         except Invalid:
-            errors[f"lines[{i}].unit_price"] = "an amount such as 12.50"
+            errors[f"lines[{i}].unit_price"] = _("an amount such as 12.50")
             continue
         quantity = raw.get("quantity", 1)
         if isinstance(quantity, bool) or not isinstance(quantity, int):
-            errors[f"lines[{i}].quantity"] = "a whole number"
+            errors[f"lines[{i}].quantity"] = _("a whole number")
             continue
         lines.append(
             LineInput(
@@ -283,9 +287,9 @@ def feed_order_input(row: Mapping[str, Any]) -> OrderInput | Invalid:
     if row.get("created_at"):
         created = parse_datetime(str(row["created_at"]))
         if created is None:
-            errors["created_at"] = "an ISO time"
+            errors["created_at"] = _("an ISO time")
     if errors:
-        return Invalid("The order is not valid.", fields=errors)
+        return Invalid(_("The order is not valid."), fields=errors)
     return OrderInput(
         lines=lines,
         currency=row.get("currency") or None,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from ordersight.catalog.models import Variant
 from ordersight.core.errors import Invalid, NotFound
@@ -28,7 +29,10 @@ def list_connections() -> QuerySet[StoreConnection]:
 def get_connection(*, name: str) -> StoreConnection:
     found = StoreConnection.objects.filter(name=name).first()
     if found is None:
-        raise NotFound(f"No store connection {name!r}.", fields={"connection": "not found"})
+        raise NotFound(
+            _("No store connection {name}.").format(name=repr(name)),
+            fields={"connection": _("not found")},
+        )
     return found
 
 
@@ -71,7 +75,9 @@ def get_run(*, run_id: int) -> SyncRun:
         else None
     )
     if found is None:
-        raise NotFound(f"No sync run {run_id}.", fields={"run_id": "not found"})
+        raise NotFound(
+            _("No sync run {run_id}.").format(run_id=run_id), fields={"run_id": _("not found")}
+        )
     return found
 
 
@@ -112,7 +118,7 @@ def _received(connection: StoreConnection, kind: str, external_id: str) -> Recei
 def lookup_product(connection: StoreConnection, *, sku: str = "", external_id: str = "") -> Lookup:
     """By variant SKU or by the store's product id."""
     if not (sku or external_id):
-        raise Invalid("Give a SKU or a product id.", fields={"sku": "or external_id"})
+        raise Invalid(_("Give a SKU or a product id."), fields={"sku": _("or external_id")})
     record = None
     if external_id:
         record = _received(connection, FeedKind.PRODUCTS, external_id)
@@ -127,8 +133,8 @@ def lookup_product(connection: StoreConnection, *, sku: str = "", external_id: s
         )
     if variant is None and record is None:
         raise NotFound(
-            "No such product here or from the store.",
-            fields={"sku" if sku else "external_id": "not found"},
+            _("No such product here or from the store."),
+            fields={"sku" if sku else "external_id": _("not found")},
         )
     product_id = external_id or (record.payload.get("id") if record else "")
     return Lookup(
@@ -141,11 +147,13 @@ def lookup_customer(
 ) -> Lookup:
     """By our id or the store's."""
     if not (customer_id or external_id):
-        raise Invalid("Give a customer id or the store's id.", fields={"id": "or external_id"})
+        raise Invalid(
+            _("Give a customer id or the store's id."), fields={"id": _("or external_id")}
+        )
     customer = None
     if customer_id:
         if not customer_id.isdigit():
-            raise Invalid("Not an id.", fields={"id": "a whole number"})
+            raise Invalid(_("Not an id."), fields={"id": _("a whole number")})
         customer = (
             Customer.objects.filter(pk=int(customer_id)).prefetch_related("external_ids").first()
         )
@@ -159,8 +167,8 @@ def lookup_customer(
     record = _received(connection, FeedKind.CUSTOMERS, external_id) if external_id else None
     if customer is None and record is None:
         raise NotFound(
-            "No such customer here or from the store.",
-            fields={"id" if customer_id else "external_id": "not found"},
+            _("No such customer here or from the store."),
+            fields={"id" if customer_id else "external_id": _("not found")},
         )
     return Lookup(
         stored=customer,

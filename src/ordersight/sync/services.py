@@ -72,13 +72,13 @@ def _clean_settings(data: Mapping[str, Any], platform: str, errors: dict[str, st
         shop_url = str(data.get("shop_url") or "").strip()
         refusal = url_refusal(shop_url, files=platform == Platform.FEED)
         if refusal or len(shop_url) > MAX_SHOP_URL:
-            too_long = f"at most {MAX_SHOP_URL} characters"
-            errors["shop_url"] = f"the store's address: {refusal or too_long}"
+            too_long = _("at most {max} characters").format(max=MAX_SHOP_URL)
+            errors["shop_url"] = _("the store's address: {why}").format(why=refusal or too_long)
         clean["shop_url"] = shop_url
     if "currency" in data:
         currency = str(data.get("currency") or "EUR").upper()
         if not is_currency(currency):
-            errors["currency"] = "a currency, e.g. EUR"
+            errors["currency"] = _("a currency, e.g. EUR")
         clean["currency"] = currency
     for env in ("token_env", "webhook_secret_env"):
         if env in data:
@@ -96,7 +96,9 @@ def _clean_settings(data: Mapping[str, Any], platform: str, errors: dict[str, st
         minutes = data.get("refresh_minutes")
         low, high = REFRESH_MINUTES
         if isinstance(minutes, bool) or not isinstance(minutes, int) or not low <= minutes <= high:
-            errors["refresh_minutes"] = f"a whole number of minutes from {low} to {high}"
+            errors["refresh_minutes"] = _("a whole number of minutes from {low} to {high}").format(
+                low=low, high=high
+            )
         clean["refresh_minutes"] = minutes
     if "is_active" in data:
         clean["is_active"] = bool(data["is_active"])
@@ -111,19 +113,21 @@ def create_connection(*, actor: Actor, **data: Any) -> StoreConnection:
     errors: dict[str, str] = {}
     name = str(data.get("name") or "").strip()
     if not 0 < len(name) <= MAX_NAME or "/" in name:
-        errors["name"] = f"1 to {MAX_NAME} characters, no slash"
+        errors["name"] = _("1 to {max} characters, no slash").format(max=MAX_NAME)
     elif name.lower() == "new":
         # /sync/connections/new/ is the page that adds one: a connection so named had no page.
-        errors["name"] = "“new” is the address of the page that adds a connection; choose another"
+        errors["name"] = _(
+            "“new” is the address of the page that adds a connection; choose another"
+        )
     platform = data.get("platform") or Platform.SHOPIFY
     if platform not in Platform.values:
-        errors["platform"] = f"one of {', '.join(Platform.values)}"
+        errors["platform"] = _("one of {platforms}").format(platforms=", ".join(Platform.values))
     defaults = {"currency": "EUR", "refresh_minutes": 10, "shop_url": ""}
     clean = _clean_settings(
         {**defaults, **{k: v for k, v in data.items() if k in EDITABLE}}, platform, errors
     )
     if errors:
-        raise Invalid("The store connection is not valid.", fields=errors)
+        raise Invalid(_("The store connection is not valid."), fields=errors)
     clean.setdefault("customer_tag", "b2b")
     clean.setdefault("metafield_namespace", "ordersight")
     try:
@@ -131,7 +135,10 @@ def create_connection(*, actor: Actor, **data: Any) -> StoreConnection:
             connection = StoreConnection.objects.create(name=name, platform=platform, **clean)
             feeds_of(connection)  # with the connection, so running it again makes both
     except IntegrityError:
-        raise Conflict(f"A connection named {name!r} exists.", fields={"name": "taken"}) from None
+        raise Conflict(
+            _("A connection named {name} exists.").format(name=repr(name)),
+            fields={"name": _("taken")},
+        ) from None
     return connection
 
 
@@ -145,10 +152,12 @@ def update_connection(
     actor.require("sync.change_storeconnection")
     errors: dict[str, str] = {}
     for field in sorted(set(changes) - set(EDITABLE)):
-        errors[field] = "cannot be changed" if field in ("name", "platform") else "unknown field"
+        errors[field] = (
+            _("cannot be changed") if field in ("name", "platform") else _("unknown field")
+        )
     clean = _clean_settings(changes, connection.platform, errors)
     if errors:
-        raise Invalid("The changes to the store connection are not valid.", fields=errors)
+        raise Invalid(_("The changes to the store connection are not valid."), fields=errors)
     connection = StoreConnection.objects.select_for_update(no_key=True).get(pk=connection.pk)
     for field, value in clean.items():
         setattr(connection, field, value)
@@ -187,7 +196,9 @@ def secret_env_refusal(name: str) -> str | None:
     prefix = settings.SYNC_SECRET_ENV_PREFIX
     if ENV_NAME.match(name) and name.startswith(prefix) and name != prefix:
         return None
-    return f"the name of an environment variable starting with {prefix}, e.g. {prefix}TOKEN_MAIN"
+    return _(
+        "the name of an environment variable starting with {prefix}, e.g. {prefix}TOKEN_MAIN"
+    ).format(prefix=prefix)
 
 
 def read_secret(name: str) -> str:
@@ -226,8 +237,10 @@ def start_run(feed: Feed, *, full: bool = False) -> SyncRun:
             return SyncRun.objects.create(feed=feed, full=full, started_at=timezone.now())
     except IntegrityError:
         raise Conflict(
-            f"The {feed.kind} feed of {feed.connection} is already refreshing.",
-            fields={"feed": "a run is in progress"},
+            _("The {kind} feed of {connection} is already refreshing.").format(
+                kind=feed.kind, connection=feed.connection
+            ),
+            fields={"feed": _("a run is in progress")},
         ) from None
 
 

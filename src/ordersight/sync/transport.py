@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 UNREACHABLE = "could not reach the store"
 MAX_REDIRECTS = 5
@@ -127,15 +128,15 @@ def _refusal(address: ipaddress.IPv4Address | ipaddress.IPv6Address, scheme: str
         or address.is_reserved
     )
     if never:
-        return "it is not a store's address (link-local, multicast or reserved)"
+        return _("it is not a store's address (link-local, multicast or reserved)")
     if address.is_global:
         if scheme != "https":
-            return "a public store is reached over https only"
+            return _("a public store is reached over https only")
         return None
     if not (address.is_private or address.is_loopback):
-        return "it is not a store's address (link-local, multicast or reserved)"
+        return _("it is not a store's address (link-local, multicast or reserved)")
     if not _allow_private():
-        return (
+        return _(
             "it is on a private network; the operator may allow that with "
             "SYNC_ALLOW_PRIVATE_NETWORKS"
         )
@@ -156,31 +157,33 @@ def url_refusal(url: str, *, files: bool) -> str | None:
         parts = urllib.parse.urlsplit(url)
         port = parts.port
     except ValueError:
-        return "not a valid address"
+        return _("not a valid address")
     if parts.query or parts.fragment or "?" in url or "#" in url:
-        return "no query or fragment (?, #)"
+        return _("no query or fragment (?, #)")
     if parts.scheme == "file":
         if not files:
-            return "https://… (only a generic feed may be file://…)"
+            return _("https://… (only a generic feed may be file://…)")
         return _file_refusal(parts)
     if parts.scheme not in _DEFAULT_PORTS:
-        return "https://…" + (" (or file://… below SYNC_FILE_ROOT)" if files else "")
+        return _("https://… (or file://… below SYNC_FILE_ROOT)") if files else _("https://…")
     if parts.username is not None or parts.password is not None:
-        return "no user or password in the address"
+        return _("no user or password in the address")
     host = (parts.hostname or "").rstrip(".")
     if not host:
-        return "the store's host name"
+        return _("the store's host name")
     if parts.scheme == "http" and not _allow_private():
-        return "https://… (plain http only on a private network SYNC_ALLOW_PRIVATE_NETWORKS allows)"
+        return _(
+            "https://… (plain http only on a private network SYNC_ALLOW_PRIVATE_NETWORKS allows)"
+        )
     if port == 0:
-        return "not a valid address"
+        return _("not a valid address")
     literal = _literal_ip(host)
     if literal is None and (host == "localhost" or host.endswith(".localhost")):
         literal = "127.0.0.1"
     if literal is not None:
         refusal = address_refusal(literal, scheme=parts.scheme)
         if refusal:
-            return f"the address is refused: {refusal}"
+            return _("the address is refused: {why}").format(why=refusal)
     return None
 
 
@@ -196,14 +199,14 @@ def _file_path(parts: urllib.parse.SplitResult) -> Path | None:
 def _file_refusal(parts: urllib.parse.SplitResult) -> str | None:
     root = _file_root()
     if root is None:
-        return "file://… feeds are off: the operator names their folder in SYNC_FILE_ROOT"
+        return _("file://… feeds are off: the operator names their folder in SYNC_FILE_ROOT")
     if parts.netloc not in ("", "localhost"):
-        return "a file on this machine: file:///…"
+        return _("a file on this machine: file:///…")
     path = _file_path(parts)
     if path is None:
-        return "not a valid file name"
+        return _("not a valid file name")
     if not path.is_relative_to(root):
-        return "file://… below the folder SYNC_FILE_ROOT names"
+        return _("file://… below the folder SYNC_FILE_ROOT names")
     return None
 
 
@@ -295,7 +298,7 @@ class StoreAccess:
         """GET an address on the store's origin, following redirects that stay on it, all
         within the deadline."""
         until = time.monotonic() + self.deadline
-        for _ in range(MAX_REDIRECTS + 1):
+        for _hop in range(MAX_REDIRECTS + 1):
             parts = self._on_origin(url)
             if parts.scheme == "file":
                 return self._read_file(parts)

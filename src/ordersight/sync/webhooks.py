@@ -14,6 +14,7 @@ import secrets
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from ordersight.core.actors import Actor
 from ordersight.core.deadlocks import retry_on_deadlock
@@ -61,14 +62,17 @@ def handle_order_webhook(
     )
     if topic not in TOPICS:
         raise Invalid(
-            f"Topic {topic!r} is not handled.", fields={TOPIC_HEADER: f"one of {', '.join(TOPICS)}"}
+            _("Topic {topic} is not handled.").format(topic=repr(topic)),
+            fields={TOPIC_HEADER: _("one of {topics}").format(topics=", ".join(TOPICS))},
         )
     try:
         order = json.loads(body)
     except ValueError:
-        raise Invalid("The body is not JSON.", fields={"body": "not JSON"}) from None
+        raise Invalid(_("The body is not JSON."), fields={"body": _("not JSON")}) from None
     if not isinstance(order, dict) or "id" not in order:
-        raise Invalid("The body is not an order.", fields={"body": "an order object with an id"})
+        raise Invalid(
+            _("The body is not an order."), fields={"body": _("an order object with an id")}
+        )
     record_received(connection, FeedKind.ORDERS, [order])
     [result] = import_orders(connection, [order], Actor.system()).results
     return {

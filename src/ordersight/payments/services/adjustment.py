@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ordersight.core.actors import Actor
 from ordersight.core.errors import Conflict
@@ -55,12 +56,28 @@ def _pending(order: Order) -> list[Invoice]:
 
 def _refuse(order: Order, busy: Sequence[Invoice], why: str) -> Conflict:
     invoice = busy[0]
-    system = f" at {invoice.payment_system.name}" if invoice.payment_system else ""
+    if invoice.payment_system:
+        message = _(
+            "Invoice {invoice} of order {order} is with the payment provider at {system} "
+            "(a charge was sent and its result is not known yet), so {why}. Wait for "
+            "the provider's answer, or charge the invoice again to learn it."
+        ).format(
+            invoice=invoice.number,
+            order=order.number,
+            system=invoice.payment_system.name,
+            why=why,
+        )
+    else:
+        message = _(
+            "Invoice {invoice} of order {order} is with the payment provider "
+            "(a charge was sent and its result is not known yet), so {why}. Wait for "
+            "the provider's answer, or charge the invoice again to learn it."
+        ).format(invoice=invoice.number, order=order.number, why=why)
     return Conflict(
-        f"Invoice {invoice.number} of order {order.number} is with the payment provider"
-        f"{system} (a charge was sent and its result is not known yet), so {why}. Wait for "
-        "the provider's answer, or charge the invoice again to learn it.",
-        fields={"invoice": f"{invoice.number} is with the payment provider"},
+        message,
+        fields={
+            "invoice": _("{invoice} is with the payment provider").format(invoice=invoice.number)
+        },
     )
 
 
@@ -133,9 +150,16 @@ def follow_order_total(
         invoiced = order.invoices.exclude(status=InvoiceStatus.FAILED).first()
         if invoiced is not None:
             raise Conflict(
-                f"Order {order.number} has invoice {invoiced.number} in {previous_currency}; "
-                f"its currency cannot become {order.currency}.",
-                fields={"currency": f"invoiced in {previous_currency}"},
+                _(
+                    "Order {order} has invoice {invoice} in {previous}; "
+                    "its currency cannot become {currency}."
+                ).format(
+                    order=order.number,
+                    invoice=invoiced.number,
+                    previous=previous_currency,
+                    currency=order.currency,
+                ),
+                fields={"currency": _("invoiced in {currency}").format(currency=previous_currency)},
             )
     pending = _pending(order)
     if not pending:
@@ -148,7 +172,7 @@ def follow_order_total(
         return []
     busy = [i for i in pending if with_provider(i)]
     if busy:
-        raise _refuse(order, busy, "the order's total cannot change now")
+        raise _refuse(order, busy, _("the order's total cannot change now"))
     previous = format_money(previous_total, order.currency) if previous_total is not None else "?"
     reason = (
         f"the order total changed from {previous} to "
@@ -175,7 +199,7 @@ def fit_pending_invoices(*, order: Order, actor: Actor, strict: bool) -> list[In
         return []
     busy = [i for i in pending if with_provider(i)]
     if busy and strict:
-        raise _refuse(order, busy, "a payment outside it cannot be recorded now")
+        raise _refuse(order, busy, _("a payment outside it cannot be recorded now"))
     free = [i for i in pending if not with_provider(i)]
     target = max(due - sum((i.amount for i in busy), ZERO), ZERO)
     if not free:
@@ -193,7 +217,7 @@ def void_pending_invoices(*, order: Order, actor: Actor) -> list[Invoice]:
     pending = _pending(order)
     busy = [i for i in pending if with_provider(i)]
     if busy:
-        raise _refuse(order, busy, "the order cannot be cancelled now")
+        raise _refuse(order, busy, _("the order cannot be cancelled now"))
     return _void_all(order, pending, ORDER_CANCELLED, "cancelled", actor)
 
 

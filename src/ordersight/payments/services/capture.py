@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ordersight.core.actors import Actor
 from ordersight.core.bulk import insert_many
@@ -182,9 +183,16 @@ def _refuse_more_than_due(order: Order, amount: Decimal) -> None:
     if amount > due:
         left = format_money(max(due, Decimal(0)), order.currency)
         raise Conflict(
-            f"Order {order.number} has {left} {order.currency} left to pay; a manual payment "
-            f"of {format_money(amount, order.currency)} would pay it more than once.",
-            fields={"amount": f"at most {left}"},
+            _(
+                "Order {order} has {left} {currency} left to pay; a manual payment "
+                "of {amount} would pay it more than once."
+            ).format(
+                order=order.number,
+                left=left,
+                currency=order.currency,
+                amount=format_money(amount, order.currency),
+            ),
+            fields={"amount": _("at most {left}").format(left=left)},
         )
 
 
@@ -195,16 +203,23 @@ def _invoice_to_settle(order: Order, amount: Decimal | None, invoice: Invoice | 
         invoice = Invoice.objects.select_for_update(no_key=True).get(pk=invoice.pk)
         if invoice.order_id != order.pk:
             raise Invalid(
-                "The invoice belongs to another order.", fields={"invoice": "other order"}
+                _("The invoice belongs to another order."), fields={"invoice": _("other order")}
             )
         if invoice.status != InvoiceStatus.PENDING:
             raise Conflict(
-                f"Invoice {invoice.number} is {invoice.status}.", fields={"invoice": invoice.status}
+                _("Invoice {number} is {status}.").format(
+                    number=invoice.number, status=invoice.status
+                ),
+                fields={"invoice": invoice.status},
             )
         if amount is not None and amount != invoice.amount:
             raise Invalid(
-                "A manual payment settles the whole invoice.",
-                fields={"amount": f"must be {format_money(invoice.amount, order.currency)}"},
+                _("A manual payment settles the whole invoice."),
+                fields={
+                    "amount": _("must be {amount}").format(
+                        amount=format_money(invoice.amount, order.currency)
+                    )
+                },
             )
         return invoice
     if amount is None:
@@ -212,9 +227,11 @@ def _invoice_to_settle(order: Order, amount: Decimal | None, invoice: Invoice | 
         if amount <= 0:
             # The order's state, not the request, leaves no default: a conflict.
             raise Conflict(
-                f"Order {order.number} has nothing left to invoice; give an amount or the "
-                "pending invoice this payment settles.",
-                fields={"amount": "required: nothing is left to invoice"},
+                _(
+                    "Order {order} has nothing left to invoice; give an amount or the "
+                    "pending invoice this payment settles."
+                ).format(order=order.number),
+                fields={"amount": _("required: nothing is left to invoice")},
             )
     check_amount(amount, order.currency)
     pending = order.invoices.filter(status=InvoiceStatus.PENDING, amount=amount)
@@ -242,13 +259,15 @@ def record_manual_payment(
     refuse_payment_on_closed_order(order)
     if not payment_system.is_manual:
         raise Invalid(
-            f"{payment_system.name} is not a manual payment method.",
-            fields={"payment_system": "not a manual payment method"},
+            _("{system} is not a manual payment method.").format(system=payment_system.name),
+            fields={"payment_system": _("not a manual payment method")},
         )
     if currency is not None and currency.upper() != order.currency:
         raise Invalid(
-            f"Order {order.number} is in {order.currency}, not {currency}.",
-            fields={"currency": f"must be {order.currency}"},
+            _("Order {order} is in {currency}, not {given}.").format(
+                order=order.number, currency=order.currency, given=currency
+            ),
+            fields={"currency": _("must be {currency}").format(currency=order.currency)},
         )
     invoice = _invoice_to_settle(order, amount, invoice)
     _refuse_more_than_due(order, invoice.amount)
@@ -269,7 +288,8 @@ def mark_order_paid(
     refuse_payment_on_closed_order(order)
     if order.total - order_money(order=order)["net"] <= 0:
         raise Conflict(
-            f"Order {order.number} is paid already.", fields={"order": "nothing left to pay"}
+            _("Order {order} is paid already.").format(order=order.number),
+            fields={"order": _("nothing left to pay")},
         )
     settled = []
     pending = order.invoices.filter(status=InvoiceStatus.PENDING).order_by("installment")
@@ -303,21 +323,24 @@ def _gateway_to_charge(
     """The gateway that may charge this invoice now; raises naming what stands in the way."""
     refuse_payment_on_closed_order(order)
     if invoice.status != InvoiceStatus.PENDING:
-        hint = " Retry it to make a new attempt." if invoice.status == InvoiceStatus.FAILED else ""
+        if invoice.status == InvoiceStatus.FAILED:
+            message = _("Invoice {number} is {status}. Retry it to make a new attempt.")
+        else:
+            message = _("Invoice {number} is {status}.")
         raise Conflict(
-            f"Invoice {invoice.number} is {invoice.status}.{hint}",
+            message.format(number=invoice.number, status=invoice.status),
             fields={"invoice": invoice.status},
         )
     gateway = gateway_for(payment_system.provider)
     if gateway is None or not payment_system.is_active:
         raise Invalid(
-            f"{payment_system.name} cannot charge cards.",
-            fields={"payment_system": "not a card gateway"},
+            _("{system} cannot charge cards.").format(system=payment_system.name),
+            fields={"payment_system": _("not a card gateway")},
         )
     if one_click and not payment_system.supports_one_click:
         raise Invalid(
-            f"{payment_system.name} has no one-click payments.",
-            fields={"one_click": "not supported by this payment system"},
+            _("{system} has no one-click payments.").format(system=payment_system.name),
+            fields={"one_click": _("not supported by this payment system")},
         )
     return gateway
 
@@ -347,9 +370,10 @@ def charge_invoice(
     )
     if outage is not None:
         raise Unavailable(
-            f"{payment_system.name} is unavailable: {outage}. The invoice is still "
-            "pending; try again.",
-            fields={"payment_system": "unavailable"},
+            _("{system} is unavailable: {outage}. The invoice is still pending; try again.").format(
+                system=payment_system.name, outage=outage
+            ),
+            fields={"payment_system": _("unavailable")},
         )
     return invoice
 
@@ -513,7 +537,7 @@ def record_charged_orders(
         pk__any=ids, status=OrderStatus.OPEN, payment_status=PaymentStatus.UNPAID
     )
     if ready.count() != len(ids) or Invoice.objects.filter(order_id__any=ids).exists():
-        raise Conflict("Only new, open, uninvoiced orders are recorded as charged in a batch.")
+        raise Conflict(_("Only new, open, uninvoiced orders are recorded as charged in a batch."))
     invoices = _insert_succeeded_invoices(charges, at)
     ready.update(
         status=OrderStatus.COMPLETED, payment_status=PaymentStatus.PAID, updated_at=timezone.now()

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from ordersight.core.actors import Actor
 from ordersight.core.deadlocks import retry_on_deadlock
@@ -67,26 +68,28 @@ def _plan(
     if amounts is not None:
         plan = list(amounts)
         if not plan:
-            raise Invalid("Give at least one amount.", fields={"amounts": "empty"})
+            raise Invalid(_("Give at least one amount."), fields={"amounts": _("empty")})
         for i, amount in enumerate(plan):
             check_amount(amount, order.currency, f"amounts[{i}]")
         if sum(plan) != outstanding:
+            left = format_money(outstanding, order.currency)
             raise Invalid(
-                f"The amounts add up to {format_money(sum(plan), order.currency)}; "
-                f"{format_money(outstanding, order.currency)} is left to invoice.",
-                fields={"amounts": f"must add up to {format_money(outstanding, order.currency)}"},
+                _("The amounts add up to {total}; {left} is left to invoice.").format(
+                    total=format_money(sum(plan), order.currency), left=left
+                ),
+                fields={"amounts": _("must add up to {left}").format(left=left)},
             )
     else:
         count = installments or 1
         if not 1 <= count <= MAX_INSTALLMENTS:
             raise Invalid(
-                f"Installments must be 1 to {MAX_INSTALLMENTS}.",
-                fields={"installments": f"1 to {MAX_INSTALLMENTS}"},
+                _("Installments must be 1 to {most}.").format(most=MAX_INSTALLMENTS),
+                fields={"installments": _("1 to {most}").format(most=MAX_INSTALLMENTS)},
             )
         if count > outstanding / quantum(order.currency):
             raise Invalid(
-                "More installments than minor units to split.",
-                fields={"installments": "too many for the amount"},
+                _("More installments than minor units to split."),
+                fields={"installments": _("too many for the amount")},
             )
         plan = share_money(outstanding, [Decimal(1)] * count, order.currency)
     return plan
@@ -105,24 +108,29 @@ def issue_invoices(
     order = lock_order(order)
     if order.status not in OPEN_FOR_PAYMENT:
         raise Conflict(
-            f"Order {order.number} is {order.status}; it cannot be invoiced.",
+            _("Order {order} is {status}; it cannot be invoiced.").format(
+                order=order.number, status=order.status
+            ),
             fields={"status": order.status},
         )
     if installments is not None and amounts is not None:
         raise Invalid(
-            "Give installments or amounts, not both.",
-            fields={"installments": "give installments or amounts, not both"},
+            _("Give installments or amounts, not both."),
+            fields={"installments": _("give installments or amounts, not both")},
         )
     outstanding = order.total - order_money(order=order)["invoiced"]
     if outstanding <= 0:
         raise Conflict(
-            f"Order {order.number} is fully invoiced.", fields={"order": "nothing left to invoice"}
+            _("Order {order} is fully invoiced.").format(order=order.number),
+            fields={"order": _("nothing left to invoice")},
         )
     plan = _plan(order, outstanding, installments, amounts)
     if len(plan) > 1 and not _allows_partial_payments(order):
         raise Conflict(
-            f"Order {order.number} has an offer without partial payments; it takes one invoice.",
-            fields={"installments": "partial payments are not allowed for this order"},
+            _("Order {order} has an offer without partial payments; it takes one invoice.").format(
+                order=order.number
+            ),
+            fields={"installments": _("partial payments are not allowed for this order")},
         )
     invoices = new_invoices(order, plan, next_installment(order))
     record_event(
@@ -143,12 +151,16 @@ def retry_invoice(*, invoice: Invoice, actor: Actor) -> Invoice:
     refuse_payment_on_closed_order(order)
     if invoice.status != InvoiceStatus.FAILED:
         raise Conflict(
-            f"Invoice {invoice.number} is {invoice.status}; only a failed one is retried.",
+            _("Invoice {number} is {status}; only a failed one is retried.").format(
+                number=invoice.number, status=invoice.status
+            ),
             fields={"invoice": invoice.status},
         )
     if invoice.failure_code in VOIDED:
         raise Conflict(
-            f"Invoice {invoice.number} was voided ({invoice.failure_message}); it is not retried.",
+            _("Invoice {number} was voided ({reason}); it is not retried.").format(
+                number=invoice.number, reason=invoice.failure_message
+            ),
             fields={"invoice": invoice.failure_code},
         )
     # The retry asks for the failed amount, but never for more than is left to invoice:
@@ -157,8 +169,10 @@ def retry_invoice(*, invoice: Invoice, actor: Actor) -> Invoice:
     amount = round_down_money(min(invoice.amount, left), order.currency)
     if amount <= 0:
         raise Conflict(
-            f"Order {order.number} is fully invoiced; invoice {invoice.number} is not retried.",
-            fields={"invoice": "nothing left to invoice"},
+            _("Order {order} is fully invoiced; invoice {invoice} is not retried.").format(
+                order=order.number, invoice=invoice.number
+            ),
+            fields={"invoice": _("nothing left to invoice")},
         )
     (new,) = new_invoices(order, [amount], invoice.installment)
     record_event(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from ordersight.core.actors import Actor
 from ordersight.core.deadlocks import retry_on_deadlock
@@ -60,16 +61,20 @@ def check_refundable(invoice: Invoice, amount: Decimal) -> None:
     """Raise unless `amount` can be refunded from the invoice now (checked again under lock)."""
     if invoice.status not in CAPTURED:
         raise Conflict(
-            f"Invoice {invoice.number} is {invoice.status}; nothing was captured.",
+            _("Invoice {number} is {status}; nothing was captured.").format(
+                number=invoice.number, status=invoice.status
+            ),
             fields={"invoice": invoice.status},
         )
     check_amount(amount, invoice.currency)
     refundable = invoice.amount - invoice.refunded_amount
     if amount > refundable:
+        most = format_money(refundable, invoice.currency)
         raise Invalid(
-            f"At most {format_money(refundable, invoice.currency)} {invoice.currency} of invoice "
-            f"{invoice.number} can be refunded.",
-            fields={"amount": f"at most {format_money(refundable, invoice.currency)}"},
+            _("At most {most} {currency} of invoice {number} can be refunded.").format(
+                most=most, currency=invoice.currency, number=invoice.number
+            ),
+            fields={"amount": _("at most {most}").format(most=most)},
         )
 
 
@@ -92,12 +97,15 @@ def refund_invoice(*, invoice: Invoice, amount: Decimal, reason: str = "", actor
             )
         except GatewayUnavailable as exc:
             raise Unavailable(
-                f"Refund not made: {exc}; try again.", fields={"payment_system": "unavailable"}
+                _("Refund not made: {problem}; try again.").format(problem=exc),
+                fields={"payment_system": _("unavailable")},
             ) from None
         except GatewayRefused as exc:
             raise Conflict(
-                f"Refund not made: the payment provider refused it ({exc}).",
-                fields={"invoice": "refused by the payment provider"},
+                _("Refund not made: the payment provider refused it ({problem}).").format(
+                    problem=exc
+                ),
+                fields={"invoice": _("refused by the payment provider")},
             ) from None
         transaction_id = result.transaction_id
     return _add_refund(

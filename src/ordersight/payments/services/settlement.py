@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
+
 from ordersight.core.actors import Actor
 from ordersight.core.errors import Conflict, Invalid
 from ordersight.core.money import format_money
@@ -44,7 +46,9 @@ def check_amount(amount: Decimal, currency: str, field: str = "amount") -> None:
 def refuse_payment_on_closed_order(order: Order) -> None:
     if order.status in (OrderStatus.CANCELLED, OrderStatus.DECLINED):
         raise Conflict(
-            f"Order {order.number} is {order.status}; it takes no payments.",
+            _("Order {order} is {status}; it takes no payments.").format(
+                order=order.number, status=order.status
+            ),
             fields={"status": order.status},
         )
 

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from ordersight.core.deadlocks import retry_on_deadlock
 from ordersight.core.errors import Conflict, Invalid, NotFound
@@ -30,12 +31,14 @@ def _clean(fields: Mapping[str, Any], errors: dict[str, str]) -> dict[str, Any]:
     if "name" in fields:
         name = (fields["name"] or "").strip()
         if not 0 < len(name) <= 100:
-            errors["name"] = "1 to 100 characters"
+            errors["name"] = _("1 to 100 characters")
         clean["name"] = name
     if "webhook_secret" in fields:
         secret = fields["webhook_secret"] or ""
         if secret and not SECRET_MIN <= len(secret) <= 200:
-            errors["webhook_secret"] = f"{SECRET_MIN} to 200 characters, or empty for none"
+            errors["webhook_secret"] = _("{min} to 200 characters, or empty for none").format(
+                min=SECRET_MIN
+            )
         clean["webhook_secret"] = secret
     for flag in ("supports_one_click", "is_active"):
         if flag in fields:
@@ -49,8 +52,8 @@ def _save(system: PaymentSystem) -> PaymentSystem:
             system.save()
     except IntegrityError:
         raise Conflict(
-            "Another payment system has this code or name.",
-            fields={"name": "already used", "code": "already used"},
+            _("Another payment system has this code or name."),
+            fields={"name": _("already used"), "code": _("already used")},
         ) from None
     return system
 
@@ -69,12 +72,12 @@ def create_payment_system(
     """A new merchant account; `code` names it in webhook URLs and never changes."""
     errors: dict[str, str] = {}
     if not CODE_PATTERN.match(code or ""):
-        errors["code"] = "lowercase letters, digits, - and _, at most 50, starting alphanumeric"
+        errors["code"] = _("lowercase letters, digits, - and _, at most 50, starting alphanumeric")
     elif code == "new":
         # /settings/payment-systems/new/ is the page that adds one: a system so coded had none.
-        errors["code"] = "“new” is the address of the page that adds a payment system"
+        errors["code"] = _("“new” is the address of the page that adds a payment system")
     if provider not in Provider.values:
-        errors["provider"] = f"one of {', '.join(Provider.values)}"
+        errors["provider"] = _("one of {choices}").format(choices=", ".join(Provider.values))
     clean = _clean(
         {
             "name": name,
@@ -85,9 +88,9 @@ def create_payment_system(
         errors,
     )
     if provider == Provider.MANUAL and supports_one_click:
-        errors["supports_one_click"] = "a manual payment method has no one-click payments"
+        errors["supports_one_click"] = _("a manual payment method has no one-click payments")
     if errors:
-        raise Invalid("The payment system is not valid.", fields=errors)
+        raise Invalid(_("The payment system is not valid."), fields=errors)
     return _save(PaymentSystem(code=code, provider=provider, **clean))
 
 
@@ -98,12 +101,14 @@ def update_payment_system(*, system: PaymentSystem, changes: Mapping[str, Any]) 
     errors: dict[str, str] = {}
     unknown = sorted(set(changes) - set(EDITABLE))
     for name in unknown:
-        errors[name] = "cannot be changed" if name in ("code", "provider") else "unknown field"
+        errors[name] = (
+            _("cannot be changed") if name in ("code", "provider") else _("unknown field")
+        )
     clean = _clean(changes, errors)
     if system.is_manual and clean.get("supports_one_click"):
-        errors["supports_one_click"] = "a manual payment method has no one-click payments"
+        errors["supports_one_click"] = _("a manual payment method has no one-click payments")
     if errors:
-        raise Invalid("The changes are not valid.", fields=errors)
+        raise Invalid(_("The changes are not valid."), fields=errors)
     system = PaymentSystem.objects.select_for_update(no_key=True).get(pk=system.pk)
     for name, value in clean.items():
         setattr(system, name, value)
@@ -119,18 +124,18 @@ def set_fee_rule(
     errors: dict[str, str] = {}
     currency = (currency or "").upper()
     if not is_currency(currency):
-        errors["currency"] = f"unknown currency {currency!r}"
+        errors["currency"] = _("unknown currency {currency}").format(currency=repr(currency))
     if not (percent.is_finite() and 0 <= percent < 100) or percent != percent.quantize(
         Decimal("0.0001")
     ):
-        errors["percent"] = "from 0 up to (not including) 100, at most 4 decimals"
+        errors["percent"] = _("from 0 up to (not including) 100, at most 4 decimals")
     if "currency" not in errors:
         problem = amount_error(fixed, currency)
         if problem:
             errors["fixed"] = problem
     if errors:
-        raise Invalid("The fee rule is not valid.", fields=errors)
-    rule, _ = FeeRule.objects.update_or_create(
+        raise Invalid(_("The fee rule is not valid."), fields=errors)
+    rule, _created = FeeRule.objects.update_or_create(
         payment_system=system, currency=currency, defaults={"percent": percent, "fixed": fixed}
     )
     return rule
@@ -139,9 +144,14 @@ def set_fee_rule(
 @retry_on_deadlock
 @transaction.atomic
 def remove_fee_rule(*, system: PaymentSystem, currency: str) -> None:
-    deleted, _ = FeeRule.objects.filter(payment_system=system, currency=currency.upper()).delete()
+    deleted, _by_model = FeeRule.objects.filter(
+        payment_system=system, currency=currency.upper()
+    ).delete()
     if not deleted:
         # The rule is the resource the path names: one that is not there is a 404.
         raise NotFound(
-            f"{system.name} has no fee rule for {currency}.", fields={"currency": "no fee rule"}
+            _("{system} has no fee rule for {currency}.").format(
+                system=system.name, currency=currency
+            ),
+            fields={"currency": _("no fee rule")},
         )
