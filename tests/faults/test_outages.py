@@ -42,7 +42,7 @@ def _assert_is_a_503(answer: Answer) -> None:
         assert answer.content_type.startswith("text/html"), answer.content_type
         # The site's own page, styled like the others, not a bare server error.
         assert b'data-testid="unavailable"' in answer.body
-        assert b"bootstrap" in answer.body
+        assert b"tabler.min.css" in answer.body
 
 
 def _back_within(app: App, seconds: float) -> None:
