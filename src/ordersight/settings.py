@@ -161,7 +161,12 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT, "socket_timeout": REDIS_TIMEOUT},
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_TIMEOUT,
+                "socket_timeout": REDIS_TIMEOUT,
+                # One pool per process, not one per request (see core/redis_pool.py).
+                "pool_class": "ordersight.core.redis_pool.SharedConnectionPool",
+            },
         }
     }
 _HUEY_IMMEDIATE = _env_bool("HUEY_IMMEDIATE", False)
