@@ -34,6 +34,52 @@ def test_an_amount_reads_in_its_currency(amount, currency, shown):
     assert money_text(amount, currency) == shown
 
 
+@pytest.mark.parametrize("language", ["en-us", "en-gb", "uk", "ru", "de", "fr", "ja"])
+def test_the_quick_formatting_of_amounts_is_babels_for_every_currency(language):
+    import random
+
+    from babel import Locale
+
+    from ordersight.core.money import CURRENCY_CODES, minor_units, round_money
+    from ordersight.web.display import _cldr_text, _quick_format
+
+    where = Locale.parse(translation.to_locale(language))
+    rng = random.Random(language)
+    for currency in sorted(CURRENCY_CODES):
+        places = minor_units(currency)
+        quick = _quick_format(where, currency, places)
+        assert quick is not None, currency  # these locales' patterns all take the quick path
+        for _ in range(50):
+            raw = Decimal(rng.randint(-(10**12), 10**12)) / Decimal(10 ** rng.randint(0, 5))
+            value = round_money(raw, currency)
+            assert quick(value) == _cldr_text(value, where, currency, places), (currency, value)
+
+
+def test_a_pattern_the_quick_path_does_not_know_is_left_to_babel():
+    from babel import Locale
+
+    from ordersight.web.display import _quick_format
+
+    # Indian grouping (12,34,567.89) is not groups of three.
+    assert _quick_format(Locale.parse("hi_IN"), "INR", 2) is None
+    with translation.override("hi"):
+        assert money_text(Decimal("1234567.891"), "INR") == "₹12,34,567.89"
+
+
+@pytest.mark.parametrize(
+    ("language", "currency", "shown"),
+    [
+        ("uk", "UAH", f"1{NBSP}200,00{NBSP}₴"),
+        ("uk", "AED", f"1{NBSP}200,00{NBSP}AED"),  # a code after the digits, no space after it
+        ("de", "EUR", f"-26.694,88{NBSP}€"),
+    ],
+)
+def test_amounts_after_their_number_read_as_the_locale_writes_them(language, currency, shown):
+    amount = Decimal("-26694.88") if currency == "EUR" else Decimal("1200")
+    with translation.override(language):
+        assert money_text(amount, currency) == shown
+
+
 def test_an_unknown_currency_shows_the_number_as_stored_and_its_code():
     assert money_text(Decimal("1234.5"), "XYZ") == f"1,234.5{NBSP}XYZ"
 
