@@ -108,3 +108,39 @@ def test_a_refused_refund_keeps_what_was_typed(page, server):
     form = page.get_by_test_id(f"refund-form-{invoice['number']}")
     expect(form.locator("input[name=amount]")).to_have_value(too_much)
     expect(form.locator("input[name=reason]")).to_have_value("wrong size")
+
+
+def test_a_rows_add_user_and_check_fill_the_pages_one_form_with_that_row(page, server):
+    number = _open_order(server)
+    server.api("POST", f"orders/{number}/complete", {"reason": "paid at the counter"})
+    sign_in(page, server, then="/orders/")
+    page.wait_for_load_state("load")
+    row = page.locator(f"tr.order-row[data-number='{number}']")
+
+    row.get_by_test_id("add-user").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_role("heading")).to_have_text(f"Sales manager of order {number}")
+    picker = dialog.get_by_label("Sales manager")
+    expect(picker).to_have_value("system")  # the row names no one yet
+    manager = picker.locator("option").nth(1)
+    username, manager_id = manager.inner_text(), manager.get_attribute("value")
+    picker.select_option(manager_id)
+    dialog.get_by_test_id("dialog-confirm").click()
+    expect(page.get_by_test_id("toast-success")).to_contain_text(
+        f"Order {number} now names {username} as its sales manager."
+    )
+    named = server.api("GET", f"orders/{number}")
+    assert named["sales_manager"]["username"] == username and named["sales_confirmed_by"] is None
+
+    row = page.locator(f"tr.order-row[data-number='{number}']")
+    row.get_by_test_id("check").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_role("heading")).to_have_text(f"Who made sale {number}?")
+    expect(dialog.get_by_label("Sales manager")).to_have_value(manager_id)  # the row's own
+    dialog.get_by_test_id("dialog-confirm").click()
+    expect(page.get_by_test_id("toast-success")).to_contain_text(
+        f"Sale {number} confirmed as made by {username}."
+    )
+    confirmed = server.api("GET", f"orders/{number}")
+    assert confirmed["sales_manager"]["username"] == username
+    assert confirmed["sales_confirmed_by"] is not None

@@ -165,20 +165,31 @@ document.addEventListener("submit", (event) => {
   });
 });
 
-// A row's small form (Check, Add user) opens in the dialog: a button names its <template>
-// in data-dialog-form; the form is copied into the dialog, so a live refresh of the rows
-// cannot take it away while it is open.
+// A row's small form (Check, Add user) opens in the dialog: a button names a <template> in
+// data-dialog-form; the form is copied into the dialog, so a live refresh of the rows cannot
+// take it away while it is open. A page holds one form of each kind; the button gives it its
+// row: the form's address (data-dialog-action), the choice its select starts on
+// (data-dialog-choice) and the number its title names (data-dialog-number, for {number}).
 document.addEventListener("click", (event) => {
   const opener = event.target.closest("[data-dialog-form]");
   if (!opener) return;
   const template = document.getElementById(opener.dataset.dialogForm);
   if (!template) return;
   const content = template.content.cloneNode(true);
+  const form = content.querySelector("form");
+  if (form && opener.dataset.dialogAction) form.action = opener.dataset.dialogAction;
+  const select = form && form.querySelector("select");
+  const choice = opener.dataset.dialogChoice;
+  if (select && [...select.options].some((option) => option.value === choice)) {
+    select.value = choice;
+  }
+  const said = (name) => opener.dataset[name] || template.dataset[name];
+  const title = said("dialogTitle") || opener.textContent.trim();
   appDialog.open({
-    title: opener.dataset.dialogTitle || opener.textContent.trim(),
+    title: title.replace("{number}", opener.dataset.dialogNumber || ""),
     body: [...content.children],
-    confirmLabel: opener.dataset.dialogButton,
-    tone: opener.dataset.dialogTone,
+    confirmLabel: said("dialogButton"),
+    tone: said("dialogTone"),
     trigger: opener,
     onConfirm: (body) => body.querySelector("form").submit(),
   });
