@@ -146,3 +146,37 @@ def test_rebuild_commands_run_without_the_statement_timeout(monkeypatch, command
     with connection.cursor() as cursor:
         cursor.execute("SHOW statement_timeout")
         assert cursor.fetchone()[0] == f"{settings.DB_STATEMENT_TIMEOUT:g}s"
+
+
+@pytest.mark.django_db
+def test_timestamps_read_through_the_compiled_parser_are_djangos():
+    from datetime import UTC, datetime, timedelta
+
+    from django.db.backends.postgresql.psycopg_any import BaseTzLoader
+    from psycopg.pq import Format
+
+    from ordersight.core.pg_connection import TIMESTAMPTZ, QuickTimestampLoader
+
+    connection.ensure_connection()
+    loader = connection.connection.adapters.get_loader(TIMESTAMPTZ, Format.TEXT)
+    assert issubclass(loader, QuickTimestampLoader)
+    assert loader.timezone is connection.timezone  # Django reads the zone back from it
+    moments = [
+        datetime(2026, 12, 4, 9, 30, 1, 123456, tzinfo=UTC),
+        datetime(2026, 3, 29, 1, 0, tzinfo=UTC),  # a DST change in Europe
+        datetime(1999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+        datetime(2026, 7, 1, 12, 0, tzinfo=UTC) + timedelta(microseconds=1),
+    ]
+    with connection.cursor() as cursor:
+        read = []
+        for moment in moments:
+            cursor.execute("SELECT %s::timestamptz", [moment])
+            read.append(cursor.fetchone()[0])
+    assert read == moments
+    assert all(value.tzinfo is connection.timezone for value in read)
+    # As Django's own loader would give them (it too keeps the clock and puts its zone on).
+    djangos = type("Djangos", (BaseTzLoader,), {"timezone": connection.timezone})(TIMESTAMPTZ)
+    ours = loader(TIMESTAMPTZ)
+    for text in (b"2026-12-04 09:30:01.123456+00", b"2026-12-04 15:00:01+05:30"):
+        assert ours.load(text) == djangos.load(text)
+        assert ours.load(text).tzinfo is djangos.load(text).tzinfo

@@ -6,6 +6,7 @@ from ordersight.api.accounts import router as accounts_router
 from ordersight.api.campaigns import router as campaigns_router
 from ordersight.api.catalog import router as catalog_router
 from ordersight.api.customers import router as customers_router
+from ordersight.api.lists import JsonRenderer
 from ordersight.api.orders import router as orders_router
 from ordersight.api.payment_systems import router as payment_systems_router
 from ordersight.api.payments import router as payments_router
@@ -26,6 +27,7 @@ api = NinjaAPI(
     ),
     docs_url="/docs",
     urls_namespace="api",
+    renderer=JsonRenderer(),
 )
 install_error_handlers(api)
 api.add_router("/v1", orders_router)

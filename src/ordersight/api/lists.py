@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
+import orjson
 from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from ninja import Schema
+from ninja.renderers import BaseRenderer
 from ninja.responses import NinjaJSONEncoder
 
 from ordersight.core.bulk import ItemResult
@@ -65,13 +67,41 @@ def _page(
 
 
 def answer(data: Any, status: int = 200) -> HttpResponse:
-    """`data`, already in the shape of the route's response schema, sent as django-ninja
-    sends what it validated (its encoder, its content type) without validating it again:
-    ninja's validation of a page of orders cost a fifth of the request (32,000 attribute
-    reads through its DjangoGetter) to confirm dicts built field by field."""
-    return HttpResponse(
-        json.dumps(data, cls=NinjaJSONEncoder), status=status, content_type=JSON_CONTENT_TYPE
-    )
+    """`data`, already in the shape of the route's response schema, sent as the API sends
+    what django-ninja validated (`JsonRenderer`), without validating it again: ninja's
+    validation of a page of orders cost a fifth of the request (32,000 attribute reads
+    through its DjangoGetter) to confirm dicts built field by field."""
+    return HttpResponse(json_bytes(data), status=status, content_type=JSON_CONTENT_TYPE)
+
+
+def json_bytes(data: Any) -> bytes:
+    """The API's JSON: orjson's (the standard encoder took a tenth of a list request), with
+    moments and other values in the forms django-ninja's encoder gives them."""
+    return orjson.dumps(data, default=_as_ninja_writes, option=_ORJSON_OPTIONS)
+
+
+# Moments go to `_as_ninja_writes` (milliseconds, "Z"), not orjson's own form.
+_ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
+_NINJA_ENCODER = NinjaJSONEncoder()
+
+
+def _as_ninja_writes(value: Any) -> Any:
+    if type(value) is datetime:
+        # DjangoJSONEncoder's form, without its chain of type checks.
+        text = value.isoformat()
+        if value.microsecond:
+            text = text[:23] + text[26:]
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+    return _NINJA_ENCODER.default(value)
+
+
+class JsonRenderer(BaseRenderer):
+    """What every answer of the API is written with (`json_bytes`)."""
+
+    media_type = "application/json"
+
+    def render(self, request: HttpRequest, data: Any, *, response_status: int) -> bytes:
+        return json_bytes(data)
 
 
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"

@@ -17,15 +17,23 @@ import psycopg
 from django.db import connection as default_connection
 from django.db.backends.base.base import BaseDatabaseWrapper
 from psycopg import errors, pq
+from psycopg.adapt import Loader
 
 # Past the server's own statement timeout, how long the client still waits for an answer.
 SILENCE_MARGIN_SECONDS = 2.0
 
 
 class BoundedConnection(psycopg.Connection):
-    """A connection that gives up on a server silent for `wait_limit` seconds, and closes."""
+    """A connection that gives up on a server silent for `wait_limit` seconds, and closes;
+    it reads timestamps with psycopg's compiled parser (see `QuickTimestampLoader`)."""
 
     wait_limit: float | None = None
+
+    @classmethod
+    def connect(cls, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        connection = super().connect(*args, **kwargs)
+        read_timestamps_quickly(connection)
+        return connection
 
     def wait(self, gen: Any, interval: float | None = None, timeout: float | None = None) -> Any:
         limit = timeout if timeout is not None else self.wait_limit
@@ -43,6 +51,35 @@ class BoundedConnection(psycopg.Connection):
                     f"PostgreSQL did not answer within {limit:g} s; connection closed"
                 ) from exc
             raise
+
+
+TIMESTAMPTZ = psycopg.adapters.types["timestamptz"].oid
+# psycopg's own timestamptz loader: its compiled version where psycopg[binary] is installed.
+_PARSER = psycopg.adapters.get_loader(TIMESTAMPTZ, pq.Format.TEXT)
+
+
+class QuickTimestampLoader(Loader):
+    """Django's timestamptz loader (its time zone put on each value) over psycopg's compiled
+    parser. Django's own subclasses psycopg's pure-Python parser, which took 5 µs a value: a
+    page of 50 orders with their invoices reads 260 timestamps."""
+
+    timezone: Any = None
+
+    def __init__(self, oid: int, context: Any = None) -> None:
+        super().__init__(oid, context)
+        self._parse = _PARSER(oid, context)
+
+    def load(self, data: Any) -> Any:
+        return self._parse.load(data).replace(tzinfo=self.timezone)
+
+
+def read_timestamps_quickly(connection: psycopg.Connection) -> None:
+    """Replace the timestamptz loader Django registered on this connection with a
+    `QuickTimestampLoader` for the same time zone (Django reads the zone back from it)."""
+    django_loader = connection.adapters.get_loader(TIMESTAMPTZ, pq.Format.TEXT)
+    zone = getattr(django_loader, "timezone", None)
+    quick = type("QuickTimestampLoader", (QuickTimestampLoader,), {"timezone": zone})
+    connection.adapters.register_loader("timestamptz", quick)
 
 
 def bounded_connection_class(wait_limit: float | None) -> type[BoundedConnection]:
