@@ -29,6 +29,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CONNECTIONS = (1, 10, 50)
+RUN_TOKEN = f"{int(time.time()):x}"
 # wrk gives up on an answer after this long and counts it as a timeout: "over 2 s".
 TIMEOUT = "2s"
 
@@ -238,7 +239,8 @@ def lua_string(text: str) -> str:
 
 
 def post_script(path: str, headers: dict[str, str], body: str, run: str) -> str:
-    body = body.replace("load-%d-%d", f"load-{run}-%d-%d")
+    # Unique to this run too, so a second run on the same database creates, not conflicts.
+    body = body.replace("load-%d-%d", f"load-{RUN_TOKEN}-{run}-%d-%d")
     header_table = ", ".join(f"[ {lua_string(k)} ] = {lua_string(v)}" for k, v in headers.items())
     return (
         f"BODY = {lua_string(body)}\nPATH = {lua_string(path)}\n"
