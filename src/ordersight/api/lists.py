@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -77,7 +78,14 @@ def answer(data: Any, status: int = 200) -> HttpResponse:
 def json_bytes(data: Any) -> bytes:
     """The API's JSON: orjson's (the standard encoder took a tenth of a list request), with
     moments and other values in the forms django-ninja's encoder gives them."""
-    return orjson.dumps(data, default=_as_ninja_writes, option=_ORJSON_OPTIONS)
+    try:
+        return orjson.dumps(data, default=_as_ninja_writes, option=_ORJSON_OPTIONS)
+    except TypeError:
+        # orjson stops at 64-bit integers; a store's metadata may hold larger ones. The
+        # standard encoder writes them, in the same compact form (and refuses what orjson
+        # would have refused for another reason).
+        compact = json.dumps(data, cls=NinjaJSONEncoder, separators=(",", ":"), ensure_ascii=False)
+        return compact.encode()
 
 
 # Moments go to `_as_ninja_writes` (milliseconds, "Z"), not orjson's own form.
