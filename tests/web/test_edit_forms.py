@@ -53,6 +53,7 @@ ACTIONS = {
     "customer_sales_plan": "adds a sales plan entry",
     "order_action": "moves an order (complete, confirm, decline, cancel, fulfil)",
     "order_attribution": "names or confirms who made the sale, as chosen",
+    "_attribution_forms": "the same, once for All Orders: a row's button sets the order's address",
     "order_redeem": "applies a code",
     "invoice_refund": "makes a refund",
     "recurring_action": "pauses, activates or completes a recurring order",
