@@ -9,9 +9,11 @@ import re
 
 import pytest
 
+from ordersight.campaigns import services
 from ordersight.campaigns.models import Conversion, Membership
+from ordersight.core.actors import Actor
 from tests import factories
-from tests.campaigns.conftest import pay, place
+from tests.campaigns.conftest import JOINED, pay, place
 
 pytestmark = pytest.mark.django_db
 MARCH = "from=2026-03-01&to=2026-03-31"
@@ -28,6 +30,10 @@ def sales(world, bank):
     ben = pay(place(coupon="BEN"), bank)
     cleo = pay(place(coupon="CLEO"), bank)
     return {"anna": anna, "ben": ben, "cleo": cleo}
+
+
+def _row_of(html: str, marker: str) -> str:
+    return re.search(rf"<tr[^>]*{re.escape(marker)}.*?</tr>", html, re.S).group(0)
 
 
 def _rows(response) -> list[dict[str, str]]:
@@ -240,3 +246,27 @@ def test_a_viewer_cannot_reject_in_bulk_but_may_export_the_ticked(roles, world, 
     assert Conversion.objects.get(pk=ben.pk).approval == "approved"
     rows = _rows(viewer.post(f"{page}bulk/", {"action": "export", "ids": [ben.pk]}))
     assert [int(r["conversion_id"]) for r in rows] == [ben.pk]
+
+
+def test_a_campaign_row_escapes_the_creator_and_offers_reject_or_undo(roles, world, bank):
+    system = Actor.system()
+    creator = services.create_creator(
+        name='<script>alert("x")</script>', handle="hostile", actor=system
+    )
+    services.add_member(
+        campaign=world["spring"], creator=creator, coupon_codes=["HOSTILE"], actor=system, at=JOINED
+    )
+    order = pay(place(coupon="HOSTILE"), bank)
+    conversion = Conversion.objects.get(order=order)
+    page = f"/campaigns/{world['spring'].pk}/"
+    admin = factories.signed_in(roles, "Admin", "ada")
+
+    row = _row_of(admin.get(page).content.decode(), f'data-conversion="{conversion.pk}"')
+    assert "<script>" not in row and "&lt;script&gt;" in row
+    assert 'data-testid="reject"' in row and 'name="csrfmiddlewaretoken"' in row
+    assert f'name="next" value="{page}"' in row
+
+    admin.post(f"/conversions/{conversion.pk}/reject/", {"next": page})
+    row = _row_of(admin.get(page).content.decode(), f'data-conversion="{conversion.pk}"')
+    assert 'data-testid="undo"' in row and 'data-testid="reject"' not in row
+    assert "text-decoration-line-through" in row and 'data-approval="rejected"' in row

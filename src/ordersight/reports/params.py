@@ -112,26 +112,36 @@ def _with_all(choices: Callable[[], list[tuple[str, str]]]) -> Callable[[], list
     return lambda: [("", gettext_lazy("All")), *choices()]
 
 
+def _fixed(choices: list[tuple[str, Any]]) -> Callable[[], list[tuple[str, Any]]]:
+    # Given as a function, the list is shared by every form: a list of choices is deep-copied
+    # with each form made, which for the currencies was a quarter of a report request.
+    return lambda: choices
+
+
+_CURRENCIES = [("", gettext_lazy("All")), *((c, c) for c in sorted(CURRENCY_CODES))]
+
+
 class ReportForm(forms.Form):
     range = forms.ChoiceField(
-        choices=[("", gettext_lazy("Custom")), *PRESETS.items()], required=False
+        choices=_fixed([("", gettext_lazy("Custom")), *PRESETS.items()]), required=False
     )
-    currency = forms.ChoiceField(
-        choices=[("", gettext_lazy("All")), *((c, c) for c in sorted(CURRENCY_CODES))],
-        required=False,
-    )
+    currency = forms.ChoiceField(choices=_fixed(_CURRENCIES), required=False)
     order_type = forms.ChoiceField(choices=_with_all(order_type_choices), required=False)
     source = forms.ChoiceField(choices=_with_all(source_choices), required=False)
     include_unconfirmed = forms.BooleanField(required=False)
     kind = forms.ChoiceField(
-        choices=[
-            ("", gettext_lazy("All")),
-            ("recurring", gettext_lazy("Recurring")),
-            ("one_off", gettext_lazy("One-off")),
-        ],
+        choices=_fixed(
+            [
+                ("", gettext_lazy("All")),
+                ("recurring", gettext_lazy("Recurring")),
+                ("one_off", gettext_lazy("One-off")),
+            ]
+        ),
         required=False,
     )
-    group_by = forms.ChoiceField(choices=[(g.value, g.value) for g in GroupBy], required=False)
+    group_by = forms.ChoiceField(
+        choices=_fixed([(g.value, g.value) for g in GroupBy]), required=False
+    )
     sort = forms.CharField(required=False, max_length=40)
     limit = forms.IntegerField(required=False, min_value=1, max_value=MAX_LIMIT)
     compare = forms.BooleanField(required=False)

@@ -12,9 +12,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.html import format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -26,10 +24,10 @@ from ordersight.core.errors import Invalid
 from ordersight.reports.params import PRESETS, day_range
 from ordersight.web.access import actor_of, check_perm, keep_typed, require_perm, run_service
 from ordersight.web.bulk import chosen_ids, refuse, run_bulk, tell
-from ordersight.web.display import money_text
 from ordersight.web.filter_panel import Options, filter_chips, panel_fields
 from ordersight.web.lists import PRESETS as DATE_PRESETS
 from ordersight.web.lists import UI_PARAMS, export_response, list_page, period_fields
+from ordersight.web.rows import commission_rows, conversion_rows
 
 VIEW = "campaigns.view_conversion"
 DIFFERENCE_NOTE = gettext_lazy(
@@ -131,31 +129,6 @@ def new_campaign(request: HttpRequest) -> HttpResponse:
     return redirect("web:campaign", campaign.pk)
 
 
-def commission_rows(members: list[Any]) -> SafeString:
-    """The commission table's rows, a creator and currency each: a campaign of 50 creators
-    selling in three currencies has 150, which through the template's nodes cost a third
-    of the tab's drawing."""
-    return format_html_join(
-        "\n",
-        '<tr data-creator="{}"><td>{}</td><td class="text-end">{}</td>'
-        '<td class="text-end">{}</td>'
-        '<td class="text-end" data-testid="commission-{}-{}">{}</td></tr>',
-        (
-            (
-                m.membership.creator.handle,
-                m.membership.creator.name,
-                t.sales,
-                money_text(t.net_sales, t.currency),
-                m.membership.creator.handle,
-                t.currency,
-                money_text(t.commission, t.currency),
-            )
-            for m in members
-            for t in m.totals
-        ),
-    )
-
-
 def _performance_context(request: HttpRequest, campaign: Any) -> dict[str, Any]:
     members = selectors.members(campaign)
     filters = request.GET.copy()
@@ -166,9 +139,13 @@ def _performance_context(request: HttpRequest, campaign: Any) -> dict[str, Any]:
     shown.pop("tab", None)
     creators = [(m.membership.creator.handle, m.membership.creator.name) for m in members]
     panel = panel_fields(selectors.PERFORMANCE_LIST.filterset, shown, {"creator": creators})
+    page = list_page(request, selectors.PERFORMANCE_LIST, filters)
     return {
         "chips": filter_chips(shown, panel, DATE_PRESETS, UI_PARAMS),
-        "page": list_page(request, selectors.PERFORMANCE_LIST, filters),
+        "page": page,
+        "rows": conversion_rows(
+            page.items, request, can_approve=request.user.has_perm("campaigns.approve_conversion")
+        ),
         "totals": selectors.campaign_totals(campaign),
         "members": members,
         "commission_rows": commission_rows(members),

@@ -48,6 +48,7 @@ from ordersight.web.bulk import chosen_ids, refuse, run_bulk, tell
 from ordersight.web.filter_panel import Options
 from ordersight.web.forms import parse_decimal, parse_new_order, rename_line_errors
 from ordersight.web.lists import PRESETS, export_response, list_context
+from ordersight.web.rows import order_rows
 
 
 def _managers() -> list[Any]:
@@ -86,6 +87,12 @@ def all_orders(request: HttpRequest) -> HttpResponse:
         "manager_options": Options([("system", _("System")), *names]),
         "presets": PRESETS,
     }
+    context["rows"] = order_rows(
+        context["page"].items,
+        request,
+        can_attribute=request.user.has_perm("orders.manage_sales_attribution"),
+        can_change=request.user.has_perm("orders.change_order"),
+    )
     if request.htmx and request.GET.get("partial") == "rows":
         return render(request, "orders/_order_rows.html", context)
     return render(request, "orders/all_orders.html", context)
