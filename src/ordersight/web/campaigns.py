@@ -130,14 +130,14 @@ def new_campaign(request: HttpRequest) -> HttpResponse:
 
 
 def _performance_context(request: HttpRequest, campaign: Any) -> dict[str, Any]:
-    members = selectors.members(campaign)
+    members = selectors.member_commissions(campaign)
     filters = request.GET.copy()
     filters.pop("tab", None)
     filters["campaign"] = str(campaign.pk)
     # The Orders table's own filters as chips (the campaign is the page, not a filter).
     shown = request.GET.copy()
     shown.pop("tab", None)
-    creators = [(m.membership.creator.handle, m.membership.creator.name) for m in members]
+    creators = [(m.handle, m.name) for m in members]
     panel = panel_fields(selectors.PERFORMANCE_LIST.filterset, shown, {"creator": creators})
     page = list_page(request, selectors.PERFORMANCE_LIST, filters)
     return {
@@ -147,7 +147,6 @@ def _performance_context(request: HttpRequest, campaign: Any) -> dict[str, Any]:
             page.items, request, can_approve=request.user.has_perm("campaigns.approve_conversion")
         ),
         "totals": selectors.campaign_totals(campaign),
-        "members": members,
         "commission_rows": commission_rows(members),
         # The creator filter's <option>s, made once rather than by a loop of nodes per member.
         "creator_options": Options(creators).html(request.GET.get("creator")),
@@ -171,8 +170,7 @@ def campaign(request: HttpRequest, campaign_id: int) -> HttpResponse:
     # the Performance tab: its lists of removed members and of every creator cost a third
     # of the page.
     if partial == "members" or request.GET.get("tab") == "members":
-        if "members" not in context:
-            context["members"] = selectors.members(found)
+        context["members"] = selectors.members(found)
         context["removed"] = selectors.members(found, current=False)
         context["creators"] = selectors.list_creators()
     if partial == "members":

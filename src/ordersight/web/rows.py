@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from ordersight.campaigns.models import Approval, Conversion, ConversionStatus
+from ordersight.campaigns.selectors import MemberCommissions
 from ordersight.orders.models import Order, OrderStatus
 from ordersight.web.templatetags.web import (
     badge,
@@ -401,7 +402,7 @@ def _approval_form(conversion: Conversion, number: int, shared: ConversionRowCon
     )
 
 
-def commission_rows(members: list[Any]) -> SafeString:
+def commission_rows(members: list[MemberCommissions]) -> SafeString:
     """The commission table's rows, a creator and currency each: a campaign of 50 creators
     selling in three currencies has 150."""
     return _joined(
@@ -409,11 +410,11 @@ def commission_rows(members: list[Any]) -> SafeString:
             '<tr data-creator="{}"><td>{}</td><td class="text-end">{}</td>'
             '<td class="text-end">{}</td>'
             '<td class="text-end" data-testid="commission-{}-{}">{}</td></tr>',
-            m.membership.creator.handle,
-            m.membership.creator.name,
+            m.handle,
+            m.name,
             t.sales,
             money(t.net_sales, t.currency),
-            m.membership.creator.handle,
+            m.handle,
             t.currency,
             money(t.commission, t.currency),
         )
