@@ -101,9 +101,14 @@ def test_returning_customers_counted_two_ways_agree(db):
     end = today()
     for days in (1, 7, 30, 90, 365):
         query = selectors.SalesQuery(end - timedelta(days=days - 1), end)
+        previous = query.previous()
         new = sum(f.new_customers for f in selectors.totals(query).values())
-        assert selectors._returning(query, new) == selectors._buyers(query) - new, days
-    assert selectors._returning(selectors.SalesQuery(date(2000, 1, 1), end), 0) == 0
+        new_before = sum(f.new_customers for f in selectors.totals(previous).values())
+        assert selectors._returning(query, new, new_before) == (
+            selectors._buyers(query) - new,
+            selectors._buyers(previous) - new_before,
+        ), days
+    assert selectors._returning(selectors.SalesQuery(date(2000, 1, 1), end), 0, 0) == (0, 0)
 
 
 @pytest.mark.postgres_only

@@ -176,6 +176,7 @@ def test_rollups_always_equal_the_raw_rows(shop, roles, steps):
         _assert_months_sum_days()
         _assert_line_shares_sum_to_orders()
         _assert_previous_days()
+        _assert_performance_with_and_without_series()
         incremental = sorted(_rows())
         rebuild_rollups()
         assert sorted(_rows()) == incremental
@@ -260,6 +261,45 @@ def _assert_previous_days():
         ReportedOrder.objects.filter(customer_id__isnull=False).values_list("order_id", "prev_day")
     )
     assert stored == expected
+
+
+def _assert_performance_with_and_without_series():
+    """The API's performance figures (summed per period by the database) are the
+    dashboard's (summed per day in Python); over all sales, the returning customers of both
+    periods are those with a sale in the period and one before it."""
+    from ordersight.reports.definitions import local_day
+    from ordersight.reports.selectors import SalesQuery, sales_performance
+
+    today = local_day(timezone.now())
+    for days in (7, 20):
+        for currency in (None, "EUR"):
+            query = SalesQuery(start=today - timedelta(days=days - 1), end=today, currency=currency)
+            daily = sales_performance(query)
+            summed = sales_performance(query, series=False)
+            assert summed.by_currency == daily.by_currency
+            assert summed.customers == daily.customers
+            assert summed.series == {} and summed.previous_series == {}
+            if currency is None:
+                _assert_returning_customers(query, daily.customers["returning"])
+
+
+def _assert_returning_customers(query, counted: tuple[int, int]) -> None:
+    """Customers with a sale in the period and one before it, from the orders themselves."""
+    from ordersight.reports.definitions import local_day
+
+    days_by_customer = defaultdict(set)
+    for order in Order.objects.filter(status="completed", customer__isnull=False):
+        days_by_customer[order.customer_id].add(local_day(order.created_at))
+    expected = tuple(
+        sum(
+            1
+            for bought in days_by_customer.values()
+            if any(period.start <= day <= period.end for day in bought)
+            and any(day < period.start for day in bought)
+        )
+        for period in (query, query.previous())
+    )
+    assert counted == expected, query
 
 
 def test_rebuild_links_same_day_sales_as_the_live_count_does(shop):

@@ -227,7 +227,8 @@ def sales_report_csv(request: HttpRequest, params: Query[BreakdownQuery]) -> Str
 def performance(request: HttpRequest, params: Query[ReportQuery]) -> dict[str, Any]:
     """The dashboard's figures per currency for the period and the one of equal length
     before it, with the change in percent (null when the previous figure is zero)."""
-    result = selectors.sales_performance(read_report_params(request.GET)["query"])
+    query = read_report_params(request.GET)["query"]
+    result = selectors.sales_performance(query, series=False)
 
     def count(name: str) -> dict[str, Any]:
         now, before = result.customers[name]

@@ -17,6 +17,8 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import (
+    BooleanField,
+    Count,
     DecimalField,
     ExpressionWrapper,
     F,
@@ -535,19 +537,27 @@ def _buyers(query: SalesQuery) -> int:
     return sales.values("customer_id").distinct().count()
 
 
-def _returning(query: SalesQuery, new: int) -> int:
-    """Customers who bought in the period and had bought before it.
+def _returning(query: SalesQuery, new_now: int, new_before: int) -> tuple[int, int]:
+    """Customers who bought in the period and had bought before it, in the period and in
+    the one before it.
 
     Unfiltered, that is the period's sales whose customer's previous sale (`prev_day`)
-    came before it: exactly one per such customer, counted without a DISTINCT. A filter
-    (currency, source, type) asks about some sales only, so then: buyers among those sales
-    less the new customers among them.
+    came before it: exactly one per such customer, counted without a DISTINCT, both
+    periods in one pass over the index on (day, prev_day). A filter (currency, source,
+    type) asks about some sales only, so then: buyers among those sales less the new
+    customers among them.
     """
+    previous = query.previous()
     if query.narrowed:
-        return _buyers(query) - new
-    return ReportedOrder.objects.filter(
-        day__gte=query.start, day__lte=query.end, prev_day__lt=query.start
-    ).count()
+        return _buyers(query) - new_now, _buyers(previous) - new_before
+    counts = ReportedOrder.objects.filter(
+        day__gte=previous.start, day__lte=query.end, prev_day__lt=query.start
+    ).aggregate(
+        # Of a column in the index (never null), so the index alone answers.
+        now=Count("day", filter=Q(day__gte=query.start)),
+        before=Count("day", filter=Q(day__lte=previous.end, prev_day__lt=previous.start)),
+    )
+    return counts["now"], counts["before"]
 
 
 def _series(query: SalesQuery, per_day: dict[tuple[date, str], Figures]) -> dict:
@@ -575,19 +585,28 @@ def _series(query: SalesQuery, per_day: dict[tuple[date, str], Figures]) -> dict
     return series
 
 
-def sales_performance(query: SalesQuery) -> Performance:
+def sales_performance(query: SalesQuery, *, series: bool = True) -> Performance:
     """The dashboard: the period and the one of equal length before it, per currency, with
-    the customers and the daily series; two queries whatever the range."""
+    the customers and (unless `series` is False) the daily series; two queries whatever
+    the range."""
     previous = query.previous()
     both = replace(query, start=previous.start)
+    rollups = _rollups(Dimension.TOTAL, both, days_only=True)
     per_day: dict[tuple[date, str], Figures] = {}
-    for row in _summed(_rollups(Dimension.TOTAL, both, days_only=True), "period", "currency"):
-        per_day[(row["period"], row["currency"])] = Figures.of(row)
     now: dict[str, Figures] = {}
     before: dict[str, Figures] = {}
-    for (day, currency), figures in per_day.items():
-        side = now if day >= query.start else before
-        side.setdefault(currency, Figures()).add(figures)
+    if series:
+        for row in _summed(rollups, "period", "currency"):
+            per_day[(row["period"], row["currency"])] = Figures.of(row)
+        for (day, currency), figures in per_day.items():
+            side = now if day >= query.start else before
+            side.setdefault(currency, Figures()).add(figures)
+    else:
+        # Without the series, each period's sums come from the database: a row per
+        # currency and period rather than one per day (the figures are the same).
+        current = ExpressionWrapper(Q(period__gte=query.start), output_field=BooleanField())
+        for row in _summed(rollups.annotate(current=current), "currency", "current"):
+            (now if row["current"] else before)[row["currency"]] = Figures.of(row)
     currencies = sorted(set(now) | set(before))
     by_currency = [
         Comparison(c, now.get(c, Figures()), before.get(c, Figures())) for c in currencies
@@ -600,10 +619,10 @@ def sales_performance(query: SalesQuery) -> Performance:
         by_currency=by_currency,
         customers={
             "new": (new_now, new_before),
-            "returning": (_returning(query, new_now), _returning(previous, new_before)),
+            "returning": _returning(query, new_now, new_before),
         },
-        series=_series(query, per_day),
-        previous_series=_series(previous, per_day),
+        series=_series(query, per_day) if series else {},
+        previous_series=_series(previous, per_day) if series else {},
     )
 
 
