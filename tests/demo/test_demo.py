@@ -167,6 +167,11 @@ def _get(url: str) -> int:
         return response.status
 
 
+def _ignoring_ctrl_c() -> None:
+    # As a shell without job control starts a background command: Ctrl-C must still stop it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def test_demo_serves_api_docs_and_admin_until_interrupted(tmp_path: Path):
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
@@ -178,6 +183,7 @@ def test_demo_serves_api_docs_and_admin_until_interrupted(tmp_path: Path):
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
+        preexec_fn=_ignoring_ctrl_c,
     )
     try:
         base = f"http://127.0.0.1:{port}"
@@ -218,9 +224,12 @@ def test_demo_serves_api_docs_and_admin_until_interrupted(tmp_path: Path):
         assert worker.stdout.strip(), "the Huey worker is not running"
     finally:
         process.send_signal(signal.SIGINT)
-        # The supervisor gives each of its two processes 10 s to stop before killing it; on
-        # a loaded machine the rest of the exit takes seconds too.
-        output, _ = process.communicate(timeout=60)
+        try:
+            # The supervisor gives each of its two processes 10 s to stop, then kills it.
+            output, _ = process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)  # leave nothing running for the next test
+            raise
     assert "password" in output
     left = subprocess.run(["pgrep", "-s", str(process.pid)], capture_output=True, text=True)
     assert not left.stdout.strip(), "Ctrl-C left a process running"

@@ -45,6 +45,10 @@ def supervise(commands: Sequence[Sequence[str]], out: TextIO) -> int:
     def stop(*_: Any) -> None:
         raise KeyboardInterrupt
 
+    # Ctrl-C as well as SIGTERM, whatever was inherited: a process started in the
+    # background by a shell without job control begins with SIGINT ignored, and then Python
+    # raises no KeyboardInterrupt, so Ctrl-C would leave both processes running.
+    signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     try:
         while all(p.poll() is None for p in processes):
