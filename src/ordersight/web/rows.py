@@ -244,38 +244,46 @@ def _order_actions(order: Order, shared: OrderRowContext) -> SafeString:
             )
         )
     if shared.can_change and may_confirm(order, shared.user):
-        detail, button, label = shared.confirm_words
-        parts.append(
-            fill(
-                _ORDER_ACTION,
-                row_url("web:order_action", number, "confirm"),
-                shared.confirm % {"number": number},
-                detail,
-                button,
-                "",
-                shared.back,
-                "primary",
-                "confirm",
-                label,
-            )
-        )
+        parts.append(_order_action(shared, number, "confirm", shared.confirm, shared.confirm_words))
     if shared.can_change and order.can_be_confirmed and may_decline(order, shared.user):
-        detail, button, label = shared.decline_words
         parts.append(
-            fill(
-                _ORDER_ACTION,
-                row_url("web:order_action", number, "decline"),
-                shared.decline % {"number": number},
-                detail,
-                button,
-                shared.decline_reason,
-                shared.back,
-                "danger",
+            _order_action(
+                shared,
+                number,
                 "decline",
-                label,
+                shared.decline,
+                shared.decline_words,
+                tone="danger",
+                extra=shared.decline_reason,
             )
         )
     return _joined(parts)
+
+
+def _order_action(
+    shared: OrderRowContext,
+    number: str,
+    action: str,
+    question: str,
+    words: tuple[str, str, str],
+    *,
+    tone: str = "primary",
+    extra: str = "",
+) -> str:
+    """A row's Confirm or Decline: a form posting the action, asking before it is sent."""
+    detail, button, label = words
+    return fill(
+        _ORDER_ACTION,
+        row_url("web:order_action", number, action),
+        question % {"number": number},
+        detail,
+        button,
+        extra,
+        shared.back,
+        tone,
+        action,
+        label,
+    )
 
 
 # --- A campaign's Performance tab ---------------------------------------------------------
