@@ -3,12 +3,16 @@ HTML: links as `{% url %}` reverses them, options as the loops wrote them."""
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
+
 import pytest
 from django.template import Context, Template
 from django.urls import reverse
+from django.utils.html import json_script
 
 from ordersight.web.filter_panel import Options
-from ordersight.web.templatetags.web import row_url
+from ordersight.web.templatetags.web import json_data, row_url
 
 
 @pytest.mark.parametrize(
@@ -48,3 +52,18 @@ def test_the_options_filter_renders_a_plain_list_too():
         Context({"choices": [("a", "A"), ("b", "B")], "picked": "b"})
     )
     assert rendered == '<option value="a">A</option><option value="b" selected>B</option>'
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"name": "</script><script>alert(1)</script>", "amp": "a & b", "more": "x > y"},
+        [1, 2.5, None, True, "ünïcode", "'quotes\""],
+        {"day": date(2026, 1, 2), "amount": Decimal("10.50")},
+        "",
+    ],
+)
+def test_json_data_writes_what_json_script_writes(value):
+    """The chart's data element: exactly Django's `json_script`, escapes included."""
+    assert json_data(value, "chart-data") == json_script(value, "chart-data")
+    assert "</script><script>" not in json_data(value, "chart-data")[:-9]

@@ -48,6 +48,7 @@ from ordersight.reports.models import ANY, Grain, ReportedOrder, SalesRollup
 
 RECURRING, ONE_OFF = "recurring", "one_off"
 KINDS = (RECURRING, ONE_OFF)
+ONE_DAY = timedelta(days=1)
 APP_MEASURES = ("commission", "discount")
 SUMMED = ("orders", "units", "gross", "refunds", "fees", "funds_credited", "new_customers")
 COLUMNS = ("orders", "units", "gross", "refunds", "net", "fees", "funds_credited", "average")
@@ -574,13 +575,16 @@ def _series(query: SalesQuery, per_day: dict[tuple[date, str], Figures]) -> dict
     for currency in currencies:
         points = []
         for first, last in buckets:
-            figures = Figures()
+            # A point needs the net and the count alone: summed directly, not as whole Figures.
+            net, orders = Decimal(0), 0
             day = first
             while day <= last:
-                if (day, currency) in per_day:
-                    figures.add(per_day[(day, currency)])
-                day += timedelta(days=1)
-            points.append(SeriesPoint(first, last, figures.net, figures.orders))
+                figures = per_day.get((day, currency))
+                if figures is not None:
+                    net += figures.net
+                    orders += figures.orders
+                day += ONE_DAY
+            points.append(SeriesPoint(first, last, net, orders))
         series[currency] = points
     return series
 

@@ -3,6 +3,7 @@ strings."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from django import template
+from django.core.serializers.json import DjangoJSONEncoder
 from django.http import QueryDict
 from django.templatetags.static import static
 from django.urls import reverse
@@ -27,6 +29,23 @@ from ordersight.web.display import day_text, moment_text, money_text
 from ordersight.web.filter_panel import Options
 
 register = template.Library()
+
+
+@register.filter
+def json_data(value: Any, element_id: str) -> str:
+    """Django's `json_script`, the same markup and escapes, made by three replacements:
+    its `str.translate` looks every character up in a table, two milliseconds for a
+    dashboard's chart."""
+    text = (
+        json.dumps(value, cls=DjangoJSONEncoder)
+        .replace("<", "\\u003C")
+        .replace(">", "\\u003E")
+        .replace("&", "\\u0026")
+    )
+    return format_html(
+        '<script id="{}" type="application/json">{}</script>', element_id, mark_safe(text)
+    )
+
 
 BADGE_STYLES = {
     "Open": "primary",
