@@ -16,7 +16,7 @@ from ninja.responses import NinjaJSONEncoder
 from ordersight.core.bulk import ItemResult
 from ordersight.core.filtering import reject_unknown_params
 from ordersight.core.keyset import Page, paginate
-from ordersight.core.lists import ListSpec
+from ordersight.core.lists import ListSpec, as_rows
 
 
 def list_page(
@@ -59,11 +59,7 @@ def _page(
     reject_unknown_params(spec.filterset, filters)
     queryset, ordering = spec.sort(spec.rows(filters), params.sort)
     if fields:
-        # The cursor is made of the sort's values: they are read too.
-        sorted_by = [name.lstrip("-") for name in ordering]
-        queryset = queryset.values_list(
-            *fields, *(name for name in sorted_by if name not in fields), named=True
-        )
+        queryset = as_rows(queryset, ordering, fields)
     return paginate(queryset, ordering=ordering, cursor=params.cursor, limit=params.limit)
 
 

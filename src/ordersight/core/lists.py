@@ -114,5 +114,15 @@ class ListSpec:
         return csv_response(request, self.export(filters, sort), self.headers, self.filename)
 
 
+def as_rows(queryset: QuerySet, ordering: Sequence[str], fields: Sequence[str]) -> QuerySet:
+    """`queryset` read as named rows of `fields`, with the columns of its keyset `ordering`
+    (a page's cursor is made of them), rather than as model objects: a list that shows or
+    writes only these columns skips building an object and its relations for every row."""
+    sorted_by = [name.lstrip("-") for name in ordering]
+    return queryset.values_list(
+        *fields, *(name for name in sorted_by if name not in fields), named=True
+    )
+
+
 def _expression(value: Value) -> Expression:
     return F(value) if isinstance(value, str) else value

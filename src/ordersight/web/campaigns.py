@@ -27,7 +27,7 @@ from ordersight.web.bulk import chosen_ids, refuse, run_bulk, tell
 from ordersight.web.filter_panel import Options, filter_chips, panel_fields
 from ordersight.web.lists import PRESETS as DATE_PRESETS
 from ordersight.web.lists import UI_PARAMS, export_response, list_page, period_fields
-from ordersight.web.rows import commission_rows, conversion_rows
+from ordersight.web.rows import CONVERSION_ROW_FIELDS, commission_rows, conversion_rows
 
 VIEW = "campaigns.view_conversion"
 DIFFERENCE_NOTE = gettext_lazy(
@@ -139,7 +139,7 @@ def _performance_context(request: HttpRequest, campaign: Any) -> dict[str, Any]:
     shown.pop("tab", None)
     creators = [(m.handle, m.name) for m in members]
     panel = panel_fields(selectors.PERFORMANCE_LIST.filterset, shown, {"creator": creators})
-    page = list_page(request, selectors.PERFORMANCE_LIST, filters)
+    page = list_page(request, selectors.PERFORMANCE_LIST, filters, CONVERSION_ROW_FIELDS)
     return {
         "chips": filter_chips(shown, panel, DATE_PRESETS, UI_PARAMS),
         "page": page,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -145,14 +146,22 @@ def page_start(params: QueryDict) -> int | None:
     return int(at) if at.isdigit() and 1 <= int(at) <= 10**9 else None
 
 
-def list_page(request: HttpRequest, spec: ListSpec, params: QueryDict | None = None) -> ListPage:
+def list_page(
+    request: HttpRequest,
+    spec: ListSpec,
+    params: QueryDict | None = None,
+    fields: Sequence[str] = (),
+) -> ListPage:
     """Run the list's selector for the page's filters (`params`, else the query string) and
     return one keyset page with the count of what matches (or the errors, shown beside the
-    filters)."""
+    filters); its items are named rows of `fields` when given (`lists.as_rows`), else the
+    selector's objects."""
     params = request.GET if params is None else params
     try:
         rows = spec.rows(selector_filters(params))
         queryset, ordering = spec.sort(rows, params.get("sort"))
+        if fields:
+            queryset = lists.as_rows(queryset, ordering, fields)
         page = paginate(
             queryset, ordering=ordering, cursor=params.get("cursor") or None, limit=PAGE_SIZE
         )

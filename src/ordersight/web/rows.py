@@ -20,7 +20,7 @@ from django.utils.safestring import SafeData, SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from ordersight.campaigns.models import Approval, Conversion, ConversionStatus
+from ordersight.campaigns.models import Approval, ConversionStatus
 from ordersight.campaigns.selectors import MemberCommissions
 from ordersight.orders.models import Order, OrderStatus
 from ordersight.web.templatetags.web import (
@@ -337,17 +337,36 @@ class ConversionRowContext(RowContext):
         self.undo = _("Undo")
 
 
+# What a campaign's Orders table reads of each conversion (`web.lists.list_page`'s `fields`):
+# rows of these columns rather than conversions with their order, creator and campaign.
+CONVERSION_ROW_FIELDS = (
+    "id",
+    "order__number",
+    "creator_id",
+    "creator__handle",
+    "creator__name",
+    "code",
+    "currency",
+    "status",
+    "approval",
+    "ordered_at",
+    "gross",
+    "refunds",
+    "commission",
+)
+
+
 def conversion_rows(
-    conversions: Iterable[Conversion], request: HttpRequest, *, can_approve: bool
+    conversions: Iterable[Any], request: HttpRequest, *, can_approve: bool
 ) -> SafeString:
-    """The rows of a campaign's Orders table (the conversions as `PERFORMANCE_LIST` reads
-    them), with Reject or Undo where this person approves conversions."""
+    """The rows of a campaign's Orders table (`PERFORMANCE_LIST`'s rows of
+    `CONVERSION_ROW_FIELDS`), with Reject or Undo where this person approves conversions."""
     shared = ConversionRowContext(request, can_approve=can_approve)
     return _joined(_conversion_row(c, shared) for c in conversions)
 
 
-def _conversion_row(conversion: Conversion, shared: ConversionRowContext) -> str:
-    number = conversion.order.number
+def _conversion_row(conversion: Any, shared: ConversionRowContext) -> str:
+    number = conversion.order__number
     currency = conversion.currency
     amount = money(conversion.gross, currency)
     if conversion.refunds:
@@ -356,19 +375,18 @@ def _conversion_row(conversion: Conversion, shared: ConversionRowContext) -> str
             amount,
             money(conversion.refunds, currency),
         )
-    creator = conversion.creator
     return fill(
         _CONVERSION_ROW,
         number=number,
-        pk=conversion.pk,
-        handle=creator.handle,
+        pk=conversion.id,
+        handle=conversion.creator__handle,
         currency=currency,
         approval=conversion.approval,
         status=conversion.status,
         select_label=shared.select % {"number": number},
         order_url=row_url("web:order", number),
         creator_url=row_url("web:creator", conversion.creator_id),
-        creator=creator.name,
+        creator=conversion.creator__name,
         code=conversion.code,
         ordered_at=moment(conversion.ordered_at),
         amount=amount,
@@ -387,14 +405,14 @@ def _conversion_row(conversion: Conversion, shared: ConversionRowContext) -> str
     )
 
 
-def _approval_form(conversion: Conversion, number: int, shared: ConversionRowContext) -> str:
+def _approval_form(conversion: Any, number: int, shared: ConversionRowContext) -> str:
     if not shared.can_approve:
         return ""
     if conversion.approval == Approval.APPROVED:
         detail, reason, button = shared.reject_words
         return fill(
             _REJECT_FORM,
-            row_url("web:conversion_approval", conversion.pk, "reject"),
+            row_url("web:conversion_approval", conversion.id, "reject"),
             shared.reject_question % {"number": number},
             detail,
             reason,
@@ -404,7 +422,7 @@ def _approval_form(conversion: Conversion, number: int, shared: ConversionRowCon
         )
     return fill(
         _UNDO_FORM,
-        row_url("web:conversion_approval", conversion.pk, "undo"),
+        row_url("web:conversion_approval", conversion.id, "undo"),
         shared.back,
         shared.undo,
     )
