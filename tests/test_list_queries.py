@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from ordersight.campaigns import services as campaigns
 from ordersight.core.actors import Actor
+from ordersight.core.pg_connection import PREPARE_THRESHOLD
 from ordersight.customers.models import Customer
 from ordersight.orders.models import Order
 from ordersight.orders.pricing import LineInput, OrderInput
@@ -236,3 +237,20 @@ def test_one_order_through_the_api_reads_its_details_in_as_many_queries(world, a
     assert api.get(f"orders/{number}").status_code == 200
     # the order, its lines, its invoices, their refunds: the key is held, and stamped
     assert _queries(lambda: api.get(f"orders/{number}")) == 4
+
+
+@pytest.mark.postgres_only
+def test_a_list_read_again_runs_statements_the_database_planned_once(world, api):
+    """On PostgreSQL a page's statements are kept prepared on the connection once they have
+    run a few times: the database plans them once, not on every request, and the answer
+    does not change."""
+    world["grow"](3)
+    first = api.get("orders", limit=50).json()
+    for _ in range(PREPARE_THRESHOLD):
+        api.get("orders", limit=50)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    for table in ("orders_order", "orders_orderline", "payments_invoice", "payments_refund"):
+        assert any(f'FROM "{table}"' in statement for statement in prepared), table
+    assert api.get("orders", limit=50).json() == first

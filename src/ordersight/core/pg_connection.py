@@ -19,6 +19,9 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from psycopg import errors, pq
 from psycopg.adapt import Loader
 
+# Runs of one statement on a connection before it is kept prepared (psycopg's default).
+PREPARE_THRESHOLD = 5
+
 # Past the server's own statement timeout, how long the client still waits for an answer.
 SILENCE_MARGIN_SECONDS = 2.0
 
@@ -97,6 +100,12 @@ def bounded_options(
     """DATABASES["default"]["OPTIONS"] for PostgreSQL; a timeout of 0 leaves that wait unbounded."""
     wait_limit = statement_timeout + SILENCE_MARGIN_SECONDS if statement_timeout else None
     options: dict[str, Any] = {
+        # Parameters bound by the server, and a statement run a few times on a connection
+        # kept prepared: PostgreSQL then plans it once, not on every request. Planning the
+        # order list's page (four joins) cost as much as running it; with the page's three
+        # child reads, half of the database's time for a page of orders.
+        "server_side_binding": True,
+        "prepare_threshold": PREPARE_THRESHOLD,
         "pool": {
             "min_size": pool_min,
             "max_size": pool_max,
