@@ -262,7 +262,7 @@ def _order_actions(order: Order, shared: OrderRowContext) -> SafeString:
 
 def _order_action(
     shared: OrderRowContext,
-    number: str,
+    number: int,
     action: str,
     question: str,
     words: tuple[str, str, str],
