@@ -159,13 +159,12 @@ REDIS_TIMEOUT = float(os.environ.get("REDIS_TIMEOUT", 2))
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # One pool and client per process, not per request (see core/redis_pool.py).
+            "BACKEND": "ordersight.core.redis_pool.RedisCache",
             "LOCATION": REDIS_URL,
             "OPTIONS": {
                 "socket_connect_timeout": REDIS_TIMEOUT,
                 "socket_timeout": REDIS_TIMEOUT,
-                # One pool per process, not one per request (see core/redis_pool.py).
-                "pool_class": "ordersight.core.redis_pool.SharedConnectionPool",
             },
         }
     }

@@ -1,4 +1,5 @@
-"""Django's Redis cache keeps one connection pool per process, across requests' contexts."""
+"""The Redis cache keeps one connection pool and one client per process, across requests'
+contexts, and counts in one round trip."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from django.core.cache import CacheHandler
 REDIS = "redis://127.0.0.1:6379/15"
 
 
-def _handler(pool_class: str | None) -> CacheHandler:
+def _handler(
+    pool_class: str | None, backend: str = "django.core.cache.backends.redis.RedisCache"
+) -> CacheHandler:
     options = {"pool_class": pool_class} if pool_class else {}
-    backend = "django.core.cache.backends.redis.RedisCache"
     return CacheHandler({"default": {"BACKEND": backend, "LOCATION": REDIS, "OPTIONS": options}})
 
 
@@ -68,3 +70,57 @@ def test_different_servers_or_options_get_different_pools():
     assert SharedConnectionPool.from_url(REDIS, socket_timeout=2) is a
     assert SharedConnectionPool.from_url(REDIS, socket_timeout=3) is not a
     assert SharedConnectionPool.from_url("redis://127.0.0.1:6379/14", socket_timeout=2) is not a
+
+
+PRODUCT_CACHE = "ordersight.core.redis_pool.RedisCache"
+
+
+def test_the_product_cache_keeps_one_client_for_every_request():
+    handler = _handler(None, backend=PRODUCT_CACHE)
+    key = f"test:{uuid.uuid4()}"
+    _start(handler, key)
+    caches = [_in_a_request(handler, key) for _ in range(4)]
+    clients = {id(cache._cache.get_client(write=True)) for cache in caches}
+    assert len(clients) == 1
+    assert len({id(_pool(cache)) for cache in caches}) == 1
+    assert caches[0].get(key) == 4
+
+
+def test_count_adds_one_and_starts_the_expiry_of_a_new_counter():
+    import redis
+
+    cache = _handler(None, backend=PRODUCT_CACHE)["default"]
+    key = f"test:{uuid.uuid4()}"
+    assert [cache.count(key, timeout=90) for _ in range(3)] == [1, 2, 3]
+    assert cache.get(key) == 3
+    raw = redis.Redis.from_url(REDIS)
+    stored = cache.make_key(key)
+    assert 0 < raw.ttl(stored) <= 90
+    raw.expire(stored, 500)
+    cache.count(key, timeout=90)
+    assert raw.ttl(stored) > 90  # only the call that made the counter sets its expiry
+    raw.delete(stored)
+
+
+def test_the_rate_limit_counts_in_redis_across_processes_caches(db, settings):
+    """The shipped limit on the shipped cache: two processes' caches share one count."""
+    from django.core.cache import cache as default_cache
+
+    from ordersight.accounts import rate_limit
+    from ordersight.accounts.services import create_api_key
+    from tests.conftest import ApiClient
+
+    settings.API_RATE_LIMIT_PER_KEY = 3
+    token = create_api_key(name="shared count", scopes="read")[1]
+    api = ApiClient(token)
+    caches = [_handler(None, backend=PRODUCT_CACHE)["default"] for _ in range(2)]
+    original = rate_limit.cache
+    try:
+        statuses = []
+        for turn in range(4):
+            rate_limit.cache = caches[turn % 2]
+            statuses.append(api.get("orders").status_code)
+    finally:
+        rate_limit.cache = original  # the key's own count expires with its window
+    assert statuses == [200, 200, 200, 429]
+    assert default_cache is not caches[0]

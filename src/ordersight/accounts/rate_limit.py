@@ -23,6 +23,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from ordersight.accounts.services import active_api_key
 from ordersight.core.errors import error_body
+from ordersight.core.redis_pool import RedisCache
 from ordersight.core.unavailable import UNAVAILABLE_ERRORS
 
 logger = logging.getLogger(__name__)
@@ -72,7 +73,9 @@ def _who(request: HttpRequest) -> tuple[str, int]:
 
 def _count(bucket: str, window: int) -> int:
     key = f"ratelimit:{bucket}:{window}"
-    # One round trip to the cache for every request of a window but its first.
+    if isinstance(cache, RedisCache):
+        return cache.count(key, timeout=WINDOW_SECONDS * 2)  # one round trip
+    # Any other cache (memory, for the single SQLite process): its atomic incr.
     try:
         return cache.incr(key)
     except ValueError:  # the window's first request (or its count expired)
