@@ -2,16 +2,22 @@
 
     python benchmarks/concurrent_bulk.py                  # 1 client, then 4, 8 batches each run
     python benchmarks/concurrent_bulk.py --clients 1,4,1,4 --batches 8
+    python benchmarks/concurrent_bulk.py --database-url postgres://…/os_load --http
 
-A throwaway database is created on the PostgreSQL server named by BENCH_PG (default
-postgres://postgres@127.0.0.1:5432/postgres) with a store of 60,000 SKUs and 15,000
-customers, and dropped afterwards. Each client is a process of its own posting batches of
-1,000 completed orders (one in ten open, two or three lines each, customers drawn at random,
-so batches share customers) to /api/v1/orders/bulk with an Idempotency-Key, through the
-whole middleware stack (Django's test client; no HTTP server). A batch answered with a 5xx
-is sent again with the same key, as a client would. A run's batches are shared out among
-its clients; its rate is the orders stored over the time from the first request to the last
-answer. Nothing here asserts a time.
+By default a throwaway database is created on the PostgreSQL server named by BENCH_PG
+(default postgres://postgres@127.0.0.1:5432/postgres) and dropped afterwards; with
+`--database-url` the orders go into that database (one `ordersight gendata` filled, say, so
+the store already holds a million orders and their kept figures) and stay there. Either way
+the store is given a catalog of 60,000 SKUs and 15,000 customers of the benchmark's own.
+
+Each client is a process of its own posting batches of 1,000 orders shaped as a store's
+history arrives (nine in ten completed, three to five lines, placed over seven years,
+customers drawn at random, so batches share customers) to /api/v1/orders/bulk with an
+Idempotency-Key: through the whole middleware stack in-process (Django's test client), or
+with `--http` over HTTP to `ordersight serve` as the load benchmark starts it (two web
+workers). A batch answered with a 5xx is sent again with the same key, as a client would.
+A run's batches are shared out among its clients; its rate is the orders stored over the
+time from the first request to the last answer. Nothing here asserts a time.
 """
 
 from __future__ import annotations
@@ -23,6 +29,8 @@ import random
 import subprocess
 import sys
 import time
+import urllib.request
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -32,10 +40,13 @@ ROOT = Path(__file__).resolve().parent.parent
 ADMIN_URL = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432/postgres")
 BATCH = 1_000
 OFFERS, VARIANTS_EACH, CUSTOMERS = 2_000, 30, 15_000
+# The benchmark's catalog: offer numbers from here, SKUs named after them.
+FIRST_OFFER = 900_000
+HISTORY_DAYS = 7 * 365
 
 
-def _setup_django(database: str) -> None:
-    os.environ["DATABASE_URL"] = ADMIN_URL.rsplit("/", 1)[0] + "/" + database
+def _setup_django(database_url: str) -> None:
+    os.environ["DATABASE_URL"] = database_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ordersight.settings")
     os.environ.setdefault("DEBUG", "false")
     os.environ.setdefault("SECRET_KEY", "benchmark-only")
@@ -53,10 +64,13 @@ def _store() -> str:
     from ordersight.customers.models import Customer
 
     call_command("migrate", verbosity=0)
-    category = Category.objects.create(number=10, name="Everything")
+    token = create_api_key(name="bench", scopes="read,write")[1]
+    if Offer.objects.filter(number=FIRST_OFFER).exists():
+        return token  # a database this benchmark has stocked before
+    category = Category.objects.create(number=FIRST_OFFER, name="Bulk benchmark")
     offers = Offer.objects.bulk_create(
         Offer(
-            number=1000 + n,
+            number=FIRST_OFFER + n,
             name=f"Offer {n}",
             category=category,
             currency="EUR",
@@ -74,65 +88,111 @@ def _store() -> str:
         batch_size=5_000,
     )
     Customer.objects.bulk_create(
-        (Customer(name=f"Customer {n}", email=f"c{n}@example.com") for n in range(CUSTOMERS)),
+        (
+            Customer(name=f"Bulk customer {n}", email=f"bulk{n}@example.com")
+            for n in range(CUSTOMERS)
+        ),
         batch_size=5_000,
     )
     with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as conn:
         conn.execute("ANALYZE")
-    return create_api_key(name="bench", scopes="read,write")[1]
+    return token
 
 
 def _batch(run: str, client: int, number: int, customer_ids: list[int]) -> list[dict]:
     rng = random.Random(f"{run}-{client}-{number}")
+    start = datetime(2026, 12, 1, tzinfo=UTC) - timedelta(days=HISTORY_DAYS)
     return [
         {
             "source": "shopify",
             "external_id": f"{run}-{client}-{number}-{i}",
             "customer_id": rng.choice(customer_ids),
             "status": "open" if i % 10 == 0 else "completed",
+            "created_at": (start + timedelta(seconds=rng.randrange(HISTORY_DAYS * 86_400)))
+            .isoformat()
+            .replace("+00:00", "Z"),
             "lines": [
-                {"sku": f"SKU-{1000 + rng.randrange(OFFERS)}-{rng.randrange(VARIANTS_EACH)}"}
-                for _ in range(rng.choice((2, 3)))
+                {
+                    "sku": f"SKU-{FIRST_OFFER + rng.randrange(OFFERS)}-"
+                    f"{rng.randrange(VARIANTS_EACH)}",
+                    "quantity": rng.choice((1, 1, 1, 2, 3)),
+                }
+                for _ in range(rng.choice((3, 4, 5)))
             ],
         }
         for i in range(BATCH)
     ]
 
 
+class _OverHttp:
+    """Posts as Django's test client does, to a server at `base`."""
+
+    def __init__(self, base: str, token: str) -> None:
+        self.base = base
+        self.token = token
+
+    def post(self, path: str, body: str, key: str) -> int:
+        request = urllib.request.Request(
+            self.base + path,
+            data=body.encode(),
+            method="POST",
+            headers={
+                "Authorization": f"Bearer {self.token}",
+                "Content-Type": "application/json",
+                "Idempotency-Key": key,
+            },
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=300) as answer:
+                answer.read()
+                return answer.status
+        except urllib.error.HTTPError as refused:
+            return refused.code
+
+
+class _InProcess:
+    def __init__(self, token: str) -> None:
+        from django.test import Client
+
+        # An error escaping the stack is a 500 to count, not an exception in this client.
+        self.http = Client(
+            headers={"Authorization": f"Bearer {token}"},
+            HTTP_HOST="127.0.0.1",
+            raise_request_exception=False,
+        )
+
+    def post(self, path: str, body: str, key: str) -> int:
+        answer = self.http.post(
+            path,
+            data=body,
+            content_type="application/json",
+            secure=True,
+            headers={"Idempotency-Key": key},
+        )
+        return answer.status_code
+
+
 def client_main(args: argparse.Namespace) -> None:
     """One client: posts its batches once told to start; prints what it was answered."""
     _setup_django(args.database)
-    from django.test import Client
-
     from ordersight.customers.models import Customer
 
-    ids = list(Customer.objects.values_list("pk", flat=True))
+    ids = list(Customer.objects.filter(email__startswith="bulk").values_list("pk", flat=True))
     bodies = [json.dumps({"orders": _batch(args.run, args.client, n, ids)}) for n in args.numbers]
-    # An error escaping the stack is a 500 to count, not an exception in this client.
-    http = Client(
-        headers={"Authorization": f"Bearer {args.token}"},
-        HTTP_HOST="127.0.0.1",
-        raise_request_exception=False,
-    )
+    sender = _OverHttp(args.base, args.token) if args.base else _InProcess(args.token)
     print("ready", flush=True)
     sys.stdin.readline()
     answers: list[int] = []
     for n, body in zip(args.numbers, bodies, strict=True):
         for _ in range(20):
-            r = http.post(
-                "/api/v1/orders/bulk",
-                data=body,
-                content_type="application/json",
-                secure=True,
-                headers={"Idempotency-Key": f"{args.run}-{args.client}-{n}"},
-            )
-            answers.append(r.status_code)
-            if r.status_code < 500:
+            status = sender.post("/api/v1/orders/bulk", body, f"{args.run}-{args.client}-{n}")
+            answers.append(status)
+            if status < 500:
                 break
     print(json.dumps({"answers": answers}), flush=True)
 
 
-def _run(database: str, token: str, run: str, clients: int, batches: int) -> dict:
+def _run(database: str, token: str, run: str, clients: int, batches: int, base: str = "") -> dict:
     shares = [list(range(batches))[c::clients] for c in range(clients)]
     procs = [
         subprocess.Popen(
@@ -149,6 +209,8 @@ def _run(database: str, token: str, run: str, clients: int, batches: int) -> dic
                 str(c),
                 "--numbers",
                 ",".join(map(str, share)),
+                "--base",
+                base,
             ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -188,24 +250,43 @@ def main() -> None:
     parser.add_argument("--run", help=argparse.SUPPRESS)
     parser.add_argument("--client", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--numbers", type=lambda s: [int(n) for n in s.split(",") if n])
+    parser.add_argument("--base", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--database-url", default="", help="an existing database, kept")
+    parser.add_argument("--http", action="store_true", help="through `ordersight serve`")
     args = parser.parse_args()
     if args.database:
         client_main(args)
         return
-    database = f"ordersight_bulkrace_{os.getpid()}"
-    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {database}")
+    throwaway = "" if args.database_url else f"ordersight_bulkrace_{os.getpid()}"
+    database_url = args.database_url or ADMIN_URL.rsplit("/", 1)[0] + "/" + throwaway
+    if throwaway:
+        with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f"CREATE DATABASE {throwaway}")
+    server = None
     try:
-        _setup_django(database)
+        _setup_django(database_url)
         token = _store()
+        base = ""
+        if args.http:
+            sys.path.insert(0, str(Path(__file__).resolve().parent))
+            from load import start_server
+
+            server, base, _log = start_server(database_url)
+        tag = f"{int(time.time()):x}"
         for n, clients in enumerate(int(c) for c in args.clients.split(",")):
-            print(json.dumps(_run(database, token, f"r{n}", clients, args.batches)), flush=True)
+            result = _run(database_url, token, f"{tag}r{n}", clients, args.batches, base)
+            print(json.dumps(result), flush=True)
         from django.db import connections
 
         connections.close_all()
     finally:
-        with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-            admin.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+        if server is not None:
+            from load import stop_server
+
+            stop_server(server)
+        if throwaway:
+            with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+                admin.execute(f"DROP DATABASE IF EXISTS {throwaway} WITH (FORCE)")
 
 
 if __name__ == "__main__":

@@ -105,6 +105,10 @@ class ReportedOrder(models.Model):
             # Customers who bought in a period (index-only scans of the period's sales).
             models.Index(fields=["day", "prev_day"], name="reported_day_prev"),
             models.Index(fields=["day", "customer_id"], name="reported_day_customer"),
+            # A customer's sales in the order `prev_day` links them: the recount's window over
+            # a batch's customers reads these, not every kept sale (1.8 s a batch of 1,000
+            # at 720,000 sales without it).
+            models.Index(fields=["customer_id", "day", "order"], name="reported_customer_sales"),
         ]
 
     def __str__(self) -> str:
