@@ -19,7 +19,7 @@ from ordersight.orders.pricing import LineInput, OrderInput
 from ordersight.orders.services import confirm_order, create_order, transition_order
 from ordersight.payments.models import FeeRule, Invoice, PaymentSystem, Refund
 from ordersight.payments.services import record_manual_payment, refund_invoice
-from ordersight.reports.models import SalesRollup
+from ordersight.reports.models import ReportedOrder, SalesRollup
 from tests import factories
 
 CAPTURED = ("succeeded", "refunded")
@@ -119,11 +119,16 @@ def raw_figures() -> dict[tuple, dict[str, Any]]:
 
 
 def stored_figures(
-    grain: str = "d", *, line_dimensions_money: bool = False, summed: bool = False
+    grain: str = "d",
+    *,
+    line_dimensions_money: bool = False,
+    summed: bool = False,
+    customers: bool = True,
 ) -> dict:
     """The stored rows' figures: those under their own source and order type, or (summed)
-    those under any source and order type, keyed without them."""
-    out = {}
+    those under any source and order type, keyed without them. The day rows come with each
+    customer's figures of the day (`customers`), which the kept sales hold."""
+    out = _customer_figures() if customers and grain == "d" and not summed else {}
     rows = SalesRollup.objects.filter(grain=grain)
     rows = rows.filter(source="*", order_type="*") if summed else rows.exclude(source="*")
     for r in rows:
@@ -154,6 +159,18 @@ def stored_figures(
                 )
             out[key] = figures
     return out
+
+
+def _customer_figures() -> dict:
+    out: dict[tuple, dict[str, Any]] = defaultdict(lambda: defaultdict(int))
+    for sale in ReportedOrder.objects.all():
+        key = (sale.day, sale.currency, sale.source, sale.order_type)
+        figures = out[(*key, "customer", str(sale.customer_id or "none"), False)]
+        figures["orders"] += 1
+        for name in ("units", "refunds", "fees", "funds_credited"):
+            figures[name] += getattr(sale, name)
+        figures["gross"] += sale.total
+    return {k: {n: v for n, v in f.items() if v} for k, f in out.items()}
 
 
 SYSTEM = Actor.system()

@@ -1,4 +1,5 @@
-"""How the recount reads the kept sales on PostgreSQL: by index, whatever the table's size."""
+"""The kept sales at a store's size on PostgreSQL: the recount reads them by index, and a
+report names as many customers as they hold."""
 
 from __future__ import annotations
 
@@ -8,7 +9,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from ordersight.customers.models import CustomerExternalId
+from ordersight.reports.definitions import GroupBy
+from ordersight.reports.selectors import BreakdownRow, Figures, _label
 from ordersight.reports.services import _link_previous_sales
+from tests import factories
 
 
 def _plan_of(sql: str) -> str:
@@ -29,3 +34,17 @@ def test_linking_a_batchs_customers_reads_their_sales_by_index(db):
     # Their sales from the index, in the window's order: not a scan of every kept sale with
     # the batch's customers tested on each row (1.8 s a batch of 1,000 at 720,000 sales).
     assert "reported_customer_sales" in plan
+
+
+@pytest.mark.postgres_only
+def test_a_report_names_more_customers_than_a_statement_may_have_parameters(db):
+    """A year by customer at a million orders has rows for some 200,000 customers: their
+    names are read with the ids as one array (a statement holds at most 65,535 parameters
+    once PostgreSQL binds them itself)."""
+    ada = factories.CustomerFactory(name="Ada")
+    CustomerExternalId.objects.create(customer=ada, source="shop", external_id="ADA-9")
+    refs = [str(ada.pk), *(str(n) for n in range(10**9, 10**9 + 70_000)), "none"]
+    rows = [BreakdownRow(key=r, label=r, currency="EUR", figures=Figures(), ref=r) for r in refs]
+    _label(GroupBy.CUSTOMER, rows)
+    assert (rows[0].key, rows[0].label) == ("ADA-9", "Ada")
+    assert (rows[-1].key, rows[-1].label) == ("none", "No customer")

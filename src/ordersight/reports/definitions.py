@@ -43,7 +43,6 @@ class Dimension(StrEnum):
     OFFER = "offer"
     CATEGORY = "category"
     SALES_MANAGER = "sales_manager"
-    CUSTOMER = "customer"
 
 
 class GroupBy(StrEnum):
@@ -83,7 +82,6 @@ DIMENSION_OF: dict[GroupBy, Dimension] = {
     GroupBy.SALES_MANAGER: Dimension.SALES_MANAGER,
     GroupBy.SOURCE: Dimension.TOTAL,
     GroupBy.ORDER_TYPE: Dimension.TOTAL,
-    GroupBy.CUSTOMER: Dimension.CUSTOMER,
     GroupBy.DAY: Dimension.TOTAL,
     GroupBy.MONTH: Dimension.TOTAL,
     GroupBy.CAMPAIGN: Dimension.TOTAL,  # (their rows come from the conversions)
@@ -289,7 +287,6 @@ def contribution(sale: Sale | None) -> dict[RowKey, Measures]:
     manager = SYSTEM_KEY if sale.manager_id is None else str(sale.manager_id)
     rows: dict[RowKey, Measures] = {
         key(Dimension.TOTAL): Measures(*whole, int(sale.first_sale)),
-        key(Dimension.CUSTOMER, _key_of(sale.customer_id)): Measures(*whole),
         key(Dimension.SALES_MANAGER, manager, confirmed=sale.confirmed): Measures(*whole),
     }
 

@@ -238,6 +238,10 @@ _ROW_FIELDS = (
     "confirmed",
     "first_sale",
     "total",
+    "units",
+    "refunds",
+    "fees",
+    "funds_credited",
     "parts",
 )
 
@@ -381,5 +385,9 @@ def _values_of(order_id: int, sale: Sale) -> tuple:
         sale.confirmed,
         sale.first_sale,
         sale.total,
+        sum(line.quantity for line in sale.lines),
+        sum((i.refunded for i in sale.invoices), Decimal(0)),
+        sum((i.fee for i in sale.invoices), Decimal(0)),
+        sum((i.funds_credited for i in sale.invoices), Decimal(0)),
         parts_to_json(sale),
     )
