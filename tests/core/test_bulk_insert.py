@@ -206,3 +206,39 @@ def test_upsert_rows_adding_sums_counters_into_existing_rows():
         Decimal("3.5"),
         1,
     )
+
+
+def test_a_large_upsert_has_the_same_result_when_its_rows_go_by_copy(monkeypatch):
+    """On PostgreSQL thousands of rows go through a temporary table filled by COPY (here
+    from three rows); twice in one transaction, JSON included, adding or overwriting."""
+    from ordersight.core import bulk
+    from ordersight.reports.definitions import MEASURE_NAMES
+    from ordersight.reports.models import ReportedOrder, SalesRollup
+
+    monkeypatch.setattr(bulk, "COPY_UPSERT_ROWS", 3)
+    day = datetime(2026, 11, 1, tzinfo=UTC).date()
+    columns = (
+        *("grain", "period", "currency", "source", "order_type", "dimension", "key"),
+        *("confirmed", *MEASURE_NAMES),
+    )
+    unique = SalesRollup._meta.constraints[0].fields
+    keys = [("d", day, "EUR", "api", "x", "offer", str(n), False) for n in (3, 1, 2)]
+    orders = [factories.OrderFactory() for _ in range(3)]
+    sale = ("EUR", "api", "standard", False, False, Decimal("1.5"))
+    sale_columns = ("order_id", "day", "currency", "source", "order_type", "confirmed")
+    sale_columns += ("first_sale", "total", "parts")
+    with transaction.atomic():
+        for turn in (1, 2):
+            rows = [(*key, 1, turn, Decimal("2.5"), 0, 0, 0, 0) for key in keys]
+            bulk.upsert_rows(SalesRollup, columns, rows, unique=unique, adding=True)
+            parts = {"lines": [[turn, 'a"b\\tc']]}
+            bulk.upsert_rows(
+                ReportedOrder,
+                sale_columns,
+                [(o.pk, day, *sale, parts) for o in orders],
+                unique=("order_id",),
+            )
+    stored = {r.key: (r.orders, r.units, r.gross) for r in SalesRollup.objects.all()}
+    assert stored == {n: (2, 3, Decimal("5")) for n in ("1", "2", "3")}
+    assert {r.parts["lines"][0][0] for r in ReportedOrder.objects.all()} == {2}
+    assert ReportedOrder.objects.first().parts == {"lines": [[2, 'a"b\\tc']]}

@@ -221,6 +221,35 @@ def _execute_binary(connection: BaseDatabaseWrapper, sql: str, params: Sequence[
             raw.execute(sql, params)
 
 
+# From this many rows an upsert's rows go to the server by COPY: the driver writes COPY rows
+# in C, where it encodes array parameters value by value in Python (a tenth of the CPU of a
+# bulk ingest of completed orders, whose recount upserts some 40,000 rollup rows a batch).
+COPY_UPSERT_ROWS = 5000
+
+
+def _copied(
+    connection: BaseDatabaseWrapper,
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+) -> str:
+    """`rows` copied into a temporary table of `table`'s `columns` (emptied first if this
+    transaction made it before; dropped at its end); returns the table's name."""
+    q = connection.ops.quote_name
+    temporary = q(f"upsert_{table.strip(chr(34))}")
+    names = ", ".join(q(c) for c in columns)
+    with connection.cursor() as cursor, connection.wrap_database_errors:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {temporary} ON COMMIT DROP AS "
+            f"SELECT {names} FROM {table} WITH NO DATA"
+        )
+        cursor.execute(f"TRUNCATE {temporary}")
+        with cursor.cursor.copy(f"COPY {temporary} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    return temporary
+
+
 def upsert_rows(
     model: type[Model],
     columns: Sequence[str],
@@ -233,10 +262,11 @@ def upsert_rows(
     columns exists, overwrite its other columns, or with `adding`, add to them (counters).
 
     One `INSERT … ON CONFLICT DO UPDATE`, which PostgreSQL and SQLite both run atomically
-    per row; on PostgreSQL the rows travel as one array per column. Callers that can meet
-    each other's rows pass them in one order, so two writers lock them in the same order.
-    Django's `bulk_create` can only overwrite on conflict, not add, and it builds a model
-    instance per row.
+    per row; on PostgreSQL the rows travel as one array per column and are written in the
+    order of their `unique` columns (text by its bytes), so two writers that meet on some
+    rows lock them in the same order, whatever order each passed them in. Django's
+    `bulk_create` can only overwrite on conflict, not add, and it builds a model instance
+    per row.
     """
     if not rows:
         return
@@ -260,8 +290,20 @@ def upsert_rows(
             for row in rows:
                 for i in json_columns:
                     row[i] = fields[i].get_db_prep_save(row[i], connection)
+        order = ", ".join(
+            f"v.{q(c)}"
+            + (' COLLATE "C"' if _array_type(by_column[c], connection) == "text" else "")
+            for c in unique
+        )
+        if len(rows) >= COPY_UPSERT_ROWS and connection.in_atomic_block:
+            source = _copied(connection, table, columns, rows)
+            with connection.cursor() as cursor:
+                cursor.execute(f"{insert}SELECT * FROM {source} AS v ORDER BY {order}{upsert}")
+            return
         source, arrays = _unnest(connection, fields, rows)
-        _execute_binary(connection, f"{insert}SELECT * FROM {source}{upsert}", arrays)
+        _execute_binary(
+            connection, f"{insert}SELECT * FROM {source} ORDER BY {order}{upsert}", arrays
+        )
         return
     placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
     with connection.cursor() as cursor, connection.wrap_database_errors:

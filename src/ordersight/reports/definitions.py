@@ -158,6 +158,9 @@ class RowKey:
     confirmed: bool = False
 
 
+_NOTHING = Decimal(0).quantize(PRECISION)
+
+
 def allocate(amount: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
     """Share `amount` in proportion to `weights`, to the stored precision, summing exactly.
 
@@ -167,6 +170,9 @@ def allocate(amount: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
     if len(weights) <= 1:
         # All of it to the one part (most orders have one line): what the loop below gives.
         return [amount.quantize(PRECISION, ROUND_DOWN) + 0 for _ in weights]
+    if not amount:
+        # Nothing to share (an order with no refund, fee or payment): what the loop gives.
+        return [_NOTHING] * len(weights)
     total_weight = sum(weights)
     if not total_weight:
         weights = [Decimal(1)] * len(weights)

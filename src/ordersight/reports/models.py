@@ -92,10 +92,10 @@ class ReportedOrder(models.Model):
     # The sale's own figures beside its total, which the report by customer sums: a row per
     # customer and day in the rollups was a row per sale four times over (day and month,
     # under its source and under any), more than half the rollups' rows.
-    units = models.BigIntegerField(default=0)
-    refunds = models.DecimalField(max_digits=18, decimal_places=4, default=0)
-    fees = models.DecimalField(max_digits=18, decimal_places=4, default=0)
-    funds_credited = models.DecimalField(max_digits=18, decimal_places=4, default=0)
+    units = models.BigIntegerField(db_default=0)
+    refunds = models.DecimalField(max_digits=18, decimal_places=4, db_default=0)
+    fees = models.DecimalField(max_digits=18, decimal_places=4, db_default=0)
+    funds_credited = models.DecimalField(max_digits=18, decimal_places=4, db_default=0)
     # Its lines summed per offer and category, and its captured invoices (compact lists).
     parts = models.JSONField(default=dict)
     # The day of the same customer's sale before this one (by day, then order): a period's

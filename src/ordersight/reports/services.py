@@ -83,11 +83,18 @@ def _with_months(deltas: dict[RowKey, Measures]) -> dict[tuple, Measures]:
     year by offer sums thousands of rows, not hundreds of thousands)."""
     out: dict[tuple, Measures] = {}
     for key, measures in deltas.items():
-        rest = (key.dimension, key.key, key.confirmed)
-        for grain, period in ((Grain.DAY, key.day), (Grain.MONTH, key.day.replace(day=1))):
-            for source, order_type in ((key.source, key.order_type), (ANY, ANY)):
-                row = (grain, period, key.currency, source, order_type, *rest)
-                out.setdefault(row, Measures()).add(measures)
+        day, currency, rest = key.day, key.currency, (key.dimension, key.key, key.confirmed)
+        month = day.replace(day=1)
+        for row in (
+            (Grain.DAY, day, currency, key.source, key.order_type, *rest),
+            (Grain.DAY, day, currency, ANY, ANY, *rest),
+            (Grain.MONTH, month, currency, key.source, key.order_type, *rest),
+            (Grain.MONTH, month, currency, ANY, ANY, *rest),
+        ):
+            summed = out.get(row)
+            if summed is None:
+                out[row] = summed = Measures()
+            summed.add(measures)
     return {k: m for k, m in out.items() if not m.is_zero()}
 
 
@@ -104,9 +111,9 @@ _KEY_COLUMNS = (
 
 
 def add_to_rollups(deltas: dict[RowKey, Measures]) -> None:
-    """Add (or subtract) figures to the rollup rows, creating rows as needed. Rows go in
-    key order, so two writers touching the same rows lock them in the same order."""
-    rows = sorted(_with_months(deltas).items(), key=lambda item: item[0])
+    """Add (or subtract) figures to the rollup rows, creating rows as needed (in the
+    unique key's order, `upsert_rows` sees to it, so two writers lock them alike)."""
+    rows = _with_months(deltas).items()
     upsert_rows(
         SalesRollup,
         (*_KEY_COLUMNS, *MEASURE_NAMES),

@@ -52,22 +52,22 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="reportedorder",
             name="fees",
-            field=models.DecimalField(decimal_places=4, default=0, max_digits=18),
+            field=models.DecimalField(decimal_places=4, db_default=0, max_digits=18),
         ),
         migrations.AddField(
             model_name="reportedorder",
             name="funds_credited",
-            field=models.DecimalField(decimal_places=4, default=0, max_digits=18),
+            field=models.DecimalField(decimal_places=4, db_default=0, max_digits=18),
         ),
         migrations.AddField(
             model_name="reportedorder",
             name="refunds",
-            field=models.DecimalField(decimal_places=4, default=0, max_digits=18),
+            field=models.DecimalField(decimal_places=4, db_default=0, max_digits=18),
         ),
         migrations.AddField(
             model_name="reportedorder",
             name="units",
-            field=models.BigIntegerField(default=0),
+            field=models.BigIntegerField(db_default=0),
         ),
         migrations.RunPython(_fill_from_parts, migrations.RunPython.noop, elidable=False),
     ]
