@@ -227,14 +227,15 @@ def _execute_binary(connection: BaseDatabaseWrapper, sql: str, params: Sequence[
 COPY_UPSERT_ROWS = 5000
 
 
-def _copied(
+def copied_to_temporary_table(
     connection: BaseDatabaseWrapper,
     table: str,
     columns: Sequence[str],
     rows: Sequence[Sequence[Any]],
 ) -> str:
     """`rows` copied into a temporary table of `table`'s `columns` (emptied first if this
-    transaction made it before; dropped at its end); returns the table's name."""
+    transaction made it before; dropped at its end), on PostgreSQL, inside a transaction;
+    returns the temporary table's quoted name."""
     q = connection.ops.quote_name
     temporary = q(f"upsert_{table.strip(chr(34))}")
     names = ", ".join(q(c) for c in columns)
@@ -296,7 +297,7 @@ def upsert_rows(
             for c in unique
         )
         if len(rows) >= COPY_UPSERT_ROWS and connection.in_atomic_block:
-            source = _copied(connection, table, columns, rows)
+            source = copied_to_temporary_table(connection, table, columns, rows)
             with connection.cursor() as cursor:
                 cursor.execute(f"{insert}SELECT * FROM {source} AS v ORDER BY {order}{upsert}")
             return

@@ -17,7 +17,7 @@ from typing import NamedTuple
 from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery
 
-from ordersight.core.bulk import insert_rows, upsert_rows
+from ordersight.core.bulk import copied_to_temporary_table, insert_rows, upsert_rows
 from ordersight.core.deadlocks import retry_on_deadlock
 from ordersight.core.lookups import any_of_sql
 from ordersight.customers.models import Customer
@@ -112,7 +112,10 @@ _KEY_COLUMNS = (
 
 def add_to_rollups(deltas: dict[RowKey, Measures]) -> None:
     """Add (or subtract) figures to the rollup rows, creating rows as needed (in the
-    unique key's order, `upsert_rows` sees to it, so two writers lock them alike)."""
+    unique key's order, so two writers lock them alike)."""
+    if connection.vendor == "postgresql" and connection.in_atomic_block:
+        _add_to_rollups_in_sql(deltas)
+        return
     rows = _with_months(deltas).items()
     upsert_rows(
         SalesRollup,
@@ -121,6 +124,53 @@ def add_to_rollups(deltas: dict[RowKey, Measures]) -> None:
         unique=SalesRollup._meta.constraints[0].fields,
         adding=True,
     )
+
+
+def _add_to_rollups_in_sql(deltas: dict[RowKey, Measures]) -> None:
+    """`add_to_rollups` on PostgreSQL: the day rows are copied to the server, which makes
+    the month rows and those under any source and type (`_with_months`) itself, sums them
+    and adds them, in the unique key's order as `upsert_rows` writes. A batch of 1,000
+    completed orders has some 12,000 day rows and 40,000 rows to add: building those keys
+    in Python took a fifth of the batch's Python time."""
+    rows = [
+        (
+            *(Grain.DAY, k.day, k.currency, k.source, k.order_type),
+            *(k.dimension, k.key, k.confirmed, *m.values()),
+        )
+        for k, m in deltas.items()
+        if not m.is_zero()
+    ]
+    if not rows:
+        return
+    q = connection.ops.quote_name
+    table = q(SalesRollup._meta.db_table)
+    day_rows = copied_to_temporary_table(connection, table, (*_KEY_COLUMNS, *MEASURE_NAMES), rows)
+    sums = ", ".join(f"sum(v.{q(m)}) AS {q(m)}" for m in MEASURE_NAMES)
+    not_zero = " OR ".join(f"sum(v.{q(m)}) <> 0" for m in MEASURE_NAMES)
+    text = {"source", "order_type", "currency", "key", "dimension", "grain"}
+    order = ", ".join(
+        f"r.{q(c)}" + (' COLLATE "C"' if c in text else "")
+        for c in SalesRollup._meta.constraints[0].fields
+    )
+    names = ", ".join(q(c) for c in (*_KEY_COLUMNS, *MEASURE_NAMES))
+    updates = ", ".join(f"{q(m)} = {table}.{q(m)} + excluded.{q(m)}" for m in MEASURE_NAMES)
+    unique = ", ".join(q(c) for c in SalesRollup._meta.constraints[0].fields)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({names}) SELECT * FROM ("
+            "  SELECT f.grain,"
+            "    CASE WHEN f.grain = %s THEN v.period"
+            "      ELSE date_trunc('month', v.period)::date END AS period,"
+            "    v.currency,"
+            "    CASE WHEN f.anything THEN %s ELSE v.source END AS source,"
+            "    CASE WHEN f.anything THEN %s ELSE v.order_type END AS order_type,"
+            f"   v.dimension, v.key, v.confirmed, {sums}"
+            f"  FROM {day_rows} AS v CROSS JOIN (VALUES (%s, false), (%s, true), (%s, false),"
+            "    (%s, true)) AS f(grain, anything)"
+            f"  GROUP BY 1, 2, 3, 4, 5, 6, 7, 8 HAVING {not_zero}"
+            f") AS r ORDER BY {order} ON CONFLICT ({unique}) DO UPDATE SET {updates}",
+            [Grain.DAY, ANY, ANY, Grain.DAY, Grain.DAY, Grain.MONTH, Grain.MONTH],
+        )
 
 
 class _OrderFacts(NamedTuple):
