@@ -112,6 +112,8 @@ def known_in_bodies(known, roles) -> dict[str, dict[str, Any]]:
         "POST /api/v1/offers": {"category_number": 20},
         "PATCH /api/v1/offers/{number}": {"category_number": 20, "unit_price": _two_places},
         "PATCH /api/v1/variants/{sku}": {"unit_price": _two_places},
+        # A new variant's price is in its offer's currency, which the path names.
+        "POST /api/v1/offers/{number}/variants": {"unit_price": _two_places},
         "POST /api/v1/orders/{number}/sales-attribution": {"manager_id": manager.pk},
         "POST /api/v1/orders/{number}/sales-attribution/confirm": {"manager_id": manager.pk},
         "POST /api/v1/orders/{number}/invoices": {"amounts": _two_places},

@@ -1,4 +1,5 @@
-"""`field__any=[…]`: membership in a list, sent as one array parameter on PostgreSQL.
+"""`field__any=[…]`: membership in a list, sent as one array parameter on PostgreSQL; and
+`__in` with a long list sent the same way there.
 
 Django's `__in` writes one placeholder per value, which the driver and the server then take
 apart value by value; for the hundreds of ids a batch recount reads by, that was a visible
@@ -14,6 +15,14 @@ from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db.models import Field, ForeignObject, Lookup
+from django.db.models.expressions import ColPairs
+from django.db.models.fields.related_lookups import RelatedIn
+from django.db.models.lookups import In
+
+# From this many values an `__in` goes as one array on PostgreSQL. PostgreSQL binds the
+# parameters itself (core/pg_connection.py), and a statement holds at most 65,535 of them:
+# a list of every customer of a year's report, say, would fail there.
+LONG_LIST = 10_000
 
 
 class AnyOf(Lookup):
@@ -39,7 +48,32 @@ def any_of_sql(column: str, values: Sequence[Any], connection: Any) -> tuple[str
     return f"{column} IN ({', '.join(['%s'] * len(values))})", tuple(values)
 
 
+class _LongListAsArray:
+    def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, tuple]:
+        lookup: Any = self
+        if (
+            lookup.rhs_is_direct_value()
+            and not isinstance(lookup.lhs, ColPairs)
+            and len(lookup.rhs) >= LONG_LIST
+        ):
+            lhs, lhs_params = lookup.process_lhs(compiler, connection)
+            # Django's own preparation of each value (None dropped, duplicates too).
+            _placeholders, params = lookup.process_rhs(compiler, connection)
+            return f"{lhs} = ANY(%s)", (*lhs_params, list(params))
+        return lookup.as_sql(compiler, connection)
+
+
+class InLongListAsArray(_LongListAsArray, In):
+    pass
+
+
+class RelatedInLongListAsArray(_LongListAsArray, RelatedIn):
+    pass
+
+
 def register() -> None:
     Field.register_lookup(AnyOf)
+    Field.register_lookup(InLongListAsArray)
+    ForeignObject.register_lookup(RelatedInLongListAsArray)
     # Relations keep lookups of their own; `customer__any=[ids]` reads like `customer__in`.
     ForeignObject.register_lookup(AnyOf)
