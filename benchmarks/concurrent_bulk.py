@@ -29,6 +29,7 @@ import random
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -148,6 +149,8 @@ class _OverHttp:
                 return answer.status
         except urllib.error.HTTPError as refused:
             return refused.code
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            return 599  # no answer at all: counted, and sent again, as a 5xx
 
 
 class _InProcess:

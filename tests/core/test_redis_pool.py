@@ -102,25 +102,24 @@ def test_count_adds_one_and_starts_the_expiry_of_a_new_counter():
     raw.delete(stored)
 
 
-def test_the_rate_limit_counts_in_redis_across_processes_caches(db, settings):
-    """The shipped limit on the shipped cache: two processes' caches share one count."""
-    from django.core.cache import cache as default_cache
+def test_the_shipped_rate_limit_counts_in_one_call_on_the_shipped_cache(db, settings, monkeypatch):
+    """With the product's Redis cache configured, the limit counts through `count` (the
+    cache's own incr, two round trips, is never asked) and refuses past the limit."""
+    from django.core.cache import cache
 
-    from ordersight.accounts import rate_limit
     from ordersight.accounts.services import create_api_key
+    from ordersight.core.redis_pool import RedisCache
     from tests.conftest import ApiClient
 
+    def refuse(*args, **kwargs):
+        raise AssertionError("the rate limit used incr")
+
+    settings.CACHES = {"default": {"BACKEND": PRODUCT_CACHE, "LOCATION": REDIS}}
+    monkeypatch.setattr(RedisCache, "incr", refuse)
+    monkeypatch.setattr(RedisCache, "add", refuse)
     settings.API_RATE_LIMIT_PER_KEY = 3
     token = create_api_key(name="shared count", scopes="read")[1]
     api = ApiClient(token)
-    caches = [_handler(None, backend=PRODUCT_CACHE)["default"] for _ in range(2)]
-    original = rate_limit.cache
-    try:
-        statuses = []
-        for turn in range(4):
-            rate_limit.cache = caches[turn % 2]
-            statuses.append(api.get("orders").status_code)
-    finally:
-        rate_limit.cache = original  # the key's own count expires with its window
-    assert statuses == [200, 200, 200, 429]
-    assert default_cache is not caches[0]
+    assert [api.get("orders").status_code for _ in range(4)] == [200, 200, 200, 429]
+    counters = cache._cache.get_client().keys(cache.make_key("ratelimit:key:*"))
+    assert counters and all(0 < cache._cache.get_client().ttl(k) <= 120 for k in counters)

@@ -4,7 +4,8 @@ Fixed one-minute windows counted in the cache (Redis when REDIS_URL is set, so e
 process shares the count; in-process memory otherwise, which is right for the single
 SQLite process). Written here rather than with django-ratelimit because the limit must run
 before authentication for every /api/ route, and answer in the API's error shape with the
-seconds until the window ends; the counting itself is the cache's atomic incr.
+seconds until the window ends; the counting itself is one atomic call to Redis (the
+product's cache backend, core/redis_pool.py), or the cache's atomic incr elsewhere.
 
 The limit fails open: while the cache (Redis) is away, requests are let through uncounted,
 the outage is logged once, and the cache is not asked again for a few seconds, so a stopped
@@ -18,7 +19,7 @@ import time
 from collections.abc import Callable
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from ordersight.accounts.services import active_api_key
@@ -73,8 +74,10 @@ def _who(request: HttpRequest) -> tuple[str, int]:
 
 def _count(bucket: str, window: int) -> int:
     key = f"ratelimit:{bucket}:{window}"
-    if isinstance(cache, RedisCache):
-        return cache.count(key, timeout=WINDOW_SECONDS * 2)  # one round trip
+    # `cache` is Django's proxy to this context's cache object: ask about the object.
+    counter = caches["default"]
+    if isinstance(counter, RedisCache):
+        return counter.count(key, timeout=WINDOW_SECONDS * 2)  # one round trip
     # Any other cache (memory, for the single SQLite process): its atomic incr.
     try:
         return cache.incr(key)

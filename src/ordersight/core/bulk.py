@@ -9,6 +9,7 @@ IntegrityError a `bulk_create` would raise.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import nullcontext
@@ -227,6 +228,20 @@ def _execute_binary(connection: BaseDatabaseWrapper, sql: str, params: Sequence[
 COPY_UPSERT_ROWS = 5000
 
 
+def lock_order(model: type[Model], columns: Sequence[str], alias: str) -> str:
+    """The ORDER BY that writes rows of `model` in the order of `columns` (text compared by
+    its bytes, as Python compares strings), for rows under `alias`: every writer of a table
+    that orders its rows by it locks them alike."""
+    connection = connections[router.db_for_write(model)]
+    by_column = {f.column: f for f in model._meta.concrete_fields}
+    q = connection.ops.quote_name
+    return ", ".join(
+        f"{alias}.{q(c)}"
+        + (' COLLATE "C"' if _array_type(by_column[c], connection) == "text" else "")
+        for c in columns
+    )
+
+
 def copied_to_temporary_table(
     connection: BaseDatabaseWrapper,
     table: str,
@@ -237,8 +252,10 @@ def copied_to_temporary_table(
     transaction made it before; dropped at its end), on PostgreSQL, inside a transaction;
     returns the temporary table's quoted name."""
     q = connection.ops.quote_name
-    temporary = q(f"upsert_{table.strip(chr(34))}")
     names = ", ".join(q(c) for c in columns)
+    # Named by its columns too: one transaction may copy other columns of the same table.
+    shape = hashlib.blake2s(names.encode(), digest_size=4).hexdigest()
+    temporary = q(f"upsert_{table.strip(chr(34))}_{shape}")
     with connection.cursor() as cursor, connection.wrap_database_errors:
         cursor.execute(
             f"CREATE TEMPORARY TABLE IF NOT EXISTS {temporary} ON COMMIT DROP AS "
@@ -291,15 +308,14 @@ def upsert_rows(
             for row in rows:
                 for i in json_columns:
                     row[i] = fields[i].get_db_prep_save(row[i], connection)
-        order = ", ".join(
-            f"v.{q(c)}"
-            + (' COLLATE "C"' if _array_type(by_column[c], connection) == "text" else "")
-            for c in unique
-        )
+        order = lock_order(model, unique, "v")
         if len(rows) >= COPY_UPSERT_ROWS and connection.in_atomic_block:
             source = copied_to_temporary_table(connection, table, columns, rows)
+            names = ", ".join(f"v.{q(c)}" for c in columns)
             with connection.cursor() as cursor:
-                cursor.execute(f"{insert}SELECT * FROM {source} AS v ORDER BY {order}{upsert}")
+                cursor.execute(
+                    f"{insert}SELECT {names} FROM {source} AS v ORDER BY {order}{upsert}"
+                )
             return
         source, arrays = _unnest(connection, fields, rows)
         _execute_binary(

@@ -54,7 +54,9 @@ class _LongListAsArray:
         if (
             lookup.rhs_is_direct_value()
             and not isinstance(lookup.lhs, ColPairs)
+            and not lookup.bilateral_transforms
             and len(lookup.rhs) >= LONG_LIST
+            and not any(hasattr(value, "resolve_expression") for value in lookup.rhs)
         ):
             lhs, lhs_params = lookup.process_lhs(compiler, connection)
             # Django's own preparation of each value (None dropped, duplicates too).
@@ -64,11 +66,11 @@ class _LongListAsArray:
 
 
 class InLongListAsArray(_LongListAsArray, In):
-    pass
+    """Django's `__in`, with a long list of plain values as one array on PostgreSQL."""
 
 
 class RelatedInLongListAsArray(_LongListAsArray, RelatedIn):
-    pass
+    """The same for a relation (`customer__in=[…]`, ids or objects)."""
 
 
 def register() -> None:

@@ -17,7 +17,12 @@ from typing import NamedTuple
 from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery
 
-from ordersight.core.bulk import copied_to_temporary_table, insert_rows, upsert_rows
+from ordersight.core.bulk import (
+    copied_to_temporary_table,
+    insert_rows,
+    lock_order,
+    upsert_rows,
+)
 from ordersight.core.deadlocks import retry_on_deadlock
 from ordersight.core.lookups import any_of_sql
 from ordersight.customers.models import Customer
@@ -111,9 +116,13 @@ _KEY_COLUMNS = (
 
 
 def add_to_rollups(deltas: dict[RowKey, Measures]) -> None:
-    """Add (or subtract) figures to the rollup rows, creating rows as needed (in the
-    unique key's order, so two writers lock them alike)."""
-    if connection.vendor == "postgresql" and connection.in_atomic_block:
+    """Add (or subtract) figures to the rollup rows, creating rows as needed; on
+    PostgreSQL in the unique key's order (`lock_order`), so two writers lock them alike."""
+    if (
+        connection.vendor == "postgresql"
+        and connection.in_atomic_block
+        and len(deltas) >= SQL_FAN_OUT_ROWS
+    ):
         _add_to_rollups_in_sql(deltas)
         return
     rows = _with_months(deltas).items()
@@ -124,6 +133,11 @@ def add_to_rollups(deltas: dict[RowKey, Measures]) -> None:
         unique=SalesRollup._meta.constraints[0].fields,
         adding=True,
     )
+
+
+# From this many day rows a recount's rollup rows are made by PostgreSQL (a batch's); one
+# order's dozen are made here and sent as arrays, without a temporary table.
+SQL_FAN_OUT_ROWS = 1000
 
 
 def _add_to_rollups_in_sql(deltas: dict[RowKey, Measures]) -> None:
@@ -147,11 +161,7 @@ def _add_to_rollups_in_sql(deltas: dict[RowKey, Measures]) -> None:
     day_rows = copied_to_temporary_table(connection, table, (*_KEY_COLUMNS, *MEASURE_NAMES), rows)
     sums = ", ".join(f"sum(v.{q(m)}) AS {q(m)}" for m in MEASURE_NAMES)
     not_zero = " OR ".join(f"sum(v.{q(m)}) <> 0" for m in MEASURE_NAMES)
-    text = {"source", "order_type", "currency", "key", "dimension", "grain"}
-    order = ", ".join(
-        f"r.{q(c)}" + (' COLLATE "C"' if c in text else "")
-        for c in SalesRollup._meta.constraints[0].fields
-    )
+    order = lock_order(SalesRollup, SalesRollup._meta.constraints[0].fields, "r")
     names = ", ".join(q(c) for c in (*_KEY_COLUMNS, *MEASURE_NAMES))
     updates = ", ".join(f"{q(m)} = {table}.{q(m)} + excluded.{q(m)}" for m in MEASURE_NAMES)
     unique = ", ".join(q(c) for c in SalesRollup._meta.constraints[0].fields)
@@ -160,13 +170,13 @@ def _add_to_rollups_in_sql(deltas: dict[RowKey, Measures]) -> None:
             f"INSERT INTO {table} ({names}) SELECT * FROM ("
             "  SELECT f.grain,"
             "    CASE WHEN f.grain = %s THEN v.period"
-            "      ELSE date_trunc('month', v.period)::date END AS period,"
+            "      ELSE date_trunc('month', v.period::timestamp)::date END AS period,"
             "    v.currency,"
-            "    CASE WHEN f.anything THEN %s ELSE v.source END AS source,"
-            "    CASE WHEN f.anything THEN %s ELSE v.order_type END AS order_type,"
+            "    CASE WHEN f.any_source THEN %s ELSE v.source END AS source,"
+            "    CASE WHEN f.any_source THEN %s ELSE v.order_type END AS order_type,"
             f"   v.dimension, v.key, v.confirmed, {sums}"
             f"  FROM {day_rows} AS v CROSS JOIN (VALUES (%s, false), (%s, true), (%s, false),"
-            "    (%s, true)) AS f(grain, anything)"
+            "    (%s, true)) AS f(grain, any_source)"
             f"  GROUP BY 1, 2, 3, 4, 5, 6, 7, 8 HAVING {not_zero}"
             f") AS r ORDER BY {order} ON CONFLICT ({unique}) DO UPDATE SET {updates}",
             [Grain.DAY, ANY, ANY, Grain.DAY, Grain.DAY, Grain.MONTH, Grain.MONTH],

@@ -5,13 +5,9 @@ from django.db import migrations, models
 
 
 def count_existing_sales(apps, schema_editor):
-    """An install that already has sales gets its rollups now (a fresh one has none to count;
-    the check uses the historical model, so later changes to orders cannot break it).
-    It calls today's rebuild: a later migration of reports must move this step after it."""
-    if apps.get_model("orders", "Order").objects.filter(status="completed").exists():
-        from ordersight.reports.services import rebuild_rollups
-
-        rebuild_rollups()
+    """Moved to 0004, which counts an install's existing sales with today's rebuild once
+    the kept sales have all their columns (here today's rebuild would write columns this
+    migration does not make yet)."""
 
 
 class Migration(migrations.Migration):

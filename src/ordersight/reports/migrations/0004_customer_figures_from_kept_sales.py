@@ -1,8 +1,11 @@
 """A kept sale carries its units, refunds, fees and funds credited; the report by customer
 sums kept sales, and the rollups' customer rows (a row per sale, four times over) go.
 
-The new columns are filled from each kept sale's parts. Going back needs
-`ordersight reports rebuild` to write the customer rows again.
+The new columns are filled from each kept sale's parts. An install that has sales but no
+kept sales yet (its orders came before the reports app) gets its rollups counted here with
+today's rebuild, the step 0001 had: a later migration of reports that changes what the
+rebuild writes must move this step after it. Going back needs `ordersight reports rebuild`
+to write the customer rows again.
 """
 
 from decimal import Decimal
@@ -23,13 +26,20 @@ UPDATE reports_reportedorder SET
 
 
 def _fill_from_parts(apps, schema_editor):
+    ReportedOrder = apps.get_model("reports", "ReportedOrder")
+    sales = apps.get_model("orders", "Order").objects.filter(status="completed")
+    if not ReportedOrder.objects.exists():
+        if sales.exists():
+            from ordersight.reports.services import rebuild_rollups
+
+            rebuild_rollups()
+        return
     SalesRollup = apps.get_model("reports", "SalesRollup")
     SalesRollup.objects.filter(dimension="customer").delete()
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(_FROM_PARTS)
         return
     # Elsewhere (SQLite, one process, a demo's data) through Python's decimals.
-    ReportedOrder = apps.get_model("reports", "ReportedOrder")
     filled = []
     for sale in ReportedOrder.objects.all().iterator(chunk_size=2000):
         invoices = sale.parts.get("invoices", [])
@@ -45,6 +55,10 @@ def _fill_from_parts(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
+        # The rebuild below reads today's orders, lines, invoices and customers.
+        ("customers", "0002_search_by_trigram"),
+        ("orders", "0010_order_external_id_index"),
+        ("payments", "0003_stripe_provider"),
         ("reports", "0003_customer_sales_index"),
     ]
 
