@@ -268,6 +268,23 @@ def copied_to_temporary_table(
     return temporary
 
 
+def upsert_clauses(
+    model: type[Model], columns: Sequence[str], *, unique: Sequence[str], adding: bool
+) -> tuple[str, str]:
+    """The `INSERT INTO … (columns) ` that starts an upsert of `model` and the ` ON CONFLICT
+    … DO UPDATE` that ends it (see `upsert_rows`), for a statement with rows between them."""
+    q = connections[router.db_for_write(model)].ops.quote_name
+    table = q(model._meta.db_table)
+    updates = ", ".join(
+        f"{q(c)} = {table}.{q(c)} + excluded.{q(c)}" if adding else f"{q(c)} = excluded.{q(c)}"
+        for c in columns
+        if c not in unique
+    )
+    insert = f"INSERT INTO {table} ({', '.join(q(c) for c in columns)}) "
+    upsert = f" ON CONFLICT ({', '.join(q(c) for c in unique)}) DO UPDATE SET {updates}"
+    return insert, upsert
+
+
 def upsert_rows(
     model: type[Model],
     columns: Sequence[str],
@@ -294,13 +311,7 @@ def upsert_rows(
     table = q(model._meta.db_table)
     by_column = {f.column: f for f in model._meta.concrete_fields}
     fields = [by_column[c] for c in columns]
-    rest = [c for c in columns if c not in unique]
-    updates = ", ".join(
-        f"{q(c)} = {table}.{q(c)} + excluded.{q(c)}" if adding else f"{q(c)} = excluded.{q(c)}"
-        for c in rest
-    )
-    insert = f"INSERT INTO {table} ({', '.join(q(c) for c in columns)}) "
-    upsert = f" ON CONFLICT ({', '.join(q(c) for c in unique)}) DO UPDATE SET {updates}"
+    insert, upsert = upsert_clauses(model, columns, unique=unique, adding=adding)
     if connection.vendor == "postgresql":
         json_columns = [i for i, f in enumerate(fields) if isinstance(f, JSONField)]
         if json_columns:

@@ -228,6 +228,15 @@ class Sale:
     lines: tuple[LineFacts, ...]
     invoices: tuple[InvoiceFacts, ...]
 
+    def sums(self) -> tuple[int, Decimal, Decimal, Decimal]:
+        """Its units, refunds, fees and funds credited, summed over lines and invoices."""
+        return (
+            sum(line.quantity for line in self.lines),
+            sum((i.refunded for i in self.invoices), Decimal(0)),
+            sum((i.fee for i in self.invoices), Decimal(0)),
+            sum((i.funds_credited for i in self.invoices), Decimal(0)),
+        )
+
 
 def sale_of(
     order: Order | Any,  # an Order, or a row with the same field names (rebuilds)
@@ -285,10 +294,7 @@ def contribution(sale: Sale | None) -> dict[RowKey, Measures]:
             sale.day, sale.currency, sale.source, sale.order_type, dimension, value, confirmed
         )
 
-    units = sum(line.quantity for line in sale.lines)
-    refunds = sum((i.refunded for i in sale.invoices), Decimal(0))
-    fees = sum((i.fee for i in sale.invoices), Decimal(0))
-    funds = sum((i.funds_credited for i in sale.invoices), Decimal(0))
+    units, refunds, fees, funds = sale.sums()
     whole = (1, units, sale.total, refunds, fees, funds)
     manager = SYSTEM_KEY if sale.manager_id is None else str(sale.manager_id)
     rows: dict[RowKey, Measures] = {

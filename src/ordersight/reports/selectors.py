@@ -280,13 +280,27 @@ def _grouped(
         qs = qs.filter(**{f"{column}__in": refs})
     grouped = _summed(qs, *group)
     if top is not None:
-        grouped = grouped.annotate(sort_value=_SQL_ORDER[top.column])
-        first = F("sort_value").desc() if top.descending else F("sort_value").asc()
-        grouped = grouped.order_by(first, "currency", column)[: top.limit]
+        grouped = _first_of(grouped, top, column)
     return [
         (row[column], row["currency"], row.get("confirmed", False), Figures.of(row))
         for row in grouped
     ]
+
+
+def _first_of(grouped: QuerySet, top: Top, key: str) -> QuerySet:
+    """The `top` groups, ties by currency and then `key`."""
+    grouped = grouped.annotate(sort_value=_SQL_ORDER[top.column])
+    first = F("sort_value").desc() if top.descending else F("sort_value").asc()
+    return grouped.order_by(first, "currency", key)[: top.limit]
+
+
+def _kept_sales(query: SalesQuery) -> QuerySet:
+    """The kept sales (a row a sale) the query asks about."""
+    sales = ReportedOrder.objects.filter(day__gte=query.start, day__lte=query.end)
+    for name in ("currency", "source", "order_type"):
+        if getattr(query, name):
+            sales = sales.filter(**{name: getattr(query, name)})
+    return _of_kind(sales, query.kind)
 
 
 def _customer_groups(
@@ -294,11 +308,7 @@ def _customer_groups(
 ) -> list[tuple[str, str, bool, Figures]]:
     """By customer, from the kept sales (a row per sale, with its figures): a rollup row per
     customer and day would hold one sale, so the sales are summed directly."""
-    sales = ReportedOrder.objects.filter(day__gte=query.start, day__lte=query.end)
-    for name in ("currency", "source", "order_type"):
-        if getattr(query, name):
-            sales = sales.filter(**{name: getattr(query, name)})
-    sales = _of_kind(sales, query.kind)
+    sales = _kept_sales(query)
     if refs is not None:
         ids = _ints(refs)
         sales = sales.filter(
@@ -322,9 +332,7 @@ def _customer_groups(
         )
     )
     if top is not None:
-        grouped = grouped.annotate(sort_value=_SQL_ORDER[top.column])
-        first = F("sort_value").desc() if top.descending else F("sort_value").asc()
-        grouped = grouped.order_by(first, "currency", "key")[: top.limit]
+        grouped = _first_of(grouped, top, "key")
     return [(row["key"], row["currency"], False, Figures.of(row)) for row in grouped]
 
 
@@ -578,13 +586,7 @@ def change_percent(current: Decimal | int | None, previous: Decimal | int | None
 def _buyers(query: SalesQuery) -> int:
     """Customers with a counted order in the period, from the kept sales: COUNT over a
     DISTINCT subquery, which PostgreSQL hashes (count(DISTINCT) would sort)."""
-    sales = ReportedOrder.objects.filter(
-        day__gte=query.start, day__lte=query.end, customer_id__isnull=False
-    )
-    for name in ("currency", "source", "order_type"):
-        if getattr(query, name):
-            sales = sales.filter(**{name: getattr(query, name)})
-    sales = _of_kind(sales, query.kind)
+    sales = _kept_sales(query).filter(customer_id__isnull=False)
     return sales.values("customer_id").distinct().count()
 
 

@@ -21,6 +21,7 @@ from ordersight.core.bulk import (
     copied_to_temporary_table,
     insert_rows,
     lock_order,
+    upsert_clauses,
     upsert_rows,
 )
 from ordersight.core.deadlocks import retry_on_deadlock
@@ -161,13 +162,14 @@ def _add_to_rollups_in_sql(deltas: dict[RowKey, Measures]) -> None:
     day_rows = copied_to_temporary_table(connection, table, (*_KEY_COLUMNS, *MEASURE_NAMES), rows)
     sums = ", ".join(f"sum(v.{q(m)}) AS {q(m)}" for m in MEASURE_NAMES)
     not_zero = " OR ".join(f"sum(v.{q(m)}) <> 0" for m in MEASURE_NAMES)
-    order = lock_order(SalesRollup, SalesRollup._meta.constraints[0].fields, "r")
-    names = ", ".join(q(c) for c in (*_KEY_COLUMNS, *MEASURE_NAMES))
-    updates = ", ".join(f"{q(m)} = {table}.{q(m)} + excluded.{q(m)}" for m in MEASURE_NAMES)
-    unique = ", ".join(q(c) for c in SalesRollup._meta.constraints[0].fields)
+    unique = SalesRollup._meta.constraints[0].fields
+    order = lock_order(SalesRollup, unique, "r")
+    insert, upsert = upsert_clauses(
+        SalesRollup, (*_KEY_COLUMNS, *MEASURE_NAMES), unique=unique, adding=True
+    )
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} ({names}) SELECT * FROM ("
+            f"{insert}SELECT * FROM ("
             "  SELECT f.grain,"
             "    CASE WHEN f.grain = %s THEN v.period"
             "      ELSE date_trunc('month', v.period::timestamp)::date END AS period,"
@@ -178,7 +180,7 @@ def _add_to_rollups_in_sql(deltas: dict[RowKey, Measures]) -> None:
             f"  FROM {day_rows} AS v CROSS JOIN (VALUES (%s, false), (%s, true), (%s, false),"
             "    (%s, true)) AS f(grain, any_source)"
             f"  GROUP BY 1, 2, 3, 4, 5, 6, 7, 8 HAVING {not_zero}"
-            f") AS r ORDER BY {order} ON CONFLICT ({unique}) DO UPDATE SET {updates}",
+            f") AS r ORDER BY {order}{upsert}",
             [Grain.DAY, ANY, ANY, Grain.DAY, Grain.DAY, Grain.MONTH, Grain.MONTH],
         )
 
@@ -452,9 +454,6 @@ def _values_of(order_id: int, sale: Sale) -> tuple:
         sale.confirmed,
         sale.first_sale,
         sale.total,
-        sum(line.quantity for line in sale.lines),
-        sum((i.refunded for i in sale.invoices), Decimal(0)),
-        sum((i.fee for i in sale.invoices), Decimal(0)),
-        sum((i.funds_credited for i in sale.invoices), Decimal(0)),
+        *sale.sums(),
         parts_to_json(sale),
     )
