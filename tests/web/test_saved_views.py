@@ -59,16 +59,16 @@ def test_a_saved_view_keeps_the_filters_and_opens_as_a_tab(ana):
 
 
 def test_a_private_view_is_never_shown_to_another_person(ana, ben):
-    _save(ana, name="Mine", query="status=open")
+    _save(ana, name="Mine only", query="status=open")
     view = SavedView.objects.get()
     assert _tabs(ben) == {}
     body = ben.get(f"/orders/?status=open&view={view.pk}").content.decode()
-    assert "Mine" not in body
+    assert "Mine only" not in body
     # Nor changed by them: to another person it is as good as missing.
     response = ben.post(f"/views/{view.pk}/rename/", {"name": "Theirs"})
     assert "No saved view" in next(str(m) for m in get_messages(response.wsgi_request))
     assert ben.post(f"/views/{view.pk}/delete/").status_code == 302
-    assert SavedView.objects.get().name == "Mine"
+    assert SavedView.objects.get().name == "Mine only"
 
 
 def test_a_shared_view_is_a_tab_for_everyone_but_changed_by_its_owner_alone(ana, ben):
