@@ -45,4 +45,7 @@ HANDLERS: dict[Moment, tuple[Handler, ...]] = {
     # A code added later (a re-imported order, an edit) attributes the order then; a new
     # customer on the order moves its figures.
     Moment.DETAILS_CHANGED: (track_conversions, recount_figures, recount_sales),
+    # Who made a sale moves only the report by sales manager: conversions and customers'
+    # figures never read it.
+    Moment.SALES_ATTRIBUTED: (recount_sales,),
 }

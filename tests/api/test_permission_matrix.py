@@ -38,6 +38,10 @@ MATRIX: dict[tuple[str, str], tuple[str | None, dict | None]] = {
         "orders.manage_sales_attribution",
         {"manager_id": None},
     ),
+    ("POST", "/api/v1/orders/sales-attribution/confirm"): (
+        "orders.manage_sales_attribution",
+        {"numbers": [1]},
+    ),
     ("POST", "/api/v1/customers"): ("customers.add_customer", {"name": "A"}),
     ("GET", "/api/v1/customers"): ("customers.view_customer", None),
     ("GET", "/api/v1/customers/export.csv"): ("customers.view_customer", None),

@@ -19,7 +19,11 @@ from hypothesis import strategies as st
 
 from ordersight.core.actors import Actor
 from ordersight.core.errors import Conflict, Invalid
-from ordersight.orders.attribution import assign_sales_manager, confirm_sales_attribution
+from ordersight.orders.attribution import (
+    assign_sales_manager,
+    confirm_sales_attribution,
+    confirm_sales_attributions,
+)
 from ordersight.orders.ingest import upsert_orders
 from ordersight.orders.models import Order
 from ordersight.orders.pricing import LineInput, OrderInput
@@ -57,6 +61,7 @@ act = st.tuples(
             "refund",
             "assign",
             "confirm",
+            "check_all",
             "retype",
             "reingest",
         ]
@@ -121,6 +126,8 @@ def _apply(step, shop, people, orders):
         confirm_sales_attribution(
             order=order, manager_id=manager.pk if manager else None, actor=SYSTEM
         )
+    elif name == "check_all":
+        confirm_sales_attributions(order_ids=[o.pk for o in orders], actor=SYSTEM)
     elif name == "retype":
         update_order(order=order, changes={"order_type": "wholesale"}, actor=SYSTEM)
     elif name == "reingest":

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest, StreamingHttpResponse
+from django.utils.translation import gettext as _
 from ninja import Body, Query, Router, Schema, Status
 from pydantic import Field
 from pydantic import ValidationError as PydanticValidationError
@@ -26,6 +27,7 @@ from ordersight.api.order_schemas import (
     orders_out,
 )
 from ordersight.core.api_errors import validation_fields
+from ordersight.core.bulk import ItemResult
 from ordersight.core.errors import Invalid
 from ordersight.core.filtering import query_schema
 from ordersight.core.schemas import PageOut, StrictIn, error_responses, slug, text
@@ -193,6 +195,41 @@ def _attribute(
 def assign_sales_manager(request: HttpRequest, number: int, payload: AttributionIn):
     """ "Add user": name who made the sale; it shows red until confirmed."""
     return _attribute(request, number, payload, attribution.assign_sales_manager)
+
+
+class ConfirmAttributionsIn(StrictIn):
+    numbers: list[int] = Field(
+        ..., min_length=1, max_length=attribution.CONFIRM_LIMIT, description="At most 10,000"
+    )
+
+
+@router.post(
+    "/orders/sales-attribution/confirm",
+    response={200: BulkOut, **ERRORS},
+    auth=can_write(attribution.PERMISSION),
+)
+def confirm_sales_attributions(request: HttpRequest, payload: ConfirmAttributionsIn):
+    """ "Check" in bulk: confirm each sale as it is attributed now (its sales manager, or the
+    system). A result per number: updated (confirmed now), unchanged (already confirmed) or
+    error (no such order, not a sale, or named for someone no longer a sales manager)."""
+    ids = selectors.order_ids_by_number(payload.numbers)
+    outcome = attribution.confirm_sales_attributions(
+        order_ids=list(ids.values()), actor=request.actor
+    )
+    results = []
+    for index, number in enumerate(payload.numbers):
+        result = ItemResult(index=index, number=number)
+        pk = ids.get(number)
+        refusal = outcome.get(pk) if pk is not None else None
+        if pk is None:
+            result.message = _("No order {number}.").format(number=number)
+            result.fields = {"number": _("not found")}
+        elif refusal is not None:
+            result.message, result.fields = refusal.message, refusal.fields
+        else:
+            result.result = "updated" if pk in outcome else "unchanged"
+        results.append(result)
+    return bulk_out(results)
 
 
 @router.post(

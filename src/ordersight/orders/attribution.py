@@ -7,6 +7,7 @@ the API, the pages and the bulk ingest refuse the same things.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
@@ -20,13 +21,18 @@ from ordersight.core.deadlocks import retry_on_deadlock
 from ordersight.core.errors import Conflict, Forbidden, Invalid
 from ordersight.core.validation import is_id
 from ordersight.customers.models import Customer
-from ordersight.orders.events import record_event
+from ordersight.orders.events import record_event, record_events
 from ordersight.orders.models import Order, OrderEventKind, OrderLine, OrderStatus, SalesPlanEntry
 
 if TYPE_CHECKING:
     from ordersight.orders.pricing import PreparedOrder
 
 PERMISSION = "orders.manage_sales_attribution"
+# Orders confirmed in one transaction by a bulk "Check"; each batch commits on its own, so a
+# long list never holds thousands of order locks at once.
+CONFIRM_BATCH = 1000
+# Orders one request may confirm (the staff list's "Select all matching" bound too).
+CONFIRM_LIMIT = 10_000
 ATTRIBUTION_FIELDS = ["sales_manager", "sales_confirmed_by", "sales_confirmed_at", "updated_at"]
 
 
@@ -144,14 +150,9 @@ def confirm_sales_attribution(*, order: Order, manager_id: int | None, actor: Ac
     check_may_attribute(actor)
     manager = sales_manager_by_id(manager_id)
     order = Order.objects.select_for_update(no_key=True).get(pk=order.pk)
-    if order.status != OrderStatus.COMPLETED:
-        raise Conflict(
-            _(
-                "Order {number} is {status}; only a sale (a completed "
-                "order) has its attribution confirmed."
-            ).format(number=order.number, status=order.status),
-            fields={"status": order.status},
-        )
+    refusal = _not_a_sale(order)
+    if refusal is not None:
+        raise refusal
     order.sales_manager = manager
     order.sales_confirmed_by = actor.user
     order.sales_confirmed_at = timezone.now()
@@ -160,3 +161,83 @@ def confirm_sales_attribution(*, order: Order, manager_id: int | None, actor: Ac
         order, OrderEventKind.SALES_ATTRIBUTION_CONFIRMED, actor, manager=_user_label(manager)
     )
     return order
+
+
+def _not_a_sale(order: Order) -> Conflict | None:
+    if order.status == OrderStatus.COMPLETED:
+        return None
+    return Conflict(
+        _(
+            "Order {number} is {status}; only a sale (a completed "
+            "order) has its attribution confirmed."
+        ).format(number=order.number, status=order.status),
+        fields={"status": order.status},
+    )
+
+
+def confirm_sales_attributions(
+    *, order_ids: Sequence[int], actor: Actor
+) -> dict[int, Conflict | Invalid | None]:
+    """ "Check" on many sales at once: confirm each as it is attributed now (its sales
+    manager, or the system). Per order id: None when confirmed now, the refusal otherwise
+    (not a sale, or named for someone no longer an active sales manager). A sale already
+    confirmed is left as it is (absent from the answer), so who confirmed it stays true.
+
+    Set-based: each batch is one lock, one update, one insert of events and one recount of
+    the reports, where "Check" one by one took a transaction and a recount per order."""
+    check_may_attribute(actor)
+    ids = sorted(set(order_ids))
+    outcome: dict[int, Conflict | Invalid | None] = {}
+    for start in range(0, len(ids), CONFIRM_BATCH):
+        outcome.update(_confirm_batch(ids[start : start + CONFIRM_BATCH], actor))
+    return outcome
+
+
+@retry_on_deadlock
+@transaction.atomic
+def _confirm_batch(ids: Sequence[int], actor: Actor) -> dict[int, Conflict | Invalid | None]:
+    # Locked in id order, as every writer of many orders locks them.
+    orders = list(
+        Order.objects.select_for_update(no_key=True)
+        .filter(pk__in=ids, sales_confirmed_at__isnull=True)
+        .order_by("pk")
+        .select_related("sales_manager")
+    )
+    named = {order.sales_manager_id for order in orders} - {None}
+    active = set(list_sales_managers().filter(pk__in=named).values_list("pk", flat=True))
+    outcome: dict[int, Conflict | Invalid | None] = {}
+    confirmed: list[Order] = []
+    for order in orders:
+        refusal = _not_a_sale(order)
+        if refusal is None and order.sales_manager_id not in active | {None}:
+            refusal = Invalid(
+                _("{user} is not an active sales manager.").format(
+                    user=_user_label(order.sales_manager)
+                ),
+                fields={"manager_id": _("not an active sales manager")},
+            )
+        outcome[order.pk] = refusal
+        if refusal is None:
+            confirmed.append(order)
+    if not confirmed:
+        return outcome
+    now = timezone.now()
+    for order in confirmed:
+        order.sales_confirmed_by = actor.user
+        order.sales_confirmed_at = now
+        order.updated_at = now
+    Order.objects.filter(pk__in=[order.pk for order in confirmed]).update(
+        sales_confirmed_by=actor.user, sales_confirmed_at=now, updated_at=now
+    )
+    record_events(
+        (
+            (
+                order,
+                OrderEventKind.SALES_ATTRIBUTION_CONFIRMED,
+                {"manager": _user_label(order.sales_manager)},
+            )
+            for order in confirmed
+        ),
+        actor,
+    )
+    return outcome

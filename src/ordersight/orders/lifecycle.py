@@ -29,7 +29,8 @@ class Moment(StrEnum):
     CANCELLED = "cancelled"
     REFUNDED = "refunded"  # some money was given back
     PAYMENT_SETTLED = "payment_settled"  # an invoice's payment succeeded or failed
-    DETAILS_CHANGED = "details_changed"  # type, customer, metadata or sales attribution
+    DETAILS_CHANGED = "details_changed"  # type, customer or metadata
+    SALES_ATTRIBUTED = "sales_attributed"  # who made the sale named or confirmed
 
 
 @dataclass(frozen=True)
@@ -63,8 +64,8 @@ _BY_KIND = {
     OrderEventKind.PAYMENT_SUCCEEDED: Moment.PAYMENT_SETTLED,
     OrderEventKind.PAYMENT_FAILED: Moment.PAYMENT_SETTLED,
     OrderEventKind.UPDATED: Moment.DETAILS_CHANGED,
-    OrderEventKind.SALES_ATTRIBUTION_CHANGED: Moment.DETAILS_CHANGED,
-    OrderEventKind.SALES_ATTRIBUTION_CONFIRMED: Moment.DETAILS_CHANGED,
+    OrderEventKind.SALES_ATTRIBUTION_CHANGED: Moment.SALES_ATTRIBUTED,
+    OrderEventKind.SALES_ATTRIBUTION_CONFIRMED: Moment.SALES_ATTRIBUTED,
 }
 _BY_STATUS = {
     OrderStatus.COMPLETED: Moment.COMPLETED,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -122,6 +122,12 @@ def get_order(*, number: int, details: bool = True) -> Order:
             _("No order {number}.").format(number=number), fields={"number": _("not found")}
         )
     return order
+
+
+def order_ids_by_number(numbers: Iterable[int]) -> dict[int, int]:
+    """The ids of the orders with these numbers (a number with no order is absent)."""
+    wanted = [n for n in set(numbers) if is_id(n)]
+    return dict(Order.objects.filter(number__in=wanted).values_list("number", "pk"))
 
 
 class LineRow(NamedTuple):
