@@ -9,7 +9,7 @@ from ordersight.orders.lifecycle import Handler, Moment
 from ordersight.payments import handlers as payments
 from ordersight.promotions import handlers as promotions
 from ordersight.promotions.handlers import recount_figures
-from ordersight.reports.handlers import recount_sales
+from ordersight.reports.handlers import move_sales_attribution, recount_sales
 from ordersight.subscriptions import handlers as billing
 
 # Lock order: conversions and their creator's totals (campaigns), then customers' figures
@@ -47,5 +47,5 @@ HANDLERS: dict[Moment, tuple[Handler, ...]] = {
     Moment.DETAILS_CHANGED: (track_conversions, recount_figures, recount_sales),
     # Who made a sale moves only the report by sales manager: conversions and customers'
     # figures never read it.
-    Moment.SALES_ATTRIBUTED: (recount_sales,),
+    Moment.SALES_ATTRIBUTED: (move_sales_attribution,),
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from decimal import Decimal
 
 import pytest
@@ -10,6 +11,7 @@ from django.db import transaction
 
 from ordersight.core.actors import Actor
 from ordersight.customers.models import Customer
+from ordersight.orders.attribution import assign_sales_manager, confirm_sales_attributions
 from ordersight.orders.pricing import LineInput, OrderInput
 from ordersight.orders.services import create_order, lock_order, transition_order
 from ordersight.payments.services import record_manual_payment, refund_invoice
@@ -95,3 +97,44 @@ def test_a_first_sale_moving_does_not_lock_the_other_order_at_commit(shop):
     assert stored_figures() == raw_figures()
     total = SalesRollup.objects.filter(dimension="total", grain="d", source="*")
     assert sum(r.new_customers for r in total) == 1
+
+
+def test_a_check_and_a_completion_of_the_same_customer_keep_rollups_exact(shop, roles):
+    """A "Check" moves a kept sale between sales managers' rows while a completion of the
+    customer's earlier order rewrites that kept sale (no longer the first sale). Both lock
+    the customer before reading it: the completion, started while the Check is still open,
+    waits, and then counts the later sale as checked, not as it was."""
+    manager = factories.UserFactory(username="mia")
+    manager.groups.add(roles["Sales manager"])
+    customer = factories.CustomerFactory()
+    earlier, later = (
+        create_order(
+            data=OrderInput(lines=[LineInput(sku="WORKSHOP")], customer_id=customer.pk),
+            actor=SYSTEM,
+        )
+        for _ in range(2)
+    )
+    transition_order(order=later, to="completed", actor=SYSTEM)
+    assign_sales_manager(order=later, manager_id=manager.pk, actor=SYSTEM)
+    checked = threading.Event()
+
+    def work(role: str) -> str:
+        if role == "check":
+            with transaction.atomic():
+                confirm_sales_attributions(order_ids=[later.pk], actor=SYSTEM)
+                checked.set()
+                time.sleep(1)  # the completion starts meanwhile
+            return "checked"
+        assert checked.wait(10)
+        transition_order(order=earlier, to="completed", actor=SYSTEM)
+        return "completed"
+
+    assert run_together(work, ["check", "complete"]) == ["checked", "completed"]
+    assert stored_figures() == raw_figures()
+    confirmed = SalesRollup.objects.filter(
+        dimension="sales_manager", grain="d", source="*", key=str(manager.pk), confirmed=True
+    )
+    assert sum(r.orders for r in confirmed) == 1
+    # The kept sale agrees too: the next move starts from the row the Check left.
+    assign_sales_manager(order=later, manager_id=None, actor=SYSTEM)
+    assert stored_figures() == raw_figures()

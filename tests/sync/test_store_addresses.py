@@ -117,7 +117,9 @@ def test_a_stored_feed_reading_a_whole_file_by_its_fragment_reads_nothing(
     settings.SYNC_FILE_ROOT = ""
     secret = tmp_path / "any" / "file.json"
     secret.parent.mkdir()
-    secret.write_text(json.dumps({"external_id": "c1", "name": "Ada Lovelace", "tags": ["b2b"]}) + "\n")
+    secret.write_text(
+        json.dumps({"external_id": "c1", "name": "Ada Lovelace", "tags": ["b2b"]}) + "\n"
+    )
     connection = StoreConnection.objects.create(
         name="files", platform="feed", shop_url=f"{secret.as_uri()}#"
     )
@@ -133,7 +135,9 @@ def test_a_stored_feed_reading_a_whole_file_by_its_fragment_reads_nothing(
     )
     viewer = factories.signed_in(roles, "Viewer", "vic")
     page = viewer.get("/sync/files/lookup/", {"kind": "customer", "external_id": "c1"})
-    assert "No such customer" in page.content.decode() and "Ada Lovelace" not in page.content.decode()
+    assert (
+        "No such customer" in page.content.decode() and "Ada Lovelace" not in page.content.decode()
+    )
 
 
 def test_etc_passwd_is_never_read_even_below_a_file_root_elsewhere(settings, tmp_path):

@@ -22,7 +22,6 @@ from ordersight.api.order_schemas import (
     OrderUpdateIn,
     TransitionIn,
     event_out,
-    order_out,
     order_row,
     orders_out,
 )
@@ -33,7 +32,7 @@ from ordersight.core.filtering import query_schema
 from ordersight.core.schemas import PageOut, StrictIn, error_responses, slug, text
 from ordersight.orders import attribution, choices, ingest, selectors, services
 from ordersight.orders.filters import OrderFilterSet
-from ordersight.orders.models import ChoiceKind, OrderStatus
+from ordersight.orders.models import ChoiceKind, Order, OrderStatus
 from ordersight.orders.pricing import OrderInput
 
 router = Router(tags=["orders"])
@@ -88,6 +87,17 @@ def bulk_ingest(request: HttpRequest, payload: BulkIn):
     "/orders/{int:number}", response={200: OrderOut, **ERRORS}, auth=can_read("orders.view_order")
 )
 def get_order(request: HttpRequest, number: int):
+    return _read_back(number)
+
+
+def _order_to_change(number: int) -> Order:
+    # The services lock the order and read what they need: its details are not prefetched.
+    return selectors.get_order(number=number, details=False)
+
+
+def _read_back(number: int) -> Any:
+    """The order as GET /orders/{number} answers it, after a change: one query for the
+    order, two for its lines and invoices."""
     return answer(orders_out([order_row(selectors.get_order(number=number, details=False))])[0])
 
 
@@ -99,15 +109,15 @@ def get_order(request: HttpRequest, number: int):
 def update_order(request: HttpRequest, number: int, payload: OrderUpdateIn):
     actor = request.actor
     changes = payload.model_dump(exclude_unset=True)
-    services.update_order(order=selectors.get_order(number=number), changes=changes, actor=actor)
-    return order_out(selectors.get_order(number=number))
+    services.update_order(order=_order_to_change(number), changes=changes, actor=actor)
+    return _read_back(number)
 
 
 def _transition(request: HttpRequest, number: int, to: str, reason: str) -> dict:
     actor = request.actor
-    order = selectors.get_order(number=number)
+    order = _order_to_change(number)
     services.transition_order(order=order, to=to, actor=actor, reason=reason)
-    return order_out(selectors.get_order(number=number))
+    return _read_back(number)
 
 
 @router.post(
@@ -140,8 +150,8 @@ def decline_order(request: HttpRequest, number: int, payload: TransitionIn = Bod
 def confirm_order(request: HttpRequest, number: int):
     """Mark an order with partial payments as completed (a sale)."""
     actor = request.actor
-    services.confirm_order(order=selectors.get_order(number=number), actor=actor)
-    return order_out(selectors.get_order(number=number))
+    services.confirm_order(order=_order_to_change(number), actor=actor)
+    return _read_back(number)
 
 
 @router.post(
@@ -160,8 +170,8 @@ def cancel_order(request: HttpRequest, number: int, payload: TransitionIn = Body
 )
 def fulfil_order(request: HttpRequest, number: int):
     actor = request.actor
-    services.fulfil_order(order=selectors.get_order(number=number), actor=actor)
-    return order_out(selectors.get_order(number=number))
+    services.fulfil_order(order=_order_to_change(number), actor=actor)
+    return _read_back(number)
 
 
 @router.get(
@@ -171,7 +181,7 @@ def fulfil_order(request: HttpRequest, number: int):
 )
 def order_events(request: HttpRequest, number: int):
     """The order's activity, oldest first."""
-    order = selectors.get_order(number=number)
+    order = selectors.get_order(number=number, details=False)
     return [event_out(e) for e in selectors.list_order_events(order=order)]
 
 
@@ -183,8 +193,8 @@ def _attribute(
     request: HttpRequest, number: int, payload: AttributionIn, service: Callable[..., Any]
 ) -> dict[str, Any]:
     actor = request.actor
-    service(order=selectors.get_order(number=number), manager_id=payload.manager_id, actor=actor)
-    return order_out(selectors.get_order(number=number))
+    service(order=_order_to_change(number), manager_id=payload.manager_id, actor=actor)
+    return _read_back(number)
 
 
 @router.post(

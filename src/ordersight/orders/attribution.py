@@ -198,7 +198,7 @@ def confirm_sales_attributions(
 def _confirm_batch(ids: Sequence[int], actor: Actor) -> dict[int, Conflict | Invalid | None]:
     # Locked in id order, as every writer of many orders locks them.
     orders = list(
-        Order.objects.select_for_update(no_key=True)
+        Order.objects.select_for_update(no_key=True, of=("self",))
         .filter(pk__in=ids, sales_confirmed_at__isnull=True)
         .order_by("pk")
         .select_related("sales_manager")

@@ -26,7 +26,7 @@ from dataclasses import dataclass, fields
 from datetime import date
 from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from ordersight.core.zones import local_day
 from ordersight.orders.models import Order, OrderStatus
@@ -284,6 +284,30 @@ def _key_of(value: Any) -> str:
     return NONE_KEY if value is None else str(value)
 
 
+class SaleWhere(Protocol):
+    """Where a sale counts: a `Sale`, or a kept sale's row."""
+
+    day: date
+    currency: str
+    source: str
+    order_type: str
+
+
+def attribution_key(sale: SaleWhere, manager_id: int | None, confirmed: bool) -> RowKey:
+    """The day row of the report by sales manager a sale counts in: the whole sale, under
+    its manager (or the system), confirmed or not."""
+    manager = SYSTEM_KEY if manager_id is None else str(manager_id)
+    return RowKey(
+        sale.day,
+        sale.currency,
+        sale.source,
+        sale.order_type,
+        Dimension.SALES_MANAGER,
+        manager,
+        confirmed,
+    )
+
+
 def contribution(sale: Sale | None) -> dict[RowKey, Measures]:
     """The day rows a sale adds to the rollups (none for an order that is no sale)."""
     if sale is None:
@@ -296,10 +320,9 @@ def contribution(sale: Sale | None) -> dict[RowKey, Measures]:
 
     units, refunds, fees, funds = sale.sums()
     whole = (1, units, sale.total, refunds, fees, funds)
-    manager = SYSTEM_KEY if sale.manager_id is None else str(sale.manager_id)
     rows: dict[RowKey, Measures] = {
         key(Dimension.TOTAL): Measures(*whole, int(sale.first_sale)),
-        key(Dimension.SALES_MANAGER, manager, confirmed=sale.confirmed): Measures(*whole),
+        attribution_key(sale, sale.manager_id, sale.confirmed): Measures(*whole),
     }
 
     by_system: dict[str, Measures] = {}

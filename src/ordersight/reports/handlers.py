@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from ordersight.orders.lifecycle import Moment, OrderChange
 from ordersight.reports.definitions import COUNTED_STATUS
-from ordersight.reports.services import recount_orders
+from ordersight.reports.services import move_attributions, recount_orders
 
 
 def _may_move_figures(change: OrderChange) -> bool:
@@ -26,3 +26,16 @@ class RecountSales:
 
 
 recount_sales = RecountSales()
+
+
+class MoveSalesAttribution:
+    """Who made a sale was named or confirmed: its figures move between sales managers."""
+
+    def __call__(self, change: OrderChange) -> None:
+        move_attributions([change.order])
+
+    def many(self, changes: Sequence[OrderChange]) -> None:
+        move_attributions([change.order for change in changes])
+
+
+move_sales_attribution = MoveSalesAttribution()
