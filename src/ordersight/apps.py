@@ -1,4 +1,5 @@
-"""The project itself as a Django app: installs the order lifecycle and owns `demo`."""
+"""The project itself as a Django app: installs the order lifecycle (and the one filter of
+orders that payments answers) and owns `demo`."""
 
 from django.apps import AppConfig
 
@@ -11,6 +12,9 @@ class OrdersightConfig(AppConfig):
         # Imported here, not at the top: the handlers import models, which only exist
         # once the app registry is ready.
         from ordersight.lifecycle import HANDLERS
+        from ordersight.orders.filters import install_paid_through
         from ordersight.orders.lifecycle import install
+        from ordersight.payments.selectors import paid_through
 
         install(HANDLERS)
+        install_paid_through(paid_through)

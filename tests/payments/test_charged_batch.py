@@ -11,7 +11,7 @@ import pytest
 from ordersight.core.actors import Actor
 from ordersight.core.errors import Conflict
 from ordersight.orders.pricing import LineInput, OrderInput
-from ordersight.orders.services import create_order, create_orders
+from ordersight.orders.services import create_order
 from ordersight.payments import services
 from ordersight.payments.models import FeeRule, PaymentSystem
 
@@ -39,7 +39,7 @@ def test_a_batch_ends_as_charging_each_order_one_by_one_would(catalog, card):
     services.charge_invoice(
         invoice=invoice, payment_system=card, card_token="tok_success", actor=SYSTEM
     )
-    batch = create_orders(data=_inputs(3), actor=SYSTEM)
+    batch = [create_order(data=data, actor=SYSTEM) for data in _inputs(3)]
     invoices = services.record_charged_orders(
         charges=[services.ChargedOrder(o, card, f"ch_{o.number}") for o in batch],
         at=AT,
@@ -65,7 +65,7 @@ def test_a_batch_ends_as_charging_each_order_one_by_one_would(catalog, card):
 
 
 def test_only_new_open_uninvoiced_orders_are_taken(catalog, card):
-    (order,) = create_orders(data=_inputs(1), actor=SYSTEM)
+    order = create_order(data=_inputs(1)[0], actor=SYSTEM)
     services.issue_invoices(order=order, actor=SYSTEM)
     with pytest.raises(Conflict):
         services.record_charged_orders(

@@ -42,7 +42,7 @@ from ordersight.orders.pricing import (
 )
 from ordersight.orders.selectors import LineRow
 from ordersight.orders.services import CREATE_STATUSES
-from ordersight.payments.selectors import invoices_of_orders
+from ordersight.payments.selectors import invoices_of_order, invoices_of_orders
 
 
 def _doc(schema: dict[str, Any]) -> Any:
@@ -273,7 +273,7 @@ class EventOut(Schema):
 def order_out(order: Order) -> dict[str, Any]:
     """The API form of one order, its details read through its relations (prefetched by
     `selectors.get_order`)."""
-    invoices = [invoice_out(invoice) for invoice in order.invoices.all()]
+    invoices = [invoice_out(invoice) for invoice in invoices_of_order(order=order)]
     return _order_answer(order_row(order), order.lines.all(), invoices)
 
 

@@ -7,7 +7,15 @@ from decimal import Decimal
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from ninja import Schema
-from pydantic import ConfigDict, Field, WithJsonSchema
+from ninja.schema import DjangoGetter
+from pydantic import (
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    ValidationInfo,
+    WithJsonSchema,
+    model_validator,
+)
 
 from ordersight.core.bidi import BIDI_CONTROLS
 from ordersight.core.money import CURRENCY_CODES, MINOR_UNITS, minor_units
@@ -282,6 +290,21 @@ class StrictIn(Schema):
     """Input schemas refuse unknown fields, so a misspelt field is an error, not a no-op."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _run_root_validator(
+        cls, values: Any, handler: ModelWrapValidatorHandler[Any], info: ValidationInfo
+    ) -> Any:
+        # Replaces ninja's validator of the same name, which, for a schema that forbids
+        # extra fields, validates the input and then validates it again read through a
+        # getter meant for model instances: a third of a 1,000-order bulk request's parsing.
+        # Input is parsed JSON or query parameters, a dict: validated once, as it is.
+        # Anything else goes ninja's way (a list as the body is refused as not an object).
+        if isinstance(values, dict):
+            return handler(values)
+        handler(values)
+        return handler(DjangoGetter(values, cls, info.context))
 
 
 class PageOut(Schema, Generic[T]):

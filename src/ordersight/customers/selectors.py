@@ -1,6 +1,5 @@
 """Reads for customers."""
 
-from collections.abc import Mapping
 from typing import Any
 
 from django.db.models import CharField, Func, Q, QuerySet
@@ -54,11 +53,6 @@ CUSTOMER_LIST = ListSpec(
     ),
     filename="customers.csv",
 )
-
-
-def list_customers(*, filters: Mapping[str, Any]) -> QuerySet[Customer]:
-    """The customers matching `filters`: behind the Customers page, its API and export."""
-    return CUSTOMER_LIST.rows(filters)
 
 
 def get_customer(*, customer_id: int) -> Customer:

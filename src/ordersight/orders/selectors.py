@@ -33,12 +33,9 @@ def _base() -> QuerySet[Order]:
     return Order.objects.select_related("customer", "sales_manager")
 
 
-# An order's details as the order page and the API show them, prefetched.
-ORDER_DETAILS = (
-    Prefetch("lines", queryset=OrderLine.objects.order_by("position")),
-    "invoices__payment_system",
-    "invoices__refunds",
-)
+# An order's details as the order page shows them, prefetched (its invoices are payments'
+# to read: `payments.selectors.invoices_of_order`).
+ORDER_DETAILS = (Prefetch("lines", queryset=OrderLine.objects.order_by("position")),)
 
 
 def _not_null(field: str, empty: Any) -> Coalesce:

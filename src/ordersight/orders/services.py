@@ -25,7 +25,7 @@ from ordersight.core.sequences import reserve_numbers
 from ordersight.core.validation import clean_code, clean_metadata
 from ordersight.orders import attribution
 from ordersight.orders.choices import is_built_in, order_type_values
-from ordersight.orders.events import record_event, record_events
+from ordersight.orders.events import record_event
 from ordersight.orders.models import (
     ChoiceKind,
     FulfillmentStatus,
@@ -127,18 +127,6 @@ def prepare_orders(*, data: Sequence[OrderInput], actor: Actor) -> list[Prepared
             raise Invalid(exc.message, fields=fields) from None
         prepared.append(ready)
     return prepared
-
-
-@retry_on_deadlock
-@transaction.atomic
-def create_orders(*, data: Sequence[OrderInput], actor: Actor) -> list[Order]:
-    """Create a batch of new orders at once (COPY, one event insert, handlers per batch),
-    all or none: an invalid one raises Invalid with its fields prefixed by its index."""
-    orders = save_new_orders(prepare_orders(data=data, actor=actor))
-    record_events(
-        ((order, OrderEventKind.CREATED, created_payload(order)) for order in orders), actor
-    )
-    return orders
 
 
 def lock_order(order: Order) -> Order:

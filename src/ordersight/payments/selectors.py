@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 
 from ordersight.core.csv_stream import IsoTimestamp, money_text, neutralised, yes_no
@@ -54,6 +54,24 @@ INVOICE_LIST = ListSpec(
     ),
     filename="payments.csv",
 )
+
+
+def paid_through(code: str) -> Q:
+    """Orders that took money (an invoice that succeeded, or was refunded since) through
+    the payment system with this code: the orders list's filter, installed into it."""
+    captured = Invoice.objects.filter(
+        order=OuterRef("pk"), payment_system__code=code, status__in=CAPTURED
+    )
+    return Q(Exists(captured))
+
+
+def invoices_of_order(*, order: Order) -> list[Invoice]:
+    """An order's invoices as its page shows them, with their payment systems and refunds."""
+    return list(
+        Invoice.objects.filter(order=order)
+        .select_related("payment_system")
+        .prefetch_related("refunds")
+    )
 
 
 def list_invoices(*, filters: Mapping[str, Any]) -> QuerySet[Invoice]:

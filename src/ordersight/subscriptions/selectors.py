@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
@@ -57,10 +54,6 @@ RECURRING_LIST = ListSpec(
 
 # Statuses a person may move a recurring order out of (pause, activate, complete).
 MANAGEABLE = (RecurringStatus.ACTIVE, RecurringStatus.PAUSED, RecurringStatus.FAILED)
-
-
-def list_recurring_orders(*, filters: Mapping[str, Any]) -> QuerySet[RecurringOrder]:
-    return RECURRING_LIST.rows(filters)
 
 
 def get_recurring_order(*, number: int) -> RecurringOrder:

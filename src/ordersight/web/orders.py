@@ -39,7 +39,7 @@ from ordersight.orders.models import (
 from ordersight.orders.transitions import FULFILLABLE, allowed_transitions, can_confirm
 from ordersight.payments import selectors as payment_selectors
 from ordersight.payments import services as payments
-from ordersight.payments.models import InvoiceStatus, PaymentSystem
+from ordersight.payments.models import Invoice, InvoiceStatus, PaymentSystem
 from ordersight.payments.selectors import order_money
 from ordersight.payments.services.settlement import OPEN_FOR_PAYMENT
 from ordersight.promotions.selectors import redemptions_of_order
@@ -107,19 +107,19 @@ def export_orders(request: HttpRequest) -> HttpResponse:
 @require_perm("orders.view_order")
 def order_invoices(request: HttpRequest, number: int) -> HttpResponse:
     """The invoices of one order, shown inline under its row in All Orders."""
-    order = selectors.get_order(number=number)
-    return render(
-        request, "orders/_invoices.html", {"order": order, "invoices": order.invoices.all()}
-    )
+    order = selectors.get_order(number=number, details=False)
+    invoices = payment_selectors.invoices_of_order(order=order)
+    return render(request, "orders/_invoices.html", {"order": order, "invoices": invoices})
 
 
 def _detail_context(request: HttpRequest, order: Order) -> dict[str, Any]:
     actor = actor_of(request)
     allowed = allowed_transitions(order, actor)
+    invoices = payment_selectors.invoices_of_order(order=order)
     return {
         "section": "orders",
         "order": order,
-        "invoices": order.invoices.all(),
+        "invoices": invoices,
         # With their invoices at once: each refund names its invoice.
         "refunds": order.refunds.select_related("invoice"),
         "activity": activity_entries(
@@ -135,7 +135,7 @@ def _detail_context(request: HttpRequest, order: Order) -> dict[str, Any]:
         "can_confirm": can_confirm(order, actor),
         "managers": _managers(),
         "manual_systems": PaymentSystem.objects.filter(provider="manual", is_active=True),
-        **_payment_figures(order),
+        **_payment_figures(order, invoices),
         "metadata_text": json.dumps(order.metadata, indent=2, ensure_ascii=False, sort_keys=True),
         "redemptions": list(redemptions_of_order(order.pk)),
         "can_redeem": order.status in ("draft", "open") and not order.has_ever_captured_money,
@@ -148,14 +148,14 @@ def _detail_context(request: HttpRequest, order: Order) -> dict[str, Any]:
     }
 
 
-def _payment_figures(order: Order) -> dict[str, Any]:
+def _payment_figures(order: Order, invoices: list[Invoice]) -> dict[str, Any]:
     """What the Take payment panel offers: what is left to invoice and to pay, the pending
     invoices a manual payment may settle."""
     figures = order_money(order=order)
     return {
         "left_to_invoice": order.total - figures["invoiced"],
         "left_to_pay": order.total - figures["net"],
-        "pending_invoices": [i for i in order.invoices.all() if i.status == InvoiceStatus.PENDING],
+        "pending_invoices": [i for i in invoices if i.status == InvoiceStatus.PENDING],
         "may_invoice": order.status in OPEN_FOR_PAYMENT,
         "takes_payments": order.status not in (OrderStatus.CANCELLED, OrderStatus.DECLINED),
     }

@@ -557,7 +557,7 @@ def create_charged_orders(
     they end up: completed and paid, each with its succeeded invoice, and with every event
     creating, invoicing, paying and completing them one by one records. The handlers run
     once for the batch, and no order row is written twice. All or none: an invalid order
-    raises Invalid naming its fields by index, as `create_orders` does.
+    raises Invalid naming its fields by index (`prepare_orders`).
     """
     if not charges:
         return []
