@@ -6,9 +6,9 @@ import django
 from django.conf import settings
 from django.core.handlers.wsgi import WSGIHandler
 
-from ordersight.core.asgi_handler import ClosingASGIHandler
-from ordersight.core.body_limit import BodyLimit
 from ordersight.core.heap import settle_for_batches
+from ordersight.http.asgi_handler import ClosingASGIHandler
+from ordersight.http.body_limit import BodyLimit
 from ordersight.serving import StreamsAndPages, pages_on_threads
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ordersight.settings")

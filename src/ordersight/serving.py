@@ -27,7 +27,7 @@ from typing import Any
 from a2wsgi import WSGIMiddleware
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from ordersight.core.body_limit import ASGIApp, Message, Receive, Scope, Send
+from ordersight.http.body_limit import ASGIApp, Message, Receive, Scope, Send
 
 
 def is_stream(path: str) -> bool:

@@ -66,10 +66,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     # First, so what any layer below answers under /api/ leaves as the API's JSON error shape.
-    "ordersight.core.api_errors.ApiErrorsAsJson",
+    "ordersight.http.api_errors.ApiErrorsAsJson",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "ordersight.core.control_characters.RefuseControlCharacters",
+    "ordersight.http.control_characters.RefuseControlCharacters",
     "ordersight.accounts.rate_limit.ApiRateLimit",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

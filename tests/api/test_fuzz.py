@@ -26,7 +26,7 @@ from tests import factories
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
 schema = schemathesis.openapi.from_wsgi("/api/openapi.json", get_wsgi_application())
-# Text with NUL is refused everywhere, by name (core/nul_bytes.py), and the API's
+# Text with NUL is refused everywhere, by name (http/control_characters.py), and the API's
 # description says so; JSON Schema has no way to say it of every string at once.
 schema.config.generation.update(allow_x00=False)
 

@@ -8,7 +8,7 @@ import sys
 import jsonschema_rs
 import pytest
 
-from ordersight.core.schemas import VISIBLE
+from ordersight.http.schemas import VISIBLE
 
 BLANKS = [chr(code) for code in range(sys.maxunicode + 1) if chr(code).isspace()]
 

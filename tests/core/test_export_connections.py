@@ -25,7 +25,7 @@ from django.test import Client
 from ordersight.accounts.services import create_api_key
 from ordersight.campaigns import services as campaigns
 from ordersight.core.actors import Actor
-from ordersight.core.asgi_handler import ClosingASGIHandler
+from ordersight.http.asgi_handler import ClosingASGIHandler
 from ordersight.orders.pricing import LineInput, OrderInput
 from ordersight.orders.services import create_order
 

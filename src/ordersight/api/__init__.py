@@ -14,7 +14,7 @@ from ordersight.api.promotions import router as promotions_router
 from ordersight.api.reports import router as reports_router
 from ordersight.api.subscriptions import router as subscriptions_router
 from ordersight.api.sync import router as sync_router
-from ordersight.core.api_errors import install_error_handlers
+from ordersight.http.api_errors import install_error_handlers
 
 api = NinjaAPI(
     title="ordersight API",

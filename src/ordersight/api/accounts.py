@@ -10,7 +10,7 @@ from ninja import Router, Schema
 
 from ordersight.accounts.auth import can_read
 from ordersight.accounts.selectors import list_sales_managers
-from ordersight.core.schemas import error_responses
+from ordersight.http.schemas import error_responses
 
 router = Router(tags=["users"])
 ERRORS = error_responses()

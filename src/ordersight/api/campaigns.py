@@ -19,7 +19,7 @@ from ordersight.campaigns.models import Campaign, Conversion, Creator, CreatorCo
 from ordersight.core.csv_stream import csv_response
 from ordersight.core.filtering import query_schema
 from ordersight.core.money import format_money
-from ordersight.core.schemas import (
+from ordersight.http.schemas import (
     AmountsByCurrency,
     Email,
     JsonObject,

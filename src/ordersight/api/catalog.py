@@ -18,7 +18,7 @@ from ordersight.core.errors import Forbidden
 from ordersight.core.filtering import query_schema, reject_unknown_params
 from ordersight.core.keyset import paginate
 from ordersight.core.money import format_money
-from ordersight.core.schemas import (
+from ordersight.http.schemas import (
     AMOUNT_SCHEMA,
     NUMBER_SCHEMA,
     VISIBLE,

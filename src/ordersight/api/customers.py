@@ -14,7 +14,10 @@ from ordersight.api.lists import BulkOut, bulk_out, list_export, list_page
 from ordersight.catalog.selectors import get_offer
 from ordersight.core.errors import Forbidden
 from ordersight.core.filtering import query_schema
-from ordersight.core.schemas import (
+from ordersight.customers import bulk, selectors, services
+from ordersight.customers.filters import CustomerFilterSet
+from ordersight.customers.models import Customer
+from ordersight.http.schemas import (
     Email,
     ExternalIds,
     Id,
@@ -25,9 +28,6 @@ from ordersight.core.schemas import (
     error_responses,
     text,
 )
-from ordersight.customers import bulk, selectors, services
-from ordersight.customers.filters import CustomerFilterSet
-from ordersight.customers.models import Customer
 from ordersight.orders import attribution
 from ordersight.orders import selectors as order_selectors
 

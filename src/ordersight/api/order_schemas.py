@@ -13,7 +13,8 @@ from pydantic import ConfigDict, Field, WithJsonSchema
 
 from ordersight.api.payment_schemas import InvoiceOut, RefundOut, invoice_out, invoice_row_out
 from ordersight.core.money import format_money
-from ordersight.core.schemas import (
+from ordersight.core.validation import EARLIEST, EXTERNAL_ID_MAX, LATEST
+from ordersight.http.schemas import (
     ID_OR_NULL,
     VISIBLE,
     Amount,
@@ -23,7 +24,6 @@ from ordersight.core.schemas import (
     StrictIn,
     decimals_by_currency,
 )
-from ordersight.core.validation import EARLIEST, EXTERNAL_ID_MAX, LATEST
 from ordersight.orders import selectors
 from ordersight.orders.models import (
     Order,

@@ -25,11 +25,11 @@ from ordersight.api.order_schemas import (
     order_row,
     orders_out,
 )
-from ordersight.core.api_errors import validation_fields
 from ordersight.core.bulk import ItemResult
 from ordersight.core.errors import Invalid
 from ordersight.core.filtering import query_schema
-from ordersight.core.schemas import PageOut, StrictIn, error_responses, slug, text
+from ordersight.core.validation import validation_fields
+from ordersight.http.schemas import PageOut, StrictIn, error_responses, slug, text
 from ordersight.orders import attribution, choices, ingest, selectors, services
 from ordersight.orders.filters import OrderFilterSet
 from ordersight.orders.models import ChoiceKind, Order, OrderStatus

@@ -11,7 +11,7 @@ from ninja import Schema
 from pydantic import ConfigDict, Field, WithJsonSchema
 
 from ordersight.core.money import format_money
-from ordersight.core.schemas import ID_OR_NULL, Amount, CurrencyOrNone, PositiveAmount, StrictIn
+from ordersight.http.schemas import ID_OR_NULL, Amount, CurrencyOrNone, PositiveAmount, StrictIn
 from ordersight.payments.models import Invoice, Refund, payment_percent, refundable_amount
 from ordersight.payments.selectors import InvoiceRow, RefundRow
 from ordersight.payments.services.invoicing import MAX_INSTALLMENTS

@@ -12,7 +12,7 @@ from pydantic import ConfigDict, Field, WithJsonSchema
 
 from ordersight.accounts.auth import can_read, can_write
 from ordersight.core.money import CURRENCY_CODES, format_money
-from ordersight.core.schemas import Amount, StrictIn, error_responses, slug, text
+from ordersight.http.schemas import Amount, StrictIn, error_responses, slug, text
 from ordersight.payments import selectors, services
 from ordersight.payments.models import PaymentSystem, Provider
 from ordersight.payments.services.systems import CODE_PATTERN, SECRET_MIN

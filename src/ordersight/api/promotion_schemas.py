@@ -14,8 +14,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, PlainValidator, RootModel, WithJsonSchema
 
-from ordersight.core.schemas import Currency, Id, StrictIn, text
 from ordersight.core.validation import MAX_AMOUNT
+from ordersight.http.schemas import Currency, Id, StrictIn, text
 from ordersight.promotions import rules, segments
 
 # --- Segment rules -------------------------------------------------------------------------

@@ -18,7 +18,8 @@ from ordersight.api.promotion_schemas import CodeRules, SegmentRules
 from ordersight.core.filtering import query_schema
 from ordersight.core.keyset import paginate
 from ordersight.core.money import format_money
-from ordersight.core.schemas import (
+from ordersight.core.validation import CODE_MAX, EARLIEST, LATEST
+from ordersight.http.schemas import (
     AmountsByCurrency,
     PageOut,
     PositivePercent,
@@ -28,7 +29,6 @@ from ordersight.core.schemas import (
     slug,
     text,
 )
-from ordersight.core.validation import CODE_MAX, EARLIEST, LATEST
 from ordersight.orders.selectors import get_order
 from ordersight.promotions import selectors, services
 from ordersight.promotions.filters import DiscountCodeFilterSet, RedemptionFilterSet

@@ -17,7 +17,7 @@ from pydantic import WithJsonSchema
 
 from ordersight.accounts.auth import can_read
 from ordersight.core.money import CURRENCY_CODES
-from ordersight.core.schemas import error_responses, one_of
+from ordersight.http.schemas import error_responses, one_of
 from ordersight.orders import choices
 from ordersight.orders.models import ChoiceKind
 from ordersight.reports import params as report_params

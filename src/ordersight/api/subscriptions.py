@@ -17,7 +17,8 @@ from ordersight.catalog.models import Offer
 from ordersight.core.errors import Invalid, PaymentDeclined
 from ordersight.core.filtering import query_schema
 from ordersight.core.money import format_money
-from ordersight.core.schemas import (
+from ordersight.customers.models import Customer
+from ordersight.http.schemas import (
     VISIBLE,
     CurrencyOrNone,
     Id,
@@ -29,7 +30,6 @@ from ordersight.core.schemas import (
     error_responses,
     slug,
 )
-from ordersight.customers.models import Customer
 from ordersight.payments.models import PaymentSystem
 from ordersight.subscriptions import selectors, services
 from ordersight.subscriptions.billing import run_attempt

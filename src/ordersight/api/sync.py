@@ -13,10 +13,10 @@ from ninja import Router, Schema, Status
 from pydantic import Field, WithJsonSchema
 
 from ordersight.accounts.auth import can_read, can_write
-from ordersight.core.api_errors import bad_signature
 from ordersight.core.errors import Invalid
 from ordersight.core.money import CURRENCY_CODES
-from ordersight.core.schemas import StrictIn, error_responses, one_of, slug, text
+from ordersight.http.api_errors import bad_signature
+from ordersight.http.schemas import StrictIn, error_responses, one_of, slug, text
 from ordersight.sync import selectors, services, webhooks
 from ordersight.sync.models import FeedKind
 from ordersight.sync.tasks import refresh_in_worker

@@ -201,7 +201,7 @@ def _filter_type(flt: django_filters.Filter, documented: Iterable[str] | None) -
     return list[one] if many else one
 
 
-# Text parameters: the NUL character is refused everywhere (core/nul_bytes.py).
+# Text parameters: the NUL character is refused everywhere (http/control_characters.py).
 NO_NUL = r"^[^\x00]*$"
 
 

@@ -1,6 +1,6 @@
 """What counts as "the database or the cache is away for now", and the 503 that says so.
 
-The API's error handlers (core/api_errors.py) and the site's 500 handler (web/views.py) both
+The API's error handlers (http/api_errors.py) and the site's 500 handler (web/views.py) both
 go by `UNAVAILABLE_ERRORS`, so a request that meets an unreachable, stopped or overloaded database
 or Redis gets a 503 with Retry-After, never a 500, wherever in the stack the error came from.
 """

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -60,7 +60,7 @@ def refused_text(value: Any, where: str = "") -> Iterator[tuple[str, str]]:
     """(path, reason) for each string, or object key, inside a JSON value that `text_error`
     refuses; paths read like the API's error fields (`lines[0].name`), "body" for the top.
     Every input path runs its input through here before anything else reads it: requests
-    in `core/control_characters.py`, store feeds item by item in sync."""
+    in `http/control_characters.py`, store feeds item by item in sync."""
     stack = [(value, where)]
     while stack:
         item, path = stack.pop()
@@ -309,3 +309,32 @@ def clean_moment(moment: datetime, *, field: str, errors: dict[str, str]) -> dat
         )
         return None
     return utc
+
+
+# The first parts of a pydantic location say where the value came from, not what it is.
+_ORIGINS = {"body", "query", "path", "header", "cookie", "form", "file"}
+
+
+def field_name(loc: Sequence[Any], param_names: frozenset[str] = frozenset()) -> str:
+    parts = list(loc)
+    if parts and parts[0] in _ORIGINS:
+        parts = parts[1:]
+    if parts and parts[0] in param_names:
+        parts = parts[1:]
+    name = ""
+    for part in parts:
+        if isinstance(part, int):
+            name += f"[{part}]"
+        else:
+            name += f".{part}" if name else str(part)
+    return name or "body"
+
+
+def validation_fields(errors: Sequence[dict[str, Any]]) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for error in errors:
+        # `payload` and `params` are what the views call their body and query arguments.
+        name = field_name(error.get("loc", ()), frozenset({"payload", "params"}))
+        message = str(error.get("msg", "invalid"))
+        fields[name] = f"{fields[name]}; {message}" if name in fields else message
+    return fields

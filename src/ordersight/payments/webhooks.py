@@ -19,9 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
 from ordersight.core.actors import Actor
-from ordersight.core.api_errors import validation_fields
 from ordersight.core.deadlocks import retry_on_deadlock
 from ordersight.core.errors import DomainError, Invalid, NotFound
+from ordersight.core.validation import validation_fields
 from ordersight.payments import services
 from ordersight.payments.models import (
     CAPTURED,

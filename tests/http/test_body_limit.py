@@ -6,7 +6,7 @@ import asyncio
 import json
 from concurrent.futures import ThreadPoolExecutor
 
-from ordersight.core.body_limit import BodyLimit
+from ordersight.http.body_limit import BodyLimit
 
 LIMIT = 1000
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -14,36 +13,9 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ordersight.core.deadlocks import busy_body, is_retryable, note_doomed
 from ordersight.core.errors import DomainError, error_body
 from ordersight.core.unavailable import UNAVAILABLE_ERRORS, unavailable_json
+from ordersight.core.validation import validation_fields
 
 logger = logging.getLogger(__name__)
-
-# The first parts of a pydantic location say where the value came from, not what it is.
-_ORIGINS = {"body", "query", "path", "header", "cookie", "form", "file"}
-
-
-def field_name(loc: Sequence[Any], param_names: frozenset[str] = frozenset()) -> str:
-    parts = list(loc)
-    if parts and parts[0] in _ORIGINS:
-        parts = parts[1:]
-    if parts and parts[0] in param_names:
-        parts = parts[1:]
-    name = ""
-    for part in parts:
-        if isinstance(part, int):
-            name += f"[{part}]"
-        else:
-            name += f".{part}" if name else str(part)
-    return name or "body"
-
-
-def validation_fields(errors: Sequence[dict[str, Any]]) -> dict[str, str]:
-    fields: dict[str, str] = {}
-    for error in errors:
-        # `payload` and `params` are what the views call their body and query arguments.
-        name = field_name(error.get("loc", ()), frozenset({"payload", "params"}))
-        message = str(error.get("msg", "invalid"))
-        fields[name] = f"{fields[name]}; {message}" if name in fields else message
-    return fields
 
 
 def bad_signature(header: str, message: str) -> Status:
