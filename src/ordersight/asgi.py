@@ -6,7 +6,6 @@ import django
 from django.conf import settings
 from django.core.handlers.wsgi import WSGIHandler
 
-from ordersight.core.heap import settle_for_batches
 from ordersight.http.asgi_handler import ClosingASGIHandler
 from ordersight.http.body_limit import BodyLimit
 from ordersight.serving import StreamsAndPages, pages_on_threads
@@ -22,6 +21,3 @@ application = BodyLimit(
     ),
     settings.MAX_REQUEST_BYTES,
 )
-# A bulk request makes tens of thousands of rows and objects: collections over everything
-# loaded so far took a quarter of a 1,000-order batch's Python time (BENCHMARKS.md).
-settle_for_batches()

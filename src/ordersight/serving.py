@@ -27,6 +27,7 @@ from typing import Any
 from a2wsgi import WSGIMiddleware
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from ordersight.core.heap import settle_for_batches
 from ordersight.http.body_limit import ASGIApp, Message, Receive, Scope, Send
 
 
@@ -43,6 +44,9 @@ class StreamsAndPages:
         self.pages = pages
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
         if scope["type"] != "http" or is_stream(scope["path"]):
             await self.streams(scope, receive, send)
             return
@@ -50,6 +54,21 @@ class StreamsAndPages:
         if body is None:
             return  # the client left before it finished sending
         await self.pages(scope, _replay(body, receive), send)
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    """The server process's start and stop. At start, with the application loaded, the
+    garbage collector is settled for the process's life (core/heap.py): a bulk request
+    makes tens of thousands of objects, and collections over everything loaded took a
+    quarter of a 1,000-order batch's Python time (BENCHMARKS.md)."""
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            settle_for_batches()
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
 
 
 async def _read_body(receive: Receive) -> bytes | None:

@@ -159,3 +159,30 @@ def test_an_oversized_body_sent_in_chunks_is_refused_before_a_page_reads_it(sett
     sent = _call(application, "/api/v1/orders", _chunks(*parts))
     assert sent[0]["status"] == 413
     assert b"too_large" in sent[1]["body"]
+
+
+def test_the_server_start_settles_the_garbage_collector(monkeypatch):
+    """At the lifespan's start (the application loaded), the process freezes what it holds
+    and collects the young generation less often; importing the application does not."""
+    import gc
+
+    from ordersight.core import heap
+
+    settled = []
+    monkeypatch.setattr("ordersight.serving.settle_for_batches", lambda: settled.append(1))
+    app = StreamsAndPages(streams=Recorder(), pages=Recorder())
+    sent: list[dict] = []
+    queue = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
+
+    async def receive():
+        return queue.pop(0)
+
+    async def send(message):
+        sent.append(message)
+
+    before = gc.get_threshold()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, app({"type": "lifespan"}, receive, send)).result()
+    assert [m["type"] for m in sent] == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+    assert settled == [1]
+    assert gc.get_threshold() == before != (heap.YOUNG_GENERATION, 10, 10)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 
 from ordersight.core.actors import Actor
 from ordersight.customers.models import Customer
@@ -123,7 +124,9 @@ def test_a_check_and_a_completion_of_the_same_customer_keep_rollups_exact(shop, 
             with transaction.atomic():
                 confirm_sales_attributions(order_ids=[later.pk], actor=SYSTEM)
                 checked.set()
-                time.sleep(1)  # the completion starts meanwhile
+                # Commit only once the completion waits for a lock this transaction holds
+                # (the customer's, or without it a row the Check wrote).
+                assert _someone_waits_for_a_lock(), "the completion never waited"
             return "checked"
         assert checked.wait(10)
         transition_order(order=earlier, to="completed", actor=SYSTEM)
@@ -138,3 +141,26 @@ def test_a_check_and_a_completion_of_the_same_customer_keep_rollups_exact(shop, 
     # The kept sale agrees too: the next move starts from the row the Check left.
     assign_sales_manager(order=later, manager_id=None, actor=SYSTEM)
     assert stored_figures() == raw_figures()
+
+
+def _someone_waits_for_a_lock() -> bool:
+    """Whether another session of this database waits for a lock, within 10 seconds, asked
+    on a connection of its own (a transaction sees the activity as it was at its start)."""
+
+    def watch() -> bool:
+        try:
+            for _ in range(200):
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        "SELECT count(*) FROM pg_stat_activity"
+                        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                    )
+                    if cursor.fetchone()[0]:
+                        return True
+                time.sleep(0.05)
+            return False
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(watch).result()

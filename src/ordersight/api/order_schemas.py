@@ -271,8 +271,9 @@ class EventOut(Schema):
 
 
 def order_out(order: Order) -> dict[str, Any]:
-    """The API form of one order, its details read through its relations (prefetched by
-    `selectors.get_order`)."""
+    """The API form of one order read as a model instance, its lines through its relation
+    and its invoices from payments (what `orders_out` gives from rows; kept as the other
+    side of the answer parity test)."""
     invoices = [invoice_out(invoice) for invoice in invoices_of_order(order=order)]
     return _order_answer(order_row(order), order.lines.all(), invoices)
 

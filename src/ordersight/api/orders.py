@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest, StreamingHttpResponse
@@ -209,7 +210,15 @@ def assign_sales_manager(request: HttpRequest, number: int, payload: Attribution
 
 class ConfirmAttributionsIn(StrictIn):
     numbers: list[int] = Field(
-        ..., min_length=1, max_length=attribution.CONFIRM_LIMIT, description="At most 10,000"
+        ...,
+        min_length=1,
+        max_length=attribution.CONFIRM_LIMIT,
+        description=f"The orders' numbers, at most {attribution.CONFIRM_LIMIT:,}",
+    )
+    unchanged_since: datetime | None = Field(
+        None,
+        description="When you read these sales: one whose sales manager was changed after "
+        "this is refused rather than confirmed for a name you did not see",
     )
 
 
@@ -221,23 +230,32 @@ class ConfirmAttributionsIn(StrictIn):
 def confirm_sales_attributions(request: HttpRequest, payload: ConfirmAttributionsIn):
     """ "Check" in bulk: confirm each sale as it is attributed now (its sales manager, or the
     system). A result per number: updated (confirmed now), unchanged (already confirmed) or
-    error (no such order, not a sale, or named for someone no longer a sales manager)."""
-    ids = selectors.order_ids_by_number(payload.numbers)
-    outcome = attribution.confirm_sales_attributions(
-        order_ids=list(ids.values()), actor=request.actor
+    error (no such order, not a sale, a manager who is no longer one, changed since
+    `unchanged_since`, or the number sent twice)."""
+    ids = selectors.order_ids_by_number(numbers=payload.numbers)
+    done = attribution.confirm_sales_attributions(
+        order_ids=list(ids.values()),
+        actor=request.actor,
+        unchanged_since=payload.unchanged_since,
     )
-    results = []
+    confirmed = set(done.confirmed)
+    results, seen = [], set()
     for index, number in enumerate(payload.numbers):
         result = ItemResult(index=index, number=number)
         pk = ids.get(number)
-        refusal = outcome.get(pk) if pk is not None else None
-        if pk is None:
+        if number in seen:
+            result.message = _("Order {number} is named twice in this request.").format(
+                number=number
+            )
+            result.fields = {"number": _("duplicate in request")}
+        elif pk is None:
             result.message = _("No order {number}.").format(number=number)
             result.fields = {"number": _("not found")}
-        elif refusal is not None:
-            result.message, result.fields = refusal.message, refusal.fields
+        elif pk in done.refused:
+            result.message, result.fields = done.refused[pk].message, done.refused[pk].fields
         else:
-            result.result = "updated" if pk in outcome else "unchanged"
+            result.result = "updated" if pk in confirmed else "unchanged"
+        seen.add(number)
         results.append(result)
     return bulk_out(results)
 

@@ -8,6 +8,8 @@ the API, the pages and the bulk ingest refuse the same things.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
@@ -18,11 +20,18 @@ from ordersight.accounts.selectors import list_sales_managers
 from ordersight.catalog.models import Offer
 from ordersight.core.actors import Actor
 from ordersight.core.deadlocks import retry_on_deadlock
-from ordersight.core.errors import Conflict, Forbidden, Invalid
+from ordersight.core.errors import Conflict, DomainError, Forbidden, Invalid
 from ordersight.core.validation import is_id
 from ordersight.customers.models import Customer
 from ordersight.orders.events import record_event, record_events
-from ordersight.orders.models import Order, OrderEventKind, OrderLine, OrderStatus, SalesPlanEntry
+from ordersight.orders.models import (
+    Order,
+    OrderEvent,
+    OrderEventKind,
+    OrderLine,
+    OrderStatus,
+    SalesPlanEntry,
+)
 
 if TYPE_CHECKING:
     from ordersight.orders.pricing import PreparedOrder
@@ -175,39 +184,73 @@ def _not_a_sale(order: Order) -> Conflict | None:
     )
 
 
-def confirm_sales_attributions(
-    *, order_ids: Sequence[int], actor: Actor
-) -> dict[int, Conflict | Invalid | None]:
-    """ "Check" on many sales at once: confirm each as it is attributed now (its sales
-    manager, or the system). Per order id: None when confirmed now, the refusal otherwise
-    (not a sale, or named for someone no longer an active sales manager). A sale already
-    confirmed is left as it is (absent from the answer), so who confirmed it stays true.
+@dataclass
+class CheckResult:
+    """What a bulk Check did, by order id: the sales it confirmed, those it found confirmed
+    already (left as they were, so who confirmed them stays true) and those it refused."""
 
-    Set-based: each batch is one lock, one update, one insert of events and one recount of
-    the reports, where "Check" one by one took a transaction and a recount per order."""
+    confirmed: list[int] = field(default_factory=list)
+    already_confirmed: list[int] = field(default_factory=list)
+    refused: dict[int, DomainError] = field(default_factory=dict)
+
+
+def confirm_sales_attributions(
+    *, order_ids: Sequence[int], actor: Actor, unchanged_since: datetime | None = None
+) -> CheckResult:
+    """ "Check" on many sales at once: confirm each as it is attributed now (its sales
+    manager, or the system). Refused: an order that is no sale, one named for someone no
+    longer an active sales manager, and, given `unchanged_since` (when the person read the
+    list), one whose sales manager was changed after it: they confirm what they saw, not a
+    name that came later.
+
+    Set-based: each batch is one lock, one update, one insert of events and one move of the
+    report by sales manager's figures, where Check one by one took a transaction and a
+    recount per order. Each batch commits on its own, unless the caller's transaction
+    holds them all (a request with an Idempotency-Key): then every order is locked first,
+    in id order, so that no order is locked after the customers and figures a batch took."""
     check_may_attribute(actor)
     ids = sorted(set(order_ids))
-    outcome: dict[int, Conflict | Invalid | None] = {}
+    if transaction.get_connection().in_atomic_block:
+        list(
+            Order.objects.select_for_update(no_key=True)
+            .filter(pk__any=ids)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+    result = CheckResult()
     for start in range(0, len(ids), CONFIRM_BATCH):
-        outcome.update(_confirm_batch(ids[start : start + CONFIRM_BATCH], actor))
-    return outcome
+        _confirm_batch(ids[start : start + CONFIRM_BATCH], actor, unchanged_since, result)
+    return result
 
 
 @retry_on_deadlock
 @transaction.atomic
-def _confirm_batch(ids: Sequence[int], actor: Actor) -> dict[int, Conflict | Invalid | None]:
+def _confirm_batch(
+    ids: Sequence[int], actor: Actor, unchanged_since: datetime | None, result: CheckResult
+) -> None:
     # Locked in id order, as every writer of many orders locks them.
     orders = list(
         Order.objects.select_for_update(no_key=True, of=("self",))
-        .filter(pk__in=ids, sales_confirmed_at__isnull=True)
+        .filter(pk__any=ids)
         .order_by("pk")
         .select_related("sales_manager")
     )
     named = {order.sales_manager_id for order in orders} - {None}
     active = set(list_sales_managers().filter(pk__in=named).values_list("pk", flat=True))
-    outcome: dict[int, Conflict | Invalid | None] = {}
+    renamed: set[int] = set()
+    if unchanged_since is not None:
+        renamed = set(
+            OrderEvent.objects.filter(
+                order_id__any=[order.pk for order in orders],
+                kind=OrderEventKind.SALES_ATTRIBUTION_CHANGED,
+                created_at__gt=unchanged_since,
+            ).values_list("order_id", flat=True)
+        )
     confirmed: list[Order] = []
     for order in orders:
+        if order.sales_confirmed_at is not None:
+            result.already_confirmed.append(order.pk)
+            continue
         refusal = _not_a_sale(order)
         if refusal is None and order.sales_manager_id not in active | {None}:
             refusal = Invalid(
@@ -216,17 +259,26 @@ def _confirm_batch(ids: Sequence[int], actor: Actor) -> dict[int, Conflict | Inv
                 ),
                 fields={"manager_id": _("not an active sales manager")},
             )
-        outcome[order.pk] = refusal
+        if refusal is None and order.pk in renamed:
+            refusal = Conflict(
+                _(
+                    "The sales manager of order {number} was changed after the list was "
+                    "read; look at it again."
+                ).format(number=order.number),
+                fields={"sales_manager": _("changed after the list was read")},
+            )
         if refusal is None:
             confirmed.append(order)
+        else:
+            result.refused[order.pk] = refusal
     if not confirmed:
-        return outcome
+        return
     now = timezone.now()
     for order in confirmed:
         order.sales_confirmed_by = actor.user
         order.sales_confirmed_at = now
         order.updated_at = now
-    Order.objects.filter(pk__in=[order.pk for order in confirmed]).update(
+    Order.objects.filter(pk__any=[order.pk for order in confirmed]).update(
         sales_confirmed_by=actor.user, sales_confirmed_at=now, updated_at=now
     )
     record_events(
@@ -240,4 +292,4 @@ def _confirm_batch(ids: Sequence[int], actor: Actor) -> dict[int, Conflict | Inv
         ),
         actor,
     )
-    return outcome
+    result.confirmed.extend(order.pk for order in confirmed)

@@ -97,7 +97,7 @@ def _choices(enum: type) -> list[tuple[str, str]]:
 # Which payment system took an order's money is for payments to say, and payments sits above
 # orders: it installs the condition when the project starts (`ordersight.apps`), as the
 # lifecycle's handlers are installed, rather than orders naming its tables or relations.
-PaidThrough = Callable[[str], Q]
+PaidThrough = Callable[..., Q]  # paid_through(code=…)
 _paid_through: PaidThrough | None = None
 
 
@@ -206,7 +206,7 @@ class OrderFilterSet(ListFilterSet):
         return queryset.filter(Exists(lines))
 
     def paid_through(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return queryset.filter(_installed_paid_through()(value.strip()))
+        return queryset.filter(_installed_paid_through()(code=value.strip()))
 
     def customer_first_sale(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
         if value is None:

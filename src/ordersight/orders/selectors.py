@@ -121,7 +121,7 @@ def get_order(*, number: int, details: bool = True) -> Order:
     return order
 
 
-def order_ids_by_number(numbers: Iterable[int]) -> dict[int, int]:
+def order_ids_by_number(*, numbers: Iterable[int]) -> dict[int, int]:
     """The ids of the orders with these numbers (a number with no order is absent)."""
     wanted = [n for n in set(numbers) if is_id(n)]
     return dict(Order.objects.filter(number__in=wanted).values_list("number", "pk"))

@@ -56,7 +56,7 @@ INVOICE_LIST = ListSpec(
 )
 
 
-def paid_through(code: str) -> Q:
+def paid_through(*, code: str) -> Q:
     """Orders that took money (an invoice that succeeded, or was refunded since) through
     the payment system with this code: the orders list's filter, installed into it."""
     captured = Invoice.objects.filter(

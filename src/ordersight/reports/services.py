@@ -280,7 +280,8 @@ def recount_orders(order_ids: Iterable[int]) -> None:
 def move_attributions(orders: Iterable[Order]) -> None:
     """Who made these sales changed, and nothing else: move each kept sale from the report
     by sales manager's row it counted in to the one its order (as the service holds it,
-    locked) names now. Three statements, where `recount_orders` takes a dozen: a "Check"
+    locked) names now. Four statements or so (the customers' lock, the kept sales, the
+    rollups, an update per manager), where `recount_orders` takes a dozen: a "Check"
     is a person waiting, and a bulk one is thousands of sales.
 
     Kept sales hold the figures the row needs (total, units, refunds, fees, funds credited);

@@ -1,6 +1,7 @@
 """Bulk actions on a staff list: the ticked rows, or every row its filters match, each row
-through the same service as its single action, and a result that says what was done and
-what was refused, and why.
+through the same service as its single action (or a bulk service that writes what the
+single action would, a batch at a time: Check on All Orders), and a result that says what
+was done and what was refused, and why.
 
 "Select all matching" runs inside the request, in batches, up to `BULK_LIMIT` rows (the
 bound up to which lists count exactly), and is refused beyond it with a word to narrow the

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import datetime
 from functools import partial
 from typing import Any
 
@@ -15,6 +16,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -268,7 +271,8 @@ def _bulk_manager(request: HttpRequest) -> int | None:
 @require_POST
 def bulk_orders(request: HttpRequest) -> HttpResponse:
     """One action on the ticked orders, or on every order the filters match (see web/bulk.py),
-    each through the single action's service, so each changed order has its one event."""
+    each through the single action's service, so each changed order has its one event;
+    Check goes through its bulk service, which writes the same events a batch at a time."""
     back = back_to(request, reverse("web:orders"))
     action = request.POST.get("action", "")
     if action not in BULK_ACTIONS:
@@ -280,6 +284,7 @@ def bulk_orders(request: HttpRequest) -> HttpResponse:
     try:
         ids = chosen_ids(request.POST, selectors.ORDER_LIST)
         manager_id = _bulk_manager(request) if action == "assign" else None
+        read_at = _read_at(request) if action == "check" else None
     except Invalid as exc:
         refuse(request, exc)
         return redirect(back)
@@ -287,7 +292,7 @@ def bulk_orders(request: HttpRequest) -> HttpResponse:
         rows = selectors.ORDER_LIST.export({}, request.POST.get("sort")).filter(pk__in=ids)
         return csv_response(request, rows, selectors.ORDER_LIST.headers, "orders-selected.csv")
     if action == "check":
-        tell(request, _checked(ids, actor), done_words)
+        tell(request, _checked(ids, actor, read_at), done_words)
         return redirect(back)
     reason = request.POST.get("reason", "")[:500]
     acts: dict[str, Callable[[Order], Any]] = {
@@ -313,17 +318,34 @@ def bulk_orders(request: HttpRequest) -> HttpResponse:
     return redirect(back)
 
 
-def _checked(ids: list[int], actor: Actor) -> BulkResult:
-    """ "Check" on many sales at once, set-based (one transaction per thousand orders rather
-    than one per order, as the other bulk actions take); sales already checked are left be."""
-    outcome = attribution.confirm_sales_attributions(order_ids=ids, actor=actor)
-    refused = {pk: exc for pk, exc in outcome.items() if exc is not None}
-    numbers = dict(Order.objects.filter(pk__in=refused).values_list("pk", "number"))
+def _read_at(request: HttpRequest) -> datetime | None:
+    """When the list was drawn (the bulk form's `read_at`); refused naming it if garbled."""
+    text = request.POST.get("read_at", "")
+    try:
+        value = parse_datetime(text) if text else None
+    except ValueError:
+        value = None
+    if text and (value is None or timezone.is_naive(value)):
+        raise Invalid(
+            _("Reload the list and try again."),
+            fields={"read_at": _("a date and time with its offset")},
+        )
+    return value
+
+
+def _checked(ids: list[int], actor: Actor, read_at: datetime | None) -> BulkResult:
+    """ "Check" on many sales at once, set-based (one transaction per thousand orders, not
+    one per order as the other bulk actions take). Sales already checked are left as they
+    are; one whose manager was changed after the list was drawn (`read_at`) is refused."""
+    done = attribution.confirm_sales_attributions(
+        order_ids=ids, actor=actor, unchanged_since=read_at
+    )
+    numbers = dict(Order.objects.filter(pk__in=done.refused).values_list("pk", "number"))
     return BulkResult(
-        done=len(outcome) - len(refused),
+        done=len(done.confirmed),
         refused=[
             (_("Order {number}").format(number=numbers[pk]), exc.message)
-            for pk, exc in sorted(refused.items())
+            for pk, exc in sorted(done.refused.items())
         ],
     )
 
