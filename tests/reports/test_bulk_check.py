@@ -117,6 +117,9 @@ def test_check_on_the_orders_list_confirms_the_ticked_sales(march, roles):
     confirmed = Order.objects.filter(pk__in=ticked, sales_confirmed_at__isnull=False)
     assert set(confirmed.values_list("pk", flat=True)) == {march["o2"].pk, march["o3"].pk}
     assert Order.objects.get(pk=march["o2"].pk).sales_confirmed_by.username == "ana"
+    again = admin.post("/orders/bulk/", {"action": "check", "ids": [march["o1"].pk, *ticked]})
+    *_, message = [str(m) for m in get_messages(again.wsgi_request)]
+    assert message.startswith("0 sales checked (3 were checked already); 1 refused: ")
 
 
 def test_check_on_the_orders_list_needs_the_attribution_permission(march, roles):

@@ -18,6 +18,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.formats import number_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -292,7 +293,8 @@ def bulk_orders(request: HttpRequest) -> HttpResponse:
         rows = selectors.ORDER_LIST.export({}, request.POST.get("sort")).filter(pk__in=ids)
         return csv_response(request, rows, selectors.ORDER_LIST.headers, "orders-selected.csv")
     if action == "check":
-        tell(request, _checked(ids, actor, read_at), done_words)
+        result, already = _checked(ids, actor, read_at)
+        tell(request, result, _with_already_checked(done_words, already))
         return redirect(back)
     reason = request.POST.get("reason", "")[:500]
     acts: dict[str, Callable[[Order], Any]] = {
@@ -333,21 +335,34 @@ def _read_at(request: HttpRequest) -> datetime | None:
     return value
 
 
-def _checked(ids: list[int], actor: Actor, read_at: datetime | None) -> BulkResult:
+def _checked(ids: list[int], actor: Actor, read_at: datetime | None) -> tuple[BulkResult, int]:
     """ "Check" on many sales at once, set-based (one transaction per thousand orders, not
-    one per order as the other bulk actions take). Sales already checked are left as they
-    are; one whose manager was changed after the list was drawn (`read_at`) is refused."""
+    one per order as the other bulk actions take), and how many were checked already (left
+    as they are); one whose manager was changed after the list was drawn (`read_at`) is
+    refused."""
     done = attribution.confirm_sales_attributions(
         order_ids=ids, actor=actor, unchanged_since=read_at
     )
     numbers = dict(Order.objects.filter(pk__in=done.refused).values_list("pk", "number"))
-    return BulkResult(
+    result = BulkResult(
         done=len(done.confirmed),
         refused=[
             (_("Order {number}").format(number=numbers[pk]), exc.message)
             for pk, exc in sorted(done.refused.items())
         ],
     )
+    return result, len(done.already_confirmed)
+
+
+def _with_already_checked(done: Callable[[int], str], already: int) -> Callable[[int], str]:
+    """ "3 sales checked" and, when some were, "(2 were checked already)": a person who
+    ticked checked sales sees why fewer were done, not a bare "0 sales checked"."""
+    if not already:
+        return done
+    note = ngettext(
+        "(%(already)s was checked already)", "(%(already)s were checked already)", already
+    ) % {"already": number_format(already, force_grouping=True)}
+    return lambda n: f"{done(n)} {note}"
 
 
 @require_perm("orders.change_order")
