@@ -137,3 +137,39 @@ def test_a_batch_handler_named_by_several_moments_runs_once_where_it_last_appear
     finally:
         lifecycle.install(declared.HANDLERS)
     assert calls == [("plain", "completed"), ("batch", ["completed", "payment_settled"])]
+
+
+def test_moments_recorded_in_a_merged_block_are_heard_once_at_its_end():
+    """merged_moments: nothing runs while the block is open; at its end a handler with
+    `many` hears all its changes in one call; an inner block joins the outer; an error
+    discards what was held."""
+    from ordersight.orders.models import OrderEvent
+
+    calls: list[list[str]] = []
+
+    class Batch:
+        def __call__(self, change):
+            calls.append([change.moment.value])
+
+        def many(self, changes):
+            calls.append(sorted(c.moment.value for c in changes))
+
+    batch = Batch()
+    lifecycle.install({**{m: (batch,) for m in Moment}})
+    order = Order(number=1)
+    paid = OrderEvent(kind="payment_succeeded", payload={})
+    completed = OrderEvent(kind="status_changed", payload={"to": "completed"})
+    try:
+        with lifecycle.merged_moments():
+            lifecycle.dispatch(order, paid, SYSTEM)
+            with lifecycle.merged_moments():
+                lifecycle.dispatch(order, completed, SYSTEM)
+            assert calls == []
+        assert calls == [["completed", "payment_settled"]]
+        with pytest.raises(RuntimeError), lifecycle.merged_moments():
+            lifecycle.dispatch(order, paid, SYSTEM)
+            raise RuntimeError("the service failed")
+        lifecycle.dispatch(order, completed, SYSTEM)  # outside any block: at once
+    finally:
+        lifecycle.install(declared.HANDLERS)
+    assert calls == [["completed", "payment_settled"], ["completed"]]

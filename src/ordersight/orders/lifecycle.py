@@ -4,13 +4,16 @@ An app above orders (payments, reports, billing, campaigns, promotions, sync) ne
 imported by orders. Instead, the project declares in one plain list, `ordersight/lifecycle.py`,
 which handler reacts to which moment, and installs that list when Django starts. Each time a
 service records an order event that marks a moment, `record_event` calls the moment's
-handlers right away, in the service's transaction: if a handler fails, the whole change
+handlers right away (or, inside a `merged_moments` block, at its end, together with the
+block's other moments), in the service's transaction: if a handler fails, the whole change
 rolls back, so an order and everything derived from it never disagree.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
@@ -99,21 +102,62 @@ def installed_handlers() -> dict[Moment, tuple[Handler, ...]]:
     return _installed
 
 
+# The moments a `merged_moments` block holds back, per thread (None outside such a block).
+_held = threading.local()
+
+
+@contextmanager
+def merged_moments() -> Iterator[None]:
+    """Hold back the moments recorded inside the block and run their handlers once, at its
+    end, as a batch (`dispatch_many`). A payment that completes an order records two moments
+    back to back (its payment settled, then completed), and every recount heard both: each
+    read the order, its lines and invoices and wrote the figures twice. Use it inside the
+    service's transaction, around writes whose moments no handler must hear in between.
+    An inner block joins the outer one; an error discards what was held."""
+    if getattr(_held, "changes", None) is not None:
+        yield
+        return
+    _held.changes = []
+    try:
+        yield
+        changes = _held.changes
+    finally:
+        _held.changes = None
+    _run(changes)
+
+
 def dispatch(order: Order, event: OrderEvent, actor: Actor) -> None:
-    """Run the handlers of the moment `event` marks, in the caller's transaction."""
+    """Run the handlers of the moment `event` marks, in the caller's transaction (at the end
+    of a `merged_moments` block, when one is open)."""
     moment = moment_of(event.kind, event.payload)
     if moment is None:
         return
-    handlers = installed_handlers()[moment]
-    if not handlers:
-        return
     change = OrderChange(moment=moment, order=order, event=event, actor=actor)
-    for handler in handlers:
+    held = getattr(_held, "changes", None)
+    if held is not None:
+        held.append(change)
+        return
+    for handler in installed_handlers()[moment]:
         handler(change)
 
 
 def dispatch_many(events: Sequence[tuple[Order, OrderEvent]], actor: Actor) -> None:
-    """Run the handlers for a batch of events; a handler with `many` gets them in one call.
+    """Run the handlers for a batch of events (see `_run`); inside a `merged_moments` block
+    they join what it holds."""
+    changes = []
+    for order, event in events:
+        moment = moment_of(event.kind, event.payload)
+        if moment is not None:
+            changes.append(OrderChange(moment=moment, order=order, event=event, actor=actor))
+    held = getattr(_held, "changes", None)
+    if held is not None:
+        held.extend(changes)
+        return
+    _run(changes)
+
+
+def _run(changes: Sequence[OrderChange]) -> None:
+    """Run the handlers of a batch of changes; a handler with `many` gets them in one call.
 
     Within a moment the handlers run in their declared order, as `dispatch` runs them. A
     handler with `many` that several moments of the batch name is called once, with all
@@ -121,11 +165,8 @@ def dispatch_many(events: Sequence[tuple[Order, OrderEvent]], actor: Actor) -> N
     recount of a batch that was issued, paid and completed at once does the work of three.
     """
     by_moment: dict[Moment, list[OrderChange]] = {}
-    for order, event in events:
-        moment = moment_of(event.kind, event.payload)
-        if moment is not None:
-            change = OrderChange(moment=moment, order=order, event=event, actor=actor)
-            by_moment.setdefault(moment, []).append(change)
+    for change in changes:
+        by_moment.setdefault(change.moment, []).append(change)
     installed = installed_handlers()
     calls = [(moment, handler) for moment in by_moment for handler in installed[moment]]
     last_call: dict[int, int] = {}

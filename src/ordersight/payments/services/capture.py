@@ -18,6 +18,7 @@ from ordersight.core.errors import Conflict, Invalid, Unavailable
 from ordersight.core.money import ZERO, format_money, round_money
 from ordersight.core.sequences import reserve_numbers
 from ordersight.orders.events import record_event, record_events
+from ordersight.orders.lifecycle import merged_moments
 from ordersight.orders.models import (
     Order,
     OrderEventKind,
@@ -144,10 +145,12 @@ class GatewayOutcome:
     failure_message: str = ""
 
 
+@merged_moments()
 def _settle(
     order: Order, invoice: Invoice, outcome: GatewayOutcome, actor: Actor, *, strict: bool = False
 ) -> None:
-    """Record the outcome on the invoice, then derive the order's payment state again.
+    """Record the outcome on the invoice, then derive the order's payment state again; the
+    figures hear the payment and the completion it may bring once, together.
 
     Money that arrived outside the pending invoices (a manual payment, a provider's late
     success on a failed one) leaves them asking for what is left at most; `strict` refuses

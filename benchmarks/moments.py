@@ -1,0 +1,120 @@
+"""What each moment of an order's life costs on PostgreSQL: statements and time.
+
+    python benchmarks/moments.py --database-url postgres://…/os_load [--orders 100]
+
+Against an existing store (one `ordersight gendata` filled, so it holds a million orders and
+their kept figures), through the services as the API calls them, for `--orders` new orders
+of four catalog lines with a customer who already bought: create, pay in full by a manual
+payment (which completes the order: a sale), refund part of it, Check who made the sale,
+and cancel another new order. Each moment's median wall time and its statements (every
+statement the moment sends, its transaction's included). The orders stay in the store.
+
+Nothing here asserts a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+
+def _setup_django(database_url: str) -> None:
+    os.environ["DATABASE_URL"] = database_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ordersight.settings")
+    os.environ.setdefault("DEBUG", "false")
+    os.environ.setdefault("SECRET_KEY", "benchmark-only-" + "x" * 50)
+    import django
+
+    django.setup()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", required=True, help="an existing store, added to")
+    parser.add_argument("--orders", type=int, default=100)
+    args = parser.parse_args()
+    _setup_django(args.database_url)
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from ordersight.catalog.models import Variant
+    from ordersight.core.actors import Actor
+    from ordersight.orders import attribution
+    from ordersight.orders.models import Order
+    from ordersight.orders.pricing import LineInput, OrderInput
+    from ordersight.orders.services import create_order, transition_order
+    from ordersight.payments.models import PaymentSystem
+    from ordersight.payments.services import record_manual_payment, refund_invoice
+
+    system = Actor.system()
+    skus = list(
+        Variant.objects.filter(is_active=True, offer__is_active=True, offer__currency="EUR")
+        .order_by("pk")
+        .values_list("sku", flat=True)[:400]
+    )
+    buyers = list(
+        Order.objects.filter(status="completed", customer__isnull=False)
+        .order_by("-pk")
+        .values_list("customer_id", flat=True)[: args.orders * 2]
+    )
+    manual = PaymentSystem.objects.filter(provider="manual", is_active=True).first()
+    if manual is None or len(skus) < 4 or len(buyers) < args.orders * 2:
+        raise SystemExit("The store needs a manual payment system, EUR SKUs and buyers.")
+
+    costs: dict[str, list[tuple[float, int]]] = {}
+
+    def measured(moment: str, call: Callable[[], Any]) -> Any:
+        with CaptureQueriesContext(connection) as queries:
+            start = time.perf_counter()
+            result = call()
+            elapsed = time.perf_counter() - start
+        costs.setdefault(moment, []).append((elapsed, len(queries)))
+        return result
+
+    def new_order(n: int) -> Order:
+        lines = [LineInput(sku=skus[(n * 4 + i) % len(skus)]) for i in range(4)]
+        data = OrderInput(lines=lines, customer_id=buyers[n], currency="EUR")
+        return measured("create", lambda: create_order(data=data, actor=system))
+
+    for n in range(args.orders):
+        order = new_order(n)
+        invoice = measured(
+            "pay in full (completes it)",
+            lambda o=order: record_manual_payment(order=o, payment_system=manual, actor=system),
+        )
+        order.refresh_from_db()
+        if order.status != "completed":
+            transition_order(order=order, to="completed", actor=system)
+        invoice.refresh_from_db()
+        measured(
+            "refund part",
+            lambda i=invoice: refund_invoice(invoice=i, amount=Decimal("1.00"), actor=system),
+        )
+        measured(
+            "Check who made the sale",
+            lambda o=order: attribution.confirm_sales_attribution(
+                order=o, manager_id=None, actor=system
+            ),
+        )
+        other = new_order(args.orders + n)
+        measured(
+            "cancel",
+            lambda o=other: transition_order(order=o, to="cancelled", actor=system),
+        )
+
+    print("| moment | median ms | statements |")
+    print("| --- | --- | --- |")
+    for moment, runs in costs.items():
+        ms = statistics.median(t for t, _ in runs) * 1000
+        statements = statistics.median(q for _, q in runs)
+        print(f"| {moment} | {ms:.1f} | {statements:.0f} |")
+
+
+if __name__ == "__main__":
+    main()
