@@ -248,6 +248,9 @@ def recount_orders(order_ids: Iterable[int]) -> None:
     deltas: dict[RowKey, Measures] = defaultdict(Measures)
     to_save: list[tuple] = []
     to_delete: list[int] = []
+    # Customers whose sales, in the order `prev_day` links them, changed: a sale added or
+    # gone, or moved to another day or customer. A refund or a payment changes none.
+    relink: set[int | None] = set()
     for pk in ids | extra:
         order = orders.get(pk)
         now = (
@@ -267,14 +270,15 @@ def recount_orders(order_ids: Iterable[int]) -> None:
             to_save.append(_values_of(pk, now))
         elif old is not None:
             to_delete.append(pk)
+        if (now and (now.day, now.customer_id)) != (before and (before.day, before.customer_id)):
+            relink |= {sale.customer_id for sale in (now, before) if sale is not None}
     add_to_rollups(deltas)
     if to_delete:
         ReportedOrder.objects.filter(pk__any=to_delete).delete()
     # Plain rows, not model instances: a billing batch writes hundreds. `prev_day` is left
     # as it was and linked below.
     upsert_rows(ReportedOrder, _ROW_COLUMNS, to_save, unique=("order_id",))
-    if to_save or to_delete:
-        _link_previous_sales(customers)
+    _link_previous_sales(relink - {None})
 
 
 def move_attributions(orders: Iterable[Order]) -> None:
