@@ -164,6 +164,9 @@ def test_moments_recorded_in_a_merged_block_are_heard_once_at_its_end():
             lifecycle.dispatch(order, paid, SYSTEM)
             with lifecycle.merged_moments():
                 lifecycle.dispatch(order, completed, SYSTEM)
+            with pytest.raises(RuntimeError), lifecycle.merged_moments():
+                lifecycle.dispatch(order, completed, SYSTEM)  # rolled back: never heard
+                raise RuntimeError("a nested service failed and the outer one goes on")
             assert calls == []
         assert calls == [["completed", "payment_settled"]]
         with pytest.raises(RuntimeError), lifecycle.merged_moments():

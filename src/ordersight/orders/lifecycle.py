@@ -113,9 +113,16 @@ def merged_moments() -> Iterator[None]:
     back to back (its payment settled, then completed), and every recount heard both: each
     read the order, its lines and invoices and wrote the figures twice. Use it inside the
     service's transaction, around writes whose moments no handler must hear in between.
-    An inner block joins the outer one; an error discards what was held."""
-    if getattr(_held, "changes", None) is not None:
-        yield
+    An inner block joins the outer one; an error discards what the block held (an inner
+    block's alone, should the outer one catch it: its writes rolled back to a savepoint)."""
+    held = getattr(_held, "changes", None)
+    if held is not None:
+        start = len(held)
+        try:
+            yield
+        except BaseException:
+            del held[start:]
+            raise
         return
     _held.changes = []
     try:
