@@ -162,11 +162,9 @@ def test_an_oversized_body_sent_in_chunks_is_refused_before_a_page_reads_it(sett
 
 
 def test_the_server_start_settles_the_garbage_collector(monkeypatch):
-    """At the lifespan's start (the application loaded), the process freezes what it holds
-    and collects the young generation less often; importing the application does not."""
+    """At the lifespan's start (the application loaded), the process settles its garbage
+    collector (core/heap.py); the test's own process is left as it was."""
     import gc
-
-    from ordersight.core import heap
 
     settled = []
     monkeypatch.setattr("ordersight.serving.settle_for_batches", lambda: settled.append(1))
@@ -185,4 +183,4 @@ def test_the_server_start_settles_the_garbage_collector(monkeypatch):
         pool.submit(asyncio.run, app({"type": "lifespan"}, receive, send)).result()
     assert [m["type"] for m in sent] == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
     assert settled == [1]
-    assert gc.get_threshold() == before != (heap.YOUNG_GENERATION, 10, 10)
+    assert gc.get_threshold() == before
