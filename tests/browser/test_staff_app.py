@@ -147,7 +147,11 @@ def test_change_password_opens_in_the_app_with_a_way_back(page, server, width):
     sign_in(page, server)
     if width < 1200:  # the navigation folds behind its toggler below 1200 px
         page.locator(".navbar-toggler").click()
+        # Bootstrap marks the menu shown once it has finished unfolding; a click on the
+        # user menu while it still moves may land beside it.
+        expect(page.locator("#nav.show")).to_be_visible()
     page.get_by_test_id("user-menu").click()
+    expect(page.get_by_role("link", name="Change password")).to_be_visible()
     page.get_by_role("link", name="Change password").click()
     page.wait_for_url(re.compile(r"/password/$"))
     expect(page.get_by_role("heading", name="Change password")).to_be_visible()
