@@ -18,6 +18,7 @@ import pytest
 from django.apps import apps
 
 import ordersight
+from tests.structure.test_row_locks import _docstrings
 
 SOURCE = Path(ordersight.__file__).parent
 # Bottom first, as in pyproject.toml: an app may use the tables and relations of its own
@@ -50,12 +51,7 @@ def _modules() -> list[tuple[str, Path, ast.Module]]:
 
 
 def _strings(tree: ast.Module) -> list[ast.Constant]:
-    docstrings = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
-            body = node.body
-            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-                docstrings.add(id(body[0].value))
+    docstrings = _docstrings(tree)
     return [
         node
         for node in ast.walk(tree)
