@@ -651,7 +651,7 @@ def bench_reports() -> list[Result]:
     previous = query.previous()
 
     def dashboard() -> object:
-        return selectors.sales_performance(query)
+        return selectors.sales_performance(query=query)
 
     lo, _ = bounds(previous.start, previous.end)
     cur_lo, hi = bounds(start, end)
@@ -662,7 +662,7 @@ def bench_reports() -> list[Result]:
         [cur_lo, lo, hi],
     )
     # The two must agree before their speeds mean anything.
-    ours_now = {c.currency: c.current for c in selectors.sales_performance(query).by_currency}
+    ours_now = {c.currency: c.current for c in selectors.sales_performance(query=query).by_currency}
     raw_now: dict = {}
     for current, currency, orders, gross, *_ in dashboard_raw():
         if current:
@@ -693,7 +693,7 @@ def bench_reports() -> list[Result]:
             ),
         ),
     ):
-        ours = (lambda g: lambda: selectors.sales_breakdown(g, year))(group_by)
+        ours = (lambda g: lambda: selectors.sales_breakdown(group_by=g, query=year))(group_by)
         base = raw(raw_sql, [y_lo, y_hi])
         mine = {(r.ref, r.currency): r.figures.orders for r in ours().rows}
         theirs = {
@@ -1034,7 +1034,7 @@ def _campaign_with_conversions(count: int) -> tuple[int, int]:
         cur.execute("DROP TABLE bench_members")
         cur.execute("ANALYZE campaigns_conversion")
     with transaction.atomic():
-        services.recompute_commissions({(campaign.pk, creator) for _, creator in members})
+        services.recompute_commissions(pairs={(campaign.pk, creator) for _, creator in members})
     return campaign.pk, inserted
 
 
@@ -1169,8 +1169,9 @@ def bench_campaigns(total: int, conversions: int) -> list[Result]:
         counted = {"rows": 0}
 
         def ours(scope: str = scope, counted: dict = counted) -> None:
-            rows, headers = selectors.all_sales(start, end, scope)
-            counted["rows"] = sum(c.count(b"\n") for c in csv_chunks(rows, headers)) - 1
+            spec = selectors.SALES_DOWNLOADS[scope]
+            rows = spec.export(selectors.sales_in(start=start, end=end), None)
+            counted["rows"] = sum(c.count(b"\n") for c in csv_chunks(rows, spec.headers)) - 1
 
         def baseline(sql: str = rows_sql) -> None:
             with connection.cursor() as cur, cur.cursor.copy(sql) as copy:
@@ -1409,9 +1410,9 @@ def bench_promotions(total: int) -> list[Result]:
     )
     results = []
     for label, rules, having in segments:
-        ours = _median_ms(lambda rules=rules: selectors.member_count(rules), 15)
+        ours = _median_ms(lambda rules=rules: selectors.member_count(rules=rules), 15)
         sql = RAW_SEGMENT.format(having=having)
-        counts = (selectors.member_count(rules), raw(sql, [])()[0][0])
+        counts = (selectors.member_count(rules=rules), raw(sql, [])()[0][0])
         assert counts[0] == counts[1], counts
         base = _median_ms(raw(sql, []), 15)
         results.append(
@@ -1426,7 +1427,7 @@ def bench_promotions(total: int) -> list[Result]:
         )
 
     segment = services.create_segment(name="Bench buyers", rules=segments[0][1], actor=system)
-    member = selectors.segment_members(segment).order_by("id").first()
+    member = selectors.segment_members(segment=segment).order_by("id").first()
     skus = list(
         Variant.objects.filter(offer__currency="EUR")
         .order_by("pk")
@@ -1634,16 +1635,16 @@ def bench_sync(catalog: dict, orders: int, customers: int) -> list[Result]:
     connection = StoreConnection.objects.create(
         name="bench", platform="shopify", shop_url=fake.url, currency="EUR"
     )
-    feeds = services.feeds_of(connection)
+    feeds = services.feeds_of(connection=connection)
     # The fake store listens on 127.0.0.1 over http: allowed as an operator would allow it.
     with override_settings(SYNC_ALLOW_PRIVATE_NETWORKS=True):
         client = ShopifyClient(fake.url, TOKEN)
         started = time.perf_counter()
-        customers_run = services.run_feed(feeds["customers"], client=client)
+        customers_run = services.run_feed(feed=feeds["customers"], client=client)
         customers_s = time.perf_counter() - started
         with _analysing(), _as_in_the_worker():
             started = time.perf_counter()
-            orders_run = services.run_feed(feeds["orders"], client=client)
+            orders_run = services.run_feed(feed=feeds["orders"], client=client)
             orders_s = time.perf_counter() - started
     fake.stop()
     assert customers_run.status == orders_run.status == "succeeded", orders_run.message

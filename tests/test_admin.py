@@ -41,7 +41,7 @@ def test_the_admin_revoke_action_revokes_through_the_service(admin_client, db):
     )
     assert "Revoked 1 key(s)." in page.content.decode()
     assert ApiKey.objects.get(pk=key.pk).revoked_at is not None
-    assert authenticate_api_key(token) is None
+    assert authenticate_api_key(token=token) is None
 
 
 def test_the_admin_creates_a_restricted_key(admin_client, db):

@@ -107,6 +107,20 @@ def world(catalog, roles):
                 at=AT,
             )
             run_attempt(attempt=attempt, at=AT, actor=SYSTEM)
+            joined = campaigns.create_campaign(
+                name=f"Campaign {i}",
+                starts_on=date(2026, 2, 1),
+                commission_kind="percent",
+                commission_percent="5",
+                actor=SYSTEM,
+            )
+            campaigns.add_member(
+                campaign=joined,
+                creator=campaigns.create_creator(name=f"Creator {i}", handle=f"c{i}", actor=SYSTEM),
+                coupon_codes=[f"C{i}"],
+                actor=SYSTEM,
+                at=AT,
+            )
 
     return {"grow": grow, "campaign": campaign, "segment": segment}
 
@@ -142,6 +156,8 @@ API_LISTS = [
     "conversions",
     "campaigns/{campaign}/conversions",
     "segments/{segment}/members",
+    "creators",
+    "campaigns",
 ]
 
 
@@ -164,6 +180,8 @@ PAGES = [
     ("/campaigns/{campaign}/", "data-conversion="),
     ("/sales/history/?from=2026-03-01&to=2026-03-31", "<tr"),
     ("/customers/{customer}/", "<tr"),
+    ("/creators/", "<tr"),
+    ("/campaigns/", "<tr"),
 ]
 
 

@@ -518,8 +518,8 @@ def _store_feeds(actor: Actor) -> None:
             refresh_minutes=60,
             actor=actor,
         )
-        for feed in sync_services.feeds_of(connection).values():
-            sync_services.run_feed(feed, full=True)
+        for feed in sync_services.feeds_of(connection=connection).values():
+            sync_services.run_feed(feed=feed, full=True)
     finally:
         settings.SYNC_FILE_ROOT = named
 

@@ -80,7 +80,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
     "ordersight.web.middleware.DomainErrorPages",
-    "ordersight.core.idempotency.IdempotencyMiddleware",
+    "ordersight.http.idempotency.IdempotencyMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into its 429 page.
     "axes.middleware.AxesMiddleware",
 ]

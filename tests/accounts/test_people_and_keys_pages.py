@@ -43,7 +43,7 @@ def test_an_invited_user_sets_a_password_with_the_link_and_signs_in(owner):
     assert "ana invited as Sales manager" in page
     link = re.search(r'id="shown-once-value" value="([^"]+)"', page).group(1)
     ana = User.objects.get(username="ana")
-    assert role_of(ana) == "Sales manager" and not ana.has_usable_password()
+    assert role_of(user=ana) == "Sales manager" and not ana.has_usable_password()
     # Shown once: the next visit has no link.
     assert 'data-testid="shown-once"' not in owner.get("/settings/users/").content.decode()
 
@@ -100,7 +100,7 @@ def test_the_role_is_changed_and_a_user_deactivated_and_reactivated(owner):
     done = owner.post(f"/settings/users/{ana.pk}/role/", {"role": "Admin"}, follow=True)
     assert "ana is now Admin." in _html(done)
     ana.refresh_from_db()
-    assert role_of(ana) == "Admin" and ana.groups.count() == 1
+    assert role_of(user=ana) == "Admin" and ana.groups.count() == 1
     done = owner.post(f"/settings/users/{ana.pk}/deactivate/", follow=True)
     assert "ana is deactivated" in _html(done)
     ana.refresh_from_db()
@@ -116,7 +116,7 @@ def test_an_unknown_role_is_named_and_nothing_changes(owner):
     done = owner.post(f"/settings/users/{ana.pk}/role/", {"role": "God"}, follow=True)
     assert "ana was not changed: Unknown role 'God'." in _html(done)
     ana.refresh_from_db()
-    assert role_of(ana) == "Sales manager"
+    assert role_of(user=ana) == "Sales manager"
 
 
 def test_an_owner_cannot_demote_or_deactivate_themselves(owner, roles):
@@ -126,12 +126,12 @@ def test_an_owner_cannot_demote_or_deactivate_themselves(owner, roles):
     done = _html(owner.post(f"/settings/users/{me.pk}/role/", {"role": "Viewer"}, follow=True))
     assert "You cannot change the role of yourself" in done
     me.refresh_from_db()
-    assert me.is_active and role_of(me) == "Owner"
+    assert me.is_active and role_of(user=me) == "Owner"
     # Another Owner may be made a Viewer while one remains.
     other = User.objects.create_user(username="oscar")
     other.groups.add(roles["Owner"])
     owner.post(f"/settings/users/{other.pk}/role/", {"role": "Viewer"})
-    assert role_of(User.objects.get(pk=other.pk)) == "Viewer"
+    assert role_of(user=User.objects.get(pk=other.pk)) == "Viewer"
 
 
 def test_the_only_owner_cannot_be_deactivated_by_another_user(roles):
@@ -183,11 +183,11 @@ def test_a_key_is_created_its_token_shown_once_and_it_works_until_revoked(admin)
     assert token not in listed
     assert 'only: <span title="orders.add_order">Can add order</span>' in listed
     forget_api_keys()
-    assert authenticate_api_key(token) == key
+    assert authenticate_api_key(token=token) == key
     revoked = _html(admin.post(f"/settings/api-keys/{key.prefix}/revoke/", follow=True))
     assert f"API key Storefront ({key.prefix}…) revoked" in revoked
     forget_api_keys()
-    assert authenticate_api_key(token) is None
+    assert authenticate_api_key(token=token) is None
 
 
 @pytest.mark.parametrize(

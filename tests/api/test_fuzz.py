@@ -47,6 +47,9 @@ NOT_YET_AGREED = {
     "/api/v1/orders takes it, priced the same way: it carries that operation's rules between "
     "fields (a line's discount at most its price, totals a client sends equal to ours) and "
     "names objects that must exist (SKUs, a customer, a sales manager)",
+    "POST /api/v1/customers/{customer_id}/sales-plan": "manager_id may be left out only by a "
+    "key whose user is a sales manager (the entry is then theirs): a rule on who calls, which "
+    "the schema cannot state",
 }
 
 

@@ -10,8 +10,10 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from ordersight.campaigns import services
 from ordersight.campaigns.models import Campaign, Conversion, Creator, CreatorCode, Membership
-from tests.campaigns.conftest import pay, place
+from tests import factories
+from tests.campaigns.conftest import SYSTEM, pay, place
 
 pytestmark = pytest.mark.django_db
 
@@ -221,6 +223,24 @@ def test_the_all_sales_download_has_a_campaign_name_column(api, world, bank):
     assert r.status_code == 422 and "to" in r.json()["error"]["fields"]
 
 
+def test_the_all_sales_download_is_one_list_for_the_api_and_the_page(api, roles, world, bank):
+    first = pay(place(coupon="ANNA10"), bank)
+    second = pay(place(coupon="CLEO"), bank)
+    span = {"from": "2026-03-01", "to": "2026-03-31"}
+    web = factories.signed_in(roles, "Admin", "alice")
+    for scope in ("campaigns", "store"):
+        from_api = api.get("sales-generated/export.csv", scope=scope, **span)
+        from_page = web.get("/campaigns/sales.csv", {"scope": scope, **span})
+        assert from_api["Content-Disposition"] == (
+            'attachment; filename="sales-2026-03-01-2026-03-31.csv"'
+        )
+        assert from_page["Content-Disposition"] == from_api["Content-Disposition"]
+        rows = _csv(from_api)
+        assert rows == _csv(from_page)
+        # Oldest first, as placed.
+        assert [row["order_number"] for row in rows] == [str(first.number), str(second.number)]
+
+
 def test_changing_the_rule_through_the_api_recomputes_commissions(api, world, bank):
     pay(place("TEE-M", 2, coupon="CLEO"), bank)
     r = api.patch(
@@ -263,3 +283,70 @@ def test_the_detailed_report_breaks_creator_sales_down_by_campaign_and_creator(a
     assert '"commission"' in header and '"net"' in header
     compared = api.get("reports/sales", group_by="creator", compare="true", **span).json()
     assert compared["rows"][0]["previous"] is None
+
+
+def test_creators_come_in_keyset_pages_searched_sorted_and_as_csv(api, db):
+    for name, handle in [("Dora", "dora"), ("Anna", "anna.cooks"), ("Cleo", "cleo"), ("Ben", "b")]:
+        assert api.post("creators", {"name": name, "handle": handle}).status_code == 201
+    first = api.get("creators", limit=3).json()
+    assert [c["name"] for c in first["items"]] == ["Anna", "Ben", "Cleo"]
+    rest = api.get("creators", limit=3, cursor=first["next_cursor"]).json()
+    assert [c["name"] for c in rest["items"]] == ["Dora"] and rest["next_cursor"] is None
+    assert [c["handle"] for c in api.get("creators", q="@Anna").json()["items"]] == ["anna.cooks"]
+    assert [c["name"] for c in api.get("creators", q="o").json()["items"]] == [
+        "Anna",  # anna.cooks
+        "Cleo",
+        "Dora",
+    ]
+    by_handle = api.get("creators", sort="-handle").json()["items"]
+    assert [c["handle"] for c in by_handle] == ["dora", "cleo", "b", "anna.cooks"]
+    export = api.get("creators/export.csv", sort="-handle")
+    assert export["Content-Disposition"] == 'attachment; filename="creators.csv"'
+    rows = _csv(export)
+    assert [row["handle"] for row in rows] == ["dora", "cleo", "b", "anna.cooks"]
+    assert set(rows[0]) == {"id", "name", "handle", "email", "created_at"}  # no payout
+
+
+def test_a_bad_filter_of_creators_is_refused_by_name(api, db):
+    r = api.get("creators", sort="payout")
+    assert r.status_code == 422 and "sort" in r.content.decode()
+    r = api.get("creators", colour="red")
+    assert r.status_code == 422 and "colour" in r.json()["error"]["fields"]
+
+
+def test_campaigns_come_in_keyset_pages_filtered_sorted_and_as_csv(api, world):
+    autumn = services.create_campaign(
+        name="Autumn",
+        starts_on=date(2026, 9, 1),
+        ends_on=date(2026, 9, 30),
+        commission_kind="percent",
+        commission_percent="12.5",
+        actor=SYSTEM,
+    )
+    first = api.get("campaigns", limit=1).json()
+    assert [c["name"] for c in first["items"]] == ["Autumn"]  # the latest to start first
+    rest = api.get("campaigns", limit=5, cursor=first["next_cursor"]).json()
+    assert sorted(c["name"] for c in rest["items"]) == ["Flat", "Spring"]
+    assert rest["next_cursor"] is None
+    by_members = api.get("campaigns", sort="-member_count").json()["items"]
+    assert [c["name"] for c in by_members] == ["Spring", "Flat", "Autumn"]  # 2, 1, 0 members
+    assert [c["name"] for c in api.get("campaigns", q="pri").json()["items"]] == ["Spring"]
+    running = api.get("campaigns", running_on="2026-09-15", sort="name").json()["items"]
+    assert [c["name"] for c in running] == ["Autumn", "Flat", "Spring"]
+    assert api.get("campaigns", running_on="2027-01-02").json()["items"][0]["name"] == "Spring"
+    export = api.get("campaigns/export.csv", sort="name")
+    assert export["Content-Disposition"] == 'attachment; filename="campaigns.csv"'
+    rows = _csv(export)
+    assert [row["name"] for row in rows] == ["Autumn", "Flat", "Spring"]
+    assert rows[0] == {
+        "id": str(autumn.pk),
+        "name": "Autumn",
+        "starts_on": "2026-09-01",
+        "ends_on": "2026-09-30",
+        "commission_kind": "percent",
+        "commission_percent": "12.5000",
+        "members": "0",
+    }
+    assert rows[1]["commission_percent"] == "" and rows[2]["ends_on"] == ""
+    r = api.get("campaigns", running_on="someday")
+    assert r.status_code == 422 and "running_on" in r.json()["error"]["fields"]

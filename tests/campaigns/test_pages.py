@@ -270,3 +270,35 @@ def test_a_campaign_row_escapes_the_creator_and_offers_reject_or_undo(roles, wor
     row = _row_of(admin.get(page).content.decode(), f'data-conversion="{conversion.pk}"')
     assert 'data-testid="undo"' in row and 'data-testid="reject"' not in row
     assert "text-decoration-line-through" in row and 'data-approval="rejected"' in row
+
+
+def test_the_creators_tab_searches_sorts_and_exports_what_it_shows(admin, world):
+    html = admin.get("/creators/", {"q": "ann"}).content.decode()
+    assert "@anna" in html and "@ben" not in html
+    everyone = admin.get("/creators/", {"sort": "-name"}).content.decode()
+    assert everyone.index("@cleo") < everyone.index("@ben") < everyone.index("@anna")
+    assert 'href="/creators/export.csv?sort=-name"' in everyone
+    export = admin.get("/creators/export.csv", {"q": "ann"})
+    body = b"".join(export.streaming_content).decode()
+    assert "anna" in body and "ben" not in body
+    nobody = admin.get("/creators/", {"q": "zzz"}).content.decode()
+    assert "No creators match" in nobody
+
+
+def test_the_campaigns_tab_lists_searches_and_exports_campaigns(admin, world):
+    html = admin.get("/campaigns/", {"sort": "name"}).content.decode()
+    table = html[html.index('data-testid="campaigns"') :]
+    assert table.index(">Flat<") < table.index(">Spring<")
+    assert 'href="/campaigns/export.csv?sort=name"' in html
+    # The period of the sales card stays when the list is searched.
+    searched = admin.get("/campaigns/", {"q": "spr", "range": "90d"}).content.decode()
+    table = searched[searched.index('data-testid="campaigns"') :]
+    assert ">Spring<" in table and ">Flat<" not in table
+    assert 'name="range" value="90d"' in searched  # kept by the list's filter form
+    period_form = searched[searched.index('data-testid="range-form"') :]
+    assert (
+        '<input type="hidden" name="q" value="spr">' in period_form[: period_form.index("</form>")]
+    )
+    export = admin.get("/campaigns/export.csv", {"q": "spr"})
+    body = b"".join(export.streaming_content).decode()
+    assert "Spring" in body and "Flat" not in body

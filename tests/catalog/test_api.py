@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 import jsonschema_rs
 import pytest
 
@@ -146,3 +149,42 @@ def test_inactive_sku_cannot_be_ordered(api, category):
     api.patch("variants/C-1", {"is_active": False})
     r = api.post("orders", {"lines": [{"sku": "C-1"}]})
     assert r.status_code == 422 and "lines[0].sku" in r.json()["error"]["fields"]
+
+
+def _csv_rows(response) -> list[dict[str, str]]:
+    assert response.status_code == 200, response.content
+    text = b"".join(response.streaming_content).decode()
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_offers_and_variants_sort_page_and_export_as_one_list(api, category):
+    first = _offer(api, name="Zebra course", variants=[{"sku": "Z-1"}]).json()["number"]
+    second = _offer(
+        api, name="Apple course", currency="JPY", unit_price="1200", variants=[{"sku": "A-1"}]
+    ).json()["number"]
+    by_name = api.get("offers", sort="name", limit=1).json()
+    assert [o["name"] for o in by_name["items"]] == ["Apple course"]
+    after = api.get("offers", sort="name", limit=1, cursor=by_name["next_cursor"]).json()
+    assert [o["name"] for o in after["items"]] == ["Zebra course"]
+    offers = _csv_rows(api.get("offers/export.csv", sort="-number"))
+    assert [row["number"] for row in offers] == [str(second), str(first)]
+    assert offers[0]["unit_price"] == "1200" and offers[1]["unit_price"] == "99.00"
+    assert offers[0]["is_active"] == "yes"
+    r = api.patch("variants/A-1", {"unit_price": "1000"})
+    assert r.status_code == 200, r.content
+    by_offer = api.get("variants", sort="-offer").json()["items"]
+    assert [v["sku"] for v in by_offer] == ["A-1", "Z-1"]
+    variants = _csv_rows(api.get("variants/export.csv"))
+    assert [(v["sku"], v["unit_price"], v["currency"]) for v in variants] == [
+        ("A-1", "1000", "JPY"),
+        ("Z-1", "", "USD"),  # sells at its offer's price
+    ]
+    assert _csv_rows(api.get("variants/export.csv", offer=first))[0]["sku"] == "Z-1"
+
+
+@pytest.mark.parametrize("path", ["offers", "offers/export.csv", "variants", "variants/export.csv"])
+def test_a_bad_sort_or_filter_of_the_catalog_is_refused_by_name(api, category, path):
+    r = api.get(path, sort="price")
+    assert r.status_code == 422 and "sort" in r.content.decode()
+    r = api.get(path, colour="red")
+    assert r.status_code == 422 and "colour" in r.content.decode()

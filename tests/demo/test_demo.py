@@ -83,10 +83,10 @@ def _every_state_is_shown() -> None:
     assert {"failed", "paused", "active"} <= statuses
 
     connection = StoreConnection.objects.get(name="Demo feed store")
-    colours = {feed.kind: feed_status(feed).colour for feed in connection.feeds.all()}
+    colours = {feed.kind: feed_status(feed=feed).colour for feed in connection.feeds.all()}
     assert colours == {"products": "green", "customers": "amber", "orders": "amber"}
     customers = connection.feeds.get(kind="customers")
-    assert "1 error" in feed_status(customers).text
+    assert "1 error" in feed_status(feed=customers).text
 
     redeemed = sorted(Redemption.objects.values_list("redeemed_at", flat=True))
     assert len(redeemed) >= 10

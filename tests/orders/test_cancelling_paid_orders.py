@@ -72,7 +72,7 @@ def _sale_state(order: Order) -> tuple:
         order.payment_status,
         DiscountCode.objects.get(code="SPRING").redeemed,
         Conversion.objects.get(order=order).status,
-        totals(MARCH).get("EUR"),
+        totals(query=MARCH).get("EUR"),
     )
 
 

@@ -76,7 +76,7 @@ def _check_invariants() -> None:
         assert all(i.currency == order.currency for i in order.invoices.all())
         if order.payment_status in ("paid", "overpaid"):
             assert order.status in ("completed", "cancelled", "declined")
-    totals = payment_totals(Invoice.objects.all())
+    totals = payment_totals(queryset=Invoice.objects.all())
     for currency, sums in by_currency.items():
         assert totals[currency]["captured"] == sums["captured"]
         assert totals[currency]["net"] == sums["captured"] - sums["refunded"]

@@ -58,6 +58,55 @@ def test_members_come_in_keyset_pages_and_as_csv(api, buyers):
     assert sorted(row["orders"] for row in rows) == ["1", "2", "3", "4"]
 
 
+def test_members_page_api_and_csv_share_one_list_and_its_sort(api, roles, buyers):
+    staff_client = factories.signed_in(roles, "Admin", "alice")
+    segment = api.post(
+        "segments", {"name": "Two or more", "rules": {"field": "orders", "op": "gte", "value": 2}}
+    ).json()["id"]
+    other = api.post(
+        "segments", {"name": "Everyone", "rules": {"field": "orders", "op": "gte", "value": 0}}
+    ).json()["id"]
+    newest_first = ["Buyer 4", "Buyer 3", "Buyer 2"]
+
+    def csv_names(response) -> list[str]:
+        assert response.status_code == 200, response.content
+        text = b"".join(response.streaming_content).decode()
+        return [row["name"] for row in csv.DictReader(io.StringIO(text))]
+
+    assert [m["name"] for m in api.get(f"segments/{segment}/members").json()["items"]] == (
+        newest_first
+    )
+    assert [
+        m["name"] for m in api.get(f"segments/{segment}/members", sort="id").json()["items"]
+    ] == newest_first[::-1]
+    export = api.get(f"segments/{segment}/members.csv")
+    assert export["Content-Disposition"] == f'attachment; filename="segment-{segment}-members.csv"'
+    assert csv_names(export) == newest_first
+    assert csv_names(api.get(f"segments/{segment}/members.csv", sort="id")) == newest_first[::-1]
+    # The segment is the address's: another one named in the query changes nothing.
+    widened = api.get(f"segments/{segment}/members", segment=other).json()["items"]
+    assert [m["name"] for m in widened] == newest_first
+    page = staff_client.get(f"/promotions/segments/{segment}/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert [name for name in newest_first if name in html] == newest_first
+    assert html.index("Buyer 4") < html.index("Buyer 3") < html.index("Buyer 2")
+    assert "Buyer 1" not in html
+    assert (
+        csv_names(staff_client.get(f"/promotions/segments/{segment}/members.csv")) == newest_first
+    )
+
+
+def test_a_bad_sort_of_members_is_refused_by_name(api, buyers):
+    segment = api.post(
+        "segments", {"name": "Any buyer", "rules": {"field": "orders", "op": "gte", "value": 1}}
+    ).json()["id"]
+    r = api.get(f"segments/{segment}/members", sort="email")
+    assert r.status_code == 422 and "sort" in r.content.decode()
+    r = api.get(f"segments/{segment}/members.csv", sort="name")
+    assert r.status_code == 422 and "sort" in r.content.decode()
+
+
 def test_a_bad_rule_is_a_422_naming_its_path_and_nothing_is_stored(api, db):
     r = api.post(
         "segments",
@@ -335,3 +384,32 @@ def test_any_iso_time_in_a_segment_rule_counts_its_members(api, buyers, moment, 
     segment = api.post("segments", {"name": "Since", "rules": rules})
     assert segment.status_code == 201, segment.content
     assert api.get(f"segments/{segment.json()['id']}").json()["member_count"] == members
+
+
+def test_segments_come_in_keyset_pages_with_their_counts_and_as_csv(api, roles, buyers):
+    for name, least in [("Regulars", 2), ("Any buyer", 1), ("Loyal", 4)]:
+        r = api.post(
+            "segments", {"name": name, "rules": {"field": "orders", "op": "gte", "value": least}}
+        )
+        assert r.status_code == 201, r.content
+    first = api.get("segments", limit=2).json()
+    assert [(s["name"], s["member_count"]) for s in first["items"]] == [
+        ("Any buyer", 4),
+        ("Loyal", 1),
+    ]
+    rest = api.get("segments", limit=2, cursor=first["next_cursor"]).json()
+    assert [s["name"] for s in rest["items"]] == ["Regulars"] and rest["next_cursor"] is None
+    assert [s["name"] for s in api.get("segments", q="LOY").json()["items"]] == ["Loyal"]
+    newest = api.get("segments", sort="-created_at").json()["items"]
+    assert [s["name"] for s in newest] == ["Loyal", "Any buyer", "Regulars"]
+    export = api.get("segments/export.csv", sort="-name")
+    assert export["Content-Disposition"] == 'attachment; filename="segments.csv"'
+    rows = list(csv.DictReader(io.StringIO(b"".join(export.streaming_content).decode())))
+    assert [row["name"] for row in rows] == ["Regulars", "Loyal", "Any buyer"]
+    r = api.get("segments", sort="member_count")
+    assert r.status_code == 422 and "sort" in r.content.decode()
+    web = factories.signed_in(roles, "Admin", "alice")
+    html = web.get("/promotions/segments/", {"q": "e"}).content.decode()  # not "Loyal"
+    assert "Any buyer" in html and "Regulars" in html and "Loyal" not in html
+    assert 'href="/promotions/segments/export.csv?q=e"' in html
+    assert "No segments match" in web.get("/promotions/segments/", {"q": "zz"}).content.decode()

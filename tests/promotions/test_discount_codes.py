@@ -29,13 +29,13 @@ def code(name: str = "SAVE10", **data) -> DiscountCode:
 
 def check(found: DiscountCode, *lines, customer=None, metadata=None):
     cart = services.cart_of_input(
-        OrderInput(
+        data=OrderInput(
             lines=[LineInput(sku=sku, quantity=q) for sku, q in lines],
             customer_id=customer.pk if customer else None,
             metadata=metadata,
         )
     )
-    return services.validate_code(found, cart)
+    return services.validate_code(code=found, cart=cart)
 
 
 def test_percent_off_the_whole_order(catalog):
@@ -312,7 +312,7 @@ def test_rolling_back_locks_the_codes_at_once_in_primary_key_order_before_writin
     services.redeem_code(order=order, code="SAVE10", actor=SYSTEM)
     table = DiscountCode._meta.db_table
     with CaptureQueriesContext(connection) as queries:
-        services.rollback_redemptions(order, SYSTEM)
+        services.rollback_redemptions(order=order, actor=SYSTEM)
     on_codes = [q["sql"] for q in queries if f'"{table}"' in q["sql"]]
     lock, *writes = on_codes
     assert lock.startswith("SELECT") and f'ORDER BY "{table}"."id" ASC' in lock

@@ -87,7 +87,7 @@ def test_a_first_sale_moving_does_not_lock_the_other_order_at_commit(shop):
             earlier_done.set()
             return "completed"
         with transaction.atomic():
-            lock_order(later)
+            lock_order(order=later)
             later_locked.set()
             # Give the other transaction time to reach its commit, then want the customer.
             earlier_done.wait(3)

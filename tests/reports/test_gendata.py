@@ -102,8 +102,8 @@ def test_returning_customers_counted_two_ways_agree(db):
     for days in (1, 7, 30, 90, 365):
         query = selectors.SalesQuery(end - timedelta(days=days - 1), end)
         previous = query.previous()
-        new = sum(f.new_customers for f in selectors.totals(query).values())
-        new_before = sum(f.new_customers for f in selectors.totals(previous).values())
+        new = sum(f.new_customers for f in selectors.totals(query=query).values())
+        new_before = sum(f.new_customers for f in selectors.totals(query=previous).values())
         assert selectors._returning(query, new, new_before) == (
             selectors._buyers(query) - new,
             selectors._buyers(previous) - new_before,

@@ -80,7 +80,9 @@ def _chart_by_plotly(result) -> dict:
                 mode="lines+markers",
                 customdata=[
                     orders_url(
-                        selectors.orders_filter(query, currency=currency, start=p.start, end=p.end)
+                        selectors.orders_filter(
+                            query=query, currency=currency, start=p.start, end=p.end
+                        )
                     )
                     for p in points
                 ],
@@ -99,7 +101,7 @@ def _chart_by_plotly(result) -> dict:
                     customdata=[
                         orders_url(
                             selectors.orders_filter(
-                                previous, currency=currency, start=p.start, end=p.end
+                                query=previous, currency=currency, start=p.start, end=p.end
                             )
                         )
                         for p in earlier
@@ -138,7 +140,7 @@ def test_the_chart_is_the_json_plotly_builds(admin, march, period):
     from ordersight.reports.params import read_report_params
     from ordersight.web.reports import _chart
 
-    result = selectors.sales_performance(read_report_params(QueryDict(period))["query"])
+    result = selectors.sales_performance(query=read_report_params(QueryDict(period))["query"])
     assert _chart(result) == _chart_by_plotly(result)
 
 

@@ -68,13 +68,15 @@ def test_presets_end_today(preset, expected):
     ],
 )
 def test_change_in_percent(current, previous, expected):
-    assert change_percent(current, previous) == expected
+    assert change_percent(current=current, previous=previous) == expected
 
 
 def test_an_empty_period_has_no_rows_and_no_totals(march):
-    empty = sales_breakdown(GroupBy.OFFER, SalesQuery(date(2025, 1, 1), date(2025, 1, 31)))
+    empty = sales_breakdown(
+        group_by=GroupBy.OFFER, query=SalesQuery(date(2025, 1, 1), date(2025, 1, 31))
+    )
     assert empty.rows == [] and empty.totals == {}
-    result = sales_performance(SalesQuery(date(2025, 1, 1), date(2025, 1, 31)))
+    result = sales_performance(query=SalesQuery(date(2025, 1, 1), date(2025, 1, 31)))
     assert result.by_currency == []
     assert result.customers == {"new": (0, 0), "returning": (0, 0)}
 
@@ -82,29 +84,38 @@ def test_an_empty_period_has_no_rows_and_no_totals(march):
 def test_ranges_mixing_month_and_day_rows_count_each_sale_once(march):
     # 15 February to 15 March: day rows only at both ends, O5 + O1 + O2 + O3 inside.
     query = SalesQuery(date(2026, 2, 15), date(2026, 3, 15))
-    assert {c: f.orders for c, f in sales_breakdown(GroupBy.CURRENCY, query).totals.items()} == {
+    assert {
+        c: f.orders
+        for c, f in sales_breakdown(group_by=GroupBy.CURRENCY, query=query).totals.items()
+    } == {
         "EUR": 3,
         "USD": 1,
     }
     # The whole of February and March: month rows only.
     query = SalesQuery(date(2026, 2, 1), date(2026, 3, 31))
-    assert sales_breakdown(GroupBy.CURRENCY, query).totals["EUR"].orders == 3
+    assert sales_breakdown(group_by=GroupBy.CURRENCY, query=query).totals["EUR"].orders == 3
     # 2 March to 14 March: O1 and O2 only.
     query = SalesQuery(date(2026, 3, 2), date(2026, 3, 14))
-    assert sum(f.orders for f in sales_breakdown(GroupBy.CURRENCY, query).totals.values()) == 2
+    assert (
+        sum(
+            f.orders
+            for f in sales_breakdown(group_by=GroupBy.CURRENCY, query=query).totals.values()
+        )
+        == 2
+    )
 
 
 def test_a_sale_counts_on_its_day_in_the_account_time_zone(march, settings):
     # O3 was placed at 23:30 UTC on 15 March: already the 16th in Warsaw (UTC+1).
-    days = sales_breakdown(GroupBy.DAY, MARCH)
+    days = sales_breakdown(group_by=GroupBy.DAY, query=MARCH)
     assert ("2026-03-15", "EUR") in {(r.key, r.currency) for r in days.rows}
     settings.TIME_ZONE = "Europe/Warsaw"
     rebuild_rollups()
-    days = sales_breakdown(GroupBy.DAY, MARCH)
+    days = sales_breakdown(group_by=GroupBy.DAY, query=MARCH)
     keys = {(r.key, r.currency) for r in days.rows}
     assert ("2026-03-16", "EUR") in keys and ("2026-03-15", "EUR") not in keys
     # And the drill-down of that day finds it between Warsaw's midnights.
-    link = orders_filter(MARCH, group_by=GroupBy.DAY, ref="2026-03-16", currency="EUR")
+    link = orders_filter(query=MARCH, group_by=GroupBy.DAY, ref="2026-03-16", currency="EUR")
     assert link["created_after"] == "2026-03-16" and link["created_before"] == "2026-03-17"
 
 
@@ -120,10 +131,10 @@ def _listed(api, params):
     [g for g in GroupBy if g not in APP_MEASURE],
 )
 def test_each_rows_link_lists_exactly_its_orders(api, march, group_by):
-    breakdown = sales_breakdown(group_by, MARCH)
+    breakdown = sales_breakdown(group_by=group_by, query=MARCH)
     assert breakdown.rows
     for row in breakdown.rows:
-        listed = _listed(api, row_filter(breakdown, row))
+        listed = _listed(api, row_filter(breakdown=breakdown, row=row))
         assert len(listed) == row.figures.orders, (group_by, row.key)
         if group_by not in (GroupBy.OFFER, GroupBy.CATEGORY, GroupBy.PAYMENT_SYSTEM):
             total = sum(Decimal(o["total"]) for o in listed)
@@ -131,23 +142,23 @@ def test_each_rows_link_lists_exactly_its_orders(api, march, group_by):
 
 
 def test_totals_and_customer_figures_link_to_their_orders(api, march):
-    result = sales_performance(MARCH)
+    result = sales_performance(query=MARCH)
     for comparison in result.by_currency:
-        listed = _listed(api, orders_filter(MARCH, currency=comparison.currency))
+        listed = _listed(api, orders_filter(query=MARCH, currency=comparison.currency))
         assert len(listed) == comparison.current.orders
         assert sum(Decimal(o["total"]) for o in listed) == comparison.current.gross
-    new = _listed(api, first_sale_filter(MARCH, new=True))
+    new = _listed(api, first_sale_filter(query=MARCH, new=True))
     assert [o["number"] for o in new] == [march["o1"].number]
-    returning = _listed(api, first_sale_filter(MARCH, new=False))
+    returning = _listed(api, first_sale_filter(query=MARCH, new=False))
     assert {o["customer"]["id"] for o in returning} == {march["bea"].pk}
 
 
 def test_unconfirmed_manager_rows_link_to_their_part(api, march):
     query = SalesQuery(MARCH.start, MARCH.end, include_unconfirmed=True)
-    breakdown = sales_breakdown(GroupBy.SALES_MANAGER, query)
+    breakdown = sales_breakdown(group_by=GroupBy.SALES_MANAGER, query=query)
     for row in breakdown.rows:
         for confirmed, part in ((True, row.confirmed), (False, row.unconfirmed)):
-            params = row_filter(breakdown, row, confirmed=confirmed)
+            params = row_filter(breakdown=breakdown, row=row, confirmed=confirmed)
             assert len(_listed(api, params)) == part.orders, (row.key, confirmed)
 
 

@@ -297,8 +297,8 @@ def _assert_performance_with_and_without_series():
     for days in (7, 20):
         for currency in (None, "EUR"):
             query = SalesQuery(start=today - timedelta(days=days - 1), end=today, currency=currency)
-            daily = sales_performance(query)
-            summed = sales_performance(query, series=False)
+            daily = sales_performance(query=query)
+            summed = sales_performance(query=query, series=False)
             assert summed.by_currency == daily.by_currency
             assert summed.customers == daily.customers
             assert summed.series == {} and summed.previous_series == {}

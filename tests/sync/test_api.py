@@ -92,9 +92,9 @@ def test_a_run_shows_its_errors_and_the_lookups_show_what_the_store_sent(api, sh
     shop.store.customers = [shopper(1), shopper(2, email="bad")]
     shop.store.products = [product(1)]
     client = ShopifyClient(shop.url, TOKEN, sleep=lambda s: None)
-    feeds = services.feeds_of(connection)
-    run = services.run_feed(feeds["customers"], client=client)
-    services.run_feed(feeds["products"], client=client)
+    feeds = services.feeds_of(connection=connection)
+    run = services.run_feed(feed=feeds["customers"], client=client)
+    services.run_feed(feed=feeds["products"], client=client)
     detail = api.get(f"sync/runs/{run.pk}").json()
     assert detail["errors"] == 1 and detail["item_errors"][0]["external_id"] == "7002"
     customer = api.get("sync/connections/main/lookup/customer", external_id="7001").json()
@@ -127,9 +127,9 @@ def test_lookups_show_only_the_fields_that_are_imported(read_api, shop, connecti
     ]
     shop.store.products = [{**product(1), "vendor": "Hidden Supplier Ltd", "body_html": "<p>"}]
     client = ShopifyClient(shop.url, TOKEN, sleep=lambda s: None)
-    feeds = services.feeds_of(connection)
-    services.run_feed(feeds["customers"], client=client)
-    services.run_feed(feeds["products"], client=client)
+    feeds = services.feeds_of(connection=connection)
+    services.run_feed(feed=feeds["customers"], client=client)
+    services.run_feed(feed=feeds["products"], client=client)
     customer = read_api.get("sync/connections/main/lookup/customer", external_id="7001").json()
     received = customer["received"]
     assert received["email"] == "buyer1@example.com" and received["tags"] == "b2b"
@@ -151,7 +151,7 @@ def test_a_refresh_that_cannot_be_queued_fails_its_run_instead_of_blocking_the_f
         raise redis.exceptions.ConnectionError("Error 111 connecting to 127.0.0.1:6379.")
 
     api.post("sync/connections", {"name": "main", "shop_url": "https://main.example"})
-    feed = services.feeds_of(StoreConnection.objects.get(name="main"))["customers"]
+    feed = services.feeds_of(connection=StoreConnection.objects.get(name="main"))["customers"]
     monkeypatch.setattr(tasks, "_run_started", queue_away)
     with (
         pytest.raises(redis.exceptions.ConnectionError),
@@ -231,7 +231,7 @@ def test_a_run_whose_start_is_aborted_by_a_deadlock_starts_on_the_next_attempt(m
     connection = StoreConnection.objects.create(
         name="main", platform="shopify", shop_url="https://main.myshopify.com"
     )
-    feed = services.feeds_of(connection)["orders"]
+    feed = services.feeds_of(connection=connection)["orders"]
     create, calls = SyncRun.objects.create, []
 
     def aborted_once(**fields):
@@ -243,7 +243,7 @@ def test_a_run_whose_start_is_aborted_by_a_deadlock_starts_on_the_next_attempt(m
         return create(**fields)
 
     monkeypatch.setattr(SyncRun.objects, "create", aborted_once)
-    run = services.start_run(feed)
+    run = services.start_run(feed=feed)
     assert len(calls) == 2 and SyncRun.objects.filter(pk=run.pk, feed=feed).exists()
 
 

@@ -29,7 +29,7 @@ def connect(folder):
 
 
 def run(connection, kind):
-    return services.run_feed(services.feeds_of(connection)[kind])
+    return services.run_feed(feed=services.feeds_of(connection=connection)[kind])
 
 
 def test_json_lines_are_read_and_a_bad_line_is_named(folder):
@@ -92,7 +92,10 @@ def test_a_feed_without_files_is_amber_and_says_so(folder):
     connection = connect(folder)
     result = run(connection, "customers")
     assert (result.status, result.received) == ("succeeded", 0)
-    assert services.feed_status(services.feeds_of(connection)["customers"]).colour == "amber"
+    assert (
+        services.feed_status(feed=services.feeds_of(connection=connection)["customers"]).colour
+        == "amber"
+    )
 
 
 def test_lookups_find_what_a_generic_feed_sent(folder):
@@ -111,11 +114,11 @@ def test_lookups_find_what_a_generic_feed_sent(folder):
     )
     connection = connect(folder)
     run(connection, "customers")
-    found = selectors.lookup_customer(connection, external_id="c1")
+    found = selectors.lookup_customer(connection=connection, external_id="c1")
     assert found.stored.name == "Ada" and found.received.payload["email"] == "ada@example.com"
     assert "password" not in found.received.payload  # only what is imported is shown
     assert found.admin_url == ""  # a feed has no admin to open
-    by_ours = selectors.lookup_customer(connection, customer_id=str(found.stored.pk))
+    by_ours = selectors.lookup_customer(connection=connection, customer_id=str(found.stored.pk))
     assert by_ours.received.payload["external_id"] == "c1"
 
 
@@ -124,9 +127,9 @@ def test_the_json_received_is_kept_once_per_item_and_replaced_when_received_agai
 
     connection = connect(folder)
     services.record_received(
-        connection,
-        "customers",
-        [
+        connection=connection,
+        kind="customers",
+        items=[
             {"external_id": "c1", "email": "old@example.com", "_line": 1},
             {"external_id": "c2", "email": "bad", "_error": "email"},  # refused: not kept
             {"email": "no id"},  # nothing to find it by: not kept
@@ -136,7 +139,9 @@ def test_the_json_received_is_kept_once_per_item_and_replaced_when_received_agai
     (kept,) = ReceivedRecord.objects.filter(connection=connection)
     assert (kept.kind, kept.external_id) == ("customers", "c1")
     assert kept.payload == {"external_id": "c1", "email": "later@example.com", "name": 'a "quote"'}
-    services.record_received(connection, "customers", [{"external_id": "c1", "email": "x@y.z"}])
+    services.record_received(
+        connection=connection, kind="customers", items=[{"external_id": "c1", "email": "x@y.z"}]
+    )
     (again,) = ReceivedRecord.objects.filter(connection=connection)
     assert again.pk == kept.pk and again.payload == {"external_id": "c1", "email": "x@y.z"}
     assert again.received_at >= kept.received_at

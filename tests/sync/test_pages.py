@@ -40,9 +40,9 @@ def synced(monkeypatch, settings):
     ]
     fake.store.products = [product(1), product(2, skus=("X", ""))]
     client = ShopifyClient(fake.url, TOKEN, sleep=lambda s: None)
-    feeds = services.feeds_of(connection)
-    services.run_feed(feeds["customers"], client=client)
-    products = services.run_feed(feeds["products"], client=client)
+    feeds = services.feeds_of(connection=connection)
+    services.run_feed(feed=feeds["customers"], client=client)
+    products = services.run_feed(feed=feeds["products"], client=client)
     yield {"connection": connection, "products_run": products}
     fake.stop()
 
@@ -108,7 +108,7 @@ def test_a_generic_feed_has_no_admin_link(roles, settings, tmp_path):
     connection = StoreConnection.objects.create(
         name="files", platform="feed", shop_url=tmp_path.as_uri()
     )
-    services.run_feed(services.feeds_of(connection)["customers"])
+    services.run_feed(feed=services.feeds_of(connection=connection)["customers"])
     viewer = factories.signed_in(roles, "Viewer", "vic")
     html = viewer.get(
         "/sync/files/lookup/", {"kind": "customer", "external_id": "c1"}

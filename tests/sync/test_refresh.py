@@ -22,16 +22,16 @@ def test_due_feeds_run_once_per_interval(shop, connection):
     assert sorted(r.feed.kind for r in first) == ["customers", "orders", "products"]
     assert services.refresh_due() == []  # nothing due within ten minutes
     later = timezone.now() + timedelta(minutes=10, seconds=1)
-    assert len(services.due_feeds(later)) == 3
+    assert len(services.due_feeds(at=later)) == 3
     connection.is_active = False
     connection.save()
-    assert services.due_feeds(later) == []
+    assert services.due_feeds(at=later) == []
 
 
 def test_a_running_feed_is_not_due(connection):
-    feed = services.feeds_of(connection)["customers"]
-    services.start_run(feed)
-    assert feed not in services.due_feeds(timezone.now() + timedelta(hours=1))
+    feed = services.feeds_of(connection=connection)["customers"]
+    services.start_run(feed=feed)
+    assert feed not in services.due_feeds(at=timezone.now() + timedelta(hours=1))
 
 
 def test_the_command_reports_each_feed(shop, connection):

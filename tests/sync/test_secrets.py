@@ -47,7 +47,7 @@ def test_a_stored_connection_naming_a_server_secret_never_sends_it(shop, monkeyp
         name="old", platform="shopify", shop_url=shop.url, token_env=variable
     )
     shop.store.customers = [shopper(1)]
-    run = services.run_feed(services.feeds_of(connection)["customers"])
+    run = services.run_feed(feed=services.feeds_of(connection=connection)["customers"])
     assert run.status == "failed"
     assert "ORDERSIGHT_SYNC_" in run.message and "the-servers-own-secret" not in run.message
     assert shop.store.requests == []

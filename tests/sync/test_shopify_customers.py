@@ -32,7 +32,7 @@ def shopper(n: int, *, tags: str = "b2b", updated: datetime = T0, **extra) -> di
 
 
 def customers_feed(connection):
-    return services.feeds_of(connection)["customers"]
+    return services.feeds_of(connection=connection)["customers"]
 
 
 def quick(connection) -> ShopifyClient:
@@ -41,7 +41,7 @@ def quick(connection) -> ShopifyClient:
 
 def test_pages_are_followed_by_the_link_header(shop, connection):
     shop.store.customers = [shopper(n) for n in range(600)]
-    run = services.run_feed(customers_feed(connection), client=quick(connection))
+    run = services.run_feed(feed=customers_feed(connection), client=quick(connection))
     assert (run.status, run.expected, run.received, run.created) == ("succeeded", 600, 600, 600)
     pages = [r for r in shop.store.requests if "/customers.json" in r]
     assert len(pages) == 3 and "page_info=" in pages[1]
@@ -54,7 +54,7 @@ def test_throttling_is_waited_out_as_retry_after_says(shop, connection):
     shop.store.retry_after = "1.5"
     waits: list[float] = []
     client = ShopifyClient(connection.shop_url, TOKEN, sleep=waits.append)
-    run = services.run_feed(customers_feed(connection), client=client)
+    run = services.run_feed(feed=customers_feed(connection), client=client)
     assert run.status == "succeeded" and run.created == 300
     assert client.throttled >= 1 and set(waits) == {1.5}
 
@@ -64,10 +64,10 @@ def test_server_errors_are_retried_with_backoff_then_the_run_fails_and_says_why(
     shop.store.fail_next(2)
     waits: list[float] = []
     client = ShopifyClient(connection.shop_url, TOKEN, sleep=waits.append)
-    assert services.run_feed(customers_feed(connection), client=client).status == "succeeded"
+    assert services.run_feed(feed=customers_feed(connection), client=client).status == "succeeded"
     assert waits == [0.5, 1.0]
     shop.store.fail_next(50)
-    failed = services.run_feed(customers_feed(connection), client=quick(connection), full=True)
+    failed = services.run_feed(feed=customers_feed(connection), client=quick(connection), full=True)
     assert failed.status == "failed" and "500" in failed.message
     # What the first run wrote is still there.
     assert Customer.objects.filter(email="buyer1@example.com").exists()
@@ -82,7 +82,7 @@ def test_only_tagged_customers_or_those_with_the_namespace_are_imported(shop, co
         ),
         shopper(4, tags="", metafields=[{"namespace": "other", "key": "x", "value": "y"}]),
     ]
-    run = services.run_feed(customers_feed(connection), client=quick(connection))
+    run = services.run_feed(feed=customers_feed(connection), client=quick(connection))
     assert (run.received, run.created, run.skipped) == (4, 2, 2)
     imported = Customer.objects.get(email="buyer3@example.com")
     assert imported.metadata == {"ordersight": {"tier": "gold"}}
@@ -93,7 +93,7 @@ def test_only_tagged_customers_or_those_with_the_namespace_are_imported(shop, co
 
 def test_a_bad_record_is_reported_with_its_id_and_the_run_goes_on(shop, connection):
     shop.store.customers = [shopper(1), shopper(2, email="not an email"), shopper(3)]
-    run = services.run_feed(customers_feed(connection), client=quick(connection))
+    run = services.run_feed(feed=customers_feed(connection), client=quick(connection))
     assert (run.status, run.created, run.errors) == ("succeeded", 2, 1)
     [error] = run.item_errors.all()
     assert error.external_id == "7002" and "email" in error.reason
@@ -102,15 +102,15 @@ def test_a_bad_record_is_reported_with_its_id_and_the_run_goes_on(shop, connecti
 def test_incremental_runs_ask_for_what_changed_and_re_import_is_idempotent(shop, connection):
     shop.store.customers = [shopper(n) for n in range(3)]
     feed = customers_feed(connection)
-    first = services.run_feed(feed, client=quick(connection))
+    first = services.run_feed(feed=feed, client=quick(connection))
     feed.refresh_from_db()
     assert feed.synced_until == first.started_at
     later = first.started_at + timedelta(minutes=5)
     shop.store.customers[1] = shopper(1, updated=later, phone="+48 600 100 200")
-    second = services.run_feed(feed, client=quick(connection))
+    second = services.run_feed(feed=feed, client=quick(connection))
     assert (second.received, second.created, second.updated) == (1, 0, 1)
     assert "updated_at_min=" in shop.store.requests[-1]
-    again = services.run_feed(feed, client=quick(connection), full=True)
+    again = services.run_feed(feed=feed, client=quick(connection), full=True)
     assert (again.received, again.created) == (3, 0)
     assert Customer.objects.count() == 3
     assert ReceivedRecord.objects.get(external_id="7001").payload["phone"] == "+48 600 100 200"
@@ -118,31 +118,31 @@ def test_incremental_runs_ask_for_what_changed_and_re_import_is_idempotent(shop,
 
 def test_a_refresh_already_running_is_not_started_twice(connection):
     feed = customers_feed(connection)
-    services.start_run(feed)
+    services.start_run(feed=feed)
     with pytest.raises(Conflict):
-        services.run_feed(feed)
+        services.run_feed(feed=feed)
     assert SyncRun.objects.filter(feed=feed).count() == 1
 
 
 def test_the_three_feed_statuses(shop, connection):
     feed = customers_feed(connection)
-    assert services.feed_status(feed).colour == "amber"  # nothing received yet
-    assert "configuring" in services.feed_status(feed).text
+    assert services.feed_status(feed=feed).colour == "amber"  # nothing received yet
+    assert "configuring" in services.feed_status(feed=feed).text
     shop.store.customers = [shopper(1)]
-    services.run_feed(feed, client=quick(connection))
-    assert services.feed_status(feed).colour == "green"
+    services.run_feed(feed=feed, client=quick(connection))
+    assert services.feed_status(feed=feed).colour == "green"
     shop.store.customers = [shopper(2, email="nope")]
-    services.run_feed(feed, client=quick(connection), full=True)
-    status = services.feed_status(feed)
+    services.run_feed(feed=feed, client=quick(connection), full=True)
+    status = services.feed_status(feed=feed)
     assert status.colour == "amber" and "1 error" in status.text
 
 
 def test_a_feed_whose_first_refresh_could_not_reach_the_store_says_so(shop, connection):
     shop.stop()  # nothing listens at the store's address any more
     feed = customers_feed(connection)
-    run = services.run_feed(feed, client=quick(connection))
+    run = services.run_feed(feed=feed, client=quick(connection))
     assert run.status == "failed" and run.received == 0
-    status = services.feed_status(feed)
+    status = services.feed_status(feed=feed)
     assert status.colour == "amber"
     assert status.text == "The last refresh failed: could not reach the store"
 
@@ -154,7 +154,7 @@ def test_a_missing_token_fails_the_run_naming_the_variable(db, shop):
         shop_url=shop.url,
         token_env="ORDERSIGHT_SYNC_UNSET_TOKEN",
     )
-    run = services.run_feed(customers_feed(connection))
+    run = services.run_feed(feed=customers_feed(connection))
     assert run.status == "failed" and "ORDERSIGHT_SYNC_UNSET_TOKEN" in run.message
 
 

@@ -21,7 +21,9 @@ T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
 def run(connection, kind: str, *, full: bool = False):
     client = ShopifyClient(connection.shop_url, TOKEN, sleep=lambda s: None)
-    return services.run_feed(services.feeds_of(connection)[kind], client=client, full=full)
+    return services.run_feed(
+        feed=services.feeds_of(connection=connection)[kind], client=client, full=full
+    )
 
 
 def product(n: int, *, skus=("A", "B"), product_type="Mugs") -> dict:

@@ -30,7 +30,7 @@ TOKEN_ENV = "ORDERSIGHT_SYNC_SHOPIFY_TOKEN_TEST"
 
 
 def customers_run(connection):
-    return services.run_feed(services.feeds_of(connection)["customers"])
+    return services.run_feed(feed=services.feeds_of(connection=connection)["customers"])
 
 
 @pytest.fixture
@@ -128,7 +128,7 @@ def test_a_stored_feed_reading_a_whole_file_by_its_fragment_reads_nothing(
     assert run.received == 0 and not ReceivedRecord.objects.exists()
     connection.shop_url = secret.parent.as_uri()  # no fragment, but no file root either
     connection.save()
-    again = services.run_feed(services.feeds_of(connection)["customers"], full=True)
+    again = services.run_feed(feed=services.feeds_of(connection=connection)["customers"], full=True)
     assert again.status == "failed" and "SYNC_FILE_ROOT" in again.message
     assert read_api.get("sync/connections/files/lookup/customer", external_id="c1").status_code == (
         404

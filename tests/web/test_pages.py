@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from html import unescape
 
 import pytest
 from django.test import Client
@@ -204,6 +205,16 @@ def test_any_time_chosen_over_a_custom_range_lists_every_date(admin_web, db):
     assert _date_control(page)[:2] == ("", False)
     exported = admin_web.get("/orders/export.csv?preset=&created_after=2026-03-01")
     assert str(april.number) in b"".join(exported.streaming_content).decode()
+
+
+def test_the_export_link_keeps_the_pages_sort(admin_web, db):
+    small = factories.OrderFactory(total="5.00", created_at="2026-03-10T10:00:00Z")
+    large = factories.OrderFactory(total="90.00", created_at="2026-03-11T10:00:00Z")
+    page = _text(admin_web.get("/orders/?preset=&sort=total"))
+    link = re.search(r'href="(/orders/export\.csv\?[^"]*)" data-testid="export"', page)
+    assert link is not None and "sort=total" in link.group(1)
+    body = b"".join(admin_web.get(unescape(link.group(1))).streaming_content).decode()
+    assert body.index(str(small.number)) < body.index(str(large.number))
 
 
 def test_a_time_in_the_range_stays_visible_in_the_date_control(admin_web, db):

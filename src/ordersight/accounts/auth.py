@@ -32,7 +32,7 @@ class ApiKeyBearer(HttpBearer):
         self.perm = perm
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        key = authenticate_api_key(token)
+        key = authenticate_api_key(token=token)
         if key is None:
             return None
         if not key.has_scope(self.scope):

@@ -67,7 +67,7 @@ def _who(request: HttpRequest) -> tuple[str, int]:
     auth = request.headers.get("Authorization", "")
     token = auth[7:].strip() if auth.startswith("Bearer ") else ""
     parts = token.split("_", 2)
-    if len(parts) == 3 and active_api_key(parts[1]) is not None:
+    if len(parts) == 3 and active_api_key(prefix=parts[1]) is not None:
         return f"key:{parts[1]}", settings.API_RATE_LIMIT_PER_KEY
     return f"addr:{request.META.get('REMOTE_ADDR', '')}", settings.API_RATE_LIMIT_PER_ADDRESS
 

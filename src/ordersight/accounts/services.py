@@ -45,7 +45,7 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def parse_scopes(scopes: Iterable[str] | str) -> list[str]:
+def parse_scopes(*, scopes: Iterable[str] | str) -> list[str]:
     if isinstance(scopes, str):
         scopes = scopes.split(",")
     cleaned = sorted({s.strip() for s in scopes if s.strip()})
@@ -65,7 +65,7 @@ def parse_scopes(scopes: Iterable[str] | str) -> list[str]:
     return cleaned
 
 
-def parse_permissions(permissions: Iterable[str] | str) -> list[str]:
+def parse_permissions(*, permissions: Iterable[str] | str) -> list[str]:
     """Permission names as the roles use them; each must exist."""
     if isinstance(permissions, str):
         permissions = permissions.split(",")
@@ -133,8 +133,8 @@ def create_api_key(
             _("An API key's name is at most 100 characters."),
             fields={"name": _("at most 100 characters")},
         )
-    scope_list = parse_scopes(scopes)
-    permission_list = parse_permissions(permissions)
+    scope_list = parse_scopes(scopes=scopes)
+    permission_list = parse_permissions(permissions=permissions)
     if actor is not None:
         _refuse_more_than_held(actor, scope_list, permission_list)
     prefix = secrets.token_hex(6)
@@ -150,7 +150,7 @@ def create_api_key(
     return key, f"{TOKEN_PREFIX}_{prefix}_{secret}"
 
 
-def active_api_key(prefix: str) -> ApiKey | None:
+def active_api_key(*, prefix: str) -> ApiKey | None:
     """The active (not revoked) key with this prefix, as read at most KEY_CACHE_SECONDS ago
     by this process; the secret is not checked here (see `authenticate_api_key`)."""
     now = time.monotonic()
@@ -172,13 +172,13 @@ def forget_api_keys() -> None:
     _active_keys.clear()
 
 
-def authenticate_api_key(token: str) -> ApiKey | None:
+def authenticate_api_key(*, token: str) -> ApiKey | None:
     """The active key for a bearer token, or None; records when the key was last used."""
     parts = token.split("_", 2)
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
         return None
     _token_prefix, prefix, secret = parts
-    key = active_api_key(prefix)
+    key = active_api_key(prefix=prefix)
     if key is None or not hmac.compare_digest(key.key_hash, _hash(secret)):
         return None
     now = timezone.now()
@@ -222,7 +222,7 @@ def _role_group(role: str) -> Group:
     return Group.objects.get_or_create(name=role)[0]
 
 
-def role_of(user: AbstractBaseUser) -> str:
+def role_of(*, user: AbstractBaseUser) -> str:
     """The user's role: the first of the roles they hold, Owner for a superuser."""
     if user.is_superuser:
         return OWNER
@@ -240,7 +240,7 @@ def _active_owners() -> int:
 
 
 def _refuse_losing_the_last_owner(user: AbstractBaseUser) -> None:
-    if role_of(user) == OWNER and user.is_active and _active_owners() <= 1:
+    if role_of(user=user) == OWNER and user.is_active and _active_owners() <= 1:
         raise Conflict(
             _("{username} is the only active Owner; make someone else Owner first.").format(
                 username=user.get_username()

@@ -14,11 +14,15 @@ from pydantic import ConfigDict, Field
 from ordersight.accounts.auth import can_read, can_write, request_actor
 from ordersight.api.lists import list_export, list_page
 from ordersight.campaigns import selectors, services
-from ordersight.campaigns.filters import ConversionFilterSet
+from ordersight.campaigns.filters import (
+    CampaignFilterSet,
+    ConversionFilterSet,
+    CreatorFilterSet,
+)
 from ordersight.campaigns.models import Campaign, Conversion, Creator, CreatorCommission
-from ordersight.core.csv_stream import csv_response
-from ordersight.core.filtering import query_schema
 from ordersight.core.money import format_money
+from ordersight.http.downloads import list_csv
+from ordersight.http.query_schemas import query_schema
 from ordersight.http.schemas import (
     AmountsByCurrency,
     Email,
@@ -38,6 +42,12 @@ router = Router(tags=["creator campaigns"])
 ERRORS = error_responses()
 ConversionListQuery = query_schema(
     ConversionFilterSet, "ConversionListQuery", sorts=selectors.PERFORMANCE_LIST.sorts
+)
+CampaignListQuery = query_schema(
+    CampaignFilterSet, "CampaignListQuery", sorts=selectors.CAMPAIGN_LIST.sorts
+)
+CreatorListQuery = query_schema(
+    CreatorFilterSet, "CreatorListQuery", sorts=selectors.CREATOR_LIST.sorts
 )
 
 
@@ -257,7 +267,7 @@ def creator_out(creator: Creator) -> dict[str, Any]:
 def creator_detail_out(creator: Creator) -> dict[str, Any]:
     return {
         **creator_out(creator),
-        "totals": _totals_out(selectors.creator_totals(creator)),
+        "totals": _totals_out(selectors.creator_totals(creator=creator)),
         "campaigns": [
             {
                 "campaign_id": row.campaign.pk,
@@ -265,7 +275,7 @@ def creator_detail_out(creator: Creator) -> dict[str, Any]:
                 "is_member": row.is_member,
                 "totals": _totals_out(row.totals),
             }
-            for row in selectors.creator_campaigns(creator)
+            for row in selectors.creator_campaigns(creator=creator)
         ],
     }
 
@@ -286,7 +296,7 @@ def campaign_out(campaign: Campaign) -> dict[str, Any]:
 def campaign_detail_out(campaign: Campaign) -> dict[str, Any]:
     return {
         **campaign_out(campaign),
-        "totals": _totals_out(selectors.campaign_totals(campaign)),
+        "totals": _totals_out(selectors.campaign_totals(campaign=campaign)),
         "members": [
             {
                 "creator": row.membership.creator.handle,
@@ -297,7 +307,7 @@ def campaign_detail_out(campaign: Campaign) -> dict[str, Any]:
                 "link_codes": [c.code for c in row.codes if c.kind == "link"],
                 "totals": _totals_out(row.totals),
             }
-            for row in selectors.members(campaign)
+            for row in selectors.members(campaign=campaign)
         ],
     }
 
@@ -334,7 +344,7 @@ def conversion_detail_out(conversion: Conversion) -> dict[str, Any]:
                 "payload": e.payload,
                 "created_at": e.created_at,
             }
-            for e in selectors.conversion_history(conversion)
+            for e in selectors.conversion_history(conversion=conversion)
         ],
     }
 
@@ -347,10 +357,24 @@ def read_range(params: RangeQuery) -> tuple[date, date]:
 
 
 @router.get(
-    "/creators", response={200: list[CreatorOut], **ERRORS}, auth=can_read("campaigns.view_creator")
+    "/creators",
+    response={200: PageOut[CreatorOut], **ERRORS},
+    auth=can_read("campaigns.view_creator"),
 )
-def list_creators(request: HttpRequest):
-    return [creator_out(c) for c in selectors.list_creators()]
+def list_creators(request: HttpRequest, params: Query[CreatorListQuery]):
+    """Creators by name (or `sort`), by keyset (`cursor` from `next_cursor`)."""
+    return list_page(request, selectors.CREATOR_LIST, params, creator_out)
+
+
+# Before `/creators/{handle}`, which would otherwise read "export.csv" as a handle.
+@router.get(
+    "/creators/export.csv",
+    response={200: None, **ERRORS},
+    auth=can_read("campaigns.view_creator"),
+)
+def export_creators(request: HttpRequest, params: Query[CreatorListQuery]) -> StreamingHttpResponse:
+    """Every creator the filters select, as CSV (without payout details)."""
+    return list_export(request, selectors.CREATOR_LIST, params)
 
 
 @router.post(
@@ -392,11 +416,24 @@ def update_creator(request: HttpRequest, handle: str, payload: CreatorUpdateIn):
 
 @router.get(
     "/campaigns",
-    response={200: list[CampaignOut], **ERRORS},
+    response={200: PageOut[CampaignOut], **ERRORS},
     auth=can_read("campaigns.view_campaign"),
 )
-def list_campaigns(request: HttpRequest):
-    return [campaign_out(c) for c in selectors.list_campaigns()]
+def list_campaigns(request: HttpRequest, params: Query[CampaignListQuery]):
+    """Campaigns, the latest to start first (or `sort`), by keyset."""
+    return list_page(request, selectors.CAMPAIGN_LIST, params, campaign_out)
+
+
+@router.get(
+    "/campaigns/export.csv",
+    response={200: None, **ERRORS},
+    auth=can_read("campaigns.view_campaign"),
+)
+def export_campaigns(
+    request: HttpRequest, params: Query[CampaignListQuery]
+) -> StreamingHttpResponse:
+    """The campaigns the filters select, as CSV, with their current member count."""
+    return list_export(request, selectors.CAMPAIGN_LIST, params)
 
 
 @router.post(
@@ -570,7 +607,7 @@ DIFFERENCE_NOTE = (
 def sales_generated(request: HttpRequest, params: Query[RangeQuery]):
     """Total sales generated by creators in a range, per currency."""
     start, end = read_range(params)
-    totals = selectors.sales_generated(selectors.ConversionQuery(start, end))
+    totals = selectors.sales_generated(query=selectors.ConversionQuery(start, end))
     return {"from": start, "to": end, "totals": _totals_out(totals), "note": DIFFERENCE_NOTE}
 
 
@@ -584,5 +621,6 @@ def download_all_sales(request: HttpRequest, params: Query[DownloadQuery]):
     if params.scope == "store":
         request_actor(request, "orders.view_order")
     start, end = read_range(params)
-    rows, headers = selectors.all_sales(start, end, params.scope)
-    return csv_response(request, rows, headers, f"sales-{start}-{end}.csv")
+    spec = selectors.SALES_DOWNLOADS[params.scope]
+    filters = selectors.sales_in(start=start, end=end)
+    return list_csv(request, spec, filters, None, filename=f"sales-{start}-{end}.csv")

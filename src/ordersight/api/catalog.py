@@ -5,19 +5,18 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, StreamingHttpResponse
 from ninja import Query, Router, Schema, Status
 from pydantic import ConfigDict, Field, WithJsonSchema
 
 from ordersight.accounts.auth import can_read, can_write
-from ordersight.api.lists import BulkOut, bulk_out
+from ordersight.api.lists import BulkOut, bulk_out, list_export, list_page
 from ordersight.catalog import bulk, selectors, services
 from ordersight.catalog.filters import OfferFilterSet, VariantFilterSet
 from ordersight.catalog.models import Category, Offer, Variant
 from ordersight.core.errors import Forbidden
-from ordersight.core.filtering import query_schema, reject_unknown_params
-from ordersight.core.keyset import paginate
 from ordersight.core.money import format_money
+from ordersight.http.query_schemas import query_schema
 from ordersight.http.schemas import (
     AMOUNT_SCHEMA,
     NUMBER_SCHEMA,
@@ -34,10 +33,11 @@ from ordersight.http.schemas import (
 )
 
 router = Router(tags=["catalog"])
-OfferListQuery = query_schema(OfferFilterSet, "OfferListQuery")
-VariantListQuery = query_schema(VariantFilterSet, "VariantListQuery")
+OfferListQuery = query_schema(OfferFilterSet, "OfferListQuery", sorts=selectors.OFFER_LIST.sorts)
+VariantListQuery = query_schema(
+    VariantFilterSet, "VariantListQuery", sorts=selectors.VARIANT_LIST.sorts
+)
 ERRORS = error_responses()
-KEYSET = {"cursor", "limit"}
 
 
 class CategoryIn(StrictIn):
@@ -246,14 +246,16 @@ def create_offer(request: HttpRequest, payload: OfferIn):
     "/offers", response={200: PageOut[OfferOut], **ERRORS}, auth=can_read("catalog.view_offer")
 )
 def list_offers(request: HttpRequest, params: Query[OfferListQuery]):
-    reject_unknown_params(OfferFilterSet, request.GET, extra=KEYSET)
-    page = paginate(
-        selectors.list_offers(filters=request.GET),
-        ordering=("number", "id"),
-        cursor=params.cursor,
-        limit=params.limit,
-    )
-    return {"items": [offer_out(o) for o in page.items], "next_cursor": page.next_cursor}
+    """Offers by number (or `sort`), with their variants, by keyset."""
+    return list_page(request, selectors.OFFER_LIST, params, offer_out)
+
+
+@router.get(
+    "/offers/export.csv", response={200: None, **ERRORS}, auth=can_read("catalog.view_offer")
+)
+def export_offers(request: HttpRequest, params: Query[OfferListQuery]) -> StreamingHttpResponse:
+    """The offers the filters select, as CSV, in the list's sort."""
+    return list_export(request, selectors.OFFER_LIST, params)
 
 
 @router.get(
@@ -297,14 +299,18 @@ def add_variant(request: HttpRequest, number: int, payload: VariantIn):
 )
 def list_variants(request: HttpRequest, params: Query[VariantListQuery]):
     """Look up variants by SKU, offer number, or an external variant or product id."""
-    reject_unknown_params(VariantFilterSet, request.GET, extra=KEYSET)
-    page = paginate(
-        selectors.list_variants(filters=request.GET),
-        ordering=("sku", "id"),
-        cursor=params.cursor,
-        limit=params.limit,
-    )
-    return {"items": [variant_out(v) for v in page.items], "next_cursor": page.next_cursor}
+    return list_page(request, selectors.VARIANT_LIST, params, variant_out)
+
+
+# Before `/variants/{sku}`, which would otherwise read "export.csv" as a SKU.
+@router.get(
+    "/variants/export.csv",
+    response={200: None, **ERRORS},
+    auth=can_read("catalog.view_variant"),
+)
+def export_variants(request: HttpRequest, params: Query[VariantListQuery]) -> StreamingHttpResponse:
+    """The variants the filters select, as CSV, in the list's sort."""
+    return list_export(request, selectors.VARIANT_LIST, params)
 
 
 @router.patch(

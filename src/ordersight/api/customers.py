@@ -13,10 +13,10 @@ from ordersight.accounts.auth import can_read, can_write
 from ordersight.api.lists import BulkOut, bulk_out, list_export, list_page
 from ordersight.catalog.selectors import get_offer
 from ordersight.core.errors import Forbidden
-from ordersight.core.filtering import query_schema
 from ordersight.customers import bulk, selectors, services
 from ordersight.customers.filters import CustomerFilterSet
 from ordersight.customers.models import Customer
+from ordersight.http.query_schemas import query_schema
 from ordersight.http.schemas import (
     Email,
     ExternalIds,

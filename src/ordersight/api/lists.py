@@ -17,6 +17,7 @@ from ordersight.core.bulk import ItemResult
 from ordersight.core.filtering import reject_unknown_params
 from ordersight.core.keyset import Page, paginate
 from ordersight.core.lists import ListSpec, as_rows
+from ordersight.http.downloads import list_csv
 
 
 def list_page(
@@ -112,12 +113,16 @@ JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 
 
 def list_export(
-    request: HttpRequest, spec: ListSpec, params: Any, filters: QueryDict | None = None
+    request: HttpRequest,
+    spec: ListSpec,
+    params: Any,
+    filters: QueryDict | None = None,
+    filename: str | None = None,
 ) -> StreamingHttpResponse:
     """The whole filtered list as CSV, streamed, in the list's sort."""
     filters = request.GET if filters is None else filters
     reject_unknown_params(spec.filterset, filters)
-    return spec.csv(request, filters, params.sort)
+    return list_csv(request, spec, filters, params.sort, filename)
 
 
 class ItemResultOut(Schema):

@@ -28,8 +28,8 @@ from ordersight.api.order_schemas import (
 )
 from ordersight.core.bulk import ItemResult
 from ordersight.core.errors import Invalid
-from ordersight.core.filtering import query_schema
 from ordersight.core.validation import validation_fields
+from ordersight.http.query_schemas import query_schema
 from ordersight.http.schemas import PageOut, StrictIn, error_responses, slug, text
 from ordersight.orders import attribution, choices, ingest, selectors, services
 from ordersight.orders.filters import OrderFilterSet

@@ -18,8 +18,8 @@ from ordersight.api.payment_schemas import (
     invoice_out,
     refund_out,
 )
-from ordersight.core.filtering import query_schema
 from ordersight.http.api_errors import bad_signature
+from ordersight.http.query_schemas import query_schema
 from ordersight.http.schemas import PageOut, error_responses
 from ordersight.orders.selectors import get_order
 from ordersight.payments import selectors, services, webhooks

@@ -15,10 +15,10 @@ from ordersight.accounts.auth import can_read, can_write
 from ordersight.api.lists import list_export, list_page
 from ordersight.api.order_schemas import OrderIn
 from ordersight.api.promotion_schemas import CodeRules, SegmentRules
-from ordersight.core.filtering import query_schema
-from ordersight.core.keyset import paginate
+from ordersight.core.keyset import MAX_LIMIT
 from ordersight.core.money import format_money
 from ordersight.core.validation import CODE_MAX, EARLIEST, LATEST
+from ordersight.http.query_schemas import CURSOR_PATTERN, query_schema
 from ordersight.http.schemas import (
     AmountsByCurrency,
     PageOut,
@@ -31,7 +31,11 @@ from ordersight.http.schemas import (
 )
 from ordersight.orders.selectors import get_order
 from ordersight.promotions import selectors, services
-from ordersight.promotions.filters import DiscountCodeFilterSet, RedemptionFilterSet
+from ordersight.promotions.filters import (
+    DiscountCodeFilterSet,
+    RedemptionFilterSet,
+    SegmentFilterSet,
+)
 from ordersight.promotions.models import DiscountCode, Redemption, Segment
 
 router = Router(tags=["promotions"])
@@ -41,6 +45,9 @@ CodeListQuery = query_schema(
 )
 RedemptionListQuery = query_schema(
     RedemptionFilterSet, "RedemptionListQuery", sorts=selectors.REDEMPTION_LIST.sorts
+)
+SegmentListQuery = query_schema(
+    SegmentFilterSet, "SegmentListQuery", sorts=selectors.SEGMENT_LIST.sorts
 )
 
 
@@ -86,8 +93,9 @@ class SegmentMemberOut(Schema):
 
 
 class MembersQuery(Schema):
-    cursor: str | None = None
-    limit: int | None = Field(None, ge=1, le=500)
+    cursor: str | None = Field(None, pattern=CURSOR_PATTERN, description="next_cursor of a page")
+    limit: int | None = Field(None, ge=1, le=MAX_LIMIT, description=f"1 to {MAX_LIMIT}, default 50")
+    sort: Literal["id", "-id"] | None = Field(None, description="newest first (-id) unless id")
 
 
 def segment_out(segment: Segment) -> dict[str, Any]:
@@ -95,7 +103,7 @@ def segment_out(segment: Segment) -> dict[str, Any]:
         "id": segment.pk,
         "name": segment.name,
         "rules": segment.rules,
-        "member_count": selectors.member_count(segment.rules),
+        "member_count": selectors.member_count(rules=segment.rules),
         "created_at": segment.created_at,
         "updated_at": segment.updated_at,
     }
@@ -119,11 +127,22 @@ def member_out(customer: Any) -> dict[str, Any]:
 
 @router.get(
     "/segments",
-    response={200: list[SegmentOut], **ERRORS},
+    response={200: PageOut[SegmentOut], **ERRORS},
     auth=can_read("promotions.view_segment"),
 )
-def list_segments(request: HttpRequest):
-    return [segment_out(s) for s in selectors.list_segments()]
+def list_segments(request: HttpRequest, params: Query[SegmentListQuery]):
+    """Segments by name (or `sort`), by keyset, each with its member count now."""
+    return list_page(request, selectors.SEGMENT_LIST, params, segment_out)
+
+
+@router.get(
+    "/segments/export.csv",
+    response={200: None, **ERRORS},
+    auth=can_read("promotions.view_segment"),
+)
+def export_segments(request: HttpRequest, params: Query[SegmentListQuery]) -> StreamingHttpResponse:
+    """The segments the filters select, as CSV (their members: `/segments/{id}/members.csv`)."""
+    return list_export(request, selectors.SEGMENT_LIST, params)
 
 
 @router.post(
@@ -141,7 +160,7 @@ def create_segment(request: HttpRequest, payload: SegmentIn):
 )
 def count_members(request: HttpRequest, payload: RulesIn):
     """How many customers these rules select now (the editor's live count)."""
-    return {"member_count": selectors.member_count(payload.rules)}
+    return {"member_count": selectors.member_count(rules=payload.rules)}
 
 
 @router.get(
@@ -176,13 +195,8 @@ def update_segment(request: HttpRequest, segment_id: int, payload: SegmentUpdate
 def segment_members(request: HttpRequest, segment_id: int, params: Query[MembersQuery]):
     """The members, newest customer first, by keyset (`cursor` from `next_cursor`)."""
     segment = selectors.get_segment(segment_id=segment_id)
-    page = paginate(
-        selectors.segment_members(segment),
-        ordering=("-id",),
-        cursor=params.cursor,
-        limit=params.limit,
-    )
-    return {"items": [member_out(c) for c in page.items], "next_cursor": page.next_cursor}
+    filters = selectors.member_filters(segment=segment, params=request.GET)
+    return list_page(request, selectors.MEMBER_LIST, params, member_out, filters)
 
 
 @router.get(
@@ -190,8 +204,19 @@ def segment_members(request: HttpRequest, segment_id: int, params: Query[Members
     response={200: None, **ERRORS},
     auth=can_read("promotions.view_segment"),
 )
-def export_segment_members(request: HttpRequest, segment_id: int) -> StreamingHttpResponse:
-    return selectors.members_csv(request, selectors.get_segment(segment_id=segment_id))
+def export_segment_members(
+    request: HttpRequest, segment_id: int, params: Query[MembersQuery]
+) -> StreamingHttpResponse:
+    """Every member, as CSV, in the list's sort."""
+    segment = selectors.get_segment(segment_id=segment_id)
+    filters = selectors.member_filters(segment=segment, params=request.GET)
+    return list_export(
+        request,
+        selectors.MEMBER_LIST,
+        params,
+        filters,
+        filename=f"segment-{segment.pk}-members.csv",
+    )
 
 
 # --- Discount codes ------------------------------------------------------------------------
@@ -452,8 +477,8 @@ def validate_code(request: HttpRequest, code: str, payload: ValidateIn):
     """Whether the code applies to this order payload, the discount per line, or every rule
     that fails with a readable reason. Nothing is stored."""
     found = selectors.get_code(code=code)
-    cart = services.cart_of_input(payload.order.to_input())
-    result = services.validate_code(found, cart)
+    cart = services.cart_of_input(data=payload.order.to_input())
+    result = services.validate_code(code=found, cart=cart)
     c = cart.currency
     return {
         "code": found.code,

@@ -174,8 +174,8 @@ def _breakdown(
 ) -> tuple[selectors.Breakdown, dict[str, Any]]:
     params = read_report_params(request.GET, need_group=True)
     breakdown = selectors.sales_breakdown(
-        GroupBy(params["group_by"]),
-        params["query"],
+        group_by=GroupBy(params["group_by"]),
+        query=params["query"],
         sort=params["sort"] or None,
         limit=params["limit"] or (None if csv else DEFAULT_LIMIT),
         with_previous=params["compare"],
@@ -228,11 +228,11 @@ def performance(request: HttpRequest, params: Query[ReportQuery]) -> dict[str, A
     """The dashboard's figures per currency for the period and the one of equal length
     before it, with the change in percent (null when the previous figure is zero)."""
     query = read_report_params(request.GET)["query"]
-    result = selectors.sales_performance(query, series=False)
+    result = selectors.sales_performance(query=query, series=False)
 
     def count(name: str) -> dict[str, Any]:
         now, before = result.customers[name]
-        change = selectors.change_percent(now, before)
+        change = selectors.change_percent(current=now, previous=before)
         return {
             "current": now,
             "previous": before,

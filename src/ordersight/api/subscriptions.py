@@ -15,9 +15,9 @@ from ordersight.accounts.auth import can_read, can_write
 from ordersight.api.lists import list_export, list_page
 from ordersight.catalog.models import Offer
 from ordersight.core.errors import Invalid, PaymentDeclined
-from ordersight.core.filtering import query_schema
 from ordersight.core.money import format_money
 from ordersight.customers.models import Customer
+from ordersight.http.query_schemas import query_schema
 from ordersight.http.schemas import (
     VISIBLE,
     CurrencyOrNone,
@@ -161,7 +161,7 @@ def recurring_out(recurring: RecurringOrder) -> dict[str, Any]:
 
 
 def detail_out(recurring: RecurringOrder) -> dict[str, Any]:
-    children = selectors.child_orders(recurring)
+    children = selectors.child_orders(recurring=recurring)
     return {
         **recurring_out(recurring),
         "child_orders": [
@@ -330,7 +330,7 @@ def replace_payment_method(request: HttpRequest, number: int, payload: PaymentMe
     auth=can_read("subscriptions.view_recurringpaymentsettings"),
 )
 def get_recurring_settings(request: HttpRequest):
-    return {"retry_intervals": services.describe_intervals(services.retry_intervals())}
+    return {"retry_intervals": services.describe_intervals(seconds=services.retry_intervals())}
 
 
 @router.put(
@@ -342,4 +342,4 @@ def set_recurring_settings(request: HttpRequest, payload: RetrySettingsIn):
     """The account's recurring payment settings: wait this long before each retry."""
     actor = request.actor
     found = services.set_retry_intervals(intervals=payload.retry_intervals, actor=actor)
-    return {"retry_intervals": services.describe_intervals(found.retry_intervals)}
+    return {"retry_intervals": services.describe_intervals(seconds=found.retry_intervals)}

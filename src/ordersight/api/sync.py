@@ -179,7 +179,7 @@ def run_out(run: Any) -> dict[str, Any]:
 
 def connection_out(connection: Any) -> dict[str, Any]:
     feeds = []
-    for view in selectors.feed_views(connection):
+    for view in selectors.feed_views(connection=connection):
         last = view.status.last_run
         feeds.append(
             {
@@ -245,7 +245,7 @@ def refresh_feed(request: HttpRequest, name: str, kind: str, payload: RefreshIn)
     connection = selectors.get_connection(name=name)
     if kind not in FeedKind.values:
         raise Invalid("Unknown feed.", fields={"kind": f"one of {', '.join(FeedKind.values)}"})
-    run = refresh_in_worker(services.feeds_of(connection)[kind], full=payload.full)
+    run = refresh_in_worker(services.feeds_of(connection=connection)[kind], full=payload.full)
     return Status(202, run_out(run))
 
 
@@ -282,7 +282,7 @@ def _lookup_out(found: Any, stored: dict[str, Any] | None) -> dict[str, Any]:
 def lookup_product(request: HttpRequest, name: str, sku: str = "", external_id: str = ""):
     """By variant SKU or the store's product id: what the store sent beside what is stored."""
     found = selectors.lookup_product(
-        selectors.get_connection(name=name), sku=sku, external_id=external_id
+        connection=selectors.get_connection(name=name), sku=sku, external_id=external_id
     )
     variant = found.stored
     stored = (
@@ -306,7 +306,7 @@ def lookup_product(request: HttpRequest, name: str, sku: str = "", external_id: 
 def lookup_customer(request: HttpRequest, name: str, id: str = "", external_id: str = ""):
     """By our customer id or the store's: what the store sent beside what is stored."""
     found = selectors.lookup_customer(
-        selectors.get_connection(name=name), customer_id=id, external_id=external_id
+        connection=selectors.get_connection(name=name), customer_id=id, external_id=external_id
     )
     customer = found.stored
     stored = (

@@ -1,22 +1,28 @@
-"""ConversionFilterSet: "which conversions" for the Performance tab, its API and its exports."""
+"""Which conversions (the Performance tab, its API and exports) and which sales the all-sales
+download holds."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import django_filters
 from django import forms
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from ordersight.campaigns.models import (
     Approval,
+    Campaign,
     CodeKind,
     Conversion,
     ConversionStatus,
+    Creator,
     Membership,
 )
 from ordersight.core.filtering import AnyOfFilter, DateOrDateTimeFilter, IdFilter, ListFilterSet
 from ordersight.core.validation import is_id
+from ordersight.core.zones import day_bounds
+from ordersight.orders.models import Order
 
 MAX_SELECTED = 1000
 
@@ -91,3 +97,58 @@ class PerformanceFilterSet(ConversionFilterSet):
             )
         )
         return queryset.filter(campaign_id=value, creator_id__in=members)
+
+
+class CreatorSaleFilterSet(ListFilterSet):
+    """The all-sales download of creators' sales: the days they were placed on, both
+    included (the views resolve a preset or from/to into these)."""
+
+    placed_from = django_filters.DateFilter(field_name="day", lookup_expr="gte")
+    placed_to = django_filters.DateFilter(field_name="day", lookup_expr="lte")
+
+    class Meta:
+        model = Conversion
+        fields: list[str] = []
+
+
+class StoreSaleFilterSet(ListFilterSet):
+    """The all-sales download of every sale of the store, by the store's days."""
+
+    placed_from = django_filters.DateFilter(method="placed_on_or_after")
+    placed_to = django_filters.DateFilter(method="placed_on_or_before")
+
+    class Meta:
+        model = Order
+        fields: list[str] = []
+
+    def placed_on_or_after(self, queryset: QuerySet, name: str, value: date) -> QuerySet:
+        return queryset.filter(created_at__gte=day_bounds(value, value)[0])
+
+    def placed_on_or_before(self, queryset: QuerySet, name: str, value: date) -> QuerySet:
+        return queryset.filter(created_at__lt=day_bounds(value, value)[1])
+
+
+class CreatorFilterSet(ListFilterSet):
+    q = django_filters.CharFilter(method="search", label="Name or handle contains")
+
+    class Meta:
+        model = Creator
+        fields: list[str] = []
+
+    def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        text = value.strip().lstrip("@")
+        return queryset.filter(Q(name__icontains=text) | Q(handle__icontains=text.lower()))
+
+
+class CampaignFilterSet(ListFilterSet):
+    q = django_filters.CharFilter(field_name="name", lookup_expr="icontains", label="Name contains")
+    running_on = django_filters.DateFilter(method="running", label="Running on this day")
+
+    class Meta:
+        model = Campaign
+        fields: list[str] = []
+
+    def running(self, queryset: QuerySet, name: str, value: date) -> QuerySet:
+        return queryset.filter(
+            Q(starts_on__lte=value), Q(ends_on__isnull=True) | Q(ends_on__gte=value)
+        )

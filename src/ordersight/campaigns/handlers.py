@@ -14,12 +14,12 @@ class TrackConversions:
     commission. Orders without a code cost nothing here."""
 
     def __call__(self, change: OrderChange) -> None:
-        track_orders([change.order], change.actor)
+        track_orders(orders=[change.order], actor=change.actor)
 
     def many(self, changes: Sequence[OrderChange]) -> None:
         if changes:
             orders = {change.order.pk: change.order for change in changes}
-            track_orders(list(orders.values()), changes[0].actor)
+            track_orders(orders=list(orders.values()), actor=changes[0].actor)
 
 
 track_conversions = TrackConversions()

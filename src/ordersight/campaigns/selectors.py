@@ -29,7 +29,14 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
-from ordersight.campaigns.filters import ConversionFilterSet, PerformanceFilterSet
+from ordersight.campaigns.filters import (
+    CampaignFilterSet,
+    ConversionFilterSet,
+    CreatorFilterSet,
+    CreatorSaleFilterSet,
+    PerformanceFilterSet,
+    StoreSaleFilterSet,
+)
 from ordersight.campaigns.models import (
     SALE_STATUSES,
     Approval,
@@ -40,11 +47,16 @@ from ordersight.campaigns.models import (
     CreatorCommission,
     Membership,
 )
-from ordersight.core.csv_stream import IsoTimestamp, money_text, neutralised
+from ordersight.core.csv_stream import (
+    IsoTimestamp,
+    as_text,
+    decimal_text,
+    money_text,
+    neutralised,
+)
 from ordersight.core.errors import NotFound
 from ordersight.core.lists import ListSpec
 from ordersight.core.validation import SEARCH_PART_MIN, is_id
-from ordersight.core.zones import day_bounds
 from ordersight.orders.models import Order, OrderStatus, OrderType
 
 ZERO = Decimal(0)
@@ -145,14 +157,14 @@ def get_conversion(*, conversion_id: int) -> Conversion:
     )
 
 
-def conversion_of_order(order_id: int) -> Conversion | None:
+def conversion_of_order(*, order_id: int) -> Conversion | None:
     """The creator and campaign an order came through, if any."""
     return (
         Conversion.objects.select_related("creator", "campaign").filter(order_id=order_id).first()
     )
 
 
-def conversion_history(conversion: Conversion) -> QuerySet[ConversionEvent]:
+def conversion_history(*, conversion: Conversion) -> QuerySet[ConversionEvent]:
     return conversion.events.order_by("created_at", "id")
 
 
@@ -179,7 +191,7 @@ def _sum_commissions(rows: QuerySet[CreatorCommission]) -> list[CurrencyTotals]:
     ]
 
 
-def campaign_totals(campaign: Campaign) -> list[CurrencyTotals]:
+def campaign_totals(*, campaign: Campaign) -> list[CurrencyTotals]:
     """Per currency, over the campaign's current members: approved sales, their net value,
     commission, and how many conversions were rejected."""
     members = Membership.objects.filter(campaign=campaign, removed_at__isnull=True)
@@ -190,7 +202,7 @@ def campaign_totals(campaign: Campaign) -> list[CurrencyTotals]:
     )
 
 
-def creator_totals(creator: Creator) -> list[CurrencyTotals]:
+def creator_totals(*, creator: Creator) -> list[CurrencyTotals]:
     """A creator's totals over every campaign they were ever in."""
     return _sum_commissions(CreatorCommission.objects.filter(creator=creator))
 
@@ -202,7 +214,7 @@ class MemberRow:
     totals: list[CreatorCommission] = field(default_factory=list)
 
 
-def members(campaign: Campaign, *, current: bool = True) -> list[MemberRow]:
+def members(*, campaign: Campaign, current: bool = True) -> list[MemberRow]:
     """The campaign's members (now, or removed ones), with their codes and totals."""
     memberships = (
         Membership.objects.filter(campaign=campaign, removed_at__isnull=current)
@@ -235,7 +247,7 @@ class MemberCommissions:
     totals: list[CommissionTotals]
 
 
-def member_commissions(campaign: Campaign) -> list[MemberCommissions]:
+def member_commissions(*, campaign: Campaign) -> list[MemberCommissions]:
     """The campaign's current members by name, each with their totals per currency: two
     queries of plain rows (`members` builds every membership, creator, code and total as
     objects, which was a fifth of the tab)."""
@@ -261,7 +273,7 @@ class CreatorCampaignRow:
     totals: list[CreatorCommission]
 
 
-def creator_campaigns(creator: Creator) -> list[CreatorCampaignRow]:
+def creator_campaigns(*, creator: Creator) -> list[CreatorCampaignRow]:
     """Each campaign the creator was in, whether they still are, and their commission there."""
     current = set(
         Membership.objects.filter(creator=creator, removed_at__isnull=True).values_list(
@@ -280,14 +292,54 @@ def creator_campaigns(creator: Creator) -> list[CreatorCampaignRow]:
     ]
 
 
-def list_campaigns() -> QuerySet[Campaign]:
+def _campaigns() -> QuerySet[Campaign]:
     return Campaign.objects.annotate(
         member_count=Count("memberships", filter=Q(memberships__removed_at__isnull=True))
-    ).order_by("-starts_on", "name")
+    )
+
+
+# The Campaigns tab, `GET /api/v1/campaigns` and its export: the latest to start first.
+CAMPAIGN_LIST = ListSpec(
+    name="campaigns",
+    filterset=CampaignFilterSet,
+    base=_campaigns,
+    sorts={"starts_on": "starts_on", "name": "name", "member_count": "member_count"},
+    default_sort="-starts_on",
+    columns=(
+        ("id", "id"),
+        ("name", neutralised("name")),
+        ("starts_on", as_text("starts_on")),
+        ("ends_on", Coalesce(as_text("ends_on"), Value(""))),
+        ("commission_kind", "commission_kind"),
+        ("commission_percent", decimal_text("commission_percent", 4)),
+        ("members", "member_count"),
+    ),
+    filename="campaigns.csv",
+)
 
 
 def list_creators() -> QuerySet[Creator]:
+    """Every creator by name: what a campaign's member picker offers."""
     return Creator.objects.order_by("name", "pk")
+
+
+# The Creators tab, `GET /api/v1/creators` and its export. Payout details stay on a
+# creator's own page: a list and its CSV travel further than the people who pay them.
+CREATOR_LIST = ListSpec(
+    name="creators",
+    filterset=CreatorFilterSet,
+    base=lambda: Creator.objects.all(),
+    sorts={"name": "name", "handle": "handle", "created_at": "created_at"},
+    default_sort="name",
+    columns=(
+        ("id", "id"),
+        ("name", neutralised("name")),
+        ("handle", "handle"),
+        ("email", neutralised("email")),
+        ("created_at", IsoTimestamp("created_at")),
+    ),
+    filename="creators.csv",
+)
 
 
 # --- Sales generated by creators, and the all-sales download -------------------------------
@@ -320,7 +372,7 @@ def _narrowed(rows: QuerySet[Conversion], query: ConversionQuery) -> QuerySet[Co
     return rows
 
 
-def sales_generated(query: ConversionQuery) -> list[CurrencyTotals]:
+def sales_generated(*, query: ConversionQuery) -> list[CurrencyTotals]:
     """Every creator's sales placed in the range, members now or not, approved or not: per
     currency, the number and net value of the conversions that are sales, and the approved
     commission."""
@@ -346,54 +398,47 @@ SCOPES = {
 }
 
 
-def all_sales(start: date, end: date, scope: str = "campaigns") -> tuple[QuerySet, tuple]:
-    """The all-sales download for a range: its rows (tuples of text) and headers.
+# The all-sales download, by scope: `campaigns`, the sales creators generated in every
+# campaign (removed creators too); `store`, every sale (completed order), with the campaign
+# and creator it came through, blank when none. Filtered by `sales_in`'s days.
+SALES_DOWNLOADS = {
+    "campaigns": ListSpec(
+        name="creators' sales",
+        filterset=CreatorSaleFilterSet,
+        # The conversions' own columns, as the Performance tab exports them.
+        base=lambda: _conversions().filter(status__in=SALE_STATUSES),
+        sorts={"ordered_at": "ordered_at"},
+        default_sort="ordered_at",
+        columns=_COLUMNS,
+        filename="sales.csv",
+    ),
+    "store": ListSpec(
+        name="sales",
+        filterset=StoreSaleFilterSet,
+        base=lambda: Order.objects.filter(status=OrderStatus.COMPLETED),
+        sorts={"ordered_at": "created_at"},
+        default_sort="ordered_at",
+        columns=(
+            ("order_number", "number"),
+            ("ordered_at", IsoTimestamp("created_at")),
+            ("source", "source"),
+            ("order_type", "order_type"),
+            ("currency", "currency"),
+            ("total", money_text("total")),
+            ("refund_status", "refund_status"),
+            ("campaign_name", Coalesce(neutralised("conversion__campaign__name"), Value(""))),
+            ("creator_handle", Coalesce(neutralised("conversion__creator__handle"), Value(""))),
+            ("code", Coalesce(neutralised("conversion__code"), Value(""))),
+            ("approval", Coalesce(F("conversion__approval"), Value(""))),
+        ),
+        filename="sales.csv",
+    ),
+}
 
-    `campaigns`: the sales creators generated in every campaign (removed creators too).
-    `store`: every sale (completed order) placed in the range, with the campaign and
-    creator it came through, blank when none.
-    """
-    if scope == "store":
-        after, before = day_bounds(start, end)
-        columns = {
-            "order_number": F("number"),
-            "ordered_at": IsoTimestamp("created_at"),
-            "source": F("source"),
-            "order_type": F("order_type"),
-            "currency": F("currency"),
-            "total": money_text("total"),
-            "refund_status": F("refund_status"),
-            "campaign_name": Coalesce(neutralised("conversion__campaign__name"), Value("")),
-            "creator_handle": Coalesce(neutralised("conversion__creator__handle"), Value("")),
-            "code": Coalesce(neutralised("conversion__code"), Value("")),
-            "approval": Coalesce(F("conversion__approval"), Value("")),
-        }
-        rows = Order.objects.filter(
-            status=OrderStatus.COMPLETED, created_at__gte=after, created_at__lt=before
-        ).order_by("created_at", "id")
-    else:
-        columns = {
-            "order_number": F("order__number"),
-            "ordered_at": IsoTimestamp("ordered_at"),
-            "campaign_name": neutralised("campaign__name"),
-            "creator_handle": neutralised("creator__handle"),
-            "creator_name": neutralised("creator__name"),
-            "code": neutralised("code"),
-            "status": F("status"),
-            "approval": F("approval"),
-            "currency": F("currency"),
-            "amount": money_text("gross"),
-            "refunds": money_text("refunds"),
-            "net": money_text("net_value"),
-            "commission": money_text("commission"),
-        }
-        rows = (
-            Conversion.objects.filter(day__gte=start, day__lte=end, status__in=SALE_STATUSES)
-            .annotate(net_value=_NET)
-            .order_by("ordered_at", "id")
-        )
-    cells = {f"cell_{i}": value for i, value in enumerate(columns.values())}
-    return rows.annotate(**cells).values_list(*cells), tuple(columns)
+
+def sales_in(*, start: date, end: date) -> dict[str, str]:
+    """The all-sales download's filters for the days from `start` to `end`, both included."""
+    return {"placed_from": start.isoformat(), "placed_to": end.isoformat()}
 
 
 # --- What the detailed report reads --------------------------------------------------------
@@ -403,7 +448,7 @@ REPORT_MEASURES = ("orders", "units", "gross", "refunds", "fees", "funds_credite
 
 
 def conversion_figures(
-    query: ConversionQuery, by: str, keys: Collection[int] | None = None
+    *, query: ConversionQuery, by: str, keys: Collection[int] | None = None
 ) -> list[dict[str, Any]]:
     """Per campaign or creator (`by`) and currency: the approved conversions that are sales,
     with the report's measures and their commission. Removed creators count here."""
@@ -424,7 +469,7 @@ def conversion_figures(
     return [{"key": row.pop(column), **row} for row in summed]
 
 
-def labels(by: str, keys: Collection[int]) -> dict[int, tuple[str, str]]:
+def labels(*, by: str, keys: Collection[int]) -> dict[int, tuple[str, str]]:
     """(natural key, name) of campaigns (their id) or creators (their handle)."""
     if by == "campaign":
         return {

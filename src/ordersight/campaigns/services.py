@@ -262,7 +262,10 @@ def _recompute_campaign_commissions(campaign: Campaign) -> None:
     creators: set[int] = set()
     for conversion in Conversion.objects.filter(campaign=campaign).select_for_update(no_key=True):
         commission = commission_for(
-            campaign, conversion.status, conversion.currency, conversion.net
+            campaign=campaign,
+            status=conversion.status,
+            currency=conversion.currency,
+            net=conversion.net,
         )
         if commission != conversion.commission:
             conversion.commission = commission
@@ -270,7 +273,7 @@ def _recompute_campaign_commissions(campaign: Campaign) -> None:
             creators.add(conversion.creator_id)
     if changed:
         update_many(Conversion, changed, ["commission"])
-        recompute_commissions({(campaign.pk, creator) for creator in creators})
+        recompute_commissions(pairs={(campaign.pk, creator) for creator in creators})
         publish_after_commit(LIVE_CHANNEL, {"campaign": campaign.pk, "event": "rule"})
 
 
@@ -360,7 +363,7 @@ def remove_member(
 # --- Conversions ---------------------------------------------------------------------------
 
 
-def conversion_status(order: Order, refunds: Decimal) -> str:
+def conversion_status(*, order: Order, refunds: Decimal) -> str:
     """The live status a conversion shows for its order and what was refunded of it (read
     from the invoices: the lifecycle hears of a refund before the order's refund status)."""
     if order.status in (OrderStatus.CANCELLED, OrderStatus.DECLINED):
@@ -372,7 +375,7 @@ def conversion_status(order: Order, refunds: Decimal) -> str:
     return ConversionStatus.PENDING
 
 
-def commission_for(campaign: Campaign, status: str, currency: str, net: Decimal) -> Decimal:
+def commission_for(*, campaign: Campaign, status: str, currency: str, net: Decimal) -> Decimal:
     """What the campaign's rule gives for one sale: nothing unless it is Paid; a percent of
     the net value (after refunds), or the fixed amount set for the order's currency."""
     if status != ConversionStatus.PAID:
@@ -412,7 +415,7 @@ def _order_figures(order_ids: Collection[int]) -> dict[int, dict[str, Any]]:
 def _apply_order(conversion: Conversion, order: Order, figures: dict[str, Any]) -> bool:
     """Bring a conversion in line with its order; True if anything changed."""
     values = {
-        "status": conversion_status(order, figures["refunds"]),
+        "status": conversion_status(order=order, refunds=figures["refunds"]),
         "ordered_at": order.created_at,
         "day": local_day(order.created_at),
         "currency": order.currency,
@@ -422,7 +425,10 @@ def _apply_order(conversion: Conversion, order: Order, figures: dict[str, Any]) 
         **figures,
     }
     values["commission"] = commission_for(
-        conversion.campaign, values["status"], order.currency, order.total - figures["refunds"]
+        campaign=conversion.campaign,
+        status=values["status"],
+        currency=order.currency,
+        net=order.total - figures["refunds"],
     )
     changed = False
     for name, value in values.items():
@@ -465,7 +471,7 @@ def _event(
     )
 
 
-def track_orders(orders: Sequence[Order], actor: Actor) -> None:
+def track_orders(*, orders: Sequence[Order], actor: Actor) -> None:
     """The order lifecycle's hook: attribute orders that came with a creator's code, and bring
     every tracked order's conversion up to date (status, figures, commission)."""
     coded_ids = {order.pk for order in orders if order.coupon_code or order.referral_code}
@@ -508,7 +514,7 @@ def track_orders(orders: Sequence[Order], actor: Actor) -> None:
     touched |= {(c.campaign_id, c.creator_id) for c in created}
     ConversionEvent.objects.bulk_create(events)
     if touched:
-        recompute_commissions(touched)
+        recompute_commissions(pairs=touched)
         numbers = [coded[c.order_id].number for c in [*changed, *created]]
         campaigns = sorted({campaign for campaign, _creator in touched})
         publish_after_commit(
@@ -589,7 +595,7 @@ def _set_approval(
     conversion.save(update_fields=["approval", "updated_at"])
     payload = {"reason": reason} if reason else {}
     _event(conversion, kind, actor, timezone.now(), **payload).save()
-    recompute_commissions({(conversion.campaign_id, conversion.creator_id)})
+    recompute_commissions(pairs={(conversion.campaign_id, conversion.creator_id)})
     publish_after_commit(
         LIVE_CHANNEL,
         {
@@ -622,7 +628,7 @@ def undo_rejection(*, conversion: Conversion, actor: Actor) -> Conversion:
 _NET = ExpressionWrapper(F("gross") - F("refunds"), output_field=DecimalField())
 
 
-def recompute_commissions(pairs: Collection[tuple[int, int]]) -> None:
+def recompute_commissions(*, pairs: Collection[tuple[int, int]]) -> None:
     """Sum each (campaign, creator)'s conversions again into their `CreatorCommission` rows."""
     if not pairs:
         return

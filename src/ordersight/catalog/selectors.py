@@ -1,15 +1,13 @@
 """Reads for the catalog."""
 
-from collections.abc import Mapping
-from typing import Any
-
-from django.db.models import Case, QuerySet, Value, When
+from django.db.models import Case, CharField, QuerySet, Value, When
 from django.utils.translation import gettext as _
 
 from ordersight.catalog.filters import OfferFilterSet, VariantFilterSet
 from ordersight.catalog.models import Category, Offer, Variant
+from ordersight.core.csv_stream import IsoTimestamp, money_text, neutralised, yes_no
 from ordersight.core.errors import NotFound
-from ordersight.core.filtering import apply_filterset
+from ordersight.core.lists import ListSpec
 from ordersight.core.validation import MAX_NUMBER, SEARCH_PART_MIN, is_id
 
 
@@ -28,14 +26,39 @@ def get_category(*, number: int) -> Category:
     return category
 
 
+def _own_price() -> Case:
+    return Case(
+        When(unit_price__isnull=True, then=Value("")),
+        default=money_text("unit_price", "offer__currency"),
+        output_field=CharField(),
+    )
+
+
 def _offers() -> QuerySet[Offer]:
     return Offer.objects.select_related("category").prefetch_related(
         "external_ids", "variants__external_ids"
     )
 
 
-def list_offers(*, filters: Mapping[str, Any]) -> QuerySet[Offer]:
-    return apply_filterset(OfferFilterSet, filters, _offers())
+# `GET /api/v1/offers` and its export: the catalog by offer number.
+OFFER_LIST = ListSpec(
+    name="offers",
+    filterset=OfferFilterSet,
+    base=_offers,
+    sorts={"number": "number", "name": "name", "created_at": "created_at"},
+    default_sort="number",
+    columns=(
+        ("number", "number"),
+        ("name", neutralised("name")),
+        ("category_number", "category__number"),
+        ("currency", "currency"),
+        ("unit_price", money_text("unit_price")),
+        ("is_active", yes_no("is_active")),
+        ("allow_partial_payments", yes_no("allow_partial_payments")),
+        ("created_at", IsoTimestamp("created_at")),
+    ),
+    filename="offers.csv",
+)
 
 
 def get_offer(*, number: int, field: str = "number") -> Offer:
@@ -47,12 +70,27 @@ def get_offer(*, number: int, field: str = "number") -> Offer:
     return offer
 
 
-def list_variants(*, filters: Mapping[str, Any]) -> QuerySet[Variant]:
-    qs = Variant.objects.select_related("offer__category").prefetch_related("external_ids")
-    return apply_filterset(VariantFilterSet, filters, qs)
+# `GET /api/v1/variants` and its export: SKUs, each with its offer; a variant's own price
+# when it has one, else blank (it sells at its offer's).
+VARIANT_LIST = ListSpec(
+    name="variants",
+    filterset=VariantFilterSet,
+    base=lambda: Variant.objects.select_related("offer__category").prefetch_related("external_ids"),
+    sorts={"sku": "sku", "offer": "offer__number"},
+    default_sort="sku",
+    columns=(
+        ("sku", neutralised("sku")),
+        ("name", neutralised("name")),
+        ("offer_number", "offer__number"),
+        ("currency", "offer__currency"),
+        ("unit_price", _own_price()),
+        ("is_active", yes_no("is_active")),
+    ),
+    filename="variants.csv",
+)
 
 
-def variants_by_sku(skus: set[str]) -> dict[str, Variant]:
+def variants_by_sku(*, skus: set[str]) -> dict[str, Variant]:
     """The variants for these SKUs with their offers, in one query."""
     return {
         v.sku: v for v in Variant.objects.select_related("offer__category").filter(sku__in=skus)

@@ -10,16 +10,13 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator, Generator, Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 
-from asgiref.sync import sync_to_async
 from django.core.exceptions import EmptyResultSet
-from django.core.handlers.asgi import ASGIRequest
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Case, CharField, Expression, F, Func, Q, QuerySet, Value, When
 from django.db.models.functions import Cast
-from django.http import HttpRequest, StreamingHttpResponse
 
 from ordersight.core.bidi import BidiControlsReplaced
 from ordersight.core.money import MINOR_UNITS
@@ -146,6 +143,16 @@ def money_text(amount_field: str, currency_field: str = "currency") -> Case:
     return Case(*whens, default=_FixedDecimals(F(amount_field), 2), output_field=CharField())
 
 
+def decimal_text(field: str, places: int) -> Case:
+    """A decimal column as text with exactly `places` decimals, blank when null (SQLite's
+    printf would write a null as zero)."""
+    return Case(
+        When(**{f"{field}__isnull": True}, then=Value("")),
+        default=_FixedDecimals(F(field), places),
+        output_field=CharField(),
+    )
+
+
 def yes_no(field: str) -> Case:
     """A boolean as "yes"/"no", the same on every database."""
     return Case(
@@ -188,7 +195,7 @@ def _rows_via_iterator(queryset: QuerySet) -> Iterator[bytes]:
         yield out.getvalue().encode()
 
 
-def _give_back(connection: BaseDatabaseWrapper) -> None:
+def give_back(connection: BaseDatabaseWrapper) -> None:
     # The request is over for the database once its export ends: the connection goes back
     # to the pool now rather than at request_finished, which an ASGI server never signals
     # when the body raises. Inside a transaction (a test's, say) it stays with its owner.
@@ -227,41 +234,4 @@ def _with_header(
         yield from rows
     finally:
         # `yield from` has closed `rows` by now (its cursor, its COPY) on every way out.
-        _give_back(connection)
-
-
-class _AsyncChunks:
-    """The chunks as an ASGI server reads them: one at a time, pulled on the thread that owns
-    the request's database connection (a sync iterator would be read whole into memory).
-
-    Django calls `close()` on that same thread when the response ends, the client gone
-    included; it ends the generator (closing its cursor and COPY) and gives the connection
-    back, even if the body was never started.
-    """
-
-    def __init__(self, chunks: Generator[bytes, None, None], connection: BaseDatabaseWrapper):
-        self._chunks = chunks
-        self._connection = connection
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        pull = sync_to_async(next, thread_sensitive=True)
-        while (chunk := await pull(self._chunks, None)) is not None:
-            yield chunk
-
-    def close(self) -> None:
-        self._chunks.close()
-        _give_back(self._connection)
-
-
-def csv_response(
-    request: HttpRequest, queryset: QuerySet, header: Sequence[str], filename: str
-) -> StreamingHttpResponse:
-    """The export as a streamed download; the query is compiled (and fails) before this
-    returns, so an error is an error response, never a cut body."""
-    chunks = csv_chunks(queryset, header)
-    content: Iterator[bytes] | _AsyncChunks = chunks
-    if isinstance(request, ASGIRequest):
-        content = _AsyncChunks(chunks, connections[queryset.db])
-    response = StreamingHttpResponse(content, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+        give_back(connection)

@@ -13,7 +13,7 @@ import binascii
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
@@ -37,7 +37,7 @@ class Page(Generic[T]):
 
 
 def _encode(value: Any) -> Any:
-    if isinstance(value, datetime):
+    if isinstance(value, date):  # a moment, or a day (a campaign's start)
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)

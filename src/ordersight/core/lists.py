@@ -13,10 +13,8 @@ from typing import Any
 
 import django_filters
 from django.db.models import Expression, F, QuerySet
-from django.http import HttpRequest, StreamingHttpResponse
 from django.utils.translation import gettext as _
 
-from ordersight.core.csv_stream import csv_response
 from ordersight.core.errors import Invalid
 from ordersight.core.filtering import apply_filterset
 
@@ -106,12 +104,6 @@ class ListSpec:
             .annotate(**cells)
             .values_list(*cells)
         )
-
-    def csv(
-        self, request: HttpRequest, filters: Mapping[str, Any], sort: str | None
-    ) -> StreamingHttpResponse:
-        """The export, streamed (COPY on PostgreSQL), with the headers of `columns`."""
-        return csv_response(request, self.export(filters, sort), self.headers, self.filename)
 
 
 def as_rows(queryset: QuerySet, ordering: Sequence[str], fields: Sequence[str]) -> QuerySet:

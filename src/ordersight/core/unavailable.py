@@ -1,4 +1,5 @@
-"""What counts as "the database or the cache is away for now", and the 503 that says so.
+"""What counts as "the database or the cache is away for now" (the 503 that says so is
+`http.api_errors.unavailable_json`).
 
 The API's error handlers (http/api_errors.py) and the site's 500 handler (web/views.py) both
 go by `UNAVAILABLE_ERRORS`, so a request that meets an unreachable, stopped or overloaded database
@@ -10,9 +11,6 @@ from __future__ import annotations
 import django.db
 import psycopg
 import redis.exceptions
-from django.http import JsonResponse
-
-from ordersight.core.errors import error_body
 
 # Enough for a restarted database or Redis to be back (measured: about 3 s).
 RETRY_AFTER_SECONDS = 5
@@ -33,9 +31,3 @@ MESSAGE = "The service is briefly unavailable (its database or cache did not ans
 
 def is_unavailable(exc: BaseException | None) -> bool:
     return isinstance(exc, UNAVAILABLE_ERRORS)
-
-
-def unavailable_json() -> JsonResponse:
-    response = JsonResponse(error_body("unavailable", MESSAGE), status=503)
-    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-    return response

@@ -57,7 +57,7 @@ def clean_item(item: Mapping[str, Any]) -> CustomerRow:
         external_id = ""
     values: dict[str, Any] = {}
     cleaners = {
-        "name": clean_name,
+        "name": lambda v: clean_name(name=v),
         "email": clean_email,
         "phone": lambda v: str(v or "").strip()[:40],
         "metadata": clean_metadata,
@@ -71,7 +71,7 @@ def clean_item(item: Mapping[str, Any]) -> CustomerRow:
     tags = None
     if "tags" in item:
         try:
-            tags = clean_tags(item["tags"] or [])
+            tags = clean_tags(tags=item["tags"] or [])
         except Invalid as exc:
             errors.update(exc.fields)
     if errors:
@@ -134,7 +134,7 @@ def _known(rows: Sequence[tuple[ItemResult, CustomerRow]]) -> dict[tuple[str, st
     known = {(e.source, e.external_id): e.customer for e in found}
     known = {k: c for k, c in known.items() if k in wanted}
     # Lock them for the rest of the batch, in id order.
-    by_pk = {c.pk: c for c in locked_customers(c.pk for c in known.values())}
+    by_pk = {c.pk: c for c in locked_customers(customer_ids=(c.pk for c in known.values()))}
     return {k: by_pk[c.pk] for k, c in known.items()}
 
 

@@ -24,7 +24,7 @@ def _locking(customer_ids: Iterable[int | None]) -> QuerySet[Customer]:
     return Customer.objects.select_for_update(no_key=True).filter(pk__any=ids).order_by("pk")
 
 
-def lock_customers(customer_ids: Iterable[int | None]) -> None:
+def lock_customers(*, customer_ids: Iterable[int | None]) -> None:
     """Hold these customers' rows until the transaction ends: the one way a customer row
     is locked, so that every writer (bulk ingest, recounts, billing, customer edits) takes
     them in one order, by id, and no two writers can wait for each other in a circle.
@@ -37,12 +37,12 @@ def lock_customers(customer_ids: Iterable[int | None]) -> None:
     list(_locking(customer_ids).values_list("pk", flat=True))
 
 
-def locked_customers(customer_ids: Iterable[int | None]) -> list[Customer]:
+def locked_customers(*, customer_ids: Iterable[int | None]) -> list[Customer]:
     """`lock_customers`, for a writer that also changes the rows: them, by id."""
     return list(_locking(customer_ids))
 
 
-def clean_tags(tags: Iterable[str]) -> list[str]:
+def clean_tags(*, tags: Iterable[str]) -> list[str]:
     cleaned = []
     for i, raw in enumerate(tags):
         tag = str(raw).strip().lower()
@@ -63,7 +63,7 @@ def clean_tags(tags: Iterable[str]) -> list[str]:
     return sorted(set(cleaned))
 
 
-def clean_name(name: str | None) -> str:
+def clean_name(*, name: str | None) -> str:
     name = (name or "").strip()
     if not name:
         raise Invalid(_("A customer needs a name."), fields={"name": _("required")})
@@ -112,12 +112,12 @@ def create_customer(
 ) -> Customer:
     external_ids = clean_external_ids(external_ids)
     customer = Customer.objects.create(
-        name=clean_name(name),
+        name=clean_name(name=name),
         email=clean_email(email),
         phone=(phone or "").strip(),
         metadata=clean_metadata(metadata),
     )
-    _set_tags(customer, clean_tags(tags))
+    _set_tags(customer, clean_tags(tags=tags))
     try:
         with transaction.atomic():
             _add_external_ids(customer, external_ids)
@@ -133,10 +133,10 @@ def create_customer(
 def update_customer(*, customer: Customer, changes: Mapping[str, Any], actor: Actor) -> Customer:
     """Apply the given fields only; fields left out keep their values."""
     external_ids = clean_external_ids(changes.get("external_ids"))
-    (customer,) = locked_customers([customer.pk])
+    (customer,) = locked_customers(customer_ids=[customer.pk])
     fields = []
     if "name" in changes:
-        customer.name = clean_name(changes["name"])
+        customer.name = clean_name(name=changes["name"])
         fields.append("name")
     if "email" in changes:
         customer.email = clean_email(changes["email"])
@@ -150,7 +150,7 @@ def update_customer(*, customer: Customer, changes: Mapping[str, Any], actor: Ac
     if fields:
         customer.save(update_fields=[*fields, "updated_at"])
     if "tags" in changes:
-        _set_tags(customer, clean_tags(changes["tags"] or []))
+        _set_tags(customer, clean_tags(tags=changes["tags"] or []))
     if external_ids:
         _add_external_ids(customer, external_ids)
     return customer

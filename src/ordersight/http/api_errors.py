@@ -12,7 +12,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from ordersight.core.deadlocks import busy_body, is_retryable, note_doomed
 from ordersight.core.errors import DomainError, error_body
-from ordersight.core.unavailable import UNAVAILABLE_ERRORS, unavailable_json
+from ordersight.core.unavailable import MESSAGE, RETRY_AFTER_SECONDS, UNAVAILABLE_ERRORS
 from ordersight.core.validation import validation_fields
 
 logger = logging.getLogger(__name__)
@@ -145,3 +145,10 @@ class ApiErrorsAsJson:
             if response.has_header(header):
                 out[header] = response[header]
         return out
+
+
+def unavailable_json() -> JsonResponse:
+    """The 503 for a database or cache that is away for now, with when to try again."""
+    response = JsonResponse(error_body("unavailable", MESSAGE), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response

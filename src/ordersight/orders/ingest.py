@@ -173,11 +173,11 @@ def _upsert(items: Sequence[OrderInput | Invalid], actor: Actor) -> list[ItemRes
         except (Invalid, Conflict, Forbidden) as exc:
             result.message, result.fields = exc.message, exc.fields
     if to_create:
-        orders = save_new_orders([prepared for _unused, prepared in to_create])
+        orders = save_new_orders(prepared=[prepared for _unused, prepared in to_create])
         for (result, _unused), order in zip(to_create, orders, strict=True):
             result.result, result.number = "created", order.number
         record_events(
-            ((order, OrderEventKind.IMPORTED, created_payload(order)) for order in orders),
+            ((order, OrderEventKind.IMPORTED, created_payload(order=order)) for order in orders),
             actor,
         )
     return results

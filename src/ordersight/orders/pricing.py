@@ -158,7 +158,7 @@ class Lookups:
             )
             plans = {(e.customer_id, e.offer_id): e.manager for e in entries}  # newest wins
         return cls(
-            variants=variants_by_sku(skus) if skus else {},
+            variants=variants_by_sku(skus=skus) if skus else {},
             customers=Customer.objects.in_bulk(ids) if ids else {},
             customers_by_external=by_external,
             managers=list_sales_managers().in_bulk(manager_ids) if manager_ids else {},

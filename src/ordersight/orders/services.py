@@ -52,7 +52,7 @@ from ordersight.orders.transitions import (
 ORDER_NUMBER_START = 1001
 
 
-def save_new_orders(prepared: Sequence[PreparedOrder]) -> list[Order]:
+def save_new_orders(*, prepared: Sequence[PreparedOrder]) -> list[Order]:
     """Number and insert new orders with their lines (COPY on PostgreSQL)."""
     numbers = reserve_numbers("order", len(prepared), start=ORDER_NUMBER_START)
     orders = []
@@ -69,7 +69,7 @@ def save_new_orders(prepared: Sequence[PreparedOrder]) -> list[Order]:
     return orders
 
 
-def created_payload(order: Order) -> dict[str, Any]:
+def created_payload(*, order: Order) -> dict[str, Any]:
     return {
         "status": order.status,
         "total": str(round_money(order.total, order.currency)),
@@ -93,7 +93,7 @@ def create_order(*, data: OrderInput, actor: Actor) -> Order:
     # would cost every order a round trip and still lose to a concurrent insert.
     try:
         with transaction.atomic():
-            (order,) = save_new_orders([prepared])
+            (order,) = save_new_orders(prepared=[prepared])
     except IntegrityError:
         if not data.external_id:
             raise
@@ -104,7 +104,7 @@ def create_order(*, data: OrderInput, actor: Actor) -> Order:
             ).format(source=data.source, external_id=data.external_id),
             fields={"external_id": _("already exists")},
         ) from None
-    record_event(order, OrderEventKind.CREATED, actor, **created_payload(order))
+    record_event(order, OrderEventKind.CREATED, actor, **created_payload(order=order))
     return order
 
 
@@ -129,7 +129,7 @@ def prepare_orders(*, data: Sequence[OrderInput], actor: Actor) -> list[Prepared
     return prepared
 
 
-def lock_order(order: Order) -> Order:
+def lock_order(*, order: Order) -> Order:
     """The order's row, locked for the rest of the transaction. Lock orders before invoices."""
     return Order.objects.select_for_update(no_key=True).get(pk=order.pk)
 
@@ -138,7 +138,7 @@ def lock_order(order: Order) -> Order:
 @transaction.atomic
 def transition_order(*, order: Order, to: str, actor: Actor, reason: str = "") -> Order:
     """Move an order along the transition table, if the actor may (see transitions.py)."""
-    order = lock_order(order)
+    order = lock_order(order=order)
     check_transition(order, to, actor)
     previous = order.status
     order.status = to
@@ -155,7 +155,7 @@ def transition_order(*, order: Order, to: str, actor: Actor, reason: str = "") -
 def confirm_order(*, order: Order, actor: Actor) -> Order:
     """Confirm: complete an order with partial payments, making it a sale though not paid
     in full (needs the permission to confirm partial payments)."""
-    order = lock_order(order)
+    order = lock_order(order=order)
     if not order.can_be_confirmed:
         raise Conflict(
             _(
@@ -176,7 +176,7 @@ def confirm_order(*, order: Order, actor: Actor) -> Order:
 @retry_on_deadlock
 @transaction.atomic
 def fulfil_order(*, order: Order, actor: Actor) -> Order:
-    order = lock_order(order)
+    order = lock_order(order=order)
     if order.fulfillment_status == FulfillmentStatus.FULFILLED:
         raise Conflict(
             _("Order {number} is already fulfilled.").format(number=order.number),
@@ -230,7 +230,7 @@ def _clean_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
 @transaction.atomic
 def update_order(*, order: Order, changes: Mapping[str, Any], actor: Actor) -> Order:
     """Change an order's metadata, notes, type or codes; fields left out keep their values."""
-    order = lock_order(order)
+    order = lock_order(order=order)
     diff: dict[str, Any] = {}
     for name, value in _clean_changes(changes).items():
         old = getattr(order, name)
@@ -262,7 +262,7 @@ def apply_discounts(
     """Take `discounts` (by line position) off the lines of an order that has taken no money
     yet, and record it (a lifecycle moment like new lines: payments, figures and reports
     follow). `code` is kept as the order's coupon code when it has none."""
-    order = lock_order(order)
+    order = lock_order(order=order)
     if order.status not in LINES_EDITABLE or order.has_ever_captured_money:
         raise Conflict(
             _(

@@ -15,7 +15,7 @@ def follow_new_total(change: OrderChange) -> None:
     """New lines or a discount mean a new total: the pending invoices ask for the change
     (or the change is refused while one is with the payment provider), and the same
     captured money may now be partial, full or more."""
-    order = lock_order(change.order)
+    order = lock_order(order=change.order)
     payload = change.event.payload
     previous = payload.get("previous_total")
     follow_order_total(

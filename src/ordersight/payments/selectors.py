@@ -96,7 +96,7 @@ def order_money(*, order: Order) -> dict[str, Decimal]:
     }
 
 
-def payment_totals(queryset: QuerySet[Invoice]) -> dict[str, dict[str, Any]]:
+def payment_totals(*, queryset: QuerySet[Invoice]) -> dict[str, dict[str, Any]]:
     """Captured, refunded, net, fees and funds credited per currency, never across currencies."""
     captured = Q(status__in=("succeeded", "refunded"))
     rows = (

@@ -103,7 +103,7 @@ def recount_orders(order_ids: Collection[int]) -> None:
     customers = {c.customer_id for pk in changed for c in (before.get(pk), fresh.get(pk)) if c}
     # One writer per customer at a time, so two changes of one customer's orders cannot
     # both count from the same old facts.
-    lock_customers(customers)
+    lock_customers(customer_ids=customers)
     CountedOrder.objects.filter(order_id__any=changed).delete()
     insert_rows(CountedOrder, _COUNTED_COLUMNS, [fresh[pk] for pk in changed if fresh.get(pk)])
     recount_customers(customers)

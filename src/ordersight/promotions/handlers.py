@@ -31,4 +31,4 @@ recount_figures = RecountFigures()
 
 def roll_back_redemption(change: OrderChange) -> None:
     """A cancelled order gives its discount code's use back."""
-    rollback_redemptions(change.order, change.actor)
+    rollback_redemptions(order=change.order, actor=change.actor)

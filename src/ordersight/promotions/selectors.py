@@ -10,20 +10,25 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Case, F, QuerySet, Sum, Value, When
-from django.http import HttpRequest, StreamingHttpResponse
+from django.db.models import Case, QuerySet, Sum, Value, When
+from django.http import QueryDict
 from django.utils.translation import gettext as _
 
-from ordersight.core.csv_stream import IsoTimestamp, csv_response, money_text, neutralised
+from ordersight.core.csv_stream import IsoTimestamp, money_text, neutralised
 from ordersight.core.errors import NotFound
 from ordersight.core.lists import ListSpec
 from ordersight.core.validation import SEARCH_PART_MIN, is_id, normal_code
 from ordersight.customers.models import Customer
 from ordersight.orders.models import OrderLine, OrderStatus
 from ordersight.payments.models import CAPTURED, Invoice
-from ordersight.promotions.filters import DiscountCodeFilterSet, RedemptionFilterSet
+from ordersight.promotions.filters import (
+    DiscountCodeFilterSet,
+    RedemptionFilterSet,
+    SegmentFilterSet,
+    SegmentMemberFilterSet,
+)
 from ordersight.promotions.models import DiscountCode, Redemption, RedemptionStatus, Segment
-from ordersight.promotions.segments import count_members, members
+from ordersight.promotions.segments import count_members
 
 CODE_LIST = ListSpec(
     name="discount codes",
@@ -88,43 +93,66 @@ def get_segment(*, segment_id: int) -> Segment:
 
 
 def list_segments() -> QuerySet[Segment]:
+    """Every segment by name: what a rule naming another segment offers."""
     return Segment.objects.order_by("name")
 
 
-def segment_members(segment: Segment) -> QuerySet[Customer]:
-    return members(segment.rules).select_related("figures")
+# The Segments tab, `GET /api/v1/segments` and its export. A page counts the members of
+# its own segments only (`member_count`, one count a segment).
+SEGMENT_LIST = ListSpec(
+    name="segments",
+    filterset=SegmentFilterSet,
+    base=lambda: Segment.objects.all(),
+    sorts={"name": "name", "created_at": "created_at", "updated_at": "updated_at"},
+    default_sort="name",
+    columns=(
+        ("id", "id"),
+        ("name", neutralised("name")),
+        ("created_at", IsoTimestamp("created_at")),
+        ("updated_at", IsoTimestamp("updated_at")),
+    ),
+    filename="segments.csv",
+)
 
 
-def member_count(rules: Any) -> int:
+def member_count(*, rules: Any) -> int:
     return count_members(rules)
 
 
-MEMBER_COLUMNS = {
-    "id": F("id"),
-    "name": neutralised("name"),
-    "email": neutralised("email"),
-    "orders": F("figures__orders"),
-    "first_order_at": IsoTimestamp("figures__first_order_at"),
-    "last_order_at": IsoTimestamp("figures__last_order_at"),
-    "last_order_amount": money_text("figures__last_order_amount", "figures__last_order_currency"),
-    "last_order_currency": F("figures__last_order_currency"),
-}
+# A segment's members (its page, the API's pages and the CSV), newest customer first; the
+# views give the segment as the `segment` filter.
+MEMBER_LIST = ListSpec(
+    name="segment members",
+    filterset=SegmentMemberFilterSet,
+    base=lambda: Customer.objects.select_related("figures"),
+    sorts={"id": "id"},
+    default_sort="-id",
+    columns=(
+        ("id", "id"),
+        ("name", neutralised("name")),
+        ("email", neutralised("email")),
+        ("orders", "figures__orders"),
+        ("first_order_at", IsoTimestamp("figures__first_order_at")),
+        ("last_order_at", IsoTimestamp("figures__last_order_at")),
+        (
+            "last_order_amount",
+            money_text("figures__last_order_amount", "figures__last_order_currency"),
+        ),
+        ("last_order_currency", "figures__last_order_currency"),
+    ),
+    filename="segment-members.csv",
+)
 
 
-def member_rows(segment: Segment) -> QuerySet:
-    """The segment's members as CSV cells, by id."""
-    cells = {f"cell_{i}": value for i, value in enumerate(MEMBER_COLUMNS.values())}
-    return members(segment.rules).order_by("id").annotate(**cells).values_list(*cells)
+def member_filters(*, segment: Segment, params: QueryDict | None = None) -> QueryDict:
+    """The member list's filters for `segment`: `params` (a page's sort and cursor) with the
+    segment set, whatever they said of it."""
+    filters = params.copy() if params is not None else QueryDict(mutable=True)
+    filters["segment"] = str(segment.pk)
+    return filters
 
 
-def members_csv(request: HttpRequest, segment: Segment) -> StreamingHttpResponse:
-    """The segment's members as a streamed CSV (the page's and the API's export)."""
-    return csv_response(
-        request, member_rows(segment), tuple(MEMBER_COLUMNS), f"segment-{segment.pk}-members.csv"
-    )
-
-
-def redemptions_of_order(order_id: int) -> QuerySet[Redemption]:
+def redemptions_of_order(*, order_id: int) -> QuerySet[Redemption]:
     return Redemption.objects.filter(order_id=order_id).select_related("code")
 
 
@@ -144,7 +172,7 @@ class RedemptionQuery:
 
 
 def discount_figures(
-    query: RedemptionQuery, codes: Collection[str] | None = None
+    *, query: RedemptionQuery, codes: Collection[str] | None = None
 ) -> list[dict[str, Any]]:
     """Per code and currency: the sales that redeemed it (completed orders, active
     redemption), with the report's measures and the discount given."""

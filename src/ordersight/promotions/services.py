@@ -312,7 +312,7 @@ def update_discount_code(
 # --- Carts and the discount they get -------------------------------------------------------
 
 
-def cart_of_input(data: OrderInput) -> Cart:
+def cart_of_input(*, data: OrderInput) -> Cart:
     """The cart an order payload describes, priced as the order would be (Invalid names the
     payload's bad fields under `order.`)."""
     try:
@@ -333,7 +333,7 @@ def cart_of_input(data: OrderInput) -> Cart:
     )
 
 
-def cart_of_order(order: Order) -> Cart:
+def cart_of_order(*, order: Order) -> Cart:
     return Cart(
         currency=order.currency,
         lines=[
@@ -423,7 +423,7 @@ def _limits(code: DiscountCode, cart: Cart, at: datetime) -> list[str]:
     return reasons
 
 
-def validate_code(code: DiscountCode, cart: Cart, *, at: datetime | None = None) -> Validation:
+def validate_code(*, code: DiscountCode, cart: Cart, at: datetime | None = None) -> Validation:
     """Whether `code` applies to `cart` now and what it takes off, or every reason it does not."""
     result = Validation(code=code.code, currency=cart.currency)
     result.reasons = _limits(code, cart, at or timezone.now()) + evaluate(code.rules, cart)
@@ -458,7 +458,7 @@ def validate_code(code: DiscountCode, cart: Cart, *, at: datetime | None = None)
     return result
 
 
-def find_code(code: str, *, lock: bool = False) -> DiscountCode:
+def find_code(*, code: str, lock: bool = False) -> DiscountCode:
     rows = (
         DiscountCode.objects.select_for_update(no_key=True) if lock else DiscountCode.objects.all()
     )
@@ -479,14 +479,14 @@ def redeem_code(*, order: Order, code: str, actor: Actor) -> Redemption:
     """Apply the code's discount to the order's lines and record the redemption; a code that
     does not apply is refused with every reason (Invalid on `code`)."""
     actor.require("promotions.add_redemption")
-    order = lock_order(order)
+    order = lock_order(order=order)
     if Redemption.objects.filter(order=order, status=RedemptionStatus.ACTIVE).exists():
         raise Conflict(
             _("Order {number} already has a discount code.").format(number=order.number),
             fields={"code": _("one per order")},
         )
-    found = find_code(code, lock=True)  # held to the end: usage limits hold under load
-    result = validate_code(found, cart_of_order(order))
+    found = find_code(code=code, lock=True)  # held to the end: usage limits hold under load
+    result = validate_code(code=found, cart=cart_of_order(order=order))
     if not result.valid:
         raise Invalid(
             _("The code {code} does not apply: {reasons}.").format(
@@ -509,7 +509,7 @@ def redeem_code(*, order: Order, code: str, actor: Actor) -> Redemption:
     )
 
 
-def rollback_redemptions(order: Order, actor: Actor) -> list[Redemption]:
+def rollback_redemptions(*, order: Order, actor: Actor) -> list[Redemption]:
     """A cancelled order gives its code's use back (the lifecycle calls this).
 
     The codes are locked all at once, by primary key, before any is written: concurrent

@@ -34,7 +34,8 @@ def change_out(current: Figures, previous: Figures | None) -> dict[str, str | No
     if previous is None:
         return dict.fromkeys(names)
     return {
-        name: _percent(change_percent(current.value(name), previous.value(name))) for name in names
+        name: _percent(change_percent(current=current.value(name), previous=previous.value(name)))
+        for name in names
     }
 
 
@@ -80,7 +81,9 @@ def _cell(row: BreakdownRow, column: str) -> Any:
         value = figures.value(name)
         return value if name == "orders" else format_money(value, currency)
     if column == "change_net":
-        change = change_percent(row.figures.net, row.previous.net if row.previous else None)
+        change = change_percent(
+            current=row.figures.net, previous=row.previous.net if row.previous else None
+        )
         return "" if change is None else change
     value = row.figures.value(column)
     if value is None:

@@ -19,10 +19,12 @@ class RecountSales:
 
     def __call__(self, change: OrderChange) -> None:
         if _may_move_figures(change):
-            recount_orders([change.order.pk])
+            recount_orders(order_ids=[change.order.pk])
 
     def many(self, changes: Sequence[OrderChange]) -> None:
-        recount_orders([change.order.pk for change in changes if _may_move_figures(change)])
+        recount_orders(
+            order_ids=[change.order.pk for change in changes if _may_move_figures(change)]
+        )
 
 
 recount_sales = RecountSales()
@@ -32,10 +34,10 @@ class MoveSalesAttribution:
     """Who made a sale was named or confirmed: its figures move between sales managers."""
 
     def __call__(self, change: OrderChange) -> None:
-        move_attributions([change.order])
+        move_attributions(orders=[change.order])
 
     def many(self, changes: Sequence[OrderChange]) -> None:
-        move_attributions([change.order for change in changes])
+        move_attributions(orders=[change.order for change in changes])
 
 
 move_sales_attribution = MoveSalesAttribution()

@@ -76,10 +76,10 @@ def preset_range(preset: str, *, on: date | None = None) -> tuple[date, date]:
     if preset in ("7d", "30d", "90d"):
         return day - timedelta(days=int(preset[:-1]) - 1), day
     if preset == "this_month":
-        return month_start(day), day
+        return month_start(day=day), day
     if preset == "last_month":
-        last = month_start(day) - timedelta(days=1)
-        return month_start(last), month_end(last)
+        last = month_start(day=day) - timedelta(days=1)
+        return month_start(day=last), month_end(day=last)
     if preset == "this_year":
         return day.replace(month=1, day=1), day
     raise ValueError(preset)

@@ -151,22 +151,22 @@ class Breakdown:
     previous_totals: dict[str, Figures] | None = None
 
 
-def month_start(day: date) -> date:
+def month_start(*, day: date) -> date:
     return day.replace(day=1)
 
 
-def month_end(day: date) -> date:
+def month_end(*, day: date) -> date:
     return day.replace(day=calendar.monthrange(day.year, day.month)[1])
 
 
-def periods(start: date, end: date) -> Q:
+def periods(*, start: date, end: date) -> Q:
     """The rollup rows that cover `start`..`end` once: whole months, then the odd days."""
-    first_full = start if start.day == 1 else month_end(start) + timedelta(days=1)
-    last_full = end if end == month_end(end) else month_start(end) - timedelta(days=1)
+    first_full = start if start.day == 1 else month_end(day=start) + timedelta(days=1)
+    last_full = end if end == month_end(day=end) else month_start(day=end) - timedelta(days=1)
     if first_full > last_full:
         return Q(grain=Grain.DAY, period__gte=start, period__lte=end)
     return (
-        Q(grain=Grain.MONTH, period__gte=first_full, period__lte=month_start(last_full))
+        Q(grain=Grain.MONTH, period__gte=first_full, period__lte=month_start(day=last_full))
         | Q(grain=Grain.DAY, period__gte=start, period__lt=first_full)
         | Q(grain=Grain.DAY, period__gt=last_full, period__lte=end)
     )
@@ -180,7 +180,7 @@ def _rollups(
     if days_only:
         span = Q(grain=Grain.DAY, period__gte=query.start, period__lte=query.end)
     else:
-        span = periods(query.start, query.end)
+        span = periods(start=query.start, end=query.end)
     qs = SalesRollup.objects.filter(span, dimension=dimension)
     if query.currency:
         qs = qs.filter(currency=query.currency)
@@ -211,7 +211,7 @@ def _summed(qs: QuerySet, *group: str) -> QuerySet:
     return qs.values(*group).annotate(**{name: Sum(name) for name in SUMMED}).filter(orders__gt=0)
 
 
-def totals(query: SalesQuery) -> dict[str, Figures]:
+def totals(*, query: SalesQuery) -> dict[str, Figures]:
     """Per currency: the figures of every counted sale (refunds already subtracted in net)."""
     rows = _summed(_rollups(Dimension.TOTAL, query), "currency").order_by("currency")
     return {row["currency"]: Figures.of(row) for row in rows}
@@ -341,7 +341,9 @@ def _conversion_groups(
 ) -> list[tuple[str, str, bool, Figures]]:
     """Creators' approved sales by campaign or creator (from the campaigns' conversions)."""
     keys = None if refs is None else _ints(refs)
-    rows = campaigns.conversion_figures(_conversion_query(query), group_by.value, keys)
+    rows = campaigns.conversion_figures(
+        query=_conversion_query(query), by=group_by.value, keys=keys
+    )
     return [(str(row["key"]), row["currency"], True, Figures.of(row)) for row in rows]
 
 
@@ -358,7 +360,7 @@ def _discount_groups(
         source=query.source,
         recurring=None if query.kind is None else query.kind == RECURRING,
     )
-    rows = promotions.discount_figures(asked, refs)
+    rows = promotions.discount_figures(query=asked, codes=refs)
     return [(row["key"], row["currency"], True, Figures.of(row)) for row in rows]
 
 
@@ -373,10 +375,10 @@ def _conversion_query(query: SalesQuery) -> campaigns.ConversionQuery:
     )
 
 
-def creator_sales(query: SalesQuery) -> dict[str, Decimal]:
+def creator_sales(*, query: SalesQuery) -> dict[str, Decimal]:
     """The dashboard's "sales by creators": per currency, the net value of the sales every
     creator generated (removed creators and rejected conversions included)."""
-    generated = campaigns.sales_generated(_conversion_query(query))
+    generated = campaigns.sales_generated(query=_conversion_query(query))
     return {row.currency: row.net_sales for row in generated}
 
 
@@ -388,9 +390,9 @@ def _summed_rows(rows: Iterable[BreakdownRow]) -> dict[str, Figures]:
 
 
 def sales_breakdown(
+    *,
     group_by: GroupBy,
     query: SalesQuery,
-    *,
     sort: str | None = None,
     limit: int | None = None,
     with_previous: bool = False,
@@ -417,7 +419,7 @@ def sales_breakdown(
     rows.sort(key=lambda r: _sort_value(r, column), reverse=descending)
     # By campaign or creator the totals are the creators' sales, not every sale.
     from_app = group_by in APP_MEASURE
-    summed = _summed_rows(rows) if from_app else totals(query)
+    summed = _summed_rows(rows) if from_app else totals(query=query)
     if limit is not None:
         rows = rows[:limit]
     result = Breakdown(group_by=group_by, query=query, rows=rows, totals=summed)
@@ -430,7 +432,7 @@ def sales_breakdown(
         for row in rows:
             row.previous = before.get((_shifted_ref(group_by, row.ref, query), row.currency))
         result.previous_totals = (
-            _summed_rows(_rows(group_by, previous)) if from_app else totals(previous)
+            _summed_rows(_rows(group_by, previous)) if from_app else totals(query=previous)
         )
     return result
 
@@ -533,7 +535,7 @@ def _label(group_by: GroupBy, rows: list[BreakdownRow]) -> None:
     elif group_by == GroupBy.ORDER_TYPE:
         names = {v: (v, label) for v, label in order_type_choices()}
     elif group_by in CONVERSION_GROUPS:
-        found = campaigns.labels(group_by.value, _ints(refs))
+        found = campaigns.labels(by=group_by.value, keys=_ints(refs))
         names = {str(pk): pair for pk, pair in found.items()}
     elif group_by == GroupBy.DISCOUNT_CODE:
         names = {ref: (ref, ref) for ref in refs}
@@ -574,7 +576,9 @@ class Performance:
     previous_series: dict[str, list[SeriesPoint]] = field(default_factory=dict)
 
 
-def change_percent(current: Decimal | int | None, previous: Decimal | int | None) -> Decimal | None:
+def change_percent(
+    *, current: Decimal | int | None, previous: Decimal | int | None
+) -> Decimal | None:
     """The change in percent, one decimal; None ("—") when there is nothing to compare to."""
     if not previous or current is None:
         return None
@@ -641,7 +645,7 @@ def _series(query: SalesQuery, per_day: dict[tuple[date, str], Figures]) -> dict
     return series
 
 
-def sales_performance(query: SalesQuery, *, series: bool = True) -> Performance:
+def sales_performance(*, query: SalesQuery, series: bool = True) -> Performance:
     """The dashboard: the period and the one of equal length before it, per currency, with
     the customers and (unless `series` is False) the daily series; two queries whatever
     the range."""
@@ -686,8 +690,8 @@ def sales_performance(query: SalesQuery, *, series: bool = True) -> Performance:
 
 
 def orders_filter(
-    query: SalesQuery,
     *,
+    query: SalesQuery,
     group_by: GroupBy | None = None,
     ref: str | None = None,
     currency: str | None = None,
@@ -725,7 +729,7 @@ def orders_filter(
     elif group_by == GroupBy.MONTH:
         first = date(int(ref[:4]), int(ref[5:7]), 1)
         params["created_after"] = max(first, start).isoformat()
-        params["created_before"] = (min(month_end(first), end) + timedelta(days=1)).isoformat()
+        params["created_before"] = (min(month_end(day=first), end) + timedelta(days=1)).isoformat()
     elif group_by in (GroupBy.SOURCE, GroupBy.ORDER_TYPE):
         params[group_by.value] = ref
     elif group_by in (GroupBy.OFFER, GroupBy.CATEGORY):
@@ -750,13 +754,13 @@ def orders_filter(
 
 
 def row_filter(
-    breakdown: Breakdown, row: BreakdownRow, *, confirmed: bool | None = None
+    *, breakdown: Breakdown, row: BreakdownRow, confirmed: bool | None = None
 ) -> dict[str, str] | None:
     """The All Orders filter behind one row of a breakdown (or a part of it)."""
     # Payment systems are filtered by code (the row's key); the rest by the rollup's ref.
     ref = row.key if breakdown.group_by == GroupBy.PAYMENT_SYSTEM else row.ref
     return orders_filter(
-        breakdown.query,
+        query=breakdown.query,
         group_by=breakdown.group_by,
         ref=ref,
         currency=row.currency,
@@ -764,9 +768,9 @@ def row_filter(
     )
 
 
-def first_sale_filter(query: SalesQuery, *, new: bool) -> dict[str, str]:
+def first_sale_filter(*, query: SalesQuery, new: bool) -> dict[str, str]:
     """The orders behind "new customers" (their first sales) or "returning customers"."""
-    params = orders_filter(query) or {}
+    params = orders_filter(query=query) or {}
     if new:
         params["first_sale"] = "true"
     else:

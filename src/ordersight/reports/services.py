@@ -117,7 +117,7 @@ _KEY_COLUMNS = (
 )
 
 
-def add_to_rollups(deltas: dict[RowKey, Measures]) -> None:
+def add_to_rollups(*, deltas: dict[RowKey, Measures]) -> None:
     """Add (or subtract) figures to the rollup rows, creating rows as needed; on
     PostgreSQL in the unique key's order (`lock_order`), so two writers lock them alike."""
     if (
@@ -212,7 +212,7 @@ def _is_sale(order: _OrderFacts | None) -> bool:
     return order is not None and order.status == COUNTED_STATUS
 
 
-def recount_orders(order_ids: Iterable[int]) -> None:
+def recount_orders(*, order_ids: Iterable[int]) -> None:
     """Bring the rollups in line with these orders as they are now (in the caller's
     transaction). Also recounts the customers' first sales that move as a result."""
     ids = set(order_ids)
@@ -231,7 +231,7 @@ def recount_orders(order_ids: Iterable[int]) -> None:
         # One recount per customer at a time: two sales of one customer recorded at once
         # must agree on which is the first, and never both rewrite a third order's row.
         # Then read the rows again, as the lock holder before us may have changed them.
-        lock_customers(customers)
+        lock_customers(customer_ids=customers)
         snapshots = {r.pk: r for r in ReportedOrder.objects.filter(pk__any=ids)}
     first = _first_sales(customers)
     # A customer's first sale can move to or from an order not in this batch: recount the
@@ -272,7 +272,7 @@ def recount_orders(order_ids: Iterable[int]) -> None:
             to_delete.append(pk)
         if (now and (now.day, now.customer_id)) != (before and (before.day, before.customer_id)):
             relink |= {sale.customer_id for sale in (now, before) if sale is not None}
-    add_to_rollups(deltas)
+    add_to_rollups(deltas=deltas)
     if to_delete:
         ReportedOrder.objects.filter(pk__any=to_delete).delete()
     # Plain rows, not model instances: a billing batch writes hundreds. `prev_day` is left
@@ -281,7 +281,7 @@ def recount_orders(order_ids: Iterable[int]) -> None:
     _link_previous_sales(relink - {None})
 
 
-def move_attributions(orders: Iterable[Order]) -> None:
+def move_attributions(*, orders: Iterable[Order]) -> None:
     """Who made these sales changed, and nothing else: move each kept sale from the report
     by sales manager's row it counted in to the one its order (as the service holds it,
     locked) names now. Four statements or so (the customers' lock, the kept sales, the
@@ -295,7 +295,7 @@ def move_attributions(orders: Iterable[Order]) -> None:
         return
     # As a recount does: another order's recount of the same customer rewrites this
     # order's kept sale (its first-sale flag), and must not do it from a stale row.
-    lock_customers({order.customer_id for order in named.values()})
+    lock_customers(customer_ids={order.customer_id for order in named.values()})
     deltas: dict[RowKey, Measures] = defaultdict(Measures)
     moved: dict[tuple[int | None, bool], list[int]] = defaultdict(list)
     for kept in ReportedOrder.objects.filter(pk__any=named).defer("parts", "prev_day"):
@@ -311,7 +311,7 @@ def move_attributions(orders: Iterable[Order]) -> None:
         deltas[attribution_key(kept, kept.manager_id, kept.confirmed)].add(whole, -1)
         deltas[attribution_key(kept, *now)].add(whole)
         moved[now].append(kept.pk)
-    add_to_rollups(deltas)
+    add_to_rollups(deltas=deltas)
     for (manager_id, confirmed), pks in moved.items():
         ReportedOrder.objects.filter(pk__any=pks).update(manager_id=manager_id, confirmed=confirmed)
 

@@ -414,7 +414,7 @@ def _cycle_order(attempt: ChargeAttempt) -> Order | None:
     )
     if earlier is None:
         return None
-    order = lock_order(earlier.order)
+    order = lock_order(order=earlier.order)
     return order if order.status == OrderStatus.OPEN else None
 
 
@@ -575,7 +575,7 @@ def _charge_failed(
         recurring.needs_new_payment_method = result.failure_code != "order_invalid"
         recurring.save()
         if attempt.order_id is not None:
-            order = lock_order(attempt.order)
+            order = lock_order(order=attempt.order)
             if order.status == OrderStatus.OPEN:
                 transition_order(
                     order=order,

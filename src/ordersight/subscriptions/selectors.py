@@ -72,7 +72,7 @@ def get_recurring_order(*, number: int) -> RecurringOrder:
     return found
 
 
-def child_orders(recurring: RecurringOrder) -> list[Order]:
+def child_orders(*, recurring: RecurringOrder) -> list[Order]:
     """Its orders, the initial one first, then each payment's in order."""
     ids = (
         ChargeAttempt.objects.filter(recurring_order=recurring, order__isnull=False)
@@ -96,5 +96,5 @@ def child_orders(recurring: RecurringOrder) -> list[Order]:
     return children
 
 
-def recurring_orders_of(customer_id: int) -> QuerySet[RecurringOrder]:
+def recurring_orders_of(*, customer_id: int) -> QuerySet[RecurringOrder]:
     return _base().filter(customer_id=customer_id).order_by("-number")

@@ -50,7 +50,7 @@ def _require(actor: Actor) -> None:
         )
 
 
-def lock_recurring(recurring: RecurringOrder) -> RecurringOrder:
+def lock_recurring(*, recurring: RecurringOrder) -> RecurringOrder:
     return RecurringOrder.objects.select_for_update(no_key=True).get(pk=recurring.pk)
 
 
@@ -207,7 +207,7 @@ def pause_recurring_order(
     """Put on hold: nothing is charged until it is activated again."""
     _require(actor)
     at = at or timezone.now()
-    recurring = lock_recurring(recurring)
+    recurring = lock_recurring(recurring=recurring)
     _refuse(recurring, pgettext("recurring order cannot be …", "paused"), RecurringStatus.ACTIVE)
     recurring.status = RecurringStatus.PAUSED
     recurring.save(update_fields=["status", "updated_at"])
@@ -225,7 +225,7 @@ def activate_recurring_order(
     replaced (the failed payment is tried again from the first attempt)."""
     _require(actor)
     at = at or timezone.now()
-    recurring = lock_recurring(recurring)
+    recurring = lock_recurring(recurring=recurring)
     _refuse(
         recurring,
         pgettext("recurring order cannot be …", "activated"),
@@ -273,7 +273,7 @@ def complete_recurring_order(
     """Finish early: no further payments."""
     _require(actor)
     at = at or timezone.now()
-    recurring = lock_recurring(recurring)
+    recurring = lock_recurring(recurring=recurring)
     _refuse(
         recurring,
         pgettext("recurring order cannot be …", "completed"),
@@ -308,7 +308,7 @@ def replace_payment_method(
     """A new card for the next charges (a failed order may then be activated again)."""
     _require(actor)
     at = at or timezone.now()
-    recurring = lock_recurring(recurring)
+    recurring = lock_recurring(recurring=recurring)
     errors: dict[str, str] = {}
     token = _check_token(payment_token, errors)
     system = payment_system or recurring.payment_system
@@ -374,5 +374,5 @@ def set_retry_intervals(*, intervals: Sequence[str], actor: Actor) -> RecurringP
     return found
 
 
-def describe_intervals(seconds: Sequence[int]) -> list[str]:
+def describe_intervals(*, seconds: Sequence[int]) -> list[str]:
     return [format_duration(s) for s in seconds]

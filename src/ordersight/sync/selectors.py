@@ -17,7 +17,7 @@ from ordersight.sync.models import FeedKind, Platform, ReceivedRecord, StoreConn
 from ordersight.sync.services import FeedStatus, feed_status, feeds_of, imported_fields
 
 
-def source_of(connection: StoreConnection) -> str:
+def source_of(*, connection: StoreConnection) -> str:
     """The source its records are stored under: `shopify`, or `feed` for a generic feed."""
     return "feed" if connection.platform == "feed" else "shopify"
 
@@ -45,14 +45,14 @@ class FeedView:
     running: SyncRun | None
 
 
-def feed_views(connection: StoreConnection) -> list[FeedView]:
-    feeds = feeds_of(connection)
+def feed_views(*, connection: StoreConnection) -> list[FeedView]:
+    feeds = feeds_of(connection=connection)
     return [
         FeedView(
             kind=kind,
             label=label,
             feed=feeds[kind],
-            status=feed_status(feeds[kind]),
+            status=feed_status(feed=feeds[kind]),
             running=feeds[kind].runs.filter(status="running").first(),
         )
         for kind, label in FeedKind.choices
@@ -90,7 +90,7 @@ class Lookup:
     admin_url: str
 
 
-def admin_url(connection: StoreConnection, what: str, external_id: Any) -> str:
+def admin_url(*, connection: StoreConnection, what: str, external_id: Any) -> str:
     """The item's page in the store's admin; "" for a generic feed (it has no admin) or an
     item without the store's id."""
     if connection.platform != Platform.SHOPIFY or external_id in (None, ""):
@@ -103,7 +103,9 @@ def _shown(record: ReceivedRecord | None) -> ReceivedRecord | None:
     those were kept still hold the whole item."""
     if record is not None:
         payload = record.payload if isinstance(record.payload, dict) else {}
-        record.payload = imported_fields(record.connection, record.kind, payload)
+        record.payload = imported_fields(
+            connection=record.connection, kind=record.kind, item=payload
+        )
     return record
 
 
@@ -115,7 +117,7 @@ def _received(connection: StoreConnection, kind: str, external_id: str) -> Recei
     )
 
 
-def lookup_product(connection: StoreConnection, *, sku: str = "", external_id: str = "") -> Lookup:
+def lookup_product(*, connection: StoreConnection, sku: str = "", external_id: str = "") -> Lookup:
     """By variant SKU or by the store's product id."""
     if not (sku or external_id):
         raise Invalid(_("Give a SKU or a product id."), fields={"sku": _("or external_id")})
@@ -138,12 +140,14 @@ def lookup_product(connection: StoreConnection, *, sku: str = "", external_id: s
         )
     product_id = external_id or (record.payload.get("id") if record else "")
     return Lookup(
-        stored=variant, received=record, admin_url=admin_url(connection, "products", product_id)
+        stored=variant,
+        received=record,
+        admin_url=admin_url(connection=connection, what="products", external_id=product_id),
     )
 
 
 def lookup_customer(
-    connection: StoreConnection, *, customer_id: str = "", external_id: str = ""
+    *, connection: StoreConnection, customer_id: str = "", external_id: str = ""
 ) -> Lookup:
     """By our id or the store's."""
     if not (customer_id or external_id):
@@ -158,11 +162,12 @@ def lookup_customer(
             Customer.objects.filter(pk=int(customer_id)).prefetch_related("external_ids").first()
         )
         if customer is not None and not external_id:
-            found = customer.external_ids.filter(source=source_of(connection)).first()
+            found = customer.external_ids.filter(source=source_of(connection=connection)).first()
             external_id = found.external_id if found else ""
     elif external_id:
         customer = Customer.objects.filter(
-            external_ids__source=source_of(connection), external_ids__external_id=external_id
+            external_ids__source=source_of(connection=connection),
+            external_ids__external_id=external_id,
         ).first()
     record = _received(connection, FeedKind.CUSTOMERS, external_id) if external_id else None
     if customer is None and record is None:
@@ -173,5 +178,5 @@ def lookup_customer(
     return Lookup(
         stored=customer,
         received=record,
-        admin_url=admin_url(connection, "customers", external_id),
+        admin_url=admin_url(connection=connection, what="customers", external_id=external_id),
     )

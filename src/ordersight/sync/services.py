@@ -83,7 +83,7 @@ def _clean_settings(data: Mapping[str, Any], platform: str, errors: dict[str, st
     for env in ("token_env", "webhook_secret_env"):
         if env in data:
             value = str(data.get(env) or "").strip()
-            env_refusal = secret_env_refusal(value) if value else None
+            env_refusal = secret_env_refusal(name=value) if value else None
             if env_refusal:
                 errors[env] = env_refusal
             clean[env] = value
@@ -133,7 +133,7 @@ def create_connection(*, actor: Actor, **data: Any) -> StoreConnection:
     try:
         with transaction.atomic():
             connection = StoreConnection.objects.create(name=name, platform=platform, **clean)
-            feeds_of(connection)  # with the connection, so running it again makes both
+            feeds_of(connection=connection)  # with the connection, so running it again makes both
     except IntegrityError:
         raise Conflict(
             _("A connection named {name} exists.").format(name=repr(name)),
@@ -171,11 +171,11 @@ class ConnectionCheck:
     message: str
 
 
-def check_connection(connection: StoreConnection) -> ConnectionCheck:
+def check_connection(*, connection: StoreConnection) -> ConnectionCheck:
     """Ask the store once, the way a run would (same address rules, same token), and say
     whether it answered: a Shopify store counts its products, a feed lists its files."""
     try:
-        client = client_for(connection)
+        client = client_for(connection=connection)
         if isinstance(client, FeedSource):
             found = [kind for kind in FeedKind.values if client.has_file(kind)]
             if not found:
@@ -190,7 +190,7 @@ def check_connection(connection: StoreConnection) -> ConnectionCheck:
     return ConnectionCheck(True, f"the store answered{counted}")
 
 
-def secret_env_refusal(name: str) -> str | None:
+def secret_env_refusal(*, name: str) -> str | None:
     """Why a connection may not read its token or webhook secret from this variable: only
     names with the operator's prefix (SYNC_SECRET_ENV_PREFIX), never the server's own."""
     prefix = settings.SYNC_SECRET_ENV_PREFIX
@@ -201,18 +201,18 @@ def secret_env_refusal(name: str) -> str | None:
     ).format(prefix=prefix)
 
 
-def read_secret(name: str) -> str:
+def read_secret(*, name: str) -> str:
     """The value of a connection's token or webhook secret variable; "" when the name is
     not one a connection may read (a row stored before the rule), without reading it."""
-    if not name or secret_env_refusal(name):
+    if not name or secret_env_refusal(name=name):
         return ""
     return os.environ.get(name, "")
 
 
-def client_for(connection: StoreConnection) -> ShopifyClient | FeedSource:
+def client_for(*, connection: StoreConnection) -> ShopifyClient | FeedSource:
     if connection.platform == Platform.FEED:
         return FeedSource(connection.shop_url)
-    token = read_secret(connection.token_env)  # "" for a name outside the prefix too
+    token = read_secret(name=connection.token_env)  # "" for a name outside the prefix too
     if not token:
         named = connection.token_env or "(none named)"
         raise StoreUnavailable(
@@ -222,7 +222,7 @@ def client_for(connection: StoreConnection) -> ShopifyClient | FeedSource:
     return ShopifyClient(connection.shop_url, token)
 
 
-def feeds_of(connection: StoreConnection) -> dict[str, Feed]:
+def feeds_of(*, connection: StoreConnection) -> dict[str, Feed]:
     """The connection's three feeds, made on first use."""
     for kind in FeedKind.values:
         Feed.objects.get_or_create(connection=connection, kind=kind)
@@ -230,7 +230,7 @@ def feeds_of(connection: StoreConnection) -> dict[str, Feed]:
 
 
 @retry_on_deadlock
-def start_run(feed: Feed, *, full: bool = False) -> SyncRun:
+def start_run(*, feed: Feed, full: bool = False) -> SyncRun:
     """A new run of the feed; Conflict when one is already running."""
     try:
         with transaction.atomic():
@@ -253,7 +253,7 @@ def _tags(value: Any) -> set[str]:
     return {str(t).strip().lower() for t in parts if str(t).strip()}
 
 
-def is_wanted_customer(connection: StoreConnection, customer: Mapping[str, Any]) -> bool:
+def is_wanted_customer(*, connection: StoreConnection, customer: Mapping[str, Any]) -> bool:
     """Tagged with the connection's tag, or carrying metafields in its namespace (a feed's
     customer: metadata under that namespace)."""
     if connection.customer_tag.lower() in _tags(customer.get("tags")):
@@ -268,7 +268,7 @@ def is_wanted_customer(connection: StoreConnection, customer: Mapping[str, Any])
     return isinstance(metadata, Mapping) and bool(metadata.get(connection.metafield_namespace))
 
 
-def customer_item(connection: StoreConnection, customer: Mapping[str, Any]) -> dict[str, Any]:
+def customer_item(*, connection: StoreConnection, customer: Mapping[str, Any]) -> dict[str, Any]:
     """A Shopify customer as the customers' bulk upsert takes it."""
     name = " ".join(
         str(customer.get(part) or "").strip() for part in ("first_name", "last_name")
@@ -397,7 +397,7 @@ def _project(value: Any, shape: Any) -> Any:
     return {k: _project(value[k], sub) for k, sub in shape.items() if k in value}
 
 
-def imported_fields(connection: StoreConnection, kind: str, item: Mapping[str, Any]) -> dict:
+def imported_fields(*, connection: StoreConnection, kind: str, item: Mapping[str, Any]) -> dict:
     """The fields of a received item that are imported (metafields: the namespace's only)."""
     kept = _project(item, IMPORTED[(connection.platform, kind)])
     if isinstance(kept.get("metafields"), list):
@@ -409,7 +409,9 @@ def imported_fields(connection: StoreConnection, kind: str, item: Mapping[str, A
     return kept
 
 
-def record_received(connection: StoreConnection, kind: str, items: list[Mapping[str, Any]]) -> None:
+def record_received(
+    *, connection: StoreConnection, kind: str, items: list[Mapping[str, Any]]
+) -> None:
     """Keep the imported fields of each item as received, for the lookups."""
     now = timezone.now()
     # The same item twice in one batch is kept once (the later one). Plain rows: a page of
@@ -419,7 +421,7 @@ def record_received(connection: StoreConnection, kind: str, items: list[Mapping[
             connection.pk,
             kind,
             external_id,
-            imported_fields(connection, kind, item),
+            imported_fields(connection=connection, kind=kind, item=item),
             _search_keys(kind, item),
             now,
         )
@@ -438,11 +440,16 @@ def _customers(
     connection: StoreConnection, items: list[dict[str, Any]], counts: _Counts
 ) -> PageOutcome:
     """Only the customers the connection wants (its tag or metafield namespace)."""
-    wanted = [c for c in items if isinstance(c, Mapping) and is_wanted_customer(connection, c)]
+    wanted = [
+        c
+        for c in items
+        if isinstance(c, Mapping) and is_wanted_customer(connection=connection, customer=c)
+    ]
     counts.skipped += len(items) - len(wanted)
-    record_received(connection, FeedKind.CUSTOMERS, wanted)
+    record_received(connection=connection, kind=FeedKind.CUSTOMERS, items=wanted)
     results = upsert_customers(
-        items=[customer_item(connection, c) for c in wanted], actor=Actor.system()
+        items=[customer_item(connection=connection, customer=c) for c in wanted],
+        actor=Actor.system(),
     )
     return PageOutcome(results=results)
 
@@ -450,14 +457,14 @@ def _customers(
 def _products(
     connection: StoreConnection, items: list[dict[str, Any]], counts: _Counts
 ) -> PageOutcome:
-    record_received(connection, FeedKind.PRODUCTS, items)
+    record_received(connection=connection, kind=FeedKind.PRODUCTS, items=items)
     return import_products(connection, items, Actor.system())
 
 
 def _orders(
     connection: StoreConnection, items: list[dict[str, Any]], counts: _Counts
 ) -> PageOutcome:
-    record_received(connection, FeedKind.ORDERS, items)
+    record_received(connection=connection, kind=FeedKind.ORDERS, items=items)
     return import_orders(connection, items, Actor.system())
 
 
@@ -468,10 +475,14 @@ def _feed_page(
     the rest go to the bulk services as the API's bulk endpoints would send them. Customers
     are imported only when the connection wants them, as from Shopify."""
     if kind == FeedKind.CUSTOMERS:
-        wanted = [i for i in items if "_error" in i or is_wanted_customer(connection, i)]
+        wanted = [
+            i
+            for i in items
+            if "_error" in i or is_wanted_customer(connection=connection, customer=i)
+        ]
         counts.skipped += len(items) - len(wanted)
         items = wanted
-    record_received(connection, kind, items)
+    record_received(connection=connection, kind=kind, items=items)
     refused = [(str(i.get("external_id") or ""), i["_error"]) for i in items if "_error" in i]
     rows = [
         {k: v for k, v in i.items() if not k.startswith("_")} for i in items if "_error" not in i
@@ -546,20 +557,20 @@ PAGE_HANDLERS = {
 
 
 def run_feed(
-    feed: Feed,
     *,
+    feed: Feed,
     full: bool = False,
     client: ShopifyClient | FeedSource | None = None,
     progress: Progress | None = None,
 ) -> SyncRun:
     """One run of the feed: incremental (what changed since the last successful run) unless
     `full`; each page written in its own transaction, counts saved as it goes."""
-    return continue_run(start_run(feed, full=full), client=client, progress=progress)
+    return continue_run(run=start_run(feed=feed, full=full), client=client, progress=progress)
 
 
 def continue_run(
-    run: SyncRun,
     *,
+    run: SyncRun,
     client: ShopifyClient | FeedSource | None = None,
     progress: Progress | None = None,
 ) -> SyncRun:
@@ -570,7 +581,7 @@ def continue_run(
     counts = _Counts()
     since = None if full else feed.synced_until
     try:
-        client = client or client_for(connection)
+        client = client or client_for(connection=connection)
         run.expected = client.count(feed.kind, since)
         for page in client.pages(feed.kind, since):
             counts = _write_page(run, connection, page.items, counts)
@@ -613,7 +624,7 @@ class FeedStatus:
     last_run: SyncRun | None
 
 
-def feed_status(feed: Feed) -> FeedStatus:
+def feed_status(*, feed: Feed) -> FeedStatus:
     """Green: data received, no errors; amber: errors found, or no data yet (configure)."""
     last = feed.runs.exclude(status=RunStatus.RUNNING).first()
     # A failed refresh says why first: "could not reach the store" is what to fix, even on
@@ -636,13 +647,13 @@ def feed_status(feed: Feed) -> FeedStatus:
 # --- Scheduled refreshes -------------------------------------------------------------------
 
 
-def due_feeds(at: datetime | None = None) -> list[Feed]:
+def due_feeds(*, at: datetime | None = None) -> list[Feed]:
     """Feeds of active connections whose last run started at least the connection's refresh
     interval ago (or never ran), not running now."""
     at = at or timezone.now()
     due = []
     for connection in StoreConnection.objects.filter(is_active=True):
-        for feed in feeds_of(connection).values():
+        for feed in feeds_of(connection=connection).values():
             last = feed.runs.first()
             if last is not None and last.status == RunStatus.RUNNING:
                 continue
@@ -652,12 +663,12 @@ def due_feeds(at: datetime | None = None) -> list[Feed]:
     return due
 
 
-def refresh_due(at: datetime | None = None) -> list[SyncRun]:
+def refresh_due(*, at: datetime | None = None) -> list[SyncRun]:
     """Run every due feed once (the periodic task); a feed another worker started is left."""
     runs = []
-    for feed in due_feeds(at):
+    for feed in due_feeds(at=at):
         try:
-            runs.append(run_feed(feed))
+            runs.append(run_feed(feed=feed))
         except Conflict:
             continue
     return runs

@@ -19,13 +19,13 @@ def refresh_feeds() -> int:
 @db_task()
 def _run_started(run_id: int) -> str:
     run = SyncRun.objects.select_related("feed__connection").get(pk=run_id)
-    return continue_run(run).status
+    return continue_run(run=run).status
 
 
 def refresh_in_worker(feed: Feed, *, full: bool = False) -> SyncRun:
     """The Refresh button: the run is recorded now (so a second press is refused while it
     runs) and carried out by the worker."""
-    run = start_run(feed, full=full)
+    run = start_run(feed=feed, full=full)
     transaction.on_commit(lambda: _queue(run))
     return run
 

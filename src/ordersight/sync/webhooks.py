@@ -40,7 +40,7 @@ def signature_of(secret: str, body: bytes) -> str:
 def verify(connection: StoreConnection | None, body: bytes, signature: str) -> StoreConnection:
     """Refuses, with one message whatever the cause, unless the body is signed with the
     connection's secret (read only from a variable the operator's prefix allows)."""
-    secret = read_secret(connection.webhook_secret_env) if connection is not None else ""
+    secret = read_secret(name=connection.webhook_secret_env) if connection is not None else ""
     # Without a secret the signature is still computed, with a random key, so the answer
     # takes as long as a wrong signature's.
     expected = signature_of(secret or secrets.token_hex(32), body)
@@ -73,7 +73,7 @@ def handle_order_webhook(
         raise Invalid(
             _("The body is not an order."), fields={"body": _("an order object with an id")}
         )
-    record_received(connection, FeedKind.ORDERS, [order])
+    record_received(connection=connection, kind=FeedKind.ORDERS, items=[order])
     [result] = import_orders(connection, [order], Actor.system()).results
     return {
         "external_id": str(order["id"]),

@@ -64,7 +64,7 @@ def _set_password_link(request: HttpRequest, user: Any) -> str:
 def _users_page(
     request: HttpRequest, *, form: Any = None, errors: dict[str, str] | None = None
 ) -> HttpResponse:
-    people = [(user, services.role_of(user)) for user in selectors.list_people()]
+    people = [(user, services.role_of(user=user)) for user in selectors.list_people()]
     return render(
         request,
         "accounts/users.html",

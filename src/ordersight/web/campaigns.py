@@ -18,15 +18,22 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from ordersight.campaigns import selectors, services
+from ordersight.campaigns.filters import CampaignFilterSet, CreatorFilterSet
 from ordersight.campaigns.models import Approval, ConversionStatus
-from ordersight.core.csv_stream import csv_response
 from ordersight.core.errors import Invalid
+from ordersight.http.downloads import csv_response, list_csv
 from ordersight.reports.params import PRESETS, day_range
 from ordersight.web.access import actor_of, check_perm, keep_typed, require_perm, run_service
 from ordersight.web.bulk import chosen_ids, refuse, run_bulk, tell
 from ordersight.web.filter_panel import Options, filter_chips, panel_fields
 from ordersight.web.lists import PRESETS as DATE_PRESETS
-from ordersight.web.lists import UI_PARAMS, export_response, list_page, period_fields
+from ordersight.web.lists import (
+    UI_PARAMS,
+    export_response,
+    list_context,
+    list_page,
+    period_fields,
+)
 from ordersight.web.rows import CONVERSION_ROW_FIELDS, commission_rows, conversion_rows
 
 VIEW = "campaigns.view_conversion"
@@ -75,13 +82,18 @@ def campaigns_home(request: HttpRequest) -> HttpResponse:
         "presets": PRESETS,
         "errors": errors,
         "generated": (
-            selectors.sales_generated(selectors.ConversionQuery(start, end))
+            selectors.sales_generated(query=selectors.ConversionQuery(start, end))
             if can_see_sales
             else []
         ),
         "can_see_sales": can_see_sales,
         "note": DIFFERENCE_NOTE,
-        "campaigns": selectors.list_campaigns(),
+        **list_context(request, selectors.CAMPAIGN_LIST, CampaignFilterSet),
+        "list_params": [
+            (name, request.GET[name])
+            for name in (*CampaignFilterSet.base_filters, "sort")
+            if request.GET.get(name)
+        ],
         "download_query": f"from={start.isoformat()}&to={end.isoformat()}",
     }
     return render(request, "campaigns/home.html", context)
@@ -99,8 +111,9 @@ def download_sales(request: HttpRequest) -> HttpResponse:
     if errors:
         lines = [f"{name}: {message}" for name, message in sorted(errors.items())]
         return HttpResponse("\n".join(lines), status=422, content_type="text/plain")
-    rows, headers = selectors.all_sales(start, end, scope)
-    return csv_response(request, rows, headers, f"sales-{start}-{end}.csv")
+    spec = selectors.SALES_DOWNLOADS[scope]
+    filters = selectors.sales_in(start=start, end=end)
+    return list_csv(request, spec, filters, None, filename=f"sales-{start}-{end}.csv")
 
 
 @require_perm("campaigns.add_campaign")
@@ -130,7 +143,7 @@ def new_campaign(request: HttpRequest) -> HttpResponse:
 
 
 def _performance_context(request: HttpRequest, campaign: Any) -> dict[str, Any]:
-    members = selectors.member_commissions(campaign)
+    members = selectors.member_commissions(campaign=campaign)
     filters = request.GET.copy()
     filters.pop("tab", None)
     filters["campaign"] = str(campaign.pk)
@@ -146,7 +159,7 @@ def _performance_context(request: HttpRequest, campaign: Any) -> dict[str, Any]:
         "rows": conversion_rows(
             page.items, request, can_approve=request.user.has_perm("campaigns.approve_conversion")
         ),
-        "totals": selectors.campaign_totals(campaign),
+        "totals": selectors.campaign_totals(campaign=campaign),
         "commission_rows": commission_rows(members),
         # The creator filter's <option>s, made once rather than by a loop of nodes per member.
         "creator_options": Options(creators).html(request.GET.get("creator")),
@@ -170,8 +183,8 @@ def campaign(request: HttpRequest, campaign_id: int) -> HttpResponse:
     # the Performance tab: its lists of removed members and of every creator cost a third
     # of the page.
     if partial == "members" or request.GET.get("tab") == "members":
-        context["members"] = selectors.members(found)
-        context["removed"] = selectors.members(found, current=False)
+        context["members"] = selectors.members(campaign=found)
+        context["removed"] = selectors.members(campaign=found, current=False)
         context["creators"] = selectors.list_creators()
     if partial == "members":
         return render(request, "campaigns/_members.html", context)
@@ -297,11 +310,21 @@ def bulk_conversions(request: HttpRequest, campaign_id: int) -> HttpResponse:
 
 @require_perm("campaigns.view_creator")
 def creators(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "campaigns/creators.html",
-        {"section": "campaigns", "creators": selectors.list_creators()},
-    )
+    context = {
+        "section": "campaigns",
+        **list_context(request, selectors.CREATOR_LIST, CreatorFilterSet),
+    }
+    return render(request, "campaigns/creators.html", context)
+
+
+@require_perm("campaigns.view_campaign")
+def export_campaigns(request: HttpRequest) -> HttpResponse:
+    return export_response(request, selectors.CAMPAIGN_LIST)
+
+
+@require_perm("campaigns.view_creator")
+def export_creators(request: HttpRequest) -> HttpResponse:
+    return export_response(request, selectors.CREATOR_LIST)
 
 
 @require_perm("campaigns.add_creator")
@@ -332,8 +355,8 @@ def creator(request: HttpRequest, creator_id: int) -> HttpResponse:
     context: dict[str, Any] = {
         "section": "campaigns",
         "creator": found,
-        "totals": selectors.creator_totals(found),
-        "campaigns": selectors.creator_campaigns(found),
+        "totals": selectors.creator_totals(creator=found),
+        "campaigns": selectors.creator_campaigns(creator=found),
     }
     if request.user.has_perm(VIEW):
         conversions = selectors.CONVERSION_LIST.rows({"creator": found.handle})

@@ -52,7 +52,7 @@ def customer_card(request: HttpRequest, customer_id: int) -> HttpResponse:
         ],
         "sales_plan": list_sales_plan(customer=customer),
         "recurring_orders": (
-            list(recurring_orders_of(customer.pk)[:CARD_ROWS])
+            list(recurring_orders_of(customer_id=customer.pk)[:CARD_ROWS])
             if request.user.has_perm("subscriptions.view_recurringorder")
             else None
         ),

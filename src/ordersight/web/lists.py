@@ -17,6 +17,7 @@ from ordersight.core import lists
 from ordersight.core.errors import Invalid
 from ordersight.core.keyset import paginate
 from ordersight.core.lists import Count, ListSpec
+from ordersight.http.downloads import list_csv
 from ordersight.web.filter_panel import filter_chips, kept_params, panel_fields
 from ordersight.web.saved_views import SPEC_LISTS, views_context
 
@@ -177,12 +178,15 @@ def list_page(
 
 
 def export_response(
-    request: HttpRequest, spec: ListSpec, params: QueryDict | None = None
+    request: HttpRequest,
+    spec: ListSpec,
+    params: QueryDict | None = None,
+    filename: str | None = None,
 ) -> HttpResponse:
     """The page's export: exactly what the page filters, in the page's sort."""
     params = request.GET if params is None else params
     try:
-        return spec.csv(request, selector_filters(params), params.get("sort"))
+        return list_csv(request, spec, selector_filters(params), params.get("sort"), filename)
     except Invalid as exc:
         # Plain text, never HTML: the values come from the query string.
         lines = [f"{name}: {message}" for name, message in sorted(exc.fields.items())]
@@ -203,7 +207,10 @@ def list_context(
     default sort, the filter panel (with `options` for filters read from the database) and
     the filters its Export link repeats."""
     try:
-        export_query = selector_filters(request.GET).urlencode()
+        exported = selector_filters(request.GET)
+        if request.GET.get("sort"):
+            exported["sort"] = request.GET["sort"]  # the export keeps the page's order
+        export_query = exported.urlencode()
     except Invalid:
         export_query = ""  # the page shows the error; its Export answers it in plain text
     panel = panel_fields(filterset, request.GET, options)

@@ -28,10 +28,10 @@ from ordersight.accounts.selectors import list_sales_managers
 from ordersight.campaigns.selectors import conversion_of_order
 from ordersight.catalog.models import Category, Offer, Variant
 from ordersight.core.actors import Actor
-from ordersight.core.csv_stream import csv_response
 from ordersight.core.errors import DomainError, Forbidden, Invalid
 from ordersight.core.money import CURRENCY_CODES, format_money
 from ordersight.customers.models import Customer
+from ordersight.http.downloads import csv_response
 from ordersight.orders import attribution, selectors, services
 from ordersight.orders.choices import order_type_choices
 from ordersight.orders.filters import OrderFilterSet
@@ -141,10 +141,10 @@ def _detail_context(request: HttpRequest, order: Order) -> dict[str, Any]:
         "manual_systems": PaymentSystem.objects.filter(provider="manual", is_active=True),
         **_payment_figures(order, invoices),
         "metadata_text": json.dumps(order.metadata, indent=2, ensure_ascii=False, sort_keys=True),
-        "redemptions": list(redemptions_of_order(order.pk)),
+        "redemptions": list(redemptions_of_order(order_id=order.pk)),
         "can_redeem": order.status in ("draft", "open") and not order.has_ever_captured_money,
         "conversion": (
-            conversion_of_order(order.pk)
+            conversion_of_order(order_id=order.pk)
             if request.user.has_perm("campaigns.view_conversion")
             and (order.coupon_code or order.referral_code)
             else None

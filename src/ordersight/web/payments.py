@@ -69,7 +69,7 @@ def refund(request: HttpRequest, number: int) -> HttpResponse:
                 _("Give the amount to refund as a number."),
                 fields=errors or {"amount": "required"},
             )
-        services.check_refundable(invoice, amount)
+        services.check_refundable(invoice=invoice, amount=amount)
         if request.POST.get("confirmed") != "yes":
             return render(
                 request,

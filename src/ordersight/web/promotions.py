@@ -19,11 +19,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ordersight.core.errors import Invalid
-from ordersight.core.keyset import paginate
 from ordersight.orders.pricing import LineInput, OrderInput
 from ordersight.orders.selectors import get_order
 from ordersight.promotions import selectors, services
-from ordersight.promotions.filters import DiscountCodeFilterSet, RedemptionFilterSet
+from ordersight.promotions.filters import (
+    DiscountCodeFilterSet,
+    RedemptionFilterSet,
+    SegmentFilterSet,
+)
 from ordersight.promotions.models import DiscountCode, DiscountKind, DiscountTarget
 from ordersight.promotions.wording import (
     describe_code_rules,
@@ -33,7 +36,7 @@ from ordersight.promotions.wording import (
 from ordersight.web.access import actor_of, check_perm, keep_typed, require_perm, run_service
 from ordersight.web.bulk import chosen_ids, refuse, run_bulk, tell
 from ordersight.web.display import money_text
-from ordersight.web.lists import export_response, list_context
+from ordersight.web.lists import export_response, list_context, list_page
 
 
 def _json(text: str, field: str) -> Any:
@@ -220,8 +223,8 @@ def discount_code(request: HttpRequest, code: str) -> HttpResponse:
     }
     if request.GET.get("lines"):
         try:
-            cart = services.cart_of_input(_cart_from_form(request.GET))
-            result = services.validate_code(found, cart)
+            cart = services.cart_of_input(data=_cart_from_form(request.GET))
+            result = services.validate_code(code=found, cart=cart)
             context["validation"] = result
             context["cart_total"] = cart.total
             context["total_after"] = cart.total - result.discount
@@ -293,12 +296,18 @@ def _segment_context() -> dict[str, Any]:
 
 @require_perm("promotions.view_segment")
 def segments(request: HttpRequest) -> HttpResponse:
+    listed = list_context(request, selectors.SEGMENT_LIST, SegmentFilterSet)
     rows = [
-        (s, selectors.member_count(s.rules), describe_segment_rules(s.rules))
-        for s in selectors.list_segments()
+        (s, selectors.member_count(rules=s.rules), describe_segment_rules(s.rules))
+        for s in listed["page"].items
     ]
-    context = {**_segment_context(), "tab": "segments", "rows": rows}
+    context = {**_segment_context(), **listed, "tab": "segments", "rows": rows}
     return render(request, "promotions/segments.html", context)
+
+
+@require_perm("promotions.view_segment")
+def export_segments(request: HttpRequest) -> HttpResponse:
+    return export_response(request, selectors.SEGMENT_LIST)
 
 
 @require_perm("promotions.view_segment")
@@ -307,7 +316,7 @@ def count_segment(request: HttpRequest) -> HttpResponse:
     """The editor's live member count for the rules as they stand (a fragment)."""
     try:
         rules = _json(request.POST.get("rules", ""), "rules")
-        count = selectors.member_count(rules) if rules is not None else None
+        count = selectors.member_count(rules=rules) if rules is not None else None
         return render(request, "promotions/_count.html", {"count": count})
     except Invalid as exc:
         return render(request, "promotions/_count.html", {"errors": exc.fields})
@@ -335,18 +344,15 @@ def new_segment(request: HttpRequest) -> HttpResponse:
 @require_perm("promotions.view_segment")
 def segment(request: HttpRequest, segment_id: int) -> HttpResponse:
     found = selectors.get_segment(segment_id=segment_id)
-    page = paginate(
-        selectors.segment_members(found),
-        ordering=("-id",),
-        cursor=request.GET.get("cursor") or None,
-        limit=50,
+    page = list_page(
+        request, selectors.MEMBER_LIST, selectors.member_filters(segment=found, params=request.GET)
     )
     context = {
         **_segment_context(),
         "segment": found,
         "rules_text": json.dumps(found.rules, indent=2),
         "rules_sentence": describe_segment_rules(found.rules),
-        "count": selectors.member_count(found.rules),
+        "count": selectors.member_count(rules=found.rules),
         "page": page,
     }
     return render(request, "promotions/segment.html", context)
@@ -375,4 +381,10 @@ def edit_segment(request: HttpRequest, segment_id: int) -> HttpResponse:
 
 @require_perm("promotions.view_segment")
 def export_segment(request: HttpRequest, segment_id: int) -> HttpResponse:
-    return selectors.members_csv(request, selectors.get_segment(segment_id=segment_id))
+    found = selectors.get_segment(segment_id=segment_id)
+    return export_response(
+        request,
+        selectors.MEMBER_LIST,
+        selectors.member_filters(segment=found, params=request.GET),
+        filename=f"segment-{found.pk}-members.csv",
+    )

@@ -166,8 +166,8 @@ class Card:
 
 def _cards(result: selectors.Performance) -> list[tuple[str, list[Card]]]:
     query = result.query
-    by_creators = selectors.creator_sales(query)
-    by_creators_before = selectors.creator_sales(result.previous_query)
+    by_creators = selectors.creator_sales(query=query)
+    by_creators_before = selectors.creator_sales(query=result.previous_query)
     creators_url = reverse("web:campaigns") + f"?from={query.start}&to={query.end}"
     creators_before = (
         reverse("web:campaigns")
@@ -175,8 +175,10 @@ def _cards(result: selectors.Performance) -> list[tuple[str, list[Card]]]:
     )
     out = []
     for c in result.by_currency:
-        url = orders_url(selectors.orders_filter(query, currency=c.currency))
-        before = orders_url(selectors.orders_filter(result.previous_query, currency=c.currency))
+        url = orders_url(selectors.orders_filter(query=query, currency=c.currency))
+        before = orders_url(
+            selectors.orders_filter(query=result.previous_query, currency=c.currency)
+        )
         cards = []
         for label, name, money, rise_is_good in (
             (_("Sales"), "orders", False, True),
@@ -186,11 +188,11 @@ def _cards(result: selectors.Performance) -> list[tuple[str, list[Card]]]:
             (_("Units"), "units", False, True),
         ):
             now, then = c.current.value(name), c.previous.value(name)
-            change = selectors.change_percent(now, then)
+            change = selectors.change_percent(current=now, previous=then)
             cards.append(Card(label, now, then, change, url, before, money, rise_is_good))
         now = by_creators.get(c.currency, Decimal(0))
         then = by_creators_before.get(c.currency, Decimal(0))
-        change = selectors.change_percent(now, then)
+        change = selectors.change_percent(current=now, previous=then)
         cards.append(
             Card(
                 _("Sales by creators (net)"),
@@ -225,7 +227,9 @@ def _chart(result: selectors.Performance) -> dict[str, Any]:
             {
                 "customdata": [
                     orders_url(
-                        selectors.orders_filter(query, currency=currency, start=p.start, end=p.end),
+                        selectors.orders_filter(
+                            query=query, currency=currency, start=p.start, end=p.end
+                        ),
                         path,
                     )
                     for p in points
@@ -245,7 +249,7 @@ def _chart(result: selectors.Performance) -> dict[str, Any]:
                     "customdata": [
                         orders_url(
                             selectors.orders_filter(
-                                previous, currency=currency, start=p.start, end=p.end
+                                query=previous, currency=currency, start=p.start, end=p.end
                             ),
                             path,
                         )
@@ -299,14 +303,14 @@ def _plotly_template() -> dict[str, Any]:
 @require_perm(PERMISSION)
 def sales_performance(request: HttpRequest) -> HttpResponse:
     params, errors = _read(request)
-    result = selectors.sales_performance(params["query"])
+    result = selectors.sales_performance(query=params["query"])
     query = result.query
     customers = {
         name: {
             "current": now,
             "previous": then,
-            "change": selectors.change_percent(now, then),
-            "url": orders_url(selectors.first_sale_filter(query, new=name == "new")),
+            "change": selectors.change_percent(current=now, previous=then),
+            "url": orders_url(selectors.first_sale_filter(query=query, new=name == "new")),
         }
         for name, (now, then) in result.customers.items()
     }
@@ -331,15 +335,15 @@ def _row_url(
         return reverse(page, args=[row.ref])
     if breakdown.group_by == GroupBy.DISCOUNT_CODE:
         return reverse("web:redemptions") + "?" + urlencode({"code": row.key})
-    return orders_url(selectors.row_filter(breakdown, row))
+    return orders_url(selectors.row_filter(breakdown=breakdown, row=row))
 
 
 def _breakdown_context(request: HttpRequest) -> dict[str, Any]:
     params, errors = _read(request)
     group_by = GroupBy(params.get("group_by") or GroupBy.CURRENCY)
     breakdown = selectors.sales_breakdown(
-        group_by,
-        params["query"],
+        group_by=group_by,
+        query=params["query"],
         sort=params["sort"] or None,
         limit=params["limit"] or 1000,
         with_previous=params["compare"],
@@ -353,11 +357,11 @@ def _breakdown_context(request: HttpRequest) -> dict[str, Any]:
             "url": _row_url(breakdown, row, page),
             "measure": getattr(row.figures, measure) if measure else None,
             "confirmed_url": split
-            and orders_url(selectors.row_filter(breakdown, row, confirmed=True)),
+            and orders_url(selectors.row_filter(breakdown=breakdown, row=row, confirmed=True)),
             "unconfirmed_url": split
-            and orders_url(selectors.row_filter(breakdown, row, confirmed=False)),
+            and orders_url(selectors.row_filter(breakdown=breakdown, row=row, confirmed=False)),
             "change": selectors.change_percent(
-                row.figures.net, row.previous.net if row.previous else None
+                current=row.figures.net, previous=row.previous.net if row.previous else None
             ),
         }
         for row in breakdown.rows
@@ -371,7 +375,7 @@ def _breakdown_context(request: HttpRequest) -> dict[str, Any]:
                 if page
                 else None
                 if measure
-                else orders_url(selectors.orders_filter(params["query"], currency=currency))
+                else orders_url(selectors.orders_filter(query=params["query"], currency=currency))
             ),
             "measure": getattr(figures, measure) if measure else None,
             "previous": (breakdown.previous_totals or {}).get(currency),
@@ -418,8 +422,8 @@ def export_sales_report(request: HttpRequest) -> HttpResponse:
             content_type="text/plain; charset=utf-8",
         )
     breakdown = selectors.sales_breakdown(
-        GroupBy(cleaned["group_by"]),
-        cleaned["query"],
+        group_by=GroupBy(cleaned["group_by"]),
+        query=cleaned["query"],
         sort=cleaned["sort"] or None,
         limit=cleaned["limit"],
         with_previous=True,
@@ -448,7 +452,7 @@ def sales_history(request: HttpRequest) -> HttpResponse:
     """Every completed order with its type and source, newest first."""
     params, errors = _read(request)
     query = params["query"]
-    filters = selectors.orders_filter(query) or {}
+    filters = selectors.orders_filter(query=query) or {}
     spec = order_selectors.ORDER_LIST
     queryset, ordering = spec.sort(spec.rows(filters), request.GET.get("sort"))
     page = paginate(

@@ -56,13 +56,15 @@ def views_context(request: HttpRequest, list_name: str) -> dict[str, Any]:
     shown = QueryDict(request.GET.urlencode(), mutable=True)
     for name in services.NOT_KEPT:
         shown.pop(name, None)
-    modified = current is not None and services.clean_query(shown.urlencode()) != current.query
+    modified = (
+        current is not None and services.clean_query(query=shown.urlencode()) != current.query
+    )
     return {
         "saved_views": views,
         "saved_list": list_name,
         "current_view": current,
         "view_modified": modified,
-        "current_query": services.clean_query(shown.urlencode()),
+        "current_query": services.clean_query(query=shown.urlencode()),
     }
 
 

@@ -32,7 +32,7 @@ def _clean_name(name: Any) -> str:
     return name
 
 
-def clean_query(query: Any) -> str:
+def clean_query(*, query: Any) -> str:
     """The query string a view keeps: its filters and sort, without empty fields."""
     params = QueryDict(query if isinstance(query, str) else "", mutable=True)
     for name in NOT_KEPT:
@@ -78,7 +78,7 @@ def save_view(
         owner=owner,
         list_name=list_name,
         name=_clean_name(name),
-        query=clean_query(query),
+        query=clean_query(query=query),
         shared=bool(shared),
     )
     last = SavedView.objects.filter(owner=owner, list_name=list_name).aggregate(Max("position"))
@@ -95,7 +95,7 @@ def rename_view(*, view: SavedView, name: str, user: Any) -> SavedView:
 def update_view(*, view: SavedView, query: str, user: Any) -> SavedView:
     """Keep the list's filters as they are now in the view."""
     _check_owner(view, user)
-    view.query = clean_query(query)
+    view.query = clean_query(query=query)
     return _save(view)
 
 

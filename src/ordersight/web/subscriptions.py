@@ -50,7 +50,7 @@ def recurring_orders(request: HttpRequest) -> HttpResponse:
         **list_context(
             request, selectors.RECURRING_LIST, RecurringOrderFilterSet, _filter_options()
         ),
-        "retry_intervals": services.describe_intervals(services.retry_intervals()),
+        "retry_intervals": services.describe_intervals(seconds=services.retry_intervals()),
     }
     if request.htmx and request.GET.get("partial") == "rows":
         return render(request, "subscriptions/_recurring_rows.html", context)
@@ -69,7 +69,7 @@ def recurring_children(request: HttpRequest, number: int) -> HttpResponse:
     return render(
         request,
         "subscriptions/_children.html",
-        {"recurring": recurring, "children": selectors.child_orders(recurring)},
+        {"recurring": recurring, "children": selectors.child_orders(recurring=recurring)},
     )
 
 
@@ -113,7 +113,7 @@ def _in_words(interval: str) -> str:
 def _settings_page(
     request: HttpRequest, *, typed: list[str] | None = None, errors: dict[str, str] | None = None
 ) -> HttpResponse:
-    current = services.describe_intervals(services.retry_intervals())
+    current = services.describe_intervals(seconds=services.retry_intervals())
     shown = list(typed if typed is not None else current)
     shown += [""] * (services.RETRIES - len(shown))
     errors = errors or {}
@@ -158,7 +158,9 @@ def recurring_settings(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("Retry intervals not saved: {why}").format(why=exc.message))
         return _settings_page(request, typed=intervals, errors=exc.fields)
     # The service keeps exactly services.RETRIES (two) intervals.
-    first, second = (_in_words(i) for i in services.describe_intervals(changed.retry_intervals))
+    first, second = (
+        _in_words(i) for i in services.describe_intervals(seconds=changed.retry_intervals)
+    )
     messages.success(
         request,
         _(

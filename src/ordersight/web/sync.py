@@ -27,7 +27,7 @@ from ordersight.web.access import actor_of, require_perm, run_service
 
 @require_perm("sync.view_storeconnection")
 def data_sync(request: HttpRequest) -> HttpResponse:
-    connections = [(c, selectors.feed_views(c)) for c in selectors.list_connections()]
+    connections = [(c, selectors.feed_views(connection=c)) for c in selectors.list_connections()]
     context = {"section": "sync", "connections": connections}
     if request.htmx and request.GET.get("partial") == "feeds":
         return render(request, "sync/_feeds.html", context)
@@ -45,7 +45,7 @@ def refresh(request: HttpRequest, name: str, kind: str) -> HttpResponse:
     if kind not in FeedKind.values:
         messages.error(request, _("Unknown feed {kind}.").format(kind=repr(kind)))
         return redirect(back)
-    feed = services.feeds_of(connection)[kind]
+    feed = services.feeds_of(connection=connection)[kind]
     full = request.POST.get("full") == "1"
     started = run_service(
         request, lambda: refresh_in_worker(feed, full=full), failed=f"{connection.name}: {{why}}"
@@ -78,13 +78,13 @@ def lookup(request: HttpRequest, name: str) -> HttpResponse:
     try:
         if kind == "product":
             context["found"] = selectors.lookup_product(
-                connection,
+                connection=connection,
                 sku=request.GET.get("sku", "").strip(),
                 external_id=request.GET.get("external_id", "").strip(),
             )
         elif kind == "customer":
             context["found"] = selectors.lookup_customer(
-                connection,
+                connection=connection,
                 customer_id=request.GET.get("id", "").strip(),
                 external_id=request.GET.get("external_id", "").strip(),
             )
@@ -213,11 +213,11 @@ def connection_detail(request: HttpRequest, name: str) -> HttpResponse:
         {
             "section": "sync",
             "connection": connection,
-            "feeds": selectors.feed_views(connection),
+            "feeds": selectors.feed_views(connection=connection),
             "runs": selectors.recent_runs(connection=connection),
             # Whether the named variables are set on the server; their values never leave it.
-            "token_set": bool(services.read_secret(connection.token_env)),
-            "webhook_secret_set": bool(services.read_secret(connection.webhook_secret_env)),
+            "token_set": bool(services.read_secret(name=connection.token_env)),
+            "webhook_secret_set": bool(services.read_secret(name=connection.webhook_secret_env)),
         },
     )
 
@@ -261,7 +261,7 @@ def edit_connection(request: HttpRequest, name: str) -> HttpResponse:
 def test_connection(request: HttpRequest, name: str) -> HttpResponse:
     """Ask the store once, now, and say what it answered."""
     connection = selectors.get_connection(name=name)
-    result = services.check_connection(connection)
+    result = services.check_connection(connection=connection)
     if result.ok:
         messages.success(
             request,

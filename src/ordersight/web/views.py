@@ -24,7 +24,8 @@ from django.views import defaults
 
 from ordersight.core import live
 from ordersight.core.errors import error_body
-from ordersight.core.unavailable import RETRY_AFTER_SECONDS, is_unavailable, unavailable_json
+from ordersight.core.unavailable import RETRY_AFTER_SECONDS, is_unavailable
+from ordersight.http.api_errors import unavailable_json
 
 KEEPALIVE_SECONDS = 15
 

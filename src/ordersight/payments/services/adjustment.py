@@ -41,7 +41,7 @@ from ordersight.payments.selectors import order_money
 from ordersight.payments.services.invoicing import INVOICE_NUMBER_START
 
 
-def with_provider(invoice: Invoice) -> bool:
+def with_provider(*, invoice: Invoice) -> bool:
     """A charge was sent for this pending invoice and its result is not known yet."""
     return invoice.status == InvoiceStatus.PENDING and invoice.attempted_at is not None
 
@@ -170,7 +170,7 @@ def follow_order_total(
     target = round_down_money(max(min(asked + change, due), ZERO), order.currency)
     if target == asked:
         return []
-    busy = [i for i in pending if with_provider(i)]
+    busy = [i for i in pending if with_provider(invoice=i)]
     if busy:
         raise _refuse(order, busy, _("the order's total cannot change now"))
     previous = format_money(previous_total, order.currency) if previous_total is not None else "?"
@@ -197,10 +197,10 @@ def fit_pending_invoices(*, order: Order, actor: Actor, strict: bool) -> list[In
     asked = sum((i.amount for i in pending), ZERO)
     if asked <= due:
         return []
-    busy = [i for i in pending if with_provider(i)]
+    busy = [i for i in pending if with_provider(invoice=i)]
     if busy and strict:
         raise _refuse(order, busy, _("a payment outside it cannot be recorded now"))
-    free = [i for i in pending if not with_provider(i)]
+    free = [i for i in pending if not with_provider(invoice=i)]
     target = max(due - sum((i.amount for i in busy), ZERO), ZERO)
     if not free:
         return []
@@ -215,7 +215,7 @@ def void_pending_invoices(*, order: Order, actor: Actor) -> list[Invoice]:
     """A cancelled order asks for nothing: its pending invoices are voided. Refused while
     one is with the payment provider."""
     pending = _pending(order)
-    busy = [i for i in pending if with_provider(i)]
+    busy = [i for i in pending if with_provider(invoice=i)]
     if busy:
         raise _refuse(order, busy, _("the order cannot be cancelled now"))
     return _void_all(order, pending, ORDER_CANCELLED, "cancelled", actor)

@@ -62,7 +62,7 @@ from ordersight.payments.services.settlement import (
 )
 
 
-def compute_fee(payment_system: PaymentSystem, amount: Decimal, currency: str) -> Decimal:
+def compute_fee(*, payment_system: PaymentSystem, amount: Decimal, currency: str) -> Decimal:
     """The provider's fee: percent of the amount plus a fixed part, never more than the amount."""
     rule = FeeRule.objects.filter(payment_system=payment_system, currency=currency).first()
     return _fee(rule, amount, currency)
@@ -76,9 +76,9 @@ def _fee(rule: FeeRule | None, amount: Decimal, currency: str) -> Decimal:
 
 
 def apply_success(
+    *,
     order: Order,
     invoice: Invoice,
-    *,
     payment_system: PaymentSystem,
     paid_in_one_click: bool,
     transaction_id: str,
@@ -87,7 +87,9 @@ def apply_success(
 ) -> None:
     invoice.status = InvoiceStatus.SUCCEEDED
     invoice.payment_system = payment_system
-    invoice.fee = compute_fee(payment_system, invoice.amount, invoice.currency)
+    invoice.fee = compute_fee(
+        payment_system=payment_system, amount=invoice.amount, currency=invoice.currency
+    )
     invoice.funds_credited = invoice.amount - invoice.fee
     invoice.paid_in_one_click = paid_in_one_click and payment_system.supports_one_click
     invoice.transaction_id = transaction_id or invoice.transaction_id
@@ -107,9 +109,9 @@ def apply_success(
 
 
 def apply_failure(
+    *,
     order: Order,
     invoice: Invoice,
-    *,
     payment_system: PaymentSystem | None,
     code: str,
     message: str,
@@ -157,8 +159,8 @@ def _settle(
     instead when one of them is with the payment provider (see `fit_pending_invoices`)."""
     if outcome.succeeded:
         apply_success(
-            order,
-            invoice,
+            order=order,
+            invoice=invoice,
             payment_system=outcome.payment_system,
             paid_in_one_click=outcome.one_click,
             transaction_id=outcome.transaction_id,
@@ -168,8 +170,8 @@ def _settle(
         fit_pending_invoices(order=order, actor=actor, strict=strict)
     else:
         apply_failure(
-            order,
-            invoice,
+            order=order,
+            invoice=invoice,
             payment_system=outcome.payment_system,
             code=outcome.failure_code,
             message=outcome.failure_message,
@@ -236,12 +238,14 @@ def _invoice_to_settle(order: Order, amount: Decimal | None, invoice: Invoice | 
                 ).format(order=order.number),
                 fields={"amount": _("required: nothing is left to invoice")},
             )
-    check_amount(amount, order.currency)
+    check_amount(amount=amount, currency=order.currency)
     pending = order.invoices.filter(status=InvoiceStatus.PENDING, amount=amount)
     found = pending.select_for_update(no_key=True).order_by("installment").first()
     if found is not None:
         return found
-    (new,) = new_invoices(order, [amount], next_installment(order))
+    (new,) = new_invoices(
+        order=order, amounts=[amount], first_installment=next_installment(order=order)
+    )
     return new
 
 
@@ -258,8 +262,8 @@ def record_manual_payment(
     actor: Actor,
 ) -> Invoice:
     """A person records money received outside a gateway (bank transfer, pay by invoice)."""
-    order = lock_order(order)
-    refuse_payment_on_closed_order(order)
+    order = lock_order(order=order)
+    refuse_payment_on_closed_order(order=order)
     if not payment_system.is_manual:
         raise Invalid(
             _("{system} is not a manual payment method.").format(system=payment_system.name),
@@ -287,8 +291,8 @@ def mark_order_paid(
 ) -> list[Invoice]:
     """Record that all still due was received by a manual method: each pending invoice
     settled in turn, then one manual payment for what is left. Returns what it settled."""
-    order = lock_order(order)
-    refuse_payment_on_closed_order(order)
+    order = lock_order(order=order)
+    refuse_payment_on_closed_order(order=order)
     if order.total - order_money(order=order)["net"] <= 0:
         raise Conflict(
             _("Order {order} is paid already.").format(order=order.number),
@@ -324,7 +328,7 @@ def _gateway_to_charge(
     order: Order, invoice: Invoice, payment_system: PaymentSystem, one_click: bool
 ) -> Gateway:
     """The gateway that may charge this invoice now; raises naming what stands in the way."""
-    refuse_payment_on_closed_order(order)
+    refuse_payment_on_closed_order(order=order)
     if invoice.status != InvoiceStatus.PENDING:
         if invoice.status == InvoiceStatus.FAILED:
             message = _("Invoice {number} is {status}. Retry it to make a new attempt.")
@@ -393,7 +397,7 @@ def _charge(
 ) -> tuple[Invoice, str | None]:
     """The charge, committed whatever the gateway says; the outage's words if it said
     nothing (raising in here would roll back the attempt it must keep)."""
-    order, invoice = lock_invoice(invoice)
+    order, invoice = lock_invoice(invoice=invoice)
     gateway = _gateway_to_charge(order, invoice, payment_system, one_click)
     now = timezone.now()
     try:
@@ -565,11 +569,11 @@ def create_charged_orders(
     if not charges:
         return []
     prepared = prepare_orders(data=[c.order for c in charges], actor=actor)
-    opened = [created_payload(item.order) for item in prepared]  # as one by one: open first
+    opened = [created_payload(order=item.order) for item in prepared]  # as one by one: open first
     for item in prepared:
         # Open → completed, "paid in full", as `recompute_order_payments` moves it.
         item.order.status, item.order.payment_status = OrderStatus.COMPLETED, PaymentStatus.PAID
-    orders = save_new_orders(prepared)
+    orders = save_new_orders(prepared=prepared)
     charged = [
         ChargedOrder(order, c.payment_system, c.transaction_id)
         for order, c in zip(orders, charges, strict=True)
@@ -602,7 +606,7 @@ def record_gateway_result(
     Captured money is never un-captured by a failure report, and an event older than the
     one that set the current status changes nothing, so events may arrive in any order.
     """
-    order, invoice = lock_invoice(invoice)
+    order, invoice = lock_invoice(invoice=invoice)
     if invoice.status in CAPTURED:
         return False
     # An invoice voided here (re-issued, or its order cancelled) says nothing about the

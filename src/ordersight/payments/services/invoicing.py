@@ -34,13 +34,13 @@ def _allows_partial_payments(order: Order) -> bool:
     return bool(lines) and all(line.offer and line.offer.allow_partial_payments for line in lines)
 
 
-def next_installment(order: Order) -> int:
+def next_installment(*, order: Order) -> int:
     last = order.invoices.order_by("-installment").values_list("installment", flat=True).first()
     return (last or 0) + 1
 
 
 def new_invoices(
-    order: Order, amounts: Sequence[Decimal], first_installment: int, **fields: object
+    *, order: Order, amounts: Sequence[Decimal], first_installment: int, **fields: object
 ) -> list[Invoice]:
     numbers = reserve_numbers("invoice", len(amounts), start=INVOICE_NUMBER_START)
     invoices = [
@@ -70,7 +70,7 @@ def _plan(
         if not plan:
             raise Invalid(_("Give at least one amount."), fields={"amounts": _("empty")})
         for i, amount in enumerate(plan):
-            check_amount(amount, order.currency, f"amounts[{i}]")
+            check_amount(amount=amount, currency=order.currency, field=f"amounts[{i}]")
         if sum(plan) != outstanding:
             left = format_money(outstanding, order.currency)
             raise Invalid(
@@ -105,7 +105,7 @@ def issue_invoices(
     actor: Actor,
 ) -> list[Invoice]:
     """Invoice what is not yet invoiced: one invoice, or a plan when the offer allows it."""
-    order = lock_order(order)
+    order = lock_order(order=order)
     if order.status not in OPEN_FOR_PAYMENT:
         raise Conflict(
             _("Order {order} is {status}; it cannot be invoiced.").format(
@@ -132,7 +132,9 @@ def issue_invoices(
             ),
             fields={"installments": _("partial payments are not allowed for this order")},
         )
-    invoices = new_invoices(order, plan, next_installment(order))
+    invoices = new_invoices(
+        order=order, amounts=plan, first_installment=next_installment(order=order)
+    )
     record_event(
         order,
         OrderEventKind.INVOICE_ISSUED,
@@ -147,8 +149,8 @@ def issue_invoices(
 @transaction.atomic
 def retry_invoice(*, invoice: Invoice, actor: Actor) -> Invoice:
     """A failed attempt stays on record; the retry is a new invoice for the same installment."""
-    order, invoice = lock_invoice(invoice)
-    refuse_payment_on_closed_order(order)
+    order, invoice = lock_invoice(invoice=invoice)
+    refuse_payment_on_closed_order(order=order)
     if invoice.status != InvoiceStatus.FAILED:
         raise Conflict(
             _("Invoice {number} is {status}; only a failed one is retried.").format(
@@ -174,7 +176,7 @@ def retry_invoice(*, invoice: Invoice, actor: Actor) -> Invoice:
             ),
             fields={"invoice": _("nothing left to invoice")},
         )
-    (new,) = new_invoices(order, [amount], invoice.installment)
+    (new,) = new_invoices(order=order, amounts=[amount], first_installment=invoice.installment)
     record_event(
         order,
         OrderEventKind.INVOICE_ISSUED,

@@ -57,7 +57,7 @@ def _add_refund(
     return refund
 
 
-def check_refundable(invoice: Invoice, amount: Decimal) -> None:
+def check_refundable(*, invoice: Invoice, amount: Decimal) -> None:
     """Raise unless `amount` can be refunded from the invoice now (checked again under lock)."""
     if invoice.status not in CAPTURED:
         raise Conflict(
@@ -66,7 +66,7 @@ def check_refundable(invoice: Invoice, amount: Decimal) -> None:
             ),
             fields={"invoice": invoice.status},
         )
-    check_amount(amount, invoice.currency)
+    check_amount(amount=amount, currency=invoice.currency)
     refundable = invoice.amount - invoice.refunded_amount
     if amount > refundable:
         most = format_money(refundable, invoice.currency)
@@ -82,8 +82,8 @@ def check_refundable(invoice: Invoice, amount: Decimal) -> None:
 @transaction.atomic
 def refund_invoice(*, invoice: Invoice, amount: Decimal, reason: str = "", actor: Actor) -> Refund:
     """Refund part or all of what an invoice captured, never more than is left of it."""
-    order, invoice = lock_invoice(invoice)
-    check_refundable(invoice, amount)
+    order, invoice = lock_invoice(invoice=invoice)
+    check_refundable(invoice=invoice, amount=amount)
     transaction_id = ""
     gateway = gateway_for(invoice.payment_system.provider) if invoice.payment_system else None
     if gateway is not None:
@@ -119,10 +119,10 @@ def record_provider_refund(
     *, invoice: Invoice, amount: Decimal, transaction_id: str, actor: Actor
 ) -> Refund | None:
     """A refund the provider reports; None when we already hold it (we made it ourselves)."""
-    order, invoice = lock_invoice(invoice)
+    order, invoice = lock_invoice(invoice=invoice)
     if transaction_id and invoice.refunds.filter(transaction_id=transaction_id).exists():
         return None
-    check_refundable(invoice, amount)
+    check_refundable(invoice=invoice, amount=amount)
     return _add_refund(
         order,
         invoice,

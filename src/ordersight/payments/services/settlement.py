@@ -29,21 +29,21 @@ from ordersight.payments.selectors import order_money
 OPEN_FOR_PAYMENT = (OrderStatus.DRAFT, OrderStatus.OPEN)
 
 
-def lock_invoice(invoice: Invoice) -> tuple[Order, Invoice]:
+def lock_invoice(*, invoice: Invoice) -> tuple[Order, Invoice]:
     """Lock the invoice's order, then the invoice (always in this order)."""
-    order = lock_order(invoice.order)
+    order = lock_order(order=invoice.order)
     return order, Invoice.objects.select_for_update(no_key=True, of=("self",)).select_related(
         "payment_system"
     ).get(pk=invoice.pk)
 
 
-def check_amount(amount: Decimal, currency: str, field: str = "amount") -> None:
+def check_amount(*, amount: Decimal, currency: str, field: str = "amount") -> None:
     problem = amount_error(amount, currency, allow_zero=False)
     if problem:
         raise Invalid(f"{field} {problem}.", fields={field: problem})
 
 
-def refuse_payment_on_closed_order(order: Order) -> None:
+def refuse_payment_on_closed_order(*, order: Order) -> None:
     if order.status in (OrderStatus.CANCELLED, OrderStatus.DECLINED):
         raise Conflict(
             _("Order {order} is {status}; it takes no payments.").format(

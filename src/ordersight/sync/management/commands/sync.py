@@ -38,7 +38,7 @@ class Command(BaseCommand):
             raise CommandError(
                 f"No store connection {options['connection']!r} (there are: {names})."
             )
-        feeds = feeds_of(connection)
+        feeds = feeds_of(connection=connection)
         failed = False
         interactive = self.stdout.isatty()
         for kind in [options["feed"]] if options["feed"] else list(FeedKind.values):
@@ -48,7 +48,7 @@ class Command(BaseCommand):
                     self.stdout.write(f"\r{kind:<9} {_bar(run)}", ending="")
 
             try:
-                run = run_feed(feeds[kind], full=options["full"], progress=progress)
+                run = run_feed(feed=feeds[kind], full=options["full"], progress=progress)
             except Conflict as exc:
                 self.stdout.write(f"{kind:<9} skipped: {exc.message}")
                 continue

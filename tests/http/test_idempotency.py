@@ -9,8 +9,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from ordersight.core.idempotency import purge_expired_records
 from ordersight.core.models import IdempotencyRecord
+from ordersight.core.tasks import purge_expired_records
 from ordersight.orders.models import Order
 from tests.conftest import ApiClient
 

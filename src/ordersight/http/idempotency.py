@@ -67,12 +67,6 @@ def _replay(record: IdempotencyRecord) -> HttpResponse:
     return response
 
 
-def purge_expired_records() -> int:
-    cutoff = timezone.now() - timedelta(hours=settings.IDEMPOTENCY_TTL_HOURS)
-    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
-    return deleted
-
-
 class IdempotencyMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
