@@ -91,9 +91,11 @@ def seeded(server: Server) -> dict[str, int]:
         {"name": "axe-feed", "platform": "feed", "shop_url": feed.as_uri()},
     )
     run = server.api("POST", "sync/connections/axe-feed/feeds/orders/refresh", {})
-    loyal = next(s for s in server.api("GET", "segments") if s["name"] == "Loyal buyers")
+    loyal = next(s for s in server.api("GET", "segments")["items"] if s["name"] == "Loyal buyers")
     # The demo campaign with a removed creator: its Creators tab has the removed note too.
-    spring = next(c for c in server.api("GET", "campaigns") if c["name"] == "Spring creators")
+    spring = next(
+        c for c in server.api("GET", "campaigns")["items"] if c["name"] == "Spring creators"
+    )
     return {
         "campaign": spring["id"],
         "segment": loyal["id"],

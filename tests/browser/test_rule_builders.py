@@ -100,7 +100,7 @@ def test_segment_rules_load_into_rows_and_write_back_exactly(page, server):
 
 
 def test_code_rules_load_into_rows_and_write_back_exactly(page, server):
-    segment = server.api("GET", "segments")[0]
+    segment = server.api("GET", "segments")["items"][0]
     rules = _code_rules(segment["id"])
     code = f"RT{uuid.uuid4().hex[:6].upper()}"
     server.api(
