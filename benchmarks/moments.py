@@ -6,8 +6,9 @@ Against an existing store (one `ordersight gendata` filled, so it holds a millio
 their kept figures), through the services as the API calls them, for `--orders` new orders
 of four catalog lines with a customer who already bought: create, pay in full by a manual
 payment (which completes the order: a sale), refund part of it, Check who made the sale,
-and cancel another new order. Each moment's median wall time and its statements (every
-statement the moment sends, its transaction's included). The orders stay in the store.
+cancel another new order, and decline a third with a pending invoice. Each moment's median
+wall time and its statements (every statement the moment sends, its transaction's
+included). The orders stay in the store.
 
 Nothing here asserts a time.
 """
@@ -50,7 +51,11 @@ def main() -> None:
     from ordersight.orders.pricing import LineInput, OrderInput
     from ordersight.orders.services import create_order, transition_order
     from ordersight.payments.models import PaymentSystem
-    from ordersight.payments.services import record_manual_payment, refund_invoice
+    from ordersight.payments.services import (
+        issue_invoices,
+        record_manual_payment,
+        refund_invoice,
+    )
 
     system = Actor.system()
     skus = list(
@@ -61,10 +66,10 @@ def main() -> None:
     buyers = list(
         Order.objects.filter(status="completed", customer__isnull=False)
         .order_by("-pk")
-        .values_list("customer_id", flat=True)[: args.orders * 2]
+        .values_list("customer_id", flat=True)[: args.orders * 3]
     )
     manual = PaymentSystem.objects.filter(provider="manual", is_active=True).first()
-    if manual is None or len(skus) < 4 or len(buyers) < args.orders * 2:
+    if manual is None or len(skus) < 4 or len(buyers) < args.orders * 3:
         raise SystemExit("The store needs a manual payment system, EUR SKUs and buyers.")
 
     costs: dict[str, list[tuple[float, int]]] = {}
@@ -106,6 +111,14 @@ def main() -> None:
         measured(
             "cancel",
             lambda o=other: transition_order(order=o, to="cancelled", actor=system),
+        )
+        # A decline fails the order's pending invoice: a second moment, recorded by the
+        # payments reaction to the first.
+        unpaid = new_order(args.orders * 2 + n)
+        issue_invoices(order=unpaid, actor=system)
+        measured(
+            "decline with a pending invoice",
+            lambda o=unpaid: transition_order(order=o, to="declined", actor=system),
         )
 
     print("| moment | median ms | statements |")

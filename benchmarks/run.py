@@ -1427,7 +1427,7 @@ def bench_promotions(total: int) -> list[Result]:
         )
 
     segment = services.create_segment(name="Bench buyers", rules=segments[0][1], actor=system)
-    member = selectors.segment_members(segment=segment).order_by("id").first()
+    member = selectors.MEMBER_LIST.rows({"segment": str(segment.pk)}).order_by("id").first()
     skus = list(
         Variant.objects.filter(offer__currency="EUR")
         .order_by("pk")

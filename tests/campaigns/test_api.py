@@ -307,6 +307,12 @@ def test_creators_come_in_keyset_pages_searched_sorted_and_as_csv(api, db):
     assert set(rows[0]) == {"id", "name", "handle", "email", "created_at"}  # no payout
 
 
+def test_a_creator_cannot_take_the_address_of_the_export(api, db):
+    r = api.post("creators", {"name": "X", "handle": "Export.CSV"})
+    assert r.status_code == 422 and "handle" in r.json()["error"]["fields"]
+    assert not Creator.objects.exists()
+
+
 def test_a_bad_filter_of_creators_is_refused_by_name(api, db):
     r = api.get("creators", sort="payout")
     assert r.status_code == 422 and "sort" in r.content.decode()

@@ -295,6 +295,9 @@ def test_the_campaigns_tab_lists_searches_and_exports_campaigns(admin, world):
     table = searched[searched.index('data-testid="campaigns"') :]
     assert ">Spring<" in table and ">Flat<" not in table
     assert 'name="range" value="90d"' in searched  # kept by the list's filter form
+    # ... but the period is the sales card's: no filter chip, not in the list's export.
+    assert "no filter named" not in searched and 'data-testid="filters-active">1<' in searched
+    assert 'href="/campaigns/export.csv?q=spr"' in searched
     period_form = searched[searched.index('data-testid="range-form"') :]
     assert (
         '<input type="hidden" name="q" value="spr">' in period_form[: period_form.index("</form>")]

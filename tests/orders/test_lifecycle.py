@@ -17,19 +17,26 @@ from ordersight.orders.services import create_order, transition_order
 SYSTEM = Actor.system()
 
 
+def _install_declared() -> None:
+    lifecycle.install(reactions=declared.REACTIONS, projections=declared.PROJECTIONS)
+
+
 @pytest.fixture
 def heard():
-    """Install a recording handler beside the declared ones, for one test."""
+    """Install a recording reaction beside the declared ones, for one test."""
     changes: list[OrderChange] = []
-    handlers = {m: (*declared.HANDLERS.get(m, ()), changes.append) for m in Moment}
-    lifecycle.install(handlers)
+    reactions = {m: (*declared.REACTIONS.get(m, ()), changes.append) for m in Moment}
+    lifecycle.install(reactions=reactions, projections=declared.PROJECTIONS)
     yield changes
-    lifecycle.install(declared.HANDLERS)
+    _install_declared()
 
 
-def test_the_declared_list_names_every_moment():
-    assert set(declared.HANDLERS) == set(Moment)
-    assert lifecycle.installed_handlers() == {m: declared.HANDLERS[m] for m in Moment}
+def test_what_is_installed_is_the_two_declared_lists():
+    installed = lifecycle.installed()
+    assert installed.reactions == {m: declared.REACTIONS.get(m, ()) for m in Moment}
+    assert installed.projections == declared.PROJECTIONS
+    # Every projection takes the changes heard together at once.
+    assert all(callable(getattr(p, "many", None)) for p in declared.PROJECTIONS)
 
 
 @pytest.mark.parametrize(
@@ -71,12 +78,15 @@ def test_a_failing_handler_rolls_the_whole_change_back(catalog):
         raise RuntimeError("downstream failed")
 
     order = create_order(data=OrderInput(lines=[LineInput(sku="TEE-M")]), actor=SYSTEM)
-    lifecycle.install({**declared.HANDLERS, Moment.CANCELLED: (refuse,)})
+    lifecycle.install(
+        reactions={**declared.REACTIONS, Moment.CANCELLED: (refuse,)},
+        projections=declared.PROJECTIONS,
+    )
     try:
         with pytest.raises(RuntimeError), transaction.atomic():
             transition_order(order=order, to="cancelled", actor=SYSTEM)
     finally:
-        lifecycle.install(declared.HANDLERS)
+        _install_declared()
     order.refresh_from_db()
     assert order.status == "open"
     assert not order.events.filter(kind="status_changed").exists()
@@ -101,61 +111,97 @@ def test_bulk_imports_are_heard_once_per_order(heard, catalog):
     assert sorted(c.order.external_id for c in heard) == ["s-0", "s-1", "s-2"]
 
 
-def test_a_batch_handler_named_by_several_moments_runs_once_where_it_last_appears():
-    """dispatch_many: a handler with `many` hears every change of the batch in one call,
-    after every handler declared before its last appearance; plain handlers hear each."""
+class _Noted:
+    """A projection that notes the moments of each call."""
+
+    def __init__(self, calls: list) -> None:
+        self.calls = calls
+
+    def many(self, changes) -> None:
+        self.calls.append(("figures", [c.moment.value for c in changes]))
+
+
+def test_reactions_run_first_and_the_figures_once_with_what_they_recorded():
+    """A reaction that records a moment (a declined order's invoice failing) does not have
+    it heard inside itself: its reactions run after, and the projections hear both moments
+    in one call, once every reaction is done."""
     from ordersight.orders.models import OrderEvent
 
-    calls: list[tuple[str, object]] = []
+    calls: list = []
+    order = Order(number=1)
 
-    class Batch:
-        def __call__(self, change):  # pragma: no cover - dispatch_many uses many
-            raise AssertionError("called one by one")
+    def void_invoices(change):
+        calls.append(("void", change.moment.value))
+        lifecycle.dispatch(order, OrderEvent(kind="payment_failed", payload={}), SYSTEM)
+        calls.append(("void done", change.moment.value))
 
-        def many(self, changes):
-            calls.append(("batch", sorted(c.moment.value for c in changes)))
-
-    batch = Batch()
-
-    def plain(change):
-        calls.append(("plain", change.moment.value))
+    def note_payment(change):
+        calls.append(("payment", change.moment.value))
 
     lifecycle.install(
-        {
-            **{m: () for m in Moment},
-            Moment.PAYMENT_SETTLED: (batch,),
-            Moment.COMPLETED: (plain, batch),
-        }
+        reactions={Moment.DECLINED: (void_invoices,), Moment.PAYMENT_SETTLED: (note_payment,)},
+        projections=(_Noted(calls),),
     )
     try:
-        order = Order(number=1)
-        events = [
-            (order, OrderEvent(kind="payment_succeeded", payload={})),
-            (order, OrderEvent(kind="status_changed", payload={"to": "completed"})),
+        declined = OrderEvent(kind="status_changed", payload={"to": "declined"})
+        lifecycle.dispatch(order, declined, SYSTEM)
+        assert calls == [
+            ("void", "declined"),
+            ("void done", "declined"),
+            ("payment", "payment_settled"),
+            ("figures", ["declined", "payment_settled"]),
         ]
-        lifecycle.dispatch_many(events, SYSTEM)
+        calls.clear()
+        # A batch: each change's reactions, then the figures once for the whole batch.
+        lifecycle.dispatch_many(
+            [(order, OrderEvent(kind="payment_succeeded", payload={})), (order, declined)], SYSTEM
+        )
+        assert calls == [
+            ("payment", "payment_settled"),
+            ("void", "declined"),
+            ("void done", "declined"),
+            ("payment", "payment_settled"),
+            ("figures", ["payment_settled", "declined", "payment_settled"]),
+        ]
     finally:
-        lifecycle.install(declared.HANDLERS)
-    assert calls == [("plain", "completed"), ("batch", ["completed", "payment_settled"])]
+        _install_declared()
+
+
+def test_a_failing_reaction_leaves_nothing_queued_for_the_next_change():
+    from ordersight.orders.models import OrderEvent
+
+    calls: list = []
+    order = Order(number=1)
+
+    def refuse(change):
+        lifecycle.dispatch(order, OrderEvent(kind="payment_failed", payload={}), SYSTEM)
+        raise RuntimeError("refused")
+
+    lifecycle.install(reactions={Moment.DECLINED: (refuse,)}, projections=(_Noted(calls),))
+    try:
+        with pytest.raises(RuntimeError):
+            lifecycle.dispatch(
+                order, OrderEvent(kind="status_changed", payload={"to": "declined"}), SYSTEM
+            )
+        lifecycle.dispatch(order, OrderEvent(kind="updated", payload={}), SYSTEM)
+    finally:
+        _install_declared()
+    assert calls == [("figures", ["details_changed"])]
 
 
 def test_moments_recorded_in_a_merged_block_are_heard_once_at_its_end():
-    """merged_moments: nothing runs while the block is open; at its end a handler with
-    `many` hears all its changes in one call; an inner block joins the outer; an error
+    """merged_moments: nothing runs while the block is open; at its end the projections
+    hear all its changes in one call; an inner block joins the outer; an error
     discards what was held."""
     from ordersight.orders.models import OrderEvent
 
     calls: list[list[str]] = []
 
     class Batch:
-        def __call__(self, change):
-            calls.append([change.moment.value])
-
         def many(self, changes):
             calls.append(sorted(c.moment.value for c in changes))
 
-    batch = Batch()
-    lifecycle.install({**{m: (batch,) for m in Moment}})
+    lifecycle.install(reactions={}, projections=(Batch(),))
     order = Order(number=1)
     paid = OrderEvent(kind="payment_succeeded", payload={})
     completed = OrderEvent(kind="status_changed", payload={"to": "completed"})
@@ -174,5 +220,5 @@ def test_moments_recorded_in_a_merged_block_are_heard_once_at_its_end():
             raise RuntimeError("the service failed")
         lifecycle.dispatch(order, completed, SYSTEM)  # outside any block: at once
     finally:
-        lifecycle.install(declared.HANDLERS)
+        _install_declared()
     assert calls == [["completed", "payment_settled"], ["completed"]]

@@ -95,6 +95,11 @@ def test_members_page_api_and_csv_share_one_list_and_its_sort(api, roles, buyers
     assert (
         csv_names(staff_client.get(f"/promotions/segments/{segment}/members.csv")) == newest_first
     )
+    oldest_first = staff_client.get(f"/promotions/segments/{segment}/", {"sort": "id"})
+    export_link = f'href="/promotions/segments/{segment}/members.csv?sort=id"'
+    assert export_link in oldest_first.content.decode()
+    refused = staff_client.get(f"/promotions/segments/{segment}/", {"sort": "email"}).content
+    assert b'data-testid="filter-errors"' in refused and b"sort" in refused
 
 
 def test_a_bad_sort_of_members_is_refused_by_name(api, buyers):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from django.http import HttpRequest, StreamingHttpResponse
+from django.http import HttpRequest, QueryDict, StreamingHttpResponse
 from ninja import Query, Router, Schema, Status
 from pydantic import ConfigDict, Field, WithJsonSchema
 
@@ -96,6 +96,13 @@ class MembersQuery(Schema):
     cursor: str | None = Field(None, pattern=CURSOR_PATTERN, description="next_cursor of a page")
     limit: int | None = Field(None, ge=1, le=MAX_LIMIT, description=f"1 to {MAX_LIMIT}, default 50")
     sort: Literal["id", "-id"] | None = Field(None, description="newest first (-id) unless id")
+
+
+def _of_segment(request: HttpRequest, segment: Segment) -> QueryDict:
+    """The member list's filters: this segment's, whatever the query string says of it."""
+    params = request.GET.copy()
+    params["segment"] = str(segment.pk)
+    return params
 
 
 def segment_out(segment: Segment) -> dict[str, Any]:
@@ -195,8 +202,9 @@ def update_segment(request: HttpRequest, segment_id: int, payload: SegmentUpdate
 def segment_members(request: HttpRequest, segment_id: int, params: Query[MembersQuery]):
     """The members, newest customer first, by keyset (`cursor` from `next_cursor`)."""
     segment = selectors.get_segment(segment_id=segment_id)
-    filters = selectors.member_filters(segment=segment, params=request.GET)
-    return list_page(request, selectors.MEMBER_LIST, params, member_out, filters)
+    return list_page(
+        request, selectors.MEMBER_LIST, params, member_out, _of_segment(request, segment)
+    )
 
 
 @router.get(
@@ -209,12 +217,11 @@ def export_segment_members(
 ) -> StreamingHttpResponse:
     """Every member, as CSV, in the list's sort."""
     segment = selectors.get_segment(segment_id=segment_id)
-    filters = selectors.member_filters(segment=segment, params=request.GET)
     return list_export(
         request,
         selectors.MEMBER_LIST,
         params,
-        filters,
+        _of_segment(request, segment),
         filename=f"segment-{segment.pk}-members.csv",
     )
 

@@ -48,7 +48,7 @@ class IdListField(forms.Field):
 
 class IdListFilter(django_filters.Filter):
     field_class = IdListField
-    # What the API schema documents (core.filtering.query_schema).
+    # What the API schema documents (http.query_schemas.query_schema).
     value_pattern = r"^[1-9][0-9]{0,8}(,[1-9][0-9]{0,8}){0,999}$"
 
     def filter(self, qs: QuerySet, value: list[int] | None) -> QuerySet:

@@ -1,11 +1,12 @@
-"""How campaigns react to an order's lifecycle (declared in `ordersight/lifecycle.py`)."""
+"""How campaigns follow an order's lifecycle: conversions and commissions, a projection
+declared in `ordersight/lifecycle.py`."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from ordersight.campaigns.services import track_orders
-from ordersight.orders.lifecycle import OrderChange
+from ordersight.orders.lifecycle import Moment, OrderChange
 
 
 class TrackConversions:
@@ -13,13 +14,12 @@ class TrackConversions:
     of it (payment, cancellation, refund, new lines) moves the conversion's status and
     commission. Orders without a code cost nothing here."""
 
-    def __call__(self, change: OrderChange) -> None:
-        track_orders(orders=[change.order], actor=change.actor)
-
     def many(self, changes: Sequence[OrderChange]) -> None:
-        if changes:
-            orders = {change.order.pk: change.order for change in changes}
-            track_orders(orders=list(orders.values()), actor=changes[0].actor)
+        # Who made the sale (a sales attribution) is no news to a conversion.
+        heard = [change for change in changes if change.moment != Moment.SALES_ATTRIBUTED]
+        if heard:
+            orders = {change.order.pk: change.order for change in heard}
+            track_orders(orders=list(orders.values()), actor=heard[0].actor)
 
 
 track_conversions = TrackConversions()

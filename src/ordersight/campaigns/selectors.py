@@ -48,8 +48,8 @@ from ordersight.campaigns.models import (
     Membership,
 )
 from ordersight.core.csv_stream import (
+    IsoDate,
     IsoTimestamp,
-    as_text,
     decimal_text,
     money_text,
     neutralised,
@@ -308,8 +308,8 @@ CAMPAIGN_LIST = ListSpec(
     columns=(
         ("id", "id"),
         ("name", neutralised("name")),
-        ("starts_on", as_text("starts_on")),
-        ("ends_on", Coalesce(as_text("ends_on"), Value(""))),
+        ("starts_on", IsoDate("starts_on")),
+        ("ends_on", Coalesce(IsoDate("ends_on"), Value(""))),
         ("commission_kind", "commission_kind"),
         ("commission_percent", decimal_text("commission_percent", 4)),
         ("members", "member_count"),
@@ -323,8 +323,8 @@ def list_creators() -> QuerySet[Creator]:
     return Creator.objects.order_by("name", "pk")
 
 
-# The Creators tab, `GET /api/v1/creators` and its export. Payout details stay on a
-# creator's own page: a list and its CSV travel further than the people who pay them.
+# The Creators tab, `GET /api/v1/creators` and its export. The CSV leaves payout details
+# out: a file travels further than the people who pay creators.
 CREATOR_LIST = ListSpec(
     name="creators",
     filterset=CreatorFilterSet,

@@ -55,6 +55,8 @@ from ordersight.payments.models import CAPTURED, Invoice
 LIVE_CHANNEL = "campaigns"
 APPROVE = "campaigns.approve_conversion"
 HANDLE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+# A creator's address is /creators/{handle}; these name the list's own pages instead.
+RESERVED_HANDLES = frozenset({"export.csv"})
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
 
@@ -77,6 +79,10 @@ def _clean_creator(data: Mapping[str, Any], errors: dict[str, str]) -> dict[str,
         handle = (data["handle"] or "").strip().lstrip("@").lower()
         if not HANDLE.match(handle):
             errors["handle"] = _("1 to 64 letters, digits, '.', '-' or '_' (e.g. anna.cooks)")
+        elif handle in RESERVED_HANDLES:
+            errors["handle"] = _("{handle} is the address of the creators' export").format(
+                handle=handle
+            )
         clean["handle"] = handle
     for field, cleaner in (("email", clean_email), ("payout", clean_metadata)):
         if field in data:

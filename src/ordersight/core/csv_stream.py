@@ -107,6 +107,20 @@ class IsoTimestamp(Func):
         )
 
 
+class IsoDate(Func):
+    """A day as ISO 8601 text, e.g. 2026-11-23, whatever the database's date style."""
+
+    output_field = CharField()
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler, connection, template="strftime('%%%%Y-%%%%m-%%%%d', %(expressions)s)"
+        )
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="to_char(%(expressions)s, 'YYYY-MM-DD')")
+
+
 class _FixedDecimals(Func):
     output_field = CharField()
 

@@ -52,8 +52,9 @@ class ListSpec:
     filterset: type[django_filters.FilterSet]
     # The selector's starting point: the rows any caller may list, with their relations.
     base: Callable[[], QuerySet]
-    # Sortable columns by name. A field sorts as it is; an expression is annotated first,
-    # and must never be null, so keyset pagination (with the id as tiebreak) stays exact.
+    # Sortable columns by name. A field of the row sorts as it is; a related field
+    # ("offer__number") or an expression is annotated first. None may ever be null, so
+    # keyset pagination (with the id as tiebreak) stays exact.
     sorts: Mapping[str, Value]
     default_sort: str
     # The CSV: (header, value) pairs; values must produce text the same way on every
@@ -87,9 +88,13 @@ class ListSpec:
                 },
             )
         value = self.sorts[key]
-        name = value if isinstance(value, str) else "sort_key"
-        if not isinstance(value, str):
-            queryset = queryset.annotate(sort_key=value)
+        if isinstance(value, str) and "__" not in value:
+            name = value
+        else:
+            # A related column or an expression is annotated, so that a page's last row
+            # carries the value its cursor is made of.
+            queryset = queryset.annotate(sort_key=F(value) if isinstance(value, str) else value)
+            name = "sort_key"
         prefix = "-" if sort.startswith("-") else ""
         return queryset, (f"{prefix}{name}", f"{prefix}id")
 

@@ -46,7 +46,7 @@ class MetadataField(forms.Field):
 
 class MetadataFilter(django_filters.Filter):
     field_class = MetadataField
-    # What the API schema documents (core.filtering.query_schema).
+    # What the API schema documents (http.query_schemas.query_schema).
     value_pattern = _METADATA_KEY.pattern[:-1] + r"=[^\x00]*$"
 
     def filter(self, qs: QuerySet, value: tuple[str, str] | None) -> QuerySet:

@@ -1,12 +1,22 @@
 """The order lifecycle: the moments other apps react to, and how their handlers run.
 
 An app above orders (payments, reports, billing, campaigns, promotions, sync) never gets
-imported by orders. Instead, the project declares in one plain list, `ordersight/lifecycle.py`,
-which handler reacts to which moment, and installs that list when Django starts. Each time a
-service records an order event that marks a moment, `record_event` calls the moment's
-handlers right away (or, inside a `merged_moments` block, at its end, together with the
-block's other moments), in the service's transaction: if a handler fails, the whole change
-rolls back, so an order and everything derived from it never disagree.
+imported by orders. Instead, the project declares in `ordersight/lifecycle.py` two plain
+lists, installed when Django starts:
+
+- **reactions** to a moment (payments voids the invoices of a cancelled order, billing
+  notes a refunded child order): each runs once for each change it hears, in the declared
+  order. A moment a reaction records (a declined order's invoices failing) is never heard
+  inside it: it waits its turn behind the changes being heard, and its own reactions run
+  then.
+- **projections**, the kept figures (conversions, customers' figures, sales rollups): each
+  runs once for all the changes heard together, after every reaction, the moments the
+  reactions recorded included, so one recount sees the order as the whole change left it.
+
+Each time a service records an order event that marks a moment, `record_event` has it heard
+right away (or, inside a `merged_moments` block, at the block's end, with the block's other
+moments), in the service's transaction: if a handler fails, the whole change rolls back, so
+an order and everything derived from it never disagree.
 """
 
 from __future__ import annotations
@@ -49,12 +59,17 @@ class OrderChange:
 Handler = Callable[[OrderChange], None]
 
 
-class BatchHandler(Protocol):
-    """A handler that can also take a whole batch at once (bulk ingest) with `many`."""
-
-    def __call__(self, change: OrderChange) -> None: ...
+class Projection(Protocol):
+    """Kept figures: `many` hears every change heard together (one order may come more than
+    once, with several moments) and brings the figures of their orders up to date."""
 
     def many(self, changes: Sequence[OrderChange]) -> None: ...
+
+
+@dataclass(frozen=True)
+class Installed:
+    reactions: dict[Moment, tuple[Handler, ...]]
+    projections: tuple[Projection, ...]
 
 
 _BY_KIND = {
@@ -76,7 +91,7 @@ _BY_STATUS = {
     OrderStatus.CANCELLED: Moment.CANCELLED,
 }
 
-_installed: dict[Moment, tuple[Handler, ...]] | None = None
+_installed: Installed | None = None
 
 
 def moment_of(kind: str, payload: Mapping[str, Any]) -> Moment | None:
@@ -86,13 +101,18 @@ def moment_of(kind: str, payload: Mapping[str, Any]) -> Moment | None:
     return _BY_KIND.get(kind)
 
 
-def install(handlers: Mapping[Moment, Sequence[Handler]]) -> None:
-    """Set the handlers of every moment (the project does this once, at start-up)."""
+def install(
+    *, reactions: Mapping[Moment, Sequence[Handler]], projections: Sequence[Projection]
+) -> None:
+    """Set what hears the moments (the project does this once, at start-up)."""
     global _installed
-    _installed = {moment: tuple(handlers.get(moment, ())) for moment in Moment}
+    _installed = Installed(
+        reactions={moment: tuple(reactions.get(moment, ())) for moment in Moment},
+        projections=tuple(projections),
+    )
 
 
-def installed_handlers() -> dict[Moment, tuple[Handler, ...]]:
+def installed() -> Installed:
     if _installed is None:
         # Running without the handlers would silently skip payments and every app above
         # orders; refuse instead.
@@ -130,62 +150,66 @@ def merged_moments() -> Iterator[None]:
         changes = _held.changes
     finally:
         _held.changes = None
-    _run(changes)
+    _hear(changes)
 
 
 def dispatch(order: Order, event: OrderEvent, actor: Actor) -> None:
-    """Run the handlers of the moment `event` marks, in the caller's transaction (at the end
-    of a `merged_moments` block, when one is open)."""
+    """Have the moment `event` marks heard, in the caller's transaction (at the end of a
+    `merged_moments` block, when one is open)."""
     moment = moment_of(event.kind, event.payload)
     if moment is None:
         return
-    change = OrderChange(moment=moment, order=order, event=event, actor=actor)
-    held = getattr(_held, "changes", None)
-    if held is not None:
-        held.append(change)
-        return
-    for handler in installed_handlers()[moment]:
-        handler(change)
+    _heard([OrderChange(moment=moment, order=order, event=event, actor=actor)])
 
 
 def dispatch_many(events: Sequence[tuple[Order, OrderEvent]], actor: Actor) -> None:
-    """Run the handlers for a batch of events (see `_run`); inside a `merged_moments` block
-    they join what it holds."""
+    """Have a batch of events heard together (bulk ingest, a billing batch)."""
     changes = []
     for order, event in events:
         moment = moment_of(event.kind, event.payload)
         if moment is not None:
             changes.append(OrderChange(moment=moment, order=order, event=event, actor=actor))
+    _heard(changes)
+
+
+def _heard(changes: list[OrderChange]) -> None:
     held = getattr(_held, "changes", None)
     if held is not None:
         held.extend(changes)
-        return
-    _run(changes)
+    else:
+        _hear(changes)
 
 
-def _run(changes: Sequence[OrderChange]) -> None:
-    """Run the handlers of a batch of changes; a handler with `many` gets them in one call.
+# The changes being heard now, per thread (None when nothing is): what a reaction records
+# joins them rather than being heard inside it.
+_hearing = threading.local()
 
-    Within a moment the handlers run in their declared order, as `dispatch` runs them. A
-    handler with `many` that several moments of the batch name is called once, with all
-    their changes, where it last appears: by then every handler before it has run, and one
-    recount of a batch that was issued, paid and completed at once does the work of three.
+
+def _hear(changes: Sequence[OrderChange]) -> None:
+    """Run the reactions of each change, then every projection once with all of them.
+
+    A change recorded while this runs (by a reaction, or by a service a reaction calls) is
+    queued: its reactions run after those of the changes before it, and the projections
+    hear it with the rest. Were a projection to record one, it would be heard in a round of
+    its own after the projections (none does: figures record no order events).
     """
-    by_moment: dict[Moment, list[OrderChange]] = {}
-    for change in changes:
-        by_moment.setdefault(change.moment, []).append(change)
-    installed = installed_handlers()
-    calls = [(moment, handler) for moment in by_moment for handler in installed[moment]]
-    last_call: dict[int, int] = {}
-    gathered: dict[int, list[OrderChange]] = {}
-    for position, (moment, handler) in enumerate(calls):
-        if getattr(handler, "many", None) is not None:
-            last_call[id(handler)] = position
-            gathered.setdefault(id(handler), []).extend(by_moment[moment])
-    for position, (moment, handler) in enumerate(calls):
-        many = getattr(handler, "many", None)
-        if many is None:
-            for change in by_moment[moment]:
-                handler(change)
-        elif last_call[id(handler)] == position:
-            many(gathered[id(handler)])
+    queue = getattr(_hearing, "queue", None)
+    if queue is not None:
+        queue.extend(changes)
+        return
+    queue = _hearing.queue = list(changes)
+    try:
+        lifecycle = installed()
+        start = 0
+        while start < len(queue):
+            end = start
+            while end < len(queue):
+                change = queue[end]
+                for reaction in lifecycle.reactions[change.moment]:
+                    reaction(change)
+                end += 1
+            for projection in lifecycle.projections:
+                projection.many(queue[start:end])
+            start = end
+    finally:
+        _hearing.queue = None

@@ -1,4 +1,6 @@
-"""How promotions react to an order's lifecycle (declared in `ordersight/lifecycle.py`)."""
+"""How promotions follow an order's lifecycle: a reaction (a cancelled order gives its
+discount code's use back) and a projection (customers' figures), declared in
+`ordersight/lifecycle.py`."""
 
 from __future__ import annotations
 
@@ -12,15 +14,14 @@ from ordersight.promotions.services import rollback_redemptions
 
 def _may_count(change: OrderChange) -> bool:
     # A new order that is not completed has no counted facts and adds none.
+    if change.moment == Moment.SALES_ATTRIBUTED:
+        return False
     return not (change.moment == Moment.CREATED and change.order.status != OrderStatus.COMPLETED)
 
 
 class RecountFigures:
-    """Any change that can move a customer's figures recounts the order (once per batch)."""
-
-    def __call__(self, change: OrderChange) -> None:
-        if _may_count(change):
-            recount_orders([change.order.pk])
+    """Any change that can move a customer's figures recounts its order, once for all the
+    changes heard together (who made the sale is not one of them)."""
 
     def many(self, changes: Sequence[OrderChange]) -> None:
         recount_orders(list(dict.fromkeys(c.order.pk for c in changes if _may_count(c))))

@@ -10,11 +10,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Case, QuerySet, Sum, Value, When
-from django.http import QueryDict
+from django.db.models import Case, CharField, F, QuerySet, Sum, Value, When
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
-from ordersight.core.csv_stream import IsoTimestamp, money_text, neutralised
+from ordersight.core.csv_stream import IsoTimestamp, as_text, money_text, neutralised
 from ordersight.core.errors import NotFound
 from ordersight.core.lists import ListSpec
 from ordersight.core.validation import SEARCH_PART_MIN, is_id, normal_code
@@ -131,25 +131,23 @@ MEMBER_LIST = ListSpec(
         ("id", "id"),
         ("name", neutralised("name")),
         ("email", neutralised("email")),
-        ("orders", "figures__orders"),
-        ("first_order_at", IsoTimestamp("figures__first_order_at")),
-        ("last_order_at", IsoTimestamp("figures__last_order_at")),
+        # A customer who never bought has no figures: blank cells, the same on every
+        # database (SQLite's printf would write a missing amount as 0.00).
+        ("orders", Coalesce(as_text("figures__orders"), Value(""))),
+        ("first_order_at", Coalesce(IsoTimestamp("figures__first_order_at"), Value(""))),
+        ("last_order_at", Coalesce(IsoTimestamp("figures__last_order_at"), Value(""))),
         (
             "last_order_amount",
-            money_text("figures__last_order_amount", "figures__last_order_currency"),
+            Case(
+                When(figures__last_order_amount__isnull=True, then=Value("")),
+                default=money_text("figures__last_order_amount", "figures__last_order_currency"),
+                output_field=CharField(),
+            ),
         ),
-        ("last_order_currency", "figures__last_order_currency"),
+        ("last_order_currency", Coalesce(F("figures__last_order_currency"), Value(""))),
     ),
     filename="segment-members.csv",
 )
-
-
-def member_filters(*, segment: Segment, params: QueryDict | None = None) -> QueryDict:
-    """The member list's filters for `segment`: `params` (a page's sort and cursor) with the
-    segment set, whatever they said of it."""
-    filters = params.copy() if params is not None else QueryDict(mutable=True)
-    filters["segment"] = str(segment.pk)
-    return filters
 
 
 def redemptions_of_order(*, order_id: int) -> QuerySet[Redemption]:

@@ -1,4 +1,5 @@
-"""How reports react to an order's lifecycle (declared in `ordersight/lifecycle.py`)."""
+"""How reports keep their figures through an order's lifecycle (a projection declared in
+`ordersight/lifecycle.py`)."""
 
 from __future__ import annotations
 
@@ -15,29 +16,20 @@ def _may_move_figures(change: OrderChange) -> bool:
 
 
 class RecountSales:
-    """Any change that can move a figure recounts the order, once per batch in bulk."""
-
-    def __call__(self, change: OrderChange) -> None:
-        if _may_move_figures(change):
-            recount_orders(order_ids=[change.order.pk])
+    """Any change that can move a figure recounts its order, once for all the changes heard
+    together. An order whose only news is who made the sale (a sales attribution named or
+    checked) moves between sales managers' rows instead: nothing else reads it."""
 
     def many(self, changes: Sequence[OrderChange]) -> None:
-        recount_orders(
-            order_ids=[change.order.pk for change in changes if _may_move_figures(change)]
-        )
+        recounted: dict[int, None] = {}
+        moved = {}
+        for change in changes:
+            if change.moment == Moment.SALES_ATTRIBUTED:
+                moved[change.order.pk] = change.order
+            elif _may_move_figures(change):
+                recounted[change.order.pk] = None
+        recount_orders(order_ids=list(recounted))
+        move_attributions(orders=[order for pk, order in moved.items() if pk not in recounted])
 
 
 recount_sales = RecountSales()
-
-
-class MoveSalesAttribution:
-    """Who made a sale was named or confirmed: its figures move between sales managers."""
-
-    def __call__(self, change: OrderChange) -> None:
-        move_attributions(orders=[change.order])
-
-    def many(self, changes: Sequence[OrderChange]) -> None:
-        move_attributions(orders=[change.order for change in changes])
-
-
-move_sales_attribution = MoveSalesAttribution()

@@ -63,6 +63,18 @@ def _range(params: QueryDict) -> tuple[date, date, str, dict[str, str]]:
     return start, end, preset, {}
 
 
+# The sales card's period; the campaigns list below it keeps them, never filters by them.
+PERIOD_PARAMS = ("range", "from", "to")
+
+
+def _list_params(request: HttpRequest) -> QueryDict:
+    """The campaigns list's parameters: the query string without the sales card's period."""
+    params = request.GET.copy()
+    for name in PERIOD_PARAMS:
+        params.pop(name, None)
+    return params
+
+
 def _back(request: HttpRequest, default: str) -> str:
     back = request.POST.get("next") or default
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
@@ -88,7 +100,9 @@ def campaigns_home(request: HttpRequest) -> HttpResponse:
         ),
         "can_see_sales": can_see_sales,
         "note": DIFFERENCE_NOTE,
-        **list_context(request, selectors.CAMPAIGN_LIST, CampaignFilterSet),
+        **list_context(
+            request, selectors.CAMPAIGN_LIST, CampaignFilterSet, params=_list_params(request)
+        ),
         "list_params": [
             (name, request.GET[name])
             for name in (*CampaignFilterSet.base_filters, "sort")

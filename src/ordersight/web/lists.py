@@ -202,26 +202,30 @@ def list_context(
     spec: ListSpec,
     filterset: type[django_filters.FilterSet],
     options: dict[str, list[tuple[str, str]]] | None = None,
+    params: QueryDict | None = None,
 ) -> dict[str, Any]:
     """What every staff list page shows besides its own extras: one page of rows, its
     default sort, the filter panel (with `options` for filters read from the database) and
-    the filters its Export link repeats."""
+    the filters its Export link repeats. `params` are the list's own parameters when the
+    query string also carries others the page reads itself (they are kept when the panel
+    applies, never shown as filters)."""
+    params = request.GET if params is None else params
     try:
-        exported = selector_filters(request.GET)
-        if request.GET.get("sort"):
-            exported["sort"] = request.GET["sort"]  # the export keeps the page's order
+        exported = selector_filters(params)
+        if params.get("sort"):
+            exported["sort"] = params["sort"]  # the export keeps the page's order
         export_query = exported.urlencode()
     except Invalid:
         export_query = ""  # the page shows the error; its Export answers it in plain text
-    panel = panel_fields(filterset, request.GET, options)
+    panel = panel_fields(filterset, params, options)
     saved_list = SPEC_LISTS.get(spec.name)
     return {
         **(views_context(request, saved_list) if saved_list else {}),
-        "page": list_page(request, spec),
+        "page": list_page(request, spec, params),
         "default_sort": spec.default_sort,
         "panel": panel,
-        "chips": filter_chips(request.GET, panel, PRESETS, UI_PARAMS),
+        "chips": filter_chips(params, panel, PRESETS, UI_PARAMS),
         "kept_params": kept_params(request.GET, panel),
-        "date_preset": date_preset(request.GET),
+        "date_preset": date_preset(params),
         "export_query": export_query,
     }

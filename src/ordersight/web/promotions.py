@@ -290,6 +290,14 @@ def redeem_on_order(request: HttpRequest, number: int) -> HttpResponse:
 # --- Segments ------------------------------------------------------------------------------
 
 
+def _of_segment(request: HttpRequest, segment: Any) -> QueryDict:
+    """The member list's parameters: the page's sort and cursor, for this segment only
+    (whatever the query string says of it)."""
+    params = request.GET.copy()
+    params["segment"] = str(segment.pk)
+    return params
+
+
 def _segment_context() -> dict[str, Any]:
     return {"section": "promotions", "rule_vocabulary": vocabulary()}
 
@@ -344,9 +352,7 @@ def new_segment(request: HttpRequest) -> HttpResponse:
 @require_perm("promotions.view_segment")
 def segment(request: HttpRequest, segment_id: int) -> HttpResponse:
     found = selectors.get_segment(segment_id=segment_id)
-    page = list_page(
-        request, selectors.MEMBER_LIST, selectors.member_filters(segment=found, params=request.GET)
-    )
+    page = list_page(request, selectors.MEMBER_LIST, _of_segment(request, found))
     context = {
         **_segment_context(),
         "segment": found,
@@ -385,6 +391,6 @@ def export_segment(request: HttpRequest, segment_id: int) -> HttpResponse:
     return export_response(
         request,
         selectors.MEMBER_LIST,
-        selectors.member_filters(segment=found, params=request.GET),
+        _of_segment(request, found),
         filename=f"segment-{found.pk}-members.csv",
     )
