@@ -13,6 +13,7 @@ from ordersight.orders.pricing import LineInput, OrderInput
 from ordersight.orders.services import create_order
 from ordersight.payments.models import PaymentSystem
 from ordersight.payments.services import record_manual_payment
+from ordersight.promotions.models import CustomerFigures, CustomerSpend
 
 SYSTEM = Actor.system()
 
@@ -49,3 +50,23 @@ def pay(order: Order, bank: PaymentSystem) -> Order:
 
 def money(value: str) -> Decimal:
     return Decimal(value)
+
+
+def stored_customer_figures() -> tuple[dict, dict]:
+    """Customers' kept figures as the property tests compare them: spend per customer and
+    currency (orders, spent, average), and each customer's orders, first and last order."""
+    spend = {
+        (s.customer_id, s.currency): (s.orders, s.spent, s.average)
+        for s in CustomerSpend.objects.all()
+    }
+    figures = {
+        f.customer_id: (
+            f.orders,
+            f.first_order_at,
+            f.last_order_at,
+            f.last_order_amount,
+            f.last_order_currency,
+        )
+        for f in CustomerFigures.objects.all()
+    }
+    return spend, figures

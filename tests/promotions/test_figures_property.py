@@ -21,8 +21,8 @@ from ordersight.orders.models import Order
 from ordersight.orders.pricing import LineInput, OrderInput
 from ordersight.payments.models import Refund
 from ordersight.promotions.figures import rebuild_figures
-from ordersight.promotions.models import CustomerFigures, CustomerSpend
 from tests import factories
+from tests.promotions.conftest import stored_customer_figures
 from tests.reports.conftest import shop  # noqa: F401 (the fixture)
 from tests.reports.test_rollups_property import SYSTEM, _apply, act, create
 
@@ -86,24 +86,6 @@ def raw_figures() -> tuple[dict, dict]:
     return averaged, figures
 
 
-def stored_figures() -> tuple[dict, dict]:
-    spend = {
-        (s.customer_id, s.currency): (s.orders, s.spent, s.average)
-        for s in CustomerSpend.objects.all()
-    }
-    figures = {
-        f.customer_id: (
-            f.orders,
-            f.first_order_at,
-            f.last_order_at,
-            f.last_order_amount,
-            f.last_order_currency,
-        )
-        for f in CustomerFigures.objects.all()
-    }
-    return spend, figures
-
-
 @settings(
     max_examples=40,
     deadline=None,
@@ -126,7 +108,7 @@ def test_customer_figures_always_equal_the_raw_rows(shop, roles, steps):  # noqa
                         _apply(step, shop, people, orders)
             except (Conflict, Invalid):
                 pass  # a move the rules refuse changes nothing, figures included
-        assert stored_figures() == raw_figures()
+        assert stored_customer_figures() == raw_figures()
         rebuild_figures()
-        assert stored_figures() == raw_figures()
+        assert stored_customer_figures() == raw_figures()
         transaction.set_rollback(True)
