@@ -11,7 +11,7 @@ from ordersight.campaigns import services
 from ordersight.campaigns.models import Conversion, ConversionEvent, CreatorCommission
 from ordersight.core.actors import Actor
 from ordersight.core.errors import Conflict, Forbidden
-from ordersight.orders.services import transition_order
+from ordersight.orders.services import transition_order, update_order
 from ordersight.payments.models import Invoice
 from ordersight.payments.services import refund_invoice
 from tests.campaigns.conftest import SYSTEM, pay, place, totals
@@ -45,6 +45,20 @@ def test_unknown_codes_and_orders_outside_the_campaign_are_not_attributed(world)
     place(coupon="ANNA10", at=datetime(2025, 12, 31, 12, tzinfo=UTC))  # before she joined
     place()
     assert not Conversion.objects.exists()
+
+
+def test_an_order_whose_code_is_cleared_stays_its_creators_and_a_refund_still_counts(world, bank):
+    """Clearing an order's code later does not take the sale from its creator (Reject
+    does), and the conversion goes on following the order: a full refund takes the
+    commission back rather than leaving it paid."""
+    order = pay(place(coupon="ANNA10"), bank)
+    assert totals(world["spring"], world["anna"]) == {"EUR": Decimal("1.9900")}
+    update_order(order=order, changes={"coupon_code": ""}, actor=SYSTEM)
+    invoice = Invoice.objects.get(order=order)
+    refund_invoice(invoice=invoice, amount=invoice.amount, actor=SYSTEM)
+    conversion = Conversion.objects.get(order=order)
+    assert conversion.status == "refunded" and conversion.commission == 0
+    assert totals(world["spring"], world["anna"]) == {"EUR": Decimal("0")}
 
 
 def test_paying_the_order_makes_the_conversion_paid_with_its_commission(world, bank):

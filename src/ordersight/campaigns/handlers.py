@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from ordersight.campaigns.services import track_orders
 from ordersight.orders.lifecycle import Moment, OrderChange
+from ordersight.orders.models import OrderEventKind
 
 
 class TrackConversions:
@@ -19,7 +20,12 @@ class TrackConversions:
         heard = [change for change in changes if change.moment != Moment.SALES_ATTRIBUTED]
         if heard:
             orders = {change.order.pk: change.order for change in heard}
-            track_orders(orders=list(orders.values()), actor=heard[0].actor)
+            born = {change.order.pk for change in heard if change.event.kind in CREATION}
+            track_orders(orders=list(orders.values()), actor=heard[0].actor, new_order_ids=born)
+
+
+# The events of an order's creation, one by one or imported in bulk.
+CREATION = frozenset({OrderEventKind.CREATED, OrderEventKind.IMPORTED})
 
 
 track_conversions = TrackConversions()

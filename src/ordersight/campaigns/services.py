@@ -477,15 +477,30 @@ def _event(
     )
 
 
-def track_orders(*, orders: Sequence[Order], actor: Actor) -> None:
+def track_orders(
+    *, orders: Sequence[Order], actor: Actor, new_order_ids: Collection[int] = ()
+) -> None:
     """The order lifecycle's hook: attribute orders that came with a creator's code, and bring
-    every tracked order's conversion up to date (status, figures, commission)."""
+    every tracked order's conversion up to date (status, figures, commission). Orders in
+    `new_order_ids` were created in this transaction."""
     coded_ids = {order.pk for order in orders if order.coupon_code or order.referral_code}
-    if not coded_ids:
+    # An order stays its creator's once tied, whatever later becomes of its codes (an edit
+    # that clears them): its conversion goes on following it, so a refund still lowers the
+    # commission; Reject is how a sale leaves a creator. An order created just now without
+    # a code has no conversion to follow.
+    uncoded = [
+        order.pk for order in orders if order.pk not in coded_ids and order.pk not in new_order_ids
+    ]
+    tied = set(
+        Conversion.objects.filter(order_id__any=uncoded).values_list("order_id", flat=True)
+        if uncoded
+        else ()
+    )
+    if not coded_ids and not tied:
         return
     # Read again: the lifecycle hands over the service's object, and the figures must be
     # what the database now holds (a refund's new status, a payment's new state).
-    coded = Order.objects.in_bulk(coded_ids)
+    coded = Order.objects.in_bulk(coded_ids | tied)
     now = timezone.now()
     existing = {
         c.order_id: c

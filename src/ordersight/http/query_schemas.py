@@ -75,6 +75,8 @@ def _filter_type(flt: django_filters.Filter, documented: Iterable[str] | None) -
         }
     elif isinstance(flt, DateOrDateTimeFilter):
         schema = {"anyOf": [{"type": "string", "format": f} for f in ("date", "date-time")]}
+    elif isinstance(flt, django_filters.DateFilter):
+        schema = {"type": "string", "format": "date"}
     else:
         schema = {"type": "string", "pattern": getattr(flt, "value_pattern", NO_NUL)}
     one = Annotated[str, WithJsonSchema(schema)]
