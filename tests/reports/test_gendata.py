@@ -40,8 +40,8 @@ def test_gendata_writes_consistent_orders_and_counts_them(db, capsys):
     # The history arrived outside the services; the rebuild counted it exactly.
     assert stored_figures() == raw_figures()
     # And the customers' purchase figures (what segments read) were counted too.
+    from tests.promotions.conftest import stored_customer_figures
     from tests.promotions.test_figures_property import raw_figures as raw_customer_figures
-    from tests.promotions.test_figures_property import stored_figures as stored_customer_figures
 
     assert stored_customer_figures() == raw_customer_figures()
     assert stored_customer_figures()[1]
