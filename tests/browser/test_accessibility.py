@@ -200,6 +200,8 @@ def _pages(seeded: dict[str, int]) -> dict[str, tuple[str, str]]:
             f"/campaigns/{seeded['campaign']}/?tab=members",
             "[data-testid=removed-note]",
         ),
+        "campaigns": ("/campaigns/?sort=name", "[data-testid=campaigns] a"),
+        "creators": ("/creators/?q=a", "[data-testid=creators] a"),
         "search-results": ("/search/?q=customer", "[data-testid=search-hit]"),
         "search-panel-open": ("/orders/", "[data-testid=search-panel] [data-testid=search-hit]"),
     }
@@ -238,6 +240,8 @@ PAGE_NAMES = [
     "segments",
     "campaign-performance",
     "campaign-creators",
+    "campaigns",
+    "creators",
     "search-results",
     "search-panel-open",
 ]
