@@ -78,6 +78,26 @@ def test_create_a_manual_order_with_an_error_then_fix_it(page, server):
     expect(page.get_by_test_id("items")).to_contain_text("101-M")
 
 
+def test_pick_a_customer_and_a_sku_from_the_suggestions(page, server):
+    sign_in(page, server)
+    page.get_by_test_id("new-order").click()
+    picker = page.get_by_test_id("customer-picker")
+    picker.press_sequentially("customer07")
+    suggested = page.locator("#customer-options option")
+    expect(suggested).to_have_count(1)
+    expect(suggested).to_have_attribute("label", re.compile(r"customer07@example\.com"))
+    picker.fill(suggested.get_attribute("value"))
+    expect(page.get_by_test_id("customer-chosen")).to_contain_text("customer07@example.com")
+    sku = page.locator("input[name=line_sku]").first
+    sku.press_sequentially("101-")
+    expect(page.locator("#skus option[value='101-M']")).to_be_attached()
+    sku.fill("101-M")
+    page.get_by_test_id("save-order").click()
+    page.wait_for_url(re.compile(r"/orders/\d+/$"))
+    expect(page.get_by_test_id("toast-success")).to_contain_text("created")
+    expect(page.locator("main")).to_contain_text("customer07@example.com")
+
+
 def test_refund_part_of_a_payment(page, server):
     payments = server.api("GET", "payments?status=succeeded&limit=100")["items"]
     invoice = next(i for i in payments if float(i["refundable"]) >= 2)

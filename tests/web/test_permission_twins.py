@@ -298,6 +298,8 @@ OPEN_PAGES = {
     "password_change_done": "signed in",
     "live": "signed in",  # and orders.view_order, checked inside the stream view
     "search": "signed in",  # each kind searched only with its view permission (test_search)
+    # Each kind with any one permission of the pages that pick it (test_suggestions).
+    "suggestions": "signed in",
     # A person's saved views of a list: theirs to keep; only the owner changes one.
     "save_view": "signed in",
     "change_view": "signed in",
@@ -308,6 +310,7 @@ OPEN_PAGES = {
 # Arguments of the open pages' URLs: positional (a list) or by name (a dict).
 OPEN_PAGE_ARGS: dict[str, list | dict] = {
     "change_view": [1, "rename"],
+    "suggestions": ["offers"],
     "password_set": {"uidb64": "MQ", "token": "spent-token"},
 }
 ROLES = ["anonymous", "Viewer", "Sales manager", "Admin", "Owner"]

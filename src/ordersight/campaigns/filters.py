@@ -40,7 +40,7 @@ class IdListField(forms.Field):
             return None
         if len(parts) > MAX_SELECTED:
             raise forms.ValidationError(f"select at most {MAX_SELECTED} rows")
-        ids = [int(p) if p.isdigit() else None for p in parts]
+        ids = [int(p) if p.isdecimal() else None for p in parts]
         if any(i is None or not is_id(i) for i in ids):
             raise forms.ValidationError("conversion ids, e.g. 3,5")
         return ids  # type: ignore[return-value]

@@ -1,6 +1,6 @@
 """Reads for the catalog."""
 
-from django.db.models import Case, CharField, QuerySet, Value, When
+from django.db.models import Case, CharField, Q, QuerySet, Value, When
 from django.utils.translation import gettext as _
 
 from ordersight.catalog.filters import OfferFilterSet, VariantFilterSet
@@ -97,14 +97,50 @@ def variants_by_sku(*, skus: set[str]) -> dict[str, Variant]:
     }
 
 
-def find_variants(*, term: str, limit: int) -> list[Variant]:
+def find_variants(*, term: str, limit: int, for_sale: bool = False) -> list[Variant]:
     """Variants whose SKU holds the search text (the whole SKU when it is shorter than
-    three characters), the exact SKU first, each with its offer."""
+    three characters), the exact SKU first, each with its offer. `for_sale`: only active
+    variants of active offers, found by their offer's name too (a person adding a line
+    types what they sell)."""
     sku = term.strip()
     if not sku:
         return []
     rows = Variant.objects.select_related("offer")
+    if for_sale:
+        rows = rows.filter(is_active=True, offer__is_active=True)
     if len(sku) < SEARCH_PART_MIN:
         return list(rows.filter(sku__iexact=sku)[:limit])
+    matching = Q(sku__icontains=sku)
+    if for_sale:
+        named = Offer.objects.filter(name__icontains=sku).order_by("number").values("id")
+        matching |= Q(offer_id__in=named[:limit])
     exact = Case(When(sku__iexact=sku, then=Value(0)), default=Value(1))
-    return list(rows.filter(sku__icontains=sku).order_by(exact, "sku")[:limit])
+    return list(rows.filter(matching).order_by(exact, "sku")[:limit])
+
+
+def offer_numbered(*, text: str) -> Offer | None:
+    """The offer whose number `text` is (as a form or a URL sends it), else None: words,
+    a number out of range, or no such offer."""
+    number = _offer_number(text)
+    return Offer.objects.filter(number=number).first() if number is not None else None
+
+
+def _offer_number(text: str) -> int | None:
+    text = text.strip()
+    if not (text.isdecimal() and len(text) <= len(str(MAX_NUMBER))):
+        return None
+    return int(text) if is_id(int(text), limit=MAX_NUMBER) else None
+
+
+def find_offers(*, term: str, limit: int) -> list[Offer]:
+    """Offers whose number is the search text or whose name holds it (three characters or
+    more), the numbered one first."""
+    term = term.strip()
+    number = _offer_number(term)
+    matching = Q(pk__in=[])
+    if number is not None:
+        matching |= Q(number=number)
+    if len(term) >= SEARCH_PART_MIN:
+        matching |= Q(name__icontains=term)
+    numbered = Case(When(number=number or 0, then=Value(0)), default=Value(1))
+    return list(Offer.objects.filter(matching).order_by(numbered, "number")[:limit])

@@ -52,7 +52,7 @@ class BodyLimit:
         too_large = f"The request body is larger than {self.max_bytes} bytes."
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None:
-            if not declared.isdigit():
+            if not declared.isdigit():  # bytes: ASCII digits only
                 await _answer(send, 400, "malformed", "Content-Length is not a number.", "body")
                 return
             if int(declared) > self.max_bytes:

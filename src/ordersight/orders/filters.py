@@ -73,7 +73,7 @@ class SalesManagerField(forms.Field):
         value = value.strip()
         if value == "system":
             return value
-        if value.isdigit():
+        if value.isdecimal():
             return int(value)
         raise forms.ValidationError("use a user id, or 'system' for sales without a manager")
 
@@ -128,7 +128,7 @@ class OrderFilterSet(ListFilterSet):
     created_before = DateOrDateTimeFilter(
         field_name="created_at", lookup_expr="lt", label="Created before"
     )
-    customer = IdFilter(field_name="customer_id", label="Customer id")
+    customer = IdFilter(field_name="customer_id", label="Customer")
     # Callables: the account's own sources and order types count as soon as they are added.
     source = AnyOfFilter(choices=source_choices, label="Source")
     order_type = AnyOfFilter(choices=order_type_choices, label="Order type")
@@ -240,6 +240,6 @@ class OrderFilterSet(ListFilterSet):
         if not value:
             return queryset
         match = Q(customer__name__icontains=value) | Q(customer__email__icontains=value)
-        if value.lstrip("#").isdigit():
+        if value.lstrip("#").isdecimal():
             match |= Q(number=int(value.lstrip("#")))
         return queryset.filter(match)

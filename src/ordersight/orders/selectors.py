@@ -184,7 +184,7 @@ def find_orders(*, term: str, limit: int) -> list[Order]:
     term = term.strip()
     match = Q(external_id=term)
     digits = term.removeprefix("#")
-    if digits.isdigit() and is_id(int(digits)):
+    if digits.isdecimal() and is_id(int(digits)):
         match |= Q(number=int(digits))
     rows = Order.objects.filter(match).select_related("customer").order_by("-created_at", "-id")
     return list(rows[:limit])

@@ -22,7 +22,7 @@ class InvoiceFilterSet(ListFilterSet):
         field_name="paid_in_one_click", label="Paid in one click"
     )
     order = IdFilter(field_name="order__number", label="Order number")
-    customer = IdFilter(field_name="order__customer_id", label="Customer id")
+    customer = IdFilter(field_name="order__customer_id", label="Customer")
     partial = django_filters.BooleanFilter(
         method="by_partial", label="Belongs to an order with several invoices"
     )

@@ -232,7 +232,7 @@ def invoices_of_orders(*, order_ids: Sequence[int]) -> dict[int, list[InvoiceRow
 def find_invoices(*, term: str, limit: int) -> list[Invoice]:
     """The invoice a search names by its number (a leading # allowed): one index probe."""
     digits = term.strip().removeprefix("#")
-    if not (digits.isdigit() and is_id(int(digits))):
+    if not (digits.isdecimal() and is_id(int(digits))):
         return []
     rows = Invoice.objects.filter(number=int(digits)).select_related("order")
     return list(rows[:limit])

@@ -453,7 +453,7 @@ def _shifted_ref(group_by: GroupBy, ref: str, query: SalesQuery) -> str:
 
 def _sort_value(row: BreakdownRow, column: str) -> Any:
     if column == "key":
-        natural = int(row.key) if row.key.isdigit() else row.key
+        natural = int(row.key) if row.key.isdecimal() else row.key
         return (isinstance(natural, str), natural)
     if column == "label":
         return row.label.lower()
@@ -544,7 +544,7 @@ def _label(group_by: GroupBy, rows: list[BreakdownRow]) -> None:
 
 
 def _ints(values: Iterable[str]) -> list[int]:
-    return [int(v) for v in values if v.isdigit()]
+    return [int(v) for v in values if v.isdecimal()]
 
 
 # --- The dashboard ------------------------------------------------------------------------

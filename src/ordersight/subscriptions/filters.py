@@ -10,7 +10,7 @@ from ordersight.subscriptions.models import IntervalUnit, RecurringOrder, Recurr
 
 class RecurringOrderFilterSet(ListFilterSet):
     status = django_filters.ChoiceFilter(choices=RecurringStatus.choices)
-    customer = IdFilter(field_name="customer_id", label="Customer id")
+    customer = IdFilter(field_name="customer_id", label="Customer")
     q = django_filters.CharFilter(method="search", label="Customer name or email contains")
     offer = IdFilter(field_name="offer__number", label="Offer number", limit=MAX_NUMBER)
     currency = django_filters.CharFilter(method="in_currency", label="Currency")

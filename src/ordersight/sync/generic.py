@@ -160,4 +160,4 @@ def _csv(kind: str, text: str) -> Iterator[dict[str, Any]]:
 
 def _int(value: Any) -> int | None:
     text = str(value or "").strip()
-    return int(text) if text.isdigit() else None
+    return int(text) if text.isdecimal() else None

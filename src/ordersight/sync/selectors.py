@@ -156,7 +156,7 @@ def lookup_customer(
         )
     customer = None
     if customer_id:
-        if not customer_id.isdigit():
+        if not customer_id.isdecimal():
             raise Invalid(_("Not an id."), fields={"id": _("a whole number")})
         customer = (
             Customer.objects.filter(pk=int(customer_id)).prefetch_related("external_ids").first()

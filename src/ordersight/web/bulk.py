@@ -103,7 +103,7 @@ def chosen_ids(
                 % {"limit": MAX_TICKED}
             },
         )
-    if not all(value.isdigit() and 0 < int(value) <= MAX_ID for value in raw):
+    if not all(value.isdecimal() and 0 < int(value) <= MAX_ID for value in raw):
         raise Invalid(_("Not a row of this list."), fields={"ids": _("whole numbers (row ids)")})
     return sorted({int(value) for value in raw})
 

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ordersight.accounts.selectors import list_sales_managers
-from ordersight.catalog.models import Offer
+from ordersight.catalog.selectors import offer_numbered
 from ordersight.customers import selectors
 from ordersight.customers.filters import CustomerFilterSet
 from ordersight.orders import attribution
@@ -56,7 +56,6 @@ def customer_card(request: HttpRequest, customer_id: int) -> HttpResponse:
             if request.user.has_perm("subscriptions.view_recurringorder")
             else None
         ),
-        "offers": Offer.objects.filter(is_active=True).order_by("number"),
         "managers": list(list_sales_managers()),
     }
     return render(request, "customers/customer_card.html", context)
@@ -69,7 +68,7 @@ def add_sales_plan_entry(request: HttpRequest, customer_id: int) -> HttpResponse
     customer = selectors.get_customer(customer_id=customer_id)
     back = reverse("web:customer", kwargs={"customer_id": customer_id}) + "#sales-plan"
     chosen = request.POST.get("manager", "")
-    offer = Offer.objects.filter(number=request.POST.get("offer") or 0).first()
+    offer = offer_numbered(text=request.POST.get("offer", ""))
     if offer is None:
         messages.error(request, _("Choose the offer the customer paid for."))
         keep_typed(request, "sales-plan")
@@ -79,7 +78,7 @@ def add_sales_plan_entry(request: HttpRequest, customer_id: int) -> HttpResponse
         lambda: attribution.record_sales_plan_entry(
             customer=customer,
             offer=offer,
-            manager_id=int(chosen) if chosen.isdigit() else None,
+            manager_id=int(chosen) if chosen.isdecimal() else None,
             note=request.POST.get("note", ""),
             actor=actor_of(request),
         ),

@@ -21,13 +21,26 @@ from django.utils.translation import gettext as _
 RANGE_FILTERS = ("created_after", "created_before")
 
 
+@dataclass(frozen=True)
+class Suggested:
+    """Options too many to list (a catalog's offers): the field is a picker whose
+    suggestions come from `url` as the person types (web/suggestions.py); `chosen` holds
+    the option of the value in the URL, for its words in the chip and the field."""
+
+    url: str
+    chosen: Sequence[tuple[str, str]] = ()
+    placeholder: str = ""
+
+
 @dataclass
 class PanelField:
     name: str
     label: str
-    kind: str  # select, text or date
+    kind: str  # select, suggest, text or date
     value: str
     options: Sequence[tuple[str, str]] = field(default_factory=list)
+    suggest: str = ""  # where a picker's suggestions come from
+    placeholder: str = ""
 
     @property
     def input_type(self) -> str:
@@ -43,8 +56,10 @@ class PanelField:
 
 
 def _kind_and_options(
-    flt: django_filters.Filter, given: Sequence[tuple[str, str]] | None
+    flt: django_filters.Filter, given: Sequence[tuple[str, str]] | Suggested | None
 ) -> tuple[str, Sequence[tuple[str, str]]]:
+    if isinstance(given, Suggested):
+        return "suggest", given.chosen
     if given is not None:
         return "select", given
     if isinstance(flt, django_filters.BooleanFilter):
@@ -141,7 +156,7 @@ def kept_params(params: QueryDict, panel: Sequence[PanelField]) -> list[tuple[st
 def panel_fields(
     filterset: type[django_filters.FilterSet],
     params: QueryDict,
-    options: Mapping[str, Sequence[tuple[str, str]]] | None = None,
+    options: Mapping[str, Sequence[tuple[str, str]] | Suggested] | None = None,
 ) -> list[PanelField]:
     """One field per filter of `filterset`, search first, with the values in `params`."""
     options = options or {}
@@ -150,11 +165,23 @@ def panel_fields(
     for name in names:
         flt = filterset.base_filters[name]
         label = str(flt.label or name.replace("_", " ").capitalize())
+        given = options.get(name)
         if name in RANGE_FILTERS:
             kind, choices = "date", []
         else:
-            kind, choices = _kind_and_options(flt, options.get(name))
-        fields.append(PanelField(name, label, kind, params.get(name, ""), choices))
+            kind, choices = _kind_and_options(flt, given)
+        picker = given if isinstance(given, Suggested) else Suggested("")
+        fields.append(
+            PanelField(
+                name,
+                label,
+                kind,
+                params.get(name, ""),
+                choices,
+                picker.url,
+                picker.placeholder,
+            )
+        )
     return fields
 
 

@@ -90,13 +90,16 @@ def parse_new_order(
         except RecursionError:
             errors["metadata"] = _("the JSON nests too deeply")
     customer_raw = post.get("customer_id", "").strip()
+    if customer_raw and not customer_raw.isdecimal():
+        # Words typed in the picker without choosing one of its suggestions.
+        errors["customer_id"] = _("choose a customer from the suggestions, or leave it empty")
     rows = [i for i, _line in lines]
     if errors:
         return None, errors, typed, rows
     data = OrderInput(
         lines=[line for _row, line in lines],
         currency=post.get("currency") or None,
-        customer_id=int(customer_raw) if customer_raw.isdigit() else None,
+        customer_id=int(customer_raw) if customer_raw.isdecimal() else None,
         source=OrderSource.MANUAL,
         order_type=post.get("order_type") or OrderType.STANDARD,
         status=post.get("status") or OrderStatus.OPEN,

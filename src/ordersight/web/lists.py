@@ -18,7 +18,7 @@ from ordersight.core.errors import Invalid
 from ordersight.core.keyset import paginate
 from ordersight.core.lists import Count, ListSpec
 from ordersight.http.downloads import list_csv
-from ordersight.web.filter_panel import filter_chips, kept_params, panel_fields
+from ordersight.web.filter_panel import Suggested, filter_chips, kept_params, panel_fields
 from ordersight.web.saved_views import SPEC_LISTS, views_context
 
 PRESETS = [
@@ -144,7 +144,7 @@ def page_start(params: QueryDict) -> int | None:
     if not params.get("cursor"):
         return 1
     at = params.get("at", "")
-    return int(at) if at.isdigit() and 1 <= int(at) <= 10**9 else None
+    return int(at) if at.isdecimal() and 1 <= int(at) <= 10**9 else None
 
 
 def list_page(
@@ -201,7 +201,7 @@ def list_context(
     request: HttpRequest,
     spec: ListSpec,
     filterset: type[django_filters.FilterSet],
-    options: dict[str, list[tuple[str, str]]] | None = None,
+    options: dict[str, list[tuple[str, str]] | Suggested] | None = None,
     params: QueryDict | None = None,
 ) -> dict[str, Any]:
     """What every staff list page shows besides its own extras: one page of rows, its

@@ -26,11 +26,10 @@ from django.views.decorators.http import require_POST
 
 from ordersight.accounts.selectors import list_sales_managers
 from ordersight.campaigns.selectors import conversion_of_order
-from ordersight.catalog.models import Category, Offer, Variant
+from ordersight.catalog.models import Category
 from ordersight.core.actors import Actor
 from ordersight.core.errors import DomainError, Forbidden, Invalid
 from ordersight.core.money import CURRENCY_CODES, format_money
-from ordersight.customers.models import Customer
 from ordersight.http.downloads import csv_response
 from ordersight.orders import attribution, selectors, services
 from ordersight.orders.choices import order_type_choices
@@ -50,23 +49,25 @@ from ordersight.promotions.selectors import redemptions_of_order
 from ordersight.web.access import actor_of, check_perm, require_perm, run_service
 from ordersight.web.activity import activity_entries
 from ordersight.web.bulk import BulkResult, chosen_ids, refuse, run_bulk, tell
-from ordersight.web.filter_panel import Options
+from ordersight.web.filter_panel import Options, Suggested
 from ordersight.web.forms import parse_decimal, parse_new_order, rename_line_errors
 from ordersight.web.lists import PRESETS, export_response, list_context
 from ordersight.web.rows import order_rows
+from ordersight.web.suggestions import chosen, suggested
 
 
 def _managers() -> list[Any]:
     return list(list_sales_managers())
 
 
-def _filter_options(managers: list[Any]) -> dict[str, list[tuple[str, str]]]:
-    """Options of the filters whose values live in the database."""
-    offers = list(Offer.objects.order_by("number").values_list("number", "name", "currency"))
-    currencies = {currency for _, _, currency in offers} | {"EUR", "USD", "GBP"}
+def _filter_options(
+    request: HttpRequest, managers: list[Any]
+) -> dict[str, list[tuple[str, str]] | Suggested]:
+    """Options of the filters whose values live in the database; the offer and the customer
+    are picked from suggestions (a store may have tens of thousands of each)."""
     return {
-        "currency": [(c, c) for c in sorted(currencies)],
-        "offer": [(str(number), f"{number} · {name}") for number, name, _ in offers],
+        "offer": suggested("offers", request.GET.get("offer", "")),
+        "customer": suggested("customers", request.GET.get("customer", "")),
         "category": [
             (str(c.number), f"{c.number} · {c.name}") for c in Category.objects.order_by("number")
         ],
@@ -82,7 +83,9 @@ def all_orders(request: HttpRequest) -> HttpResponse:
     context = {
         "section": "orders",
         "tab": "all",
-        **list_context(request, selectors.ORDER_LIST, OrderFilterSet, _filter_options(managers)),
+        **list_context(
+            request, selectors.ORDER_LIST, OrderFilterSet, _filter_options(request, managers)
+        ),
         # Each row's Check and Add user pickers, rendered once per selected manager.
         "sale_by_options": Options(
             [("system", _("System sale"))]
@@ -260,7 +263,7 @@ def _bulk_manager(request: HttpRequest) -> int | None:
     choice = request.POST.get("manager", "")
     if choice == "system":
         return None
-    if not choice.isdigit():
+    if not choice.isdecimal():
         raise Invalid(
             _("Choose who made the sales."), fields={"manager": _("choose a sales manager")}
         )
@@ -408,7 +411,7 @@ def order_attribution(request: HttpRequest, number: int) -> HttpResponse:
     """Check (confirm) or Add user (name) the sales manager of an order."""
     order = selectors.get_order(number=number)
     choice = request.POST.get("manager", "system")
-    manager_id = None if choice == "system" else int(choice) if choice.isdigit() else -1
+    manager_id = None if choice == "system" else int(choice) if choice.isdecimal() else -1
     confirm = request.POST.get("mode") == "confirm"
     service = attribution.confirm_sales_attribution if confirm else attribution.assign_sales_manager
     done = run_service(
@@ -429,10 +432,6 @@ def order_attribution(request: HttpRequest, number: int) -> HttpResponse:
 def new_order(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {
         "section": "orders",
-        "customers": Customer.objects.order_by("name")[:500],
-        "variants": Variant.objects.select_related("offer").filter(
-            is_active=True, offer__is_active=True
-        ),
         "currencies": sorted(CURRENCY_CODES),
         "order_types": order_type_choices(),
         "errors": {},
@@ -446,6 +445,7 @@ def new_order(request: HttpRequest) -> HttpResponse:
         return render(request, "orders/new_order.html", context)
     data, errors, typed, rows = parse_new_order(request.POST)
     context["lines"] = typed or context["lines"]
+    context.update(_chosen(request.POST.get("customer_id", ""), [line["sku"] for line in typed]))
     if data is not None:
         try:
             order = services.create_order(data=data, actor=actor_of(request))
@@ -456,6 +456,16 @@ def new_order(request: HttpRequest) -> HttpResponse:
             return redirect("web:order", number=order.number)
     context["errors"] = errors
     return render(request, "orders/new_order.html", context, status=422)
+
+
+def _chosen(customer_id: str, skus: list[str]) -> dict[str, Any]:
+    """What the form's pickers show again for the values typed: the customer's and the
+    SKUs' words, so a form sent back with errors still says whom and what it names."""
+    customer = chosen("customers", customer_id)
+    return {
+        "chosen_customer": customer[0] if customer else None,
+        "chosen_skus": [option for sku in dict.fromkeys(skus) for option in chosen("skus", sku)],
+    }
 
 
 # --- Taking payment on the order page: invoices, a manual payment, mark paid -----------------
@@ -509,7 +519,7 @@ def issue_invoices(request: HttpRequest, number: int) -> HttpResponse:
     amounts: list | None = None
     if plan == "installments":
         raw = request.POST.get("installments", "").strip()
-        if raw.isdigit():
+        if raw.isdecimal():
             installments = int(raw)
         else:
             errors["installments"] = _("a whole number of installments, e.g. 3")
@@ -555,7 +565,7 @@ def record_manual_payment(request: HttpRequest, number: int) -> HttpResponse:
     if invoice_raw:
         try:
             invoice = payment_selectors.get_invoice(
-                number=int(invoice_raw) if invoice_raw.isdigit() else -1, field="invoice"
+                number=int(invoice_raw) if invoice_raw.isdecimal() else -1, field="invoice"
             )
         except DomainError as exc:
             errors["invoice"] = exc.fields.get("invoice") or exc.message

@@ -23,15 +23,18 @@ from ordersight.payments.models import FeeRule, PaymentSystem, Provider
 from ordersight.payments.services.systems import SECRET_MIN
 from ordersight.web.access import actor_of, require_perm
 from ordersight.web.display import money_text
+from ordersight.web.filter_panel import Suggested
 from ordersight.web.forms import parse_decimal
 from ordersight.web.lists import PRESETS, export_response, list_context
+from ordersight.web.suggestions import suggested
 
 
-def _filter_options() -> dict[str, list[tuple[str, str]]]:
+def _filter_options(request: HttpRequest) -> dict[str, list[tuple[str, str]] | Suggested]:
     currencies = set(FeeRule.objects.values_list("currency", flat=True)) | {"EUR", "GBP", "USD"}
     return {
         "currency": [(c, c) for c in sorted(currencies)],
         "payment_system": [(s.code, s.name) for s in PaymentSystem.objects.order_by("name")],
+        "customer": suggested("customers", request.GET.get("customer", "")),
     }
 
 
@@ -43,7 +46,9 @@ def payments(request: HttpRequest) -> HttpResponse:
         {
             "section": "orders",
             "tab": "payments",
-            **list_context(request, selectors.INVOICE_LIST, InvoiceFilterSet, _filter_options()),
+            **list_context(
+                request, selectors.INVOICE_LIST, InvoiceFilterSet, _filter_options(request)
+            ),
             "presets": PRESETS,
         },
     )

@@ -97,7 +97,7 @@ def _code_settings(data: QueryDict, current: DiscountCode | None = None) -> dict
         "target": data.get("target", DiscountTarget.ORDER),
         "target_skus": [s.strip() for s in data.get("target_skus", "").split(",") if s.strip()],
         "target_categories": [
-            int(c) for c in data.get("target_categories", "").split(",") if c.strip().isdigit()
+            int(c) for c in data.get("target_categories", "").split(",") if c.strip().isdecimal()
         ],
         "is_active": data.get("is_active") == "on",
         "rules": _json(data.get("rules", ""), "rules"),
@@ -108,7 +108,7 @@ def _code_settings(data: QueryDict, current: DiscountCode | None = None) -> dict
         settings["amounts"] = _amounts(data)
     for name in ("usage_limit", "per_customer_limit"):
         value = (data.get(name) or "").strip()
-        if value and not value.isdigit():
+        if value and not value.isdecimal():
             raise Invalid(_("Not a whole number."), fields={name: _("a whole number, or empty")})
         settings[name] = int(value) if value else None
     for name in ("starts_at", "ends_at"):
@@ -197,11 +197,13 @@ def _cart_from_form(data: QueryDict) -> OrderInput:
         sku, _, quantity = part.strip().partition("x")
         if sku.strip():
             count = quantity.strip()
-            lines.append(LineInput(sku=sku.strip(), quantity=int(count) if count.isdigit() else 1))
+            lines.append(
+                LineInput(sku=sku.strip(), quantity=int(count) if count.isdecimal() else 1)
+            )
     customer = (data.get("customer_id") or "").strip()
     return OrderInput(
         lines=lines,
-        customer_id=int(customer) if customer.isdigit() else None,
+        customer_id=int(customer) if customer.isdecimal() else None,
         metadata=_json(data.get("metadata", ""), "metadata"),
     )
 

@@ -331,7 +331,7 @@ def _row_url(
 ) -> str | None:
     """Where a row's orders are: All Orders filtered, or the campaign's, creator's or
     discount code's own page."""
-    if page and row.ref.isdigit():
+    if page and row.ref.isdecimal():
         return reverse(page, args=[row.ref])
     if breakdown.group_by == GroupBy.DISCOUNT_CODE:
         return reverse("web:redemptions") + "?" + urlencode({"code": row.key})

@@ -14,7 +14,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
-from ordersight.catalog.models import Offer
 from ordersight.core.errors import DomainError, Forbidden
 from ordersight.payments.gateways import gateway_for
 from ordersight.payments.models import PaymentSystem
@@ -22,7 +21,9 @@ from ordersight.subscriptions import selectors, services
 from ordersight.subscriptions.filters import RecurringOrderFilterSet
 from ordersight.subscriptions.models import RecurringStatus
 from ordersight.web.access import actor_of, require_perm, run_service
+from ordersight.web.filter_panel import Suggested
 from ordersight.web.lists import export_response, list_context
+from ordersight.web.suggestions import suggested
 
 ACTIONS = {
     "pause": (services.pause_recurring_order, gettext_lazy("Recurring order {number} paused.")),
@@ -37,9 +38,11 @@ ACTIONS = {
 }
 
 
-def _filter_options() -> dict[str, list[tuple[str, str]]]:
-    offers = Offer.objects.filter(recurring_orders__isnull=False).distinct().order_by("number")
-    return {"offer": [(str(o.number), f"{o.number} · {o.name}") for o in offers]}
+def _filter_options(request: HttpRequest) -> dict[str, Suggested]:
+    return {
+        "offer": suggested("offers", request.GET.get("offer", "")),
+        "customer": suggested("customers", request.GET.get("customer", "")),
+    }
 
 
 @require_perm("subscriptions.view_recurringorder")
@@ -48,7 +51,7 @@ def recurring_orders(request: HttpRequest) -> HttpResponse:
         "section": "orders",
         "tab": "recurring",
         **list_context(
-            request, selectors.RECURRING_LIST, RecurringOrderFilterSet, _filter_options()
+            request, selectors.RECURRING_LIST, RecurringOrderFilterSet, _filter_options(request)
         ),
         "retry_intervals": services.describe_intervals(seconds=services.retry_intervals()),
     }
@@ -105,7 +108,7 @@ _UNITS = {
 def _in_words(interval: str) -> str:
     """ "12h" as people say it: "12 hours"."""
     count, unit = interval[:-1], _UNITS.get(interval[-1:])
-    if not count.isdigit() or not unit:
+    if not count.isdecimal() or not unit:
         return interval
     return unit(int(count)).format(count=count)
 

@@ -115,7 +115,7 @@ def _connection_input(post: QueryDict, errors: dict[str, str]) -> dict[str, Any]
     """The form as the service takes it; the refresh interval read as a whole number."""
     data: dict[str, Any] = {field: post.get(field, "").strip() for field in CONNECTION_FIELDS}
     minutes = data["refresh_minutes"]
-    if minutes.isdigit():
+    if minutes.isdecimal():
         data["refresh_minutes"] = int(minutes)
     else:
         low, high = services.REFRESH_MINUTES

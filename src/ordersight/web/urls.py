@@ -10,7 +10,7 @@ from ordersight.web import orders as order_views
 from ordersight.web import payments as payment_views
 from ordersight.web import promotions as promotion_views
 from ordersight.web import reports as report_views
-from ordersight.web import saved_views, views
+from ordersight.web import saved_views, suggestions, views
 from ordersight.web import search as search_views
 from ordersight.web import subscriptions as recurring_views
 from ordersight.web import sync as sync_views
@@ -61,6 +61,7 @@ urlpatterns = [
     path("views/", saved_views.save_view, name="save_view"),
     path("views/<int:view_id>/<str:action>/", saved_views.change_view, name="change_view"),
     path("search/", search_views.search, name="search"),
+    path("suggest/<slug:kind>/", suggestions.suggestions, name="suggestions"),
     path("sales/report/", report_views.sales_report, name="sales_report"),
     path("sales/report.csv", report_views.export_sales_report, name="sales_report_export"),
     path("sales/history/", report_views.sales_history, name="sales_history"),

@@ -107,7 +107,7 @@ async def live_events(request: HttpRequest) -> HttpResponse:
     if not await user.ahas_perm("orders.view_order"):
         return HttpResponse("Your role may not view orders.", status=403)
     order = request.GET.get("order")
-    if order is not None and not order.isdigit():
+    if order is not None and not order.isdecimal():
         return HttpResponse("order must be a number", status=400)
     customer = request.GET.get("customer")
     loop = asyncio.get_running_loop()

@@ -265,3 +265,43 @@ function drawCharts(root) {
 }
 window.addEventListener("load", () => drawCharts(document));
 document.addEventListener("htmx:afterSwap", (event) => drawCharts(event.target));
+
+// Pickers (customers, offers, SKUs): an input with a datalist, filled from the server's
+// suggestions as the person types (web/suggestions.py), so a page never lists a whole
+// catalog. The chosen option's words show under the input (data-suggest-label), since the
+// input itself holds what the form sends (a number, a SKU).
+const suggestTimers = new WeakMap();
+function showChosen(input) {
+  const label = input.parentElement.querySelector("[data-suggest-label]");
+  if (!label || !input.list) return;
+  const option = Array.from(input.list.options).find((o) => o.value === input.value);
+  label.textContent = option ? option.label : "";
+}
+async function fillSuggestions(input) {
+  const url = new URL(input.dataset.suggest, window.location.origin);
+  url.searchParams.set("q", input.value);
+  const response = await fetch(url, { headers: { Accept: "application/json" } });
+  if (!response.ok || !input.list) return;
+  const { options } = await response.json();
+  const chosen = Array.from(input.list.options).filter((o) => o.value === input.value);
+  input.list.replaceChildren(
+    ...chosen,
+    ...options
+      .filter((o) => o.value !== input.value || chosen.length === 0)
+      .map((o) => {
+        const option = document.createElement("option");
+        option.value = o.value;
+        option.label = o.label;
+        option.textContent = o.label;
+        return option;
+      }),
+  );
+  showChosen(input);
+}
+document.addEventListener("input", (event) => {
+  const input = event.target;
+  if (!(input instanceof HTMLInputElement) || !input.dataset.suggest) return;
+  showChosen(input);
+  clearTimeout(suggestTimers.get(input));
+  suggestTimers.set(input, setTimeout(() => fillSuggestions(input), 150));
+});
