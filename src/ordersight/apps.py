@@ -11,10 +11,10 @@ class OrdersightConfig(AppConfig):
     def ready(self) -> None:
         # Imported here, not at the top: the handlers import models, which only exist
         # once the app registry is ready.
-        from ordersight.lifecycle import PROJECTIONS, REACTIONS
+        from ordersight.lifecycle import FACTS, PROJECTIONS, REACTIONS
         from ordersight.orders.filters import install_paid_through
         from ordersight.orders.lifecycle import install
         from ordersight.payments.selectors import paid_through
 
-        install(reactions=REACTIONS, projections=PROJECTIONS)
+        install(reactions=REACTIONS, projections=PROJECTIONS, facts=FACTS)
         install_paid_through(paid_through)

@@ -3,12 +3,14 @@ keeps: the two lists a reader opens.
 
 Both run in the transaction of the service that recorded the event (see
 `ordersight.orders.lifecycle`): first each change's reactions, then every projection once for
-all the changes heard together. A new app adds its handlers here; orders never imports it.
+all the changes heard together, from the orders' facts read once for all of them. A new app
+adds its handlers here; orders never imports it.
 """
 
 from ordersight.campaigns.handlers import track_conversions
 from ordersight.orders.lifecycle import Handler, Moment, Projection
 from ordersight.payments import handlers as payments
+from ordersight.payments.facts import FactsOfOrders
 from ordersight.promotions import handlers as promotions
 from ordersight.promotions.handlers import recount_figures
 from ordersight.reports.handlers import recount_sales
@@ -34,3 +36,7 @@ REACTIONS: dict[Moment, tuple[Handler, ...]] = {
 # in opposite orders. Who made a sale (a sales attribution named or checked) moves only the
 # report by sales manager: conversions and customers' figures pass over it.
 PROJECTIONS: tuple[Projection, ...] = (track_conversions, recount_figures, recount_sales)
+
+# What the projections read their orders' facts through: each order, its lines and its
+# invoices read once for all three (payments knows what money an invoice took).
+FACTS = FactsOfOrders

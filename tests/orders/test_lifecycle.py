@@ -17,8 +17,12 @@ from ordersight.orders.services import create_order, transition_order
 SYSTEM = Actor.system()
 
 
+def _install(reactions, projections=declared.PROJECTIONS) -> None:
+    lifecycle.install(reactions=reactions, projections=projections, facts=declared.FACTS)
+
+
 def _install_declared() -> None:
-    lifecycle.install(reactions=declared.REACTIONS, projections=declared.PROJECTIONS)
+    _install(declared.REACTIONS)
 
 
 @pytest.fixture
@@ -26,7 +30,7 @@ def heard():
     """Install a recording reaction beside the declared ones, for one test."""
     changes: list[OrderChange] = []
     reactions = {m: (*declared.REACTIONS.get(m, ()), changes.append) for m in Moment}
-    lifecycle.install(reactions=reactions, projections=declared.PROJECTIONS)
+    _install(reactions)
     yield changes
     _install_declared()
 
@@ -35,6 +39,7 @@ def test_what_is_installed_is_the_two_declared_lists():
     installed = lifecycle.installed()
     assert installed.reactions == {m: declared.REACTIONS.get(m, ()) for m in Moment}
     assert installed.projections == declared.PROJECTIONS
+    assert installed.facts is declared.FACTS
     # Every projection takes the changes heard together at once.
     assert all(callable(getattr(p, "many", None)) for p in declared.PROJECTIONS)
 
@@ -78,10 +83,7 @@ def test_a_failing_handler_rolls_the_whole_change_back(catalog):
         raise RuntimeError("downstream failed")
 
     order = create_order(data=OrderInput(lines=[LineInput(sku="TEE-M")]), actor=SYSTEM)
-    lifecycle.install(
-        reactions={**declared.REACTIONS, Moment.CANCELLED: (refuse,)},
-        projections=declared.PROJECTIONS,
-    )
+    _install({**declared.REACTIONS, Moment.CANCELLED: (refuse,)})
     try:
         with pytest.raises(RuntimeError), transaction.atomic():
             transition_order(order=order, to="cancelled", actor=SYSTEM)
@@ -117,7 +119,7 @@ class _Noted:
     def __init__(self, calls: list) -> None:
         self.calls = calls
 
-    def many(self, changes) -> None:
+    def many(self, changes, facts) -> None:
         self.calls.append(("figures", [c.moment.value for c in changes]))
 
 
@@ -138,9 +140,9 @@ def test_reactions_run_first_and_the_figures_once_with_what_they_recorded():
     def note_payment(change):
         calls.append(("payment", change.moment.value))
 
-    lifecycle.install(
-        reactions={Moment.DECLINED: (void_invoices,), Moment.PAYMENT_SETTLED: (note_payment,)},
-        projections=(_Noted(calls),),
+    _install(
+        {Moment.DECLINED: (void_invoices,), Moment.PAYMENT_SETTLED: (note_payment,)},
+        (_Noted(calls),),
     )
     try:
         declined = OrderEvent(kind="status_changed", payload={"to": "declined"})
@@ -177,7 +179,7 @@ def test_a_failing_reaction_leaves_nothing_queued_for_the_next_change():
         lifecycle.dispatch(order, OrderEvent(kind="payment_failed", payload={}), SYSTEM)
         raise RuntimeError("refused")
 
-    lifecycle.install(reactions={Moment.DECLINED: (refuse,)}, projections=(_Noted(calls),))
+    _install({Moment.DECLINED: (refuse,)}, (_Noted(calls),))
     try:
         with pytest.raises(RuntimeError):
             lifecycle.dispatch(
@@ -198,10 +200,10 @@ def test_moments_recorded_in_a_merged_block_are_heard_once_at_its_end():
     calls: list[list[str]] = []
 
     class Batch:
-        def many(self, changes):
+        def many(self, changes, facts):
             calls.append(sorted(c.moment.value for c in changes))
 
-    lifecycle.install(reactions={}, projections=(Batch(),))
+    _install({}, (Batch(),))
     order = Order(number=1)
     paid = OrderEvent(kind="payment_succeeded", payload={})
     completed = OrderEvent(kind="status_changed", payload={"to": "completed"})
@@ -222,3 +224,39 @@ def test_moments_recorded_in_a_merged_block_are_heard_once_at_its_end():
     finally:
         _install_declared()
     assert calls == [["completed", "payment_settled"], ["completed"]]
+
+
+def test_the_projections_share_one_reading_of_the_orders_facts(catalog, customer, monkeypatch):
+    """The order, its lines and its invoices are read once for conversions, customers'
+    figures and the sales rollups together, and not at all for a new open order, which
+    none of them counts."""
+    from ordersight.payments import facts as order_facts
+    from ordersight.payments import services as payments
+    from ordersight.payments.models import PaymentSystem
+
+    reads: list[list[int]] = []
+    read = order_facts.read_facts
+
+    def counted_read(*, order_ids):
+        reads.append(sorted(order_ids))
+        return read(order_ids=order_ids)
+
+    monkeypatch.setattr(order_facts, "read_facts", counted_read)
+    order = create_order(
+        data=OrderInput(customer_id=customer.pk, lines=[LineInput(sku="TEE-M", quantity=2)]),
+        actor=SYSTEM,
+    )
+    assert reads == []
+    system = PaymentSystem.objects.create(code="cash", name="Cash", provider="manual")
+    payments.record_manual_payment(
+        order=order, amount=order.total, payment_system=system, actor=SYSTEM
+    )
+    assert reads == [[order.pk]]
+    order.refresh_from_db()
+    assert order.status == "completed"
+    from ordersight.promotions.models import CountedOrder
+    from ordersight.reports.models import ReportedOrder
+
+    # What the facts gave the customers' figures and the sales rollups.
+    assert CountedOrder.objects.get(order_id=order.pk).net == order.total
+    assert ReportedOrder.objects.get(pk=order.pk).total == order.total

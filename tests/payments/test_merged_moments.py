@@ -15,9 +15,9 @@ def test_a_payment_that_completes_an_order_recounts_its_figures_once(catalog, ba
     heard: list[list[str]] = []
     recount = declared.recount_sales.many
 
-    def recount_and_note(changes):
+    def recount_and_note(changes, facts):
         heard.append([change.moment.value for change in changes])
-        recount(changes)
+        recount(changes, facts)
 
     monkeypatch.setattr(declared.recount_sales, "many", recount_and_note)
     order = create_order(data=OrderInput(lines=[LineInput(sku="TEE-M")]), actor=SYSTEM)

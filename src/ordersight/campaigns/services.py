@@ -49,8 +49,8 @@ from ordersight.core.validation import (
     clean_metadata,
 )
 from ordersight.core.zones import local_day
-from ordersight.orders.models import Order, OrderLine, OrderStatus, RefundStatus
-from ordersight.payments.models import CAPTURED, Invoice
+from ordersight.orders.models import Order, OrderStatus, RefundStatus
+from ordersight.payments.facts import FactsOfOrders
 
 LIVE_CHANNEL = "campaigns"
 APPROVE = "campaigns.approve_conversion"
@@ -393,29 +393,21 @@ def commission_for(*, campaign: Campaign, status: str, currency: str, net: Decim
     return Decimal(fixed) if fixed else ZERO
 
 
-def _order_figures(order_ids: Collection[int]) -> dict[int, dict[str, Any]]:
-    """Units of the lines, and refunds, fees and funds credited of the invoices that took money."""
-    figures: dict[int, dict[str, Any]] = {
-        pk: {"units": 0, "refunds": ZERO, "fees": ZERO, "funds_credited": ZERO} for pk in order_ids
+def _order_figures(
+    order_ids: Collection[int], facts: FactsOfOrders | None = None
+) -> dict[int, dict[str, Any]]:
+    """Units of the lines, and refunds, fees and funds credited of the invoices that took
+    money, from the orders' facts (`facts`: those the lifecycle read, else read here)."""
+    known = (facts or FactsOfOrders()).of(order_ids)
+    return {
+        pk: {
+            "units": order.units,
+            "refunds": order.refunded,
+            "fees": order.fees,
+            "funds_credited": order.funds_credited,
+        }
+        for pk, order in known.items()
     }
-    units = (
-        OrderLine.objects.filter(order_id__in=order_ids)
-        .values("order_id")
-        .annotate(units=Sum("quantity"))
-    )
-    for row in units:
-        figures[row["order_id"]]["units"] = row["units"] or 0
-    money = (
-        Invoice.objects.filter(order_id__in=order_ids, status__in=CAPTURED)
-        .values("order_id")
-        .annotate(
-            refunds=Sum("refunded_amount"), fees=Sum("fee"), funds_credited=Sum("funds_credited")
-        )
-    )
-    for row in money:
-        for name in ("refunds", "fees", "funds_credited"):
-            figures[row["order_id"]][name] = row[name] or ZERO
-    return figures
 
 
 def _apply_order(conversion: Conversion, order: Order, figures: dict[str, Any]) -> bool:
@@ -478,11 +470,16 @@ def _event(
 
 
 def track_orders(
-    *, orders: Sequence[Order], actor: Actor, new_order_ids: Collection[int] = ()
+    *,
+    orders: Sequence[Order],
+    actor: Actor,
+    new_order_ids: Collection[int] = (),
+    facts: FactsOfOrders | None = None,
 ) -> None:
     """The order lifecycle's hook: attribute orders that came with a creator's code, and bring
     every tracked order's conversion up to date (status, figures, commission). Orders in
-    `new_order_ids` were created in this transaction."""
+    `new_order_ids` were created in this transaction; `facts` are those the lifecycle read
+    for every projection (else they are read here)."""
     coded_ids = {order.pk for order in orders if order.coupon_code or order.referral_code}
     # An order stays its creator's once tied, whatever later becomes of its codes (an edit
     # that clears them): its conversion goes on following it, so a refund still lowers the
@@ -509,7 +506,7 @@ def track_orders(
         .filter(order_id__in=coded)
     }
     new = [order for pk, order in coded.items() if pk not in existing]
-    figures = _order_figures(list(coded))
+    figures = _order_figures(list(coded), facts)
     events: list[ConversionEvent] = []
     touched: set[tuple[int, int]] = set()
     changed: list[Conversion] = []

@@ -22,7 +22,7 @@ an order and everything derived from it never disagree.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
@@ -59,17 +59,26 @@ class OrderChange:
 Handler = Callable[[OrderChange], None]
 
 
+class Facts(Protocol):
+    """The facts of the orders a batch of changes touched (payments' `FactsOfOrders`): each
+    order read once, when the first projection asks, for every projection after it."""
+
+    def of(self, order_ids: Iterable[int]) -> Mapping[int, Any]: ...
+
+
 class Projection(Protocol):
     """Kept figures: `many` hears every change heard together (one order may come more than
-    once, with several moments) and brings the figures of their orders up to date."""
+    once, with several moments) and brings the figures of their orders up to date from
+    `facts`, shared by every projection that hears them."""
 
-    def many(self, changes: Sequence[OrderChange]) -> None: ...
+    def many(self, changes: Sequence[OrderChange], facts: Facts) -> None: ...
 
 
 @dataclass(frozen=True)
 class Installed:
     reactions: dict[Moment, tuple[Handler, ...]]
     projections: tuple[Projection, ...]
+    facts: Callable[[], Facts]  # a new reader of facts for each round of projections
 
 
 _BY_KIND = {
@@ -102,13 +111,18 @@ def moment_of(kind: str, payload: Mapping[str, Any]) -> Moment | None:
 
 
 def install(
-    *, reactions: Mapping[Moment, Sequence[Handler]], projections: Sequence[Projection]
+    *,
+    reactions: Mapping[Moment, Sequence[Handler]],
+    projections: Sequence[Projection],
+    facts: Callable[[], Facts],
 ) -> None:
-    """Set what hears the moments (the project does this once, at start-up)."""
+    """Set what hears the moments, and what reads the orders' facts for the projections
+    (the project does this once, at start-up)."""
     global _installed
     _installed = Installed(
         reactions={moment: tuple(reactions.get(moment, ())) for moment in Moment},
         projections=tuple(projections),
+        facts=facts,
     )
 
 
@@ -208,8 +222,11 @@ def _hear(changes: Sequence[OrderChange]) -> None:
                 for reaction in lifecycle.reactions[change.moment]:
                     reaction(change)
                 end += 1
+            # Read once for all the projections, after every reaction of the round: each
+            # sees the orders as the whole change left them.
+            facts = lifecycle.facts()
             for projection in lifecycle.projections:
-                projection.many(queue[start:end])
+                projection.many(queue[start:end], facts)
             start = end
     finally:
         _hearing.queue = None

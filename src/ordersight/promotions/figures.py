@@ -21,35 +21,17 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
 
 from django.db import connection, transaction
-from django.db.models import Sum
 
 from ordersight.core.bulk import insert_rows
 from ordersight.core.deadlocks import retry_on_deadlock
 from ordersight.customers.services import lock_customers
 from ordersight.orders.models import Order, OrderStatus
+from ordersight.payments.facts import FactsOfOrders, OrderFacts
 from ordersight.payments.models import CAPTURED, Invoice
 from ordersight.promotions.models import CountedOrder, CustomerFigures, CustomerSpend
 
 ZERO = Decimal(0)
 COMPLETED = OrderStatus.COMPLETED.value
-
-
-def _refunds(order_ids: Collection[int]) -> dict[int, Decimal]:
-    rows = (
-        Invoice.objects.filter(order_id__any=order_ids, status__in=CAPTURED)
-        .values("order_id")
-        .annotate(refunded=Sum("refunded_amount"))
-    )
-    return {row["order_id"]: row["refunded"] or ZERO for row in rows}
-
-
-class _OrderRow(NamedTuple):
-    pk: int
-    status: str
-    customer_id: int | None
-    currency: str
-    created_at: datetime
-    total: Decimal
 
 
 class _Counted(NamedTuple):
@@ -66,30 +48,24 @@ class _Counted(NamedTuple):
 _COUNTED_COLUMNS = _Counted._fields
 
 
-def counted(order: _OrderRow, refunded: Decimal) -> _Counted | None:
-    """What the order adds to its customer's figures now, or None when it does not count."""
-    if order.status != OrderStatus.COMPLETED or order.customer_id is None:
-        return None
-    if order.total and refunded >= order.total:
+def counted(order: OrderFacts) -> _Counted | None:
+    """What the order adds to its customer's figures now, or None when it does not count
+    (no sale, no customer, or everything given back)."""
+    if not order.is_sale or order.customer_id is None or order.fully_refunded:
         return None
     return _Counted(
-        order.pk,
-        order.customer_id,
-        order.currency,
-        order.created_at,
-        order.total,
-        order.total - refunded,
+        order.pk, order.customer_id, order.currency, order.created_at, order.total, order.net
     )
 
 
-def recount_orders(order_ids: Collection[int]) -> None:
-    """Bring the orders' counted facts up to date and recount the customers they touch."""
+def recount_orders(order_ids: Collection[int], facts: FactsOfOrders | None = None) -> None:
+    """Bring the orders' counted facts up to date and recount the customers they touch,
+    from the orders' facts (`facts`: those the lifecycle read for every projection, else
+    read here)."""
     if not order_ids:
         return
-    rows = Order.objects.filter(pk__any=order_ids).values_list(*_OrderRow._fields)
-    orders = [_OrderRow(*row) for row in rows]
-    refunds = _refunds([o.pk for o in orders if o.status == OrderStatus.COMPLETED])
-    fresh = {o.pk: counted(o, refunds.get(o.pk, ZERO)) for o in orders}
+    orders = (facts or FactsOfOrders()).of(order_ids)
+    fresh = {pk: counted(order) for pk, order in orders.items()}
     # Plain rows throughout: a billing batch counts hundreds of orders at once.
     before = {
         row[0]: _Counted(*row)

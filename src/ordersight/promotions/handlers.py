@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from ordersight.orders.lifecycle import Moment, OrderChange
 from ordersight.orders.models import OrderStatus
+from ordersight.payments.facts import FactsOfOrders
 from ordersight.promotions.figures import recount_orders
 from ordersight.promotions.services import rollback_redemptions
 
@@ -23,8 +24,8 @@ class RecountFigures:
     """Any change that can move a customer's figures recounts its order, once for all the
     changes heard together (who made the sale is not one of them)."""
 
-    def many(self, changes: Sequence[OrderChange]) -> None:
-        recount_orders(list(dict.fromkeys(c.order.pk for c in changes if _may_count(c))))
+    def many(self, changes: Sequence[OrderChange], facts: FactsOfOrders) -> None:
+        recount_orders(list(dict.fromkeys(c.order.pk for c in changes if _may_count(c))), facts)
 
 
 recount_figures = RecountFigures()

@@ -30,6 +30,7 @@ from typing import Any, Protocol
 
 from ordersight.core.zones import local_day
 from ordersight.orders.models import Order, OrderStatus
+from ordersight.payments.facts import InvoiceFacts, LineFacts
 
 COUNTED_STATUS = OrderStatus.COMPLETED
 PRECISION = Decimal("0.0001")  # what the money columns store
@@ -188,27 +189,6 @@ def allocate(amount: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
         left -= step
         i += 1
     return parts
-
-
-@dataclass(frozen=True, order=True)
-class LineFacts:
-    """The lines of one offer (and category) on an order, summed."""
-
-    offer_number: int | None
-    category_number: int | None
-    quantity: int
-    total: Decimal
-
-
-@dataclass(frozen=True, order=True)
-class InvoiceFacts:
-    """The money of an invoice that took money (succeeded, or refunded since)."""
-
-    payment_system_id: int | None
-    amount: Decimal
-    refunded: Decimal
-    fee: Decimal
-    funds_credited: Decimal
 
 
 @dataclass(frozen=True)

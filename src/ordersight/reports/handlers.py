@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ordersight.orders.lifecycle import Moment, OrderChange
+from ordersight.payments.facts import FactsOfOrders
 from ordersight.reports.definitions import COUNTED_STATUS
 from ordersight.reports.services import move_attributions, recount_orders
 
@@ -20,7 +21,7 @@ class RecountSales:
     together. An order whose only news is who made the sale (a sales attribution named or
     checked) moves between sales managers' rows instead: nothing else reads it."""
 
-    def many(self, changes: Sequence[OrderChange]) -> None:
+    def many(self, changes: Sequence[OrderChange], facts: FactsOfOrders) -> None:
         recounted: dict[int, None] = {}
         moved = {}
         for change in changes:
@@ -28,7 +29,7 @@ class RecountSales:
                 moved[change.order.pk] = change.order
             elif _may_move_figures(change):
                 recounted[change.order.pk] = None
-        recount_orders(order_ids=list(recounted))
+        recount_orders(order_ids=list(recounted), facts=facts)
         move_attributions(orders=[order for pk, order in moved.items() if pk not in recounted])
 
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
-from typing import NamedTuple
 
 from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery
@@ -28,13 +27,11 @@ from ordersight.core.deadlocks import retry_on_deadlock
 from ordersight.core.lookups import any_of_sql
 from ordersight.customers.models import Customer
 from ordersight.customers.services import lock_customers
-from ordersight.orders.models import Order, OrderLine
-from ordersight.payments.models import CAPTURED, Invoice
+from ordersight.orders.models import Order
+from ordersight.payments.facts import FactsOfOrders, OrderFacts, read_facts
 from ordersight.reports.definitions import (
     COUNTED_STATUS,
     MEASURE_NAMES,
-    InvoiceFacts,
-    LineFacts,
     Measures,
     RowKey,
     Sale,
@@ -65,23 +62,6 @@ def _first_sales(customer_ids: Collection[int]) -> dict[int, int]:
         .values_list("pk", "first")
     )
     return {pk: first for pk, first in found if first is not None}
-
-
-def _facts(
-    order_ids: Collection[int],
-) -> tuple[dict[int, list[LineFacts]], dict[int, list[InvoiceFacts]]]:
-    lines: dict[int, list[LineFacts]] = defaultdict(list)
-    for row in OrderLine.objects.filter(order_id__any=order_ids).values_list(
-        "order_id", "offer_number", "category_number", "quantity", "total"
-    ):
-        lines[row[0]].append(LineFacts(*row[1:]))
-    invoices: dict[int, list[InvoiceFacts]] = defaultdict(list)
-    captured = Invoice.objects.filter(order_id__any=order_ids, status__in=CAPTURED)
-    for row in captured.values_list(
-        "order_id", "payment_system_id", "amount", "refunded_amount", "fee", "funds_credited"
-    ):
-        invoices[row[0]].append(InvoiceFacts(*row[1:]))
-    return lines, invoices
 
 
 def _with_months(deltas: dict[RowKey, Measures]) -> dict[tuple, Measures]:
@@ -186,40 +166,20 @@ def _add_to_rollups_in_sql(deltas: dict[RowKey, Measures]) -> None:
         )
 
 
-class _OrderFacts(NamedTuple):
-    """The columns of an order a sale is computed from (`definitions.sale_of`)."""
-
-    pk: int
-    status: str
-    created_at: datetime
-    currency: str
-    source: str
-    order_type: str
-    customer_id: int | None
-    sales_manager_id: int | None
-    sales_confirmed_at: datetime | None
-    total: Decimal
-
-
-def _orders(ids: Collection[int]) -> dict[int, _OrderFacts]:
-    # Plain rows: recounts run in every order write, and model instances cost more than
-    # the query.
-    rows = Order.objects.filter(pk__any=ids).values_list(*_OrderFacts._fields)
-    return {row[0]: _OrderFacts(*row) for row in rows}
-
-
-def _is_sale(order: _OrderFacts | None) -> bool:
+def _is_sale(order: OrderFacts | None) -> bool:
     return order is not None and order.status == COUNTED_STATUS
 
 
-def recount_orders(*, order_ids: Iterable[int]) -> None:
+def recount_orders(*, order_ids: Iterable[int], facts: FactsOfOrders | None = None) -> None:
     """Bring the rollups in line with these orders as they are now (in the caller's
-    transaction). Also recounts the customers' first sales that move as a result."""
+    transaction), from their facts (`facts`: those the lifecycle read for every projection,
+    else read here). Also recounts the customers' first sales that move as a result."""
     ids = set(order_ids)
     if not ids:
         return
+    facts = facts or FactsOfOrders()
     snapshots = {r.pk: r for r in ReportedOrder.objects.filter(pk__any=ids)}
-    orders = _orders(ids)
+    orders = facts.of(ids)
     # An order that is no sale and never was one moves no figure (most new orders).
     ids = {pk for pk in ids if pk in snapshots or _is_sale(orders.get(pk))}
     if not ids:
@@ -241,9 +201,8 @@ def recount_orders(*, order_ids: Iterable[int]) -> None:
     extra -= ids
     if extra:
         snapshots.update({r.pk: r for r in ReportedOrder.objects.filter(pk__any=extra)})
-        orders.update(_orders(extra))
+        orders.update(facts.of(extra))
     first_sale_ids = set(first.values())
-    lines, invoices = _facts(orders.keys())
 
     deltas: dict[RowKey, Measures] = defaultdict(Measures)
     to_save: list[tuple] = []
@@ -254,7 +213,7 @@ def recount_orders(*, order_ids: Iterable[int]) -> None:
     for pk in ids | extra:
         order = orders.get(pk)
         now = (
-            sale_of(order, lines[pk], invoices[pk], first_sale=pk in first_sale_ids)
+            sale_of(order, order.lines, order.invoices, first_sale=pk in first_sale_ids)
             if order is not None
             else None
         )
@@ -408,17 +367,12 @@ def rebuild_rollups(*, progress: Callable[[int, int], None] | None = None) -> in
     same_day: set[int] = set()
     for done, batch in enumerate(_batches(sale_ids, REBUILD_BATCH)):
         # Plain rows, not model instances: a rebuild reads every sale there is.
-        orders = (
-            Order.objects.filter(pk__any=batch)
-            .order_by("created_at", "id")
-            .values_list(*_ORDER_FIELDS, named=True)
-        )
-        lines, invoices = _facts(batch)
+        orders = sorted(read_facts(order_ids=batch).values(), key=lambda o: (o.created_at, o.pk))
         snapshots = []
         last_day = None
         for order in orders:
             sale = sale_of(
-                order, lines[order.pk], invoices[order.pk], first_sale=order.pk in first_sale_ids
+                order, order.lines, order.invoices, first_sale=order.pk in first_sale_ids
             )
             for key, measures in contribution(sale).items():
                 days[key].add(measures)
@@ -465,19 +419,6 @@ def _flush(
     )
 
 
-# What `definitions.sale_of` reads of an order.
-_ORDER_FIELDS = (
-    "pk",
-    "status",
-    "created_at",
-    "currency",
-    "source",
-    "order_type",
-    "customer_id",
-    "sales_manager_id",
-    "sales_confirmed_at",
-    "total",
-)
 _ROW_COLUMNS = tuple(ReportedOrder._meta.get_field(name).column for name in _ROW_FIELDS)
 
 
