@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -34,6 +35,7 @@ from ordersight.orders.models import (
     OrderEventKind,
     OrderLine,
     OrderStatus,
+    PaymentStatus,
 )
 from ordersight.orders.pricing import (
     NOTES_MAX,
@@ -148,6 +150,33 @@ def transition_order(*, order: Order, to: str, actor: Actor, reason: str = "") -
         payload["reason"] = reason[:500]
     record_event(order, OrderEventKind.STATUS_CHANGED, actor, **payload)
     return order
+
+
+PAID_IN_FULL = "paid in full"
+
+
+def complete_paid_orders(
+    *, orders: Sequence[Order], actor: Actor, saved: bool = True
+) -> list[dict[str, Any]]:
+    """A batch of open orders a gateway charged in full moves to paid and completed along
+    the transition table, as `transition_order` moves one whose payment completes it. The
+    orders are locked by the caller (`saved`), or new and not inserted yet (`saved=False`:
+    their row is written once, as it ends up). Returns each order's status event payload,
+    in the orders' order, for the caller to record after its payment events (a batch
+    records its events in one statement)."""
+    moved = []
+    for order in orders:
+        order.payment_status = PaymentStatus.PAID
+        check_transition(order, OrderStatus.COMPLETED, actor)
+        moved.append({"from": order.status, "to": OrderStatus.COMPLETED, "reason": PAID_IN_FULL})
+        order.status = OrderStatus.COMPLETED
+    if saved and orders:
+        Order.objects.filter(pk__any=[order.pk for order in orders]).update(
+            status=OrderStatus.COMPLETED,
+            payment_status=PaymentStatus.PAID,
+            updated_at=timezone.now(),
+        )
+    return moved
 
 
 @retry_on_deadlock

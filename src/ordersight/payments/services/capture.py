@@ -28,6 +28,7 @@ from ordersight.orders.models import (
 )
 from ordersight.orders.pricing import OrderInput
 from ordersight.orders.services import (
+    complete_paid_orders,
     created_payload,
     lock_order,
     prepare_orders,
@@ -485,12 +486,13 @@ def _insert_succeeded_invoices(charges: Sequence[ChargedOrder], at: datetime) ->
 
 
 def _charged_events(
-    charges: Sequence[ChargedOrder], invoices: Sequence[Invoice]
+    charges: Sequence[ChargedOrder], invoices: Sequence[Invoice], completions: Sequence[dict]
 ) -> list[tuple[Order, OrderEventKind, dict]]:
     """The events issuing each invoice, its payment and the completion it brings record
-    one by one (`issue_invoices`, a charge, `recompute_order_payments`)."""
+    one by one (`issue_invoices`, a charge, `recompute_order_payments`); `completions` are
+    the orders' status moves (`complete_paid_orders`)."""
     entries: list[tuple[Order, OrderEventKind, dict]] = []
-    for charge, invoice in zip(charges, invoices, strict=True):
+    for charge, invoice, completion in zip(charges, invoices, completions, strict=True):
         order = charge.order
         amount = format_money(invoice.amount, invoice.currency)
         entries += [
@@ -518,11 +520,7 @@ def _charged_events(
                     "net": amount,
                 },
             ),
-            (
-                order,
-                OrderEventKind.STATUS_CHANGED,
-                {"from": OrderStatus.OPEN, "to": OrderStatus.COMPLETED, "reason": "paid in full"},
-            ),
+            (order, OrderEventKind.STATUS_CHANGED, completion),
         ]
     return entries
 
@@ -546,12 +544,8 @@ def record_charged_orders(
     if ready.count() != len(ids) or Invoice.objects.filter(order_id__any=ids).exists():
         raise Conflict(_("Only new, open, uninvoiced orders are recorded as charged in a batch."))
     invoices = _insert_succeeded_invoices(charges, at)
-    ready.update(
-        status=OrderStatus.COMPLETED, payment_status=PaymentStatus.PAID, updated_at=timezone.now()
-    )
-    for charge in charges:
-        charge.order.status, charge.order.payment_status = OrderStatus.COMPLETED, PaymentStatus.PAID
-    record_events(_charged_events(charges, invoices), actor)
+    completions = complete_paid_orders(orders=[c.order for c in charges], actor=actor)
+    record_events(_charged_events(charges, invoices, completions), actor)
     return invoices
 
 
@@ -570,9 +564,10 @@ def create_charged_orders(
         return []
     prepared = prepare_orders(data=[c.order for c in charges], actor=actor)
     opened = [created_payload(order=item.order) for item in prepared]  # as one by one: open first
-    for item in prepared:
-        # Open → completed, "paid in full", as `recompute_order_payments` moves it.
-        item.order.status, item.order.payment_status = OrderStatus.COMPLETED, PaymentStatus.PAID
+    # Open → completed, "paid in full", before the rows are written: each is written once.
+    completions = complete_paid_orders(
+        orders=[item.order for item in prepared], actor=actor, saved=False
+    )
     orders = save_new_orders(prepared=prepared)
     charged = [
         ChargedOrder(order, c.payment_system, c.transaction_id)
@@ -583,7 +578,7 @@ def create_charged_orders(
         (order, OrderEventKind.CREATED, payload)
         for order, payload in zip(orders, opened, strict=True)
     ]
-    record_events(created + _charged_events(charged, invoices), actor)
+    record_events(created + _charged_events(charged, invoices, completions), actor)
     return list(zip(orders, invoices, strict=True))
 
 

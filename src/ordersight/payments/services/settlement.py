@@ -22,7 +22,7 @@ from ordersight.orders.models import (
     PaymentStatus,
     RefundStatus,
 )
-from ordersight.orders.services import lock_order, transition_order
+from ordersight.orders.services import PAID_IN_FULL, lock_order, transition_order
 from ordersight.payments.models import Invoice
 from ordersight.payments.selectors import order_money
 
@@ -92,6 +92,6 @@ def recompute_order_payments(*, order: Order, actor: Actor) -> Order:
     fully_paid = payment_status in (PaymentStatus.PAID, PaymentStatus.OVERPAID)
     if fully_paid and order.status in OPEN_FOR_PAYMENT:
         order = transition_order(
-            order=order, to=OrderStatus.COMPLETED, actor=actor, reason="paid in full"
+            order=order, to=OrderStatus.COMPLETED, actor=actor, reason=PAID_IN_FULL
         )
     return order
