@@ -1,14 +1,15 @@
 """Money helpers: ISO 4217 minor units, the one half-even rounding rule, and sharing."""
 
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ordersight.core.money import (
     MINOR_UNITS,
     UnknownCurrency,
+    allocate,
     fits_currency,
     format_money,
     minor_units,
@@ -101,3 +102,27 @@ def test_shares_sum_exactly_never_go_negative_and_fit_the_currency(units, weight
     assert len(shares) == len(weights)
     assert sum(shares) == amount
     assert all(share >= 0 and fits_currency(share, code) for share in shares)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    currency=st.sampled_from(["EUR", "JPY", "KWD"]),
+    units=st.lists(st.integers(min_value=1, max_value=10**6), min_size=1, max_size=8),
+    fraction=st.fractions(min_value=0, max_value=1),
+)
+def test_allocating_over_lines_adds_up_and_never_takes_more_than_a_line(currency, units, fraction):
+    """What a discount shares over an order's lines (line totals in whole minor units, the
+    discount at most their sum): the parts add up to it exactly, no part exceeds its line,
+    and each is within one minor unit of its exact share."""
+    step = quantum(currency)
+    totals = [Decimal(u) * step for u in units]
+    whole = sum(totals)
+    amount = (whole * Decimal(fraction.numerator) / Decimal(fraction.denominator)).quantize(
+        step, ROUND_DOWN
+    )
+    parts = allocate(amount, totals, step=step)
+    assert sum(parts) == amount
+    for part, total in zip(parts, totals, strict=True):
+        assert part % step == 0
+        assert 0 <= part <= total
+        assert abs(part - amount * total / whole) < step

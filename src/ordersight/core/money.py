@@ -1,5 +1,7 @@
 """Money: ISO 4217 currencies, their minor units, the one rounding rule (half-even), and the
-one way of sharing an amount over parts (whole minor units that add up exactly)."""
+two ways of sharing an amount that add up exactly: over installments and pending invoices
+(`share_money`, what is left to the first), and over an order's lines in proportion to
+their totals (`allocate`, what is left to the largest: a discount, a refund, a fee)."""
 
 from collections.abc import Sequence
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal, InvalidOperation
@@ -234,6 +236,38 @@ def share_money(amount: Decimal, weights: Sequence[Decimal], currency: str) -> l
     parts = [int(units * weight // whole) for weight in weights]
     parts[0] += units - sum(parts)
     return [Decimal(part) * unit for part in parts]
+
+
+def allocate(amount: Decimal, weights: Sequence[Decimal], *, step: Decimal) -> list[Decimal]:
+    """Share `amount` over parts in proportion to `weights`, in multiples of `step` (a
+    currency's minor unit, or the precision figures are stored to), summing exactly.
+
+    Every part is rounded down, and the steps left over go one each to the largest weights
+    first (the earlier of equal ones), so the parts add up to `amount` whatever the rounding
+    and no part takes more than its share by a step. Weights that add up to zero share
+    equally; a negative amount (a figure taken back) is shared the same way.
+    """
+    nothing = Decimal(0).quantize(step)
+    if len(weights) <= 1:
+        # All of it to the one part (most orders have one line): what the loop below gives.
+        return [amount.quantize(step, ROUND_DOWN) + 0 for _ in weights]
+    if not amount:
+        return [nothing] * len(weights)
+    total_weight = sum(weights)
+    if not total_weight:
+        weights = [Decimal(1)] * len(weights)
+        total_weight = Decimal(len(weights))
+    # `+ 0` turns a negative zero into zero.
+    parts = [(amount * w / total_weight).quantize(step, ROUND_DOWN) + 0 for w in weights]
+    left = amount - sum(parts)
+    order = sorted(range(len(weights)), key=lambda i: (-weights[i], i))
+    unit = step if left >= 0 else -step
+    i = 0
+    while left != 0:
+        parts[order[i % len(order)]] += unit
+        left -= unit
+        i += 1
+    return parts
 
 
 def fits_currency(amount: Decimal, currency: str) -> bool:

@@ -22,7 +22,7 @@ from django.utils.translation import ngettext
 from ordersight.core.actors import Actor
 from ordersight.core.deadlocks import retry_on_deadlock
 from ordersight.core.errors import Conflict, Invalid, NotFound
-from ordersight.core.money import format_money, quantum, round_money
+from ordersight.core.money import allocate, format_money, quantum, round_money
 from ordersight.core.validation import (
     clean_amounts_by_currency,
     clean_code,
@@ -375,18 +375,11 @@ def _eligible(code: DiscountCode, cart: Cart) -> list[CartLine]:
 
 
 def _share(amount: Decimal, lines: list[CartLine], currency: str) -> dict[int, Decimal]:
-    """`amount` spread over the lines in proportion to their totals, in whole minor units."""
-    step = quantum(currency)
-    whole = sum((ln.total for ln in lines), ZERO)
-    parts = {ln.position: (amount * ln.total / whole).quantize(step, ROUND_DOWN) for ln in lines}
-    left = amount - sum(parts.values(), ZERO)
-    for ln in sorted(lines, key=lambda ln: (-ln.total, ln.position)):
-        if left <= 0:
-            break
-        if parts[ln.position] + step <= ln.total:
-            parts[ln.position] += step
-            left -= step
-    return parts
+    """`amount` (at most the lines' total) spread over the lines in proportion to their
+    totals, in whole minor units: the one allocation over lines (`core.money.allocate`)."""
+    ordered = sorted(lines, key=lambda ln: ln.position)
+    parts = allocate(amount, [ln.total for ln in ordered], step=quantum(currency))
+    return {ln.position: part for ln, part in zip(ordered, parts, strict=True)}
 
 
 def _limits(code: DiscountCode, cart: Cart, at: datetime) -> list[str]:

@@ -24,10 +24,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import date
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Protocol
 
+from ordersight.core.money import allocate as allocate_over
 from ordersight.core.zones import local_day
 from ordersight.orders.models import Order, OrderStatus
 from ordersight.payments.facts import InvoiceFacts, LineFacts
@@ -159,36 +160,10 @@ class RowKey:
     confirmed: bool = False
 
 
-_NOTHING = Decimal(0).quantize(PRECISION)
-
-
 def allocate(amount: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
-    """Share `amount` in proportion to `weights`, to the stored precision, summing exactly.
-
-    Every part is rounded down and the cents left over go to the largest weights first,
-    so the parts add up to `amount` whatever the rounding.
-    """
-    if len(weights) <= 1:
-        # All of it to the one part (most orders have one line): what the loop below gives.
-        return [amount.quantize(PRECISION, ROUND_DOWN) + 0 for _ in weights]
-    if not amount:
-        # Nothing to share (an order with no refund, fee or payment): what the loop gives.
-        return [_NOTHING] * len(weights)
-    total_weight = sum(weights)
-    if not total_weight:
-        weights = [Decimal(1)] * len(weights)
-        total_weight = Decimal(len(weights))
-    # `+ 0` turns a negative zero into zero.
-    parts = [(amount * w / total_weight).quantize(PRECISION, ROUND_DOWN) + 0 for w in weights]
-    left = amount - sum(parts)
-    order = sorted(range(len(weights)), key=lambda i: (-weights[i], i))
-    step = PRECISION if left >= 0 else -PRECISION
-    i = 0
-    while left != 0:
-        parts[order[i % len(order)]] += step
-        left -= step
-        i += 1
-    return parts
+    """A figure of the order shared over its lines in proportion to their totals, to the
+    stored precision (`core.money.allocate`, the one allocation over lines)."""
+    return allocate_over(amount, weights, step=PRECISION)
 
 
 @dataclass(frozen=True)
