@@ -210,7 +210,11 @@ _QUANTA = {code: Decimal(1).scaleb(-units) for code, units in MINOR_UNITS.items(
 
 def round_money(amount: Decimal, currency: str) -> Decimal:
     """Round to the currency's minor unit, half-even: the only rounding ordersight does."""
-    return Decimal(amount).quantize(quantum(currency), rounding=ROUND_HALF_EVEN)
+    # A page of orders rounds some thousand amounts: no copy of one that is a Decimal already.
+    if type(amount) is not Decimal:
+        amount = Decimal(amount)
+    step = _QUANTA.get(currency)
+    return amount.quantize(step if step is not None else quantum(currency), ROUND_HALF_EVEN)
 
 
 def round_down_money(amount: Decimal, currency: str) -> Decimal:
