@@ -97,6 +97,7 @@ def seeded(server: Server) -> dict[str, int]:
         c for c in server.api("GET", "campaigns")["items"] if c["name"] == "Spring creators"
     )
     return {
+        "customer": server.api("GET", "customers?limit=1")["items"][0]["id"],
         "campaign": spring["id"],
         "segment": loyal["id"],
         "holding": holding,
@@ -204,6 +205,17 @@ def _pages(seeded: dict[str, int]) -> dict[str, tuple[str, str]]:
         "creators": ("/creators/?q=a", "[data-testid=creators] a"),
         "search-results": ("/search/?q=customer", "[data-testid=search-hit]"),
         "search-panel-open": ("/orders/", "[data-testid=search-panel] [data-testid=search-hit]"),
+        # The pickers: a filter picked by offer and customer (the panel open), a new order
+        # whose customer picker shows who it names, a customer's sales-plan offer picker.
+        "orders-picked": (
+            f"/orders/?offer=101&customer={seeded['customer']}",
+            "[data-testid=chip][data-name=customer]",
+        ),
+        "new-order": ("/orders/new/", "[data-testid=customer-picker]"),
+        "customer-card": (
+            f"/customers/{seeded['customer']}/#sales-plan",
+            "[data-testid=sales-plan-offer]",
+        ),
     }
 
 
@@ -244,6 +256,9 @@ PAGE_NAMES = [
     "creators",
     "search-results",
     "search-panel-open",
+    "orders-picked",
+    "new-order",
+    "customer-card",
 ]
 
 
@@ -291,6 +306,9 @@ def test_staff_page_passes_axe(page, server, axe, seeded, owner_cookies, name, w
     if name == "search-panel-open":
         page.get_by_test_id("search-box").fill("customer")
         page.keyboard.press("ArrowDown")
+    if name == "orders-picked":
+        page.get_by_test_id("filters-toggle").click()
+        expect(page.locator("#f-customer")).to_be_visible()
     expect(page.locator(shows).first).to_be_visible()
     _check(page, axe, width)
 
