@@ -126,3 +126,8 @@ def test_allocating_over_lines_adds_up_and_never_takes_more_than_a_line(currency
         assert part % step == 0
         assert 0 <= part <= total
         assert abs(part - amount * total / whole) < step
+
+
+def test_an_amount_not_in_whole_steps_is_refused_rather_than_shared_forever():
+    with pytest.raises(ValueError, match="whole number"):
+        allocate(Decimal("1.005"), [Decimal(1), Decimal(1)], step=Decimal("0.01"))

@@ -84,3 +84,12 @@ def test_a_body_within_the_limit_reaches_the_application():
 def test_a_content_length_that_is_not_a_number_is_a_400():
     app, pulled, sent = _run([(b"content-length", b"12abc")], [b"x"])
     assert _status(sent) == 400 and pulled == 0 and not app.called
+
+
+def test_a_content_length_of_thousands_of_digits_is_refused_as_too_large():
+    # int() refuses text of more than 4,300 digits: the size is judged by its length first.
+    for declared in (b"9" * 5000, b"0" * 5000 + b"1" * 5):
+        app, pulled, sent = _run([(b"content-length", declared)], [b"x"])
+        assert _status(sent) == 413 and pulled == 0 and not app.called
+    app, _, sent = _run([(b"content-length", b"0" * 5000 + b"600")], [b"x" * 300, b"x" * 300])
+    assert _status(sent) == 200 and app.read == 600

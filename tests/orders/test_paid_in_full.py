@@ -53,3 +53,16 @@ def test_new_orders_are_moved_before_their_row_is_written(catalog):
     assert move["to"] == "completed"
     assert (order.status, order.payment_status) == ("completed", PaymentStatus.PAID)
     assert not Order.objects.exists()
+
+
+def test_an_order_moved_since_it_was_read_fails_the_batch(catalog):
+    """The caller read the order open; a cancel came first: the batch completes nothing."""
+    stale, other = _order(), _order()
+    transition_order(order=Order.objects.get(pk=stale.pk), to=OrderStatus.CANCELLED, actor=SYSTEM)
+    assert stale.status == "open"  # as its caller still holds it
+    with pytest.raises(Conflict), transaction.atomic():
+        complete_paid_orders(orders=[stale, other], actor=SYSTEM)
+    assert list(Order.objects.order_by("pk").values_list("status", flat=True)) == [
+        "cancelled",
+        "open",
+    ]

@@ -22,6 +22,8 @@ INSERTS_ORDERS = re.compile(
 WRITES_STATUS = re.compile(
     r"\border\.status\s*=[^=]|\.status\s*,\s*[\w.]+\.payment_status\s*=[^=]"
     r"|\bOrder\.objects[^\n]*\.update\([^)]*\bstatus="
+    # Any queryset's update to an order's own statuses (`ready.update(status=…)`).
+    r"|\.update\([^)]*\b(status=OrderStatus|payment_status=PaymentStatus)\."
 )
 
 
@@ -60,6 +62,8 @@ def test_the_checks_see_what_they_look_for():
     assert WRITES_STATUS.search("item.order.status, item.order.payment_status = a, b")
     assert WRITES_STATUS.search("Order.objects.filter(pk=1).update(status='completed')")
     assert not WRITES_STATUS.search("order.status == OrderStatus.COMPLETED")
+    assert WRITES_STATUS.search("ready.update(\n  status=OrderStatus.COMPLETED, updated_at=now\n)")
     assert not WRITES_STATUS.search("invoice.status = InvoiceStatus.PAID")
+    assert not WRITES_STATUS.search("invoices.update(status=InvoiceStatus.FAILED)")
     assert not WRITES_STATUS.search("RecurringOrder.objects.filter().update(status='active')")
     assert not INSERTS_ORDERS.search("RecurringOrder.objects.create(customer=c)")

@@ -156,9 +156,20 @@ def test_sales_plan_takes_an_offer_number_and_refuses_words(manager_web, catalog
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(
-    "query", [{"cursor": "x", "at": "²"}, {"offer": "²"}, {"sales_manager": "²"}]
-)
-def test_digits_other_than_0_to_9_are_bad_input_not_a_failure(admin_web, catalog, query):
-    assert admin_web.get(reverse("web:orders"), query).status_code == 200
-    assert admin_web.get(reverse("web:search"), {"q": f"#{query.popitem()[1]}"}).status_code == 200
+@pytest.mark.parametrize("digits", ["²", "١٠١", "１０１", "9" * 5000])
+@pytest.mark.parametrize("name", ["at", "offer", "customer", "sales_manager"])
+def test_digits_other_than_0_to_9_are_bad_input_not_a_failure(admin_web, catalog, name, digits):
+    query = {"cursor": "x", "at": digits} if name == "at" else {name: digits}
+    for page in ("web:orders", "web:payments", "web:recurring"):
+        assert admin_web.get(reverse(page), query).status_code == 200, page
+    searched = admin_web.get(reverse("web:search"), {"q": f"#{digits}"})
+    assert searched.status_code == (400 if len(digits) >= MAX_TERM else 200)  # too long: named
+    for kind in ("customers", "offers"):
+        assert _values(_suggest(admin_web, kind, digits[:MAX_TERM])) == []
+
+
+@pytest.mark.django_db
+def test_other_digits_name_no_offer_in_the_sales_plan(manager_web, catalog, customer):
+    url = reverse("web:customer_sales_plan", args=[customer.pk])
+    manager_web.post(url, {"offer": "١٠١"})
+    assert not SalesPlanEntry.objects.exists()

@@ -20,7 +20,7 @@ from ordersight.campaigns.models import (
     Membership,
 )
 from ordersight.core.filtering import AnyOfFilter, DateOrDateTimeFilter, IdFilter, ListFilterSet
-from ordersight.core.validation import is_id
+from ordersight.core.validation import ascii_int, is_id
 from ordersight.core.zones import day_bounds
 from ordersight.orders.models import Order
 
@@ -40,7 +40,7 @@ class IdListField(forms.Field):
             return None
         if len(parts) > MAX_SELECTED:
             raise forms.ValidationError(f"select at most {MAX_SELECTED} rows")
-        ids = [int(p) if p.isdecimal() else None for p in parts]
+        ids = [ascii_int(p) for p in parts]
         if any(i is None or not is_id(i) for i in ids):
             raise forms.ValidationError("conversion ids, e.g. 3,5")
         return ids  # type: ignore[return-value]

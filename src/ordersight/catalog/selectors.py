@@ -8,7 +8,7 @@ from ordersight.catalog.models import Category, Offer, Variant
 from ordersight.core.csv_stream import IsoTimestamp, money_text, neutralised, yes_no
 from ordersight.core.errors import NotFound
 from ordersight.core.lists import ListSpec
-from ordersight.core.validation import MAX_NUMBER, SEARCH_PART_MIN, is_id
+from ordersight.core.validation import MAX_NUMBER, SEARCH_PART_MIN, ascii_int, is_id
 
 
 def list_categories() -> QuerySet[Category]:
@@ -112,7 +112,8 @@ def find_variants(*, term: str, limit: int, for_sale: bool = False) -> list[Vari
         return list(rows.filter(sku__iexact=sku)[:limit])
     matching = Q(sku__icontains=sku)
     if for_sale:
-        named = Offer.objects.filter(name__icontains=sku).order_by("number").values("id")
+        named = Offer.objects.filter(name__icontains=sku, is_active=True)
+        named = named.order_by("number").values("id")
         matching |= Q(offer_id__in=named[:limit])
     exact = Case(When(sku__iexact=sku, then=Value(0)), default=Value(1))
     return list(rows.filter(matching).order_by(exact, "sku")[:limit])
@@ -126,10 +127,8 @@ def offer_numbered(*, text: str) -> Offer | None:
 
 
 def _offer_number(text: str) -> int | None:
-    text = text.strip()
-    if not (text.isdecimal() and len(text) <= len(str(MAX_NUMBER))):
-        return None
-    return int(text) if is_id(int(text), limit=MAX_NUMBER) else None
+    number = ascii_int(text.strip())
+    return number if is_id(number, limit=MAX_NUMBER) else None
 
 
 def find_offers(*, term: str, limit: int) -> list[Offer]:

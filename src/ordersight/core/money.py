@@ -251,6 +251,9 @@ def allocate(amount: Decimal, weights: Sequence[Decimal], *, step: Decimal) -> l
     and no part takes more than its share by a step. Weights that add up to zero share
     equally; a negative amount (a figure taken back) is shared the same way.
     """
+    if amount % step:
+        # Not a whole number of steps: no sharing in steps adds up to it.
+        raise ValueError(f"{amount} is not a whole number of {step}.")
     nothing = Decimal(0).quantize(step)
     if len(weights) <= 1:
         # All of it to the one part (most orders have one line): what the loop below gives.

@@ -103,6 +103,20 @@ def whole_number(value: object) -> int | None:
     return None
 
 
+# Digits of the largest number any column holds (a bigint has 19): longer text is no number
+# of anything here, and int() refuses text of more than 4,300 digits outright.
+_MOST_DIGITS = 18
+
+
+def ascii_int(text: str) -> int | None:
+    """The whole number `text` writes in the digits 0-9 (at most 18 of them, no sign), else
+    None: a form's or a URL's number. `str.isdigit()` also accepts '²' (which `int()`
+    refuses) and `isdecimal()` accepts other scripts' digits; neither is a number here."""
+    if 0 < len(text) <= _MOST_DIGITS and text.isascii() and text.isdigit():
+        return int(text)
+    return None
+
+
 def is_id(value: object, *, limit: int = MAX_ID) -> bool:
     """True for an int that can name a row (1 up to the column's largest value)."""
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= limit

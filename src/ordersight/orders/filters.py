@@ -15,7 +15,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from ordersight.core.filtering import AnyOfFilter, DateOrDateTimeFilter, IdFilter, ListFilterSet
 from ordersight.core.money import CURRENCY_CODES
-from ordersight.core.validation import MAX_ID, MAX_NUMBER, normal_code
+from ordersight.core.validation import MAX_ID, MAX_NUMBER, ascii_int, is_id, normal_code
 from ordersight.orders.choices import order_type_choices, source_choices
 from ordersight.orders.models import (
     FulfillmentStatus,
@@ -73,8 +73,8 @@ class SalesManagerField(forms.Field):
         value = value.strip()
         if value == "system":
             return value
-        if value.isdecimal():
-            return int(value)
+        if (number := ascii_int(value)) is not None:
+            return number
         raise forms.ValidationError("use a user id, or 'system' for sales without a manager")
 
 
@@ -240,6 +240,6 @@ class OrderFilterSet(ListFilterSet):
         if not value:
             return queryset
         match = Q(customer__name__icontains=value) | Q(customer__email__icontains=value)
-        if value.lstrip("#").isdecimal():
-            match |= Q(number=int(value.lstrip("#")))
+        if is_id(number := ascii_int(value.lstrip("#"))):
+            match |= Q(number=number)
         return queryset.filter(match)

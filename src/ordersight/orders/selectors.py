@@ -21,7 +21,7 @@ from ordersight.core.errors import NotFound
 from ordersight.core.held import Held
 from ordersight.core.lists import ListSpec
 from ordersight.core.related_rows import RelatedRows
-from ordersight.core.validation import is_id
+from ordersight.core.validation import ascii_int, is_id
 from ordersight.customers.models import Customer
 from ordersight.orders.filters import OrderFilterSet
 from ordersight.orders.models import Order, OrderEvent, OrderLine, SalesPlanEntry
@@ -184,7 +184,7 @@ def find_orders(*, term: str, limit: int) -> list[Order]:
     term = term.strip()
     match = Q(external_id=term)
     digits = term.removeprefix("#")
-    if digits.isdecimal() and is_id(int(digits)):
-        match |= Q(number=int(digits))
+    if is_id(number := ascii_int(digits)):
+        match |= Q(number=number)
     rows = Order.objects.filter(match).select_related("customer").order_by("-created_at", "-id")
     return list(rows[:limit])

@@ -160,8 +160,9 @@ def complete_paid_orders(
 ) -> list[dict[str, Any]]:
     """A batch of open orders a gateway charged in full moves to paid and completed along
     the transition table, as `transition_order` moves one whose payment completes it. The
-    orders are locked by the caller (`saved`), or new and not inserted yet (`saved=False`:
-    their row is written once, as it ends up). Returns each order's status event payload,
+    orders are locked and read by the caller (`saved`; a row moved since it was read fails
+    the batch with Conflict), or new and not inserted yet (`saved=False`: their row is
+    written once, as it ends up). Returns each order's status event payload,
     in the orders' order, for the caller to record after its payment events (a batch
     records its events in one statement)."""
     moved = []
@@ -171,11 +172,17 @@ def complete_paid_orders(
         moved.append({"from": order.status, "to": OrderStatus.COMPLETED, "reason": PAID_IN_FULL})
         order.status = OrderStatus.COMPLETED
     if saved and orders:
-        Order.objects.filter(pk__any=[order.pk for order in orders]).update(
+        # Only rows still in a status judged: were one moved since its caller read it
+        # (cancelled), the batch fails rather than completing it.
+        judged = {move["from"] for move in moved}
+        rows = Order.objects.filter(pk__any=[order.pk for order in orders], status__in=judged)
+        updated = rows.update(
             status=OrderStatus.COMPLETED,
             payment_status=PaymentStatus.PAID,
             updated_at=timezone.now(),
         )
+        if updated != len(orders):
+            raise Conflict(_("An order of the batch changed while it was being completed."))
     return moved
 
 

@@ -138,7 +138,8 @@ def read_facts(*, order_ids: Collection[int]) -> dict[int, OrderFacts]:
 class FactsOfOrders:
     """The facts of the orders one batch of changes touched, each read at most once for
     every projection that asks (`of`). Reading waits for the first projection that needs
-    an order: a new open order, which no figure counts, costs no query."""
+    an order: a new open order, which no figure counts, costs no query unless it came with a
+    creator's code (its conversion reads it)."""
 
     def __init__(self) -> None:
         self._known: dict[int, OrderFacts | None] = {}

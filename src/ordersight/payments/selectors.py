@@ -15,7 +15,7 @@ from ordersight.core.errors import Invalid, NotFound
 from ordersight.core.lists import ListSpec
 from ordersight.core.money import ZERO
 from ordersight.core.related_rows import RelatedRows
-from ordersight.core.validation import is_id
+from ordersight.core.validation import ascii_int, is_id
 from ordersight.orders.models import Order
 from ordersight.payments.filters import InvoiceFilterSet
 from ordersight.payments.models import CAPTURED, Invoice, InvoiceStatus, PaymentSystem, Refund
@@ -232,7 +232,8 @@ def invoices_of_orders(*, order_ids: Sequence[int]) -> dict[int, list[InvoiceRow
 def find_invoices(*, term: str, limit: int) -> list[Invoice]:
     """The invoice a search names by its number (a leading # allowed): one index probe."""
     digits = term.strip().removeprefix("#")
-    if not (digits.isdecimal() and is_id(int(digits))):
+    number = ascii_int(digits)
+    if not is_id(number):
         return []
-    rows = Invoice.objects.filter(number=int(digits)).select_related("order")
+    rows = Invoice.objects.filter(number=number).select_related("order")
     return list(rows[:limit])

@@ -58,7 +58,7 @@ def counted(order: OrderFacts) -> _Counted | None:
     )
 
 
-def recount_orders(order_ids: Collection[int], facts: FactsOfOrders | None = None) -> None:
+def recount_orders(*, order_ids: Collection[int], facts: FactsOfOrders | None = None) -> None:
     """Bring the orders' counted facts up to date and recount the customers they touch,
     from the orders' facts (`facts`: those the lifecycle read for every projection, else
     read here)."""

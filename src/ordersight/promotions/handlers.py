@@ -25,7 +25,8 @@ class RecountFigures:
     changes heard together (who made the sale is not one of them)."""
 
     def many(self, changes: Sequence[OrderChange], facts: FactsOfOrders) -> None:
-        recount_orders(list(dict.fromkeys(c.order.pk for c in changes if _may_count(c))), facts)
+        counted = dict.fromkeys(c.order.pk for c in changes if _may_count(c))
+        recount_orders(order_ids=list(counted), facts=facts)
 
 
 recount_figures = RecountFigures()

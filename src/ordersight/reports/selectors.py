@@ -32,6 +32,7 @@ from django.db.models.functions import Cast, Coalesce
 
 from ordersight.campaigns import selectors as campaigns
 from ordersight.catalog.models import Category, Offer
+from ordersight.core.validation import ascii_int
 from ordersight.core.zones import day_bounds
 from ordersight.customers.models import Customer, CustomerExternalId
 from ordersight.orders.choices import order_type_choices, source_choices
@@ -453,7 +454,8 @@ def _shifted_ref(group_by: GroupBy, ref: str, query: SalesQuery) -> str:
 
 def _sort_value(row: BreakdownRow, column: str) -> Any:
     if column == "key":
-        natural = int(row.key) if row.key.isdecimal() else row.key
+        number = ascii_int(row.key)
+        natural = number if number is not None else row.key
         return (isinstance(natural, str), natural)
     if column == "label":
         return row.label.lower()
@@ -544,7 +546,7 @@ def _label(group_by: GroupBy, rows: list[BreakdownRow]) -> None:
 
 
 def _ints(values: Iterable[str]) -> list[int]:
-    return [int(v) for v in values if v.isdecimal()]
+    return [number for v in values if (number := ascii_int(v)) is not None]
 
 
 # --- The dashboard ------------------------------------------------------------------------

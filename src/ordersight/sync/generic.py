@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
+from ordersight.core.validation import ascii_int
 from ordersight.sync.transport import Page, StoreAccess, StoreUnavailable
 
 PAGE_SIZE = 250
@@ -160,4 +161,4 @@ def _csv(kind: str, text: str) -> Iterator[dict[str, Any]]:
 
 def _int(value: Any) -> int | None:
     text = str(value or "").strip()
-    return int(text) if text.isdecimal() else None
+    return ascii_int(text)

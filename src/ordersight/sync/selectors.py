@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from ordersight.catalog.models import Variant
 from ordersight.core.errors import Invalid, NotFound
-from ordersight.core.validation import is_id
+from ordersight.core.validation import ascii_int, is_id
 from ordersight.customers.models import Customer
 from ordersight.sync.models import FeedKind, Platform, ReceivedRecord, StoreConnection, SyncRun
 from ordersight.sync.services import FeedStatus, feed_status, feeds_of, imported_fields
@@ -156,7 +156,7 @@ def lookup_customer(
         )
     customer = None
     if customer_id:
-        if not customer_id.isdecimal():
+        if ascii_int(customer_id) is None:
             raise Invalid(_("Not an id."), fields={"id": _("a whole number")})
         customer = (
             Customer.objects.filter(pk=int(customer_id)).prefetch_related("external_ids").first()

@@ -26,7 +26,7 @@ from django.utils.translation import ngettext
 
 from ordersight.core.errors import DomainError, Invalid
 from ordersight.core.lists import ListSpec
-from ordersight.core.validation import MAX_ID
+from ordersight.core.validation import ascii_int, is_id
 from ordersight.web.lists import selector_filters
 
 # Rows changed in one request at most; each through its own service call.
@@ -103,9 +103,10 @@ def chosen_ids(
                 % {"limit": MAX_TICKED}
             },
         )
-    if not all(value.isdecimal() and 0 < int(value) <= MAX_ID for value in raw):
+    ids = [ascii_int(value) for value in raw]
+    if not all(is_id(number) for number in ids):
         raise Invalid(_("Not a row of this list."), fields={"ids": _("whole numbers (row ids)")})
-    return sorted({int(value) for value in raw})
+    return sorted(set(ids))
 
 
 def run_bulk(

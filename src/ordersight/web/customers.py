@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from ordersight.accounts.selectors import list_sales_managers
 from ordersight.catalog.selectors import offer_numbered
+from ordersight.core.validation import ascii_int
 from ordersight.customers import selectors
 from ordersight.customers.filters import CustomerFilterSet
 from ordersight.orders import attribution
@@ -78,7 +79,7 @@ def add_sales_plan_entry(request: HttpRequest, customer_id: int) -> HttpResponse
         lambda: attribution.record_sales_plan_entry(
             customer=customer,
             offer=offer,
-            manager_id=int(chosen) if chosen.isdecimal() else None,
+            manager_id=ascii_int(chosen),
             note=request.POST.get("note", ""),
             actor=actor_of(request),
         ),

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from ordersight.core.validation import ascii_int, is_id
 from ordersight.orders.models import OrderSource, OrderStatus, OrderType
 from ordersight.orders.pricing import LineInput, OrderInput
 
@@ -90,7 +91,8 @@ def parse_new_order(
         except RecursionError:
             errors["metadata"] = _("the JSON nests too deeply")
     customer_raw = post.get("customer_id", "").strip()
-    if customer_raw and not customer_raw.isdecimal():
+    customer_id = ascii_int(customer_raw)
+    if customer_raw and not is_id(customer_id):
         # Words typed in the picker without choosing one of its suggestions.
         errors["customer_id"] = _("choose a customer from the suggestions, or leave it empty")
     rows = [i for i, _line in lines]
@@ -99,7 +101,7 @@ def parse_new_order(
     data = OrderInput(
         lines=[line for _row, line in lines],
         currency=post.get("currency") or None,
-        customer_id=int(customer_raw) if customer_raw.isdecimal() else None,
+        customer_id=customer_id,
         source=OrderSource.MANUAL,
         order_type=post.get("order_type") or OrderType.STANDARD,
         status=post.get("status") or OrderStatus.OPEN,

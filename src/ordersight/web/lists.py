@@ -17,6 +17,7 @@ from ordersight.core import lists
 from ordersight.core.errors import Invalid
 from ordersight.core.keyset import paginate
 from ordersight.core.lists import Count, ListSpec
+from ordersight.core.validation import ascii_int
 from ordersight.http.downloads import list_csv
 from ordersight.web.filter_panel import Suggested, filter_chips, kept_params, panel_fields
 from ordersight.web.saved_views import SPEC_LISTS, views_context
@@ -144,7 +145,8 @@ def page_start(params: QueryDict) -> int | None:
     if not params.get("cursor"):
         return 1
     at = params.get("at", "")
-    return int(at) if at.isdecimal() and 1 <= int(at) <= 10**9 else None
+    number = ascii_int(at)
+    return number if number is not None and 1 <= number <= 10**9 else None
 
 
 def list_page(

@@ -30,6 +30,7 @@ from ordersight.catalog.models import Category
 from ordersight.core.actors import Actor
 from ordersight.core.errors import DomainError, Forbidden, Invalid
 from ordersight.core.money import CURRENCY_CODES, format_money
+from ordersight.core.validation import ascii_int
 from ordersight.http.downloads import csv_response
 from ordersight.orders import attribution, selectors, services
 from ordersight.orders.choices import order_type_choices
@@ -53,7 +54,7 @@ from ordersight.web.filter_panel import Options, Suggested
 from ordersight.web.forms import parse_decimal, parse_new_order, rename_line_errors
 from ordersight.web.lists import PRESETS, export_response, list_context
 from ordersight.web.rows import order_rows
-from ordersight.web.suggestions import chosen, suggested
+from ordersight.web.suggestions import chosen, sku_options, suggested
 
 
 def _managers() -> list[Any]:
@@ -263,7 +264,7 @@ def _bulk_manager(request: HttpRequest) -> int | None:
     choice = request.POST.get("manager", "")
     if choice == "system":
         return None
-    if not choice.isdecimal():
+    if ascii_int(choice) is None:
         raise Invalid(
             _("Choose who made the sales."), fields={"manager": _("choose a sales manager")}
         )
@@ -411,7 +412,7 @@ def order_attribution(request: HttpRequest, number: int) -> HttpResponse:
     """Check (confirm) or Add user (name) the sales manager of an order."""
     order = selectors.get_order(number=number)
     choice = request.POST.get("manager", "system")
-    manager_id = None if choice == "system" else int(choice) if choice.isdecimal() else -1
+    manager_id = None if choice == "system" else ascii_int(choice) or -1
     confirm = request.POST.get("mode") == "confirm"
     service = attribution.confirm_sales_attribution if confirm else attribution.assign_sales_manager
     done = run_service(
@@ -464,7 +465,7 @@ def _chosen(customer_id: str, skus: list[str]) -> dict[str, Any]:
     customer = chosen("customers", customer_id)
     return {
         "chosen_customer": customer[0] if customer else None,
-        "chosen_skus": [option for sku in dict.fromkeys(skus) for option in chosen("skus", sku)],
+        "chosen_skus": sku_options(skus),
     }
 
 
@@ -519,8 +520,8 @@ def issue_invoices(request: HttpRequest, number: int) -> HttpResponse:
     amounts: list | None = None
     if plan == "installments":
         raw = request.POST.get("installments", "").strip()
-        if raw.isdecimal():
-            installments = int(raw)
+        if (count := ascii_int(raw)) is not None:
+            installments = count
         else:
             errors["installments"] = _("a whole number of installments, e.g. 3")
     elif plan == "amounts":
@@ -565,7 +566,7 @@ def record_manual_payment(request: HttpRequest, number: int) -> HttpResponse:
     if invoice_raw:
         try:
             invoice = payment_selectors.get_invoice(
-                number=int(invoice_raw) if invoice_raw.isdecimal() else -1, field="invoice"
+                number=ascii_int(invoice_raw) or -1, field="invoice"
             )
         except DomainError as exc:
             errors["invoice"] = exc.fields.get("invoice") or exc.message

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ordersight.core.errors import Invalid
+from ordersight.core.validation import ascii_int
 from ordersight.orders.pricing import LineInput, OrderInput
 from ordersight.orders.selectors import get_order
 from ordersight.promotions import selectors, services
@@ -97,7 +98,9 @@ def _code_settings(data: QueryDict, current: DiscountCode | None = None) -> dict
         "target": data.get("target", DiscountTarget.ORDER),
         "target_skus": [s.strip() for s in data.get("target_skus", "").split(",") if s.strip()],
         "target_categories": [
-            int(c) for c in data.get("target_categories", "").split(",") if c.strip().isdecimal()
+            number
+            for c in data.get("target_categories", "").split(",")
+            if (number := ascii_int(c.strip())) is not None
         ],
         "is_active": data.get("is_active") == "on",
         "rules": _json(data.get("rules", ""), "rules"),
@@ -108,9 +111,10 @@ def _code_settings(data: QueryDict, current: DiscountCode | None = None) -> dict
         settings["amounts"] = _amounts(data)
     for name in ("usage_limit", "per_customer_limit"):
         value = (data.get(name) or "").strip()
-        if value and not value.isdecimal():
+        number = ascii_int(value) if value else None
+        if value and number is None:
             raise Invalid(_("Not a whole number."), fields={name: _("a whole number, or empty")})
-        settings[name] = int(value) if value else None
+        settings[name] = number
     for name in ("starts_at", "ends_at"):
         settings[name] = _time(data, name, getattr(current, name) if current else None)
     return settings
@@ -197,13 +201,11 @@ def _cart_from_form(data: QueryDict) -> OrderInput:
         sku, _, quantity = part.strip().partition("x")
         if sku.strip():
             count = quantity.strip()
-            lines.append(
-                LineInput(sku=sku.strip(), quantity=int(count) if count.isdecimal() else 1)
-            )
+            lines.append(LineInput(sku=sku.strip(), quantity=ascii_int(count) or 1))
     customer = (data.get("customer_id") or "").strip()
     return OrderInput(
         lines=lines,
-        customer_id=int(customer) if customer.isdecimal() else None,
+        customer_id=ascii_int(customer),
         metadata=_json(data.get("metadata", ""), "metadata"),
     )
 

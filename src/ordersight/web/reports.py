@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 
 from ordersight.core.errors import Invalid
 from ordersight.core.keyset import paginate
+from ordersight.core.validation import ascii_int
 from ordersight.orders import selectors as order_selectors
 from ordersight.orders.choices import order_type_choices, source_choices
 from ordersight.orders.models import Order, OrderType
@@ -331,7 +332,7 @@ def _row_url(
 ) -> str | None:
     """Where a row's orders are: All Orders filtered, or the campaign's, creator's or
     discount code's own page."""
-    if page and row.ref.isdecimal():
+    if page and ascii_int(row.ref) is not None:
         return reverse(page, args=[row.ref])
     if breakdown.group_by == GroupBy.DISCOUNT_CODE:
         return reverse("web:redemptions") + "?" + urlencode({"code": row.key})

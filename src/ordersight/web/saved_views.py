@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from ordersight.core.errors import NotFound
+from ordersight.core.errors import Invalid, NotFound
 from ordersight.web import selectors, services
 from ordersight.web.access import run_service
 from ordersight.web.models import SavedList, SavedView
@@ -56,15 +56,18 @@ def views_context(request: HttpRequest, list_name: str) -> dict[str, Any]:
     shown = QueryDict(request.GET.urlencode(), mutable=True)
     for name in services.NOT_KEPT:
         shown.pop(name, None)
-    modified = (
-        current is not None and services.clean_query(query=shown.urlencode()) != current.query
-    )
+    try:
+        query = services.clean_query(query=shown.urlencode())
+    except Invalid:
+        # Filters too long to keep as a view (a link made by hand): the page still shows
+        # them; Save view offers to keep none of them rather than failing the page.
+        query = ""
     return {
         "saved_views": views,
         "saved_list": list_name,
         "current_view": current,
-        "view_modified": modified,
-        "current_query": services.clean_query(query=shown.urlencode()),
+        "view_modified": current is not None and query != current.query,
+        "current_query": query,
     }
 
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from ordersight.core.errors import DomainError, Forbidden
+from ordersight.core.validation import ascii_int
 from ordersight.payments.gateways import gateway_for
 from ordersight.payments.models import PaymentSystem
 from ordersight.subscriptions import selectors, services
@@ -108,9 +109,10 @@ _UNITS = {
 def _in_words(interval: str) -> str:
     """ "12h" as people say it: "12 hours"."""
     count, unit = interval[:-1], _UNITS.get(interval[-1:])
-    if not count.isdecimal() or not unit:
+    number = ascii_int(count)
+    if number is None or not unit:
         return interval
-    return unit(int(count)).format(count=count)
+    return unit(number).format(count=count)
 
 
 def _settings_page(

@@ -27,7 +27,7 @@ from ordersight.catalog.selectors import (
     variants_by_sku,
 )
 from ordersight.core.errors import NotFound
-from ordersight.core.validation import is_id
+from ordersight.core.validation import ascii_int, is_id
 from ordersight.customers.models import Customer
 from ordersight.customers.selectors import find_customers, get_customer
 from ordersight.web.filter_panel import Suggested
@@ -57,11 +57,11 @@ def _customers(term: str) -> list[Option]:
 
 
 def _customer_chosen(value: str) -> list[Option]:
-    value = value.strip()
-    if not (value.isdecimal() and is_id(int(value))):
+    customer_id = ascii_int(value.strip())
+    if not is_id(customer_id):
         return []
     try:
-        return [customer_option(get_customer(customer_id=int(value)))]
+        return [customer_option(get_customer(customer_id=customer_id))]
     except NotFound:
         return []
 
@@ -80,7 +80,13 @@ def _skus(term: str) -> list[Option]:
 
 
 def _skus_chosen(value: str) -> list[Option]:
-    return [sku_option(v) for v in variants_by_sku(skus={value}).values()]
+    return sku_options([value])
+
+
+def sku_options(skus: list[str]) -> list[Option]:
+    """The options of these SKUs (those that exist), in one query."""
+    found = variants_by_sku(skus={sku for sku in skus if sku})
+    return [sku_option(found[sku]) for sku in dict.fromkeys(skus) if sku in found]
 
 
 @dataclass(frozen=True)

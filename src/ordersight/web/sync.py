@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from ordersight.core.errors import DomainError, Forbidden
 from ordersight.core.money import CURRENCY_CODES
+from ordersight.core.validation import ascii_int
 from ordersight.sync import selectors, services
 from ordersight.sync.models import FeedKind, Platform
 from ordersight.sync.tasks import refresh_in_worker
@@ -115,8 +116,8 @@ def _connection_input(post: QueryDict, errors: dict[str, str]) -> dict[str, Any]
     """The form as the service takes it; the refresh interval read as a whole number."""
     data: dict[str, Any] = {field: post.get(field, "").strip() for field in CONNECTION_FIELDS}
     minutes = data["refresh_minutes"]
-    if minutes.isdecimal():
-        data["refresh_minutes"] = int(minutes)
+    if (number := ascii_int(minutes)) is not None:
+        data["refresh_minutes"] = number
     else:
         low, high = services.REFRESH_MINUTES
         errors["refresh_minutes"] = _("a whole number of minutes from {low} to {high}").format(

@@ -25,6 +25,7 @@ from django.views import defaults
 from ordersight.core import live
 from ordersight.core.errors import error_body
 from ordersight.core.unavailable import RETRY_AFTER_SECONDS, is_unavailable
+from ordersight.core.validation import ascii_int
 from ordersight.http.api_errors import unavailable_json
 
 KEEPALIVE_SECONDS = 15
@@ -107,7 +108,7 @@ async def live_events(request: HttpRequest) -> HttpResponse:
     if not await user.ahas_perm("orders.view_order"):
         return HttpResponse("Your role may not view orders.", status=403)
     order = request.GET.get("order")
-    if order is not None and not order.isdecimal():
+    if order is not None and ascii_int(order) is None:
         return HttpResponse("order must be a number", status=400)
     customer = request.GET.get("customer")
     loop = asyncio.get_running_loop()

@@ -538,13 +538,25 @@ def record_charged_orders(
     if not charges:
         return []
     ids = [c.order.pk for c in charges]
-    ready = Order.objects.select_for_update(no_key=True).filter(
-        pk__any=ids, status=OrderStatus.OPEN, payment_status=PaymentStatus.UNPAID
-    )
-    if ready.count() != len(ids) or Invoice.objects.filter(order_id__any=ids).exists():
+    # Locked as they are now, in id order (a count would lock nothing: PostgreSQL takes no
+    # row lock for an aggregate), and judged on what the rows hold, not on the callers'
+    # objects: a cancel that came first leaves its order cancelled.
+    locked = {
+        order.pk: order
+        for order in Order.objects.select_for_update(no_key=True).filter(pk__any=ids).order_by("pk")
+    }
+    ready = [
+        order
+        for order in locked.values()
+        if order.status == OrderStatus.OPEN and order.payment_status == PaymentStatus.UNPAID
+    ]
+    if len(ready) != len(set(ids)) or Invoice.objects.filter(order_id__any=ids).exists():
         raise Conflict(_("Only new, open, uninvoiced orders are recorded as charged in a batch."))
-    invoices = _insert_succeeded_invoices(charges, at)
+    charges = [
+        ChargedOrder(locked[c.order.pk], c.payment_system, c.transaction_id) for c in charges
+    ]
     completions = complete_paid_orders(orders=[c.order for c in charges], actor=actor)
+    invoices = _insert_succeeded_invoices(charges, at)
     record_events(_charged_events(charges, invoices, completions), actor)
     return invoices
 

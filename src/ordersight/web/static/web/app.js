@@ -277,12 +277,19 @@ function showChosen(input) {
   const option = Array.from(input.list.options).find((o) => o.value === input.value);
   label.textContent = option ? option.label : "";
 }
+const suggestAsked = new WeakMap();
 async function fillSuggestions(input) {
   const url = new URL(input.dataset.suggest, window.location.origin);
   url.searchParams.set("q", input.value);
+  // Only the latest question's answer is shown: an earlier one may come back after it.
+  const asked = (suggestAsked.get(input) || 0) + 1;
+  suggestAsked.set(input, asked);
   const response = await fetch(url, { headers: { Accept: "application/json" } });
-  if (!response.ok || !input.list) return;
+  const json = (response.headers.get("Content-Type") || "").startsWith("application/json");
+  // A signed-out session answers with the sign-in page: no suggestions then.
+  if (!response.ok || !json || response.redirected || !input.list) return;
   const { options } = await response.json();
+  if (suggestAsked.get(input) !== asked) return;
   const chosen = Array.from(input.list.options).filter((o) => o.value === input.value);
   input.list.replaceChildren(
     ...chosen,
