@@ -35,24 +35,24 @@ def _sources() -> list[Path]:
     ]
 
 
-def test_new_orders_are_inserted_by_one_service():
-    found = [
+def _found(pattern: re.Pattern) -> list[str]:
+    """Where `pattern` matches in the source, as file:line."""
+    return [
         f"{path.relative_to(SOURCE)}:{text.count(chr(10), 0, match.start()) + 1}"
         for path in _sources()
         for text in [path.read_text()]
-        for match in INSERTS_ORDERS.finditer(text)
+        for match in pattern.finditer(text)
     ]
-    assert found == [], "insert orders through orders.services.save_new_orders"
+
+
+def test_new_orders_are_inserted_by_one_service():
+    assert _found(INSERTS_ORDERS) == [], "insert orders through orders.services.save_new_orders"
 
 
 def test_an_orders_status_is_written_by_the_orders_services_alone():
-    found = [
-        f"{path.relative_to(SOURCE)}:{text.count(chr(10), 0, match.start()) + 1}"
-        for path in _sources()
-        for text in [path.read_text()]
-        for match in WRITES_STATUS.finditer(text)
-    ]
-    assert found == [], "move an order's status through orders.services (the transition table)"
+    assert _found(WRITES_STATUS) == [], (
+        "move an order's status through orders.services (the transition table)"
+    )
 
 
 def test_the_checks_see_what_they_look_for():
