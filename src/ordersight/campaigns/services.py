@@ -50,7 +50,7 @@ from ordersight.core.validation import (
 )
 from ordersight.core.zones import local_day
 from ordersight.orders.models import Order, OrderStatus, RefundStatus
-from ordersight.payments.facts import FactsOfOrders
+from ordersight.payments.facts import FactsOfOrders, OrderFacts
 
 LIVE_CHANNEL = "campaigns"
 APPROVE = "campaigns.approve_conversion"
@@ -369,7 +369,7 @@ def remove_member(
 # --- Conversions ---------------------------------------------------------------------------
 
 
-def conversion_status(*, order: Order, refunds: Decimal) -> str:
+def conversion_status(*, order: Order | OrderFacts, refunds: Decimal) -> str:
     """The live status a conversion shows for its order and what was refunded of it (read
     from the invoices: the lifecycle hears of a refund before the order's refund status)."""
     if order.status in (OrderStatus.CANCELLED, OrderStatus.DECLINED):
@@ -410,7 +410,9 @@ def _order_figures(
     }
 
 
-def _apply_order(conversion: Conversion, order: Order, figures: dict[str, Any]) -> bool:
+def _apply_order(
+    conversion: Conversion, order: Order | OrderFacts, figures: dict[str, Any]
+) -> bool:
     """Bring a conversion in line with its order; True if anything changed."""
     values = {
         "status": conversion_status(order=order, refunds=figures["refunds"]),
@@ -436,7 +438,7 @@ def _apply_order(conversion: Conversion, order: Order, figures: dict[str, Any]) 
     return changed
 
 
-def _matching_membership(order: Order, codes: Mapping[str, CreatorCode]) -> CreatorCode | None:
+def _matching_membership(order: OrderFacts, codes: Mapping[str, CreatorCode]) -> CreatorCode | None:
     """The code that ties the order to a member: the coupon first, then the link; the member
     must have been in the campaign when the order was placed, within the campaign's dates."""
     day = local_day(order.created_at)
@@ -495,9 +497,10 @@ def track_orders(
     )
     if not coded_ids and not tied:
         return
-    # Read again: the lifecycle hands over the service's object, and the figures must be
-    # what the database now holds (a refund's new status, a payment's new state).
-    coded = Order.objects.in_bulk(coded_ids | tied)
+    # From the orders' facts, not the service's objects: the figures must be what the
+    # database now holds (a refund's new status, a payment's new state).
+    facts = facts or FactsOfOrders()
+    coded = facts.of(coded_ids | tied)
     now = timezone.now()
     existing = {
         c.order_id: c
@@ -541,7 +544,7 @@ def track_orders(
 
 
 def _attribute(
-    orders: Sequence[Order],
+    orders: Sequence[OrderFacts],
     figures: Mapping[int, dict[str, Any]],
     actor: Actor,
     at: datetime,
@@ -561,7 +564,7 @@ def _attribute(
             continue
         membership = found.membership
         conversion = Conversion(
-            order=order,
+            order_id=order.pk,
             campaign=membership.campaign,
             creator_id=membership.creator_id,
             membership=membership,

@@ -58,6 +58,10 @@ class OrderFacts:
     sales_manager_id: int | None
     sales_confirmed_at: datetime | None
     total: Decimal
+    number: int
+    refund_status: str
+    coupon_code: str
+    referral_code: str
     lines: tuple[LineFacts, ...]
     invoices: tuple[InvoiceFacts, ...]
 
@@ -103,6 +107,10 @@ _ORDER_COLUMNS = (
     "sales_manager_id",
     "sales_confirmed_at",
     "total",
+    "number",
+    "refund_status",
+    "coupon_code",
+    "referral_code",
 )
 
 
