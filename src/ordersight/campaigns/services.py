@@ -369,7 +369,7 @@ def remove_member(
 # --- Conversions ---------------------------------------------------------------------------
 
 
-def conversion_status(*, order: Order | OrderFacts, refunds: Decimal) -> str:
+def conversion_status(*, order: OrderFacts, refunds: Decimal) -> str:
     """The live status a conversion shows for its order and what was refunded of it (read
     from the invoices: the lifecycle hears of a refund before the order's refund status)."""
     if order.status in (OrderStatus.CANCELLED, OrderStatus.DECLINED):
@@ -393,42 +393,27 @@ def commission_for(*, campaign: Campaign, status: str, currency: str, net: Decim
     return Decimal(fixed) if fixed else ZERO
 
 
-def _order_figures(
-    order_ids: Collection[int], facts: FactsOfOrders | None = None
-) -> dict[int, dict[str, Any]]:
-    """Units of the lines, and refunds, fees and funds credited of the invoices that took
-    money, from the orders' facts (`facts`: those the lifecycle read, else read here)."""
-    known = (facts or FactsOfOrders()).of(order_ids)
-    return {
-        pk: {
-            "units": order.units,
-            "refunds": order.refunded,
-            "fees": order.fees,
-            "funds_credited": order.funds_credited,
-        }
-        for pk, order in known.items()
-    }
-
-
-def _apply_order(
-    conversion: Conversion, order: Order | OrderFacts, figures: dict[str, Any]
-) -> bool:
-    """Bring a conversion in line with its order; True if anything changed."""
+def _apply_order(conversion: Conversion, order: OrderFacts) -> bool:
+    """Bring a conversion in line with its order's facts (status, units, and the refunds,
+    fees and funds credited of the invoices that took money); True if anything changed."""
     values = {
-        "status": conversion_status(order=order, refunds=figures["refunds"]),
+        "status": conversion_status(order=order, refunds=order.refunded),
         "ordered_at": order.created_at,
         "day": local_day(order.created_at),
         "currency": order.currency,
         "source": order.source,
         "order_type": order.order_type,
         "gross": order.total,
-        **figures,
+        "units": order.units,
+        "refunds": order.refunded,
+        "fees": order.fees,
+        "funds_credited": order.funds_credited,
     }
     values["commission"] = commission_for(
         campaign=conversion.campaign,
         status=values["status"],
         currency=order.currency,
-        net=order.total - figures["refunds"],
+        net=order.net,
     )
     changed = False
     for name, value in values.items():
@@ -509,13 +494,12 @@ def track_orders(
         .filter(order_id__in=coded)
     }
     new = [order for pk, order in coded.items() if pk not in existing]
-    figures = _order_figures(list(coded), facts)
     events: list[ConversionEvent] = []
     touched: set[tuple[int, int]] = set()
     changed: list[Conversion] = []
     for order_id, conversion in existing.items():
         before = conversion.status
-        if _apply_order(conversion, coded[order_id], figures[order_id]):
+        if _apply_order(conversion, coded[order_id]):
             changed.append(conversion)
             touched.add((conversion.campaign_id, conversion.creator_id))
             if conversion.status != before:
@@ -531,7 +515,7 @@ def track_orders(
                 )
     for conversion in changed:
         conversion.save()
-    created = _attribute(new, figures, actor, now, events)
+    created = _attribute(new, actor, now, events)
     touched |= {(c.campaign_id, c.creator_id) for c in created}
     ConversionEvent.objects.bulk_create(events)
     if touched:
@@ -545,7 +529,6 @@ def track_orders(
 
 def _attribute(
     orders: Sequence[OrderFacts],
-    figures: Mapping[int, dict[str, Any]],
     actor: Actor,
     at: datetime,
     events: list[ConversionEvent],
@@ -572,7 +555,7 @@ def _attribute(
             code=found.code,
             gross=order.total,
         )
-        _apply_order(conversion, order, figures[order.pk])
+        _apply_order(conversion, order)
         created.append(conversion)
     Conversion.objects.bulk_create(created)
     for conversion in created:

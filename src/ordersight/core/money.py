@@ -213,8 +213,7 @@ def round_money(amount: Decimal, currency: str) -> Decimal:
     # A page of orders rounds some thousand amounts: no copy of one that is a Decimal already.
     if type(amount) is not Decimal:
         amount = Decimal(amount)
-    step = _QUANTA.get(currency)
-    return amount.quantize(step if step is not None else quantum(currency), ROUND_HALF_EVEN)
+    return amount.quantize(quantum(currency), ROUND_HALF_EVEN)
 
 
 def round_down_money(amount: Decimal, currency: str) -> Decimal:

@@ -90,7 +90,7 @@ def _cldr_text(value: Decimal, where: Locale, currency: str, places: int) -> str
     text = _pattern(where, places).apply(value, where, currency=currency, currency_digits=False)
     symbol = get_currency_symbol(currency, where)
     end = text.find(symbol) + len(symbol)
-    if symbol[-1:].isalpha() and text[end : end + 1].isdecimal():
+    if symbol[-1:].isalpha() and text[end : end + 1].isdigit():
         # CLDR's currency spacing: a code or a lettered symbol before the digits gets a space.
         text = f"{text[:end]}{NBSP}{text[end:]}"
     return text
