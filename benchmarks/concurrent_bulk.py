@@ -18,6 +18,11 @@ with `--http` over HTTP to `ordersight serve` as the load benchmark starts it (t
 workers). A batch answered with a 5xx is sent again with the same key, as a client would.
 A run's batches are shared out among its clients; its rate is the orders stored over the
 time from the first request to the last answer. Nothing here asserts a time.
+
+With `--figures after-commit` the server runs with SALES_FIGURES=after-commit and a
+`keep_figures` process beside it (as `serve` starts it); each run then also reports how far
+the figures trailed the orders at worst while it ran (sampled every 0.2 s) and how long after
+the last answer they were caught up.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import os
 import random
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -195,6 +201,34 @@ def client_main(args: argparse.Namespace) -> None:
     print(json.dumps({"answers": answers}), flush=True)
 
 
+def _queue_behind() -> tuple[float, int]:
+    """How far the figures trail (seconds since the oldest queued change) and how many
+    changes wait (SALES_FIGURES=after-commit)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT coalesce(extract(epoch FROM now() - min(queued_at)), 0), count(*)"
+            " FROM reports_queuedrecount"
+        )
+        behind, waiting = cursor.fetchone()
+    return float(behind), waiting
+
+
+class _LagSampler(threading.Thread):
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.worst = 0.0
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        from django.db import connection
+
+        while not self.stop.wait(0.2):
+            self.worst = max(self.worst, _queue_behind()[0])
+        connection.close()
+
+
 def _run(database: str, token: str, run: str, clients: int, batches: int, base: str = "") -> dict:
     shares = [list(range(batches))[c::clients] for c in range(clients)]
     procs = [
@@ -223,6 +257,10 @@ def _run(database: str, token: str, run: str, clients: int, batches: int, base: 
     ]
     for p in procs:
         assert p.stdout is not None and p.stdout.readline().strip() == "ready"
+    after_commit = os.environ.get("SALES_FIGURES") == "after-commit"
+    sampler = _LagSampler()
+    if after_commit:
+        sampler.start()
     start = time.perf_counter()
     for p in procs:
         assert p.stdin is not None
@@ -230,6 +268,17 @@ def _run(database: str, token: str, run: str, clients: int, batches: int, base: 
         p.stdin.flush()
     outputs = [p.communicate()[0] for p in procs]
     seconds = time.perf_counter() - start
+    figures: dict = {}
+    if after_commit:
+        answered = time.perf_counter()
+        while _queue_behind()[1]:
+            time.sleep(0.05)
+        sampler.stop.set()
+        sampler.join()
+        figures = {
+            "worst_lag_s": round(sampler.worst, 1),
+            "caught_up_s": round(time.perf_counter() - answered, 1),
+        }
     answers = [a for out in outputs for a in json.loads(out.strip().splitlines()[-1])["answers"]]
     from ordersight.orders.models import Order
 
@@ -241,6 +290,7 @@ def _run(database: str, token: str, run: str, clients: int, batches: int, base: 
         "orders_per_s": round(stored / seconds),
         "requests": len(answers),
         "5xx": sum(1 for a in answers if a >= 500),
+        **figures,
     }
 
 
@@ -256,6 +306,12 @@ def main() -> None:
     parser.add_argument("--base", default="", help=argparse.SUPPRESS)
     parser.add_argument("--database-url", default="", help="an existing database, kept")
     parser.add_argument("--http", action="store_true", help="through `ordersight serve`")
+    parser.add_argument(
+        "--figures",
+        choices=["in-transaction", "after-commit"],
+        default="in-transaction",
+        help="SALES_FIGURES for the server (after-commit: with a keep_figures process)",
+    )
     args = parser.parse_args()
     if args.database:
         client_main(args)
@@ -265,7 +321,8 @@ def main() -> None:
     if throwaway:
         with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
             admin.execute(f"CREATE DATABASE {throwaway}")
-    server = None
+    server = keeper = None
+    os.environ["SALES_FIGURES"] = args.figures
     try:
         _setup_django(database_url)
         token = _store()
@@ -275,6 +332,11 @@ def main() -> None:
             from load import start_server
 
             server, base, _log = start_server(database_url)
+        if args.figures == "after-commit":
+            keeper = subprocess.Popen(
+                [sys.executable, "-m", "ordersight", "keep_figures"],
+                env=dict(os.environ, DATABASE_URL=database_url),
+            )
         tag = f"{int(time.time()):x}"
         for n, clients in enumerate(int(c) for c in args.clients.split(",")):
             result = _run(database_url, token, f"{tag}r{n}", clients, args.batches, base)
@@ -283,6 +345,9 @@ def main() -> None:
 
         connections.close_all()
     finally:
+        if keeper is not None:
+            keeper.terminate()
+            keeper.wait(timeout=60)
         if server is not None:
             from load import stop_server
 

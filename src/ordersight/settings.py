@@ -275,6 +275,15 @@ SYNC_ALLOW_PRIVATE_NETWORKS = _env_bool("SYNC_ALLOW_PRIVATE_NETWORKS", False)
 # The folder generic feeds may read file://… paths below; unset, file feeds are refused.
 SYNC_FILE_ROOT = os.environ.get("SYNC_FILE_ROOT", "")
 
+# When the sales rollups (reports, the dashboard) take in an order's change: "in-transaction"
+# (the change's own transaction: figures current at once; the default) or "after-commit" (the
+# change queues its order and `ordersight keep_figures`, which `serve` runs beside the
+# worker, recounts the queue in batches: a write costs less, the figures trail by a second
+# or so, and pages say by how much). See README, "Sales figures after commit".
+SALES_FIGURES = os.environ.get("SALES_FIGURES", "in-transaction")
+if SALES_FIGURES not in ("in-transaction", "after-commit"):
+    raise RuntimeError("SALES_FIGURES must be in-transaction or after-commit")
+
 LOGIN_URL = "/login/"
 # Home: sales performance for those who may see it, else All Orders.
 LOGIN_REDIRECT_URL = "/"

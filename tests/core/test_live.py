@@ -43,6 +43,33 @@ def test_messages_arrive_after_commit_and_never_after_rollback():
         unsubscribe()
 
 
+@pytest.mark.django_db(transaction=True)
+def test_an_event_saved_with_its_notice_is_stored_and_announced_after_commit():
+    from ordersight.core.actors import Actor
+    from ordersight.orders.events import record_event
+    from ordersight.orders.models import OrderEvent, OrderEventKind
+
+    order = factories.OrderFactory()
+    live.start_listening()
+    received, arrived, unsubscribe = _collect()
+    try:
+        with pytest.raises(RuntimeError), transaction.atomic():
+            record_event(order, OrderEventKind.UPDATED, Actor.system(), note="gone")
+            raise RuntimeError
+        with transaction.atomic():
+            event = record_event(order, OrderEventKind.UPDATED, Actor.system(), note="kept")
+            assert not arrived.wait(0.3), "delivered before the commit"
+        assert arrived.wait(5)
+        stored = OrderEvent.objects.get(pk=event.pk)
+        assert stored.payload == {"note": "kept"} and stored.created_at == event.created_at
+        assert list(OrderEvent.objects.filter(order=order).values_list("payload", flat=True)) == [
+            {"note": "kept"}
+        ]
+        assert [(m["order"], m["event"]) for m in received] == [(order.number, "updated")]
+    finally:
+        unsubscribe()
+
+
 @pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True)
 def test_a_write_in_another_process_reaches_this_one():

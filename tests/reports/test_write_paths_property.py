@@ -43,6 +43,7 @@ from typing import Any
 
 from django.conf import settings as django_settings
 from django.db import transaction
+from django.test import override_settings
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -59,6 +60,8 @@ from ordersight.payments.gateways import gateway_for
 from ordersight.payments.models import Invoice, PaymentSystem, Refund
 from ordersight.payments.services import record_manual_payment, refund_invoice
 from ordersight.promotions.services import create_discount_code
+from ordersight.reports.models import QueuedRecount, ReportedOrder, SalesRollup
+from ordersight.reports.services import recount_queued
 from ordersight.subscriptions.billing import billing_pass, run_attempt
 from ordersight.subscriptions.services import create_recurring_order
 from ordersight.sync import services as sync
@@ -726,13 +729,7 @@ def stored_conversions() -> tuple[dict, dict]:
 # --- The property ---------------------------------------------------------------------------
 
 
-@settings(
-    max_examples=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-@given(steps=histories)
-def test_every_write_path_keeps_every_figure_equal_to_the_raw_rows(shop, roles, api, steps):
+def _play_and_compare(shop, api, steps, *, after_commit: bool) -> None:
     with transaction.atomic():
         world = _world(shop)
         for step in steps:
@@ -745,6 +742,13 @@ def test_every_write_path_keeps_every_figure_equal_to_the_raw_rows(shop, roles, 
             except (Conflict, Invalid, NotFound):
                 pass  # a move the rules refuse changes nothing, figures included
         assert world.orders, "every history places orders"
+        if after_commit:
+            # No path counted a sale in its own transaction: all is still queued.
+            assert not ReportedOrder.objects.exists() and not SalesRollup.objects.exists()
+            # What `keep_figures` does once the history's transactions have committed.
+            while recount_queued(limit=7):
+                pass
+            assert not QueuedRecount.objects.exists()
         # 1. Sales rollups (and the kept sales they are made of).
         assert stored_figures() == raw_figures()
         for grain in ("d", "m"):
@@ -759,3 +763,28 @@ def test_every_write_path_keeps_every_figure_equal_to_the_raw_rows(shop, roles, 
         assert stored == expected
         assert totals == expected_totals
         transaction.set_rollback(True)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(steps=histories)
+def test_every_write_path_keeps_every_figure_equal_to_the_raw_rows(shop, roles, api, steps):
+    _play_and_compare(shop, api, steps, after_commit=False)
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(steps=histories)
+def test_every_write_path_queues_its_orders_when_figures_follow_after_commit(
+    shop, roles, api, steps
+):
+    # Every write path queues what it changed (none recounts in its own transaction), and
+    # the queue taken in small batches adds up to the raw rows' figures.
+    with override_settings(SALES_FIGURES="after-commit"):
+        _play_and_compare(shop, api, steps, after_commit=True)

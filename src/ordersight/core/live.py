@@ -15,7 +15,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection, router, transaction
+from django.db.models import Model
+from django.db.models.sql import InsertQuery
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +61,39 @@ def publish_after_commit(channel: str, message: dict[str, Any]) -> None:
             cursor.execute("SELECT pg_notify(%s, %s)", [PG_CHANNEL, payload])
     else:
         transaction.on_commit(lambda: publish(channel, message))
+
+
+def save_and_publish(instance: Model, channel: str, message: dict[str, Any]) -> None:
+    """Insert a new row and publish `message` after commit, as `save()` and
+    `publish_after_commit` would; on PostgreSQL in one statement (a round trip less for
+    every order moment: an event is recorded with its live notice).
+
+    For models with no save() logic or signals of their own (an event row): the insert is
+    Django's own, with its defaults and `auto_now` values, and the row's id set after.
+    """
+    using = router.db_for_write(type(instance))
+    if connection.vendor != "postgresql" or using != connection.alias:
+        instance.save()
+        publish_after_commit(channel, message)
+        return
+    meta = instance._meta
+    query = InsertQuery(type(instance))
+    query.insert_values(
+        [f for f in meta.local_concrete_fields if not f.generated and f is not meta.auto_field],
+        [instance],
+    )
+    compiler = query.get_compiler(using=using)
+    compiler.returning_fields = [meta.pk]
+    [(insert, params)] = compiler.as_sql()
+    payload = json.dumps({"channel": channel, "message": message}, default=str)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH saved AS ({insert}) SELECT saved.*, pg_notify(%s, %s) FROM saved",
+            [*params, PG_CHANNEL, payload],
+        )
+        instance.pk = cursor.fetchone()[0]
+    instance._state.adding = False
+    instance._state.db = using
 
 
 _stop = threading.Event()

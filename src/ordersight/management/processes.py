@@ -1,4 +1,4 @@
-"""Run the web server and the Huey worker side by side until Ctrl-C or SIGTERM."""
+"""Run the web server and the workers side by side until Ctrl-C or SIGTERM."""
 
 from __future__ import annotations
 
@@ -31,8 +31,15 @@ def uvicorn_command(host: str, port: str, extra: Sequence[str] = ()) -> list[str
     ]
 
 
-def worker_command() -> list[str]:
-    return [sys.executable, "-m", "ordersight", "run_huey"]
+def worker_commands() -> list[list[str]]:
+    """The worker processes: the Huey consumer, and with SALES_FIGURES = "after-commit" the
+    one that keeps the sales figures up to date (`keep_figures`)."""
+    from django.conf import settings
+
+    commands = [[sys.executable, "-m", "ordersight", "run_huey"]]
+    if settings.SALES_FIGURES == "after-commit":
+        commands.append([sys.executable, "-m", "ordersight", "keep_figures"])
+    return commands
 
 
 def supervise(commands: Sequence[Sequence[str]], out: TextIO) -> int:

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from ordersight.core.actors import Actor
 from ordersight.core.bulk import insert_rows
-from ordersight.core.live import publish_after_commit
+from ordersight.core.live import publish_after_commit, save_and_publish
 from ordersight.orders.lifecycle import dispatch, dispatch_many, moment_of
 from ordersight.orders.models import ActorType, Order, OrderEvent, OrderEventKind
 
@@ -38,16 +38,11 @@ def _event(
     )
 
 
-def _announce(order: Order, kind: OrderEventKind) -> None:
-    publish_after_commit(
-        "orders", {"order": order.number, "event": str(kind), "status": order.status}
-    )
-
-
 def record_event(order: Order, kind: OrderEventKind, actor: Actor, **payload: Any) -> OrderEvent:
     event = _event(order, kind, actor, payload)
-    event.save()
-    _announce(order, kind)
+    save_and_publish(
+        event, "orders", {"order": order.number, "event": str(kind), "status": order.status}
+    )
     dispatch(order, event, actor)
     return event
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from django.conf import settings
+
 from ordersight.orders.lifecycle import Moment, OrderChange
 from ordersight.payments.facts import FactsOfOrders
 from ordersight.reports.definitions import COUNTED_STATUS
-from ordersight.reports.services import move_attributions, recount_orders
+from ordersight.reports.services import move_attributions, queue_recounts, recount_orders
 
 
 def _may_move_figures(change: OrderChange) -> bool:
@@ -19,9 +21,19 @@ def _may_move_figures(change: OrderChange) -> bool:
 class RecountSales:
     """Any change that can move a figure recounts its order, once for all the changes heard
     together. An order whose only news is who made the sale (a sales attribution named or
-    checked) moves between sales managers' rows instead: nothing else reads it."""
+    checked) moves between sales managers' rows instead: nothing else reads it. With
+    SALES_FIGURES = "after-commit" every such change only queues its order."""
 
     def many(self, changes: Sequence[OrderChange], facts: FactsOfOrders) -> None:
+        if settings.SALES_FIGURES == "after-commit":
+            queue_recounts(
+                order_ids=dict.fromkeys(
+                    change.order.pk
+                    for change in changes
+                    if change.moment == Moment.SALES_ATTRIBUTED or _may_move_figures(change)
+                )
+            )
+            return
         recounted: dict[int, None] = {}
         moved = {}
         for change in changes:

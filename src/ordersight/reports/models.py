@@ -1,11 +1,13 @@
 """Sales rollups: the figures of completed orders summed per period, currency and dimension.
 
-The services keep them current in the transaction of each order change (see `services`);
-`ordersight reports rebuild` recomputes them from the raw rows. Reports read only these.
+The services keep them current in the transaction of each order change, or, with
+SALES_FIGURES = "after-commit", just after it from a queue (see `services`); `ordersight
+reports rebuild` recomputes them from the raw rows. Reports read only these.
 """
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
 from ordersight.orders.models import Order
@@ -120,3 +122,20 @@ class ReportedOrder(models.Model):
 
     def __str__(self) -> str:
         return f"Reported {self.order_id}"
+
+
+class QueuedRecount(models.Model):
+    """An order changed in a committed transaction whose sale the rollups have yet to take
+    in (SALES_FIGURES = "after-commit"). A row per change, never updated: a writer only
+    inserts, so it never waits for the recount that is taking older rows."""
+
+    id = models.BigAutoField(primary_key=True)
+    # No foreign key: the insert then takes no lock on the order row it names.
+    order_id = models.BigIntegerField()
+    queued_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"order {self.order_id} queued at {self.queued_at}"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -29,6 +29,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Cast, Coalesce
+from django.utils import timezone
 
 from ordersight.campaigns import selectors as campaigns
 from ordersight.catalog.models import Category, Offer
@@ -48,7 +49,7 @@ from ordersight.reports.definitions import (
     Dimension,
     GroupBy,
 )
-from ordersight.reports.models import ANY, Grain, ReportedOrder, SalesRollup
+from ordersight.reports.models import ANY, Grain, QueuedRecount, ReportedOrder, SalesRollup
 
 RECURRING, ONE_OFF = "recurring", "one_off"
 KINDS = (RECURRING, ONE_OFF)
@@ -150,6 +151,35 @@ class Breakdown:
     rows: list[BreakdownRow]
     totals: dict[str, Figures] = field(default_factory=dict)
     previous_totals: dict[str, Figures] | None = None
+
+
+# Figures this close behind the orders count as current: the queue of changes is rarely empty
+# on a busy store, and its oldest change is normally taken in within a second.
+LAG_SHOWN_FROM_SECONDS = 2
+# The waiting changes are counted up to this many (a count of a long queue is not free).
+LAG_COUNTED_UP_TO = 100_000
+
+
+@dataclass(frozen=True)
+class FiguresLag:
+    """How far the sales figures trail the orders (SALES_FIGURES = "after-commit")."""
+
+    since: datetime  # when the oldest change not yet counted was queued
+    seconds: int  # how long ago that was
+    waiting: int  # changes not yet counted (at most LAG_COUNTED_UP_TO)
+
+
+def figures_lag() -> FiguresLag | None:
+    """How far the rollups trail the orders, when they trail them by more than a moment
+    (None when current)."""
+    oldest = QueuedRecount.objects.order_by("id").values_list("queued_at", flat=True).first()
+    if oldest is None:
+        return None
+    seconds = int((timezone.now() - oldest).total_seconds())
+    if seconds < LAG_SHOWN_FROM_SECONDS:
+        return None
+    waiting = QueuedRecount.objects.all()[:LAG_COUNTED_UP_TO].count()
+    return FiguresLag(since=oldest, seconds=seconds, waiting=waiting)
 
 
 def month_start(*, day: date) -> date:

@@ -2,8 +2,10 @@
 
 After any change to an order, `recount_orders` computes what the order adds to the rollups
 now (`definitions.contribution`), subtracts what it added before (kept on `ReportedOrder`)
-and writes the difference, in the same transaction as the change. `rebuild_rollups` starts
-over from the raw rows (imported history, a changed time zone).
+and writes the difference: in the same transaction as the change, or (SALES_FIGURES =
+"after-commit") the change queues its order (`queue_recounts`) and `recount_queued` takes
+the queue in batches after commit. `rebuild_rollups` starts over from the raw rows
+(imported history, a changed time zone).
 """
 
 from __future__ import annotations
@@ -41,10 +43,13 @@ from ordersight.reports.definitions import (
     parts_to_json,
     sale_of,
 )
-from ordersight.reports.models import ANY, Grain, ReportedOrder, SalesRollup
+from ordersight.reports.models import ANY, Grain, QueuedRecount, ReportedOrder, SalesRollup
 
 # How many orders one pass of the rebuild reads and writes at a time.
 REBUILD_BATCH = 5000
+# How many queued changes one recount after commit takes at most: a few bulk batches' worth,
+# so a busy store's figures are brought up to date by a few large recounts, not many small.
+QUEUED_BATCH = 5000
 
 
 def _first_sales(customer_ids: Collection[int]) -> dict[int, int]:
@@ -238,6 +243,37 @@ def recount_orders(*, order_ids: Iterable[int], facts: FactsOfOrders | None = No
     # as it was and linked below.
     upsert_rows(ReportedOrder, _ROW_COLUMNS, to_save, unique=("order_id",))
     _link_previous_sales(relink - {None})
+
+
+def queue_recounts(*, order_ids: Collection[int]) -> None:
+    """Have these orders' sales recounted after the caller's transaction commits
+    (`recount_queued`): one row each, inserted; a rolled-back change queues nothing."""
+    if len(order_ids) < SQL_FAN_OUT_ROWS:
+        # One INSERT; COPY takes two round trips, which a Check of one sale would feel.
+        QueuedRecount.objects.bulk_create(QueuedRecount(order_id=pk) for pk in order_ids)
+    else:
+        insert_rows(QueuedRecount, ("order_id",), ((pk,) for pk in order_ids))
+
+
+@retry_on_deadlock
+@transaction.atomic
+def recount_queued(*, limit: int = QUEUED_BATCH) -> int:
+    """Recount the orders of the oldest queued changes (up to `limit`) and take those rows
+    off the queue, in one transaction: a crash leaves both undone, and a recount sets an
+    order's figures to what its rows say now, so none is counted twice. Changes queued
+    while this runs stay queued for the next pass, however their orders were read here.
+    Several workers may run it at once: each takes rows the others have not locked.
+    Returns how many changes it took."""
+    taken = list(
+        QueuedRecount.objects.select_for_update(no_key=True, skip_locked=True)
+        .order_by("id")
+        .values_list("id", "order_id")[:limit]
+    )
+    if not taken:
+        return 0
+    recount_orders(order_ids={order_id for _, order_id in taken})
+    QueuedRecount.objects.filter(pk__any=[pk for pk, _ in taken]).delete()
+    return len(taken)
 
 
 def move_attributions(*, orders: Iterable[Order]) -> None:

@@ -321,6 +321,7 @@ def sales_performance(request: HttpRequest) -> HttpResponse:
         "cards": _cards(result),
         "customers": customers,
         "chart": _chart(result),
+        "lag": selectors.figures_lag(),
     }
     if request.htmx and request.GET.get("partial") == "figures":
         return render(request, "reports/_performance_figures.html", context)
@@ -399,6 +400,7 @@ def _breakdown_context(request: HttpRequest) -> dict[str, Any]:
         "rows": rows,
         "totals": totals,
         "truncated": len(breakdown.rows) >= (params["limit"] or 1000),
+        "lag": selectors.figures_lag(),
     }
 
 

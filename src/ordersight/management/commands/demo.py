@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from ordersight.accounts.roles import OWNER
 from ordersight.demo import MANAGERS, ORDER_COUNT, feed_folder, load_demo_data
-from ordersight.management.processes import supervise, uvicorn_command, worker_command
+from ordersight.management.processes import supervise, uvicorn_command, worker_commands
 
 OWNER_USERNAME = "owner"
 DEMO_QUOTE_URL = "https://shop.example/account/quotes/{external_id}"
@@ -96,5 +96,5 @@ class Command(BaseCommand):
 
     def _serve(self, host: str, port: str) -> None:
         self.stdout.write("Web server and worker running; Ctrl-C stops both.")
-        commands = [uvicorn_command(host, port, ["--log-level", "warning"]), worker_command()]
+        commands = [uvicorn_command(host, port, ["--log-level", "warning"]), *worker_commands()]
         supervise(commands, self.stderr)

@@ -14,7 +14,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
-from ordersight.management.processes import supervise, uvicorn_command, worker_command
+from ordersight.management.processes import supervise, uvicorn_command, worker_commands
 
 
 class Command(BaseCommand):
@@ -60,7 +60,7 @@ class Command(BaseCommand):
             extra += ["--proxy-headers", "--forwarded-allow-ips", forwarded]
         commands = [uvicorn_command(options["host"], options["port"], extra)]
         if not options["no_worker"]:
-            commands.append(worker_command())
+            commands += worker_commands()
         worker = "" if options["no_worker"] else " and the worker"
         self.stdout.write(
             f"ordersight serving on http://{options['host']}:{options['port']} with "

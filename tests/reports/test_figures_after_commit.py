@@ -1,0 +1,211 @@
+"""Sales figures taken in after commit (SALES_FIGURES = "after-commit").
+
+A change queues its order in its own transaction; `recount_queued` (run by `ordersight
+keep_figures`) recounts the queue in batches. The figures then equal the raw rows, whatever
+committed, rolled back, raced or crashed on the way, and the sales pages say how far behind
+they are while they are.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection, transaction
+from django.test import override_settings
+from django.utils import timezone
+
+from ordersight.core.actors import Actor
+from ordersight.orders.attribution import confirm_sales_attribution
+from ordersight.orders.ingest import upsert_orders
+from ordersight.orders.pricing import LineInput, OrderInput
+from ordersight.orders.services import create_order, transition_order
+from ordersight.payments.services import record_manual_payment, refund_invoice
+from ordersight.reports.models import QueuedRecount, ReportedOrder
+from ordersight.reports.services import recount_queued
+from tests import factories
+from tests.reports.conftest import raw_figures, stored_figures
+from tests.threads import run_together
+
+pytestmark = pytest.mark.django_db(transaction=True)
+SYSTEM = Actor.system()
+after_commit = override_settings(SALES_FIGURES="after-commit")
+
+
+def _new_order(customer) -> object:
+    return create_order(
+        data=OrderInput(lines=[LineInput(sku="WORKSHOP", quantity=2)], customer_id=customer.pk),
+        actor=SYSTEM,
+    )
+
+
+def _drain() -> int:
+    taken = 0
+    while batch := recount_queued():
+        taken += batch
+    return taken
+
+
+@after_commit
+def test_a_committed_sale_is_counted_after_commit_and_a_rolled_back_one_never(shop):
+    customer = factories.CustomerFactory()
+    kept = _new_order(customer)
+    transition_order(order=kept, to="completed", actor=SYSTEM)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        gone = _new_order(customer)
+        transition_order(order=gone, to="completed", actor=SYSTEM)
+        raise RuntimeError("the request failed after the sale")
+
+    # Committed, queued, not yet counted.
+    assert list(QueuedRecount.objects.values_list("order_id", flat=True)) == [kept.pk]
+    assert stored_figures() == {} and not ReportedOrder.objects.exists()
+
+    assert _drain() == 1
+    assert stored_figures() == raw_figures() != {}
+    assert not QueuedRecount.objects.exists()
+    assert recount_queued() == 0  # nothing left, nothing counted twice
+    assert stored_figures() == raw_figures()
+
+
+@after_commit
+def test_payments_refunds_and_a_check_are_counted_once_each(shop):
+    customer = factories.CustomerFactory()
+    order = _new_order(customer)
+    invoice = record_manual_payment(order=order, payment_system=shop["bank"], actor=SYSTEM)
+    order.refresh_from_db()
+    if order.status != "completed":
+        transition_order(order=order, to="completed", actor=SYSTEM)
+    _drain()
+    refund_invoice(invoice=invoice, amount=Decimal("12.34"), actor=SYSTEM)
+    order.refresh_from_db()
+    confirm_sales_attribution(order=order, manager_id=None, actor=SYSTEM)
+    assert QueuedRecount.objects.count() == 2  # the refund and the Check, one row each
+    _drain()
+    assert stored_figures() == raw_figures()
+    kept = ReportedOrder.objects.get(pk=order.pk)
+    assert kept.confirmed and kept.refunds == Decimal("12.34")
+
+
+@pytest.mark.postgres_only
+@after_commit
+def test_writers_racing_two_recounters_leave_every_sale_counted_once(shop):
+    customers = [factories.CustomerFactory() for _ in range(3)]
+    orders = [_new_order(customers[i % 3]) for i in range(16)]
+    done = []
+
+    def settle(order):
+        invoice = record_manual_payment(order=order, payment_system=shop["bank"], actor=SYSTEM)
+        order.refresh_from_db()
+        if order.status != "completed":
+            transition_order(order=order, to="completed", actor=SYSTEM)
+        refund_invoice(invoice=invoice, amount=Decimal("1.00"), actor=SYSTEM)
+        done.append(order.pk)
+
+    def recount_until_settled(_):
+        # Small batches, so the recounters take rows while the writers still queue them.
+        while len(done) < len(orders) or QueuedRecount.objects.exists():
+            if not recount_queued(limit=3):
+                time.sleep(0.01)
+
+    jobs = [(settle, o) for o in orders] + [(recount_until_settled, None)] * 2
+    run_together(lambda job: job[0](job[1]), jobs)
+    assert not QueuedRecount.objects.exists()
+    assert stored_figures() == raw_figures()
+
+
+def _queue_many_sales(count: int) -> None:
+    customers = [factories.CustomerFactory() for _ in range(50)]
+    items = [
+        OrderInput(
+            lines=[LineInput(sku="TEE-M", quantity=1 + i % 3), LineInput(sku="WORKSHOP")],
+            customer_id=customers[i % len(customers)].pk,
+            source="api",
+            external_id=f"crash-{i}",
+            status="completed",
+        )
+        for i in range(count)
+    ]
+    for start in range(0, count, 500):
+        upsert_orders(items=items[start : start + 500], actor=SYSTEM)
+
+
+def _keep_figures(*args: str) -> subprocess.Popen:
+    settings_dict = connection.settings_dict
+    env = dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE="ordersight.settings",
+        SALES_FIGURES="after-commit",
+        DATABASE_URL=os.environ["DATABASE_URL"].rsplit("/", 1)[0] + "/" + settings_dict["NAME"],
+    )
+    return subprocess.Popen(
+        [sys.executable, "-m", "ordersight", "keep_figures", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+
+
+@pytest.mark.postgres_only
+@after_commit
+def test_a_recounter_killed_mid_batch_loses_and_doubles_nothing(shop):
+    _queue_many_sales(3000)
+    queued = QueuedRecount.objects.count()
+    assert queued == 3000 and not ReportedOrder.objects.exists()
+
+    worker = _keep_figures("--batch", "400")
+    try:
+        deadline = time.monotonic() + 120
+        # Killed once it has committed a batch or two, while others remain: it is then most
+        # likely inside a batch's transaction, and wherever it is must not matter.
+        while QueuedRecount.objects.count() > queued - 800:
+            assert worker.poll() is None, worker.stdout.read().decode()
+            assert time.monotonic() < deadline, "the recounter took nothing"
+            time.sleep(0.02)
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=30)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    left = QueuedRecount.objects.count()
+    assert 0 < left < queued
+    # Half-counted: what committed is exact for its orders, the rest still queued.
+    assert ReportedOrder.objects.count() == queued - left
+
+    restarted = _keep_figures("--once")
+    output, _ = restarted.communicate(timeout=300)
+    assert restarted.returncode == 0, output.decode()
+    assert f"Took in {left:,} queued changes" in output.decode()
+    assert not QueuedRecount.objects.exists()
+    assert ReportedOrder.objects.count() == queued
+    assert stored_figures() == raw_figures()
+
+
+@after_commit
+def test_the_sales_pages_say_how_far_the_figures_trail(shop, roles):
+    admin = factories.signed_in(roles, "Admin", "ops")
+    customer = factories.CustomerFactory()
+    order = _new_order(customer)
+    transition_order(order=order, to="completed", actor=SYSTEM)
+    # A moment behind is current: nothing is said.
+    assert 'data-testid="figures-lag"' not in admin.get("/").content.decode()
+
+    QueuedRecount.objects.update(queued_at=timezone.now() - timedelta(seconds=30))
+    QueuedRecount.objects.create(order_id=order.pk)
+    for page in ("/", "/sales/report/"):
+        html = admin.get(page).content.decode()
+        assert 'data-testid="figures-lag"' in html, page
+        assert "trail the orders by 30 s: 2 changes are still being counted" in html, page
+
+    QueuedRecount.objects.update(queued_at=timezone.now() - timedelta(minutes=5))
+    QueuedRecount.objects.filter(pk=QueuedRecount.objects.order_by("id").last().pk).delete()
+    html = admin.get("/").content.decode()
+    assert "trail the orders by 5\xa0minutes: 1 change is still being counted" in html
+
+    _drain()
+    assert 'data-testid="figures-lag"' not in admin.get("/").content.decode()
