@@ -26,6 +26,7 @@ from ordersight.core.bulk import (
     upsert_rows,
 )
 from ordersight.core.deadlocks import retry_on_deadlock
+from ordersight.core.live import publish_after_commit
 from ordersight.core.lookups import any_of_sql
 from ordersight.customers.models import Customer
 from ordersight.customers.services import lock_customers
@@ -50,6 +51,10 @@ REBUILD_BATCH = 5000
 # How many queued changes one recount after commit takes at most: a few bulk batches' worth,
 # so a busy store's figures are brought up to date by a few large recounts, not many small.
 QUEUED_BATCH = 5000
+# A change of this many orders or more is queued by COPY.
+QUEUE_BY_COPY_FROM = 100
+# What open pages hear when the figures have taken in more changes.
+LIVE_CHANNEL = "figures"
 
 
 def _first_sales(customer_ids: Collection[int]) -> dict[int, int]:
@@ -248,7 +253,7 @@ def recount_orders(*, order_ids: Iterable[int], facts: FactsOfOrders | None = No
 def queue_recounts(*, order_ids: Collection[int]) -> None:
     """Have these orders' sales recounted after the caller's transaction commits
     (`recount_queued`): one row each, inserted; a rolled-back change queues nothing."""
-    if len(order_ids) < SQL_FAN_OUT_ROWS:
+    if len(order_ids) < QUEUE_BY_COPY_FROM:
         # One INSERT; COPY takes two round trips, which a Check of one sale would feel.
         QueuedRecount.objects.bulk_create(QueuedRecount(order_id=pk) for pk in order_ids)
     else:
@@ -273,6 +278,8 @@ def recount_queued(*, limit: int = QUEUED_BATCH) -> int:
         return 0
     recount_orders(order_ids={order_id for _, order_id in taken})
     QueuedRecount.objects.filter(pk__any=[pk for pk, _ in taken]).delete()
+    # Open dashboards read the figures again: the change they heard of is counted now.
+    publish_after_commit(LIVE_CHANNEL, {"event": "recounted", "count": len(taken)})
     return len(taken)
 
 
@@ -319,15 +326,19 @@ def _link_previous_sales(customers: Collection[int]) -> None:
     table = connection.ops.quote_name(ReportedOrder._meta.db_table)
     differs = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
     among, params = any_of_sql("customer_id", sorted(customers), connection)
+    updated, _ = any_of_sql(f"{table}.customer_id", sorted(customers), connection)
+    # The rows updated are named by their customers as well as joined to the window's: the
+    # planner, which guesses ten sales a customer, otherwise read the whole table to join a
+    # batch's (198 ms where 6 ms will do, at 740,000 kept sales).
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} SET prev_day = linked.prev FROM ("
             "  SELECT order_id, LAG(day) OVER ("
             "    PARTITION BY customer_id ORDER BY day, order_id) AS prev"
             f"  FROM {table} WHERE {among}"
-            f") AS linked WHERE {table}.order_id = linked.order_id"
+            f") AS linked WHERE {updated} AND {table}.order_id = linked.order_id"
             f" AND {table}.prev_day {differs} linked.prev",
-            params,
+            params + params,
         )
 
 
