@@ -68,22 +68,27 @@ def save_and_publish(instance: Model, channel: str, message: dict[str, Any]) -> 
     `publish_after_commit` would; on PostgreSQL in one statement (a round trip less for
     every order moment: an event is recorded with its live notice).
 
-    For models with no save() logic or signals of their own (an event row): the insert is
-    Django's own, with its defaults and `auto_now` values, and the row's id set after.
+    For new rows of models saved by no logic of their own (no save() override, no signal
+    receivers, no parent model): an event row. The insert is Django's own, with defaults
+    and `auto_now` values; the values the database returns (the id) are set after it.
     """
+    meta = instance._meta
+    if meta.parents or not instance._state.adding:
+        raise ValueError("save_and_publish inserts new rows of models without parents")
     using = router.db_for_write(type(instance))
     if connection.vendor != "postgresql" or using != connection.alias:
         instance.save()
         publish_after_commit(channel, message)
         return
-    meta = instance._meta
+    instance._prepare_related_fields_for_save(operation_name="save")
     query = InsertQuery(type(instance))
     query.insert_values(
         [f for f in meta.local_concrete_fields if not f.generated and f is not meta.auto_field],
         [instance],
     )
     compiler = query.get_compiler(using=using)
-    compiler.returning_fields = [meta.pk]
+    returning = meta.db_returning_fields
+    compiler.returning_fields = returning
     [(insert, params)] = compiler.as_sql()
     payload = json.dumps({"channel": channel, "message": message}, default=str)
     with connection.cursor() as cursor:
@@ -91,7 +96,9 @@ def save_and_publish(instance: Model, channel: str, message: dict[str, Any]) -> 
             f"WITH saved AS ({insert}) SELECT saved.*, pg_notify(%s, %s) FROM saved",
             [*params, PG_CHANNEL, payload],
         )
-        instance.pk = cursor.fetchone()[0]
+        returned = cursor.fetchone()
+    for field, value in zip(returning, returned, strict=False):
+        setattr(instance, field.attname, value)
     instance._state.adding = False
     instance._state.db = using
 

@@ -28,8 +28,8 @@ from django.db.models import (
     Sum,
     Value,
 )
-from django.db.models.functions import Cast, Coalesce
-from django.utils import timezone
+from django.db.models.functions import Cast, Coalesce, Now
+from django.utils.formats import number_format
 
 from ordersight.campaigns import selectors as campaigns
 from ordersight.catalog.models import Category, Offer
@@ -166,20 +166,38 @@ class FiguresLag:
 
     since: datetime  # when the oldest change not yet counted was queued
     seconds: int  # how long ago that was
-    waiting: int  # changes not yet counted (at most LAG_COUNTED_UP_TO)
+    waiting: int  # changes not yet counted, up to LAG_COUNTED_UP_TO
+
+    @property
+    def waiting_shown(self) -> str:
+        """The count as a person reads it: grouped, and "+" when the count stopped short."""
+        shown = number_format(self.waiting, force_grouping=True)
+        return f"{shown}+" if self.waiting >= LAG_COUNTED_UP_TO else shown
+
+
+def any_change_queued() -> bool:
+    """Whether a change waits to be counted into the rollups (a look that takes no lock:
+    an idle recounter makes it five times a second)."""
+    return QueuedRecount.objects.exists()
 
 
 def figures_lag() -> FiguresLag | None:
     """How far the rollups trail the orders, when they trail them by more than a moment
-    (None when current)."""
-    oldest = QueuedRecount.objects.order_by("id").values_list("queued_at", flat=True).first()
+    (None when current). Measured on the database's clock, which queued the changes."""
+    oldest = (
+        QueuedRecount.objects.order_by("id")
+        .annotate(now=Now())
+        .values_list("queued_at", "now")
+        .first()
+    )
     if oldest is None:
         return None
-    seconds = int((timezone.now() - oldest).total_seconds())
+    since, now = oldest
+    seconds = int((now - since).total_seconds())
     if seconds < LAG_SHOWN_FROM_SECONDS:
         return None
     waiting = QueuedRecount.objects.all()[:LAG_COUNTED_UP_TO].count()
-    return FiguresLag(since=oldest, seconds=seconds, waiting=waiting)
+    return FiguresLag(since=since, seconds=seconds, waiting=waiting)
 
 
 def month_start(*, day: date) -> date:

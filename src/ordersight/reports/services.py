@@ -266,8 +266,8 @@ def recount_queued(*, limit: int = QUEUED_BATCH) -> int:
     """Recount the orders of the oldest queued changes (up to `limit`) and take those rows
     off the queue, in one transaction: a crash leaves both undone, and a recount sets an
     order's figures to what its rows say now, so none is counted twice. Changes queued
-    while this runs stay queued for the next pass, however their orders were read here.
-    Several workers may run it at once: each takes rows the others have not locked.
+    while this runs stay queued for the next pass. Several recounters may run at once (each
+    takes rows the others have not locked), and writers in either mode beside them.
     Returns how many changes it took."""
     taken = list(
         QueuedRecount.objects.select_for_update(no_key=True, skip_locked=True)
@@ -276,11 +276,37 @@ def recount_queued(*, limit: int = QUEUED_BATCH) -> int:
     )
     if not taken:
         return 0
-    recount_orders(order_ids={order_id for _, order_id in taken})
+    order_ids = sorted({order_id for _, order_id in taken})
+    # The orders are locked before their facts are read, in id order as every writer of
+    # many orders locks them (and before the customers the recount locks): a change being
+    # written waits or is waited for, and a recount of the same order elsewhere (another
+    # recounter, a writer recounting in its own transaction) never overwrites newer figures
+    # with figures read before them.
+    list(
+        Order.objects.select_for_update(no_key=True, of=("self",))
+        .filter(pk__any=order_ids)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    recount_orders(order_ids=order_ids)
     QueuedRecount.objects.filter(pk__any=[pk for pk, _ in taken]).delete()
     # Open dashboards read the figures again: the change they heard of is counted now.
     publish_after_commit(LIVE_CHANNEL, {"event": "recounted", "count": len(taken)})
     return len(taken)
+
+
+@retry_on_deadlock
+@transaction.atomic
+def set_aside_oldest_queued() -> int | None:
+    """Move the oldest queued change to the back of the queue (a recount of it keeps
+    failing: the others go on meanwhile, and it is tried again after them). Returns its
+    order's id, None when the queue is empty."""
+    oldest = QueuedRecount.objects.select_for_update(no_key=True).order_by("id").first()
+    if oldest is None:
+        return None
+    oldest.delete()
+    QueuedRecount.objects.create(order_id=oldest.order_id)
+    return oldest.order_id
 
 
 def move_attributions(*, orders: Iterable[Order]) -> None:

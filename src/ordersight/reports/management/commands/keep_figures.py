@@ -10,12 +10,16 @@ import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import DatabaseError, close_old_connections
+from django.db import close_old_connections
 
 from ordersight.core.heap import settle_for_batches
-from ordersight.reports.services import QUEUED_BATCH, recount_queued
+from ordersight.reports.selectors import any_change_queued
+from ordersight.reports.services import QUEUED_BATCH, recount_queued, set_aside_oldest_queued
 
 logger = logging.getLogger(__name__)
+
+# The longest wait before trying again after a failed recount, in seconds.
+LONGEST_BACK_OFF = 30.0
 
 
 class Command(BaseCommand):
@@ -40,23 +44,42 @@ class Command(BaseCommand):
         settle_for_batches()
         stop = threading.Event()
         if threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        taken_in_all = 0
+            # Stopped between batches: the one being counted is finished first.
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(signum, lambda *_: stop.set())
+        batch, failures, taken_in_all = options["batch"], 0, 0
         started = time.perf_counter()
         while not stop.is_set():
-            try:
-                taken = recount_queued(limit=options["batch"])
-            except DatabaseError:
-                # The database restarting or a connection cut: the batch rolled back and
-                # stays queued; try again on a fresh connection.
-                logger.exception("recounting the queued sales failed; trying again")
-                close_old_connections()
-                stop.wait(1.0)
-                continue
-            taken_in_all += taken
-            if not taken:
+            if not any_change_queued():
                 if options["once"]:
                     break
+                stop.wait(options["idle"])
+                continue
+            try:
+                taken = recount_queued(limit=batch)
+            except Exception:
+                # The batch rolled back and stays queued. A database away comes back; an
+                # order whose recount fails every time must not hold up the others: the
+                # batch is halved until that order is alone, and then set aside behind
+                # the rest of the queue (logged each time, to be looked into).
+                failures += 1
+                logger.exception("recounting %s queued changes failed; trying again", batch)
+                close_old_connections()
+                if batch > 1:
+                    batch //= 2
+                else:
+                    try:
+                        order_id = set_aside_oldest_queued()
+                        logger.error(
+                            "order %s set aside behind the queue's other changes", order_id
+                        )
+                    except Exception:
+                        logger.exception("setting the failing change aside failed")
+                stop.wait(min(LONGEST_BACK_OFF, 0.5 * 2 ** min(failures, 6)))
+                continue
+            failures, batch = 0, min(options["batch"], batch * 2)
+            taken_in_all += taken
+            if not taken:  # what waits is being taken by another recounter
                 stop.wait(options["idle"])
         if options["once"]:
             self.stdout.write(
