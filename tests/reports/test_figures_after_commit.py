@@ -310,3 +310,15 @@ def test_the_sales_pages_say_how_far_the_figures_trail(shop, roles, monkeypatch)
 
     _drain()
     assert 'data-testid="figures-lag"' not in admin.get("/").content.decode()
+
+
+def test_the_recounter_runs_beside_the_worker_only_after_commit(settings):
+    from ordersight.management.processes import worker_commands
+
+    def started():
+        return [command[-1] for command in worker_commands()]
+
+    settings.SALES_FIGURES = "in-transaction"
+    assert started() == ["run_huey"]
+    settings.SALES_FIGURES = "after-commit"
+    assert started() == ["run_huey", "keep_figures"]

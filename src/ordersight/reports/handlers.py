@@ -27,11 +27,7 @@ class RecountSales:
     def many(self, changes: Sequence[OrderChange], facts: FactsOfOrders) -> None:
         if settings.SALES_FIGURES == "after-commit":
             queue_recounts(
-                order_ids=dict.fromkeys(
-                    change.order.pk
-                    for change in changes
-                    if change.moment == Moment.SALES_ATTRIBUTED or _may_move_figures(change)
-                )
+                order_ids=dict.fromkeys(c.order.pk for c in changes if _may_move_figures(c))
             )
             return
         recounted: dict[int, None] = {}
