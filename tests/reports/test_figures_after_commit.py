@@ -16,7 +16,7 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -322,3 +322,24 @@ def test_the_recounter_runs_beside_the_worker_only_after_commit(settings):
     assert started() == ["run_huey"]
     settings.SALES_FIGURES = "after-commit"
     assert started() == ["run_huey", "keep_figures"]
+
+
+@after_commit
+def test_the_report_api_says_how_far_the_figures_trail(shop, api):
+    order = _new_order(factories.CustomerFactory())
+    transition_order(order=order, to="completed", actor=SYSTEM)
+    reports_read = (("reports/performance", {}), ("reports/sales", {"group_by": "currency"}))
+    QueuedRecount.objects.update(queued_at=timezone.now())
+    for path, params in reports_read:
+        answer = api.get(path, **params)
+        assert answer.status_code == 200, answer.content
+        assert answer.json()["figures_lag"] is None, path
+
+    queued_at = timezone.now() - timedelta(seconds=90)
+    QueuedRecount.objects.update(queued_at=queued_at)
+    for path, params in reports_read:
+        lag = api.get(path, **params).json()["figures_lag"]
+        assert lag["waiting"] == 1 and 90 <= lag["seconds"] <= 91, (path, lag)
+        # The API writes times to the millisecond.
+        since = datetime.fromisoformat(lag["since"])
+        assert abs(since - queued_at) < timedelta(milliseconds=1), (path, lag)

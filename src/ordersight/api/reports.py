@@ -9,6 +9,7 @@ descending), `limit`, `compare=true` for the previous period beside each row, an
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from django.http import HttpRequest, StreamingHttpResponse
@@ -69,12 +70,26 @@ class ReportTotalOut(FiguresOut):
     change: dict[str, str | None] | None = None
 
 
+class FiguresLagOut(Schema):
+    since: datetime = Field(..., description="When the oldest change not yet counted was made")
+    seconds: int = Field(..., description="How long ago that was")
+    waiting: int = Field(..., description="Changes not yet counted (counted up to 100,000)")
+
+
+_LAG = Field(
+    None,
+    description="How far the figures trail the orders (SALES_FIGURES=after-commit), when "
+    "by 2 s or more; null when they are current",
+)
+
+
 class SalesReportOut(Schema):
     group_by: str
     from_: str = Field(..., alias="from")
     to: str
     rows: list[ReportRowOut]
     totals: list[ReportTotalOut]
+    figures_lag: FiguresLagOut | None = _LAG
 
 
 class PerformanceCurrencyOut(Schema):
@@ -98,6 +113,7 @@ class PerformanceOut(Schema):
     currencies: list[PerformanceCurrencyOut]
     new_customers: CustomerCountOut
     returning_customers: CustomerCountOut
+    figures_lag: FiguresLagOut | None = _LAG
 
 
 _SORTS = tuple(report_params.SORTABLE) + tuple(f"-{name}" for name in report_params.SORTABLE)
@@ -183,6 +199,15 @@ def _breakdown(
     return breakdown, params
 
 
+def _lag_out() -> dict[str, Any] | None:
+    lag = selectors.figures_lag()
+    return (
+        None
+        if lag is None
+        else {"since": lag.since, "seconds": lag.seconds, "waiting": lag.waiting}
+    )
+
+
 @router.get(
     "/reports/sales",
     response={200: SalesReportOut, **ERRORS},
@@ -202,6 +227,7 @@ def sales_report(request: HttpRequest, params: Query[BreakdownQuery]) -> dict[st
         "to": query.end.isoformat(),
         "rows": [row_out(row, compare=cleaned["compare"]) for row in breakdown.rows],
         "totals": totals_out(breakdown.totals, breakdown.previous_totals),
+        "figures_lag": _lag_out(),
     }
 
 
@@ -255,4 +281,5 @@ def performance(request: HttpRequest, params: Query[ReportQuery]) -> dict[str, A
         ],
         "new_customers": count("new"),
         "returning_customers": count("returning"),
+        "figures_lag": _lag_out(),
     }
