@@ -150,39 +150,45 @@ def test_writers_racing_two_recounters_leave_every_sale_counted_once(shop):
 
 @pytest.mark.postgres_only
 @after_commit
-def test_a_recount_waits_for_the_change_being_written_to_its_order(shop):
-    """A recounter reads an order's facts only once no writer holds the order: else a
-    recount from facts read before a change could land after that change's own recount
-    (by another recounter) and put the older figures back."""
-    order = _new_order(None)
-    invoice = record_manual_payment(order=order, payment_system=shop["bank"], actor=SYSTEM)
-    order.refresh_from_db()
-    if order.status != "completed":
-        transition_order(order=order, to="completed", actor=SYSTEM)
+def test_a_recount_passes_over_an_order_being_written_and_counts_it_next_time(shop):
+    """A recounter reads only orders no writer holds: a recount from facts read before a
+    change could otherwise land after that change's own recount (by another recounter)
+    and put the older figures back. It neither waits for the writer nor makes it wait."""
+    held, free = _new_order(None), _new_order(None)
+    invoice = record_manual_payment(order=held, payment_system=shop["bank"], actor=SYSTEM)
+    held.refresh_from_db()
+    if held.status != "completed":
+        transition_order(order=held, to="completed", actor=SYSTEM)
+    transition_order(order=free, to="completed", actor=SYSTEM)
     writing, finish = threading.Event(), threading.Event()
 
     def refund_slowly(_):
         with transaction.atomic():
             refund_invoice(invoice=invoice, amount=Decimal("5.00"), actor=SYSTEM)
             writing.set()
-            finish.wait(30)
+            assert finish.wait(30)
 
-    def recount(_):
-        assert writing.wait(30)
-        return recount_queued()
+    def queued_orders():
+        return set(QueuedRecount.objects.values_list("order_id", flat=True))
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         writer = pool.submit(lambda: run_together(refund_slowly, [None]))
-        recounter = pool.submit(lambda: run_together(recount, [None]))
-        assert writing.wait(30)
-        time.sleep(0.5)
-        assert not recounter.done(), "the recount read the order while a change was written"
-        finish.set()
+        try:
+            assert writing.wait(30)
+            # A recount now finishes at once (it would wait for ever on the held order).
+            counted = pool.submit(lambda: run_together(lambda _: recount_queued(), [None]))
+            assert counted.result(timeout=20) == [1]  # the free order's completion
+            assert queued_orders() == {held.pk}
+            assert ReportedOrder.objects.filter(pk=free.pk).exists()
+            assert not ReportedOrder.objects.filter(pk=held.pk).exists()
+        finally:
+            finish.set()
         writer.result(timeout=30)
-        recounter.result(timeout=30)
-    _drain()
+    waiting = QueuedRecount.objects.count()  # its sale's changes and the refund
+    assert waiting >= 2 and recount_queued() == waiting
+    assert ReportedOrder.objects.get(pk=held.pk).refunds == Decimal("5.00")
+    assert not queued_orders()
     assert stored_figures() == raw_figures()
-    assert ReportedOrder.objects.get(pk=order.pk).refunds == Decimal("5.00")
 
 
 @after_commit
@@ -190,7 +196,10 @@ def test_a_change_that_keeps_failing_is_set_aside_behind_the_others(shop):
     first, second = (_new_order(None) for _ in range(2))
     for order in (first, second):
         transition_order(order=order, to="completed", actor=SYSTEM)
+    queued_at = QueuedRecount.objects.get(order_id=first.pk).queued_at
     assert set_aside_oldest_queued() == first.pk
+    # Behind the others, and still as late as it was: the lag it causes is not hidden.
+    assert QueuedRecount.objects.get(order_id=first.pk).queued_at == queued_at
 
     def queued():
         return list(QueuedRecount.objects.order_by("id").values_list("order_id", flat=True))
@@ -271,8 +280,10 @@ def test_a_recounter_killed_mid_batch_loses_and_doubles_nothing(shop):
 def test_a_recounter_told_to_stop_finishes_and_exits_cleanly(shop):
     worker = _keep_figures("--idle", "0.05")
     try:
-        time.sleep(3)  # started, importing or looking at the empty queue
-        assert worker.poll() is None, worker.stdout.read().decode()
+        # Signalled once it is running (its handlers set), looking at the empty queue.
+        assert worker.stdout.readline().decode().strip() == "Keeping the sales figures up to date."
+        time.sleep(0.3)
+        assert worker.poll() is None
         worker.send_signal(signal.SIGTERM)
         output, _ = worker.communicate(timeout=30)
     finally:
@@ -287,8 +298,8 @@ def test_the_sales_pages_say_how_far_the_figures_trail(shop, roles, monkeypatch)
     customer = factories.CustomerFactory()
     order = _new_order(customer)
     transition_order(order=order, to="completed", actor=SYSTEM)
-    # A moment behind is current: nothing is said.
-    QueuedRecount.objects.update(queued_at=timezone.now())
+    # A moment behind is current: nothing is said (dated ahead, as a slow request may be).
+    QueuedRecount.objects.update(queued_at=timezone.now() + timedelta(seconds=10))
     assert 'data-testid="figures-lag"' not in admin.get("/").content.decode()
 
     QueuedRecount.objects.update(queued_at=timezone.now() - timedelta(seconds=30))
@@ -296,8 +307,8 @@ def test_the_sales_pages_say_how_far_the_figures_trail(shop, roles, monkeypatch)
     for page in ("/", "/sales/report/"):
         html = admin.get(page).content.decode()
         assert 'data-testid="figures-lag"' in html, page
-        # 30 s ago when queued; a second may have passed since.
-        assert re.search(r"trail the orders by 3[01] s: 2 changes are still being counted", html)
+        # 30 s ago when queued; a few seconds may have passed since.
+        assert re.search(r"trail the orders by 3[0-5] s: 2 changes are still being counted", html)
 
     QueuedRecount.objects.update(queued_at=timezone.now() - timedelta(minutes=5))
     QueuedRecount.objects.filter(pk=QueuedRecount.objects.order_by("id").last().pk).delete()
@@ -329,7 +340,8 @@ def test_the_report_api_says_how_far_the_figures_trail(shop, api):
     order = _new_order(factories.CustomerFactory())
     transition_order(order=order, to="completed", actor=SYSTEM)
     reports_read = (("reports/performance", {}), ("reports/sales", {"group_by": "currency"}))
-    QueuedRecount.objects.update(queued_at=timezone.now())
+    # Queued a moment ago (dated ahead, so a slow request still finds it recent).
+    QueuedRecount.objects.update(queued_at=timezone.now() + timedelta(seconds=10))
     for path, params in reports_read:
         answer = api.get(path, **params)
         assert answer.status_code == 200, answer.content
@@ -339,7 +351,7 @@ def test_the_report_api_says_how_far_the_figures_trail(shop, api):
     QueuedRecount.objects.update(queued_at=queued_at)
     for path, params in reports_read:
         lag = api.get(path, **params).json()["figures_lag"]
-        assert lag["waiting"] == 1 and 90 <= lag["seconds"] <= 91, (path, lag)
+        assert lag["waiting"] == 1 and 90 <= lag["seconds"] <= 95, (path, lag)
         # The API writes times to the millisecond.
         since = datetime.fromisoformat(lag["since"])
         assert abs(since - queued_at) < timedelta(milliseconds=1), (path, lag)

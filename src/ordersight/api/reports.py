@@ -73,7 +73,11 @@ class ReportTotalOut(FiguresOut):
 class FiguresLagOut(Schema):
     since: datetime = Field(..., description="When the oldest change not yet counted was made")
     seconds: int = Field(..., description="How long ago that was")
-    waiting: int = Field(..., description="Changes not yet counted (counted up to 100,000)")
+    waiting: int = Field(
+        ...,
+        description=f"Changes not yet counted; counted up to {selectors.LAG_COUNTED_UP_TO:,}, "
+        "so that many means at least that many",
+    )
 
 
 _LAG = Field(

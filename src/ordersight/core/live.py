@@ -96,8 +96,8 @@ def save_and_publish(instance: Model, channel: str, message: dict[str, Any]) -> 
             f"WITH saved AS ({insert}) SELECT saved.*, pg_notify(%s, %s) FROM saved",
             [*params, PG_CHANNEL, payload],
         )
-        returned = cursor.fetchone()
-    for field, value in zip(returning, returned, strict=False):
+        returned = cursor.fetchone()[: len(returning)]  # then pg_notify's empty answer
+    for field, value in zip(returning, returned, strict=True):
         setattr(instance, field.attname, value)
     instance._state.adding = False
     instance._state.db = using

@@ -120,12 +120,17 @@ def record_sales_plan_entry(
         customer=customer, offer=offer, manager=manager, note=(note or "")[:500]
     )
     # PostgreSQL refuses FOR UPDATE with DISTINCT, so lock by id through a subquery
-    # instead of joining the lines directly.
-    orders = Order.objects.select_for_update(no_key=True).filter(
-        customer=customer,
-        sales_manager__isnull=True,
-        sales_confirmed_at__isnull=True,
-        pk__in=OrderLine.objects.filter(offer=offer).values("order_id"),
+    # instead of joining the lines directly; in id order, as every writer of many orders
+    # locks them.
+    orders = (
+        Order.objects.select_for_update(no_key=True)
+        .filter(
+            customer=customer,
+            sales_manager__isnull=True,
+            sales_confirmed_at__isnull=True,
+            pk__in=OrderLine.objects.filter(offer=offer).values("order_id"),
+        )
+        .order_by("pk")
     )
     for order in orders:
         order.sales_manager = manager

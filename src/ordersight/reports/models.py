@@ -126,8 +126,8 @@ class ReportedOrder(models.Model):
 
 class QueuedRecount(models.Model):
     """An order changed in a committed transaction whose sale the rollups have yet to take
-    in (SALES_FIGURES = "after-commit"). A row per change, never updated: a writer only
-    inserts, so it never waits for the recount that is taking older rows."""
+    in (SALES_FIGURES = "after-commit"). A row per change, never updated: writers only
+    insert them, and a recounter passes over the orders writers hold."""
 
     id = models.BigAutoField(primary_key=True)
     # No foreign key: the insert then takes no lock on the order row it names.

@@ -30,6 +30,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Coalesce, Now
 from django.utils.formats import number_format
+from django.utils.timesince import timesince
 
 from ordersight.campaigns import selectors as campaigns
 from ordersight.catalog.models import Category, Offer
@@ -169,6 +170,12 @@ class FiguresLag:
     waiting: int  # changes not yet counted, up to LAG_COUNTED_UP_TO
 
     @property
+    def behind(self) -> str:
+        """How long that is, as a person reads it ("3 minutes"); from `seconds`, on the
+        database's clock."""
+        return timesince(self.since, now=self.since + timedelta(seconds=self.seconds))
+
+    @property
     def waiting_shown(self) -> str:
         """The count as a person reads it: grouped, and "+" when the count stopped short."""
         shown = number_format(self.waiting, force_grouping=True)
@@ -184,8 +191,9 @@ def any_change_queued() -> bool:
 def figures_lag() -> FiguresLag | None:
     """How far the rollups trail the orders, when they trail them by more than a moment
     (None when current). Measured on the database's clock, which queued the changes."""
+    # By time, not id: a change set aside behind the queue keeps the time it was queued.
     oldest = (
-        QueuedRecount.objects.order_by("id")
+        QueuedRecount.objects.order_by("queued_at")
         .annotate(now=Now())
         .values_list("queued_at", "now")
         .first()

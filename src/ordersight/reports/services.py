@@ -48,9 +48,10 @@ from ordersight.reports.models import ANY, Grain, QueuedRecount, ReportedOrder, 
 
 # How many orders one pass of the rebuild reads and writes at a time.
 REBUILD_BATCH = 5000
-# How many queued changes one recount after commit takes at most: a few bulk batches' worth,
-# so a busy store's figures are brought up to date by a few large recounts, not many small.
-QUEUED_BATCH = 5000
+# How many queued changes one recount after commit takes at most: a bulk batch's worth, so a
+# busy store's figures are brought up to date by large recounts, not many small ones, and
+# an order passed over because a writer held it is taken again within a second or so.
+QUEUED_BATCH = 1000
 # A change of this many orders or more is queued by COPY.
 QUEUE_BY_COPY_FROM = 100
 # What open pages hear when the figures have taken in more changes.
@@ -265,10 +266,9 @@ def queue_recounts(*, order_ids: Collection[int]) -> None:
 def recount_queued(*, limit: int = QUEUED_BATCH) -> int:
     """Recount the orders of the oldest queued changes (up to `limit`) and take those rows
     off the queue, in one transaction: a crash leaves both undone, and a recount sets an
-    order's figures to what its rows say now, so none is counted twice. Changes queued
-    while this runs stay queued for the next pass. Several recounters may run at once (each
-    takes rows the others have not locked), and writers in either mode beside them.
-    Returns how many changes it took."""
+    order's figures to what its rows say now, so none is counted twice. Several recounters
+    may run at once (each takes rows the others have not locked), and writers in either
+    mode beside them. Returns how many changes it took off the queue."""
     taken = list(
         QueuedRecount.objects.select_for_update(no_key=True, skip_locked=True)
         .order_by("id")
@@ -276,36 +276,44 @@ def recount_queued(*, limit: int = QUEUED_BATCH) -> int:
     )
     if not taken:
         return 0
-    order_ids = sorted({order_id for _, order_id in taken})
     # The orders are locked before their facts are read, in id order as every writer of
-    # many orders locks them (and before the customers the recount locks): a change being
-    # written waits or is waited for, and a recount of the same order elsewhere (another
-    # recounter, a writer recounting in its own transaction) never overwrites newer figures
-    # with figures read before them.
-    list(
-        Order.objects.select_for_update(no_key=True, of=("self",))
-        .filter(pk__any=order_ids)
+    # many orders locks them (and before the customers the recount locks), so no recount
+    # of the same order elsewhere (another recounter, a writer recounting in its own
+    # transaction) is overwritten with figures read before it. An order some writer holds
+    # is passed over, its changes left queued for the next pass: a person's refund or
+    # Check never waits for a batch of a thousand orders, nor a batch for them.
+    free = set(
+        Order.objects.select_for_update(no_key=True, skip_locked=True, of=("self",))
+        .filter(pk__any=sorted({order_id for _, order_id in taken}))
         .order_by("pk")
         .values_list("pk", flat=True)
     )
-    recount_orders(order_ids=order_ids)
-    QueuedRecount.objects.filter(pk__any=[pk for pk, _ in taken]).delete()
+    done = [pk for pk, order_id in taken if order_id in free]
+    if not done:
+        return 0
+    recount_orders(order_ids=free)
+    QueuedRecount.objects.filter(pk__any=done).delete()
     # Open dashboards read the figures again: the change they heard of is counted now.
-    publish_after_commit(LIVE_CHANNEL, {"event": "recounted", "count": len(taken)})
-    return len(taken)
+    publish_after_commit(LIVE_CHANNEL, {"event": "recounted", "count": len(done)})
+    return len(done)
 
 
 @retry_on_deadlock
 @transaction.atomic
 def set_aside_oldest_queued() -> int | None:
-    """Move the oldest queued change to the back of the queue (a recount of it keeps
-    failing: the others go on meanwhile, and it is tried again after them). Returns its
-    order's id, None when the queue is empty."""
-    oldest = QueuedRecount.objects.select_for_update(no_key=True).order_by("id").first()
+    """Move the oldest queued change no recounter holds to the back of the queue (a
+    recount of it keeps failing: the others go on meanwhile, and it is tried again after
+    them). It keeps the time it was queued, so the figures still say how far they trail.
+    Returns its order's id, None when no change is free to move."""
+    oldest = (
+        QueuedRecount.objects.select_for_update(no_key=True, skip_locked=True)
+        .order_by("id")
+        .first()
+    )
     if oldest is None:
         return None
     oldest.delete()
-    QueuedRecount.objects.create(order_id=oldest.order_id)
+    QueuedRecount.objects.create(order_id=oldest.order_id, queued_at=oldest.queued_at)
     return oldest.order_id
 
 

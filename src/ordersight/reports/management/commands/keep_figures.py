@@ -9,7 +9,7 @@ import threading
 import time
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import close_old_connections
 
 from ordersight.core.heap import settle_for_batches
@@ -41,45 +41,48 @@ class Command(BaseCommand):
         parser.add_argument("--once", action="store_true", help="stop when the queue is empty")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["batch"] < 1:
+            raise CommandError("--batch must be at least 1.")
         settle_for_batches()
         stop = threading.Event()
         if threading.current_thread() is threading.main_thread():
             # Stopped between batches: the one being counted is finished first.
             for signum in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(signum, lambda *_: stop.set())
+        self.stdout.write("Keeping the sales figures up to date.")
+        self.stdout.flush()
         batch, failures, taken_in_all = options["batch"], 0, 0
         started = time.perf_counter()
         while not stop.is_set():
-            if not any_change_queued():
-                if options["once"]:
-                    break
-                stop.wait(options["idle"])
-                continue
             try:
+                if not any_change_queued():
+                    if options["once"]:
+                        break
+                    stop.wait(options["idle"])
+                    continue
                 taken = recount_queued(limit=batch)
             except Exception:
-                # The batch rolled back and stays queued. A database away comes back; an
-                # order whose recount fails every time must not hold up the others: the
-                # batch is halved until that order is alone, and then set aside behind
-                # the rest of the queue (logged each time, to be looked into).
+                # The batch rolled back and stays queued. An order whose recount fails
+                # every time must not hold up the others: the batch is halved at once
+                # until the failing change is alone, which is then set aside behind the
+                # queue's other changes (logged, to be looked into); with the database
+                # away, the waits grow to LONGEST_BACK_OFF.
                 failures += 1
-                logger.exception("recounting %s queued changes failed; trying again", batch)
+                logger.exception("recounting up to %s queued changes failed", batch)
                 close_old_connections()
                 if batch > 1:
                     batch //= 2
-                else:
-                    try:
-                        order_id = set_aside_oldest_queued()
-                        logger.error(
-                            "order %s set aside behind the queue's other changes", order_id
-                        )
-                    except Exception:
-                        logger.exception("setting the failing change aside failed")
+                    continue
+                try:
+                    if (order_id := set_aside_oldest_queued()) is not None:
+                        logger.error("order %s set aside behind the other changes", order_id)
+                except Exception:
+                    logger.exception("setting the failing change aside failed")
                 stop.wait(min(LONGEST_BACK_OFF, 0.5 * 2 ** min(failures, 6)))
                 continue
             failures, batch = 0, min(options["batch"], batch * 2)
             taken_in_all += taken
-            if not taken:  # what waits is being taken by another recounter
+            if not taken:  # what waits is held by another recounter or a writer
                 stop.wait(options["idle"])
         if options["once"]:
             self.stdout.write(
