@@ -280,8 +280,9 @@ def recount_queued(*, limit: int = QUEUED_BATCH) -> int:
     # many orders locks them (and before the customers the recount locks), so no recount
     # of the same order elsewhere (another recounter, a writer recounting in its own
     # transaction) is overwritten with figures read before it. An order some writer holds
-    # is passed over, its changes left queued for the next pass: a person's refund or
-    # Check never waits for a batch of a thousand orders, nor a batch for them.
+    # is passed over, its changes left queued for the next pass: a batch never waits for a
+    # person's refund or Check (a writer waits for a batch only if the batch took its order
+    # first, for the second or so a batch lasts).
     free = set(
         Order.objects.select_for_update(no_key=True, skip_locked=True, of=("self",))
         .filter(pk__any=sorted({order_id for _, order_id in taken}))
