@@ -200,6 +200,14 @@ def _complete(order: Order) -> Order:
     return order
 
 
+def _paid_in_full(order: Order, payment_system) -> Invoice:
+    """A manual payment of the whole order, and the order completed if that left it open:
+    a sale. Returns the invoice paid."""
+    invoice = record_manual_payment(order=order, payment_system=payment_system, actor=SYSTEM)
+    _complete(order)
+    return invoice
+
+
 @pytest.fixture
 def march(shop, roles):
     mia = factories.UserFactory(username="mia", first_name="Mia", last_name="Rossi")

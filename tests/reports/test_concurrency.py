@@ -15,10 +15,10 @@ from ordersight.customers.models import Customer
 from ordersight.orders.attribution import assign_sales_manager, confirm_sales_attributions
 from ordersight.orders.pricing import LineInput, OrderInput
 from ordersight.orders.services import create_order, lock_order, transition_order
-from ordersight.payments.services import record_manual_payment, refund_invoice
+from ordersight.payments.services import refund_invoice
 from ordersight.reports.models import SalesRollup
 from tests import factories
-from tests.reports.conftest import raw_figures, stored_figures
+from tests.reports.conftest import _paid_in_full, raw_figures, stored_figures
 from tests.threads import run_together
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
@@ -52,10 +52,7 @@ def test_payments_refunds_and_completions_racing_keep_rollups_exact(shop):
     ]
 
     def settle(order):
-        invoice = record_manual_payment(order=order, payment_system=shop["bank"], actor=SYSTEM)
-        order.refresh_from_db()
-        if order.status != "completed":
-            transition_order(order=order, to="completed", actor=SYSTEM)
+        invoice = _paid_in_full(order, shop["bank"])
         refund_invoice(invoice=invoice, amount=Decimal("12.34"), actor=SYSTEM)
 
     run_together(settle, orders)

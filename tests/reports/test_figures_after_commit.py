@@ -31,12 +31,12 @@ from ordersight.orders.ingest import upsert_orders
 from ordersight.orders.models import Order
 from ordersight.orders.pricing import LineInput, OrderInput
 from ordersight.orders.services import create_order, transition_order
-from ordersight.payments.services import record_manual_payment, refund_invoice
+from ordersight.payments.services import refund_invoice
 from ordersight.reports import selectors as reports
 from ordersight.reports.models import QueuedRecount, ReportedOrder
 from ordersight.reports.services import recount_queued, set_aside_oldest_queued
 from tests import factories
-from tests.reports.conftest import raw_figures, stored_figures
+from tests.reports.conftest import _paid_in_full, raw_figures, stored_figures
 from tests.threads import run_together
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -86,10 +86,7 @@ def test_a_committed_sale_is_counted_after_commit_and_a_rolled_back_one_never(sh
 def test_payments_refunds_and_a_check_are_counted_once_each(shop):
     customer = factories.CustomerFactory()
     order = _new_order(customer)
-    invoice = record_manual_payment(order=order, payment_system=shop["bank"], actor=SYSTEM)
-    order.refresh_from_db()
-    if order.status != "completed":
-        transition_order(order=order, to="completed", actor=SYSTEM)
+    invoice = _paid_in_full(order, shop["bank"])
     _drain()
     refund_invoice(invoice=invoice, amount=Decimal("12.34"), actor=SYSTEM)
     order.refresh_from_db()
@@ -127,10 +124,7 @@ def test_writers_racing_two_recounters_leave_every_sale_counted_once(shop):
     done = []
 
     def settle(order):
-        invoice = record_manual_payment(order=order, payment_system=shop["bank"], actor=SYSTEM)
-        order.refresh_from_db()
-        if order.status != "completed":
-            transition_order(order=order, to="completed", actor=SYSTEM)
+        invoice = _paid_in_full(order, shop["bank"])
         refund_invoice(invoice=invoice, amount=Decimal("1.00"), actor=SYSTEM)
         done.append(order.pk)
 
@@ -155,10 +149,7 @@ def test_a_recount_passes_over_an_order_being_written_and_counts_it_next_time(sh
     change could otherwise land after that change's own recount (by another recounter)
     and put the older figures back. It neither waits for the writer nor makes it wait."""
     held, free = _new_order(None), _new_order(None)
-    invoice = record_manual_payment(order=held, payment_system=shop["bank"], actor=SYSTEM)
-    held.refresh_from_db()
-    if held.status != "completed":
-        transition_order(order=held, to="completed", actor=SYSTEM)
+    invoice = _paid_in_full(held, shop["bank"])
     transition_order(order=free, to="completed", actor=SYSTEM)
     writing, finish = threading.Event(), threading.Event()
 
