@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from ordersight.core.actors import Actor
-from ordersight.core.bulk import ItemResult
+from ordersight.core.bulk import ItemResult, insert_rows
 from ordersight.core.deadlocks import retry_on_deadlock
 from ordersight.core.errors import Conflict, Forbidden, Invalid
 from ordersight.core.money import round_money
@@ -23,26 +23,27 @@ from ordersight.orders import attribution
 from ordersight.orders.events import record_event, record_events
 from ordersight.orders.models import Order, OrderEventKind, OrderLine
 from ordersight.orders.pricing import (
+    LINE_COLUMNS,
     LINE_SUMMARY_FIELDS,
     Lookups,
     OrderInput,
     PreparedOrder,
+    PricedLine,
+    line_rows,
     prepare_order,
 )
 from ordersight.orders.services import created_payload, save_new_orders, transition_order
 from ordersight.orders.transitions import LINES_EDITABLE, check_may_reach
 
 
-def _lines_signature(lines: Sequence[OrderLine]) -> list[tuple]:
+def _lines_signature(lines: Sequence[OrderLine | PricedLine]) -> list[tuple]:
     return [(ln.sku, ln.name, ln.unit_price, ln.quantity, ln.discount) for ln in lines]
 
 
 def _replace_lines(existing: Order, new: PreparedOrder) -> None:
     incoming = new.order
     existing.lines.all().delete()
-    for line in new.lines:
-        line.order = existing
-    OrderLine.objects.bulk_create(new.lines)
+    insert_rows(OrderLine, LINE_COLUMNS, line_rows(existing.pk, new.lines))
     for name in ("currency", "subtotal", "discount_total", "total", *LINE_SUMMARY_FIELDS):
         setattr(existing, name, getattr(incoming, name))
 

@@ -17,8 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from ordersight.accounts.selectors import list_sales_managers
-from ordersight.catalog.models import Variant
-from ordersight.catalog.selectors import variants_by_sku
+from ordersight.catalog.selectors import VariantPrice, variant_prices
 from ordersight.core.errors import Invalid
 from ordersight.core.money import ZERO, is_currency, round_money
 from ordersight.core.validation import (
@@ -95,10 +94,66 @@ class OrderInput:
     total: Decimal | None = None
 
 
+@dataclass(slots=True)
+class PricedLine:
+    """A line as it will be stored (`OrderLine`'s columns but its order), as plain values:
+    a batch prices thousands, and model instances cost more to build than to insert."""
+
+    position: int
+    sku: str
+    name: str
+    unit_price: Decimal
+    quantity: int
+    discount: Decimal = ZERO
+    total: Decimal = ZERO
+    offer_id: int | None = None
+    variant_id: int | None = None
+    offer_number: int | None = None
+    category_number: int | None = None
+
+
+# `PricedLine`'s values in the order `line_rows` gives them, after the order's id.
+LINE_COLUMNS = (
+    "order_id",
+    "position",
+    "offer_id",
+    "variant_id",
+    "sku",
+    "name",
+    "offer_number",
+    "category_number",
+    "unit_price",
+    "quantity",
+    "discount",
+    "total",
+)
+
+
+def line_rows(order_id: int, lines: Sequence[PricedLine]) -> list[tuple]:
+    """The rows of an order's priced lines, in `LINE_COLUMNS` order."""
+    return [
+        (
+            order_id,
+            ln.position,
+            ln.offer_id,
+            ln.variant_id,
+            ln.sku,
+            ln.name,
+            ln.offer_number,
+            ln.category_number,
+            ln.unit_price,
+            ln.quantity,
+            ln.discount,
+            ln.total,
+        )
+        for ln in lines
+    ]
+
+
 @dataclass
 class PreparedOrder:
     order: Order
-    lines: list[OrderLine]
+    lines: list[PricedLine]
     # True when the input named the sales manager (rather than a sales plan proposing one).
     names_manager: bool = False
 
@@ -107,7 +162,7 @@ class PreparedOrder:
 class Lookups:
     """Everything an order refers to, loaded once for a whole batch."""
 
-    variants: dict[str, Variant]
+    variants: dict[str, VariantPrice]
     customers: dict[int, Customer]
     customers_by_external: dict[tuple[str, str], Customer]
     managers: dict[int, Any]
@@ -158,7 +213,7 @@ class Lookups:
             )
             plans = {(e.customer_id, e.offer_id): e.manager for e in entries}  # newest wins
         return cls(
-            variants=variants_by_sku(skus=skus) if skus else {},
+            variants=variant_prices(skus=skus) if skus else {},
             customers=Customer.objects.in_bulk(ids) if ids else {},
             customers_by_external=by_external,
             managers=list_sales_managers().in_bulk(manager_ids) if manager_ids else {},
@@ -176,42 +231,42 @@ class Lookups:
 
 def _catalog_line(
     line: LineInput, where: str, lookups: Lookups, errors: dict[str, str]
-) -> tuple[OrderLine, str | None] | None:
+) -> tuple[PricedLine, str | None] | None:
     variant = lookups.variants.get(line.sku or "")
     if variant is None:
         errors[f"{where}.sku"] = _("unknown SKU {sku}").format(sku=repr(line.sku))
         return None
-    offer = variant.offer
-    if not (variant.is_active and offer.is_active):
+    if not variant.on_sale:
         errors[f"{where}.sku"] = _("SKU {sku} is not on sale").format(sku=repr(line.sku))
         return None
-    if line.quantity > 1 and not offer.allow_quantity:
+    if line.quantity > 1 and not variant.allow_quantity:
         errors[f"{where}.quantity"] = _("offer {number} is sold one unit at a time").format(
-            number=offer.number
+            number=variant.offer_number
         )
         return None
     agreed = line.agreed_price and line.unit_price is not None
     if line.unit_price is not None and line.unit_price != variant.price and not agreed:
         errors[f"{where}.unit_price"] = _("the catalog price of {sku} is {price}").format(
-            sku=line.sku, price=round_money(variant.price, offer.currency)
+            sku=line.sku, price=round_money(variant.price, variant.currency)
         )
         return None
-    built = OrderLine(
-        offer=offer,
-        variant=variant,
+    built = PricedLine(
+        position=0,
         sku=variant.sku,
-        name=variant.display_name[:300],
-        offer_number=offer.number,
-        category_number=offer.category.number,
+        name=variant.name[:300],
         unit_price=line.unit_price if agreed else variant.price,
         quantity=line.quantity,
+        offer_id=variant.offer_id,
+        variant_id=variant.variant_id,
+        offer_number=variant.offer_number,
+        category_number=variant.category_number,
     )
-    return built, None if agreed else offer.currency
+    return built, None if agreed else variant.currency
 
 
 def _price_line(
     line: LineInput, index: int, lookups: Lookups, errors: dict[str, str]
-) -> tuple[OrderLine, str | None] | None:
+) -> tuple[PricedLine, str | None] | None:
     """Build one line from a SKU (price from the catalog) or a free line; None on error."""
     where = f"lines[{index}]"
     if line.quantity is None or line.quantity <= 0:
@@ -229,7 +284,9 @@ def _price_line(
     if line.unit_price is None:
         errors[f"{where}.unit_price"] = _("required for a line without a sku")
         return None
-    built = OrderLine(sku="", name=name[:300], unit_price=line.unit_price, quantity=line.quantity)
+    built = PricedLine(
+        position=0, sku="", name=name[:300], unit_price=line.unit_price, quantity=line.quantity
+    )
     return built, None
 
 
@@ -314,7 +371,7 @@ def _find_parties(
 
 def _build_lines(
     data: OrderInput, currency: str | None, lookups: Lookups, errors: dict[str, str]
-) -> tuple[list[OrderLine], str | None]:
+) -> tuple[list[PricedLine], str | None]:
     """Price every line; an order has one currency, taken from its SKUs when not given."""
     if not data.lines:
         errors["lines"] = _("an order needs at least one line")
@@ -322,7 +379,7 @@ def _build_lines(
         errors["lines"] = ngettext(
             "at most {count} line", "at most {count} lines", MAX_LINES
         ).format(count=MAX_LINES)
-    built: list[OrderLine] = []
+    built: list[PricedLine] = []
     for i, line in enumerate(data.lines[:MAX_LINES]):
         priced = _price_line(line, i, lookups, errors)
         if priced is None:
@@ -346,7 +403,7 @@ def _build_lines(
 
 
 def _totals(
-    data: OrderInput, lines: list[OrderLine], currency: str, errors: dict[str, str]
+    data: OrderInput, lines: list[PricedLine], currency: str, errors: dict[str, str]
 ) -> tuple[Decimal, Decimal]:
     """Line totals, subtotal and discount; a client's own totals must agree with ours."""
     subtotal = discount_total = ZERO
@@ -420,7 +477,7 @@ def prepare_order(data: OrderInput, lookups: Lookups) -> PreparedOrder:
     return PreparedOrder(order=order, lines=lines, names_manager=names_manager)
 
 
-def summarise_lines(order: Order, lines: Sequence[OrderLine]) -> None:
+def summarise_lines(order: Order, lines: Sequence[OrderLine | PricedLine]) -> None:
     """Copy what the list and the export show of the lines onto the order itself."""
     lead = min(lines, key=lambda line: line.position) if lines else None
     order.line_count = len(lines)

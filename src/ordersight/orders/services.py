@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from ordersight.core.actors import Actor
-from ordersight.core.bulk import insert_many
+from ordersight.core.bulk import insert_many, insert_rows
 from ordersight.core.deadlocks import retry_on_deadlock
 from ordersight.core.errors import Conflict, Invalid
 from ordersight.core.money import round_money
@@ -38,10 +38,12 @@ from ordersight.orders.models import (
     PaymentStatus,
 )
 from ordersight.orders.pricing import (
+    LINE_COLUMNS,
     NOTES_MAX,
     Lookups,
     OrderInput,
     PreparedOrder,
+    line_rows,
     prepare_order,
 )
 from ordersight.orders.transitions import (
@@ -62,12 +64,9 @@ def save_new_orders(*, prepared: Sequence[PreparedOrder]) -> list[Order]:
         item.order.number = number
         orders.append(item.order)
     insert_many(Order, orders, batch_size=500)
-    lines: list[OrderLine] = []
-    for item in prepared:
-        for line in item.lines:
-            line.order = item.order
-            lines.append(line)
-    insert_many(OrderLine, lines)
+    insert_rows(
+        OrderLine, LINE_COLUMNS, (row for o in prepared for row in line_rows(o.order.pk, o.lines))
+    )
     return orders
 
 
