@@ -84,8 +84,16 @@ class Order(models.Model):
     order_type = models.CharField(
         max_length=20, choices=OrderType.choices, default=OrderType.STANDARD
     )
+    # Several foreign keys here and below go without an index of their own: a composite
+    # index that starts with them serves their lookups, and every index is written on every
+    # insert (a bulk batch of 1,000 orders spends more time in index upkeep than anywhere).
     customer = models.ForeignKey(
-        Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
+        Customer,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="orders",
+        db_index=False,  # order_customer_created_idx
     )
     currency = models.CharField(max_length=3)
     subtotal = models.DecimalField(max_digits=18, decimal_places=4)
@@ -106,12 +114,10 @@ class Order(models.Model):
     # What the buyer came with, kept upper-case: a coupon code typed at checkout and the
     # affiliate link code (the storefront's `ref` parameter). Campaigns attribute by them.
     # (A database default too: bulk loaders that COPY their own columns leave them empty.)
-    coupon_code = models.CharField(
-        max_length=64, blank=True, default="", db_default="", db_index=True
-    )
-    referral_code = models.CharField(
-        max_length=64, blank=True, default="", db_default="", db_index=True
-    )
+    # Looked up by the whole code only: one plain index each (Meta), not db_index's pair
+    # with a LIKE-prefix twin.
+    coupon_code = models.CharField(max_length=64, blank=True, default="", db_default="")
+    referral_code = models.CharField(max_length=64, blank=True, default="", db_default="")
     # A copy of what the lines say, written by the services with the lines: the list's
     # offer columns, their sorts and the CSV export read it instead of running a subquery
     # on the lines for every order (see BENCHMARKS.md). The lead line is position 1.
@@ -130,6 +136,7 @@ class Order(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="managed_orders",
+        db_index=False,  # order_manager_created_idx
     )
     sales_confirmed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -163,6 +170,8 @@ class Order(models.Model):
             models.Index(fields=["status", "-created_at", "-id"], name="order_status_created_idx"),
             models.Index(fields=["customer", "-created_at"], name="order_customer_created_idx"),
             models.Index(fields=["sales_manager", "-created_at"], name="order_manager_created_idx"),
+            models.Index(fields=["coupon_code"], name="order_coupon_code_idx"),
+            models.Index(fields=["referral_code"], name="order_referral_code_idx"),
             # A customer's first sale (reports look it up in every recount): one probe of
             # their completed orders, not a sort of everything they ordered.
             models.Index(
@@ -230,7 +239,8 @@ def order_badge(status: str, refund_status: str, fulfillment_status: str) -> str
 class OrderLine(models.Model):
     """What was bought, snapshotted at order time so later catalog changes do not alter it."""
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    # Indexed by order_line_position_unique, which starts with the order.
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines", db_index=False)
     position = models.PositiveSmallIntegerField()
     offer = models.ForeignKey(
         "catalog.Offer", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -289,7 +299,10 @@ class ActorType(models.TextChoices):
 
 
 class OrderEvent(models.Model):
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    # Indexed by order_event_idx, which starts with the order.
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="events", db_index=False
+    )
     kind = models.CharField(max_length=40, choices=OrderEventKind.choices)
     actor_type = models.CharField(max_length=10, choices=ActorType.choices)
     actor_user = models.ForeignKey(
