@@ -18,12 +18,22 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
+import orjson
 import psycopg
 from django.db import connections, router
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import CharField, Field, JSONField, Model, TextField
+from psycopg.types.json import Jsonb
 
 M = TypeVar("M", bound=Model)
+
+
+def json_text(value: Any) -> str:
+    """A JSON value as the text a row stores: orjson's, where the standard encoder took a
+    fifth of the figures recounter's time on the kept sales' parts. Keys that are not
+    strings become strings, as the standard encoder makes them."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
 
 # Below this many rows one INSERT ... RETURNING is as quick as drawing ids and copying.
 COPY_THRESHOLD = 2
@@ -73,11 +83,13 @@ def _cell(field: Field, connection: BaseDatabaseWrapper) -> Callable[[Model], An
     if isinstance(field, JSONField):
         encoder = field.encoder
 
-        def json_text(obj: Model) -> str | None:
+        def as_json(obj: Model) -> str | None:
             value = getattr(obj, attname)
-            return None if value is None else json.dumps(value, cls=encoder)
+            if value is None:
+                return None
+            return json_text(value) if encoder is None else json.dumps(value, cls=encoder)
 
-        return json_text
+        return as_json
     return lambda obj: field.get_db_prep_save(getattr(obj, attname), connection)
 
 
@@ -149,9 +161,7 @@ def insert_rows(model: type[Model], columns: Sequence[str], rows: Iterable[Seque
         if connection.vendor == "postgresql":
             with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
                 for row in rows:
-                    copy.write_row(
-                        [json.dumps(v) if isinstance(v, dict | list) else v for v in row]
-                    )
+                    copy.write_row([json_text(v) if isinstance(v, dict | list) else v for v in row])
                     count += 1
             return count
         sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(columns))})"
@@ -179,6 +189,12 @@ class ItemResult:
     message: str = ""
     fields: dict[str, str] = field(default_factory=dict)
     id: int | None = None
+
+
+def _jsonb(field: JSONField, value: Any, connection: BaseDatabaseWrapper) -> Any:
+    if value is None or field.encoder is not None:
+        return field.get_db_prep_save(value, connection)
+    return Jsonb(value, dumps=json_text)
 
 
 def _array_type(field: Field, connection: BaseDatabaseWrapper) -> str:
@@ -318,7 +334,7 @@ def upsert_rows(
             rows = [list(row) for row in rows]
             for row in rows:
                 for i in json_columns:
-                    row[i] = fields[i].get_db_prep_save(row[i], connection)
+                    row[i] = _jsonb(fields[i], row[i], connection)
         order = lock_order(model, unique, "v")
         if len(rows) >= COPY_UPSERT_ROWS and connection.in_atomic_block:
             source = copied_to_temporary_table(connection, table, columns, rows)
