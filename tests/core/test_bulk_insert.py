@@ -242,3 +242,28 @@ def test_a_large_upsert_has_the_same_result_when_its_rows_go_by_copy(monkeypatch
     assert stored == {n: (2, 3, Decimal("5")) for n in ("1", "2", "3")}
     assert {r.parts["lines"][0][0] for r in ReportedOrder.objects.all()} == {2}
     assert ReportedOrder.objects.first().parts == {"lines": [[2, 'a"b\\tc']]}
+
+
+def test_json_cells_keep_what_the_standard_encoder_keeps():
+    """JSON goes to COPY by orjson; a value it refuses (an integer past 64 bits, which a
+    store's metadata may hold) goes by the standard encoder, and keys that are not strings
+    become strings as that encoder makes them."""
+    from ordersight.core.bulk import insert_rows
+    from ordersight.orders.models import OrderEvent
+
+    huge = 2**70
+    order = factories.OrderFactory()
+    insert_rows(
+        OrderEvent,
+        ("order_id", "kind", "actor_type", "actor_label", "payload", "created_at"),
+        [
+            (order.pk, "updated", "system", "system", {"big": huge}, datetime.now(UTC)),
+            (order.pk, "imported", "system", "system", {1: ["a", 2.5]}, datetime.now(UTC)),
+        ],
+    )
+    assert OrderEvent.objects.get(order=order, kind="updated").payload == {"big": huge}
+    assert OrderEvent.objects.get(order=order, kind="imported").payload == {"1": ["a", 2.5]}
+    big, plain = _order(9101), _order(9102)
+    big.metadata = {"id": huge}
+    insert_many(Order, [big, plain])
+    assert Order.objects.get(number=9101).metadata == {"id": huge}

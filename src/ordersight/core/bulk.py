@@ -32,7 +32,12 @@ def json_text(value: Any) -> str:
     """A JSON value as the text a row stores: orjson's, where the standard encoder took a
     fifth of the figures recounter's time on the kept sales' parts. Keys that are not
     strings become strings, as the standard encoder makes them."""
-    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:
+        # orjson stops at 64-bit integers (a store's metadata may hold larger ones); the
+        # standard encoder writes them, and refuses what orjson refused for another reason.
+        return json.dumps(value)
 
 
 # Below this many rows one INSERT ... RETURNING is as quick as drawing ids and copying.
