@@ -15,6 +15,26 @@ def _create(api, **body):
     return api.post("orders", body)
 
 
+def test_a_new_order_is_answered_as_reading_it_answers(api, catalog, customer):
+    """The create's answer (which skips looking for invoices a new order cannot have yet)
+    is what GET /orders/{number} says of it."""
+    created = _create(
+        api,
+        customer_id=customer.pk,
+        external_id="web-1",
+        metadata={"channel": "web"},
+        coupon_code="spring",
+        lines=[
+            {"sku": "TEE-M", "quantity": 2, "discount": "1.00"},
+            {"name": "Gift wrap", "unit_price": "2.50"},
+        ],
+    )
+    assert created.status_code == 201, created.json()
+    read = api.get(f"orders/{created.json()['number']}")
+    assert read.json() == created.json()
+    assert created.json()["invoices"] == [] and len(created.json()["lines"]) == 2
+
+
 def test_order_from_skus_takes_prices_and_currency_from_the_catalog(api, catalog, customer):
     r = _create(
         api,

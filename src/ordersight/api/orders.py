@@ -50,9 +50,11 @@ ERRORS = error_responses()
 def create_order(request: HttpRequest, payload: OrderIn):
     actor = request.actor
     order = services.create_order(data=payload.to_input(), actor=actor)
-    # Read back as one order is read (GET /orders/{number}), so the two answers agree.
+    # Read back as one order is read (GET /orders/{number}), so the two answers agree;
+    # a new order has no invoice yet (the first is issued by a later request), so its
+    # invoices are not looked for.
     created = selectors.get_order(number=order.number, details=False)
-    return answer(orders_out([order_row(created)])[0], status=201)
+    return answer(orders_out([order_row(created)], invoiced=False)[0], status=201)
 
 
 @router.get(
