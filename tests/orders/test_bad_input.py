@@ -127,6 +127,31 @@ def test_metadata_that_is_not_an_object(api, catalog, metadata):
     )
 
 
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity"])
+def test_metadata_with_a_number_json_cannot_write(api, catalog, number):
+    # Python's JSON reader takes these words; no database column can store them.
+    body = json.dumps({"lines": [{"sku": "TEE-M"}], "metadata": {"score": 1}})
+    body = body.replace('"score": 1', f'"score": {number}')
+    _rejected(api.post("orders", raw=body), 422, "metadata")
+
+
+def test_a_bulk_batch_names_the_order_whose_metadata_holds_nan(api, catalog):
+    orders = [
+        {"external_id": f"m-{n}", "lines": [{"sku": "TEE-M"}], "metadata": {"n": n}}
+        for n in range(3)
+    ]
+    body = json.dumps({"orders": orders}).replace('{"n": 1}', '{"n": NaN}')
+    r = api.post("orders/bulk", raw=body)
+    assert r.status_code == 200, r.content
+    results = r.json()["results"]
+    assert [x["result"] for x in results] == ["created", "error", "created"]
+    assert "metadata" in results[1]["fields"]
+    assert sorted(Order.objects.values_list("metadata", flat=True), key=str) == [
+        {"n": 0},
+        {"n": 2},
+    ]
+
+
 def test_metadata_too_large(api, catalog):
     big = {"blob": "x" * METADATA_MAX_BYTES}
     _rejected(api.post("orders", {"lines": [{"sku": "TEE-M"}], "metadata": big}), 422, "metadata")

@@ -150,7 +150,15 @@ def clean_metadata(value: Any, *, field: str = "metadata") -> dict[str, Any]:
             _("Metadata nests more than {max} levels deep.").format(max=METADATA_MAX_DEPTH),
             fields={field: _("at most {max} levels of nesting").format(max=METADATA_MAX_DEPTH)},
         )
-    size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+    try:
+        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except ValueError:
+        # NaN and infinities: JSON has no such numbers, and PostgreSQL refuses them.
+        raise Invalid(
+            _("Metadata holds a number JSON cannot write (NaN or Infinity)."),
+            fields={field: _("numbers must be finite")},
+        ) from None
+    size = len(text.encode())
     if size > METADATA_MAX_BYTES:
         raise Invalid(
             _("Metadata is {size} bytes; the limit is {max}.").format(
