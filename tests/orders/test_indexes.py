@@ -1,5 +1,5 @@
 """The order tables carry no index another one already covers (each is written on every
-insert), and dropping those left every foreign key constraint in place."""
+insert), and the foreign keys whose own indexes went are still constraints."""
 
 from __future__ import annotations
 
