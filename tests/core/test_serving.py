@@ -214,3 +214,28 @@ def test_a_new_server_process_loads_its_views_before_the_first_request():
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["False", "True", "True"]
+
+
+def test_a_worker_whose_start_fails_stops_instead_of_serving(tmp_path):
+    """The server runs the lifespan as required: a URLconf that does not load at start is
+    an error that ends the process, not a note that the lifespan is unsupported."""
+    import os
+    import subprocess
+
+    from ordersight.management.processes import uvicorn_command
+
+    (tmp_path / "broken_urls.py").write_text("raise RuntimeError('no URLs today')\n")
+    (tmp_path / "broken_settings.py").write_text(
+        "from ordersight.settings import *  # noqa: F403\nROOT_URLCONF = 'broken_urls'\n"
+    )
+    env = {
+        **os.environ,
+        "DEBUG": "false",
+        "SECRET_KEY": "test-only-" + "x" * 40,
+        "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]),
+        "DJANGO_SETTINGS_MODULE": "broken_settings",
+    }
+    command = uvicorn_command("127.0.0.1", "0", ["--log-level", "warning"])
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert "no URLs today" in done.stderr

@@ -27,6 +27,10 @@ def uvicorn_command(host: str, port: str, extra: Sequence[str] = ()) -> list[str
         "ordersight.serving:HttpProtocol",
         "--loop",
         "auto",
+        # A failure at start (the URLconf loaded in the lifespan, see serving.py) stops the
+        # worker instead of being logged as "lifespan unsupported" and passed over.
+        "--lifespan",
+        "on",
         *extra,
     ]
 
