@@ -136,10 +136,22 @@ def variant_prices(*, skus: set[str]) -> dict[str, VariantPrice]:
         "offer__allow_quantity",
         "offer__category__number",
     )
-    found = {}
-    for row in rows:
-        (sku, pk, name, price, active, offer_id, number, offer_name, offer_price, *rest) = row
-        currency, offer_active, allow_quantity, category_number = rest
+    found: dict[str, VariantPrice] = {}
+    for (
+        sku,
+        pk,
+        name,
+        price,
+        active,
+        offer_id,
+        number,
+        offer_name,
+        offer_price,
+        currency,
+        offer_active,
+        allow_quantity,
+        category_number,
+    ) in rows:
         found[sku] = VariantPrice(
             sku=sku,
             variant_id=pk,

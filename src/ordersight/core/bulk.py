@@ -152,10 +152,10 @@ def _sqlite_value(value: Any, connection: BaseDatabaseWrapper) -> Any:
 
 def insert_rows(model: type[Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
     """Insert plain rows (values in `columns` order) without building model instances: the
-    fastest way in for rows written by the thousand that nobody reads back in the same
-    breath (events, the sales rollups). Columns left out take the table's default (an id
-    from its sequence); values are written as given, so the caller has checked them.
-    COPY on PostgreSQL."""
+    fastest way in for rows written by the thousand (order lines, events, the sales
+    rollups); the caller keeps what it needs of them, as no objects come back. Columns
+    left out take the table's default (an id from its sequence); values are written as
+    given, so the caller has checked them. COPY on PostgreSQL."""
     using = router.db_for_write(model)
     connection = connections[using]
     quote = connection.ops.quote_name
