@@ -1,5 +1,7 @@
 """Categories, offers (what is sold, at what price) and their variants (SKUs)."""
 
+from decimal import Decimal
+
 from django.db import models
 from django.db.models import Q
 
@@ -79,12 +81,24 @@ class Variant(models.Model):
         return self.sku
 
     @property
-    def price(self):
-        return self.unit_price if self.unit_price is not None else self.offer.unit_price
+    def price(self) -> Decimal:
+        return variant_price(self.unit_price, self.offer.unit_price)
 
     @property
     def display_name(self) -> str:
-        return f"{self.offer.name} — {self.name}" if self.name else self.offer.name
+        return variant_display_name(self.offer.name, self.name)
+
+
+def variant_price(own_price: Decimal | None, offer_price: Decimal) -> Decimal:
+    """A variant's price: its own when set, else its offer's (for a variant read as a row
+    as well as an object)."""
+    return own_price if own_price is not None else offer_price
+
+
+def variant_display_name(offer_name: str, variant_name: str) -> str:
+    """What a variant is called on an order line: the offer's name, and the variant's own
+    after a dash when it has one."""
+    return f"{offer_name} — {variant_name}" if variant_name else offer_name
 
 
 class VariantExternalId(ExternalIdBase):

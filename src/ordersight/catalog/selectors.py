@@ -9,7 +9,13 @@ from django.db.models import Case, CharField, Q, QuerySet, Value, When
 from django.utils.translation import gettext as _
 
 from ordersight.catalog.filters import OfferFilterSet, VariantFilterSet
-from ordersight.catalog.models import Category, Offer, Variant
+from ordersight.catalog.models import (
+    Category,
+    Offer,
+    Variant,
+    variant_display_name,
+    variant_price,
+)
 from ordersight.core.csv_stream import IsoTimestamp, money_text, neutralised, yes_no
 from ordersight.core.errors import NotFound
 from ordersight.core.lists import ListSpec
@@ -155,8 +161,8 @@ def variant_prices(*, skus: set[str]) -> dict[str, VariantPrice]:
         found[sku] = VariantPrice(
             sku=sku,
             variant_id=pk,
-            name=f"{offer_name} — {name}" if name else offer_name,
-            price=price if price is not None else offer_price,
+            name=variant_display_name(offer_name, name),
+            price=variant_price(price, offer_price),
             on_sale=active and offer_active,
             offer_id=offer_id,
             offer_number=number,
