@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.db.models.sql.compiler import SQLCompiler
 from django.test.utils import CaptureQueriesContext
 
 from ordersight.campaigns import services as campaigns
@@ -256,10 +257,36 @@ def test_the_order_page_reads_an_order_in_as_many_queries_for_30_lines_as_for_3(
 
 def test_one_order_through_the_api_reads_its_details_in_as_many_queries(world, api):
     world["grow"](1)
-    number = Order.objects.order_by("pk").values_list("number", flat=True).first()
-    assert api.get(f"orders/{number}").status_code == 200
+    refunded, not_invoiced = Order.objects.order_by("pk").values_list("number", flat=True)[:2]
+    for number in (refunded, not_invoiced):
+        assert api.get(f"orders/{number}").status_code == 200
     # the order, its lines, its invoices, their refunds: the key is held, and stamped
-    assert _queries(lambda: api.get(f"orders/{number}")) == 4
+    assert _queries(lambda: api.get(f"orders/{refunded}")) == 4
+    # an order none of whose invoices shows refunded money has no refunds to look for
+    assert _queries(lambda: api.get(f"orders/{not_invoiced}")) == 3
+    assert api.get(f"orders/{not_invoiced}").json()["refunds"] == []
+    assert [r["amount"] for r in api.get(f"orders/{refunded}").json()["refunds"]] == ["1.00"]
+
+
+def test_one_order_is_read_by_sql_compiled_once(world, api, monkeypatch):
+    world["grow"](2)
+    numbers = list(Order.objects.order_by("pk").values_list("number", flat=True))
+    assert api.get(f"orders/{numbers[0]}").status_code == 200
+    compiled = []
+    as_sql = SQLCompiler.as_sql
+
+    def counted(compiler, *args, **kwargs):
+        compiled.append(compiler.query.model)
+        return as_sql(compiler, *args, **kwargs)
+
+    monkeypatch.setattr(SQLCompiler, "as_sql", counted)
+    for number in numbers:
+        assert api.get(f"orders/{number}").json()["number"] == number
+    assert Order not in compiled
+    assert api.get(f"orders/{10**30}").status_code == 404
+    assert api.get(f"orders/{max(numbers) + 1}").json()["error"]["fields"] == {
+        "number": "not found"
+    }
 
 
 @pytest.mark.postgres_only

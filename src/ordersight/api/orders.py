@@ -20,6 +20,7 @@ from ordersight.api.order_schemas import (
     EventOut,
     OrderIn,
     OrderOut,
+    OrderRow,
     OrderUpdateIn,
     TransitionIn,
     event_out,
@@ -99,9 +100,10 @@ def _order_to_change(number: int) -> Order:
 
 
 def _read_back(number: int) -> Any:
-    """The order as GET /orders/{number} answers it, after a change: one query for the
-    order, two for its lines and invoices."""
-    return answer(orders_out([order_row(selectors.get_order(number=number, details=False))])[0])
+    """The order as GET /orders/{number} answers it (also after a change): one query for
+    the order's columns, then its lines, its invoices and their refunds."""
+    row = selectors.get_order_row(number=number, fields=ORDER_ROW_FIELDS)
+    return answer(orders_out([OrderRow._make(row)])[0])
 
 
 @router.patch(

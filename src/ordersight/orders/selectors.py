@@ -20,7 +20,7 @@ from ordersight.core.csv_stream import IsoTimestamp, as_text, money_text, neutra
 from ordersight.core.errors import NotFound
 from ordersight.core.held import Held
 from ordersight.core.lists import ListSpec
-from ordersight.core.related_rows import RelatedRows
+from ordersight.core.related_rows import CompiledRows, RelatedRows
 from ordersight.core.validation import ascii_int, is_id
 from ordersight.customers.models import Customer
 from ordersight.orders.filters import OrderFilterSet
@@ -115,10 +115,37 @@ def get_order(*, number: int, details: bool = True) -> Order:
         orders = orders.prefetch_related(*ORDER_DETAILS)
     order = orders.filter(number=number).first() if is_id(number) else None
     if order is None:
-        raise NotFound(
-            _("No order {number}.").format(number=number), fields={"number": _("not found")}
-        )
+        raise _no_order(number)
     return order
+
+
+def _no_order(number: int) -> NotFound:
+    return NotFound(
+        _("No order {number}.").format(number=number), fields={"number": _("not found")}
+    )
+
+
+# One per set of columns asked for (the API's answer reads one).
+_ORDER_ROWS: dict[tuple[str, ...], CompiledRows] = {}
+
+
+def get_order_row(*, number: int, fields: tuple[str, ...]) -> tuple[Any, ...]:
+    """The order's `fields` (paths as `values_list` takes them) as one row, for a reader
+    that shows columns rather than an object: its SQL is compiled once (core/related_rows.py),
+    where an order with its relations spent two thirds of its read compiling. NotFound as
+    `get_order`."""
+    rows = _ORDER_ROWS.get(fields)
+    if rows is None:
+        rows = _ORDER_ROWS.setdefault(
+            fields,
+            CompiledRows(
+                lambda numbers: Order.objects.filter(number__in=numbers).values_list(*fields)
+            ),
+        )
+    found = rows.run([number]) if is_id(number) else []
+    if not found:
+        raise _no_order(number)
+    return found[0]
 
 
 def order_ids_by_number(*, numbers: Iterable[int]) -> dict[int, int]:

@@ -218,15 +218,27 @@ _REFUNDS_OF_ORDERS = RelatedRows(
 
 def invoices_of_orders(*, order_ids: Sequence[int]) -> dict[int, list[InvoiceRow]]:
     """The invoices of a page of orders with their refunds, by order id, in the invoices'
-    own order (installment, number): two queries."""
+    own order (installment, number): one query, and one for the refunds of the orders that
+    have any."""
+    invoices = _INVOICES_OF_ORDERS.of(order_ids)
+    # An invoice has refunds exactly when it shows refunded money: `refund_invoice` adds
+    # each refund to it in the refund's own transaction. Most pages have none to read.
+    refunded = [
+        order_id
+        for order_id, rows in invoices.items()
+        if any(row[_REFUNDED_COLUMN] for row in rows)
+    ]
     refunds: dict[int, list[RefundRow]] = {}
-    for rows in _REFUNDS_OF_ORDERS.of(order_ids).values():
+    for rows in _REFUNDS_OF_ORDERS.of(refunded).values() if refunded else ():
         for row in rows:
             refunds.setdefault(row[1], []).append(RefundRow._make(row[2:]))
     return {
         order_id: [InvoiceRow(*row, refunds.get(row[1], [])) for row in rows]
-        for order_id, rows in _INVOICES_OF_ORDERS.of(order_ids).items()
+        for order_id, rows in invoices.items()
     }
+
+
+_REFUNDED_COLUMN = InvoiceRow._fields.index("refunded_amount")
 
 
 def find_invoices(*, term: str, limit: int) -> list[Invoice]:
