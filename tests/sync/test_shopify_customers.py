@@ -163,3 +163,48 @@ def test_wrong_credentials_are_not_retried(shop, connection):
     with pytest.raises(StoreUnavailable, match="401"):
         list(client.pages("customers"))
     assert len(shop.store.requests) == 1
+
+
+class _FailingOnPage:
+    """The store's client, the store failing when asked for page `failing` (from 1)."""
+
+    def __init__(self, client: ShopifyClient, failing: int) -> None:
+        self.client = client
+        self.failing = failing
+
+    def count(self, *args, **kwargs):
+        return self.client.count(*args, **kwargs)
+
+    def pages(self, *args, **kwargs):
+        for number, page in enumerate(self.client.pages(*args, **kwargs), start=1):
+            if number == self.failing:
+                raise StoreUnavailable("the store answered 500")
+            yield page
+
+
+def test_pages_are_written_a_thousand_items_at_most_a_transaction(shop, connection, monkeypatch):
+    monkeypatch.setattr(services, "ITEMS_PER_WRITE", 500)
+    writes: list[int] = []
+    write = services._write_page
+
+    def counted(run, connection, items, counts):
+        writes.append(len(items))
+        return write(run, connection, items, counts)
+
+    monkeypatch.setattr(services, "_write_page", counted)
+    shop.store.customers = [shopper(n) for n in range(1100)]
+    run = services.run_feed(feed=customers_feed(connection), client=quick(connection))
+    assert (run.status, run.received, run.created) == ("succeeded", 1100, 1100)
+    assert writes == [500, 500, 100]  # pages of 250, never split
+
+
+def test_what_came_before_a_failing_page_is_written_and_the_run_says_why(shop, connection):
+    shop.store.customers = [shopper(n) for n in range(600)]
+    client = _FailingOnPage(quick(connection), failing=3)
+    run = services.run_feed(feed=customers_feed(connection), client=client)
+    assert (run.status, run.received, run.created) == ("failed", 500, 500)
+    assert "500" in run.message
+    assert Customer.objects.filter(external_ids__source="shopify").count() == 500
+    # The next run starts again from where the last good one ended: nothing is skipped.
+    again = services.run_feed(feed=customers_feed(connection), client=quick(connection))
+    assert (again.status, again.created) == ("succeeded", 100)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -41,7 +41,7 @@ from ordersight.sync.models import (
     SyncRun,
 )
 from ordersight.sync.shopify import ShopifyClient
-from ordersight.sync.transport import StoreUnavailable, url_refusal
+from ordersight.sync.transport import Page, StoreUnavailable, read_ahead, url_refusal
 
 SOURCE = "shopify"
 LIVE_CHANNEL = "sync"
@@ -514,8 +514,9 @@ def _at_line(item: Any) -> str:
 
 @retry_on_deadlock
 def _write_page(run: SyncRun, connection: StoreConnection, items: list, counts: _Counts) -> _Counts:
-    """One page in one transaction, with the counts after it. If PostgreSQL aborts the
-    transaction to break a deadlock, it runs again from the counts as they were before."""
+    """One write of pages (`_in_writes`) in one transaction, with the counts after it. If
+    PostgreSQL aborts the transaction to break a deadlock, it runs again from the counts as
+    they were before."""
     after = replace(counts)
     with transaction.atomic():
         _page(run, connection, items, after)
@@ -564,7 +565,8 @@ def run_feed(
     progress: Progress | None = None,
 ) -> SyncRun:
     """One run of the feed: incremental (what changed since the last successful run) unless
-    `full`; each page written in its own transaction, counts saved as it goes."""
+    `full`; the next page fetched while one is written, pages written up to a thousand items
+    a transaction, counts saved as it goes."""
     return continue_run(run=start_run(feed=feed, full=full), client=client, progress=progress)
 
 
@@ -583,8 +585,8 @@ def continue_run(
     try:
         client = client or client_for(connection=connection)
         run.expected = client.count(feed.kind, since)
-        for page in client.pages(feed.kind, since):
-            counts = _write_page(run, connection, page.items, counts)
+        for items in _in_writes(read_ahead(client.pages(feed.kind, since))):
+            counts = _write_page(run, connection, items, counts)
             _save_counts(run, counts)
             if progress is not None:
                 progress(run)
@@ -599,6 +601,30 @@ def continue_run(
     feed.items_synced = feed.items_synced + counts.created
     feed.save(update_fields=["synced_until", "last_import_at", "items_synced"])
     return run
+
+
+# Items written in one transaction at most (as many as the bulk API takes in a request):
+# what each write costs whatever its size (the lookups, the sales figures' recount, the
+# run's counts) is paid once for four of Shopify's pages, not for each.
+ITEMS_PER_WRITE = 1_000
+
+
+def _in_writes(pages: Iterator[Page]) -> Iterator[list[dict[str, Any]]]:
+    """The pages' items gathered into writes of `ITEMS_PER_WRITE` at most (a page is never
+    split); what the store sent before it failed is written before the failure is raised."""
+    items: list[dict[str, Any]] = []
+    try:
+        for page in pages:
+            if items and len(items) + len(page.items) > ITEMS_PER_WRITE:
+                yield items
+                items = []
+            items += page.items
+    except StoreUnavailable:
+        if items:
+            yield items
+        raise
+    if items:
+        yield items
 
 
 def _save_counts(run: SyncRun, counts: _Counts) -> None:

@@ -21,13 +21,14 @@ from __future__ import annotations
 import contextlib
 import http.client
 import ipaddress
+import queue
 import socket
 import ssl
 import threading
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,47 @@ class Page:
 
     items: list[dict[str, Any]]
     next_url: str | None
+
+
+def read_ahead(pages: Iterator[Page]) -> Iterator[Page]:
+    """`pages` as they come, the next one fetched on a thread while the caller writes this
+    one: a store's page takes as long to come as to write (Shopify answers a page of 250
+    orders in a few hundred milliseconds), and one after the other a run waited for each.
+    At most two pages are held ahead. What fetching raises is raised where that page would
+    have come, after the pages before it; a caller that stops early stops the fetching."""
+    held: queue.Queue[tuple[Page | None, BaseException | None]] = queue.Queue(maxsize=1)
+    stopped = threading.Event()
+
+    def hand_over(item: tuple[Page | None, BaseException | None]) -> bool:
+        while not stopped.is_set():
+            try:
+                held.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def fetch() -> None:
+        try:
+            for page in pages:
+                if not hand_over((page, None)):
+                    return
+        except BaseException as exc:  # raised again in the caller's thread
+            hand_over((None, exc))
+        else:
+            hand_over((None, None))
+
+    threading.Thread(target=fetch, name="store-pages", daemon=True).start()
+    try:
+        while True:
+            page, failure = held.get()
+            if failure is not None:
+                raise failure
+            if page is None:
+                return
+            yield page
+    finally:
+        stopped.set()
 
 
 @dataclass(frozen=True)
