@@ -208,3 +208,33 @@ def test_what_came_before_a_failing_page_is_written_and_the_run_says_why(shop, c
     # The next run starts again from where the last good one ended: nothing is skipped.
     again = services.run_feed(feed=customers_feed(connection), client=quick(connection))
     assert (again.status, again.created) == ("succeeded", 100)
+
+
+class _RepeatingOnPage:
+    """The store's client, the store bringing its first customer again on page 2 (changed
+    while the run paged through it)."""
+
+    def __init__(self, client: ShopifyClient) -> None:
+        self.client = client
+
+    def count(self, *args, **kwargs):
+        return self.client.count(*args, **kwargs)
+
+    def pages(self, *args, **kwargs):
+        first = None
+        for number, page in enumerate(self.client.pages(*args, **kwargs), start=1):
+            if number == 1:
+                first = page.items[0]
+            elif number == 2:
+                page.items.append({**first, "first_name": "Renamed"})
+            yield page
+
+
+def test_an_item_brought_again_on_a_later_page_is_updated_not_refused(shop, connection):
+    shop.store.customers = [shopper(n) for n in range(300)]
+    run = services.run_feed(
+        feed=customers_feed(connection), client=_RepeatingOnPage(quick(connection))
+    )
+    assert (run.status, run.received, run.errors) == ("succeeded", 301, 0)
+    assert (run.created, run.updated) == (300, 1)
+    assert Customer.objects.get(email="buyer0@example.com").name == "Renamed 0"

@@ -611,14 +611,27 @@ ITEMS_PER_WRITE = 1_000
 
 def _in_writes(pages: Iterator[Page]) -> Iterator[list[dict[str, Any]]]:
     """The pages' items gathered into writes of `ITEMS_PER_WRITE` at most (a page is never
-    split); what the store sent before it failed is written before the failure is raised."""
+    split); what the store sent before it failed is written before the failure is raised.
+
+    A page that brings an item again (changed while the run paged through the store) starts
+    a new write: the ingest refuses an item twice in one batch, and written one after the
+    other the later copy updates the first, as when each page was its own write."""
     items: list[dict[str, Any]] = []
+    ids: set[str] = set()
     try:
         for page in pages:
-            if items and len(items) + len(page.items) > ITEMS_PER_WRITE:
+            page_ids = {
+                found
+                for item in page.items
+                if isinstance(item, Mapping) and (found := _record_id(item)) is not None
+            }
+            if items and (
+                len(items) + len(page.items) > ITEMS_PER_WRITE or not ids.isdisjoint(page_ids)
+            ):
                 yield items
-                items = []
+                items, ids = [], set()
             items += page.items
+            ids |= page_ids
     except StoreUnavailable:
         if items:
             yield items
