@@ -60,3 +60,14 @@ def test_moments_are_written_alike_by_either_encoder():
     assert json_bytes(values).decode() == expected + "}"
     # Past 64 bits the standard encoder writes the answer: the moments stay as they were.
     assert json_bytes({**values, "big": 2**70}).decode() == expected + f',"big":{2**70}}}'
+
+
+class _Moment(datetime):
+    """A subclass of datetime, as some libraries make (orjson leaves them to Python)."""
+
+
+def test_a_subclass_of_datetime_is_written_as_a_moment():
+    plain = datetime(2026, 12, 5, 17, 0, 0, 123456, tzinfo=UTC)
+    subclassed = _Moment(2026, 12, 5, 17, 0, 0, 123456, tzinfo=UTC)
+    assert json_bytes({"at": subclassed}) == json_bytes({"at": plain})
+    assert json_bytes({"at": subclassed, "big": 2**70}) == json_bytes({"at": plain, "big": 2**70})

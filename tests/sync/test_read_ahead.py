@@ -68,3 +68,14 @@ def test_a_caller_that_stops_early_stops_the_fetching():
     assert not _fetchers()
     # The page taken and at most two ahead of it; nothing after the caller stopped.
     assert len(fetched) <= 3
+
+
+def test_a_page_that_brings_an_item_again_starts_a_new_write():
+    from ordersight.sync.services import _in_writes
+
+    first = Page(items=[{"id": "1", "external_id": "A"}, {"external_id": "B"}], next_url=None)
+    # The same order as the ingest knows it (its external id), under another row id.
+    again = Page(items=[{"id": "2", "external_id": "A"}], next_url=None)
+    other = Page(items=[{"external_id": "C"}], next_url=None)
+    writes = list(_in_writes(iter([first, other, again])))
+    assert [[item["external_id"] for item in write] for write in writes] == [["A", "B", "C"], ["A"]]

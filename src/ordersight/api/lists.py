@@ -80,7 +80,7 @@ def json_bytes(data: Any) -> bytes:
     Python for each of a page's 260 moments and gave a client a time it could not compare
     exactly with the one stored (two changes within a millisecond read the same)."""
     try:
-        return orjson.dumps(data, default=_NINJA_ENCODER.default, option=_ORJSON_OPTIONS)
+        return orjson.dumps(data, default=_as_other_values, option=_ORJSON_OPTIONS)
     except TypeError:
         # orjson stops at 64-bit integers; a store's metadata may hold larger ones. The
         # standard encoder writes them, in the same compact form (and refuses what orjson
@@ -93,13 +93,20 @@ _ORJSON_OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS
 _NINJA_ENCODER = NinjaJSONEncoder()
 
 
+def _as_other_values(value: Any) -> Any:
+    """What orjson does not write itself, as django-ninja's encoder writes it; a moment
+    orjson leaves (a subclass of datetime) as orjson writes one."""
+    if isinstance(value, datetime | time):
+        text = value.isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+    return _NINJA_ENCODER.default(value)
+
+
 class _WholeMoments(NinjaJSONEncoder):
     """django-ninja's encoder writing moments as orjson does (`json_bytes`)."""
 
     def default(self, o: Any) -> Any:
-        if isinstance(o, datetime | time):
-            return orjson.loads(orjson.dumps(o, option=_ORJSON_OPTIONS))
-        return super().default(o)
+        return _as_other_values(o)
 
 
 class JsonRenderer(BaseRenderer):

@@ -327,9 +327,9 @@ def order_row(order: Order) -> Any:
 
 def orders_out(rows: Sequence[Any], *, invoiced: bool = True) -> list[dict[str, Any]]:
     """The API form of a page of orders read as rows (`ORDER_ROW_FIELDS`), exactly as
-    `order_out` gives each one; their lines and their invoices with refunds are read in
-    two queries for the whole page (none for orders the caller knows have no invoice yet:
-    `invoiced=False`)."""
+    `order_out` gives each one; their lines, their invoices and the refunds of those that
+    show refunded money are read in a query each for the whole page (no invoices for orders
+    the caller knows have none yet: `invoiced=False`)."""
     ids = [row.id for row in rows]
     lines = selectors.lines_of_orders(order_ids=ids)
     invoices = invoices_of_orders(order_ids=ids) if invoiced else {}

@@ -24,7 +24,6 @@ from ordersight.api.order_schemas import (
     OrderUpdateIn,
     TransitionIn,
     event_out,
-    order_row,
     orders_out,
 )
 from ordersight.core.bulk import ItemResult
@@ -54,8 +53,7 @@ def create_order(request: HttpRequest, payload: OrderIn):
     # Read back as one order is read (GET /orders/{number}), so the two answers agree;
     # a new order has no invoice yet (the first is issued by a later request), so its
     # invoices are not looked for.
-    created = selectors.get_order(number=order.number, details=False)
-    return answer(orders_out([order_row(created)], invoiced=False)[0], status=201)
+    return _read_back(order.number, invoiced=False, status=201)
 
 
 @router.get(
@@ -99,11 +97,12 @@ def _order_to_change(number: int) -> Order:
     return selectors.get_order(number=number, details=False)
 
 
-def _read_back(number: int) -> Any:
+def _read_back(number: int, *, invoiced: bool = True, status: int = 200) -> Any:
     """The order as GET /orders/{number} answers it (also after a change): one query for
-    the order's columns, then its lines, its invoices and their refunds."""
+    the order's columns, then its lines, its invoices and their refunds (see `orders_out`
+    for `invoiced`)."""
     row = selectors.get_order_row(number=number, fields=ORDER_ROW_FIELDS)
-    return answer(orders_out([OrderRow._make(row)])[0])
+    return answer(orders_out([OrderRow._make(row)], invoiced=invoiced)[0], status=status)
 
 
 @router.patch(

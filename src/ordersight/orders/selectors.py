@@ -125,8 +125,9 @@ def _no_order(number: int) -> NotFound:
     )
 
 
-# One per set of columns asked for (the API's answer reads one).
+# One per set of columns asked for (the API's answer reads one); a few at most are kept.
 _ORDER_ROWS: dict[tuple[str, ...], CompiledRows] = {}
+_KEPT_ORDER_ROWS = 8
 
 
 def get_order_row(*, number: int, fields: tuple[str, ...]) -> tuple[Any, ...]:
@@ -134,14 +135,14 @@ def get_order_row(*, number: int, fields: tuple[str, ...]) -> tuple[Any, ...]:
     that shows columns rather than an object: its SQL is compiled once (core/related_rows.py),
     where an order with its relations spent two thirds of its read compiling. NotFound as
     `get_order`."""
+    fields = tuple(fields)
     rows = _ORDER_ROWS.get(fields)
     if rows is None:
-        rows = _ORDER_ROWS.setdefault(
-            fields,
-            CompiledRows(
-                lambda numbers: Order.objects.filter(number__in=numbers).values_list(*fields)
-            ),
+        rows = CompiledRows(
+            lambda numbers: Order.objects.filter(number__in=numbers).values_list(*fields)
         )
+        if len(_ORDER_ROWS) < _KEPT_ORDER_ROWS:
+            rows = _ORDER_ROWS.setdefault(fields, rows)
     found = rows.run([number]) if is_id(number) else []
     if not found:
         raise _no_order(number)

@@ -221,8 +221,10 @@ def invoices_of_orders(*, order_ids: Sequence[int]) -> dict[int, list[InvoiceRow
     own order (installment, number): one query, and one for the refunds of the orders that
     have any."""
     invoices = _INVOICES_OF_ORDERS.of(order_ids)
-    # An invoice has refunds exactly when it shows refunded money: `refund_invoice` adds
-    # each refund to it in the refund's own transaction. Most pages have none to read.
+    # An invoice has refunds exactly when it shows refunded money: every refund is recorded
+    # by `services.refunds._add_refund`, which adds it to its invoice in the same
+    # transaction (tests/payments/test_properties.py holds the two equal). Most pages of
+    # orders have none to read.
     refunded = [
         order_id
         for order_id, rows in invoices.items()

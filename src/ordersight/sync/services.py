@@ -524,7 +524,8 @@ def _write_page(run: SyncRun, connection: StoreConnection, items: list, counts: 
 
 
 def _page(run: SyncRun, connection: StoreConnection, items: list, counts: _Counts) -> None:
-    """One page of the feed written, its outcome counted and every refused item recorded."""
+    """One write of the feed's items (a page or several, `_in_writes`), its outcome counted
+    and every refused item recorded."""
     counts.received += len(items)
     # Text no input may hold (NUL, bidi controls) refuses its item before anything reads it.
     items, bad_text = split_refused(items)
@@ -617,14 +618,10 @@ def _in_writes(pages: Iterator[Page]) -> Iterator[list[dict[str, Any]]]:
     a new write: the ingest refuses an item twice in one batch, and written one after the
     other the later copy updates the first, as when each page was its own write."""
     items: list[dict[str, Any]] = []
-    ids: set[str] = set()
+    ids: set[tuple[str, str]] = set()
     try:
         for page in pages:
-            page_ids = {
-                found
-                for item in page.items
-                if isinstance(item, Mapping) and (found := _record_id(item)) is not None
-            }
+            page_ids = {key for item in page.items for key in _identities(item)}
             if items and (
                 len(items) + len(page.items) > ITEMS_PER_WRITE or not ids.isdisjoint(page_ids)
             ):
@@ -638,6 +635,15 @@ def _in_writes(pages: Iterator[Page]) -> Iterator[list[dict[str, Any]]]:
         raise
     if items:
         yield items
+
+
+def _identities(item: Any) -> Iterator[tuple[str, str]]:
+    """Every value an item may be known by (`_record_id`'s keys, each of them: a generic
+    feed's row may carry an `id` beside the `external_id` the ingest matches on)."""
+    if isinstance(item, Mapping):
+        for key in ("id", "external_id", "number", "name"):
+            if item.get(key) not in (None, ""):
+                yield key, str(item[key])
 
 
 def _save_counts(run: SyncRun, counts: _Counts) -> None:

@@ -71,7 +71,9 @@ def read_ahead(pages: Iterator[Page]) -> Iterator[Page]:
     one: a store's page takes as long to come as to write (Shopify answers a page of 250
     orders in a few hundred milliseconds), and one after the other a run waited for each.
     At most two pages are held ahead. What fetching raises is raised where that page would
-    have come, after the pages before it; a caller that stops early stops the fetching."""
+    have come, after the pages before it. A caller that stops early stops the fetching at
+    the next page: a request already asked (with its retries, if the store throttles) runs
+    to its end on the thread, and its page is dropped."""
     held: queue.Queue[tuple[Page | None, BaseException | None]] = queue.Queue(maxsize=1)
     stopped = threading.Event()
 
