@@ -315,9 +315,8 @@ def _search_keys(kind: str, item: Mapping[str, Any]) -> str:
 def _record_id(item: Mapping[str, Any]) -> str | None:
     """The store's id of an item: Shopify's `id`; a generic feed's `external_id`, or a
     product's offer number or name."""
-    for key in ("id", "external_id", "number", "name"):
-        if item.get(key) not in (None, ""):
-            return str(item[key])[:255]
+    for _key, value in _identities(item):
+        return value[:255]
     return None
 
 
@@ -638,8 +637,8 @@ def _in_writes(pages: Iterator[Page]) -> Iterator[list[dict[str, Any]]]:
 
 
 def _identities(item: Any) -> Iterator[tuple[str, str]]:
-    """Every value an item may be known by (`_record_id`'s keys, each of them: a generic
-    feed's row may carry an `id` beside the `external_id` the ingest matches on)."""
+    """Every value an item may be known by, the store's id first (`_record_id`): a generic
+    feed's row may carry an `id` beside the `external_id` the ingest matches on."""
     if isinstance(item, Mapping):
         for key in ("id", "external_id", "number", "name"):
             if item.get(key) not in (None, ""):
